@@ -1,0 +1,84 @@
+import { Elysia, t } from "elysia";
+import type { AppContext } from "../context.ts";
+import { AddressGuard } from "../delivery/address-guard.ts";
+import { classifyAttempt } from "../delivery/classify.ts";
+import { sendPostback } from "../delivery/sender.ts";
+import { STATUSES, type Status } from "../domain/status.ts";
+import { renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
+import { notFound } from "../lib/errors.ts";
+import { StatusSchema } from "../leads/model.ts";
+import { campaignCounters } from "./repository.ts";
+
+export function campaignRoutes(ctx: AppContext) {
+  return new Elysia({ detail: { tags: ["campaigns"] } })
+    .get("/api/campaigns", () => {
+      const { config, campaigns } = ctx.runtime();
+      const { events, outbox } = campaignCounters(ctx.db);
+      const count = (rows: { campaignId: number; n: number }[], id: number, pick: (r: never) => boolean) =>
+        rows.filter((r) => r.campaignId === id && pick(r as never)).reduce((s, r) => s + r.n, 0);
+      return {
+        items: [...campaigns.values()].map(({ id, config: c }) => ({
+          code: c.code,
+          name: c.name,
+          bot: c.bot,
+          chat: c.chat,
+          paused: c.paused,
+          unsub_window_s: c.unsub_window_ms / 1000,
+          start_payload: `${c.code}-{click}`,
+          // The bot's @username is known once the Telegram side has called getMe.
+          deep_link: null,
+          templates_from: c.postbacks ? "campaign" : "global",
+          templates: Object.fromEntries(STATUSES.map((s) => [s, resolveTemplates(config.postbacks, c.postbacks, s).map((tpl) => ({
+            template: tpl.label, method: tpl.method, url: tpl.url.source,
+          }))])),
+          payouts: c.payouts,
+          counters: {
+            starts: count(events, id, (r: { status: string }) => r.status === "wait"),
+            confirms: count(events, id, (r: { status: string }) => r.status === "approve"),
+            unsubs: count(events, id, (r: { status: string }) => r.status === "cancel" || r.status === "trash"),
+            postbacks: Object.fromEntries(outbox.filter((r) => r.campaignId === id).map((r) => [r.state, r.n])),
+          },
+        })),
+      };
+    }, { detail: { summary: "Campaigns with their effective templates and counters" } })
+    .post("/api/campaigns/:code/test", async ({ params, body }) => {
+      const runtime = ctx.runtime();
+      const entry = runtime.campaigns.get(params.code);
+      if (!entry) throw notFound("campaign", params.code);
+      const status: Status = body?.status ?? "approve";
+      const payout = entry.config.payouts[status];
+      const values: MacroValues = {
+        click: body?.click ?? "test-click", status, campaign: entry.config.code, user: runtime.config.account_id,
+        lead: "0", subscriber: String(body?.subscriber ?? 0), username: body?.username ?? "", chat: String(entry.config.chat ?? ""),
+        time: String(Math.floor(ctx.clock.now() / 1000)), event: "0", payout: payout?.payout ?? "", currency: payout?.currency ?? "",
+      };
+      const d = runtime.config.delivery;
+      const guard = new AddressGuard(d.allow_hosts);
+      const requests = await Promise.all(resolveTemplates(runtime.config.postbacks, entry.config.postbacks, status).map(async (tpl) => {
+        const req = renderRequest(tpl, values);
+        if (!body?.send) return { template: tpl.label, ...req };
+        const report = await sendPostback(req, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard, now: ctx.clock.now });
+        const verdict = classifyAttempt(report.result);
+        return {
+          template: tpl.label, ...req,
+          result: {
+            outcome: verdict.outcome,
+            reason: verdict.outcome === "delivered" ? null : verdict.reason,
+            http_status: report.result.kind === "response" ? report.result.status : null,
+            response_head: report.responseHead,
+          },
+        };
+      }));
+      return { campaign: entry.config.code, status, sent: Boolean(body?.send), requests };
+    }, {
+      params: t.Object({ code: t.String() }),
+      body: t.Optional(t.Object({
+        status: t.Optional(StatusSchema),
+        click: t.Optional(t.String({ maxLength: 4096 })),
+        subscriber: t.Optional(t.Integer()),
+        username: t.Optional(t.String({ maxLength: 64 })),
+        send: t.Optional(t.Boolean({ description: "also send the requests (not recorded in the outbox)" })),
+      })),
+      detail: { summary: "Render a campaign's postbacks for a sample lead, and optionally send them" },
+    });
+}

@@ -1,0 +1,88 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { LineCounter, isNode, parseDocument } from "yaml";
+import { Checker, formatIssue, type ConfigIssue, type ConfigPath } from "./checker.ts";
+import type { Config } from "./model.ts";
+import { buildConfig } from "./validate.ts";
+
+export class ConfigError extends Error {
+  constructor(readonly source: string | null, readonly issues: ConfigIssue[]) {
+    super(`invalid config${source ? ` ${source}` : ""}:\n${issues.map((i) => `  - ${formatIssue(i)}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** SPEC §7: --config, else TGCPA_CONFIG, else config/tgcpa.yaml, else the shipped example. */
+export function defaultConfigPath(env: Record<string, string | undefined>): string {
+  if (env.TGCPA_CONFIG) return env.TGCPA_CONFIG;
+  return existsSync("config/tgcpa.yaml") ? "config/tgcpa.yaml" : "config/example.yaml";
+}
+
+/** Reads, substitutes ${ENV}, validates and freezes a config file; throws ConfigError listing every problem. */
+export function loadConfigFile(path: string, env: Record<string, string | undefined> = process.env): Config {
+  const source = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(source, "utf8");
+  } catch (err) {
+    throw new ConfigError(source, [{ path: "", message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+  }
+  return parseConfig(text, env, source);
+}
+
+export function parseConfig(text: string, env: Record<string, string | undefined>, source: string | null = null): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ConfigError(source, doc.errors.map((e) => ({
+      path: "",
+      line: e.linePos?.[0]?.line,
+      message: `YAML ${e.message.split("\n")[0]}${e.linePos?.[0] ? ` (column ${e.linePos[0].col})` : ""}`,
+    })));
+  }
+  const lineOf = (path: ConfigPath) => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  const checker = new Checker(lineOf);
+  const raw = substituteEnv(doc.toJS({ maxAliasCount: 100 }), [], env, checker);
+  const config = buildConfig(raw, checker, source);
+  if (!config) throw new ConfigError(source, checker.issues);
+  return deepFreeze(config);
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces ${VAR} and ${VAR:-default} inside string values (never in keys, never in the raw text). */
+function substituteEnv(value: unknown, path: ConfigPath, env: Record<string, string | undefined>, c: Checker): unknown {
+  if (typeof value === "string") {
+    if (!value.includes("${")) return value;
+    const out = value.replace(ENV_REF, (whole, name: string, fallback: string | undefined) => {
+      const found = env[name];
+      if (found !== undefined && found !== "") return found;
+      if (fallback !== undefined) return fallback;
+      c.fail(path, `environment variable ${name} is not set`);
+      return whole;
+    });
+    // `port: ${PORT}` should read as the number YAML would have given for a literal.
+    if (/^-?\d+(\.\d+)?$/.test(out)) return Number(out);
+    if (out === "true" || out === "false") return out === "true";
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, [...path, i], env, c));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, [...path, k], env, c)]));
+  }
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,67 @@
+import type { Status } from "../domain/status.ts";
+import type { EventTemplates } from "../domain/templates.ts";
+
+export type Synchronous = "OFF" | "NORMAL" | "FULL" | "EXTRA";
+
+export interface DeliveryConfig {
+  timeout_ms: number;
+  max_in_flight: number;
+  per_host_in_flight: number;
+  /** Hostnames or CIDRs the address guard lets through although they are not public. */
+  allow_hosts: string[];
+  /** Wait before each attempt; its length is the number of attempts (SPEC §4 ladder by default). */
+  retry_ladder_ms: number[];
+  /** ±fraction applied to each non-zero step. */
+  jitter: number;
+  /** How long a claimed row belongs to its claimer; must outlast one attempt. */
+  lease_ms: number;
+  max_redirects: number;
+  circuit_failures: number;
+  circuit_cooldown_ms: number;
+  /** Delivered rows and their attempts older than this are pruned. */
+  retention_ms: number;
+  shutdown_grace_ms: number;
+}
+
+export interface BotConfig {
+  name: string;
+  token: string;
+  mode: "polling" | "webhook";
+  api_root: string | null;
+  secret: string | null;
+}
+
+export interface Payout {
+  payout: string;
+  currency: string;
+}
+
+export interface CampaignConfig {
+  code: string;
+  name: string;
+  bot: string | null;
+  chat: number | null;
+  paused: boolean;
+  /** 0 = the window never closes. */
+  unsub_window_ms: number;
+  /** null: the global templates apply. */
+  postbacks: EventTemplates | null;
+  payouts: Partial<Record<Status, Payout>>;
+}
+
+export interface Config {
+  /** Absolute path of the file this config came from, if any. */
+  source: string | null;
+  server: { host: string; port: number; public_url: string | null };
+  storage: { path: string; synchronous: Synchronous };
+  log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent" };
+  account_id: string;
+  api_keys: string[];
+  inbound_keys: string[];
+  /** Enables the built-in demo tracker endpoint (/demo/postback); meant for the example config only. */
+  demo_tracker: boolean;
+  delivery: DeliveryConfig;
+  bots: Record<string, BotConfig>;
+  postbacks: EventTemplates;
+  campaigns: CampaignConfig[];
+}

@@ -1,0 +1,232 @@
+import { isIP } from "node:net";
+import { STATUSES, type Status } from "../domain/status.ts";
+import {
+  POSTBACK_MACROS, compileText, emptyTemplates, renderRequest,
+  type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
+} from "../domain/templates.ts";
+import { Checker, formatPath, type ConfigPath } from "./checker.ts";
+import type { BotConfig, CampaignConfig, Config, DeliveryConfig, Payout } from "./model.ts";
+
+export const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
+export const CAMPAIGN_CODE = /^[A-Za-z0-9_]{1,63}$/;
+
+const SAMPLE_VALUES: MacroValues = Object.fromEntries(POSTBACK_MACROS.map((m) => [m, "x"])) as MacroValues;
+
+/** Turns the parsed (and env-substituted) YAML into a Config; problems go to the checker. */
+export function buildConfig(raw: unknown, c: Checker, source: string | null): Config | undefined {
+  const root = c.object(raw, [], [
+    "server", "storage", "log", "account_id", "api_keys", "inbound_keys", "demo_tracker",
+    "delivery", "bots", "postbacks", "campaigns",
+  ]);
+  if (!root) return undefined;
+
+  const server = c.object(root.server, ["server"], ["host", "port", "public_url"]) ?? {};
+  const storage = c.object(root.storage, ["storage"], ["path", "synchronous"]) ?? {};
+  const log = c.object(root.log, ["log"], ["level"]) ?? {};
+  const publicUrl = server.public_url == null ? null : c.string(server.public_url, ["server", "public_url"]);
+  if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) c.fail(["server", "public_url"], "must be an http(s) URL");
+
+  const apiKeys = c.strings(root.api_keys, ["api_keys"]);
+  if (apiKeys.length === 0 && !c.issues.some((i) => i.path.startsWith("api_keys"))) {
+    c.fail(["api_keys"], "at least one API key is required to protect /api");
+  }
+
+  const bots = readBots(root.bots, c);
+  const config = {
+    source,
+    server: {
+      host: c.string(server.host, ["server", "host"], "0.0.0.0")!,
+      port: c.int(server.port, ["server", "port"], 8080, 0, 65535)!,
+      public_url: publicUrl?.replace(/\/+$/, "") ?? null,
+    },
+    storage: {
+      path: c.string(storage.path, ["storage", "path"], "data/tgcpa.db")!,
+      synchronous: c.oneOf(storage.synchronous, ["storage", "synchronous"], ["OFF", "NORMAL", "FULL", "EXTRA"], "FULL")!,
+    },
+    log: { level: c.oneOf(log.level, ["log", "level"], ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info")! },
+    account_id: c.string(root.account_id, ["account_id"], "1")!,
+    api_keys: apiKeys,
+    inbound_keys: c.strings(root.inbound_keys, ["inbound_keys"]),
+    demo_tracker: c.bool(root.demo_tracker, ["demo_tracker"], false)!,
+    delivery: readDelivery(root.delivery, c),
+    bots,
+    postbacks: readEventTemplates(root.postbacks, ["postbacks"], c) ?? emptyTemplates(),
+    campaigns: readCampaigns(root.campaigns, c, bots),
+  } satisfies Config;
+  return c.issues.length ? undefined : config;
+}
+
+function readDelivery(value: unknown, c: Checker): DeliveryConfig {
+  const p = ["delivery"];
+  const d = c.object(value, p, [
+    "timeout_ms", "max_in_flight", "per_host_in_flight", "allow_hosts", "retry_ladder", "jitter", "lease_ms",
+    "max_redirects", "circuit_failures", "circuit_cooldown", "retention", "shutdown_grace_ms",
+  ]) ?? {};
+  const ladderPath = [...p, "retry_ladder"];
+  const ladder = (c.list(d.retry_ladder ?? DEFAULT_RETRY_LADDER, ladderPath) ?? []).map((step, i) => c.duration(step, [...ladderPath, i], 0) ?? 0);
+  if (ladder.length === 0) c.fail(ladderPath, "needs at least one step");
+  const timeout = c.int(d.timeout_ms, [...p, "timeout_ms"], 10_000, 100, 300_000) ?? 10_000;
+  const lease = c.int(d.lease_ms, [...p, "lease_ms"], Math.max(60_000, 2 * timeout), 1, 86_400_000) ?? 60_000;
+  if (lease <= timeout) c.fail([...p, "lease_ms"], `must be longer than delivery.timeout_ms (${timeout}), or a slow request would be sent twice`);
+  const allowHosts = c.strings(d.allow_hosts, [...p, "allow_hosts"]);
+  allowHosts.forEach((h, i) => {
+    const [addr, bits] = h.split("/");
+    if (bits !== undefined && (!isIP(addr!) || !/^\d{1,3}$/.test(bits))) c.fail([...p, "allow_hosts", i], `"${h}" is not a CIDR such as 10.0.0.0/8`);
+  });
+  return {
+    timeout_ms: timeout,
+    max_in_flight: c.int(d.max_in_flight, [...p, "max_in_flight"], 64, 1, 4096)!,
+    per_host_in_flight: c.int(d.per_host_in_flight, [...p, "per_host_in_flight"], 8, 1, 4096)!,
+    allow_hosts: allowHosts.map((h) => h.toLowerCase()),
+    retry_ladder_ms: ladder,
+    jitter: c.number(d.jitter, [...p, "jitter"], 0.2, 0, 1)!,
+    lease_ms: lease,
+    max_redirects: c.int(d.max_redirects, [...p, "max_redirects"], 3, 0, 10)!,
+    circuit_failures: c.int(d.circuit_failures, [...p, "circuit_failures"], 5, 1, 1000)!,
+    circuit_cooldown_ms: c.duration(d.circuit_cooldown, [...p, "circuit_cooldown"], 60_000)!,
+    retention_ms: c.duration(d.retention, [...p, "retention"], 30 * 86_400_000)!,
+    shutdown_grace_ms: c.int(d.shutdown_grace_ms, [...p, "shutdown_grace_ms"], 10_000, 0, 600_000)!,
+  };
+}
+
+function readBots(value: unknown, c: Checker): Record<string, BotConfig> {
+  const bots = c.object(value, ["bots"], Object.keys(value && typeof value === "object" ? value : {})) ?? {};
+  const out: Record<string, BotConfig> = {};
+  for (const [name, raw] of Object.entries(bots)) {
+    const p = ["bots", name];
+    const b = c.object(raw, p, ["token", "mode", "api_root", "secret"]);
+    if (!b) continue;
+    const token = c.string(b.token, [...p, "token"]);
+    if (token !== undefined && !/^\d+:[A-Za-z0-9_-]+$/.test(token)) c.fail([...p, "token"], "does not look like a BotFather token (digits:letters)");
+    out[name] = {
+      name,
+      token: token ?? "",
+      mode: c.oneOf(b.mode, [...p, "mode"], ["polling", "webhook"], "polling")!,
+      api_root: b.api_root == null ? null : (c.string(b.api_root, [...p, "api_root"]) ?? null),
+      secret: b.secret == null ? null : (c.string(b.secret, [...p, "secret"]) ?? null),
+    };
+  }
+  return out;
+}
+
+function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfig>): CampaignConfig[] {
+  const seen = new Map<string, number>();
+  return (c.list(value, ["campaigns"]) ?? []).flatMap((raw, i) => {
+    const p = ["campaigns", i];
+    const o = c.object(raw, p, ["code", "name", "bot", "chat", "paused", "unsub_window", "postbacks", "payouts"]);
+    if (!o) return [];
+    const code = c.string(o.code, [...p, "code"]);
+    if (code !== undefined) {
+      if (!CAMPAIGN_CODE.test(code)) c.fail([...p, "code"], `"${code}" must be 1-63 characters of A-Z a-z 0-9 _ (no "-": the deep link splits at the first "-")`);
+      const twin = seen.get(code);
+      if (twin !== undefined) c.fail([...p, "code"], `"${code}" is already used by campaigns[${twin}]`);
+      seen.set(code, i);
+    }
+    const bot = o.bot == null ? null : (c.string(o.bot, [...p, "bot"]) ?? null);
+    if (bot !== null && !bots[bot]) c.fail([...p, "bot"], `no bot named "${bot}" under bots`);
+    let chat: number | null = null;
+    if (o.chat != null) {
+      if (typeof o.chat === "number" && Number.isSafeInteger(o.chat)) chat = o.chat;
+      else if (typeof o.chat === "string" && /^-?\d+$/.test(o.chat)) chat = Number(o.chat);
+      else c.fail([...p, "chat"], "must be a Telegram chat id such as -1001234567890");
+    }
+    return [{
+      code: code ?? "",
+      name: c.string(o.name, [...p, "name"], code ?? "")!,
+      bot,
+      chat,
+      paused: c.bool(o.paused, [...p, "paused"], false)!,
+      unsub_window_ms: c.duration(o.unsub_window, [...p, "unsub_window"], 0)!,
+      postbacks: o.postbacks == null ? null : (readEventTemplates(o.postbacks, [...p, "postbacks"], c) ?? null),
+      payouts: readPayouts(o.payouts, [...p, "payouts"], c),
+    }];
+  });
+}
+
+function readPayouts(value: unknown, p: ConfigPath, c: Checker): Partial<Record<Status, Payout>> {
+  const o = c.object(value, p, STATUSES) ?? {};
+  const out: Partial<Record<Status, Payout>> = {};
+  for (const status of STATUSES) {
+    if (o[status] == null) continue;
+    const e = c.object(o[status], [...p, status], ["payout", "currency"]);
+    if (!e) continue;
+    out[status] = {
+      payout: c.string(e.payout, [...p, status, "payout"], "")!,
+      currency: c.string(e.currency, [...p, status, "currency"], "")!,
+    };
+  }
+  return out;
+}
+
+/** The five event templates; each may be a URL, a request object, or a list of them. */
+function readEventTemplates(value: unknown, p: ConfigPath, c: Checker): EventTemplates | undefined {
+  const o = c.object(value, p, STATUSES);
+  if (!o) return undefined;
+  const out = emptyTemplates();
+  for (const status of STATUSES) {
+    const entry = o[status];
+    const entries = Array.isArray(entry) ? entry.map((e, i) => [e, [...p, status, i]] as const) : [[entry, [...p, status]] as const];
+    out[status] = entries.flatMap(([e, path]) => {
+      const t = readTemplate(e, path, c);
+      return t ? [t] : [];
+    });
+  }
+  return out;
+}
+
+function compileAt(source: string, path: ConfigPath, c: Checker): CompiledText | undefined {
+  try {
+    return compileText(source);
+  } catch (err) {
+    return c.fail(path, (err as Error).message);
+  }
+}
+
+function readTemplate(value: unknown, path: ConfigPath, c: Checker): Template | undefined {
+  if (value === undefined || value === null || value === "") return undefined; // empty = no postback
+  const label = formatPath(path);
+  let template: Template | undefined;
+  if (typeof value === "string") {
+    const url = compileAt(value, path, c);
+    template = url && { label, method: "GET", url };
+  } else {
+    const o = c.object(value, path, ["url", "method", "json", "form"]);
+    if (!o) return undefined;
+    const urlSource = c.string(o.url, [...path, "url"]);
+    const url = urlSource === undefined ? undefined : compileAt(urlSource, [...path, "url"], c);
+    const method = c.oneOf(o.method, [...path, "method"], ["GET", "POST"], o.json != null || o.form != null ? "POST" : "GET");
+    if (o.json != null && o.form != null) c.fail(path, "has both json and form; choose one body type");
+    let body: Template["body"];
+    if (o.json != null) {
+      const value = compileJson(o.json, [...path, "json"], c);
+      body = value === undefined ? undefined : { type: "json", value };
+    } else if (o.form != null) {
+      const fields = c.object(o.form, [...path, "form"], Object.keys(o.form as object)) ?? {};
+      body = {
+        type: "form",
+        fields: Object.entries(fields).flatMap(([k, v]) => {
+          const compiled = compileAt(String(v ?? ""), [...path, "form", k], c);
+          return compiled ? [[k, compiled] as [string, CompiledText]] : [];
+        }),
+      };
+    }
+    if (body && method === "GET") c.fail([...path, "method"], "a body needs method POST");
+    template = url && method ? { label, method, url, ...(body ? { body } : {}) } : undefined;
+  }
+  if (!template) return undefined;
+  const sample = renderRequest(template, SAMPLE_VALUES).url;
+  if (!/^https?:\/\//i.test(sample) || !URL.canParse(sample)) {
+    return c.fail(path, `"${template.url.source}" is not an http(s) URL`);
+  }
+  return template;
+}
+
+function compileJson(value: unknown, path: ConfigPath, c: Checker): JsonTemplate | undefined {
+  if (typeof value === "string") return compileAt(value, path, c);
+  if (typeof value === "number" || typeof value === "boolean" || value === null) return value;
+  if (Array.isArray(value)) return value.map((v, i) => compileJson(v, [...path, i], c) ?? null);
+  if (typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compileJson(v, [...path, k], c) ?? null]));
+  }
+  return c.fail(path, "is not a JSON value");
+}

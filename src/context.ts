@@ -1,0 +1,19 @@
+import type { Runtime } from "./campaigns/registry.ts";
+import type { Db } from "./db/client.ts";
+import type { Dispatcher } from "./delivery/dispatcher.ts";
+import type { Clock } from "./lib/clock.ts";
+import type { Logger } from "./lib/logger.ts";
+import type { Metrics } from "./ops/metrics.ts";
+
+/** Everything a feature needs, passed in explicitly (no module singletons). */
+export interface AppContext {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  dispatcher: Dispatcher;
+  /** The running config and campaigns; replaced whole by a reload. */
+  runtime(): Runtime;
+  /** Re-reads the config file; keeps the running config when the new one is invalid. */
+  reloadConfig(): Runtime;
+}

@@ -1,0 +1,43 @@
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import type { MigrationMeta } from "drizzle-orm/migrator";
+import type { Synchronous } from "../config/model.ts";
+import { migrationJournal, migrationSql } from "./migrations.generated.ts";
+import * as schema from "./schema.ts";
+
+export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
+
+export interface OpenOptions {
+  path: string;
+  synchronous: Synchronous;
+}
+
+/** Opens the database in WAL mode and applies pending migrations (embedded in the binary). */
+export function openDatabase({ path, synchronous }: OpenOptions): Db {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path, { create: true, strict: true });
+  sqlite.run("PRAGMA journal_mode = WAL");
+  sqlite.run(`PRAGMA synchronous = ${synchronous}`);
+  sqlite.run("PRAGMA busy_timeout = 5000");
+  sqlite.run("PRAGMA foreign_keys = ON");
+  const db = drizzle({ client: sqlite, schema }) as Db;
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db) {
+  const migrations: MigrationMeta[] = migrationJournal.entries.map((entry) => {
+    const text = migrationSql[entry.tag]!;
+    return {
+      sql: text.split("--> statement-breakpoint"),
+      bps: entry.breakpoints,
+      folderMillis: entry.when,
+      hash: new Bun.CryptoHasher("sha256").update(text).digest("hex"),
+    };
+  });
+  // The public migrate() reads a folder from disk; the binary has the files embedded instead.
+  (db as unknown as { dialect: { migrate(m: MigrationMeta[], s: unknown, c: object): void }; session: unknown })
+    .dialect.migrate(migrations, (db as unknown as { session: unknown }).session, {});
+}

@@ -1,0 +1,126 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** Times are epoch milliseconds (integer) throughout. */
+
+/** Campaigns mirrored from the config by code, so leads keep a stable id across reloads. */
+export const campaigns = sqliteTable("campaigns", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  code: text("code").notNull().unique(),
+  name: text("name").notNull().default(""),
+  bot: text("bot"),
+  chatId: integer("chat_id"),
+  paused: integer("paused", { mode: "boolean" }).notNull().default(false),
+  /** false once the campaign is no longer in the config; its leads stay. */
+  inConfig: integer("in_config", { mode: "boolean" }).notNull().default(true),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const leads = sqliteTable("leads", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  campaignId: integer("campaign_id").notNull().references(() => campaigns.id),
+  subscriber: integer("subscriber").notNull(),
+  click: text("click").notNull().default(""),
+  username: text("username").notNull().default(""),
+  chatId: integer("chat_id"),
+  status: text("status").notNull(),
+  joinedAt: integer("joined_at"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+}, (t) => [
+  uniqueIndex("leads_campaign_subscriber").on(t.campaignId, t.subscriber),
+  index("leads_campaign_click").on(t.campaignId, t.click),
+  index("leads_created").on(t.createdAt),
+]);
+
+/** Append-only: one row per status change that was applied. */
+export const leadEvents = sqliteTable("lead_events", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  leadId: integer("lead_id").notNull().references(() => leads.id),
+  campaignId: integer("campaign_id").notNull(),
+  status: text("status").notNull(),
+  prevStatus: text("prev_status"),
+  source: text("source").notNull(),
+  /** Why postbacks were skipped or withheld (campaign_paused, outside_unsub_window, click_added). */
+  reason: text("reason"),
+  occurredAt: integer("occurred_at").notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [
+  index("lead_events_lead").on(t.leadId, t.id),
+  index("lead_events_campaign_time").on(t.campaignId, t.occurredAt),
+]);
+
+/** The outbox: one HTTP request to a tracker for one lead event and one template. */
+export const postbacks = sqliteTable("postbacks", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  leadId: integer("lead_id").notNull(),
+  eventId: integer("event_id").notNull(),
+  campaignId: integer("campaign_id").notNull(),
+  status: text("status").notNull(),
+  template: text("template").notNull(),
+  method: text("method").notNull(),
+  url: text("url").notNull(),
+  body: text("body"),
+  contentType: text("content_type"),
+  /** host[:port] of the URL: the unit of ordering, caps and the circuit breaker. */
+  host: text("host").notNull(),
+  /** pending | delivered | failed | rejected | skipped */
+  state: text("state").notNull(),
+  reason: text("reason"),
+  attempts: integer("attempts").notNull().default(0),
+  nextAttemptAt: integer("next_attempt_at").notNull(),
+  /** Fencing token: bumped on every claim; a completion must present the current one. */
+  leaseToken: integer("lease_token").notNull().default(0),
+  leaseExpiresAt: integer("lease_expires_at"),
+  lastHttpStatus: integer("last_http_status"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  finishedAt: integer("finished_at"),
+}, (t) => [
+  index("postbacks_due").on(t.nextAttemptAt).where(sql`state = 'pending'`),
+  index("postbacks_pending_order").on(t.leadId, t.host, t.id).where(sql`state = 'pending'`),
+  index("postbacks_state").on(t.state, t.id),
+  index("postbacks_campaign").on(t.campaignId, t.id),
+  index("postbacks_host").on(t.host, t.id),
+  index("postbacks_event").on(t.eventId),
+  index("postbacks_finished").on(t.finishedAt).where(sql`state = 'delivered'`),
+]);
+
+export const deliveryAttempts = sqliteTable("delivery_attempts", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  postbackId: integer("postback_id").notNull(),
+  attempt: integer("attempt").notNull(),
+  startedAt: integer("started_at").notNull(),
+  durationMs: integer("duration_ms").notNull(),
+  url: text("url").notNull(),
+  httpStatus: integer("http_status"),
+  /** delivered | retry | rejected */
+  outcome: text("outcome").notNull(),
+  error: text("error"),
+  /** First 1 KiB of the response body. */
+  responseHead: text("response_head"),
+}, (t) => [index("delivery_attempts_postback").on(t.postbackId, t.id)]);
+
+/** Activity that is not a lead event: organic joins, ignored events, config reloads. */
+export const journal = sqliteTable("journal", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  kind: text("kind").notNull(),
+  campaignId: integer("campaign_id"),
+  subscriber: integer("subscriber"),
+  chatId: integer("chat_id"),
+  detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [
+  index("journal_kind_subscriber").on(t.kind, t.subscriber, t.createdAt),
+  index("journal_created").on(t.createdAt),
+]);
+
+/** Stored answers of POST /api/events by Idempotency-Key, written in the event's own transaction. */
+export const idempotencyKeys = sqliteTable("idempotency_keys", {
+  key: text("key").primaryKey(),
+  requestHash: text("request_hash").notNull(),
+  statusCode: integer("status_code").notNull(),
+  response: text("response").notNull(),
+  createdAt: integer("created_at").notNull(),
+});

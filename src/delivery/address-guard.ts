@@ -1,0 +1,64 @@
+import { lookup } from "node:dns/promises";
+import ipaddr from "ipaddr.js";
+
+export type GuardResult =
+  | { ok: true }
+  | { ok: false; error: "blocked_address" | "dns_not_found" | "dns_temporary"; message: string };
+
+export type Lookup = (host: string) => Promise<string[]>;
+
+const systemLookup: Lookup = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+/** Whether an address is public unicast, judging IPv4-mapped IPv6 by its IPv4 address. */
+export function isPublicAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  let ip = ipaddr.parse(address);
+  if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  return ip.range() === "unicast";
+}
+
+/**
+ * SSRF guard (SPEC §4): only public addresses unless a hostname or CIDR is allow-listed.
+ * Every address a name resolves to must pass, so a name pointing inside is refused.
+ */
+export class AddressGuard {
+  private readonly names = new Set<string>();
+  private readonly cidrs: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
+
+  constructor(allowHosts: readonly string[], private readonly resolve: Lookup = systemLookup) {
+    for (const entry of allowHosts) {
+      if (entry.includes("/")) this.cidrs.push(ipaddr.parseCIDR(entry));
+      else this.names.add(entry.toLowerCase().replace(/^\[|\]$/g, ""));
+    }
+  }
+
+  private allowedAddress(address: string): boolean {
+    if (this.names.has(address)) return true;
+    if (!ipaddr.isValid(address)) return false;
+    let ip = ipaddr.parse(address);
+    if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+    return this.cidrs.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits));
+  }
+
+  async check(url: URL): Promise<GuardResult> {
+    const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+    if (this.names.has(host)) return { ok: true };
+    let addresses: string[];
+    if (ipaddr.isValid(host)) addresses = [host];
+    else {
+      try {
+        addresses = await this.resolve(host);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        return code === "ENOTFOUND" || code === "ENODATA"
+          ? { ok: false, error: "dns_not_found", message: `unknown host ${host}` }
+          : { ok: false, error: "dns_temporary", message: `cannot resolve ${host}: ${code ?? (err as Error).message}` };
+      }
+    }
+    const bad = addresses.find((a) => !isPublicAddress(a) && !this.allowedAddress(a));
+    if (bad !== undefined) {
+      return { ok: false, error: "blocked_address", message: `${host} resolves to ${bad}, which is not public (add it to delivery.allow_hosts to allow)` };
+    }
+    return { ok: true };
+  }
+}

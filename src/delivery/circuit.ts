@@ -1,0 +1,51 @@
+interface HostCircuit {
+  failures: number;
+  /** While set and in the future the host is paused; after it, one probe may go. */
+  openUntil: number | null;
+}
+
+/**
+ * Per-host circuit breaker: after `threshold` failures in a row the host is paused for
+ * `cooldownMs`, then one probe is let through; success closes it, failure pauses it again.
+ */
+export class CircuitBreakers {
+  private readonly hosts = new Map<string, HostCircuit>();
+
+  constructor(private readonly threshold: number, private readonly cooldownMs: number) {}
+
+  /** How many requests the host may have in flight now, given its normal cap. */
+  allowance(host: string, cap: number, now: number): number {
+    const c = this.hosts.get(host);
+    if (!c?.openUntil) return cap;
+    return now < c.openUntil ? 0 : 1; // half-open: one probe
+  }
+
+  recordSuccess(host: string) {
+    this.hosts.delete(host);
+  }
+
+  /** Returns true when this failure opened (or re-opened) the circuit. */
+  recordFailure(host: string, now: number): boolean {
+    const c = this.hosts.get(host) ?? { failures: 0, openUntil: null };
+    c.failures++;
+    this.hosts.set(host, c);
+    if (c.openUntil !== null || c.failures >= this.threshold) {
+      c.openUntil = now + this.cooldownMs;
+      return true;
+    }
+    return false;
+  }
+
+  /** The earliest moment a paused host may be probed, if any is paused. */
+  nextProbeAt(now: number): number | null {
+    let next: number | null = null;
+    for (const c of this.hosts.values()) {
+      if (c.openUntil !== null && c.openUntil > now && (next === null || c.openUntil < next)) next = c.openUntil;
+    }
+    return next;
+  }
+
+  openHosts(now: number): string[] {
+    return [...this.hosts].filter(([, c]) => c.openUntil !== null && c.openUntil > now).map(([h]) => h);
+  }
+}

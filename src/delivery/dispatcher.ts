@@ -1,0 +1,214 @@
+import type { Config } from "../config/model.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { Metrics } from "../ops/metrics.ts";
+import { AddressGuard } from "./address-guard.ts";
+import { nextRetryDelay } from "./backoff.ts";
+import { CircuitBreakers } from "./circuit.ts";
+import { classifyAttempt, type BodyVerdict, type Classification } from "./classify.ts";
+import type { ClaimedPostback, Completion, OutboxRepository } from "./repository.ts";
+import { sendPostback } from "./sender.ts";
+
+export interface DispatcherDeps {
+  outbox: OutboxRepository;
+  config: () => Config;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  random?: () => number;
+  /** A preset's body verdict for a row, when it has one (tracker presets). */
+  verdictFor?: (row: ClaimedPostback) => BodyVerdict | undefined;
+}
+
+const IDLE_RECHECK_MS = 1000;
+
+interface InFlight {
+  row: ClaimedPostback;
+  abort: AbortController;
+  done: Promise<void>;
+  shuttingDown: boolean;
+}
+
+/**
+ * Drains the outbox: claims due rows under a lease, sends them, records the outcome. Woken at
+ * once by new commits (wake) and by a timer for the next due row; never holds a DB lock
+ * across a network call.
+ */
+export class Dispatcher {
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly perHost = new Map<string, number>();
+  private circuits: CircuitBreakers;
+  private guard: AddressGuard;
+  private cancelTimer: (() => void) | null = null;
+  private timerAt: number | null = null;
+  private pumpQueued = false;
+  private running = false;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: DispatcherDeps) {
+    const d = deps.config().delivery;
+    this.circuits = new CircuitBreakers(d.circuit_failures, d.circuit_cooldown_ms);
+    this.guard = new AddressGuard(d.allow_hosts);
+  }
+
+  start() {
+    this.running = true;
+    this.wake();
+  }
+
+  /** Picks up a new config (caps, allow-list, breaker settings) after a reload. */
+  reconfigure() {
+    const d = this.deps.config().delivery;
+    this.guard = new AddressGuard(d.allow_hosts);
+    this.circuits = new CircuitBreakers(d.circuit_failures, d.circuit_cooldown_ms);
+    this.wake();
+  }
+
+  /** Ask for a claim round soon; many wakes in one tick collapse into one round. */
+  wake() {
+    if (!this.running || this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  get inFlightCount() {
+    return this.inFlight.size;
+  }
+
+  private pump() {
+    if (!this.running) return;
+    const d = this.deps.config().delivery;
+    const now = this.deps.clock.now();
+    const allowance = (host: string) =>
+      this.circuits.allowance(host, d.per_host_in_flight, now) - (this.perHost.get(host) ?? 0);
+    let claimed = 0;
+    while (this.inFlight.size < d.max_in_flight) {
+      const want = d.max_in_flight - this.inFlight.size;
+      const rows = this.deps.outbox.claimDue(now, want, d.lease_ms, this.blockedHosts(now, d.per_host_in_flight), allowance);
+      for (const row of rows) this.launch(row);
+      claimed += rows.length;
+      if (rows.length < want) break;
+    }
+    this.scheduleTimer(now, d.per_host_in_flight, claimed > 0);
+    if (this.inFlight.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  private blockedHosts(now: number, cap: number): string[] {
+    const full = [...this.perHost].filter(([h, n]) => n >= this.circuits.allowance(h, cap, now)).map(([h]) => h);
+    return [...new Set([...full, ...this.circuits.openHosts(now)])];
+  }
+
+  private scheduleTimer(now: number, cap: number, progressed: boolean) {
+    if (this.inFlight.size >= this.deps.config().delivery.max_in_flight) return this.clearTimer(); // completions will pump
+    const due = this.deps.outbox.nextDueAt(now, this.blockedHosts(now, cap));
+    const probe = this.circuits.nextProbeAt(now);
+    let at = due === null ? probe : probe === null ? due : Math.min(due, probe);
+    // A row reported due that this round could not claim must not turn the timer into a busy loop.
+    if (at !== null && at <= now && !progressed) at = now + IDLE_RECHECK_MS;
+    if (at === this.timerAt) return;
+    this.clearTimer();
+    if (at === null) return;
+    this.timerAt = at;
+    this.cancelTimer = this.deps.clock.setTimer(() => {
+      this.cancelTimer = null;
+      this.timerAt = null;
+      this.pump();
+    }, Math.max(0, at - now));
+  }
+
+  private clearTimer() {
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.timerAt = null;
+  }
+
+  private launch(row: ClaimedPostback) {
+    const abort = new AbortController();
+    const entry: InFlight = { row, abort, shuttingDown: false, done: Promise.resolve() };
+    this.inFlight.set(row.id, entry);
+    this.perHost.set(row.host, (this.perHost.get(row.host) ?? 0) + 1);
+    entry.done = this.deliver(entry).catch((err) => this.deps.log.error({ err, postback: row.id }, "delivery crashed"))
+      .finally(() => {
+        this.inFlight.delete(row.id);
+        const n = (this.perHost.get(row.host) ?? 1) - 1;
+        if (n > 0) this.perHost.set(row.host, n);
+        else this.perHost.delete(row.host);
+        this.wake();
+      });
+  }
+
+  private async deliver(entry: InFlight) {
+    const { row } = entry;
+    const { clock, config, outbox, log, metrics } = this.deps;
+    const d = config().delivery;
+    const startedAt = clock.now();
+    const t0 = performance.now();
+    const report = await sendPostback(row, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard: this.guard, signal: entry.abort.signal, now: clock.now });
+    if (entry.shuttingDown) return; // released by stop(); this attempt does not count
+    const durationMs = Math.round(performance.now() - t0);
+    const verdict = classifyAttempt(report.result, this.deps.verdictFor?.(row));
+    const now = clock.now();
+    const completion = this.completionFor(row, verdict);
+    const result = report.result;
+    const kept = outbox.completeAttempt(row, {
+      postbackId: row.id, attempt: row.attempts, startedAt, durationMs, url: report.url,
+      httpStatus: result.kind === "response" ? result.status : null,
+      outcome: verdict.outcome,
+      error: verdict.outcome === "delivered" ? null : verdict.reason,
+      responseHead: report.responseHead,
+    }, completion, now);
+    if (verdict.outcome === "retry") {
+      if (this.circuits.recordFailure(row.host, now)) log.warn({ host: row.host }, "circuit opened: host paused");
+    } else this.circuits.recordSuccess(row.host);
+    metrics.recordAttempt(verdict.outcome, completion.state);
+    if (!kept) log.warn({ postback: row.id }, "lease lost before completion; outcome not applied");
+    else log.debug({ postback: row.id, attempt: row.attempts, state: completion.state, reason: completion.reason }, "postback attempt");
+  }
+
+  private completionFor(row: ClaimedPostback, verdict: Classification): Completion {
+    if (verdict.outcome === "delivered") return { state: "delivered", reason: null };
+    if (verdict.outcome === "rejected") return { state: "rejected", reason: verdict.reason };
+    const d = this.deps.config().delivery;
+    const delay = nextRetryDelay({
+      attempts: row.attempts, ladderMs: d.retry_ladder_ms, jitter: d.jitter, random: (this.deps.random ?? Math.random)(),
+      retryAfterMs: verdict.retryAfterMs, minDelayMs: verdict.minDelayMs,
+    });
+    if (delay === null) return { state: "failed", reason: `gave up after ${row.attempts} attempts; last: ${verdict.reason}` };
+    return { state: "pending", reason: verdict.reason, nextAttemptAt: this.deps.clock.now() + delay };
+  }
+
+  /** Resolves when nothing is in flight (tests and shutdown). */
+  idle(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops claiming, lets in-flight requests finish for up to `graceMs`, then aborts the rest
+   * and gives their rows back so the next start sends them at once.
+   */
+  async stop(graceMs = this.deps.config().delivery.shutdown_grace_ms) {
+    this.running = false;
+    this.clearTimer();
+    const pending = [...this.inFlight.values()];
+    if (pending.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finished = await Promise.race([
+      Promise.all(pending.map((p) => p.done)).then(() => true),
+      new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); }),
+    ]);
+    clearTimeout(timer);
+    if (finished) return;
+    const left = [...this.inFlight.values()];
+    for (const e of left) {
+      e.shuttingDown = true;
+      e.abort.abort();
+    }
+    this.deps.outbox.release(left.map((e) => e.row), this.deps.clock.now());
+    this.deps.log.info({ released: left.length }, "shutdown: unfinished postbacks released");
+    await Promise.all(left.map((e) => e.done));
+  }
+}

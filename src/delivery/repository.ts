@@ -1,0 +1,124 @@
+import type { Statement } from "bun:sqlite";
+import type { Db } from "../db/client.ts";
+
+/** A claimed outbox row: what the sender needs plus the fencing token that proves the claim. */
+export interface ClaimedPostback {
+  id: number;
+  leadId: number;
+  host: string;
+  method: string;
+  url: string;
+  body: string | null;
+  contentType: string | null;
+  attempts: number;
+  leaseToken: number;
+}
+
+export interface AttemptRecord {
+  postbackId: number;
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  url: string;
+  httpStatus: number | null;
+  outcome: "delivered" | "retry" | "rejected";
+  error: string | null;
+  responseHead: string | null;
+}
+
+export type Completion =
+  | { state: "delivered" | "rejected" | "failed"; reason: string | null }
+  | { state: "pending"; reason: string; nextAttemptAt: number };
+
+// A row is due when it is pending, its time has come, nobody holds a live lease on it, and no
+// earlier row of the same lead to the same host is still pending (SPEC §4 order).
+const DUE = `
+  p.state = 'pending' AND p.next_attempt_at <= $now
+  AND (p.lease_expires_at IS NULL OR p.lease_expires_at <= $now)
+  AND p.host NOT IN (SELECT value FROM json_each($blocked))
+  AND NOT EXISTS (
+    SELECT 1 FROM postbacks e INDEXED BY postbacks_pending_order
+    WHERE e.lead_id = p.lead_id AND e.host = p.host AND e.state = 'pending' AND e.id < p.id
+  )`;
+
+/** The outbox queries of the dispatcher, prepared once (bun:sqlite directly: this is the hot path). */
+export class OutboxRepository {
+  private readonly selectDue: Statement<{ id: number; host: string }>;
+  private readonly lease: Statement<ClaimedPostback>;
+  private readonly complete: Statement;
+  private readonly logAttempt: Statement;
+  private readonly nextWake: Statement<{ at: number | null }>;
+  private readonly releaseOne: Statement;
+
+  constructor(private readonly db: Db) {
+    const sqlite = db.$client;
+    this.selectDue = sqlite.prepare(`SELECT p.id, p.host FROM postbacks p WHERE ${DUE} ORDER BY p.next_attempt_at, p.id LIMIT $limit`);
+    this.lease = sqlite.prepare(`
+      UPDATE postbacks SET lease_token = lease_token + 1, lease_expires_at = $until, attempts = attempts + 1, updated_at = $now
+      WHERE id = $id AND state = 'pending'
+      RETURNING id, lead_id AS leadId, host, method, url, body, content_type AS contentType, attempts, lease_token AS leaseToken`);
+    this.complete = sqlite.prepare(`
+      UPDATE postbacks SET state = $state, reason = $reason, next_attempt_at = coalesce($next, next_attempt_at),
+        lease_expires_at = NULL, last_http_status = $http, updated_at = $now,
+        finished_at = CASE WHEN $state = 'pending' THEN NULL ELSE $now END
+      WHERE id = $id AND lease_token = $token AND state = 'pending'`);
+    this.logAttempt = sqlite.prepare(`
+      INSERT INTO delivery_attempts (postback_id, attempt, started_at, duration_ms, url, http_status, outcome, error, response_head)
+      VALUES ($postbackId, $attempt, $startedAt, $durationMs, $url, $httpStatus, $outcome, $error, $responseHead)`);
+    this.nextWake = sqlite.prepare(`
+      SELECT min(CASE WHEN p.lease_expires_at > $now THEN p.lease_expires_at ELSE p.next_attempt_at END) AS at
+      FROM postbacks p INDEXED BY postbacks_due
+      WHERE p.state = 'pending' AND p.host NOT IN (SELECT value FROM json_each($blocked))
+        AND NOT EXISTS (SELECT 1 FROM postbacks e INDEXED BY postbacks_pending_order
+          WHERE e.lead_id = p.lead_id AND e.host = p.host AND e.state = 'pending' AND e.id < p.id)`);
+    this.releaseOne = sqlite.prepare(`
+      UPDATE postbacks SET lease_expires_at = NULL, lease_token = lease_token + 1, attempts = max(attempts - 1, 0), updated_at = $now
+      WHERE id = $id AND lease_token = $token AND state = 'pending'`);
+  }
+
+  /**
+   * Leases up to `limit` due rows in one transaction. `allowance(host)` says how many more
+   * rows of a host may be taken now (per-host cap, circuit breaker); hosts at 0 are in `blocked`.
+   */
+  claimDue(now: number, limit: number, leaseMs: number, blocked: string[], allowance: (host: string) => number): ClaimedPostback[] {
+    return this.db.$client.transaction(() => {
+      const candidates = this.selectDue.all({ now, blocked: JSON.stringify(blocked), limit: limit * 4 });
+      const taken = new Map<string, number>();
+      const claimed: ClaimedPostback[] = [];
+      for (const c of candidates) {
+        if (claimed.length >= limit) break;
+        const n = taken.get(c.host) ?? 0;
+        if (n >= allowance(c.host)) continue;
+        const row = this.lease.get({ id: c.id, until: now + leaseMs, now });
+        if (!row) continue;
+        taken.set(c.host, n + 1);
+        claimed.push(row);
+      }
+      return claimed;
+    }).immediate();
+  }
+
+  /** Records the attempt and moves the row on; false when the lease was lost (fenced out). */
+  completeAttempt(row: ClaimedPostback, attempt: AttemptRecord, outcome: Completion, now: number): boolean {
+    return this.db.$client.transaction(() => {
+      this.logAttempt.run({ ...attempt });
+      const changed = this.complete.run({
+        id: row.id, token: row.leaseToken, state: outcome.state, reason: outcome.reason,
+        next: outcome.state === "pending" ? outcome.nextAttemptAt : null, http: attempt.httpStatus, now,
+      }).changes;
+      return changed === 1;
+    }).immediate();
+  }
+
+  /** Gives claimed rows back without counting the attempt (shutdown before they finished). */
+  release(rows: ClaimedPostback[], now: number) {
+    this.db.$client.transaction(() => {
+      for (const r of rows) this.releaseOne.run({ id: r.id, token: r.leaseToken, now });
+    }).immediate();
+  }
+
+  /** When the next row becomes claimable (due time or lease expiry), ignoring blocked hosts. */
+  nextDueAt(now: number, blocked: string[]): number | null {
+    return this.nextWake.get({ now, blocked: JSON.stringify(blocked) })?.at ?? null;
+  }
+}

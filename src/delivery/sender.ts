@@ -1,0 +1,118 @@
+import type { AddressGuard } from "./address-guard.ts";
+import { parseRetryAfter, type AttemptResult } from "./classify.ts";
+
+export interface OutgoingRequest {
+  method: string;
+  url: string;
+  body: string | null;
+  contentType: string | null;
+}
+
+export interface SendOptions {
+  timeoutMs: number;
+  maxRedirects: number;
+  guard: AddressGuard;
+  /** Aborts the request from outside (shutdown). */
+  signal?: AbortSignal;
+  now(): number;
+}
+
+export interface SendReport {
+  result: AttemptResult;
+  /** The last URL requested (after redirects). */
+  url: string;
+  /** First 1 KiB of the final response body, for the attempt log. */
+  responseHead: string | null;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Enough for any preset's verdict; only RESPONSE_HEAD_BYTES of it is stored. */
+const BODY_READ_LIMIT = 16 * 1024;
+export const RESPONSE_HEAD_BYTES = 1024;
+const USER_AGENT = "tgcpa/0.1 (+postback)";
+
+/** Sends one postback, following at most `maxRedirects` redirects, each hop checked by the address guard. */
+export async function sendPostback(req: OutgoingRequest, opts: SendOptions): Promise<SendReport> {
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    return { result: { kind: "error", error: "malformed_url", message: "not a valid URL" }, url: req.url, responseHead: null };
+  }
+  let { method, body } = req;
+  for (let hop = 0; ; hop++) {
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      return { result: { kind: "error", error: "malformed_url", message: `unsupported scheme ${url.protocol}` }, url: url.href, responseHead: null };
+    }
+    const guard = await opts.guard.check(url);
+    if (!guard.ok) return { result: { kind: "error", error: guard.error, message: guard.message }, url: url.href, responseHead: null };
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        body: body ?? undefined,
+        headers: { "user-agent": USER_AGENT, ...(body !== null && req.contentType ? { "content-type": req.contentType } : {}) },
+        redirect: "manual",
+        signal,
+      });
+    } catch (err) {
+      return { result: fetchError(err, timeout), url: url.href, responseHead: null };
+    }
+    const location = res.headers.get("location");
+    if (REDIRECTS.has(res.status) && location) {
+      await res.body?.cancel().catch(() => {});
+      if (hop >= opts.maxRedirects) {
+        return { result: { kind: "error", error: "too_many_redirects", message: `more than ${opts.maxRedirects} redirects` }, url: url.href, responseHead: null };
+      }
+      url = new URL(location, url);
+      // Like browsers: 303 (and 301/302 after a POST) continue as a GET without a body.
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
+        method = "GET";
+        body = null;
+      }
+      continue;
+    }
+    let text: string;
+    try {
+      text = await readLimited(res, BODY_READ_LIMIT);
+    } catch (err) {
+      return { result: fetchError(err, timeout), url: url.href, responseHead: null };
+    }
+    return {
+      result: { kind: "response", status: res.status, body: text, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), opts.now()) },
+      url: url.href,
+      responseHead: headOf(text),
+    };
+  }
+}
+
+function fetchError(err: unknown, timeout: AbortSignal): AttemptResult {
+  const e = err as Error & { code?: string };
+  if (timeout.aborted || e.name === "TimeoutError") return { kind: "error", error: "timeout", message: "no complete answer in time" };
+  if (e.name === "AbortError") return { kind: "error", error: "network", message: "aborted" };
+  return { kind: "error", error: "network", message: e.code ? `${e.code}: ${e.message}` : e.message };
+}
+
+async function readLimited(res: Response, limit: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < limit) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  if (size >= limit) await reader.cancel().catch(() => {});
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit));
+}
+
+/** The first 1 KiB of a body, cut on a character boundary. */
+export function headOf(text: string): string {
+  const bytes = Buffer.from(text);
+  if (bytes.byteLength <= RESPONSE_HEAD_BYTES) return text;
+  return new TextDecoder().decode(bytes.subarray(0, RESPONSE_HEAD_BYTES)).replace(/\uFFFD$/, "");
+}

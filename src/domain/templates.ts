@@ -1,0 +1,101 @@
+import { STATUSES, type Status } from "./status.ts";
+
+/** Macros a postback template may use (SPEC §3). */
+export const POSTBACK_MACROS = [
+  "click", "status", "campaign", "user", "lead", "subscriber", "username", "chat", "time", "event", "payout", "currency",
+] as const;
+export type Macro = (typeof POSTBACK_MACROS)[number];
+export type MacroValues = Record<Macro, string>;
+
+type Segment = string | { macro: Macro };
+
+/** A text with its macros located once, at config load. */
+export interface CompiledText {
+  source: string;
+  segments: Segment[];
+}
+
+const MACRO = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Splits a template into literal text and macros; throws listing every unknown `{name}`. */
+export function compileText(source: string, allowed: readonly string[] = POSTBACK_MACROS): CompiledText {
+  const segments: Segment[] = [];
+  const unknown: string[] = [];
+  let last = 0;
+  for (const match of source.matchAll(MACRO)) {
+    const name = match[1]!;
+    if (!allowed.includes(name)) {
+      unknown.push(`{${name}}`);
+      continue;
+    }
+    if (match.index > last) segments.push(source.slice(last, match.index));
+    segments.push({ macro: name as Macro });
+    last = match.index + match[0].length;
+  }
+  if (unknown.length) throw new Error(`unknown macro ${unknown.join(", ")} (known: ${allowed.map((m) => `{${m}}`).join(" ")})`);
+  if (last < source.length) segments.push(source.slice(last));
+  return { source, segments };
+}
+
+/** Percent-encodes a value for a URL or a form body; `+` becomes %2B, space %20. */
+export const encodeValue = (value: string) => encodeURIComponent(value);
+
+export function renderText(text: CompiledText, values: MacroValues, encode: (v: string) => string = encodeValue): string {
+  let out = "";
+  for (const seg of text.segments) out += typeof seg === "string" ? seg : encode(values[seg.macro] ?? "");
+  return out;
+}
+
+/** A JSON body template: every string leaf is a template, the structure is kept as it is. */
+export type JsonTemplate = CompiledText | number | boolean | null | JsonTemplate[] | { [key: string]: JsonTemplate };
+
+export interface Template {
+  /** Where it came from in the config, e.g. `campaigns[0].postbacks.approve[1]`. */
+  label: string;
+  method: "GET" | "POST";
+  url: CompiledText;
+  body?: { type: "json"; value: JsonTemplate } | { type: "form"; fields: [string, CompiledText][] };
+}
+
+export type EventTemplates = Record<Status, Template[]>;
+
+export interface RenderedRequest {
+  method: "GET" | "POST";
+  url: string;
+  body: string | null;
+  contentType: string | null;
+}
+
+const isCompiled = (v: unknown): v is CompiledText =>
+  typeof v === "object" && v !== null && "segments" in v && "source" in v;
+
+function renderJson(value: JsonTemplate, values: MacroValues): unknown {
+  if (isCompiled(value)) return renderText(value, values, (v) => v);
+  if (Array.isArray(value)) return value.map((v) => renderJson(v, values));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderJson(v, values)]));
+  }
+  return value;
+}
+
+export function renderRequest(template: Template, values: MacroValues): RenderedRequest {
+  const url = renderText(template.url, values);
+  const body = template.body;
+  if (!body) return { method: template.method, url, body: null, contentType: null };
+  if (body.type === "json") {
+    return { method: template.method, url, body: JSON.stringify(renderJson(body.value, values)), contentType: "application/json" };
+  }
+  const form = body.fields.map(([k, v]) => `${encodeValue(k)}=${renderText(v, values)}`).join("&");
+  return { method: template.method, url, body: form, contentType: "application/x-www-form-urlencoded" };
+}
+
+/**
+ * SPEC §3, all-or-nothing: a campaign that sets any of its five templates uses its own five
+ * (a missing or empty one means no postback); otherwise the global five apply.
+ */
+export function resolveTemplates(global: EventTemplates, campaign: EventTemplates | null, status: Status): Template[] {
+  return (campaign ?? global)[status];
+}
+
+export const emptyTemplates = (): EventTemplates =>
+  Object.fromEntries(STATUSES.map((s) => [s, []])) as unknown as EventTemplates;

@@ -1,0 +1,91 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import { campaignRoutes } from "../campaigns/routes.ts";
+import type { AppContext } from "../context.ts";
+import { leadRoutes } from "../leads/routes.ts";
+import { AppError } from "../lib/errors.ts";
+import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
+import { opsRoutes } from "../ops/routes.ts";
+import { postbackRoutes } from "../postbacks/routes.ts";
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** Constant-time: compares fixed-length digests so neither length nor prefix leaks. */
+export function keyMatches(given: string | null | undefined, keys: readonly string[]): boolean {
+  if (!given) return false;
+  const g = digest(given);
+  let ok = false;
+  for (const k of keys) ok = timingSafeEqual(g, digest(k)) || ok;
+  return ok;
+}
+
+const errorBody = (status: number, code: string, message: string, details?: unknown) =>
+  new Response(JSON.stringify({ error: { code, message, ...(details === undefined ? {} : { details }) } }), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+
+/** One entry per field: the schema's own `error` text where it has one, else TypeBox's message. */
+function validationDetails(where: string, issues: readonly unknown[]) {
+  const byField = new Map<string, string>();
+  for (const issue of issues as { path?: string; message?: string; schema?: { error?: unknown; title?: string } }[]) {
+    const path = issue.path || (issue.schema?.title ? `/${issue.schema.title}` : "");
+    const field = `${where === "property" ? "query" : where}${path.replace(/\//g, ".")}`;
+    if (byField.has(field)) continue;
+    const own = issue.schema?.error;
+    byField.set(field, typeof own === "string" ? own : (issue.message ?? "is invalid").replace(/^Expected/, "expected"));
+  }
+  return [...byField].map(([field, message]) => ({ field, message }));
+}
+
+/** Routes under /api that authenticate themselves (inbound postbacks take an inbound key). */
+const PUBLIC_API = new Set(["/api/postback"]);
+
+/** Builds the whole HTTP app from its dependencies; main.ts listens, tests call app.handle. */
+export function buildApp(ctx: AppContext) {
+  const log = ctx.log.child({ component: "http" });
+  const app = new Elysia()
+    .onRequest(({ request }) => {
+      const path = new URL(request.url).pathname;
+      if (!path.startsWith("/api/") || PUBLIC_API.has(path)) return;
+      const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
+      const key = bearer ?? new URL(request.url).searchParams.get("key");
+      if (!keyMatches(key, ctx.runtime().config.api_keys)) {
+        return errorBody(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY or ?key=KEY)");
+      }
+    })
+    .onError(({ code, error }) => {
+      if (error instanceof AppError) return errorBody(error.status, error.code, error.message, error.details);
+      if (code === "VALIDATION") {
+        const details = validationDetails(error.type, error.all);
+        const first = details[0];
+        return errorBody(422, "validation_failed", first ? `${first.field}: ${first.message}` : "invalid request", details);
+      }
+      if (code === "PARSE") return errorBody(400, "malformed_body", "the request body is not valid JSON");
+      if (code === "NOT_FOUND") return errorBody(404, "not_found", "no such route");
+      if (code === "INVALID_COOKIE_SIGNATURE") return errorBody(400, "bad_request", "invalid cookie");
+      const status = typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;
+      if (status < 500) return errorBody(status, "bad_request", (error as Error).message ?? "bad request");
+      if ((error as { code?: string }).code === "SQLITE_BUSY" || (error as { code?: string }).code === "SQLITE_FULL") {
+        log.error({ err: error }, "storage unavailable");
+        return errorBody(503, "storage_unavailable", "the database is busy or full; nothing was written, try again");
+      }
+      log.error({ err: error }, "unhandled error");
+      return errorBody(500, "internal", "internal error");
+    })
+    .use(openapi({
+      path: "/swagger",
+      provider: "swagger-ui",
+      documentation: {
+        info: { title: "tgcpa", version: "0.1.0", description: "Conversion tracker for Telegram traffic: lead events in, S2S postbacks out." },
+        components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
+        security: [{ apiKey: [] }],
+      },
+    }))
+    .use(opsRoutes(ctx))
+    .use(leadRoutes(ctx))
+    .use(postbackRoutes(ctx))
+    .use(campaignRoutes(ctx));
+  return ctx.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(ctx.log.child({ component: "demo-tracker" }))) : app;
+}

@@ -1,0 +1,187 @@
+import type { CampaignEntry, Runtime } from "../campaigns/registry.ts";
+import type { Executor } from "../db/tx.ts";
+import { decideLeadEvent, type Decision } from "../domain/lifecycle.ts";
+import type { Status } from "../domain/status.ts";
+import { renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
+import type { AppContext } from "../context.ts";
+import { AppError, invalid } from "../lib/errors.ts";
+import {
+  findIdempotentAnswer, storeIdempotentAnswer, findLead, findRecentOrganicJoin, insertJournal, insertLead, insertLeadEvent, insertPostbacks, markJournal, updateLead,
+  type LeadEventRow, type LeadRow, type NewPostback,
+} from "./repository.ts";
+
+export type EventSource = "api" | "telegram" | "inbound";
+
+export interface LeadEventRequest {
+  campaign: string;
+  subscriber: number;
+  status: Status;
+  click?: string;
+  username?: string;
+  chat?: number;
+  /** When it happened, epoch ms; defaults to now. */
+  at?: number;
+  source: EventSource;
+}
+
+export interface AppliedPostback {
+  id: number;
+  state: string;
+  url: string;
+  reason: string | null;
+  template: string;
+}
+
+export interface LeadEventResult {
+  applied: boolean;
+  /** Why nothing changed (duplicate, no_lead, …) or why postbacks were withheld. */
+  reason: string | null;
+  lead: LeadRow | null;
+  events: LeadEventRow[];
+  postbacks: AppliedPostback[];
+}
+
+/** SPEC §2: a join at most this long before the lead's Start is applied to the new lead. */
+export const ORGANIC_JOIN_GRACE_MS = 120_000;
+
+/**
+ * Applies one lead event inside the caller's transaction: the lead, the event and every
+ * postback row it causes are written together or not at all.
+ */
+export function applyLeadEvent(tx: Executor, runtime: Runtime, req: LeadEventRequest, now: number): LeadEventResult {
+  const campaign = runtime.campaigns.get(req.campaign);
+  if (!campaign) throw invalid("campaign", `unknown campaign code "${req.campaign}"`);
+  const at = req.at ?? now;
+  const rules = { paused: campaign.config.paused, unsubWindowMs: campaign.config.unsub_window_ms };
+  const existing = findLead(tx, campaign.id, req.subscriber) ?? null;
+  const decision = decideLeadEvent(existing && { ...existing, status: existing.status as Status }, { status: req.status, click: req.click ?? "", at }, rules);
+
+  if (decision.kind === "ignore") {
+    if (decision.reason === "no_lead" && req.status === "approve") {
+      insertJournal(tx, { kind: "organic_join", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? campaign.config.chat, detail: { source: req.source, at }, createdAt: now });
+    } else if (decision.reason !== "duplicate") {
+      insertJournal(tx, { kind: "event_ignored", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? null, detail: { status: req.status, reason: decision.reason, source: req.source }, createdAt: now });
+    }
+    return { applied: false, reason: decision.reason, lead: existing, events: [], postbacks: [] };
+  }
+
+  let { lead, event, postbacks } = writeDecision(tx, runtime, campaign, existing, decision, req, at, now);
+  const result: LeadEventResult = { applied: true, reason: decision.reason, lead, events: [event], postbacks };
+
+  // Telegram may deliver a join before the Start that preceded it: apply that join now.
+  if (decision.createLead) {
+    const join = findRecentOrganicJoin(tx, campaign.id, req.subscriber, now - ORGANIC_JOIN_GRACE_MS);
+    if (join) {
+      markJournal(tx, join.id, "organic_join_applied");
+      const joinAt = Math.max(at, Number((join.detail as { at?: number } | null)?.at ?? at));
+      const approve = decideLeadEvent({ ...lead, status: "wait" }, { status: "approve", click: lead.click, at: joinAt }, rules);
+      if (approve.kind === "apply") {
+        ({ lead, event, postbacks } = writeDecision(tx, runtime, campaign, lead, approve, { ...req, status: "approve" }, joinAt, now));
+        result.lead = lead;
+        result.events.push(event);
+        result.postbacks.push(...postbacks);
+      }
+    }
+  }
+  return result;
+}
+
+function writeDecision(
+  tx: Executor, runtime: Runtime, campaign: CampaignEntry, existing: LeadRow | null,
+  decision: Extract<Decision, { kind: "apply" }>, req: LeadEventRequest, at: number, now: number,
+) {
+  const fields = {
+    status: decision.status,
+    click: decision.click,
+    joinedAt: decision.joinedAt,
+    updatedAt: now,
+    ...(req.username !== undefined ? { username: req.username } : {}),
+    ...(req.chat !== undefined ? { chatId: req.chat } : {}),
+  };
+  const lead = existing
+    ? updateLead(tx, existing.id, fields)!
+    : insertLead(tx, { campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? campaign.config.chat, createdAt: now, ...fields });
+  const event = insertLeadEvent(tx, {
+    leadId: lead.id, campaignId: campaign.id, status: decision.status, prevStatus: existing?.status ?? null,
+    source: req.source, reason: decision.reason, occurredAt: at, createdAt: now,
+  });
+  const rows = decision.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, lead, event, decision.postbacks === "skip", now);
+  return { lead, event, postbacks: insertPostbacks(tx, rows) };
+}
+
+export function macroValues(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow, event: LeadEventRow): MacroValues {
+  const status = event.status as Status;
+  const payout = campaign.config.payouts[status];
+  return {
+    click: lead.click,
+    status,
+    campaign: campaign.config.code,
+    user: runtime.config.account_id,
+    lead: String(lead.id),
+    subscriber: String(lead.subscriber),
+    username: lead.username,
+    chat: lead.chatId == null ? "" : String(lead.chatId),
+    time: String(Math.floor(event.occurredAt / 1000)),
+    event: String(event.id),
+    payout: payout?.payout ?? "",
+    currency: payout?.currency ?? "",
+  };
+}
+
+function buildPostbacks(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow, event: LeadEventRow, skip: boolean, now: number): NewPostback[] {
+  const templates = resolveTemplates(runtime.config.postbacks, campaign.config.postbacks, event.status as Status);
+  const values = macroValues(runtime, campaign, lead, event);
+  return templates.map((template) => {
+    const req = renderRequest(template, values);
+    const host = URL.canParse(req.url) ? new URL(req.url).host : "";
+    const state = skip ? "skipped" : host ? "pending" : "rejected";
+    return {
+      leadId: lead.id, eventId: event.id, campaignId: campaign.id, status: event.status, template: template.label,
+      method: req.method, url: req.url, body: req.body, contentType: req.contentType, host,
+      state, reason: skip ? "campaign_paused" : host ? null : "malformed_url",
+      nextAttemptAt: now, createdAt: now, updatedAt: now, finishedAt: state === "pending" ? null : now,
+    };
+  });
+}
+
+export interface Recorded {
+  statusCode: number;
+  body: unknown;
+  /** True when the answer was replayed from an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+/**
+ * The write path of POST /api/events: one transaction holds the lead, its events, its
+ * postback rows and the stored idempotent answer. The dispatcher is woken after the commit.
+ */
+export function recordLeadEvent(
+  ctx: Pick<AppContext, "db" | "clock" | "runtime" | "metrics" | "dispatcher">,
+  req: LeadEventRequest,
+  render: (result: LeadEventResult) => unknown,
+  idempotency?: { key: string; requestHash: string },
+): Recorded {
+  const now = ctx.clock.now();
+  const runtime = ctx.runtime();
+  const outcome = ctx.db.transaction((tx) => {
+    if (idempotency) {
+      const earlier = findIdempotentAnswer(tx, idempotency.key);
+      if (earlier) {
+        if (earlier.requestHash !== idempotency.requestHash) {
+          throw new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", [{ field: "Idempotency-Key", message: "used before with another body" }]);
+        }
+        return { statusCode: earlier.statusCode, body: JSON.parse(earlier.response), replayed: true, result: null };
+      }
+    }
+    const result = applyLeadEvent(tx, runtime, req, now);
+    const body = render(result);
+    if (idempotency) storeIdempotentAnswer(tx, { key: idempotency.key, requestHash: idempotency.requestHash, statusCode: 200, response: JSON.stringify(body), createdAt: now });
+    return { statusCode: 200, body, replayed: false, result };
+  }, { behavior: "immediate" });
+  if (outcome.result) {
+    ctx.metrics.recordEvent(req.status, outcome.result.applied);
+    ctx.metrics.recordPostbacksCreated(outcome.result.postbacks.map((p) => p.state));
+    if (outcome.result.postbacks.some((p) => p.state === "pending")) ctx.dispatcher.wake();
+  }
+  return outcome;
+}

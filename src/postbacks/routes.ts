@@ -1,0 +1,89 @@
+import { Elysia, t } from "elysia";
+import { campaignCodes, findCampaignId } from "../campaigns/repository.ts";
+import type { AppContext } from "../context.ts";
+import { IdParams, pageQuery, queryInt, queryString } from "../http/schema.ts";
+import { AppError, invalid, notFound } from "../lib/errors.ts";
+import { iso, parseTimeFilter } from "../lib/json.ts";
+import { postbackJson } from "../leads/model.ts";
+import {
+  attemptsOf, countPostbacks, getPostback, listPostbacks, requeuePostback, requeuePostbacks, type PostbackFilter,
+} from "./repository.ts";
+
+const STATES = ["pending", "delivered", "failed", "rejected", "skipped"] as const;
+const FINISHED = ["delivered", "failed", "rejected", "skipped"] as const;
+
+const FilterFields = {
+  campaign: queryString("campaign", "campaign code"),
+  host: queryString("host", "host[:port] of the postback URL"),
+  since: queryString("since", "created at or after: ISO date or UNIX seconds"),
+  until: queryString("until", "created before: ISO date or UNIX seconds"),
+};
+
+type FilterInput = { campaign?: string; host?: string; since?: string; until?: string; state?: string; lead?: number };
+
+/** Turns query/body filter fields into a repository filter; null when the campaign does not exist. */
+function toFilter(ctx: AppContext, input: FilterInput, where: "query" | "body"): PostbackFilter | null {
+  const since = parseTimeFilter(input.since);
+  const until = parseTimeFilter(input.until);
+  if (since === "invalid") throw invalid(`${where}.since`, "must be an ISO date or UNIX seconds");
+  if (until === "invalid") throw invalid(`${where}.until`, "must be an ISO date or UNIX seconds");
+  const campaignId = input.campaign === undefined ? undefined : findCampaignId(ctx.db, input.campaign);
+  if (input.campaign !== undefined && campaignId === undefined) return null;
+  return { state: input.state, campaignId, host: input.host, leadId: input.lead, since, until };
+}
+
+export function postbackRoutes(ctx: AppContext) {
+  return new Elysia({ detail: { tags: ["postbacks"] } })
+    .get("/api/postbacks", ({ query }) => {
+      const filter = toFilter(ctx, query, "query");
+      if (!filter) return { items: [], next_before: null };
+      const limit = query.limit ?? 50;
+      const rows = listPostbacks(ctx.db, { ...filter, beforeId: query.before, limit });
+      const codeOf = campaignCodes(ctx.db);
+      return { items: rows.map((p) => postbackJson(p, codeOf)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
+    }, {
+      query: t.Object({
+        state: t.Optional(t.Union(STATES.map((s) => t.Literal(s)), { title: "state", error: `must be one of ${STATES.join(", ")}` })),
+        lead: queryInt("lead", { minimum: 1 }),
+        ...FilterFields,
+        ...pageQuery,
+      }),
+      detail: { summary: "List postbacks (the outbox), newest first" },
+    })
+    .get("/api/postbacks/:id", ({ params }) => {
+      const row = getPostback(ctx.db, params.id);
+      if (!row) throw notFound("postback", params.id);
+      return {
+        postback: postbackJson(row, campaignCodes(ctx.db)),
+        attempts: attemptsOf(ctx.db, row.id).map((a) => ({
+          attempt: a.attempt, started_at: iso(a.startedAt), duration_ms: a.durationMs, url: a.url,
+          http_status: a.httpStatus, outcome: a.outcome, error: a.error, response_head: a.responseHead,
+        })),
+      };
+    }, { params: IdParams, detail: { summary: "One postback with its attempt log" } })
+    .post("/api/postbacks/:id/retry", ({ params }) => {
+      const row = requeuePostback(ctx.db, params.id, ctx.clock.now());
+      if (!row) {
+        if (!getPostback(ctx.db, params.id)) throw notFound("postback", params.id);
+        throw new AppError(409, "already_pending", `postback ${params.id} is already queued`);
+      }
+      ctx.dispatcher.wake();
+      return { postback: postbackJson(row, campaignCodes(ctx.db)) };
+    }, { params: IdParams, detail: { summary: "Send one finished postback again" } })
+    .post("/api/postbacks/retry", ({ body }) => {
+      const filter = toFilter(ctx, { ...body, state: body.state ?? "failed" }, "body");
+      if (!filter) throw invalid("campaign", `unknown campaign code "${body.campaign}"`);
+      const matched = countPostbacks(ctx.db, filter);
+      if (body.dry_run) return { dry_run: true, matched, retried: 0 };
+      const retried = requeuePostbacks(ctx.db, filter, ctx.clock.now());
+      if (retried) ctx.dispatcher.wake();
+      return { dry_run: false, matched, retried };
+    }, {
+      body: t.Object({
+        state: t.Optional(t.Union(FINISHED.map((s) => t.Literal(s)), { default: "failed", description: "which finished rows to send again", error: `must be one of ${FINISHED.join(", ")}` })),
+        ...FilterFields,
+        dry_run: t.Optional(t.Boolean({ description: "only count the rows that would be sent again" })),
+      }),
+      detail: { summary: "Send finished postbacks again by filter (or count them with dry_run)" },
+    });
+}

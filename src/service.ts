@@ -1,0 +1,97 @@
+import { syncCampaigns, type Runtime } from "./campaigns/registry.ts";
+import { loadConfigFile } from "./config/load.ts";
+import type { Config } from "./config/model.ts";
+import type { AppContext } from "./context.ts";
+import { openDatabase } from "./db/client.ts";
+import { Dispatcher } from "./delivery/dispatcher.ts";
+import { OutboxRepository } from "./delivery/repository.ts";
+import { buildApp } from "./http/app.ts";
+import { systemClock, type Clock } from "./lib/clock.ts";
+import { createLogger, type Logger } from "./lib/logger.ts";
+import { Metrics } from "./ops/metrics.ts";
+import { pruneDelivered } from "./postbacks/repository.ts";
+
+export interface ServiceOptions {
+  configPath: string;
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  logger?: Logger;
+  /** Overrides server.port (tests pass 0 for a free port). */
+  port?: number;
+  /** Random source for retry jitter. */
+  random?: () => number;
+}
+
+export interface Service {
+  ctx: AppContext;
+  app: ReturnType<typeof buildApp>;
+  server: ReturnType<typeof Bun.serve> | null;
+  /** Base URL of the listening server, e.g. http://127.0.0.1:41234 */
+  url: string;
+  stop(): Promise<void>;
+}
+
+const PRUNE_EVERY_MS = 3_600_000;
+const IDEMPOTENCY_TTL_MS = 86_400_000;
+
+/**
+ * Opens the database, migrates, mirrors campaigns, builds the app, starts the dispatcher and
+ * listens. stop() undoes it in reverse order, letting in-flight postbacks finish.
+ */
+export async function startService(opts: ServiceOptions): Promise<Service> {
+  const env = opts.env ?? process.env;
+  const clock = opts.clock ?? systemClock;
+  let config: Config = loadConfigFile(opts.configPath, env);
+  const log = opts.logger ?? createLogger(config.log.level);
+  const db = openDatabase(config.storage);
+  let runtime: Runtime = syncCampaigns(db, config, clock.now());
+  const metrics = new Metrics();
+  const outbox = new OutboxRepository(db);
+  const dispatcher = new Dispatcher({ outbox, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random });
+
+  const ctx: AppContext = {
+    db, clock, log, metrics, dispatcher,
+    runtime: () => runtime,
+    reloadConfig() {
+      const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays
+      if (next.storage.path !== config.storage.path) log.warn("storage.path changed: takes effect after a restart");
+      config = next;
+      runtime = syncCampaigns(db, next, clock.now());
+      dispatcher.reconfigure();
+      log.info({ campaigns: runtime.campaigns.size }, "config reloaded");
+      return runtime;
+    },
+  };
+
+  const app = buildApp(ctx);
+  const server = Bun.serve({ hostname: config.server.host, port: opts.port ?? config.server.port, fetch: app.fetch });
+  dispatcher.start();
+
+  let cancelPrune = () => {};
+  const prune = () => {
+    const now = clock.now();
+    try {
+      const n = pruneDelivered(db, now - runtime.config.delivery.retention_ms, now - IDEMPOTENCY_TTL_MS);
+      if (n) log.info({ pruned: n }, "retention: delivered postbacks pruned");
+    } catch (err) {
+      log.error({ err }, "retention pruning failed");
+    }
+    cancelPrune = clock.setTimer(prune, PRUNE_EVERY_MS);
+  };
+  prune();
+
+  const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
+  log.info({ port: server.port, config: config.source, db: config.storage.path }, "tgcpa listening");
+  let stopped: Promise<void> | null = null;
+  return {
+    ctx, app, server,
+    url: `http://${host}:${server.port}`,
+    stop: () => (stopped ??= (async () => {
+      cancelPrune();
+      await server.stop();
+      await dispatcher.stop();
+      db.$client.close();
+      log.info("tgcpa stopped");
+    })()),
+  };
+}
