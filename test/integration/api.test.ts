@@ -40,10 +40,10 @@ describe("API key", () => {
       ["GET", "/api/stats"], ["GET", "/api/journal"], ["POST", "/api/config/reload"], ["GET", "/api/unknown"],
     ];
     for (const [method, path] of routes) {
-      for (const auth of [{}, { authorization: "Bearer wrong" }, { authorization: `Bearer ${API_KEY}x` }]) {
+      for (const auth of [{}, { authorization: "Bearer wrong" }, { authorization: `Bearer ${API_KEY}x` }] as Record<string, string>[]) {
         const res = await fetch(`${svc.url}${path}`, { method, headers: auth });
         expect({ path, status: res.status }).toEqual({ path, status: 401 });
-        expect((await res.json()).error.code).toBe("unauthorized");
+        expect(((await res.json()) as any).error.code).toBe("unauthorized");
       }
     }
     expect((await fetch(`${svc.url}/api/leads?key=${API_KEY}`)).status).toBe(200);
@@ -74,7 +74,7 @@ describe("POST /api/events", () => {
     }
     const raw = await fetch(`${svc.url}/api/events`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: "{not json" });
     expect(raw.status).toBe(400);
-    expect((await raw.json()).error.code).toBe("malformed_body");
+    expect(((await raw.json()) as any).error.code).toBe("malformed_body");
     expect(counts(svc)).toEqual(before);
   });
 
@@ -206,7 +206,7 @@ describe("operations", () => {
     const stats = await svc.api("GET", "/api/stats");
     expect(stats.body.items).toEqual([expect.objectContaining({ campaign: "c1", wait: 1, approve: 0 })]);
     expect((await svc.api("GET", "/api/stats?since=yesterday")).status).toBe(422);
-    const spec = await (await fetch(`${svc.url}/swagger/json`)).json();
+    const spec = (await (await fetch(`${svc.url}/swagger/json`)).json()) as { paths: Record<string, unknown> };
     for (const path of ["/api/events", "/api/leads", "/api/leads/{id}", "/api/postbacks", "/api/postbacks/{id}/retry", "/api/postbacks/retry", "/api/campaigns", "/api/campaigns/{code}/test", "/api/stats", "/api/config/reload", "/health", "/metrics"]) {
       expect(Object.keys(spec.paths)).toContain(path);
     }

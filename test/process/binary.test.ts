@@ -45,7 +45,7 @@ describe("single binary", () => {
         if (!health?.ok) await Bun.sleep(25);
       }
       expect(await health!.json()).toMatchObject({ status: "ok", db: "ok" });
-      const campaigns = await fetch(`http://127.0.0.1:${port}/api/campaigns?key=k`).then((r) => r.json());
+      const campaigns = (await fetch(`http://127.0.0.1:${port}/api/campaigns?key=k`).then((r) => r.json())) as { items: { code: string }[] };
       expect(campaigns.items.map((c: { code: string }) => c.code)).toEqual(["ok"]);
     } finally {
       proc.kill("SIGTERM");
