@@ -47,6 +47,7 @@ export class Checker {
 
   int(value: unknown, path: ConfigPath, fallback: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
     if (value === undefined || value === null) return fallback ?? this.fail(path, "is required");
+    if (typeof value === "string" && /^-?\d+$/.test(value.trim())) value = Number(value); // from ${ENV}
     if (typeof value !== "number" || !Number.isSafeInteger(value)) return this.fail(path, "must be a whole number");
     if (value < min || value > max) return this.fail(path, `must be between ${min} and ${max}`);
     return value;
@@ -54,6 +55,7 @@ export class Checker {
 
   number(value: unknown, path: ConfigPath, fallback: number, min: number, max: number): number | undefined {
     if (value === undefined || value === null) return fallback;
+    if (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value.trim())) value = Number(value); // from ${ENV}
     if (typeof value !== "number" || !Number.isFinite(value)) return this.fail(path, "must be a number");
     if (value < min || value > max) return this.fail(path, `must be between ${min} and ${max}`);
     return value;
@@ -61,6 +63,7 @@ export class Checker {
 
   bool(value: unknown, path: ConfigPath, fallback: boolean): boolean | undefined {
     if (value === undefined || value === null) return fallback;
+    if (value === "true" || value === "false") return value === "true"; // from ${ENV}
     if (typeof value !== "boolean") return this.fail(path, "must be true or false");
     return value;
   }

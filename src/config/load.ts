@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { LineCounter, isNode, parseDocument } from "yaml";
+import { LineCounter, isMap, isNode, isScalar, parseDocument } from "yaml";
 import { Checker, formatIssue, type ConfigIssue, type ConfigPath } from "./checker.ts";
 import type { Config } from "./model.ts";
 import { buildConfig } from "./validate.ts";
@@ -34,14 +34,20 @@ export function parseConfig(text: string, env: Record<string, string | undefined
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
-    throw new ConfigError(source, doc.errors.map((e) => ({
-      path: "",
-      line: e.linePos?.[0]?.line,
-      message: `YAML ${e.message.split("\n")[0]}${e.linePos?.[0] ? ` (column ${e.linePos[0].col})` : ""}`,
-    })));
+    throw new ConfigError(source, doc.errors.map((e) => {
+      const at = lines.linePos(e.pos[0]);
+      return { path: "", line: at.line, message: `YAML: ${e.message.split("\n")[0]} (column ${at.col})` };
+    }));
   }
+  // The line of the key itself (not of its value, which may start on the next line).
   const lineOf = (path: ConfigPath) => {
     for (let depth = path.length; depth >= 0; depth--) {
+      const parent = depth <= 1 ? doc.contents : doc.getIn(path.slice(0, depth - 1), true);
+      const last = path[depth - 1];
+      if (depth > 0 && isMap(parent)) {
+        const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(last));
+        if (pair && isNode(pair.key) && pair.key.range) return lines.linePos(pair.key.range[0]).line;
+      }
       const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
       if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
     }
@@ -60,6 +66,7 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 function substituteEnv(value: unknown, path: ConfigPath, env: Record<string, string | undefined>, c: Checker): unknown {
   if (typeof value === "string") {
     if (!value.includes("${")) return value;
+    // Stays a string: the typed readers accept "8080" for a port, and a digits-only secret keeps its zeros.
     const out = value.replace(ENV_REF, (whole, name: string, fallback: string | undefined) => {
       const found = env[name];
       if (found !== undefined && found !== "") return found;
@@ -67,9 +74,6 @@ function substituteEnv(value: unknown, path: ConfigPath, env: Record<string, str
       c.fail(path, `environment variable ${name} is not set`);
       return whole;
     });
-    // `port: ${PORT}` should read as the number YAML would have given for a literal.
-    if (/^-?\d+(\.\d+)?$/.test(out)) return Number(out);
-    if (out === "true" || out === "false") return out === "true";
     return out;
   }
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, [...path, i], env, c));

@@ -1,0 +1,312 @@
+import { describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { ConfigError, loadConfigFile, parseConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/model.ts";
+import type { ConfigIssue } from "../../src/config/checker.ts";
+import { renderRequest } from "../../src/domain/templates.ts";
+
+const S = 1000;
+const M = 60 * S;
+const H = 60 * M;
+const D = 24 * H;
+
+type Env = Record<string, string | undefined>;
+
+/** Lines joined with "\n", so that line numbers in expectations are easy to read. */
+const yaml = (...lines: string[]) => lines.join("\n") + "\n";
+
+function issuesOf(text: string, env: Env = {}): ConfigIssue[] {
+  try {
+    parseConfig(text, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  throw new Error("expected a ConfigError, the config loaded");
+}
+
+describe("a minimal config gets the documented defaults", () => {
+  test("api_keys only", () => {
+    expect(parseConfig(yaml("api_keys: [k]"), {})).toEqual({
+      source: null,
+      server: { host: "0.0.0.0", port: 8080, public_url: null },
+      storage: { path: "data/tgcpa.db", synchronous: "FULL" },
+      log: { level: "info" },
+      account_id: "1",
+      api_keys: ["k"],
+      inbound_keys: [],
+      demo_tracker: false,
+      delivery: {
+        timeout_ms: 10_000,
+        max_in_flight: 64,
+        per_host_in_flight: 8,
+        allow_hosts: [],
+        retry_ladder_ms: [0, 10 * S, M, 5 * M, 30 * M, 2 * H, 6 * H, 12 * H, 24 * H],
+        jitter: 0.2,
+        lease_ms: 60_000,
+        max_redirects: 3,
+        circuit_failures: 5,
+        circuit_cooldown_ms: 60_000,
+        retention_ms: 30 * D,
+        shutdown_grace_ms: 10_000,
+      },
+      bots: {},
+      destinations: {},
+      postbacks: { wait: [], hold: [], approve: [], cancel: [], trash: [] },
+      campaigns: [],
+    } satisfies Config);
+  });
+
+  test("a campaign with only a code", () => {
+    const config = parseConfig(yaml("api_keys: [k]", "campaigns:", "  - code: spring"), {});
+    expect(config.campaigns).toEqual([
+      { code: "spring", name: "spring", bot: null, chat: null, paused: false, unsub_window_ms: 0, postbacks: null, payouts: {} },
+    ]);
+  });
+
+  test("no api_keys is refused", () => {
+    expect(issuesOf(yaml("server: { port: 8080 }"))).toEqual([
+      { path: "api_keys", line: expect.any(Number) as unknown as number, message: expect.stringContaining("API key") as unknown as string },
+    ]);
+  });
+});
+
+describe("values read from the config", () => {
+  const cases: { name: string; text: string; pick: (c: Config) => unknown; expected: unknown }[] = [
+    { name: "unsub_window as a duration string", text: yaml("api_keys: [k]", "campaigns: [{ code: a, unsub_window: 30d }]"), pick: (c) => c.campaigns[0]!.unsub_window_ms, expected: 30 * D },
+    { name: "unsub_window as a plain number is seconds", text: yaml("api_keys: [k]", "campaigns: [{ code: a, unsub_window: 3600 }]"), pick: (c) => c.campaigns[0]!.unsub_window_ms, expected: H },
+    { name: "custom retry ladder", text: yaml("api_keys: [k]", "delivery: { retry_ladder: [0s, 30s, 1h] }"), pick: (c) => c.delivery.retry_ladder_ms, expected: [0, 30 * S, H] },
+    { name: "lease_ms defaults to 2× a long timeout", text: yaml("api_keys: [k]", "delivery: { timeout_ms: 45000 }"), pick: (c) => c.delivery.lease_ms, expected: 90_000 },
+    { name: "public_url loses its trailing slash", text: yaml("api_keys: [k]", "server: { public_url: 'https://tg.example.com/' }"), pick: (c) => c.server.public_url, expected: "https://tg.example.com" },
+    { name: "chat id as a number", text: yaml("api_keys: [k]", "campaigns: [{ code: a, chat: -1001234567890 }]"), pick: (c) => c.campaigns[0]!.chat, expected: -1001234567890 },
+    { name: "allow_hosts are lowercased", text: yaml("api_keys: [k]", "delivery: { allow_hosts: [Tracker.LAN, 10.0.0.0/8] }"), pick: (c) => c.delivery.allow_hosts, expected: ["tracker.lan", "10.0.0.0/8"] },
+    {
+      name: "a campaign that sets one template gets its own five (others empty, no per-event fallback)",
+      text: yaml("api_keys: [k]", "postbacks: { wait: 'https://g.example/w?c={click}' }", "campaigns: [{ code: a, postbacks: { approve: 'https://c.example/a?c={click}' } }]"),
+      pick: (c) => Object.fromEntries(Object.entries(c.campaigns[0]!.postbacks!).map(([s, ts]) => [s, ts.map((t) => t.label)])),
+      expected: { wait: [], hold: [], approve: ["campaigns[0].postbacks.approve"], cancel: [], trash: [] },
+    },
+  ];
+  test.each(cases)("$name", ({ text, pick, expected }) => {
+    expect(pick(parseConfig(text, {}))).toEqual(expected);
+  });
+});
+
+describe("${VAR} substitution", () => {
+  const cases: { name: string; text: string; env: Env; pick: (c: Config) => unknown; expected: unknown }[] = [
+    { name: "${VAR} set", text: yaml('api_keys: ["${KEY}"]'), env: { KEY: "s3cret" }, pick: (c) => c.api_keys, expected: ["s3cret"] },
+    { name: "${VAR:-default} unset uses the default", text: yaml('api_keys: ["${KEY:-fallback}"]'), env: {}, pick: (c) => c.api_keys, expected: ["fallback"] },
+    { name: "${VAR:-default} set uses the variable", text: yaml('api_keys: ["${KEY:-fallback}"]'), env: { KEY: "real" }, pick: (c) => c.api_keys, expected: ["real"] },
+    { name: "${VAR:-default} set but empty uses the default", text: yaml('api_keys: ["${KEY:-fallback}"]'), env: { KEY: "" }, pick: (c) => c.api_keys, expected: ["fallback"] },
+    { name: "inside a longer string", text: yaml("api_keys: [k]", 'storage: { path: "${DIR}/tgcpa.db" }'), env: { DIR: "/var/lib/tgcpa" }, pick: (c) => c.storage.path, expected: "/var/lib/tgcpa/tgcpa.db" },
+    { name: "several in one string", text: yaml("api_keys: [k]", 'server: { public_url: "https://${HOST}:${P}" }'), env: { HOST: "tg.example.com", P: "8443" }, pick: (c) => c.server.public_url, expected: "https://tg.example.com:8443" },
+    { name: "numeric ${PORT} becomes a number", text: yaml("api_keys: [k]", "server:", "  port: ${PORT}"), env: { PORT: "9090" }, pick: (c) => c.server.port, expected: 9090 },
+    { name: "numeric default ${PORT:-8081} becomes a number", text: yaml("api_keys: [k]", "server:", "  port: ${PORT:-8081}"), env: {}, pick: (c) => c.server.port, expected: 8081 },
+    { name: "inside a template URL", text: yaml("api_keys: [k]", 'postbacks: { wait: "https://${TRK}/pb?c={click}" }'), env: { TRK: "trk.example.com" }, pick: (c) => renderRequest(c.postbacks.wait[0]!, { click: "x" } as never).url, expected: "https://trk.example.com/pb?c=x" },
+    // A secret made of digits must arrive as it is written in the environment.
+    { name: "an all-digit secret keeps its leading zeros", text: yaml('api_keys: ["${KEY}"]'), env: { KEY: "0012345" }, pick: (c) => c.api_keys, expected: ["0012345"] },
+    { name: "a long all-digit secret keeps every digit", text: yaml('inbound_keys: ["${KEY}"]', "api_keys: [k]"), env: { KEY: "12345678901234567890" }, pick: (c) => c.inbound_keys, expected: ["12345678901234567890"] },
+  ];
+  test.each(cases)("$name", ({ text, env, pick, expected }) => {
+    expect(pick(parseConfig(text, env))).toEqual(expected);
+  });
+
+  const missing: { name: string; text: string; path: string; line: number; variable: string }[] = [
+    { name: "in api_keys", text: yaml('api_keys: ["${TGCPA_API_KEY}"]'), path: "api_keys[0]", line: 1, variable: "TGCPA_API_KEY" },
+    {
+      name: "in a bot token",
+      text: yaml("api_keys: [k]", "bots:", "  main:", '    token: "${TG_BOT_TOKEN}"'),
+      path: "bots.main.token", line: 4, variable: "TG_BOT_TOKEN",
+    },
+  ];
+  test.each(missing)("a missing variable is reported with its path: $name", ({ text, path, line, variable }) => {
+    const issues = issuesOf(text);
+    expect(issues).toContainEqual({ path, line, message: expect.stringContaining(variable) as unknown as string });
+  });
+});
+
+describe("errors are reported with path and line", () => {
+  test("broken YAML reports a line number", () => {
+    const issues = issuesOf(yaml("api_keys: [k]", "server:", "  port: 8080", "  host: a: b", "log: { level: info }"));
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues[0]!.line).toBe(4);
+    expect(issues[0]!.message).toStartWith("YAML:");
+  });
+
+  test("a duplicate key is a YAML error with a line", () => {
+    const issues = issuesOf(yaml("api_keys: [k]", "log: { level: info }", "api_keys: [j]"));
+    expect(issues[0]!.message).toMatch(/unique/i);
+    expect(issues[0]!.line).toBe(3);
+  });
+
+  test("several errors are reported at once, each with its path and line", () => {
+    const text = yaml(
+      /* 1 */ "api_keys: [k]",
+      /* 2 */ "delivery:",
+      /* 3 */ "  jitter: 5",
+      /* 4 */ "campaigns:",
+      /* 5 */ "  - code: ok1",
+      /* 6 */ "  - code: bad-code",
+      /* 7 */ "    unsub_window: forever",
+      /* 8 */ "  - code: ok1",
+    );
+    expect(issuesOf(text).map(({ path, line }) => ({ path, line }))).toEqual([
+      { path: "delivery.jitter", line: 3 },
+      { path: "campaigns[1].code", line: 6 },
+      { path: "campaigns[1].unsub_window", line: 7 },
+      { path: "campaigns[2].code", line: 8 },
+    ]);
+  });
+
+  const single: { name: string; text: string; path: string; line: number; message: string | RegExp }[] = [
+    {
+      name: "duplicate campaign code",
+      text: yaml("api_keys: [k]", "campaigns:", "  - code: spring", "  - code: spring"),
+      path: "campaigns[1].code", line: 4, message: /already used by campaigns\[0\]/,
+    },
+    {
+      name: "campaign code containing -",
+      text: yaml("api_keys: [k]", "campaigns:", "  - code: spring-2025"),
+      path: "campaigns[0].code", line: 3, message: '"spring-2025"',
+    },
+    {
+      name: "unknown macro in a campaign's approve template",
+      text: yaml("api_keys: [k]", "campaigns:", "  - code: spring", "    postbacks:", '      approve: "https://x.example/pb?c={clickid}"'),
+      path: "campaigns[0].postbacks.approve", line: 5, message: "{clickid}",
+    },
+    {
+      name: "unknown macro in the second template of a list",
+      text: yaml("api_keys: [k]", "postbacks:", "  approve:", '    - "https://a.example/pb?c={click}"', '    - "https://b.example/pb?c={sub_id}"'),
+      path: "postbacks.approve[1]", line: 5, message: "{sub_id}",
+    },
+    {
+      name: "unknown macro in a JSON body",
+      text: yaml("api_keys: [k]", "postbacks:", "  approve: { url: 'https://a.example/pb', json: { c: '{clik}' } }"),
+      path: "postbacks.approve.json.c", line: 3, message: "{clik}",
+    },
+    {
+      name: "unknown top-level key (typo delivry)",
+      text: yaml("api_keys: [k]", "delivry: { timeout_ms: 5000 }"),
+      path: "delivry", line: 2, message: "unknown key",
+    },
+    {
+      name: "unknown top-level key written as a block mapping points at the key's line",
+      text: yaml("api_keys: [k]", "delivry:", "  timeout_ms: 5000"),
+      path: "delivry", line: 2, message: "unknown key",
+    },
+    {
+      name: "unknown nested key",
+      text: yaml("api_keys: [k]", "campaigns:", "  - code: a", "    unsub_windw: 1d"),
+      path: "campaigns[0].unsub_windw", line: 4, message: "unknown key",
+    },
+    {
+      name: "campaign bot that names no bot",
+      text: yaml("api_keys: [k]", "bots:", "  main: { token: '123:abc' }", "campaigns:", "  - code: a", "    bot: mian"),
+      path: "campaigns[0].bot", line: 6, message: 'no bot named "mian"',
+    },
+    {
+      name: "lease_ms equal to timeout_ms",
+      text: yaml("api_keys: [k]", "delivery:", "  timeout_ms: 20000", "  lease_ms: 20000"),
+      path: "delivery.lease_ms", line: 4, message: "longer than delivery.timeout_ms",
+    },
+    {
+      name: "lease_ms shorter than timeout_ms",
+      text: yaml("api_keys: [k]", "delivery:", "  timeout_ms: 20000", "  lease_ms: 5000"),
+      path: "delivery.lease_ms", line: 4, message: "longer than delivery.timeout_ms",
+    },
+    {
+      name: "template with an ftp:// URL",
+      text: yaml("api_keys: [k]", "postbacks:", '  wait: "ftp://x.example/pb?c={click}"'),
+      path: "postbacks.wait", line: 3, message: "not an http(s) URL",
+    },
+    {
+      name: "template that is only a macro",
+      text: yaml("api_keys: [k]", "postbacks:", '  wait: "{click}"'),
+      path: "postbacks.wait", line: 3, message: "not an http(s) URL",
+    },
+    {
+      name: "template without a scheme",
+      text: yaml("api_keys: [k]", "campaigns:", "  - code: a", "    postbacks:", '      hold: "x.example/pb?c={click}"'),
+      path: "campaigns[0].postbacks.hold", line: 5, message: "not an http(s) URL",
+    },
+    {
+      name: "allow_hosts entry that is not a CIDR",
+      text: yaml("api_keys: [k]", "delivery:", '  allow_hosts: ["10.0.0.0/abc"]'),
+      path: "delivery.allow_hosts[0]", line: 3, message: "not a CIDR",
+    },
+    {
+      name: "allow_hosts CIDR with an IPv4 prefix longer than 32",
+      text: yaml("api_keys: [k]", "delivery:", '  allow_hosts: ["10.0.0.0/33"]'),
+      path: "delivery.allow_hosts[0]", line: 3, message: "not a CIDR",
+    },
+  ];
+  test.each(single)("$name", ({ text, path, line, message }) => {
+    const issues = issuesOf(text);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe(path);
+    expect(issues[0]!.line).toBe(line);
+    if (typeof message === "string") expect(issues[0]!.message).toContain(message);
+    else expect(issues[0]!.message).toMatch(message);
+  });
+
+  test("lease_ms longer than timeout_ms is accepted", () => {
+    expect(parseConfig(yaml("api_keys: [k]", "delivery: { timeout_ms: 20000, lease_ms: 20001 }"), {}).delivery.lease_ms).toBe(20_001);
+  });
+
+  test("the ConfigError message lists every issue with path and line", () => {
+    let message = "";
+    try {
+      parseConfig(yaml("api_keys: [k]", "delivry: 1", "campaigns: [{ code: a-b }]"), {}, "/etc/tgcpa.yaml");
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain("/etc/tgcpa.yaml");
+    expect(message).toContain("delivry (line 2)");
+    expect(message).toContain("campaigns[0].code (line 3)");
+  });
+});
+
+describe("the returned config is frozen", () => {
+  const config = parseConfig(
+    yaml("api_keys: [k]", "campaigns:", "  - code: spring", "    postbacks: { approve: 'https://x.example/?c={click}' }"),
+    {},
+  );
+  const mutations: { name: string; mutate: () => void; read: () => unknown; before: unknown }[] = [
+    { name: "top-level field", mutate: () => { (config as { account_id: string }).account_id = "2"; }, read: () => config.account_id, before: "1" },
+    { name: "nested server.port", mutate: () => { (config.server as { port: number }).port = 1; }, read: () => config.server.port, before: 8080 },
+    { name: "api_keys.push", mutate: () => { config.api_keys.push("evil"); }, read: () => config.api_keys, before: ["k"] },
+    { name: "retry ladder step", mutate: () => { config.delivery.retry_ladder_ms[1] = 0; }, read: () => config.delivery.retry_ladder_ms[1], before: 10_000 },
+    { name: "campaign code", mutate: () => { config.campaigns[0]!.code = "other"; }, read: () => config.campaigns[0]!.code, before: "spring" },
+    { name: "campaign template list", mutate: () => { config.campaigns[0]!.postbacks!.approve.pop(); }, read: () => config.campaigns[0]!.postbacks!.approve.length, before: 1 },
+  ];
+  test.each(mutations)("$name cannot be changed", ({ mutate, read, before }) => {
+    expect(read()).toEqual(before);
+    expect(mutate).toThrow(TypeError); // test files are ES modules: strict mode
+    expect(read()).toEqual(before);
+  });
+});
+
+describe("the shipped example config", () => {
+  const path = resolve(import.meta.dir, "../../config/example.yaml");
+
+  test("loads without any environment", () => {
+    const config = loadConfigFile(path, {});
+    expect(config.source).toBe(path);
+    expect(config.server.port).toBe(8080);
+    expect(config.api_keys).toEqual(["demo-key-change-me"]);
+    expect(config.campaigns.map((c) => c.code)).toEqual(["demo"]);
+    expect(config.campaigns[0]!.unsub_window_ms).toBe(30 * D);
+    expect(config.postbacks.approve).toHaveLength(1);
+    expect(config.postbacks.hold).toHaveLength(0);
+  });
+
+  test("PORT from the environment reaches the port and the templates", () => {
+    const config = loadConfigFile(path, { PORT: "9999" });
+    expect(config.server.port).toBe(9999);
+    expect(config.postbacks.wait[0]!.url.source).toStartWith("http://127.0.0.1:9999/");
+  });
+
+  test("a missing file is a ConfigError, not a crash", () => {
+    expect(() => loadConfigFile(resolve(import.meta.dir, "no-such-config.yaml"), {})).toThrow(ConfigError);
+  });
+});
