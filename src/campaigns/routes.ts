@@ -6,6 +6,7 @@ import { sendPostback } from "../delivery/sender.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
 import { renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
 import { notFound } from "../lib/errors.ts";
+import { verdictByName } from "../presets/presets.ts";
 import { StatusSchema } from "../leads/model.ts";
 import { campaignCounters } from "./repository.ts";
 
@@ -58,7 +59,7 @@ export function campaignRoutes(ctx: AppContext) {
         const req = renderRequest(tpl, values);
         if (!body?.send) return { template: tpl.label, ...req };
         const report = await sendPostback(req, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard, now: ctx.clock.now });
-        const verdict = classifyAttempt(report.result);
+        const verdict = classifyAttempt(report.result, verdictByName(tpl.verdict));
         return {
           template: tpl.label, ...req,
           result: {

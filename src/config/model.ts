@@ -49,6 +49,12 @@ export interface CampaignConfig {
   payouts: Partial<Record<Status, Payout>>;
 }
 
+export interface DestinationConfig {
+  name: string;
+  preset: string;
+  params: Record<string, string>;
+}
+
 export interface Config {
   /** Absolute path of the file this config came from, if any. */
   source: string | null;
@@ -62,6 +68,7 @@ export interface Config {
   demo_tracker: boolean;
   delivery: DeliveryConfig;
   bots: Record<string, BotConfig>;
+  destinations: Record<string, DestinationConfig>;
   postbacks: EventTemplates;
   campaigns: CampaignConfig[];
 }

@@ -1,11 +1,12 @@
-import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 import { STATUSES, type Status } from "../domain/status.ts";
 import {
   POSTBACK_MACROS, compileText, emptyTemplates, renderRequest,
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../domain/templates.ts";
 import { Checker, formatPath, type ConfigPath } from "./checker.ts";
-import type { BotConfig, CampaignConfig, Config, DeliveryConfig, Payout } from "./model.ts";
+import { PRESETS, fillPreset, presetByName } from "../presets/presets.ts";
+import type { BotConfig, CampaignConfig, Config, DeliveryConfig, DestinationConfig, Payout } from "./model.ts";
 
 export const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
 export const CAMPAIGN_CODE = /^[A-Za-z0-9_]{1,63}$/;
@@ -16,7 +17,7 @@ const SAMPLE_VALUES: MacroValues = Object.fromEntries(POSTBACK_MACROS.map((m) =>
 export function buildConfig(raw: unknown, c: Checker, source: string | null): Config | undefined {
   const root = c.object(raw, [], [
     "server", "storage", "log", "account_id", "api_keys", "inbound_keys", "demo_tracker",
-    "delivery", "bots", "postbacks", "campaigns",
+    "delivery", "bots", "destinations", "postbacks", "campaigns",
   ]);
   if (!root) return undefined;
 
@@ -32,6 +33,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
   }
 
   const bots = readBots(root.bots, c);
+  const destinations = readDestinations(root.destinations, c);
   const config = {
     source,
     server: {
@@ -50,8 +52,9 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     demo_tracker: c.bool(root.demo_tracker, ["demo_tracker"], false)!,
     delivery: readDelivery(root.delivery, c),
     bots,
-    postbacks: readEventTemplates(root.postbacks, ["postbacks"], c) ?? emptyTemplates(),
-    campaigns: readCampaigns(root.campaigns, c, bots),
+    destinations: Object.fromEntries([...destinations].map(([k, v]) => [k, v.config])),
+    postbacks: readEventTemplates(root.postbacks, ["postbacks"], c, destinations) ?? emptyTemplates(),
+    campaigns: readCampaigns(root.campaigns, c, bots, destinations),
   } satisfies Config;
   return c.issues.length ? undefined : config;
 }
@@ -70,8 +73,12 @@ function readDelivery(value: unknown, c: Checker): DeliveryConfig {
   if (lease <= timeout) c.fail([...p, "lease_ms"], `must be longer than delivery.timeout_ms (${timeout}), or a slow request would be sent twice`);
   const allowHosts = c.strings(d.allow_hosts, [...p, "allow_hosts"]);
   allowHosts.forEach((h, i) => {
-    const [addr, bits] = h.split("/");
-    if (bits !== undefined && (!isIP(addr!) || !/^\d{1,3}$/.test(bits))) c.fail([...p, "allow_hosts", i], `"${h}" is not a CIDR such as 10.0.0.0/8`);
+    if (!h.includes("/")) return;
+    try {
+      ipaddr.parseCIDR(h);
+    } catch {
+      c.fail([...p, "allow_hosts", i], `"${h}" is not a CIDR such as 10.0.0.0/8 or fd00::/8`);
+    }
   });
   return {
     timeout_ms: timeout,
@@ -109,7 +116,35 @@ function readBots(value: unknown, c: Checker): Record<string, BotConfig> {
   return out;
 }
 
-function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfig>): CampaignConfig[] {
+type Destinations = Map<string, { config: DestinationConfig; templates: Record<Status, string>; verdict?: string }>;
+
+function readDestinations(value: unknown, c: Checker): Destinations {
+  const out: Destinations = new Map();
+  const o = c.object(value, ["destinations"], Object.keys(value && typeof value === "object" ? value : {})) ?? {};
+  for (const [name, raw] of Object.entries(o)) {
+    const p = ["destinations", name];
+    const d = c.object(raw, p, Object.keys(raw && typeof raw === "object" ? raw : {}));
+    if (!d) continue;
+    const presetName = c.string(d.preset, [...p, "preset"]);
+    if (presetName === undefined) continue;
+    const preset = presetByName(presetName);
+    if (!preset) {
+      c.fail([...p, "preset"], `unknown preset "${presetName}" (known: ${PRESETS.map((x) => x.name).join(", ")})`);
+      continue;
+    }
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(d)) if (k !== "preset") params[k] = c.string(v, [...p, k]) ?? "";
+    const filled = fillPreset(preset, params);
+    if ("errors" in filled) {
+      filled.errors.forEach((e) => c.fail(p, e));
+      continue;
+    }
+    out.set(name, { config: { name, preset: preset.name, params }, templates: filled.templates, verdict: preset.verdict });
+  }
+  return out;
+}
+
+function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfig>, destinations: Destinations): CampaignConfig[] {
   const seen = new Map<string, number>();
   return (c.list(value, ["campaigns"]) ?? []).flatMap((raw, i) => {
     const p = ["campaigns", i];
@@ -125,6 +160,7 @@ function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfi
     const bot = o.bot == null ? null : (c.string(o.bot, [...p, "bot"]) ?? null);
     if (bot !== null && !bots[bot]) c.fail([...p, "bot"], `no bot named "${bot}" under bots`);
     let chat: number | null = null;
+    if (typeof o.chat === "string" && /^-?\d+$/.test(o.chat)) o.chat = Number(o.chat);
     if (o.chat != null) {
       if (typeof o.chat === "number" && Number.isSafeInteger(o.chat)) chat = o.chat;
       else if (typeof o.chat === "string" && /^-?\d+$/.test(o.chat)) chat = Number(o.chat);
@@ -137,7 +173,7 @@ function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfi
       chat,
       paused: c.bool(o.paused, [...p, "paused"], false)!,
       unsub_window_ms: c.duration(o.unsub_window, [...p, "unsub_window"], 0)!,
-      postbacks: o.postbacks == null ? null : (readEventTemplates(o.postbacks, [...p, "postbacks"], c) ?? null),
+      postbacks: o.postbacks == null ? null : (readEventTemplates(o.postbacks, [...p, "postbacks"], c, destinations) ?? null),
       payouts: readPayouts(o.payouts, [...p, "payouts"], c),
     }];
   });
@@ -158,20 +194,35 @@ function readPayouts(value: unknown, p: ConfigPath, c: Checker): Partial<Record<
   return out;
 }
 
-/** The five event templates; each may be a URL, a request object, or a list of them. */
-function readEventTemplates(value: unknown, p: ConfigPath, c: Checker): EventTemplates | undefined {
-  const o = c.object(value, p, STATUSES);
+/**
+ * The five event templates. Each may be a URL, a request object, `{destination: NAME}`, or a list
+ * of them; `destination: NAME | [NAMES]` beside them gives every status not listed its preset URL.
+ */
+function readEventTemplates(value: unknown, p: ConfigPath, c: Checker, destinations: Destinations): EventTemplates | undefined {
+  const o = c.object(value, p, [...STATUSES, "destination"]);
   if (!o) return undefined;
   const out = emptyTemplates();
+  const defaults = o.destination == null ? [] : Array.isArray(o.destination) ? o.destination : [o.destination];
   for (const status of STATUSES) {
-    const entry = o[status];
-    const entries = Array.isArray(entry) ? entry.map((e, i) => [e, [...p, status, i]] as const) : [[entry, [...p, status]] as const];
+    const entry = status in o ? o[status] : defaults.map((d) => ({ destination: d }));
+    const listed = Array.isArray(entry);
+    const entries = listed ? entry.map((e, i) => [e, status in o ? [...p, status, i] : [...p, "destination", ...(Array.isArray(o.destination) ? [i] : [])]] as const) : [[entry, [...p, status]] as const];
     out[status] = entries.flatMap(([e, path]) => {
-      const t = readTemplate(e, path, c);
+      const t = readTemplate(e, path, c, destinations, status);
       return t ? [t] : [];
     });
   }
   return out;
+}
+
+function destinationTemplate(name: unknown, path: ConfigPath, c: Checker, destinations: Destinations, status: Status): Template | undefined {
+  const d = typeof name === "string" ? destinations.get(name) : undefined;
+  if (!d) {
+    if (typeof name === "string" && c.issues.some((i) => i.path.startsWith(`destinations.${name}`))) return undefined; // already reported
+    return c.fail(path, `no destination named ${JSON.stringify(name)} under destinations`);
+  }
+  const url = compileAt(d.templates[status], path, c);
+  return url && { label: `destinations.${d.config.name}.${status}`, method: "GET", url, destination: d.config.name, ...(d.verdict ? { verdict: d.verdict } : {}) };
 }
 
 function compileAt(source: string, path: ConfigPath, c: Checker): CompiledText | undefined {
@@ -182,11 +233,14 @@ function compileAt(source: string, path: ConfigPath, c: Checker): CompiledText |
   }
 }
 
-function readTemplate(value: unknown, path: ConfigPath, c: Checker): Template | undefined {
+function readTemplate(value: unknown, path: ConfigPath, c: Checker, destinations: Destinations, status: Status): Template | undefined {
   if (value === undefined || value === null || value === "") return undefined; // empty = no postback
   const label = formatPath(path);
   let template: Template | undefined;
-  if (typeof value === "string") {
+  if (value && typeof value === "object" && "destination" in value) {
+    c.object(value, path, ["destination"]);
+    template = destinationTemplate((value as { destination: unknown }).destination, [...path, "destination"], c, destinations, status);
+  } else if (typeof value === "string") {
     const url = compileAt(value, path, c);
     template = url && { label, method: "GET", url };
   } else {

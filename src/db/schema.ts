@@ -44,6 +44,9 @@ export const leadEvents = sqliteTable("lead_events", {
   source: text("source").notNull(),
   /** Why postbacks were skipped or withheld (campaign_paused, outside_unsub_window, click_added). */
   reason: text("reason"),
+  /** Set by an inbound postback; overrides the campaign's payout for this event's macros. */
+  payout: text("payout"),
+  currency: text("currency"),
   occurredAt: integer("occurred_at").notNull(),
   createdAt: integer("created_at").notNull(),
 }, (t) => [
@@ -63,6 +66,8 @@ export const postbacks = sqliteTable("postbacks", {
   url: text("url").notNull(),
   body: text("body"),
   contentType: text("content_type"),
+  /** Body verdict of the preset the template came from (keitaro, altercpa), if any. */
+  verdict: text("verdict"),
   /** host[:port] of the URL: the unit of ordering, caps and the circuit breaker. */
   host: text("host").notNull(),
   /** pending | delivered | failed | rejected | skipped */
@@ -124,3 +129,16 @@ export const idempotencyKeys = sqliteTable("idempotency_keys", {
   response: text("response").notNull(),
   createdAt: integer("created_at").notNull(),
 });
+
+/** Every inbound postback (GET|POST /api/postback) with its result code. */
+export const inboundLog = sqliteTable("inbound_log", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** ok | no-changes | access | no-click | bad-click | bad-status | db */
+  result: text("result").notNull(),
+  leadId: integer("lead_id"),
+  status: text("status"),
+  /** The request's parameters, the key removed. */
+  params: text("params", { mode: "json" }).$type<Record<string, string>>().notNull(),
+  ip: text("ip"),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [index("inbound_log_created").on(t.createdAt), index("inbound_log_result").on(t.result, t.id)]);

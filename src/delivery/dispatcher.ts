@@ -5,7 +5,8 @@ import type { Metrics } from "../ops/metrics.ts";
 import { AddressGuard } from "./address-guard.ts";
 import { nextRetryDelay } from "./backoff.ts";
 import { CircuitBreakers } from "./circuit.ts";
-import { classifyAttempt, type BodyVerdict, type Classification } from "./classify.ts";
+import { verdictByName } from "../presets/presets.ts";
+import { classifyAttempt, type Classification } from "./classify.ts";
 import type { ClaimedPostback, Completion, OutboxRepository } from "./repository.ts";
 import { sendPostback } from "./sender.ts";
 
@@ -16,8 +17,6 @@ export interface DispatcherDeps {
   log: Logger;
   metrics: Metrics;
   random?: () => number;
-  /** A preset's body verdict for a row, when it has one (tracker presets). */
-  verdictFor?: (row: ClaimedPostback) => BodyVerdict | undefined;
 }
 
 const IDLE_RECHECK_MS = 1000;
@@ -149,7 +148,7 @@ export class Dispatcher {
     const report = await sendPostback(row, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard: this.guard, signal: entry.abort.signal, now: clock.now });
     if (entry.shuttingDown) return; // released by stop(); this attempt does not count
     const durationMs = Math.round(performance.now() - t0);
-    const verdict = classifyAttempt(report.result, this.deps.verdictFor?.(row));
+    const verdict = classifyAttempt(report.result, verdictByName(row.verdict));
     const now = clock.now();
     const completion = this.completionFor(row, verdict);
     const result = report.result;

@@ -12,6 +12,8 @@ export interface ClaimedPostback {
   contentType: string | null;
   attempts: number;
   leaseToken: number;
+  /** The preset body verdict to judge the answer with, if any. */
+  verdict: string | null;
 }
 
 export interface AttemptRecord {
@@ -56,7 +58,7 @@ export class OutboxRepository {
     this.lease = sqlite.prepare(`
       UPDATE postbacks SET lease_token = lease_token + 1, lease_expires_at = $until, attempts = attempts + 1, updated_at = $now
       WHERE id = $id AND state = 'pending'
-      RETURNING id, lead_id AS leadId, host, method, url, body, content_type AS contentType, attempts, lease_token AS leaseToken`);
+      RETURNING id, lead_id AS leadId, host, method, url, body, content_type AS contentType, attempts, lease_token AS leaseToken, verdict`);
     this.complete = sqlite.prepare(`
       UPDATE postbacks SET state = $state, reason = $reason, next_attempt_at = coalesce($next, next_attempt_at),
         lease_expires_at = NULL, last_http_status = $http, updated_at = $now,

@@ -55,6 +55,10 @@ export interface Template {
   method: "GET" | "POST";
   url: CompiledText;
   body?: { type: "json"; value: JsonTemplate } | { type: "form"; fields: [string, CompiledText][] };
+  /** The destination (preset) it came from, if any. */
+  destination?: string;
+  /** Name of the preset's body verdict (see presets.ts VERDICTS), if its tracker has an answer format. */
+  verdict?: string;
 }
 
 export type EventTemplates = Record<Status, Template[]>;
@@ -85,7 +89,8 @@ export function renderRequest(template: Template, values: MacroValues): Rendered
   if (body.type === "json") {
     return { method: template.method, url, body: JSON.stringify(renderJson(body.value, values)), contentType: "application/json" };
   }
-  const form = body.fields.map(([k, v]) => `${encodeValue(k)}=${renderText(v, values)}`).join("&");
+  // A form field's whole value is data: its literal text is encoded as well as its macros.
+  const form = body.fields.map(([k, v]) => `${encodeValue(k)}=${encodeValue(renderText(v, values, (x) => x))}`).join("&");
   return { method: template.method, url, body: form, contentType: "application/x-www-form-urlencoded" };
 }
 

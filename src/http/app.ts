@@ -1,24 +1,15 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import { campaignRoutes } from "../campaigns/routes.ts";
 import type { AppContext } from "../context.ts";
+import { inboundRoutes } from "../inbound/routes.ts";
 import { leadRoutes } from "../leads/routes.ts";
 import { AppError } from "../lib/errors.ts";
+import { keyMatches } from "../lib/keys.ts";
 import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
 import { opsRoutes } from "../ops/routes.ts";
 import { postbackRoutes } from "../postbacks/routes.ts";
-
-const digest = (s: string) => createHash("sha256").update(s).digest();
-
-/** Constant-time: compares fixed-length digests so neither length nor prefix leaks. */
-export function keyMatches(given: string | null | undefined, keys: readonly string[]): boolean {
-  if (!given) return false;
-  const g = digest(given);
-  let ok = false;
-  for (const k of keys) ok = timingSafeEqual(g, digest(k)) || ok;
-  return ok;
-}
+import { presetRoutes } from "../presets/routes.ts";
 
 const errorBody = (status: number, code: string, message: string, details?: unknown) =>
   new Response(JSON.stringify({ error: { code, message, ...(details === undefined ? {} : { details }) } }), {
@@ -86,6 +77,8 @@ export function buildApp(ctx: AppContext) {
     .use(opsRoutes(ctx))
     .use(leadRoutes(ctx))
     .use(postbackRoutes(ctx))
-    .use(campaignRoutes(ctx));
+    .use(campaignRoutes(ctx))
+    .use(inboundRoutes(ctx))
+    .use(presetRoutes());
   return ctx.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(ctx.log.child({ component: "demo-tracker" }))) : app;
 }

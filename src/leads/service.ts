@@ -22,6 +22,9 @@ export interface LeadEventRequest {
   /** When it happened, epoch ms; defaults to now. */
   at?: number;
   source: EventSource;
+  /** Inbound postbacks may carry the payout of this event (overrides the campaign's). */
+  payout?: string;
+  currency?: string;
 }
 
 export interface AppliedPostback {
@@ -104,6 +107,7 @@ function writeDecision(
   const event = insertLeadEvent(tx, {
     leadId: lead.id, campaignId: campaign.id, status: decision.status, prevStatus: existing?.status ?? null,
     source: req.source, reason: decision.reason, occurredAt: at, createdAt: now,
+    payout: req.payout ?? null, currency: req.currency ?? null,
   });
   const rows = decision.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, lead, event, decision.postbacks === "skip", now);
   return { lead, event, postbacks: insertPostbacks(tx, rows) };
@@ -111,7 +115,7 @@ function writeDecision(
 
 export function macroValues(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow, event: LeadEventRow): MacroValues {
   const status = event.status as Status;
-  const payout = campaign.config.payouts[status];
+  const configured = campaign.config.payouts[status];
   return {
     click: lead.click,
     status,
@@ -123,8 +127,8 @@ export function macroValues(runtime: Runtime, campaign: CampaignEntry, lead: Lea
     chat: lead.chatId == null ? "" : String(lead.chatId),
     time: String(Math.floor(event.occurredAt / 1000)),
     event: String(event.id),
-    payout: payout?.payout ?? "",
-    currency: payout?.currency ?? "",
+    payout: event.payout ?? configured?.payout ?? "",
+    currency: event.currency ?? configured?.currency ?? "",
   };
 }
 
@@ -137,7 +141,7 @@ function buildPostbacks(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow
     const state = skip ? "skipped" : host ? "pending" : "rejected";
     return {
       leadId: lead.id, eventId: event.id, campaignId: campaign.id, status: event.status, template: template.label,
-      method: req.method, url: req.url, body: req.body, contentType: req.contentType, host,
+      method: req.method, url: req.url, body: req.body, contentType: req.contentType, host, verdict: template.verdict ?? null,
       state, reason: skip ? "campaign_paused" : host ? null : "malformed_url",
       nextAttemptAt: now, createdAt: now, updatedAt: now, finishedAt: state === "pending" ? null : now,
     };

@@ -1,0 +1,157 @@
+import type { BodyVerdict } from "../delivery/classify.ts";
+import { STATUSES, type Status } from "../domain/status.ts";
+
+export interface PresetParam {
+  name: string;
+  required: boolean;
+  default?: string;
+  description: string;
+}
+
+/**
+ * A tracker preset (reference/trackers.md): its params and one URL per status. `{domain}` becomes
+ * `https://domain` unless the value carries a scheme; other `{param}`s are filled (percent-encoded)
+ * when the config loads; the lead macros stay for each event.
+ */
+export interface Preset {
+  name: string;
+  tracker: string;
+  params: PresetParam[];
+  templates: Record<Status, string>;
+  /** The answer format, when the tracker documents one. */
+  verdict?: keyof typeof VERDICTS;
+  notes: string;
+}
+
+const DOMAIN: PresetParam = { name: "domain", required: true, description: "tracker domain; a scheme may be given (http://127.0.0.1:9000), else https" };
+const same = (url: string): Record<Status, string> => Object.fromEntries(STATUSES.map((s) => [s, url])) as Record<Status, string>;
+const mapped = (url: (word: string) => string, words: Record<Status, string>): Record<Status, string> =>
+  Object.fromEntries(STATUSES.map((s) => [s, url(words[s])])) as Record<Status, string>;
+
+function jsonStatus(body: string): { refused: string } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { refused: `not a JSON answer: ${body.slice(0, 200)}` };
+  }
+  const p = parsed as { status?: unknown; error?: unknown; message?: unknown };
+  if (p?.status === "ok") return undefined;
+  return { refused: `status ${JSON.stringify(p?.status ?? null)}${p?.error !== undefined ? `, error ${JSON.stringify(p.error)}` : ""}${typeof p?.message === "string" ? `: ${p.message}` : ""}` };
+}
+
+/** Body verdicts by name; a postback row stores the name so the dispatcher can judge its answer. */
+export const VERDICTS = {
+  /** Keitaro answers 200 for everything; only the body says "Success" or "Incorrect …". */
+  keitaro: ((body: string) => (/^\s*success/i.test(body) ? undefined : { refused: body.trim().slice(0, 200) || "empty answer" })) as BodyVerdict,
+  /** AlterCPA answers 200 with JSON `status: ok | error`. */
+  altercpa: jsonStatus as BodyVerdict,
+} satisfies Record<string, BodyVerdict>;
+
+export const verdictByName = (name: string | null | undefined): BodyVerdict | undefined =>
+  name ? VERDICTS[name as keyof typeof VERDICTS] : undefined;
+
+export const PRESETS: Preset[] = [
+  {
+    name: "keitaro",
+    tracker: "Keitaro (v9–v11)",
+    params: [DOMAIN, { name: "key", required: true, description: "postback key from the tracker's settings (short hex)" }],
+    templates: same("{domain}/{key}/postback?subid={click}&status={status}&payout={payout}&currency={currency}&tid={lead}&lead_status=wait,hold&sale_status=approve&rejected_status=cancel,trash"),
+    verdict: "keitaro",
+    notes: "Statuses are translated by Keitaro through lead_status/sale_status/rejected_status; tid is constant per lead.",
+  },
+  {
+    name: "binom",
+    tracker: "Binom (click.php form; Binom 2: path /click)",
+    params: [DOMAIN, { name: "path", required: false, default: "/click.php", description: "endpoint path; Binom 2 documents /click" }],
+    templates: same("{domain}{path}?cnv_id={click}&cnv_status={status}&cnv_status2={lead}&payout={payout}&cnv_currency={currency}"),
+    notes: "Answer format undocumented: any 2xx is delivered. A repeat for the same click overwrites the conversion.",
+  },
+  {
+    name: "binom-goal",
+    tracker: "Binom (goal form)",
+    params: [DOMAIN],
+    templates: same("{domain}/postback?clickid={click}&goal={status}"),
+    notes: "For installs configured with goals per status.",
+  },
+  {
+    name: "altercpa-pro",
+    tracker: "AlterCPA Pro — external sites",
+    params: [DOMAIN, { name: "token", required: true, description: "site token {siteId}-{key}" }],
+    templates: {
+      ...same("{domain}/api/site/status.json?token={token}&click={click}&status={status}&auto=1&exto={lead}"),
+      wait: "{domain}/api/site/click.json?token={token}&click={click}&exto={lead}",
+    },
+    verdict: "altercpa",
+    notes: "wait creates the lead (click.json); the other statuses move it (status.json). exto = our lead id.",
+  },
+  {
+    name: "altercpa-lite",
+    tracker: "AlterCPA One / Red / Lite (tracker postback API)",
+    params: [DOMAIN, { name: "token", required: true, description: "postback id/token" }, { name: "path", required: false, default: "/api/track/postback.json", description: "endpoint path; the API manual also names /api/tracker/postback.json" }],
+    templates: mapped((w) => `{domain}{path}?id={token}&click={click}&uid={lead}&status=${w}&price={payout}&currency={currency}`, { wait: "new", hold: "hold", approve: "approve", cancel: "cancel", trash: "trash" }),
+    verdict: "altercpa",
+    notes: "AlterCPA's hold means confirmed but not yet paid.",
+  },
+  {
+    name: "voluum",
+    tracker: "Voluum",
+    params: [DOMAIN],
+    templates: same("{domain}/postback?cid={click}&et={status}&payout={payout}&currency={currency}&txid={event}"),
+    notes: "et = conversion type; txid = our event id so each status counts once.",
+  },
+  {
+    name: "redtrack",
+    tracker: "RedTrack",
+    params: [DOMAIN],
+    templates: mapped((w) => `{domain}/postback?clickid={click}&status=${w}&type={status}&sum={payout}`, { wait: "Pending", hold: "Pending", approve: "Approved", cancel: "Declined", trash: "Declined" }),
+    notes: "status is RedTrack's Approved/Pending/Declined; type carries the tgcpa status.",
+  },
+  {
+    name: "bemob",
+    tracker: "BeMob",
+    params: [DOMAIN],
+    templates: same("{domain}/postback?cid={click}&status={status}&payout={payout}&txid={event}"),
+    notes: "Statuses are mapped in BeMob.",
+  },
+  {
+    name: "peerclick",
+    tracker: "PeerClick",
+    params: [DOMAIN],
+    templates: same("{domain}/postback?cid={click}&status={status}&payout={payout}&currency={currency}&txid={event}"),
+    notes: "",
+  },
+  {
+    name: "clickflare",
+    tracker: "ClickFlare",
+    params: [DOMAIN],
+    templates: same("{domain}/cf/cv?click_id={click}&ct={status}&payout={payout}&txid={event}"),
+    notes: "ct = conversion type.",
+  },
+];
+
+export const presetByName = (name: string) => PRESETS.find((p) => p.name === name);
+
+/**
+ * Fills a preset's placeholders from its params: `{domain}` as a base URL, the others
+ * percent-encoded. Returns the five templates, or the list of problems.
+ */
+export function fillPreset(preset: Preset, params: Record<string, string>): { templates: Record<Status, string> } | { errors: string[] } {
+  const errors: string[] = [];
+  const values: Record<string, string> = {};
+  for (const p of preset.params) {
+    const v = params[p.name] ?? p.default;
+    if (v === undefined || v === "") errors.push(`${p.name} is required for preset ${preset.name}`);
+    else values[p.name] = v;
+  }
+  for (const k of Object.keys(params)) if (!preset.params.some((p) => p.name === k)) errors.push(`unknown param ${k} for preset ${preset.name} (known: ${preset.params.map((p) => p.name).join(", ")})`);
+  if (errors.length) return { errors };
+  const domain = values.domain!.replace(/\/+$/, "");
+  const base = /^https?:\/\//i.test(domain) ? domain : `https://${domain}`;
+  const fill = (url: string) => url.replace(/\{(domain|key|token|path)\}/g, (_m, name: string) => {
+    if (name === "domain") return base;
+    if (name === "path") return `/${values.path!.replace(/^\/+/, "")}`;
+    return encodeURIComponent(values[name]!);
+  });
+  return { templates: Object.fromEntries(STATUSES.map((s) => [s, fill(preset.templates[s])])) as Record<Status, string> };
+}
