@@ -46,7 +46,8 @@ export async function sendPostback(req: OutgoingRequest, opts: SendOptions): Pro
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       return { result: { kind: "error", error: "malformed_url", message: `unsupported scheme ${url.protocol}` }, url: url.href, responseHead: null };
     }
-    const guard = await opts.guard.check(url);
+    const guard = await untilAborted(opts.guard.check(url), signal);
+    if (!guard) return { result: fetchError(signal.reason, timeout), url: url.href, responseHead: null };
     if (!guard.ok) return { result: { kind: "error", error: guard.error, message: guard.message }, url: url.href, responseHead: null };
     let res: Response;
     try {
@@ -86,6 +87,19 @@ export async function sendPostback(req: OutgoingRequest, opts: SendOptions): Pro
       responseHead: headOf(text),
     };
   }
+}
+
+/** Resolves with the promise's value, or undefined once the signal aborts (a DNS lookup cannot be cancelled). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
+      (e) => { signal.removeEventListener("abort", onAbort); reject(e); },
+    );
+  });
 }
 
 function fetchError(err: unknown, timeout: AbortSignal): AttemptResult {

@@ -10,6 +10,12 @@ export interface Received {
   body: string;
   headers: IncomingMessage["headers"];
   at: number;
+  /** Serial number of the TCP connection it came on (1, 2, …, in the order connections were accepted). */
+  connection: number;
+  /** When the answer was written (epoch ms); unset while it is pending, for hangs and drops. */
+  answeredAt?: number;
+  /** When the connection closed before an answer was written (client gone, "close" behaviour). */
+  closedAt?: number;
 }
 
 /** What the tracker does with one request. */
@@ -19,6 +25,11 @@ export type Behaviour =
   | "close"; // drops the connection without an answer
 
 export type Responder = (req: Received, index: number) => Behaviour;
+
+export interface TrackerOptions {
+  /** Delays every answer (not hangs or drops) by this many ms: a slow tracker. */
+  delayMs?: number | ((req: Received, index: number) => number);
+}
 
 export const ok = (body = "OK"): Behaviour => ({ status: 200, body });
 
@@ -31,12 +42,22 @@ export class FakeTracker {
   private responder: Responder = () => ok();
   private readonly hanging = new Set<ServerResponse>();
   private readonly server = createServer((req, res) => this.handle(req, res));
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly connectionIds = new WeakMap<object, number>();
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
+  private delayMs: TrackerOptions["delayMs"] = 0;
   port = 0;
+  /** How many connections have been accepted so far. */
+  connections = 0;
 
-  static async start(responder?: Responder): Promise<FakeTracker> {
+  constructor() {
+    this.server.on("connection", (socket) => this.connectionIds.set(socket, ++this.connections));
+  }
+
+  static async start(responder?: Responder, opts: TrackerOptions = {}): Promise<FakeTracker> {
     const t = new FakeTracker();
     if (responder) t.respond(responder);
+    t.delayMs = opts.delayMs ?? 0;
     await new Promise<void>((resolve) => t.server.listen(0, "127.0.0.1", resolve));
     t.port = (t.server.address() as AddressInfo).port;
     return t;
@@ -62,22 +83,50 @@ export class FakeTracker {
       const received: Received = {
         method: req.method ?? "GET", url: req.url ?? "/", path: url.pathname, query: Object.fromEntries(url.searchParams),
         body: Buffer.concat(chunks).toString("utf8"), headers: req.headers, at: Date.now(),
+        connection: this.connectionIds.get(req.socket) ?? 0,
       };
       const index = this.received.push(received) - 1;
+      res.on("error", () => {}); // the client may be gone (killed) before a delayed answer
+      res.on("close", () => {
+        if (received.answeredAt === undefined && received.closedAt === undefined) received.closedAt = Date.now();
+      });
       const behaviour = this.responder(received, index);
       if (behaviour === "close") {
+        received.closedAt = Date.now();
         req.socket.destroy();
       } else if (behaviour === "hang") {
         this.hanging.add(res);
       } else {
-        res.writeHead(behaviour.status, { "content-type": "text/plain", ...behaviour.headers });
-        res.end(behaviour.body ?? "");
+        const answer = () => {
+          if (res.destroyed || req.socket.destroyed) return; // closedAt is set by the close listener
+          res.writeHead(behaviour.status, { "content-type": "text/plain", ...behaviour.headers });
+          res.end(behaviour.body ?? "");
+          received.answeredAt = Date.now();
+          this.notify();
+        };
+        const delay = typeof this.delayMs === "function" ? this.delayMs(received, index) : (this.delayMs ?? 0);
+        if (delay > 0) {
+          const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            answer();
+          }, delay);
+          this.timers.add(timer);
+        } else answer();
       }
-      this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true));
+      this.notify();
     });
   }
 
-  /** Resolves once `check` holds after a request arrives; rejects after `timeoutMs` of real time. */
+  private notify() {
+    this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true));
+  }
+
+  /** Requests received but neither answered nor closed yet. */
+  open(): Received[] {
+    return this.received.filter((r) => r.answeredAt === undefined && r.closedAt === undefined);
+  }
+
+  /** Resolves once `check` holds after a request arrives or is answered; rejects after `timeoutMs` of real time. */
   waitUntil(check: (received: Received[]) => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
     if (check(this.received)) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -99,6 +148,8 @@ export class FakeTracker {
 
   /** Releases hanging requests and stops listening. */
   async close() {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     for (const res of this.hanging) res.socket?.destroy();
     this.hanging.clear();
     this.server.closeAllConnections();
