@@ -4,6 +4,7 @@ import type { Dispatcher } from "./delivery/dispatcher.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Metrics } from "./ops/metrics.ts";
+import type { TelegramBots } from "./telegram/bots.ts";
 
 /** Everything a feature needs, passed in explicitly (no module singletons). */
 export interface AppContext {
@@ -12,6 +13,7 @@ export interface AppContext {
   log: Logger;
   metrics: Metrics;
   dispatcher: Dispatcher;
+  telegram: TelegramBots;
   /** The running config and campaigns; replaced whole by a reload. */
   runtime(): Runtime;
   /** Re-reads the config file; keeps the running config when the new one is invalid. */

@@ -10,6 +10,9 @@ import { systemClock, type Clock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { pruneDelivered } from "./postbacks/repository.ts";
+import { TelegramBots } from "./telegram/bots.ts";
+import { pruneProcessedUpdates } from "./telegram/repository.ts";
+import { createTelegramSender } from "./telegram/sender.ts";
 
 export interface ServiceOptions {
   configPath: string;
@@ -33,6 +36,8 @@ export interface Service {
 
 const PRUNE_EVERY_MS = 3_600_000;
 const IDEMPOTENCY_TTL_MS = 86_400_000;
+/** Telegram drops undelivered updates after 24 h; keeping their ids a week is ample. */
+const PROCESSED_UPDATES_TTL_MS = 7 * 86_400_000;
 
 /**
  * Opens the database, migrates, mirrors campaigns, builds the app, starts the dispatcher and
@@ -47,10 +52,18 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   let runtime: Runtime = syncCampaigns(db, config, clock.now());
   const metrics = new Metrics();
   const outbox = new OutboxRepository(db);
-  const dispatcher = new Dispatcher({ outbox, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random });
+  let telegram: TelegramBots | null = null;
+  const telegramSender = createTelegramSender({
+    db, clock, runtime: () => runtime, api: (name) => telegram?.api(name), timeoutMs: () => runtime.config.delivery.timeout_ms,
+  });
+  const dispatcher = new Dispatcher({
+    outbox, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
+    senders: { telegram: telegramSender },
+  });
+  telegram = new TelegramBots({ db, clock, log: log.child({ component: "telegram" }), metrics, runtime: () => runtime, onQueued: () => dispatcher.wake() });
 
   const ctx: AppContext = {
-    db, clock, log, metrics, dispatcher,
+    db, clock, log, metrics, dispatcher, telegram,
     runtime: () => runtime,
     reloadConfig() {
       const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays
@@ -58,6 +71,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       config = next;
       runtime = syncCampaigns(db, next, clock.now());
       dispatcher.reconfigure();
+      telegram.restart().catch((err) => log.error({ err }, "restarting bots after reload failed"));
       log.info({ campaigns: runtime.campaigns.size }, "config reloaded");
       return runtime;
     },
@@ -66,12 +80,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const app = buildApp(ctx);
   const server = Bun.serve({ hostname: config.server.host, port: opts.port ?? config.server.port, fetch: app.fetch });
   dispatcher.start();
+  await telegram.start(); // bots that fail are marked with their error; the service runs on
 
   let cancelPrune = () => {};
   const prune = () => {
     const now = clock.now();
     try {
       const n = pruneDelivered(db, now - runtime.config.delivery.retention_ms, now - IDEMPOTENCY_TTL_MS);
+      pruneProcessedUpdates(db, now - PROCESSED_UPDATES_TTL_MS);
       if (n) log.info({ pruned: n }, "retention: delivered postbacks pruned");
     } catch (err) {
       log.error({ err }, "retention pruning failed");
@@ -89,6 +105,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     stop: () => (stopped ??= (async () => {
       cancelPrune();
       await server.stop();
+      await telegram.stop();
       await dispatcher.stop();
       db.$client.close();
       log.info("tgcpa stopped");

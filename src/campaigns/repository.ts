@@ -16,6 +16,6 @@ export function campaignCounters(db: Executor) {
   const events = db.select({ campaignId: leadEvents.campaignId, status: leadEvents.status, n: sql<number>`count(*)` })
     .from(leadEvents).groupBy(leadEvents.campaignId, leadEvents.status).all();
   const outbox = db.select({ campaignId: postbacks.campaignId, state: postbacks.state, n: sql<number>`count(*)` })
-    .from(postbacks).groupBy(postbacks.campaignId, postbacks.state).all();
+    .from(postbacks).where(eq(postbacks.channel, "http")).groupBy(postbacks.campaignId, postbacks.state).all();
   return { events, outbox };
 }

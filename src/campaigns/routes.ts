@@ -8,9 +8,18 @@ import { renderRequest, resolveTemplates, type MacroValues } from "../domain/tem
 import { notFound } from "../lib/errors.ts";
 import { verdictByName } from "../presets/presets.ts";
 import { StatusSchema } from "../leads/model.ts";
+import type { CampaignConfig } from "../config/model.ts";
+import { getBotRow, getChat } from "../telegram/repository.ts";
+import { isAdmin, missingRights } from "../telegram/routes.ts";
 import { campaignCounters } from "./repository.ts";
 
 export function campaignRoutes(ctx: AppContext) {
+  /** Whether the campaign's bot is admin in its chat with the rights it needs (null: no bot or chat). */
+  const telegramStatus = (c: CampaignConfig) => {
+    if (!c.bot || c.chat === null) return null;
+    const chat = getChat(ctx.db, c.bot, c.chat);
+    return { ok: isAdmin(chat?.status) && missingRights(chat!.status, chat!.rights ?? null).length === 0, missing: chat ? missingRights(chat.status, chat.rights ?? null) : ["administrator"] };
+  };
   return new Elysia({ detail: { tags: ["campaigns"] } })
     .get("/api/campaigns", () => {
       const { config, campaigns } = ctx.runtime();
@@ -26,8 +35,9 @@ export function campaignRoutes(ctx: AppContext) {
           paused: c.paused,
           unsub_window_s: c.unsub_window_ms / 1000,
           start_payload: `${c.code}-{click}`,
-          // The bot's @username is known once the Telegram side has called getMe.
-          deep_link: null,
+          // The bot's @username is known once it has answered getMe.
+          deep_link: c.bot && getBotRow(ctx.db, c.bot)?.username ? `https://t.me/${getBotRow(ctx.db, c.bot)!.username}?start=${c.code}-{click}` : null,
+          bot_admin: telegramStatus(c),
           templates_from: c.postbacks ? "campaign" : "global",
           templates: Object.fromEntries(STATUSES.map((s) => [s, resolveTemplates(config.postbacks, c.postbacks, s).map((tpl) => ({
             template: tpl.label, method: tpl.method, url: tpl.url.source,

@@ -1,5 +1,5 @@
 import type { Status } from "../domain/status.ts";
-import type { EventTemplates } from "../domain/templates.ts";
+import type { CompiledText, EventTemplates } from "../domain/templates.ts";
 
 export type Synchronous = "OFF" | "NORMAL" | "FULL" | "EXTRA";
 
@@ -36,6 +36,15 @@ export interface Payout {
   currency: string;
 }
 
+export interface WelcomeConfig {
+  /** Telegram legacy Markdown, with the welcome macros ({invite} included). */
+  text: CompiledText;
+  /** A local photo or video sent with the text as its caption; its file_id is cached per bot. */
+  media: { kind: "photo" | "video"; path: string } | null;
+  /** An inline URL button under the message (the CPA button). */
+  button: { text: string; url: CompiledText } | null;
+}
+
 export interface CampaignConfig {
   code: string;
   name: string;
@@ -47,6 +56,11 @@ export interface CampaignConfig {
   /** null: the global templates apply. */
   postbacks: EventTemplates | null;
   payouts: Partial<Record<Status, Payout>>;
+  welcome: WelcomeConfig | null;
+  /** Approve join requests to the campaign's chat through the Bot API. */
+  auto_approve: boolean;
+  /** Whether the campaign's invite link asks to join (join request) or lets people in at once. */
+  join_request: boolean;
 }
 
 export interface DestinationConfig {

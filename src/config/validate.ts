@@ -1,12 +1,13 @@
 import ipaddr from "ipaddr.js";
 import { STATUSES, type Status } from "../domain/status.ts";
+import { existsSync } from "node:fs";
 import {
-  POSTBACK_MACROS, compileText, emptyTemplates, renderRequest,
+  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, renderRequest, renderText,
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../domain/templates.ts";
 import { Checker, formatPath, type ConfigPath } from "./checker.ts";
 import { PRESETS, fillPreset, presetByName } from "../presets/presets.ts";
-import type { BotConfig, CampaignConfig, Config, DeliveryConfig, DestinationConfig, Payout } from "./model.ts";
+import type { BotConfig, CampaignConfig, Config, DeliveryConfig, DestinationConfig, Payout, WelcomeConfig } from "./model.ts";
 
 export const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
 export const CAMPAIGN_CODE = /^[A-Za-z0-9_]{1,63}$/;
@@ -148,7 +149,7 @@ function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfi
   const seen = new Map<string, number>();
   return (c.list(value, ["campaigns"]) ?? []).flatMap((raw, i) => {
     const p = ["campaigns", i];
-    const o = c.object(raw, p, ["code", "name", "bot", "chat", "paused", "unsub_window", "postbacks", "payouts"]);
+    const o = c.object(raw, p, ["code", "name", "bot", "chat", "paused", "unsub_window", "postbacks", "payouts", "welcome", "auto_approve", "join_request"]);
     if (!o) return [];
     const code = c.string(o.code, [...p, "code"]);
     if (code !== undefined) {
@@ -175,9 +176,52 @@ function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfi
       unsub_window_ms: c.duration(o.unsub_window, [...p, "unsub_window"], 0)!,
       postbacks: o.postbacks == null ? null : (readEventTemplates(o.postbacks, [...p, "postbacks"], c, destinations) ?? null),
       payouts: readPayouts(o.payouts, [...p, "payouts"], c),
+      welcome: o.welcome == null ? null : (readWelcome(o.welcome, [...p, "welcome"], c, bot) ?? null),
+      auto_approve: c.bool(o.auto_approve, [...p, "auto_approve"], false)!,
+      join_request: c.bool(o.join_request, [...p, "join_request"], false)!,
     }];
   });
 }
+
+const WELCOME_SAMPLE = { ...SAMPLE_VALUES, invite: "https://t.me/+sample" };
+
+function readWelcome(value: unknown, p: ConfigPath, c: Checker, bot: string | null): WelcomeConfig | undefined {
+  const o = c.object(value, p, ["text", "photo", "video", "button"]);
+  if (!o) return undefined;
+  if (bot === null) c.fail(p, "a welcome message needs the campaign's bot");
+  const compile = (source: string, path: ConfigPath) => {
+    try {
+      return compileText(source, WELCOME_MACROS);
+    } catch (err) {
+      return c.fail(path, (err as Error).message);
+    }
+  };
+  const textSource = c.string(o.text, [...p, "text"]);
+  const text = textSource === undefined ? undefined : compile(textSource, [...p, "text"]);
+  if (o.photo != null && o.video != null) c.fail(p, "has both photo and video; choose one");
+  let media: WelcomeConfig["media"] = null;
+  for (const kind of ["photo", "video"] as const) {
+    if (o[kind] == null) continue;
+    const path = c.string(o[kind], [...p, kind]);
+    if (path !== undefined && !existsSync(path)) c.fail([...p, kind], `file ${path} does not exist (paths are relative to the working directory)`);
+    if (path !== undefined) media = { kind, path };
+  }
+  const limit = media ? 1024 : 4096;
+  if (textSource !== undefined && textSource.length > limit) c.fail([...p, "text"], `is longer than Telegram's ${limit} characters${media ? " for a caption" : ""}`);
+  let button: WelcomeConfig["button"] = null;
+  if (o.button != null) {
+    const b = c.object(o.button, [...p, "button"], ["text", "url"]);
+    const label = b && c.string(b.text, [...p, "button", "text"]);
+    const urlSource = b && c.string(b.url, [...p, "button", "url"]);
+    const url = urlSource == null ? undefined : compile(urlSource, [...p, "button", "url"]);
+    if (url && !/^https?:\/\//i.test(renderText(url, WELCOME_SAMPLE, welcomeUrlEncode))) c.fail([...p, "button", "url"], "must be an http(s) URL after macro substitution");
+    if (label && url) button = { text: label, url };
+  }
+  return text && { text, media, button };
+}
+
+/** In a welcome URL every macro is percent-encoded except {invite}, which is itself a URL. */
+export const welcomeUrlEncode = (value: string, macro: string) => (macro === "invite" ? value : encodeURIComponent(value));
 
 function readPayouts(value: unknown, p: ConfigPath, c: Checker): Partial<Record<Status, Payout>> {
   const o = c.object(value, p, STATUSES) ?? {};

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Times are epoch milliseconds (integer) throughout. */
 
@@ -54,9 +54,14 @@ export const leadEvents = sqliteTable("lead_events", {
   index("lead_events_campaign_time").on(t.campaignId, t.occurredAt),
 ]);
 
-/** The outbox: one HTTP request to a tracker for one lead event and one template. */
+/**
+ * The outbox: one HTTP request to a tracker for one lead event and one template — or, with
+ * channel `telegram`, one Bot API call (welcome message, join-request approval) that must not be lost.
+ */
 export const postbacks = sqliteTable("postbacks", {
   id: integer("id").primaryKey({ autoIncrement: true }),
+  /** http: a postback to a tracker; telegram: a Bot API call (method, body JSON; url tg://bot/method). */
+  channel: text("channel").notNull().default("http"),
   leadId: integer("lead_id").notNull(),
   eventId: integer("event_id").notNull(),
   campaignId: integer("campaign_id").notNull(),
@@ -142,3 +147,50 @@ export const inboundLog = sqliteTable("inbound_log", {
   ip: text("ip"),
   createdAt: integer("created_at").notNull(),
 }, (t) => [index("inbound_log_created").on(t.createdAt), index("inbound_log_result").on(t.result, t.id)]);
+
+/** A configured bot as Telegram knows it (getMe), and its polling position. */
+export const bots = sqliteTable("bots", {
+  name: text("name").primaryKey(),
+  telegramId: integer("telegram_id"),
+  username: text("username"),
+  /** getUpdates offset: the next update_id to ask for (polling mode). */
+  pollingOffset: integer("polling_offset").notNull().default(0),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Chats where a bot is (or was) a member, from my_chat_member updates. */
+export const chats = sqliteTable("chats", {
+  bot: text("bot").notNull(),
+  chatId: integer("chat_id").notNull(),
+  title: text("title").notNull().default(""),
+  type: text("type").notNull().default(""),
+  /** The bot's own status there: creator, administrator, member, left, kicked. */
+  status: text("status").notNull(),
+  /** The bot's admin rights as Telegram sent them. */
+  rights: text("rights", { mode: "json" }).$type<Record<string, boolean>>(),
+  updatedAt: integer("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.chatId] })]);
+
+/** Update ids already applied per bot: the same update twice changes nothing. */
+export const processedUpdates = sqliteTable("processed_updates", {
+  bot: text("bot").notNull(),
+  updateId: integer("update_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.updateId] }), index("processed_updates_created").on(t.createdAt)]);
+
+/** The invite link a bot created for a campaign (one per campaign and bot). */
+export const inviteLinks = sqliteTable("invite_links", {
+  bot: text("bot").notNull(),
+  campaignId: integer("campaign_id").notNull(),
+  link: text("link").notNull(),
+  createsJoinRequest: integer("creates_join_request", { mode: "boolean" }).notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.campaignId] })]);
+
+/** Telegram file_id of a local media file, per bot (a file_id belongs to one bot). */
+export const mediaCache = sqliteTable("media_cache", {
+  bot: text("bot").notNull(),
+  path: text("path").notNull(),
+  fileId: text("file_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.path] })]);

@@ -13,7 +13,7 @@ export type BodyVerdict = (body: string) => { refused: string } | undefined;
 export type Classification =
   | { outcome: "delivered" }
   | { outcome: "rejected"; reason: string }
-  | { outcome: "retry"; reason: string; retryAfterMs: number | null; minDelayMs: number };
+  | { outcome: "retry"; reason: string; retryAfterMs: number | null; minDelayMs: number; exactDelayMs?: number };
 
 /** SPEC §4: after a 429 or a timeout the next wait is at least this long. */
 export const THROTTLE_FLOOR_MS = 60_000;

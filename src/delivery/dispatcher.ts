@@ -8,7 +8,16 @@ import { CircuitBreakers } from "./circuit.ts";
 import { verdictByName } from "../presets/presets.ts";
 import { classifyAttempt, type Classification } from "./classify.ts";
 import type { ClaimedPostback, Completion, OutboxRepository } from "./repository.ts";
-import { sendPostback } from "./sender.ts";
+import { sendPostback, type SendReport } from "./sender.ts";
+
+/** One attempt over one channel: what happened and how it is judged. */
+export interface ChannelAttempt {
+  report: SendReport;
+  verdict: Classification;
+}
+
+/** Sends one claimed row; `signal` aborts it (shutdown). Must not throw for delivery failures. */
+export type ChannelSender = (row: ClaimedPostback, signal: AbortSignal) => Promise<ChannelAttempt>;
 
 export interface DispatcherDeps {
   outbox: OutboxRepository;
@@ -17,6 +26,8 @@ export interface DispatcherDeps {
   log: Logger;
   metrics: Metrics;
   random?: () => number;
+  /** Senders for channels other than http (e.g. telegram), by channel name. */
+  senders?: Record<string, ChannelSender>;
 }
 
 const IDLE_RECHECK_MS = 1000;
@@ -145,10 +156,12 @@ export class Dispatcher {
     const d = config().delivery;
     const startedAt = clock.now();
     const t0 = performance.now();
-    const report = await sendPostback(row, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard: this.guard, signal: entry.abort.signal, now: clock.now });
+    const send = row.channel === "http" ? this.sendHttp : this.deps.senders?.[row.channel];
+    const { report, verdict } = send
+      ? await send(row, entry.abort.signal)
+      : { report: { result: { kind: "error", error: "malformed_url", message: `no sender for channel ${row.channel}` }, url: row.url, responseHead: null } as SendReport, verdict: { outcome: "rejected", reason: `no sender for channel ${row.channel}` } as Classification };
     if (entry.shuttingDown) return; // released by stop(); this attempt does not count
     const durationMs = Math.round(performance.now() - t0);
-    const verdict = classifyAttempt(report.result, verdictByName(row.verdict));
     const now = clock.now();
     const completion = this.completionFor(row, verdict);
     const result = report.result;
@@ -167,11 +180,17 @@ export class Dispatcher {
     else log.debug({ postback: row.id, attempt: row.attempts, state: completion.state, reason: completion.reason }, "postback attempt");
   }
 
+  private readonly sendHttp: ChannelSender = async (row, signal) => {
+    const d = this.deps.config().delivery;
+    const report = await sendPostback(row, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard: this.guard, signal, now: this.deps.clock.now });
+    return { report, verdict: classifyAttempt(report.result, verdictByName(row.verdict)) };
+  };
+
   private completionFor(row: ClaimedPostback, verdict: Classification): Completion {
     if (verdict.outcome === "delivered") return { state: "delivered", reason: null };
     if (verdict.outcome === "rejected") return { state: "rejected", reason: verdict.reason };
     const d = this.deps.config().delivery;
-    const delay = nextRetryDelay({
+    const delay = verdict.exactDelayMs !== undefined && row.attempts < d.retry_ladder_ms.length ? verdict.exactDelayMs : nextRetryDelay({
       attempts: row.attempts, ladderMs: d.retry_ladder_ms, jitter: d.jitter, random: (this.deps.random ?? Math.random)(),
       retryAfterMs: verdict.retryAfterMs, minDelayMs: verdict.minDelayMs,
     });

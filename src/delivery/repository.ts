@@ -14,6 +14,8 @@ export interface ClaimedPostback {
   leaseToken: number;
   /** The preset body verdict to judge the answer with, if any. */
   verdict: string | null;
+  /** http (tracker postback) or telegram (Bot API call). */
+  channel: string;
 }
 
 export interface AttemptRecord {
@@ -58,7 +60,7 @@ export class OutboxRepository {
     this.lease = sqlite.prepare(`
       UPDATE postbacks SET lease_token = lease_token + 1, lease_expires_at = $until, attempts = attempts + 1, updated_at = $now
       WHERE id = $id AND state = 'pending'
-      RETURNING id, lead_id AS leadId, host, method, url, body, content_type AS contentType, attempts, lease_token AS leaseToken, verdict`);
+      RETURNING id, lead_id AS leadId, host, method, url, body, content_type AS contentType, attempts, lease_token AS leaseToken, verdict, channel`);
     this.complete = sqlite.prepare(`
       UPDATE postbacks SET state = $state, reason = $reason, next_attempt_at = coalesce($next, next_attempt_at),
         lease_expires_at = NULL, last_http_status = $http, updated_at = $now,

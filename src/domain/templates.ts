@@ -7,7 +7,7 @@ export const POSTBACK_MACROS = [
 export type Macro = (typeof POSTBACK_MACROS)[number];
 export type MacroValues = Record<Macro, string>;
 
-type Segment = string | { macro: Macro };
+type Segment = string | { macro: string };
 
 /** A text with its macros located once, at config load. */
 export interface CompiledText {
@@ -29,7 +29,7 @@ export function compileText(source: string, allowed: readonly string[] = POSTBAC
       continue;
     }
     if (match.index > last) segments.push(source.slice(last, match.index));
-    segments.push({ macro: name as Macro });
+    segments.push({ macro: name });
     last = match.index + match[0].length;
   }
   if (unknown.length) throw new Error(`unknown macro ${unknown.join(", ")} (known: ${allowed.map((m) => `{${m}}`).join(" ")})`);
@@ -40,11 +40,14 @@ export function compileText(source: string, allowed: readonly string[] = POSTBAC
 /** Percent-encodes a value for a URL or a form body; `+` becomes %2B, space %20. */
 export const encodeValue = (value: string) => encodeURIComponent(value);
 
-export function renderText(text: CompiledText, values: MacroValues, encode: (v: string) => string = encodeValue): string {
+export function renderText(text: CompiledText, values: Readonly<Record<string, string>>, encode: (v: string, macro: string) => string = encodeValue): string {
   let out = "";
-  for (const seg of text.segments) out += typeof seg === "string" ? seg : encode(values[seg.macro] ?? "");
+  for (const seg of text.segments) out += typeof seg === "string" ? seg : encode(values[seg.macro] ?? "", seg.macro);
   return out;
 }
+
+/** Macros of the welcome message: the postback macros plus the campaign's invite link. */
+export const WELCOME_MACROS = [...POSTBACK_MACROS, "invite"] as const;
 
 /** A JSON body template: every string leaf is a template, the structure is kept as it is. */
 export type JsonTemplate = CompiledText | number | boolean | null | JsonTemplate[] | { [key: string]: JsonTemplate };

@@ -10,6 +10,7 @@ import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
 import { opsRoutes } from "../ops/routes.ts";
 import { postbackRoutes } from "../postbacks/routes.ts";
 import { presetRoutes } from "../presets/routes.ts";
+import { telegramRoutes } from "../telegram/routes.ts";
 
 const errorBody = (status: number, code: string, message: string, details?: unknown) =>
   new Response(JSON.stringify({ error: { code, message, ...(details === undefined ? {} : { details }) } }), {
@@ -79,6 +80,7 @@ export function buildApp(ctx: AppContext) {
     .use(postbackRoutes(ctx))
     .use(campaignRoutes(ctx))
     .use(inboundRoutes(ctx))
-    .use(presetRoutes());
+    .use(presetRoutes())
+    .use(telegramRoutes(ctx));
   return ctx.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(ctx.log.child({ component: "demo-tracker" }))) : app;
 }

@@ -1,0 +1,122 @@
+import { GrammyError, HttpError, InputFile, type Api } from "grammy";
+import type { InlineKeyboardMarkup, Message } from "grammy/types";
+import type { Runtime } from "../campaigns/registry.ts";
+import { welcomeUrlEncode } from "../config/validate.ts";
+import type { Db } from "../db/client.ts";
+import type { ChannelAttempt, ChannelSender } from "../delivery/dispatcher.ts";
+import { headOf } from "../delivery/sender.ts";
+import { renderText } from "../domain/templates.ts";
+import type { Clock } from "../lib/clock.ts";
+import { eventsOfLead, getLead, insertJournal } from "../leads/repository.ts";
+import { macroValues } from "../leads/service.ts";
+import { cacheFileId, getCachedFileId, getInviteLink, saveInviteLink } from "./repository.ts";
+
+/** grammY's Node build types its signal with the abort-controller shim; the runtime takes a standard one. */
+export type GrammySignal = Parameters<Api["getMe"]>[0];
+
+/** Errors Telegram returns for work that is already done: the call counts as delivered. */
+const BENIGN = ["HIDE_REQUESTER_MISSING", "USER_ALREADY_PARTICIPANT"];
+
+/** Legacy Markdown: a substituted value must not open *bold*, _italic_, `code` or [links]. */
+const escapeMarkdown = (value: string) => value.replace(/([_*`[])/g, "\\$1");
+
+export interface TelegramSenderDeps {
+  db: Db;
+  clock: Clock;
+  runtime: () => Runtime;
+  api: (bot: string) => Api | undefined;
+  timeoutMs: () => number;
+}
+
+const done = (url: string, head: string): ChannelAttempt => ({
+  report: { result: { kind: "response", status: 200, body: head, retryAfterMs: null }, url, responseHead: headOf(head) },
+  verdict: { outcome: "delivered" },
+});
+
+/**
+ * Sends the outbox rows of channel `telegram` (url `tg://BOT/METHOD`, body JSON) and judges
+ * Telegram's answer: 429 → retry after exactly `retry_after`; 403 (blocked by the user) → rejected
+ * and journaled; other 4xx → rejected; 5xx and network errors → the retry ladder.
+ */
+export function createTelegramSender(deps: TelegramSenderDeps): ChannelSender {
+  return async (row, signal) => {
+    const [, bot = "", method = ""] = /^tg:\/\/([^/]+)\/(.+)$/.exec(row.url) ?? [];
+    const api = deps.api(bot);
+    if (!api) return { report: { result: { kind: "error", error: "malformed_url", message: `bot ${bot} is not configured` }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: `bot ${bot} is not configured` } };
+    const body = JSON.parse(row.body ?? "{}") as Record<string, number>;
+    const timeout = AbortSignal.timeout(deps.timeoutMs());
+    const both = AbortSignal.any([signal, timeout]) as unknown as GrammySignal;
+    try {
+      if (method === "welcome") {
+        const message = await sendWelcome(deps, api, bot, body.lead!, both);
+        return done(row.url, `message ${message.message_id}`);
+      }
+      if (method === "approveChatJoinRequest") {
+        await api.approveChatJoinRequest(body.chat_id!, body.user_id!, both);
+        return done(row.url, "true");
+      }
+      return { report: { result: { kind: "error", error: "malformed_url", message: `unknown method ${method}` }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: `unknown method ${method}` } };
+    } catch (err) {
+      return judgeError(deps, err, row.url, timeout, method, body);
+    }
+  };
+}
+
+function judgeError(deps: TelegramSenderDeps, err: unknown, url: string, timeout: AbortSignal, method: string, body: Record<string, number>): ChannelAttempt {
+  if (err instanceof GrammyError) {
+    const head = `${err.error_code}: ${err.description}`;
+    const report = { result: { kind: "response" as const, status: err.error_code, body: head, retryAfterMs: null }, url, responseHead: headOf(head) };
+    if (BENIGN.some((b) => err.description.includes(b))) return { report, verdict: { outcome: "delivered" } };
+    if (err.error_code === 429) {
+      const ms = (err.parameters.retry_after ?? 1) * 1000;
+      return { report, verdict: { outcome: "retry", reason: `telegram_429: ${err.description}`, retryAfterMs: ms, minDelayMs: 0, exactDelayMs: ms } };
+    }
+    if (err.error_code >= 500) return { report, verdict: { outcome: "retry", reason: `telegram_${err.error_code}: ${err.description}`, retryAfterMs: null, minDelayMs: 0 } };
+    if (err.error_code === 403 && method === "welcome") {
+      const lead = getLead(deps.db, body.lead!);
+      insertJournal(deps.db, { kind: "bot_blocked", campaignId: lead?.campaignId, subscriber: lead?.subscriber, detail: { description: err.description }, createdAt: deps.clock.now() });
+    }
+    return { report, verdict: { outcome: "rejected", reason: `telegram_${err.error_code}: ${err.description}` } };
+  }
+  const timedOut = timeout.aborted;
+  const message = err instanceof HttpError ? String((err.error as Error)?.message ?? err.message) : (err as Error).message;
+  return {
+    report: { result: { kind: "error", error: timedOut ? "timeout" : "network", message }, url, responseHead: null },
+    verdict: { outcome: "retry", reason: `${timedOut ? "timeout" : "network"}: ${message}`, retryAfterMs: null, minDelayMs: 0 },
+  };
+}
+
+async function inviteLink(deps: TelegramSenderDeps, api: Api, bot: string, campaignId: number, signal: GrammySignal): Promise<string> {
+  const stored = getInviteLink(deps.db, bot, campaignId);
+  if (stored) return stored.link;
+  const campaign = deps.runtime().campaignsById.get(campaignId)!.config;
+  const link = await api.createChatInviteLink(campaign.chat!, { name: campaign.code.slice(0, 32), ...(campaign.join_request ? { creates_join_request: true } : {}) }, signal);
+  saveInviteLink(deps.db, { bot, campaignId, link: link.invite_link, createsJoinRequest: campaign.join_request, createdAt: deps.clock.now() });
+  return getInviteLink(deps.db, bot, campaignId)!.link; // a concurrent send may have stored one first
+}
+
+async function sendWelcome(deps: TelegramSenderDeps, api: Api, bot: string, leadId: number, signal: GrammySignal): Promise<Message> {
+  const runtime = deps.runtime();
+  const lead = getLead(deps.db, leadId);
+  const campaign = lead && runtime.campaignsById.get(lead.campaignId);
+  const welcome = campaign?.config.welcome;
+  if (!lead || !campaign || !welcome) throw new GrammyError("welcome not sent", { ok: false, error_code: 400, description: "the campaign no longer has a welcome message" }, "welcome", {});
+  const event = eventsOfLead(deps.db, lead.id).at(-1)!;
+  const needsInvite = [welcome.text, welcome.button?.url].some((t) => t?.segments.some((s) => typeof s !== "string" && s.macro === "invite"));
+  const invite = needsInvite && campaign.config.chat !== null ? await inviteLink(deps, api, bot, campaign.id, signal) : "";
+  const values = { ...macroValues(runtime, campaign, lead, event), invite };
+  const text = renderText(welcome.text, values, escapeMarkdown);
+  const reply_markup: InlineKeyboardMarkup | undefined = welcome.button
+    ? { inline_keyboard: [[{ text: welcome.button.text, url: renderText(welcome.button.url, values, welcomeUrlEncode) }]] }
+    : undefined;
+  const chatId = lead.subscriber;
+  if (!welcome.media) return api.sendMessage(chatId, text, { parse_mode: "Markdown", reply_markup }, signal);
+  const { kind, path } = welcome.media;
+  const cached = getCachedFileId(deps.db, bot, path);
+  const file = cached ?? new InputFile(path);
+  const other = { caption: text, parse_mode: "Markdown" as const, reply_markup };
+  const message: Message = kind === "photo" ? await api.sendPhoto(chatId, file, other, signal) : await api.sendVideo(chatId, file, other, signal);
+  const fileId = kind === "photo" ? message.photo?.at(-1)?.file_id : message.video?.file_id;
+  if (!cached && fileId) cacheFileId(deps.db, bot, path, fileId, deps.clock.now());
+  return message;
+}
