@@ -28,7 +28,7 @@ export interface ServiceOptions {
 export interface Service {
   ctx: AppContext;
   app: ReturnType<typeof buildApp>;
-  server: ReturnType<typeof Bun.serve> | null;
+  server: NonNullable<ReturnType<typeof buildApp>["server"]>;
   /** Base URL of the listening server, e.g. http://127.0.0.1:41234 */
   url: string;
   stop(): Promise<void>;
@@ -78,7 +78,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   };
 
   const app = buildApp(ctx);
-  const server = Bun.serve({ hostname: config.server.host, port: opts.port ?? config.server.port, fetch: app.fetch });
+  app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port }); // listen (not Bun.serve) gives handlers the server, for client IPs
+  const server = app.server!;
   dispatcher.start();
   await telegram.start(); // bots that fail are marked with their error; the service runs on
 

@@ -246,11 +246,23 @@ function readEventTemplates(value: unknown, p: ConfigPath, c: Checker, destinati
   const o = c.object(value, p, [...STATUSES, "destination"]);
   if (!o) return undefined;
   const out = emptyTemplates();
-  const defaults = o.destination == null ? [] : Array.isArray(o.destination) ? o.destination : [o.destination];
+  const names = o.destination == null ? [] : Array.isArray(o.destination) ? o.destination : [o.destination];
+  const defaultPath = (i: number): ConfigPath => (Array.isArray(o.destination) ? [...p, "destination", i] : [...p, "destination"]);
+  // Each default destination is checked once here, not once per status.
+  const defaults = names.flatMap((name, i) => {
+    if (typeof name === "string" && destinations.has(name)) return [{ name, path: defaultPath(i) }];
+    if (!(typeof name === "string" && c.issues.some((x) => x.path.startsWith(`destinations.${name}`)))) {
+      c.fail(defaultPath(i), `no destination named ${JSON.stringify(name)} under destinations`);
+    }
+    return [];
+  });
   for (const status of STATUSES) {
-    const entry = status in o ? o[status] : defaults.map((d) => ({ destination: d }));
-    const listed = Array.isArray(entry);
-    const entries = listed ? entry.map((e, i) => [e, status in o ? [...p, status, i] : [...p, "destination", ...(Array.isArray(o.destination) ? [i] : [])]] as const) : [[entry, [...p, status]] as const];
+    if (!(status in o)) {
+      out[status] = defaults.flatMap((d) => destinationTemplate(d.name, d.path, c, destinations, status) ?? []);
+      continue;
+    }
+    const entry = o[status];
+    const entries = Array.isArray(entry) ? entry.map((e, i) => [e, [...p, status, i]] as const) : [[entry, [...p, status]] as const];
     out[status] = entries.flatMap(([e, path]) => {
       const t = readTemplate(e, path, c, destinations, status);
       return t ? [t] : [];

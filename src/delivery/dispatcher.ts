@@ -97,7 +97,7 @@ export class Dispatcher {
     let claimed = 0;
     while (this.inFlight.size < d.max_in_flight) {
       const want = d.max_in_flight - this.inFlight.size;
-      const rows = this.deps.outbox.claimDue(now, want, d.lease_ms, this.blockedHosts(now, d.per_host_in_flight), allowance);
+      const rows = this.deps.outbox.claimDue(now, want, d.lease_ms, this.blockedHosts(now, d.per_host_in_flight), allowance, (id) => this.inFlight.has(id));
       for (const row of rows) this.launch(row);
       claimed += rows.length;
       if (rows.length < want) break;

@@ -84,7 +84,7 @@ export class OutboxRepository {
    * Leases up to `limit` due rows in one transaction. `allowance(host)` says how many more
    * rows of a host may be taken now (per-host cap, circuit breaker); hosts at 0 are in `blocked`.
    */
-  claimDue(now: number, limit: number, leaseMs: number, blocked: string[], allowance: (host: string) => number): ClaimedPostback[] {
+  claimDue(now: number, limit: number, leaseMs: number, blocked: string[], allowance: (host: string) => number, inFlight: (id: number) => boolean = () => false): ClaimedPostback[] {
     return this.db.$client.transaction(() => {
       const candidates = this.selectDue.all({ now, blocked: JSON.stringify(blocked), limit: limit * 4 });
       const taken = new Map<string, number>();
@@ -92,7 +92,8 @@ export class OutboxRepository {
       for (const c of candidates) {
         if (claimed.length >= limit) break;
         const n = taken.get(c.host) ?? 0;
-        if (n >= allowance(c.host)) continue;
+        // A row this process still has in flight is never claimed twice, even if its lease ran out.
+        if (n >= allowance(c.host) || inFlight(c.id)) continue;
         const row = this.lease.get({ id: c.id, until: now + leaseMs, now });
         if (!row) continue;
         taken.set(c.host, n + 1);

@@ -77,6 +77,7 @@ export function handleInbound(ctx: AppContext, params: Record<string, string>, i
       return r;
     }, { behavior: "immediate" });
     ctx.metrics.recordEvent(status, result.applied);
+    ctx.metrics.recordPostbacksCreated(result.postbacks.map((p) => p.state));
     if (result.postbacks.some((p) => p.state === "pending")) ctx.dispatcher.wake();
     return answer!;
   } catch (err) {
