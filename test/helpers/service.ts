@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import { createLogger } from "../../src/lib/logger.ts";
 import { startService, type Service } from "../../src/service.ts";
@@ -39,7 +40,7 @@ export interface TestService {
 /** Starts the real service (real HTTP server on 127.0.0.1, real SQLite file) from a YAML file. */
 export async function startTestService(
   overrides: ConfigInput | ((dir: string) => ConfigInput) = {},
-  opts: { clock?: Clock; dir?: string; random?: () => number; keepDir?: boolean } = {},
+  opts: { clock?: Clock; dir?: string; random?: () => number; keepDir?: boolean; port?: number } = {},
 ): Promise<TestService> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "tgcpa-test-"));
   const configPath = join(dir, "config.yaml");
@@ -52,7 +53,7 @@ export async function startTestService(
       done();
     },
   });
-  const svc = await startService({ configPath, clock: opts.clock, logger: createLogger("debug", sink), port: 0, random: opts.random ?? (() => 0.5), env: {} });
+  const svc = await startService({ configPath, clock: opts.clock, logger: createLogger("debug", sink), port: opts.port ?? 0, random: opts.random ?? (() => 0.5), env: {} });
   return {
     svc, dir, configPath, logs, url: svc.url, writeConfig,
     async api(method, path, body, headers = {}) {
@@ -82,4 +83,14 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(10);
   }
+}
+
+/** A free TCP port on 127.0.0.1 (for configs that must name their own address, e.g. a webhook URL). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
