@@ -2,11 +2,14 @@
 // Composition root and command line: `tgcpa [--config FILE]`, `tgcpa check-config FILE`.
 import { ConfigError, defaultConfigPath, loadConfigFile } from "./config/load.ts";
 import { createLogger } from "./lib/logger.ts";
+import { backupDatabase } from "./ops/backup.ts";
 import { startService } from "./service.ts";
 
 const USAGE = `usage:
   tgcpa [--config FILE]        run the service (default: $TGCPA_CONFIG, config/tgcpa.yaml, config/example.yaml)
-  tgcpa check-config [FILE]    validate a config file; lists every error and exits 1 if there are any`;
+  tgcpa check-config [FILE]    validate a config file; lists every error and exits 1 if there are any
+  tgcpa backup FILE [--config CONFIG]
+                               online, consistent copy of the database into FILE (safe while running)`;
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -28,6 +31,22 @@ async function main(args: string[]): Promise<number> {
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+  }
+  if (args[0] === "backup") {
+    const target = args[1];
+    if (!target || target.startsWith("--")) {
+      process.stderr.write(`backup needs a target file\n${USAGE}\n`);
+      return 2;
+    }
+    try {
+      const config = loadConfigFile(option(args, "--config") ?? defaultConfigPath(process.env));
+      const { bytes, leads } = backupDatabase(config.storage.path, target);
+      process.stdout.write(`backup of ${config.storage.path} written to ${target} (${bytes} bytes, ${leads} leads, integrity ok)\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`${err instanceof ConfigError ? err.message : `backup failed: ${(err as Error).message}`}\n`);
       return 1;
     }
   }

@@ -73,7 +73,10 @@ export interface Config {
   /** Absolute path of the file this config came from, if any. */
   source: string | null;
   server: { host: string; port: number; public_url: string | null };
-  storage: { path: string; synchronous: Synchronous };
+  /** busy_timeout_ms: how long a write waits for a lock held by another process before failing (503). */
+  storage: { path: string; synchronous: Synchronous; busy_timeout_ms: number };
+  /** Requests per minute per client address on the public endpoints; 0 turns a limit off. */
+  rate_limits: { inbound_per_minute: number; webhook_per_minute: number };
   log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent" };
   account_id: string;
   api_keys: string[];

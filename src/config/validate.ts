@@ -18,12 +18,13 @@ const SAMPLE_VALUES: MacroValues = Object.fromEntries(POSTBACK_MACROS.map((m) =>
 export function buildConfig(raw: unknown, c: Checker, source: string | null): Config | undefined {
   const root = c.object(raw, [], [
     "server", "storage", "log", "account_id", "api_keys", "inbound_keys", "demo_tracker",
-    "delivery", "bots", "destinations", "postbacks", "campaigns",
+    "delivery", "bots", "destinations", "postbacks", "campaigns", "rate_limits",
   ]);
   if (!root) return undefined;
 
   const server = c.object(root.server, ["server"], ["host", "port", "public_url"]) ?? {};
-  const storage = c.object(root.storage, ["storage"], ["path", "synchronous"]) ?? {};
+  const storage = c.object(root.storage, ["storage"], ["path", "synchronous", "busy_timeout_ms"]) ?? {};
+  const limits = c.object(root.rate_limits, ["rate_limits"], ["inbound_per_minute", "webhook_per_minute"]) ?? {};
   const log = c.object(root.log, ["log"], ["level"]) ?? {};
   const publicUrl = server.public_url == null ? null : c.string(server.public_url, ["server", "public_url"]);
   if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) c.fail(["server", "public_url"], "must be an http(s) URL");
@@ -45,6 +46,11 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     storage: {
       path: c.string(storage.path, ["storage", "path"], "data/tgcpa.db")!,
       synchronous: c.oneOf(storage.synchronous, ["storage", "synchronous"], ["OFF", "NORMAL", "FULL", "EXTRA"], "FULL")!,
+      busy_timeout_ms: c.int(storage.busy_timeout_ms, ["storage", "busy_timeout_ms"], 5000, 0, 600_000)!,
+    },
+    rate_limits: {
+      inbound_per_minute: c.int(limits.inbound_per_minute, ["rate_limits", "inbound_per_minute"], 600, 0, 10_000_000)!,
+      webhook_per_minute: c.int(limits.webhook_per_minute, ["rate_limits", "webhook_per_minute"], 6000, 0, 10_000_000)!,
     },
     log: { level: c.oneOf(log.level, ["log", "level"], ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info")! },
     account_id: c.string(root.account_id, ["account_id"], "1")!,

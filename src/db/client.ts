@@ -12,15 +12,16 @@ export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
 export interface OpenOptions {
   path: string;
   synchronous: Synchronous;
+  busy_timeout_ms?: number;
 }
 
 /** Opens the database in WAL mode and applies pending migrations (embedded in the binary). */
-export function openDatabase({ path, synchronous }: OpenOptions): Db {
+export function openDatabase({ path, synchronous, busy_timeout_ms = 5000 }: OpenOptions): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path, { create: true, strict: true });
   sqlite.run("PRAGMA journal_mode = WAL");
   sqlite.run(`PRAGMA synchronous = ${synchronous}`);
-  sqlite.run("PRAGMA busy_timeout = 5000");
+  sqlite.run(`PRAGMA busy_timeout = ${Math.trunc(busy_timeout_ms)}`);
   sqlite.run("PRAGMA foreign_keys = ON");
   const db = drizzle({ client: sqlite, schema }) as Db;
   migrate(db);

@@ -90,6 +90,22 @@ export class Dispatcher {
 
   private pump() {
     if (!this.running) return;
+    try {
+      this.claimAndLaunch();
+    } catch (err) {
+      // Storage trouble (locked, disk full): nothing is lost; try again shortly.
+      this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "claiming postbacks failed; retrying");
+      this.clearTimer();
+      this.timerAt = this.deps.clock.now() + IDLE_RECHECK_MS;
+      this.cancelTimer = this.deps.clock.setTimer(() => {
+        this.cancelTimer = null;
+        this.timerAt = null;
+        this.pump();
+      }, IDLE_RECHECK_MS);
+    }
+  }
+
+  private claimAndLaunch() {
     const d = this.deps.config().delivery;
     const now = this.deps.clock.now();
     const allowance = (host: string) =>

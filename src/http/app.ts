@@ -4,8 +4,9 @@ import { campaignRoutes } from "../campaigns/routes.ts";
 import type { AppContext } from "../context.ts";
 import { inboundRoutes } from "../inbound/routes.ts";
 import { leadRoutes } from "../leads/routes.ts";
-import { AppError } from "../lib/errors.ts";
+import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
+import { RateLimiter } from "./rate-limit.ts";
 import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
 import { opsRoutes } from "../ops/routes.ts";
 import { postbackRoutes } from "../postbacks/routes.ts";
@@ -37,9 +38,24 @@ const PUBLIC_API = new Set(["/api/postback"]);
 /** Builds the whole HTTP app from its dependencies; main.ts listens, tests call app.handle. */
 export function buildApp(ctx: AppContext) {
   const log = ctx.log.child({ component: "http" });
+  // Built once; a reload that changes the limits takes effect after a restart.
+  const limits = ctx.runtime().config.rate_limits;
+  const inboundLimit = new RateLimiter(limits.inbound_per_minute);
+  const webhookLimit = new RateLimiter(limits.webhook_per_minute);
   const app = new Elysia()
-    .onRequest(({ request }) => {
+    .onRequest(({ request, server }) => {
       const path = new URL(request.url).pathname;
+      const limiter = path === "/api/postback" ? inboundLimit : path.startsWith("/telegram/") ? webhookLimit : null;
+      if (limiter) {
+        const wait = limiter.take(server?.requestIP(request)?.address ?? "unknown", Date.now());
+        if (wait > 0) {
+          const retryAfter = String(Math.ceil(wait / 1000));
+          const body = path === "/api/postback"
+            ? { status: "error", error: "rate-limit", message: "too many requests; slow down" }
+            : { error: { code: "rate_limited", message: "too many requests; slow down" } };
+          return new Response(JSON.stringify(body), { status: 429, headers: { "content-type": "application/json", "retry-after": retryAfter } });
+        }
+      }
       if (!path.startsWith("/api/") || PUBLIC_API.has(path)) return;
       const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
       const key = bearer ?? new URL(request.url).searchParams.get("key");
@@ -59,9 +75,12 @@ export function buildApp(ctx: AppContext) {
       if (code === "INVALID_COOKIE_SIGNATURE") return errorBody(400, "bad_request", "invalid cookie");
       const status = typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;
       if (status < 500) return errorBody(status, "bad_request", (error as Error).message ?? "bad request");
-      if ((error as { code?: string }).code === "SQLITE_BUSY" || (error as { code?: string }).code === "SQLITE_FULL") {
-        log.error({ err: error }, "storage unavailable");
-        return errorBody(503, "storage_unavailable", "the database is busy or full; nothing was written, try again");
+      if (isStorageUnavailable(error)) {
+        log.error({ code: (error as { code: string }).code, message: (error as Error).message }, "storage unavailable");
+        return new Response(JSON.stringify({ error: { code: "storage_unavailable", message: `storage unavailable (${(error as Error).message}); nothing was written, try again` } }), {
+          status: 503,
+          headers: { "content-type": "application/json", "retry-after": "5" },
+        });
       }
       log.error({ err: error }, "unhandled error");
       return errorBody(500, "internal", "internal error");

@@ -20,3 +20,9 @@ export const invalid = (field: string, message: string) =>
   new AppError(422, "validation_failed", `${field}: ${message}`, [{ field, message } satisfies FieldError]);
 
 export const notFound = (what: string, id: string | number) => new AppError(404, "not_found", `${what} ${id} not found`);
+
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|READONLY)/;
+
+/** A storage failure the caller should retry later (locked by another process, disk full, I/O error). */
+export const isStorageUnavailable = (err: unknown): boolean =>
+  typeof (err as { code?: unknown })?.code === "string" && UNAVAILABLE.test((err as { code: string }).code);

@@ -30,7 +30,8 @@ describe("a minimal config gets the documented defaults", () => {
     expect(parseConfig(yaml("api_keys: [k]"), {})).toEqual({
       source: null,
       server: { host: "0.0.0.0", port: 8080, public_url: null },
-      storage: { path: "data/tgcpa.db", synchronous: "FULL" },
+      storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000 },
+      rate_limits: { inbound_per_minute: 600, webhook_per_minute: 6000 },
       log: { level: "info" },
       account_id: "1",
       api_keys: ["k"],
