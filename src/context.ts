@@ -1,5 +1,6 @@
 import type { Runtime } from "./campaigns/registry.ts";
 import type { Db } from "./db/client.ts";
+import type { GroupCommit } from "./db/group-commit.ts";
 import type { Dispatcher } from "./delivery/dispatcher.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
@@ -9,6 +10,8 @@ import type { TelegramBots } from "./telegram/bots.ts";
 /** Everything a feature needs, passed in explicitly (no module singletons). */
 export interface AppContext {
   db: Db;
+  /** Shares one transaction among concurrent writes (see group-commit.ts). */
+  commits: GroupCommit;
   clock: Clock;
   log: Logger;
   metrics: Metrics;

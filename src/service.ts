@@ -3,6 +3,7 @@ import { loadConfigFile } from "./config/load.ts";
 import type { Config } from "./config/model.ts";
 import type { AppContext } from "./context.ts";
 import { openDatabase } from "./db/client.ts";
+import { GroupCommit } from "./db/group-commit.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
 import { OutboxRepository } from "./delivery/repository.ts";
 import { buildApp } from "./http/app.ts";
@@ -63,7 +64,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   telegram = new TelegramBots({ db, clock, log: log.child({ component: "telegram" }), metrics, runtime: () => runtime, onQueued: () => dispatcher.wake() });
 
   const ctx: AppContext = {
-    db, clock, log, metrics, dispatcher, telegram,
+    db, commits: new GroupCommit(db), clock, log, metrics, dispatcher, telegram,
     runtime: () => runtime,
     reloadConfig() {
       const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays

@@ -11,7 +11,7 @@ const MAX_IDEMPOTENCY_KEY = 200;
 
 export function leadRoutes(ctx: AppContext) {
   return new Elysia({ detail: { tags: ["leads"] } })
-    .post("/api/events", ({ body, headers, set }) => {
+    .post("/api/events", async ({ body, headers, set }) => {
       const subscriber = Number(body.subscriber);
       if (!Number.isSafeInteger(subscriber)) throw invalid("subscriber", "must be a whole number within ±2^53");
       const key = headers["idempotency-key"];
@@ -22,16 +22,15 @@ export function leadRoutes(ctx: AppContext) {
         campaign: body.campaign, subscriber, status: body.status, click: body.click, username: body.username?.replace(/^@/, ""),
         chat: body.chat, at: body.time === undefined ? undefined : Math.round(body.time * 1000), source: "api" as const,
       };
-      const codeOf = campaignCodes(ctx.db);
       const render = (r: LeadEventResult) => ({
         applied: r.applied,
         reason: r.reason,
-        lead: r.lead && leadJson(r.lead, codeOf),
+        lead: r.lead && leadJson(r.lead, () => req.campaign),
         events: r.events.map(eventJson),
         postbacks: r.postbacks,
       });
       const requestHash = key === undefined ? "" : new Bun.CryptoHasher("sha256").update(JSON.stringify(req)).digest("hex");
-      const recorded = recordLeadEvent(ctx, req, render, key === undefined ? undefined : { key, requestHash });
+      const recorded = await recordLeadEvent(ctx, req, render, key === undefined ? undefined : { key, requestHash });
       set.status = recorded.statusCode;
       if (recorded.replayed) set.headers["idempotent-replayed"] = "true";
       return recorded.body;

@@ -159,15 +159,15 @@ export interface Recorded {
  * The write path of POST /api/events: one transaction holds the lead, its events, its
  * postback rows and the stored idempotent answer. The dispatcher is woken after the commit.
  */
-export function recordLeadEvent(
-  ctx: Pick<AppContext, "db" | "clock" | "runtime" | "metrics" | "dispatcher">,
+export async function recordLeadEvent(
+  ctx: Pick<AppContext, "commits" | "clock" | "runtime" | "metrics" | "dispatcher">,
   req: LeadEventRequest,
   render: (result: LeadEventResult) => unknown,
   idempotency?: { key: string; requestHash: string },
-): Recorded {
-  const now = ctx.clock.now();
-  const runtime = ctx.runtime();
-  const outcome = ctx.db.transaction((tx) => {
+): Promise<Recorded> {
+  const outcome = await ctx.commits.run((tx) => {
+    const now = ctx.clock.now();
+    const runtime = ctx.runtime();
     if (idempotency) {
       const earlier = findIdempotentAnswer(tx, idempotency.key);
       if (earlier) {
@@ -181,7 +181,7 @@ export function recordLeadEvent(
     const body = render(result);
     if (idempotency) storeIdempotentAnswer(tx, { key: idempotency.key, requestHash: idempotency.requestHash, statusCode: 200, response: JSON.stringify(body), createdAt: now });
     return { statusCode: 200, body, replayed: false, result };
-  }, { behavior: "immediate" });
+  });
   if (outcome.result) {
     ctx.metrics.recordEvent(req.status, outcome.result.applied);
     ctx.metrics.recordPostbacksCreated(outcome.result.postbacks.map((p) => p.state));

@@ -95,6 +95,24 @@ describe("POST /api/events", () => {
     expect(counts(svc)).toMatchObject({ leads: 1, events: 1, postbacks: 1, idem: 1 });
   });
 
+  test("concurrent events share commits: a bad one in the batch fails alone, a repeated Idempotency-Key writes once", async () => {
+    const { tracker, svc } = await setup();
+    const before = counts(svc);
+    const requests = [
+      ...Array.from({ length: 40 }, (_, i) => svc.api("POST", "/api/events", { campaign: "c1", subscriber: 1000 + i, status: "wait", click: `k${i}` })),
+      svc.api("POST", "/api/events", { campaign: "missing", subscriber: 1, status: "wait" }),
+      ...Array.from({ length: 5 }, () => svc.api("POST", "/api/events", { campaign: "c1", subscriber: 2000, status: "wait", click: "same" }, { "idempotency-key": "dup-key" })),
+    ];
+    const answers = await Promise.all(requests);
+    expect(answers.slice(0, 40).every((a) => a.status === 200 && a.body.applied)).toBe(true);
+    expect(answers[40]!.status).toBe(422);
+    const dup = answers.slice(41);
+    expect(dup.every((a) => a.status === 200)).toBe(true);
+    expect(new Set(dup.map((a) => JSON.stringify(a.body))).size).toBe(1);
+    expect(counts(svc)).toMatchObject({ leads: before.leads + 41, events: before.events + 41, postbacks: before.postbacks + 41, idem: 1 });
+    await tracker.waitForCount(41);
+  });
+
   test("lifecycle through the API: duplicates, first click wins, organic join applied to a later Start", async () => {
     const { svc } = await setup();
     const post = (b: object) => svc.api("POST", "/api/events", { campaign: "c1", ...b }).then((r) => r.body);

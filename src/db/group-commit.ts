@@ -1,0 +1,59 @@
+import type { Db } from "./client.ts";
+import type { Tx } from "./tx.ts";
+
+interface Pending<T> {
+  work: (tx: Tx) => T;
+  resolve: (value: T) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: writes that arrive while the event loop is busy share one transaction (one fsync
+ * with synchronous=FULL). Each write runs in its own savepoint, so one that throws is rolled back
+ * alone and only its caller sees the error; every caller is answered only after the commit.
+ */
+export class GroupCommit {
+  private queue: Pending<unknown>[] = [];
+  private scheduled = false;
+
+  constructor(private readonly db: Db, private readonly maxBatch = 256) {}
+
+  run<T>(work: (tx: Tx) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve, reject } as Pending<unknown>);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush() {
+    this.scheduled = false;
+    const batch = this.queue.splice(0, this.maxBatch);
+    if (this.queue.length) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db.transaction((tx) => {
+        for (const item of batch) {
+          try {
+            outcomes.push({ ok: true, value: tx.transaction((sp) => item.work(sp)) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      }, { behavior: "immediate" });
+    } catch (error) {
+      for (const item of batch) item.reject(error); // nothing of the batch was committed
+      return;
+    }
+    batch.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.error);
+    });
+  }
+}
