@@ -57,14 +57,15 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const telegramSender = createTelegramSender({
     db, clock, runtime: () => runtime, api: (name) => telegram?.api(name), timeoutMs: () => runtime.config.delivery.timeout_ms,
   });
+  const commits = new GroupCommit(db);
   const dispatcher = new Dispatcher({
-    outbox, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
+    outbox, commits, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     senders: { telegram: telegramSender },
   });
   telegram = new TelegramBots({ db, clock, log: log.child({ component: "telegram" }), metrics, runtime: () => runtime, onQueued: () => dispatcher.wake() });
 
   const ctx: AppContext = {
-    db, commits: new GroupCommit(db), clock, log, metrics, dispatcher, telegram,
+    db, commits, clock, log, metrics, dispatcher, telegram,
     runtime: () => runtime,
     reloadConfig() {
       const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays

@@ -1,8 +1,7 @@
 import type { Db } from "./client.ts";
-import type { Tx } from "./tx.ts";
 
 interface Pending<T> {
-  work: (tx: Tx) => T;
+  work: () => T;
   resolve: (value: T) => void;
   reject: (err: unknown) => void;
 }
@@ -18,7 +17,8 @@ export class GroupCommit {
 
   constructor(private readonly db: Db, private readonly maxBatch = 256) {}
 
-  run<T>(work: (tx: Tx) => T): Promise<T> {
+  /** `work` runs synchronously on the shared connection, inside the batch's transaction and its own savepoint. */
+  run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve, reject } as Pending<unknown>);
       if (!this.scheduled) {
@@ -36,16 +36,21 @@ export class GroupCommit {
       setImmediate(() => this.flush());
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const sqlite = this.db.$client;
     try {
-      this.db.transaction((tx) => {
+      sqlite.transaction(() => {
         for (const item of batch) {
+          sqlite.query("SAVEPOINT grouped_write").run();
           try {
-            outcomes.push({ ok: true, value: tx.transaction((sp) => item.work(sp)) });
+            outcomes.push({ ok: true, value: item.work() });
+            sqlite.query("RELEASE grouped_write").run();
           } catch (error) {
+            sqlite.query("ROLLBACK TO grouped_write").run();
+            sqlite.query("RELEASE grouped_write").run();
             outcomes.push({ ok: false, error });
           }
         }
-      }, { behavior: "immediate" });
+      }).immediate();
     } catch (error) {
       for (const item of batch) item.reject(error); // nothing of the batch was committed
       return;

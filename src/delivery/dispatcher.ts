@@ -1,4 +1,5 @@
 import type { Config } from "../config/model.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Metrics } from "../ops/metrics.ts";
@@ -21,6 +22,8 @@ export type ChannelSender = (row: ClaimedPostback, signal: AbortSignal) => Promi
 
 export interface DispatcherDeps {
   outbox: OutboxRepository;
+  /** Completions share transactions with each other and with the intake (one fsync for many). */
+  commits: GroupCommit;
   config: () => Config;
   clock: Clock;
   log: Logger;
@@ -181,13 +184,13 @@ export class Dispatcher {
     const now = clock.now();
     const completion = this.completionFor(row, verdict);
     const result = report.result;
-    const kept = outbox.completeAttempt(row, {
+    const kept = await this.deps.commits.run(() => outbox.completeAttempt(row, {
       postbackId: row.id, attempt: row.attempts, startedAt, durationMs, url: report.url,
       httpStatus: result.kind === "response" ? result.status : null,
       outcome: verdict.outcome,
       error: verdict.outcome === "delivered" ? null : verdict.reason,
       responseHead: report.responseHead,
-    }, completion, now);
+    }, completion, now));
     if (verdict.outcome === "retry") {
       if (this.circuits.recordFailure(row.host, now)) log.warn({ host: row.host }, "circuit opened: host paused");
     } else this.circuits.recordSuccess(row.host);

@@ -103,16 +103,17 @@ export class OutboxRepository {
     }).immediate();
   }
 
-  /** Records the attempt and moves the row on; false when the lease was lost (fenced out). */
+  /**
+   * Records the attempt and moves the row on; false when the lease was lost (fenced out). Runs in
+   * the caller's transaction (the dispatcher batches completions through the group commit).
+   */
   completeAttempt(row: ClaimedPostback, attempt: AttemptRecord, outcome: Completion, now: number): boolean {
-    return this.db.$client.transaction(() => {
-      this.logAttempt.run({ ...attempt });
-      const changed = this.complete.run({
-        id: row.id, token: row.leaseToken, state: outcome.state, reason: outcome.reason,
-        next: outcome.state === "pending" ? outcome.nextAttemptAt : null, http: attempt.httpStatus, now,
-      }).changes;
-      return changed === 1;
-    }).immediate();
+    this.logAttempt.run({ ...attempt });
+    const changed = this.complete.run({
+      id: row.id, token: row.leaseToken, state: outcome.state, reason: outcome.reason,
+      next: outcome.state === "pending" ? outcome.nextAttemptAt : null, http: attempt.httpStatus, now,
+    }).changes;
+    return changed === 1;
   }
 
   /** Gives claimed rows back without counting the attempt (shutdown before they finished). */

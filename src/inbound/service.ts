@@ -65,7 +65,8 @@ export function handleInbound(ctx: AppContext, params: Record<string, string>, i
   let answer: InboundAnswer;
   try {
     const found = lead;
-    const result = ctx.db.transaction((tx) => {
+    const result = ctx.db.transaction(() => {
+      const tx = ctx.db;
       const r = applyLeadEvent(tx, runtime, {
         campaign: code, subscriber: found.subscriber, status, source: "inbound",
         ...(params.payout ? { payout: params.payout } : {}), ...(params.currency ? { currency: params.currency } : {}),

@@ -1,5 +1,5 @@
 import type { CampaignEntry, Runtime } from "../campaigns/registry.ts";
-import type { Executor } from "../db/tx.ts";
+import type { Db } from "../db/client.ts";
 import { decideLeadEvent, type Decision } from "../domain/lifecycle.ts";
 import type { Status } from "../domain/status.ts";
 import { renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
@@ -51,7 +51,7 @@ export const ORGANIC_JOIN_GRACE_MS = 120_000;
  * Applies one lead event inside the caller's transaction: the lead, the event and every
  * postback row it causes are written together or not at all.
  */
-export function applyLeadEvent(tx: Executor, runtime: Runtime, req: LeadEventRequest, now: number): LeadEventResult {
+export function applyLeadEvent(tx: Db, runtime: Runtime, req: LeadEventRequest, now: number): LeadEventResult {
   const campaign = runtime.campaigns.get(req.campaign);
   if (!campaign) throw invalid("campaign", `unknown campaign code "${req.campaign}"`);
   const at = req.at ?? now;
@@ -90,20 +90,13 @@ export function applyLeadEvent(tx: Executor, runtime: Runtime, req: LeadEventReq
 }
 
 function writeDecision(
-  tx: Executor, runtime: Runtime, campaign: CampaignEntry, existing: LeadRow | null,
+  tx: Db, runtime: Runtime, campaign: CampaignEntry, existing: LeadRow | null,
   decision: Extract<Decision, { kind: "apply" }>, req: LeadEventRequest, at: number, now: number,
 ) {
-  const fields = {
-    status: decision.status,
-    click: decision.click,
-    joinedAt: decision.joinedAt,
-    updatedAt: now,
-    ...(req.username !== undefined ? { username: req.username } : {}),
-    ...(req.chat !== undefined ? { chatId: req.chat } : {}),
-  };
+  const fields = { status: decision.status, click: decision.click, joinedAt: decision.joinedAt, updatedAt: now };
   const lead = existing
-    ? updateLead(tx, existing.id, fields)!
-    : insertLead(tx, { campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? campaign.config.chat, createdAt: now, ...fields });
+    ? updateLead(tx, existing.id, { ...fields, username: req.username ?? null, chatId: req.chat ?? null })
+    : insertLead(tx, { ...fields, campaignId: campaign.id, subscriber: req.subscriber, username: req.username ?? "", chatId: req.chat ?? campaign.config.chat, createdAt: now });
   const event = insertLeadEvent(tx, {
     leadId: lead.id, campaignId: campaign.id, status: decision.status, prevStatus: existing?.status ?? null,
     source: req.source, reason: decision.reason, occurredAt: at, createdAt: now,
@@ -160,12 +153,14 @@ export interface Recorded {
  * postback rows and the stored idempotent answer. The dispatcher is woken after the commit.
  */
 export async function recordLeadEvent(
-  ctx: Pick<AppContext, "commits" | "clock" | "runtime" | "metrics" | "dispatcher">,
+  ctx: Pick<AppContext, "db" | "commits" | "clock" | "runtime" | "metrics" | "dispatcher">,
   req: LeadEventRequest,
   render: (result: LeadEventResult) => unknown,
   idempotency?: { key: string; requestHash: string },
 ): Promise<Recorded> {
-  const outcome = await ctx.commits.run((tx) => {
+  // Statements run on the shared connection, inside the batch's transaction and this write's savepoint.
+  const outcome = await ctx.commits.run(() => {
+    const tx = ctx.db;
     const now = ctx.clock.now();
     const runtime = ctx.runtime();
     if (idempotency) {

@@ -1,7 +1,6 @@
 import type { ChatJoinRequest, ChatMemberUpdated, Message, Update } from "grammy/types";
 import type { CampaignEntry, Runtime } from "../campaigns/registry.ts";
 import type { Db } from "../db/client.ts";
-import type { Executor } from "../db/tx.ts";
 import { insertJournal, insertPostbacks, type NewPostback } from "../leads/repository.ts";
 import { applyLeadEvent, type LeadEventResult } from "../leads/service.ts";
 import type { Status } from "../domain/status.ts";
@@ -20,7 +19,8 @@ export interface UpdateOutcome {
 }
 
 interface Scope {
-  tx: Executor;
+  /** The connection, inside the update's transaction. */
+  tx: Db;
   runtime: Runtime;
   bot: string;
   now: number;
@@ -36,7 +36,8 @@ export const telegramHost = (bot: string) => `telegram:${bot}`;
  * changes nothing.
  */
 export function applyUpdate(db: Db, runtime: Runtime, bot: string, update: Update, now: number, polling: boolean): UpdateOutcome {
-  return db.transaction((tx) => {
+  return db.transaction(() => {
+    const tx = db;
     const outcome: UpdateOutcome = { duplicate: false, queued: false, events: [] };
     if (polling) advancePollingOffset(tx, bot, update.update_id + 1, now);
     if (!markUpdateProcessed(tx, bot, update.update_id, now)) return { ...outcome, duplicate: true };
