@@ -10,7 +10,7 @@ import { verdictByName } from "../presets/presets.ts";
 import { StatusSchema } from "../leads/model.ts";
 import type { CampaignConfig } from "../config/model.ts";
 import { getBotRow, getChat } from "../telegram/repository.ts";
-import { isAdmin, missingRights } from "../telegram/routes.ts";
+import { missingRights } from "../telegram/routes.ts";
 import { campaignCounters } from "./repository.ts";
 
 export function campaignRoutes(ctx: AppContext) {
@@ -18,14 +18,19 @@ export function campaignRoutes(ctx: AppContext) {
   const telegramStatus = (c: CampaignConfig) => {
     if (!c.bot || c.chat === null) return null;
     const chat = getChat(ctx.db, c.bot, c.chat);
-    return { ok: isAdmin(chat?.status) && missingRights(chat!.status, chat!.rights ?? null).length === 0, missing: chat ? missingRights(chat.status, chat.rights ?? null) : ["administrator"] };
+    const missing = chat ? missingRights(chat.status, chat.rights ?? null) : ["administrator"];
+    return { ok: missing.length === 0, missing };
+  };
+  const deepLink = (c: CampaignConfig) => {
+    const username = c.bot ? getBotRow(ctx.db, c.bot)?.username : null;
+    return username ? `https://t.me/${username}?start=${c.code}-{click}` : null; // known once the bot answered getMe
   };
   return new Elysia({ detail: { tags: ["campaigns"] } })
     .get("/api/campaigns", () => {
       const { config, campaigns } = ctx.runtime();
       const { events, outbox } = campaignCounters(ctx.db);
-      const count = (rows: { campaignId: number; n: number }[], id: number, pick: (r: never) => boolean) =>
-        rows.filter((r) => r.campaignId === id && pick(r as never)).reduce((s, r) => s + r.n, 0);
+      const eventCount = (id: number, ...statuses: string[]) =>
+        events.filter((r) => r.campaignId === id && statuses.includes(r.status)).reduce((sum, r) => sum + r.n, 0);
       return {
         items: [...campaigns.values()].map(({ id, config: c }) => ({
           code: c.code,
@@ -35,8 +40,7 @@ export function campaignRoutes(ctx: AppContext) {
           paused: c.paused,
           unsub_window_s: c.unsub_window_ms / 1000,
           start_payload: `${c.code}-{click}`,
-          // The bot's @username is known once it has answered getMe.
-          deep_link: c.bot && getBotRow(ctx.db, c.bot)?.username ? `https://t.me/${getBotRow(ctx.db, c.bot)!.username}?start=${c.code}-{click}` : null,
+          deep_link: deepLink(c),
           bot_admin: telegramStatus(c),
           templates_from: c.postbacks ? "campaign" : "global",
           templates: Object.fromEntries(STATUSES.map((s) => [s, resolveTemplates(config.postbacks, c.postbacks, s).map((tpl) => ({
@@ -44,9 +48,9 @@ export function campaignRoutes(ctx: AppContext) {
           }))])),
           payouts: c.payouts,
           counters: {
-            starts: count(events, id, (r: { status: string }) => r.status === "wait"),
-            confirms: count(events, id, (r: { status: string }) => r.status === "approve"),
-            unsubs: count(events, id, (r: { status: string }) => r.status === "cancel" || r.status === "trash"),
+            starts: eventCount(id, "wait"),
+            confirms: eventCount(id, "approve"),
+            unsubs: eventCount(id, "cancel", "trash"),
             postbacks: Object.fromEntries(outbox.filter((r) => r.campaignId === id).map((r) => [r.state, r.n])),
           },
         })),

@@ -175,10 +175,8 @@ export class Dispatcher {
     const d = config().delivery;
     const startedAt = clock.now();
     const t0 = performance.now();
-    const send = row.channel === "http" ? this.sendHttp : this.deps.senders?.[row.channel];
-    const { report, verdict } = send
-      ? await send(row, entry.abort.signal)
-      : { report: { result: { kind: "error", error: "malformed_url", message: `no sender for channel ${row.channel}` }, url: row.url, responseHead: null } as SendReport, verdict: { outcome: "rejected", reason: `no sender for channel ${row.channel}` } as Classification };
+    const send = (row.channel === "http" ? this.sendHttp : this.deps.senders?.[row.channel]) ?? this.noSender;
+    const { report, verdict } = await send(row, entry.abort.signal);
     if (entry.shuttingDown) return; // released by stop(); this attempt does not count
     const durationMs = Math.round(performance.now() - t0);
     const now = clock.now();
@@ -198,6 +196,11 @@ export class Dispatcher {
     if (!kept) log.warn({ postback: row.id }, "lease lost before completion; outcome not applied");
     else log.debug({ postback: row.id, attempt: row.attempts, state: completion.state, reason: completion.reason }, "postback attempt");
   }
+
+  private readonly noSender: ChannelSender = async (row) => {
+    const message = `no sender for channel ${row.channel}`;
+    return { report: { result: { kind: "error", error: "malformed_url", message }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: message } };
+  };
 
   private readonly sendHttp: ChannelSender = async (row, signal) => {
     const d = this.deps.config().delivery;
