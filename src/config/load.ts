@@ -54,7 +54,15 @@ export function parseConfig(text: string, env: Record<string, string | undefined
     return undefined;
   };
   const checker = new Checker(lineOf);
-  const raw = substituteEnv(doc.toJS({ maxAliasCount: 100 }), [], env, checker);
+  let parsed: unknown;
+  try {
+    parsed = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Unresolved aliases and alias bombs surface here, not in doc.errors.
+    const alias = /alias/i.test((err as Error).message) ? [...text.matchAll(/\*[A-Za-z0-9_-]+/g)][0] : undefined;
+    throw new ConfigError(source, [{ path: "", line: alias ? lines.linePos(alias.index).line : undefined, message: `YAML: ${(err as Error).message}` }]);
+  }
+  const raw = substituteEnv(parsed, [], env, checker);
   const config = buildConfig(raw, checker, source);
   if (!config) throw new ConfigError(source, checker.issues);
   return deepFreeze(config);

@@ -108,6 +108,7 @@ function readBots(value: unknown, c: Checker): Record<string, BotConfig> {
   const out: Record<string, BotConfig> = {};
   for (const [name, raw] of Object.entries(bots)) {
     const p = ["bots", name];
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) c.fail(p, "a bot name is 1-64 characters of A-Z a-z 0-9 _ - (it is part of the webhook URL)");
     const b = c.object(raw, p, ["token", "mode", "api_root", "secret"]);
     if (!b) continue;
     const token = c.string(b.token, [...p, "token"]);
@@ -165,7 +166,7 @@ function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfi
       seen.set(code, i);
     }
     const bot = o.bot == null ? null : (c.string(o.bot, [...p, "bot"]) ?? null);
-    if (bot !== null && !bots[bot]) c.fail([...p, "bot"], `no bot named "${bot}" under bots`);
+    if (bot !== null && !Object.hasOwn(bots, bot)) c.fail([...p, "bot"], `no bot named "${bot}" under bots`);
     let chat: number | null = null;
     if (typeof o.chat === "string" && /^-?\d+$/.test(o.chat)) o.chat = Number(o.chat);
     if (o.chat != null) {

@@ -23,8 +23,10 @@ const errorBody = (status: number, code: string, message: string, details?: unkn
 function validationDetails(where: string, issues: readonly unknown[]) {
   const byField = new Map<string, string>();
   for (const issue of issues as { path?: string; message?: string; schema?: { error?: unknown; title?: string } }[]) {
-    const path = issue.path || (issue.schema?.title ? `/${issue.schema.title}` : "");
-    const field = `${where === "property" ? "query" : where}${path.replace(/\//g, ".")}`;
+    // A title with a dot names the whole field (path params, which Elysia reports without a path).
+    const title = issue.schema?.title;
+    const path = issue.path || (title && !title.includes(".") ? `/${title}` : "");
+    const field = title?.includes(".") && !issue.path ? title : `${where === "property" ? "query" : where}${path.replace(/\//g, ".")}`;
     if (byField.has(field)) continue;
     const own = issue.schema?.error;
     byField.set(field, typeof own === "string" ? own : (issue.message ?? "is invalid").replace(/^Expected/, "expected"));
@@ -35,8 +37,29 @@ function validationDetails(where: string, issues: readonly unknown[]) {
 /** Routes under /api that authenticate themselves (inbound postbacks take an inbound key). */
 const PUBLIC_API = new Set(["/api/postback"]);
 
+/**
+ * The path exactly as Elysia routes it (it cuts the URL at the first "/" after index 11 and does not
+ * parse the host), so checks on the path can never disagree with the router — not even for an odd
+ * or very short Host header.
+ */
+export function routedPath(url: string): string {
+  const start = url.indexOf("/", 11);
+  if (start === -1) return "/";
+  const query = url.indexOf("?", start + 1);
+  return query === -1 ? url.substring(start) : url.substring(start, query);
+}
+
+const needsApiKey = (path: string) => path.startsWith("/api/") && !PUBLIC_API.has(path);
+
 /** Builds the whole HTTP app from its dependencies; main.ts listens, tests call app.handle. */
 export function buildApp(ctx: AppContext) {
+  const apiKeyGiven = (request: Request) => {
+    const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
+    const query = request.url.indexOf("?");
+    const key = bearer ?? (query === -1 ? null : new URLSearchParams(request.url.slice(query + 1)).get("key"));
+    return keyMatches(key, ctx.runtime().config.api_keys);
+  };
+  const unauthorized = () => errorBody(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY or ?key=KEY)");
   const log = ctx.log.child({ component: "http" });
   // Built once; a reload that changes the limits takes effect after a restart.
   const limits = ctx.runtime().config.rate_limits;
@@ -44,7 +67,7 @@ export function buildApp(ctx: AppContext) {
   const webhookLimit = new RateLimiter(limits.webhook_per_minute);
   const app = new Elysia()
     .onRequest(({ request, server }) => {
-      const path = new URL(request.url).pathname;
+      const path = routedPath(request.url);
       const limiter = path === "/api/postback" ? inboundLimit : path.startsWith("/telegram/") ? webhookLimit : null;
       if (limiter) {
         const wait = limiter.take(server?.requestIP(request)?.address ?? "unknown", Date.now());
@@ -56,21 +79,25 @@ export function buildApp(ctx: AppContext) {
           return new Response(JSON.stringify(body), { status: 429, headers: { "content-type": "application/json", "retry-after": retryAfter } });
         }
       }
-      if (!path.startsWith("/api/") || PUBLIC_API.has(path)) return;
-      const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
-      const key = bearer ?? new URL(request.url).searchParams.get("key");
-      if (!keyMatches(key, ctx.runtime().config.api_keys)) {
-        return errorBody(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY or ?key=KEY)");
-      }
+      if (needsApiKey(path) && !apiKeyGiven(request)) return unauthorized();
     })
-    .onError(({ code, error }) => {
+    // Second line of defence, on the route Elysia actually matched.
+    .onBeforeHandle({ as: "global" }, ({ request, route }) => {
+      if (needsApiKey(route) && !apiKeyGiven(request)) return unauthorized();
+    })
+    .onError(({ code, error, request }) => {
       if (error instanceof AppError) return errorBody(error.status, error.code, error.message, error.details);
       if (code === "VALIDATION") {
         const details = validationDetails(error.type, error.all);
         const first = details[0];
         return errorBody(422, "validation_failed", first ? `${first.field}: ${first.message}` : "invalid request", details);
       }
-      if (code === "PARSE") return errorBody(400, "malformed_body", "the request body is not valid JSON");
+      if (code === "PARSE") {
+        if (routedPath(request.url) === "/api/postback") {
+          return new Response(JSON.stringify({ status: "error", error: "bad-request", message: "the request body cannot be parsed" }), { status: 400, headers: { "content-type": "application/json" } });
+        }
+        return errorBody(400, "malformed_body", "the request body is not valid JSON");
+      }
       if (code === "NOT_FOUND") return errorBody(404, "not_found", "no such route");
       if (code === "INVALID_COOKIE_SIGNATURE") return errorBody(400, "bad_request", "invalid cookie");
       const status = typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;

@@ -12,11 +12,11 @@ export class RateLimiter {
   take(key: string, now: number): number {
     if (this.perMinute <= 0) return 0;
     const rate = this.perMinute / 60_000; // tokens per ms
+    if (now - this.lastSweep > 60_000) this.sweep(now, rate); // before this key's bucket is touched
     const b = this.buckets.get(key) ?? { tokens: this.perMinute, at: now };
     b.tokens = Math.min(this.perMinute, b.tokens + (now - b.at) * rate);
     b.at = now;
     this.buckets.set(key, b);
-    if (now - this.lastSweep > 60_000) this.sweep(now, rate);
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return 0;

@@ -10,7 +10,7 @@ export const queryInt = (name: string, opts: { minimum?: number; maximum?: numbe
 
 export const queryString = (name: string, description?: string) => t.Optional(t.String({ title: name, description }));
 
-export const IdParams = t.Object({ id: t.Integer({ minimum: 1, error: "must be a positive whole number" }) });
+export const IdParams = t.Object({ id: t.Integer({ minimum: 1, title: "params.id", error: "must be a positive whole number" }) });
 
 export const pageQuery = {
   before: queryInt("before", { minimum: 1, description: "cursor: next_before of the previous page" }),

@@ -11,12 +11,13 @@ export const StatusSchema = t.Union(STATUSES.map((s) => t.Literal(s)), {
 
 export const EventBody = t.Object({
   campaign: t.String({ minLength: 1, maxLength: 63, description: "campaign code", error: "must be a campaign code (1-63 characters)" }),
-  subscriber: t.Union([t.Integer(), t.String({ pattern: "^-?[0-9]{1,16}$" })], { description: "subscriber's Telegram user id", error: "must be a Telegram user id (a whole number)" }),
+  // Checked in the handler: Elysia would coerce strings like " " or "0x10" into an integer branch.
+  subscriber: t.Any({ description: "subscriber's Telegram user id: an integer, or a string of decimal digits", examples: [123456789] }),
   status: StatusSchema,
   click: t.Optional(t.String({ maxLength: 4096, description: "tracker click id" })),
   username: t.Optional(t.String({ maxLength: 64, description: "@username without @" })),
   chat: t.Optional(t.Integer({ description: "chat id; defaults to the campaign's" })),
-  time: t.Optional(t.Number({ minimum: 0, description: "UNIX time in seconds; defaults to now" })),
+  time: t.Optional(t.Number({ minimum: 0, maximum: 253402300799, description: "UNIX time in seconds; defaults to now", error: "must be UNIX seconds between 0 and 253402300799 (year 9999)" })),
 });
 
 export type CodeOf = (campaignId: number) => string;

@@ -12,8 +12,9 @@ const MAX_IDEMPOTENCY_KEY = 200;
 export function leadRoutes(ctx: AppContext) {
   return new Elysia({ detail: { tags: ["leads"] } })
     .post("/api/events", async ({ body, headers, set }) => {
-      const subscriber = Number(body.subscriber);
-      if (!Number.isSafeInteger(subscriber)) throw invalid("subscriber", "must be a whole number within ±2^53");
+      const raw: unknown = body.subscriber;
+      const subscriber = typeof raw === "number" ? raw : typeof raw === "string" && /^-?[0-9]{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!Number.isSafeInteger(subscriber)) throw invalid("body.subscriber", "must be a Telegram user id (a whole number)");
       const key = headers["idempotency-key"];
       if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
         throw invalid("Idempotency-Key", `must be 1-${MAX_IDEMPOTENCY_KEY} characters`);

@@ -10,8 +10,9 @@ const KEEP = 100;
 export function demoTrackerRoutes(log: Logger) {
   const received: { at: string; method: string; url: string; query: Record<string, string>; body: string }[] = [];
   const receive = async ({ request }: { request: Request }) => {
-    const url = new URL(request.url);
-    const entry = { at: new Date().toISOString(), method: request.method, url: url.pathname + url.search, query: Object.fromEntries(url.searchParams), body: await request.text() };
+    const q = request.url.indexOf("?");
+    const search = q === -1 ? "" : request.url.slice(q);
+    const entry = { at: new Date().toISOString(), method: request.method, url: `/demo/postback${search}`, query: Object.fromEntries(new URLSearchParams(search)), body: await request.text() };
     received.unshift(entry);
     received.length = Math.min(received.length, KEEP);
     log.info({ demo_tracker: entry.query }, "demo tracker received a postback");

@@ -7,9 +7,9 @@ import type { Db } from "../db/client.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Metrics } from "../ops/metrics.ts";
-import { getBotRow, saveBotIdentity } from "./repository.ts";
+import { advancePollingOffset, getBotRow, saveBotIdentity } from "./repository.ts";
 import type { GrammySignal } from "./sender.ts";
-import { ALLOWED_UPDATES, applyUpdate, type UpdateOutcome } from "./updates.ts";
+import { ALLOWED_UPDATES, applyUpdate, malformedUpdate, type UpdateOutcome } from "./updates.ts";
 
 export interface BotState {
   name: string;
@@ -166,6 +166,13 @@ export class TelegramBots {
         const updates = await r.bot.api.getUpdates({ offset, timeout: POLL_TIMEOUT_S, allowed_updates: [...ALLOWED_UPDATES] }, signal as unknown as GrammySignal);
         for (const update of updates) {
           if (signal.aborted) break;
+          const malformed = malformedUpdate(update);
+          if (malformed) {
+            // Skipped (the offset moves past it), not retried forever.
+            advancePollingOffset(this.deps.db, r.config.name, update.update_id + 1, this.deps.clock.now());
+            this.deps.log.warn({ bot: r.config.name, update_id: update.update_id, field: malformed }, "malformed update skipped");
+            continue;
+          }
           this.handleUpdate(r.config.name, update, true);
         }
         backoff = 1000;

@@ -6,6 +6,7 @@ import { keyMatches } from "../lib/keys.ts";
 import { iso } from "../lib/json.ts";
 import { webhookSecret } from "./bots.ts";
 import { listChats } from "./repository.ts";
+import { malformedUpdate } from "./updates.ts";
 
 /** Rights a bot needs in a tracked chat: invite links and join requests need can_invite_users. */
 export const REQUIRED_RIGHTS = ["can_invite_users"] as const;
@@ -31,6 +32,8 @@ export function telegramRoutes(ctx: AppContext) {
       if (!update || typeof update !== "object" || !Number.isSafeInteger(update.update_id)) {
         throw new AppError(422, "validation_failed", "body.update_id: an Update needs an integer update_id", [{ field: "body.update_id", message: "must be an integer" }]);
       }
+      const malformed = malformedUpdate(update);
+      if (malformed) throw new AppError(422, "validation_failed", `body.${malformed}: missing or of the wrong type`, [{ field: `body.${malformed}`, message: "missing or of the wrong type" }]);
       // 200 only after the update's effects are committed; on error Telegram retries it.
       const outcome = ctx.telegram.handleUpdate(params.bot, update, false);
       return { ok: true, duplicate: outcome.duplicate };

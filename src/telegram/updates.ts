@@ -27,6 +27,40 @@ interface Scope {
   outcome: UpdateOutcome;
 }
 
+const isId = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v);
+const obj = (v: unknown): Record<string, any> | undefined => (v && typeof v === "object" ? (v as Record<string, any>) : undefined);
+
+/**
+ * Whether the fields tgcpa reads are there with the right types; a malformed update of a handled
+ * kind is refused (webhook: 422) or skipped (polling), never half-applied.
+ */
+export function malformedUpdate(update: Update): string | null {
+  const u = update as unknown as Record<string, unknown>;
+  const m = obj(u.message);
+  if (u.message !== undefined) {
+    if (!m || !obj(m.chat) || typeof m.chat.type !== "string" || !isId(m.chat.id)) return "message.chat";
+    if (m.from !== undefined && !isId(obj(m.from)?.id)) return "message.from.id";
+    if (m.text !== undefined && typeof m.text !== "string") return "message.text";
+  }
+  const jr = obj(u.chat_join_request);
+  if (u.chat_join_request !== undefined) {
+    if (!jr || !isId(obj(jr.chat)?.id)) return "chat_join_request.chat.id";
+    if (!isId(obj(jr.from)?.id)) return "chat_join_request.from.id";
+  }
+  for (const kind of ["chat_member", "my_chat_member"] as const) {
+    if (u[kind] === undefined) continue;
+    const cm = obj(u[kind]);
+    if (!cm || !isId(obj(cm.chat)?.id)) return `${kind}.chat.id`;
+    if (!isId(obj(cm.from)?.id)) return `${kind}.from.id`;
+    for (const side of ["old_chat_member", "new_chat_member"]) {
+      const member = obj(cm[side]);
+      if (!member || typeof member.status !== "string") return `${kind}.${side}.status`;
+      if (!isId(obj(member.user)?.id)) return `${kind}.${side}.user.id`;
+    }
+  }
+  return null;
+}
+
 /** The host of a bot's outbox rows: its own unit for ordering, caps and the circuit breaker. */
 export const telegramHost = (bot: string) => `telegram:${bot}`;
 
