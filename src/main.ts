@@ -79,7 +79,12 @@ async function main(args: string[]): Promise<number> {
     process.once("SIGTERM", resolve);
   });
   log.info("shutting down");
-  await service.stop();
+  try {
+    await service.stop();
+  } catch (err) {
+    log.error({ message: (err as Error).message }, "shutdown did not finish cleanly");
+    return 1;
+  }
   return 0;
 }
 

@@ -109,9 +109,12 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       cancelPrune();
       await server.stop();
       await telegram.stop();
-      await dispatcher.stop();
-      db.$client.close();
-      log.info("tgcpa stopped");
+      try {
+        await dispatcher.stop();
+      } finally {
+        db.$client.close();
+        log.info("tgcpa stopped");
+      }
     })()),
   };
 }

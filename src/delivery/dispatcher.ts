@@ -6,6 +6,7 @@ import type { Metrics } from "../ops/metrics.ts";
 import { AddressGuard } from "./address-guard.ts";
 import { nextRetryDelay } from "./backoff.ts";
 import { CircuitBreakers } from "./circuit.ts";
+import { isStorageUnavailable } from "../lib/errors.ts";
 import { verdictByName } from "../presets/presets.ts";
 import { classifyAttempt, type Classification } from "./classify.ts";
 import type { ClaimedPostback, Completion, OutboxRepository } from "./repository.ts";
@@ -182,13 +183,15 @@ export class Dispatcher {
     const now = clock.now();
     const completion = this.completionFor(row, verdict);
     const result = report.result;
-    const kept = await this.deps.commits.run(() => outbox.completeAttempt(row, {
+    const attempt = {
       postbackId: row.id, attempt: row.attempts, startedAt, durationMs, url: report.url,
       httpStatus: result.kind === "response" ? result.status : null,
       outcome: verdict.outcome,
       error: verdict.outcome === "delivered" ? null : verdict.reason,
       responseHead: report.responseHead,
-    }, completion, now));
+    };
+    const kept = await this.saveOutcome(() => outbox.completeAttempt(row, attempt, completion, now), entry);
+    if (kept === undefined) return; // shut down before the outcome could be saved; the lease expires
     if (verdict.outcome === "retry") {
       if (this.circuits.recordFailure(row.host, now)) log.warn({ host: row.host }, "circuit opened: host paused");
     } else this.circuits.recordSuccess(row.host);
@@ -207,6 +210,23 @@ export class Dispatcher {
     const report = await sendPostback(row, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard: this.guard, signal, now: this.deps.clock.now });
     return { report, verdict: classifyAttempt(report.result, verdictByName(row.verdict)) };
   };
+
+  /**
+   * Saves an attempt's outcome; while storage is unavailable (locked, disk full) it keeps the
+   * outcome and tries again — the row stays in flight here, so it is not sent a second time.
+   */
+  private async saveOutcome(save: () => boolean, entry: InFlight): Promise<boolean | undefined> {
+    for (let wait = 200; ; wait = Math.min(wait * 2, 5000)) {
+      try {
+        return await this.deps.commits.run(save);
+      } catch (err) {
+        if (!isStorageUnavailable(err)) throw err;
+        if (!this.running || entry.shuttingDown) return undefined;
+        this.deps.log.warn({ postback: entry.row.id, code: (err as { code?: string }).code }, "saving a delivery outcome failed; keeping it and retrying");
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
 
   private completionFor(row: ClaimedPostback, verdict: Classification): Completion {
     if (verdict.outcome === "delivered") return { state: "delivered", reason: null };
@@ -247,8 +267,13 @@ export class Dispatcher {
       e.shuttingDown = true;
       e.abort.abort();
     }
-    this.deps.outbox.release(left.map((e) => e.row), this.deps.clock.now());
-    this.deps.log.info({ released: left.length }, "shutdown: unfinished postbacks released");
+    try {
+      this.deps.outbox.release(left.map((e) => e.row), this.deps.clock.now());
+      this.deps.log.info({ released: left.length }, "shutdown: unfinished postbacks released");
+    } catch (err) {
+      // Storage unavailable at shutdown: nothing is lost, the leases simply expire.
+      this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "shutdown: releasing leases failed; they will expire");
+    }
     await Promise.all(left.map((e) => e.done));
   }
 }
