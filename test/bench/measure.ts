@@ -1,0 +1,293 @@
+// The measurements behind the scenarios. Each starts its own processes on a fresh temp dir:
+// the service (test/helpers/subprocess.ts spawnService: `bun src/main.ts --config …`), the
+// receiver, the load generator; and tears them down before returning.
+import { Database } from "bun:sqlite";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Synchronous } from "../../src/config/model.ts";
+import { freePort, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
+import {
+  API_KEY, ROOT, Receiver, benchConfig, cpuMeter, fmtInt, log, machineCpuMeter, removeDir, round, sampleMemory, serviceEnv, startHelper, tempDir,
+  type BenchContext, type ReceiverStats,
+} from "./lib.ts";
+import { loadGenerator, type LoadResult } from "./loadgen.ts";
+import { seedDatabase } from "./seed.ts";
+
+/** Subscriber ranges: seeded leads are 1…rows; load runs use fresh ranges above these. */
+const WARMUP_BASE = 100_000_000;
+const MEASURE_BASE = 200_000_000;
+
+function dbCounts(path: string) {
+  // Read-write: after a SIGKILL the WAL may need recovery, which a read-only handle cannot do.
+  const db = new Database(path);
+  const q = <T>(sql: string) => db.query<T, []>(sql).all();
+  const states = Object.fromEntries(q<{ state: string; n: number }>("SELECT state, count(*) AS n FROM postbacks GROUP BY state").map((r) => [r.state, r.n]));
+  const leads = q<{ n: number }>("SELECT count(*) AS n FROM leads")[0]!.n;
+  const attempts = q<{ n: number }>("SELECT count(*) AS n FROM delivery_attempts")[0]!.n;
+  db.close();
+  return { leads, attempts, postbacks: states };
+}
+
+async function startBenchService(dir: string, config: Record<string, unknown>): Promise<ServiceProcess> {
+  return spawnService({ dir, config, healthTimeoutMs: 180_000, env: serviceEnv() });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intake
+
+export interface IntakeMeasure extends LoadResult {
+  warmup: LoadResult;
+  synchronous?: Synchronous;
+  existingLeads?: number;
+  seedSeconds?: number;
+  serviceRssMb?: number;
+  db?: ReturnType<typeof dbCounts>;
+  receiverCount?: number;
+  /** Cores used by the server process / by the whole machine during the measured run. */
+  serverCpu: number | null;
+  machineCpu: number | null;
+}
+
+/** Closed-loop POST /api/events load on a bare Bun.serve answering "ok" (the intake baseline). */
+export function measureBare(ctx: BenchContext): Promise<IntakeMeasure> {
+  return ctx.memo("intake.baseline.bare", async () => {
+    const gen = await loadGenerator();
+    const dir = tempDir("bare");
+    const bare = await startHelper("servers.ts", ["bare"]);
+    try {
+      const spec = { port: bare.hello.port as number, clients: ctx.scale.clients, dir };
+      log(`intake baseline: bare Bun.serve, ${gen.name}, ${ctx.scale.clients} clients, ${ctx.scale.intakeSeconds} s`);
+      const warmup = await gen.run({ ...spec, seconds: ctx.scale.warmupSeconds, base: WARMUP_BASE });
+      const cpu = cpuMeter(bare.proc.pid);
+      const machine = machineCpuMeter();
+      const r = await gen.run({ ...spec, seconds: ctx.scale.intakeSeconds, base: MEASURE_BASE });
+      const serverCpu = cpu.stop();
+      const machineCpu = machine.stop();
+      log(`  → ${fmtInt(r.rps)} req/s, p50 ${round(r.p50Ms, 2)} ms, p99 ${round(r.p99Ms, 2)} ms; server ${serverCpu} cores, machine ${machineCpu} cores`);
+      return { ...r, warmup, serverCpu, machineCpu };
+    } finally {
+      await bare.stop();
+      removeDir(dir);
+    }
+  });
+}
+
+/** The same load on the real service; `existingLeads` seeds that many leads (with delivered history) first. */
+export function measureIntake(ctx: BenchContext, o: { synchronous: Synchronous; existingLeads: number; noTemplates?: boolean }): Promise<IntakeMeasure> {
+  return ctx.memo(`intake.service.${o.synchronous}.${o.existingLeads}${o.noTemplates ? ".no-templates" : ""}`, async () => {
+    const gen = await loadGenerator();
+    const dir = tempDir("intake");
+    const receiver = await Receiver.start();
+    let svc: ServiceProcess | undefined;
+    try {
+      const config = benchConfig(dir, { receiverPort: receiver.port, synchronous: o.synchronous, inFlight: ctx.scale.inFlight, noTemplates: o.noTemplates });
+      let seedSeconds: number | undefined;
+      if (o.existingLeads > 0) {
+        log(`seeding ${fmtInt(o.existingLeads)} leads with delivered postbacks…`);
+        seedSeconds = seedDatabase({ config, rows: o.existingLeads, state: "delivered" }).seconds;
+        log(`  seeded in ${round(seedSeconds)} s`);
+      }
+      svc = await startBenchService(dir, config);
+      const mem = sampleMemory(svc.pid);
+      const spec = { port: svc.port, clients: ctx.scale.clients, dir };
+      log(`intake: service (synchronous=${o.synchronous}, ${fmtInt(o.existingLeads)} existing leads${o.noTemplates ? ", no postback templates" : ""}), ${gen.name}, ${ctx.scale.clients} clients, ${ctx.scale.intakeSeconds} s`);
+      const warmup = await gen.run({ ...spec, seconds: ctx.scale.warmupSeconds, base: WARMUP_BASE });
+      const cpu = cpuMeter(svc.pid);
+      const machine = machineCpuMeter();
+      const r = await gen.run({ ...spec, seconds: ctx.scale.intakeSeconds, base: MEASURE_BASE });
+      const serverCpu = cpu.stop();
+      const machineCpu = machine.stop();
+      const memory = mem.stop();
+      log(`  → ${fmtInt(r.rps)} events/s, p50 ${round(r.p50Ms, 2)} ms, p99 ${round(r.p99Ms, 2)} ms, non-2xx ${r.non2xx}, errors ${r.errors}; service ${serverCpu} cores, machine ${machineCpu} cores`);
+      // Let the dispatcher finish what the intake queued, so the service stops cleanly.
+      const accepted = o.noTemplates ? 0 : warmup.requests + r.requests - warmup.non2xx - r.non2xx;
+      const rec = await receiver.waitFor(accepted, 60_000);
+      await svc.stop();
+      const db = dbCounts(join(dir, "tgcpa.db"));
+      if (r.non2xx || r.errors) log(`  WARNING: ${r.non2xx} non-2xx answers, ${r.errors} errors: ${svc.output().slice(-1000)}`);
+      return {
+        ...r, warmup, synchronous: o.synchronous, existingLeads: o.existingLeads, seedSeconds, serviceRssMb: memory.peakRssMb,
+        db, receiverCount: rec.count, serverCpu, machineCpu,
+      };
+    } finally {
+      await svc?.stop();
+      await receiver.stop();
+      removeDir(dir);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drain
+
+export interface DrainMeasure {
+  rows: number;
+  synchronous: Synchronous;
+  /** Postbacks/s between the receiver's first and last arrival. */
+  rate: number;
+  received: number;
+  distinct: number;
+  /** Spawn of the service until the receiver counted every row (includes startup). */
+  wallSeconds: number;
+  drainSeconds: number;
+  seedSeconds: number;
+  peakRssMb: number | null;
+  db: ReturnType<typeof dbCounts>;
+  complete: boolean;
+  /** Why the measurement ended: all received, time limit, stall, exit. */
+  stopReason: string;
+  /** Cores used by the service / the whole machine from spawn until the receiver had every row. */
+  serverCpu: number | null;
+  machineCpu: number | null;
+}
+
+const rateOf = (s: ReceiverStats) => (s.count > 1 && s.last > s.first ? (s.count - 1) / ((s.last - s.first) / 1000) : 0);
+
+/**
+ * The service as a child process WITHOUT waiting for /health: with a large backlog the
+ * dispatcher can keep the event loop so busy that /health times out for minutes, yet the drain
+ * is what we measure (at the receiver). Same command line as test/helpers/subprocess.ts.
+ */
+async function spawnDraining(dir: string, config: Record<string, unknown>) {
+  const port = await freePort();
+  const configPath = join(dir, "config.yaml");
+  writeFileSync(configPath, JSON.stringify({ ...config, server: { host: "127.0.0.1", port } }, null, 2));
+  const proc = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "--config", configPath], {
+    cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...serviceEnv() },
+  });
+  let output = "";
+  const decoder = new TextDecoder();
+  const drainStream = async (st: ReadableStream<Uint8Array>) => {
+    for await (const c of st) output = (output + decoder.decode(c, { stream: true })).slice(-20_000);
+  };
+  const drained = Promise.all([drainStream(proc.stdout), drainStream(proc.stderr)]).catch(() => {});
+  return {
+    pid: proc.pid,
+    url: `http://127.0.0.1:${port}`,
+    output: () => output,
+    exited: () => proc.exitCode !== null || proc.signalCode !== null,
+    /** SIGTERM (graceful: in-flight postbacks finish), SIGKILL after `ms`. */
+    async stop(ms = 20_000) {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), ms);
+      await proc.exited;
+      clearTimeout(timer);
+      await drained;
+    },
+  };
+}
+
+/**
+ * Seeds `rows` pending postbacks, starts the service and measures at the receiver until it has
+ * them all — or until the time limit (BENCH_DRAIN_TIMEOUT_S; 180 s, small 90 s) or a 30 s stall, in
+ * which case the rate over the window that was measured is reported and the result is marked
+ * incomplete.
+ */
+export function measureDrain(ctx: BenchContext, o: { rows: number; synchronous: Synchronous }): Promise<DrainMeasure> {
+  return ctx.memo(`drain.service.${o.synchronous}.${o.rows}`, async () => {
+    const dir = tempDir("drain");
+    const receiver = await Receiver.start();
+    let svc: Awaited<ReturnType<typeof spawnDraining>> | undefined;
+    try {
+      const config = benchConfig(dir, { receiverPort: receiver.port, synchronous: o.synchronous, inFlight: ctx.scale.inFlight });
+      log(`drain: seeding ${fmtInt(o.rows)} pending postbacks…`);
+      const seed = seedDatabase({ config, rows: o.rows, state: "pending" });
+      log(`  seeded in ${round(seed.seconds)} s; starting the service (synchronous=${o.synchronous}, in flight ${ctx.scale.inFlight})`);
+      const t0 = performance.now();
+      const machine = machineCpuMeter();
+      svc = await spawnDraining(dir, config);
+      const cpu = cpuMeter(svc.pid);
+      const mem = sampleMemory(svc.pid, 200);
+      const limitMs = ctx.scale.drainTimeoutSeconds * 1000;
+      let lastCount = -1;
+      let lastProgress = Date.now();
+      let lastLog = Date.now();
+      let stats: ReceiverStats = { count: 0, distinct: 0, first: 0, last: 0 };
+      let stopReason = "all received";
+      const end = Date.now() + limitMs;
+      while (true) {
+        stats = await receiver.stats();
+        if (stats.count >= o.rows) break;
+        if (svc.exited()) {
+          stopReason = "service exited";
+          break;
+        }
+        if (Date.now() > end) {
+          stopReason = `time limit ${limitMs / 1000} s`;
+          break;
+        }
+        if (stats.count !== lastCount) {
+          lastCount = stats.count;
+          lastProgress = Date.now();
+        } else if (Date.now() - lastProgress > 30_000) {
+          stopReason = "no progress for 30 s";
+          break;
+        }
+        if (Date.now() - lastLog > 15_000) {
+          lastLog = Date.now();
+          log(`  … ${fmtInt(stats.count)} / ${fmtInt(o.rows)} received (${fmtInt(rateOf(stats))}/s)`);
+        }
+        await Bun.sleep(100);
+      }
+      const wallSeconds = (performance.now() - t0) / 1000;
+      const serverCpu = cpu.stop();
+      const machineCpu = machine.stop();
+      // Completions are written just after the answers arrive: give them a moment (bounded).
+      if (stats.count >= o.rows) {
+        const settle = Date.now() + 30_000;
+        while (Date.now() < settle) {
+          const r = await fetch(`${svc.url}/api/postbacks?state=pending&limit=1`, {
+            headers: { authorization: `Bearer ${API_KEY}` }, signal: AbortSignal.timeout(5_000),
+          }).then((res) => res.json() as Promise<{ items: unknown[] }>).catch(() => null);
+          if (r && r.items.length === 0) break;
+          await Bun.sleep(100);
+        }
+      }
+      const memory = mem.stop();
+      await svc.stop();
+      const db = dbCounts(join(dir, "tgcpa.db"));
+      const complete = stats.count >= o.rows && (db.postbacks.delivered ?? 0) === o.rows;
+      const rate = rateOf(stats);
+      log(`  → ${fmtInt(rate)} postbacks/s (${fmtInt(stats.count)} received, ${fmtInt(stats.distinct)} distinct, delivered in DB ${fmtInt(db.postbacks.delivered ?? 0)}; stopped: ${stopReason}), peak RSS ${memory.peakRssMb} MB; service ${serverCpu} cores, machine ${machineCpu} cores`);
+      if (!complete) log(`  drain incomplete (${stopReason}): ${JSON.stringify(db)}`);
+      return {
+        rows: o.rows, synchronous: o.synchronous, rate, received: stats.count, distinct: stats.distinct, wallSeconds,
+        drainSeconds: (stats.last - stats.first) / 1000, seedSeconds: seed.seconds, peakRssMb: memory.peakRssMb, db, complete,
+        stopReason, serverCpu, machineCpu,
+      };
+    } finally {
+      await svc?.stop(5_000);
+      await receiver.stop();
+      removeDir(dir);
+    }
+  });
+}
+
+export interface FetchBaseline {
+  rows: number;
+  concurrency: number;
+  rate: number;
+  clientRps: number;
+  errors: number;
+  machineCpu: number | null;
+}
+
+/** A bare loop of fetch (own process) with the service's in-flight cap as concurrency, same receiver kind. */
+export function measureFetchBaseline(ctx: BenchContext, rows: number): Promise<FetchBaseline> {
+  return ctx.memo(`drain.baseline.fetch.${rows}`, async () => {
+    const receiver = await Receiver.start();
+    try {
+      log(`drain baseline: bare fetch loop, ${fmtInt(rows)} requests, concurrency ${ctx.scale.inFlight}`);
+      const machine = machineCpuMeter();
+      const h = await startHelper("fetch-loop.ts", [receiver.base, String(rows), String(ctx.scale.inFlight)], { waitHello: false });
+      const r = await h.result(Number(process.env.BENCH_FETCH_TIME_LIMIT_S ?? 600) * 1000 + 30_000);
+      const machineCpu = machine.stop();
+      const s = await receiver.stats();
+      const rate = rateOf(s);
+      log(`  → ${fmtInt(rate)} requests/s (client saw ${fmtInt(r.rps)}/s, errors ${r.errors}); machine ${machineCpu} cores`);
+      return { rows, concurrency: ctx.scale.inFlight, rate, clientRps: r.rps, errors: r.errors, machineCpu };
+    } finally {
+      await receiver.stop();
+    }
+  });
+}

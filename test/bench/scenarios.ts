@@ -1,0 +1,169 @@
+// The scenarios of issue #5: each turns same-run measurements into table rows.
+import { e2eScenario } from "./e2e.ts";
+import { fmtInt, limitRow, log, ratioRow, removeDir, round, startHelper, tempDir, type BenchContext, type Row, type ScenarioReport } from "./lib.ts";
+import { measureBare, measureDrain, measureFetchBaseline, measureIntake, type DrainMeasure, type IntakeMeasure } from "./measure.ts";
+import type { Synchronous } from "../../src/config/model.ts";
+
+const sizeLabel = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}M` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : fmtInt(n));
+
+function drainNote(m: DrainMeasure) {
+  const what = `${fmtInt(m.received)} of ${fmtInt(m.rows)} received in ${round(m.drainSeconds)} s`;
+  return m.complete ? what : `${what} — INCOMPLETE (${m.stopReason}); rate over the measured window`;
+}
+
+function intakeNote(m: IntakeMeasure) {
+  const bad = m.non2xx || m.errors ? `; ${m.non2xx} non-2xx, ${m.errors} errors` : "";
+  return `${fmtInt(m.requests)} requests in ${round(m.seconds)} s${bad}`;
+}
+
+async function intake(ctx: BenchContext): Promise<ScenarioReport> {
+  const base = await measureBare(ctx);
+  const svc = await measureIntake(ctx, { synchronous: "FULL", existingLeads: 0 });
+  const bare = await measureIntake(ctx, { synchronous: "FULL", existingLeads: 0, noTemplates: true });
+  const valid = svc.non2xx === 0 && svc.errors === 0;
+  return {
+    rows: [
+      ratioRow({
+        scenario: "intake", figure: `POST /api/events events/s, ${ctx.scale.clients} clients`, value: valid ? svc.rps : null, unit: "ev/s",
+        baseline: base.rps, baselineLabel: "bare Bun.serve \"ok\"", target: "≥ 50 % of baseline", minRatio: 0.5, note: intakeNote(svc),
+      }),
+      {
+        scenario: "intake", figure: "latency p50", value: svc.p50Ms, unit: "ms", baseline: base.p50Ms, baselineLabel: "bare Bun.serve \"ok\"",
+        ratio: svc.p50Ms / base.p50Ms, target: "—", verdict: "info",
+      },
+      {
+        scenario: "intake", figure: "latency p99", value: svc.p99Ms, unit: "ms", baseline: base.p99Ms, baselineLabel: "bare Bun.serve \"ok\"",
+        ratio: svc.p99Ms / base.p99Ms, target: "—", verdict: "info",
+      },
+      ratioRow({
+        scenario: "intake [extra: no postback templates]", figure: "events/s, write path only (no outbox rows, no delivery)", value: bare.rps, unit: "ev/s",
+        baseline: base.rps, baselineLabel: "bare Bun.serve \"ok\"", target: "(≥ 50 %)", minRatio: 0.5, extra: true,
+        note: `p50/p99 ${round(bare.p50Ms, 2)}/${round(bare.p99Ms, 2)} ms; ${intakeNote(bare)}`,
+      }),
+    ],
+    details: {},
+  };
+}
+
+async function drain(ctx: BenchContext): Promise<ScenarioReport> {
+  const rows = ctx.scale.drainRows;
+  const base = await measureFetchBaseline(ctx, rows);
+  const m = await measureDrain(ctx, { rows, synchronous: "FULL" });
+  return {
+    rows: [ratioRow({
+      scenario: "drain", figure: `postbacks/s from a ${sizeLabel(rows)} backlog, ${ctx.scale.inFlight} in flight`, value: m.rate, unit: "pb/s",
+      baseline: base.rate, baselineLabel: `bare fetch loop, concurrency ${base.concurrency}`, target: "≥ 70 % of baseline", minRatio: 0.7,
+      note: drainNote(m),
+    })],
+    details: {},
+  };
+}
+
+interface QueueResult { impl: string; jobs: number; lost: number; left: number; seconds: number; rate: number; synchronous: string }
+
+function measureQueue(ctx: BenchContext, impl: "tgcpa" | "plainjob", synchronous: Synchronous): Promise<QueueResult> {
+  return ctx.memo(`queue.${impl}.${synchronous}`, async () => {
+    const dir = tempDir(`queue-${impl}`);
+    try {
+      log(`queue core: ${impl}, ${fmtInt(ctx.scale.queueJobs)} jobs, synchronous=${synchronous}`);
+      const h = await startHelper("queue-core-child.ts", [impl, String(ctx.scale.queueJobs), dir, synchronous, String(ctx.scale.inFlight)], { waitHello: false });
+      const r = (await h.result(Number(process.env.BENCH_QUEUE_TIME_LIMIT_S ?? 600) * 1000 + 120_000)) as QueueResult;
+      log(`  → ${fmtInt(r.rate)} jobs/s (${fmtInt(r.jobs)} in ${round(r.seconds)} s, left ${r.left})`);
+      return r;
+    } finally {
+      removeDir(dir);
+    }
+  });
+}
+
+function queueRow(ctx: BenchContext, ours: QueueResult, theirs: QueueResult, extra: boolean): Row {
+  const valid = ours.jobs === ctx.scale.queueJobs && theirs.jobs === ctx.scale.queueJobs && ours.left === 0;
+  return ratioRow({
+    scenario: extra ? "queue core [extra: synchronous=NORMAL]" : "queue core",
+    figure: `claim+complete rows/s, no HTTP, ${sizeLabel(ctx.scale.queueJobs)} jobs`, value: valid ? ours.rate : null, unit: "rows/s",
+    baseline: theirs.rate, baselineLabel: `plainjob worker, bun:sqlite, ${theirs.synchronous}`, target: "≥ 2× plainjob", minRatio: 2, extra,
+    note: `claimDue(${ctx.scale.inFlight}) + completeAttempt per row through the GroupCommit, as the dispatcher does; plainjob: its own worker, one job at a time`,
+  });
+}
+
+async function queueCore(ctx: BenchContext): Promise<ScenarioReport> {
+  const ours = await measureQueue(ctx, "tgcpa", "FULL");
+  const theirs = await measureQueue(ctx, "plainjob", "FULL");
+  return { rows: [queueRow(ctx, ours, theirs, false)], details: {} };
+}
+
+async function growth(ctx: BenchContext): Promise<ScenarioReport> {
+  const big = ctx.scale.bigRows;
+  const empty = await measureIntake(ctx, { synchronous: "FULL", existingLeads: 0 });
+  const full = await measureIntake(ctx, { synchronous: "FULL", existingLeads: big });
+  const smallDrain = await measureDrain(ctx, { rows: ctx.scale.drainRows, synchronous: "FULL" });
+  const bigDrain = await measureDrain(ctx, { rows: big, synchronous: "FULL" });
+  const intakeValid = full.non2xx === 0 && full.errors === 0;
+  return {
+    rows: [
+      ratioRow({
+        scenario: "growth", figure: `intake events/s with ${sizeLabel(big)} existing leads`, value: intakeValid ? full.rps : null, unit: "ev/s",
+        baseline: empty.rps, baselineLabel: "intake on an empty database", target: "within 20 % (≥ 0.8×)", minRatio: 0.8,
+        note: `p99 ${round(full.p99Ms, 2)} ms vs ${round(empty.p99Ms, 2)} ms; ${intakeNote(full)}`,
+      }),
+      ratioRow({
+        scenario: "growth", figure: `drain postbacks/s from a ${sizeLabel(big)} backlog`, value: bigDrain.rate, unit: "pb/s",
+        baseline: smallDrain.rate, baselineLabel: `drain of a ${sizeLabel(smallDrain.rows)} backlog`, target: "within 20 % (≥ 0.8×)", minRatio: 0.8,
+        note: `${drainNote(bigDrain)}; baseline: ${drainNote(smallDrain)}`,
+      }),
+    ],
+    details: {},
+  };
+}
+
+async function memory(ctx: BenchContext): Promise<ScenarioReport> {
+  const big = ctx.scale.bigRows;
+  const m = await measureDrain(ctx, { rows: big, synchronous: "FULL" });
+  return {
+    rows: [limitRow({
+      scenario: "memory", figure: `service peak RSS draining a ${sizeLabel(big)} backlog`, value: m.peakRssMb, unit: "MB",
+      target: "≤ 150 MB", max: 150,
+      note: `VmHWM of the service process (/proc/PID/status)${m.complete ? "" : `, over the measured part only: ${drainNote(m)}`}`,
+    })],
+    details: {},
+  };
+}
+
+/** Extra rows: the same intake, drain and queue core at synchronous=NORMAL (not a target). */
+async function normal(ctx: BenchContext): Promise<ScenarioReport> {
+  const base = await measureBare(ctx);
+  const svc = await measureIntake(ctx, { synchronous: "NORMAL", existingLeads: 0 });
+  const fetchBase = await measureFetchBaseline(ctx, ctx.scale.drainRows);
+  const d = await measureDrain(ctx, { rows: ctx.scale.drainRows, synchronous: "NORMAL" });
+  const ours = await measureQueue(ctx, "tgcpa", "NORMAL");
+  const theirs = await measureQueue(ctx, "plainjob", "NORMAL");
+  const label = "[extra: synchronous=NORMAL]";
+  return {
+    rows: [
+      ratioRow({
+        scenario: `intake ${label}`, figure: `POST /api/events events/s, ${ctx.scale.clients} clients`, value: svc.rps, unit: "ev/s",
+        baseline: base.rps, baselineLabel: "bare Bun.serve \"ok\"", target: "(≥ 50 %)", minRatio: 0.5, extra: true,
+        note: `p50/p99 ${round(svc.p50Ms, 2)}/${round(svc.p99Ms, 2)} ms; ${intakeNote(svc)}`,
+      }),
+      ratioRow({
+        scenario: `drain ${label}`, figure: `postbacks/s from a ${sizeLabel(d.rows)} backlog`, value: d.rate, unit: "pb/s", note: drainNote(d),
+        baseline: fetchBase.rate, baselineLabel: `bare fetch loop, concurrency ${fetchBase.concurrency}`, target: "(≥ 70 %)", minRatio: 0.7, extra: true,
+      }),
+      queueRow(ctx, ours, theirs, true),
+    ],
+    details: {},
+  };
+}
+
+export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioReport>> = {
+  intake,
+  drain,
+  e2e: e2eScenario,
+  queue: queueCore,
+  growth,
+  memory,
+  normal,
+};
+
+/** Aliases accepted on the command line. */
+export const ALIASES: Record<string, string> = { "end-to-end": "e2e", "queue-core": "queue", core: "queue", sync: "normal" };

@@ -1,0 +1,98 @@
+// Seeds a service database quickly and realistically, BEFORE the service starts: the schema
+// comes from the service's own migration path (openDatabase), the campaign from its own
+// syncCampaigns, and each postback row is rendered with the service's own templates and macros
+// (resolveTemplates, renderRequest, macroValues) — the same columns buildPostbacks writes —
+// then inserted with plain bun:sqlite in large transactions.
+//
+// Shape: `rows` leads, each with one `wait` event and one postback of that event to the
+// receiver; state `pending` (a backlog to drain) or `delivered` (history, with its attempt row).
+// Seeding is setup, not a measurement: it runs with synchronous=OFF on its own connection; the
+// service later opens the file with its configured synchronous mode.
+import type { Status } from "../../src/domain/status.ts";
+import { syncCampaigns } from "../../src/campaigns/registry.ts";
+import { parseConfig } from "../../src/config/load.ts";
+import { openDatabase } from "../../src/db/client.ts";
+import { renderRequest, resolveTemplates } from "../../src/domain/templates.ts";
+import type { LeadEventRow, LeadRow } from "../../src/leads/repository.ts";
+import { macroValues } from "../../src/leads/service.ts";
+import type { ConfigInput } from "../helpers/service.ts";
+import { CAMPAIGN } from "./lib.ts";
+
+export interface SeedOptions {
+  config: ConfigInput;
+  rows: number;
+  state: "pending" | "delivered";
+  /** Subscribers are subscriberBase + 1 … subscriberBase + rows. */
+  subscriberBase?: number;
+  /** Rows per transaction. */
+  batch?: number;
+}
+
+export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; path: string } {
+  const t0 = performance.now();
+  const config = parseConfig(JSON.stringify(o.config), {});
+  const db = openDatabase({ path: config.storage.path, synchronous: "OFF" });
+  const now = Date.now();
+  const runtime = syncCampaigns(db, config, now);
+  const campaign = runtime.campaigns.get(CAMPAIGN)!;
+  const status: Status = "wait";
+  const templates = resolveTemplates(config.postbacks, campaign.config.postbacks, status);
+  const sqlite = db.$client;
+  sqlite.run("PRAGMA synchronous = OFF");
+  sqlite.run("PRAGMA cache_size = -262144"); // 256 MiB page cache for the seeding connection only
+
+  const insLead = sqlite.prepare(`INSERT INTO leads (id, campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at)
+    VALUES (?, ?, ?, ?, '', ?, ?, NULL, ?, ?)`);
+  const insEvent = sqlite.prepare(`INSERT INTO lead_events (id, lead_id, campaign_id, status, prev_status, source, reason, payout, currency, occurred_at, created_at)
+    VALUES (?, ?, ?, ?, NULL, 'api', NULL, NULL, NULL, ?, ?)`);
+  const insPostback = sqlite.prepare(`INSERT INTO postbacks (channel, lead_id, event_id, campaign_id, status, template, method, url, body, content_type, verdict, host,
+      state, reason, attempts, next_attempt_at, lease_token, lease_expires_at, last_http_status, created_at, updated_at, finished_at)
+    VALUES ('http', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?, ?, ?, ?)`);
+  const insAttempt = sqlite.prepare(`INSERT INTO delivery_attempts (postback_id, attempt, started_at, duration_ms, url, http_status, outcome, error, response_head)
+    VALUES (?, 1, ?, 2, ?, 200, 'delivered', NULL, 'OK')`);
+
+  const firstLead = (sqlite.query<{ m: number | null }, []>("SELECT max(id) AS m FROM leads").get()?.m ?? 0) + 1;
+  const firstEvent = (sqlite.query<{ m: number | null }, []>("SELECT max(id) AS m FROM lead_events").get()?.m ?? 0) + 1;
+  const base = o.subscriberBase ?? 0;
+  const delivered = o.state === "delivered";
+  // Spread creation over the past: history over ~2 days (inside the 30-day retention), a backlog
+  // over the last rows × 1 ms, oldest first, all due now.
+  const step = delivered ? Math.max(1, Math.floor(2 * 86_400_000 / o.rows)) : 1;
+  const batch = o.batch ?? 20_000;
+
+  for (let start = 0; start < o.rows; start += batch) {
+    const end = Math.min(o.rows, start + batch);
+    sqlite.transaction(() => {
+      for (let i = start; i < end; i++) {
+        const leadId = firstLead + i;
+        const eventId = firstEvent + i;
+        const subscriber = base + i + 1;
+        const at = now - (o.rows - i) * step;
+        const lead = {
+          id: leadId, campaignId: campaign.id, subscriber, click: `c${subscriber}`, username: "", chatId: campaign.config.chat,
+          status, joinedAt: null, createdAt: at, updatedAt: at,
+        } satisfies LeadRow;
+        const event = {
+          id: eventId, leadId, campaignId: campaign.id, status, prevStatus: null, source: "api", reason: null,
+          payout: null, currency: null, occurredAt: at, createdAt: at,
+        } satisfies LeadEventRow;
+        insLead.run(leadId, campaign.id, subscriber, lead.click, lead.chatId, status, at, at);
+        insEvent.run(eventId, leadId, campaign.id, status, at, at);
+        const values = macroValues(runtime, campaign, lead, event);
+        for (const template of templates) {
+          const req = renderRequest(template, values);
+          const host = new URL(req.url).host;
+          const finished = delivered ? at + 2 : null;
+          const pb = insPostback.run(
+            leadId, eventId, campaign.id, status, template.label, req.method, req.url, req.body, req.contentType, template.verdict ?? null, host,
+            o.state, delivered ? 1 : 0, at, delivered ? 1 : 0, delivered ? 200 : null, at, finished ?? at, finished,
+          );
+          if (delivered) insAttempt.run(Number(pb.lastInsertRowid), at, req.url);
+        }
+      }
+    }).immediate();
+  }
+  sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  sqlite.close();
+  return { seconds: (performance.now() - t0) / 1000, rows: o.rows, path: config.storage.path };
+}
