@@ -70,7 +70,8 @@ export function readScale(): Scale {
 // ---------------------------------------------------------------------------------------------
 // Results
 
-export type Verdict = "PASS" | "FAIL" | "info";
+/** INCOMPLETE: the measurement did not cover what the target is about (e.g. a drain cut short). */
+export type Verdict = "PASS" | "FAIL" | "INCOMPLETE" | "info";
 
 export interface Row {
   scenario: string;

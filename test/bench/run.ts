@@ -92,7 +92,8 @@ async function main() {
     for (const r of notes) out.push(`  - ${r.scenario} / ${r.figure}: ${r.note}`);
   }
   const graded = rows.filter((r) => r.verdict !== "info");
-  out.push("", `targets met: ${graded.filter((r) => r.verdict === "PASS").length} of ${graded.length}`);
+  const incomplete = graded.filter((r) => r.verdict === "INCOMPLETE").length;
+  out.push("", `targets met: ${graded.filter((r) => r.verdict === "PASS").length} of ${graded.length}${incomplete ? ` (${incomplete} not fully measured)` : ""}`);
   process.stdout.write(`${out.join("\n")}\n`);
 
   const dir = join(ROOT, "bench-results");
