@@ -23,6 +23,7 @@ export function openDatabase({ path, synchronous, busy_timeout_ms = 5000 }: Open
   sqlite.run(`PRAGMA synchronous = ${synchronous}`);
   sqlite.run(`PRAGMA busy_timeout = ${Math.trunc(busy_timeout_ms)}`);
   sqlite.run("PRAGMA foreign_keys = ON");
+  sqlite.run("PRAGMA temp_store = MEMORY"); // group-commit savepoints would otherwise spill to a temp file
   const db = drizzle({ client: sqlite, schema }) as Db;
   migrate(db);
   return db;

@@ -3,10 +3,12 @@ import journal from "../../db/migrations/meta/_journal.json";
 import m0 from "../../db/migrations/0000_init.sql" with { type: "text" };
 import m1 from "../../db/migrations/0001_presets_inbound.sql" with { type: "text" };
 import m2 from "../../db/migrations/0002_telegram.sql" with { type: "text" };
+import m3 from "../../db/migrations/0003_leased_index.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
   "0000_init": m0,
   "0001_presets_inbound": m1,
   "0002_telegram": m2,
+  "0003_leased_index": m3,
 };

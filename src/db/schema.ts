@@ -95,6 +95,7 @@ export const postbacks = sqliteTable("postbacks", {
   index("postbacks_host").on(t.host, t.id),
   index("postbacks_event").on(t.eventId),
   index("postbacks_finished").on(t.finishedAt).where(sql`state = 'delivered'`),
+  index("postbacks_leased").on(t.leaseExpiresAt).where(sql`state = 'pending' AND lease_expires_at IS NOT NULL`),
 ]);
 
 export const deliveryAttempts = sqliteTable("delivery_attempts", {

@@ -56,7 +56,8 @@ export class OutboxRepository {
 
   constructor(private readonly db: Db) {
     const sqlite = db.$client;
-    this.selectDue = sqlite.prepare(`SELECT p.id, p.host FROM postbacks p WHERE ${DUE} ORDER BY p.next_attempt_at, p.id LIMIT $limit`);
+    // INDEXED BY: without it SQLite may sort every pending row (731 ms per claim at 1M pending).
+    this.selectDue = sqlite.prepare(`SELECT p.id, p.host FROM postbacks p INDEXED BY postbacks_due WHERE ${DUE} ORDER BY p.next_attempt_at, p.id LIMIT $limit`);
     this.lease = sqlite.prepare(`
       UPDATE postbacks SET lease_token = lease_token + 1, lease_expires_at = $until, attempts = attempts + 1, updated_at = $now
       WHERE id = $id AND state = 'pending'
@@ -69,12 +70,19 @@ export class OutboxRepository {
     this.logAttempt = sqlite.prepare(`
       INSERT INTO delivery_attempts (postback_id, attempt, started_at, duration_ms, url, http_status, outcome, error, response_head)
       VALUES ($postbackId, $attempt, $startedAt, $durationMs, $url, $httpStatus, $outcome, $error, $responseHead)`);
+    // The first unleased head-of-line row in due order (an index walk, not a scan), or the
+    // earliest live lease to expire (rows claimed by a process that may have died).
     this.nextWake = sqlite.prepare(`
-      SELECT min(CASE WHEN p.lease_expires_at > $now THEN p.lease_expires_at ELSE p.next_attempt_at END) AS at
-      FROM postbacks p INDEXED BY postbacks_due
-      WHERE p.state = 'pending' AND p.host NOT IN (SELECT value FROM json_each($blocked))
-        AND NOT EXISTS (SELECT 1 FROM postbacks e INDEXED BY postbacks_pending_order
-          WHERE e.lead_id = p.lead_id AND e.host = p.host AND e.state = 'pending' AND e.id < p.id)`);
+      SELECT min(at) AS at FROM (
+        SELECT * FROM (
+          SELECT p.next_attempt_at AS at FROM postbacks p INDEXED BY postbacks_due
+          WHERE p.state = 'pending' AND (p.lease_expires_at IS NULL OR p.lease_expires_at <= $now)
+            AND p.host NOT IN (SELECT value FROM json_each($blocked))
+            AND NOT EXISTS (SELECT 1 FROM postbacks e INDEXED BY postbacks_pending_order
+              WHERE e.lead_id = p.lead_id AND e.host = p.host AND e.state = 'pending' AND e.id < p.id)
+          ORDER BY p.next_attempt_at LIMIT 1)
+        UNION ALL
+        SELECT min(lease_expires_at) FROM postbacks INDEXED BY postbacks_leased WHERE state = 'pending' AND lease_expires_at > $now)`);
     this.releaseOne = sqlite.prepare(`
       UPDATE postbacks SET lease_expires_at = NULL, lease_token = lease_token + 1, attempts = max(attempts - 1, 0), updated_at = $now
       WHERE id = $id AND lease_token = $token AND state = 'pending'`);

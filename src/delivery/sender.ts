@@ -33,8 +33,22 @@ const USER_AGENT = "tgcpa/0.1 (+postback)";
 
 /** Sends one postback, following at most `maxRedirects` redirects, each hop checked by the address guard. */
 export async function sendPostback(req: OutgoingRequest, opts: SendOptions): Promise<SendReport> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+  // A plain controller and a cleared timer: AbortSignal.timeout would keep a timer (and the request's
+  // memory) alive for the full timeout after every request.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException("timeout", "TimeoutError")), opts.timeoutMs);
+  const onOuterAbort = () => controller.abort(opts.signal?.reason);
+  opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  try {
+    return await sendWithin(req, opts, controller.signal);
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener("abort", onOuterAbort);
+  }
+}
+
+async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: AbortSignal): Promise<SendReport> {
+  const timeout = { get aborted() { return signal.aborted && (signal.reason as Error | undefined)?.name === "TimeoutError"; } };
   let url: URL;
   try {
     url = new URL(req.url);
@@ -102,7 +116,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
   });
 }
 
-function fetchError(err: unknown, timeout: AbortSignal): AttemptResult {
+function fetchError(err: unknown, timeout: { aborted: boolean }): AttemptResult {
   const e = err as Error & { code?: string };
   if (timeout.aborted || e.name === "TimeoutError") return { kind: "error", error: "timeout", message: "no complete answer in time" };
   if (e.name === "AbortError") return { kind: "error", error: "network", message: "aborted" };

@@ -67,7 +67,7 @@ export const insertJournal = (db: Executor, row: typeof journal.$inferInsert) =>
 export const findRecentOrganicJoin = (db: Db, campaignId: number, subscriber: number, since: number) =>
   prepared(db, "journal.organic_join", (d) => d.select().from(journal)
     .where(and(eq(journal.kind, "organic_join"), eq(journal.subscriber, p("subscriber")), eq(journal.campaignId, p("campaignId")), gte(journal.createdAt, p("since"))))
-    .orderBy(desc(journal.id)).limit(1).prepare()).get({ campaignId, subscriber, since });
+    .orderBy(desc(journal.createdAt)).limit(1).prepare()).get({ campaignId, subscriber, since }); // served by journal_kind_subscriber
 
 export const markJournal = (db: Executor, id: number, kind: string) => db.update(journal).set({ kind }).where(eq(journal.id, id)).run();
 

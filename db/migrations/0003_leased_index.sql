@@ -1,0 +1,1 @@
+CREATE INDEX `postbacks_leased` ON `postbacks` (`lease_expires_at`) WHERE state = 'pending' AND lease_expires_at IS NOT NULL;
