@@ -168,7 +168,6 @@ function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfi
     const bot = o.bot == null ? null : (c.string(o.bot, [...p, "bot"]) ?? null);
     if (bot !== null && !Object.hasOwn(bots, bot)) c.fail([...p, "bot"], `no bot named "${bot}" under bots`);
     let chat: number | null = null;
-    if (typeof o.chat === "string" && /^-?\d+$/.test(o.chat)) o.chat = Number(o.chat);
     if (o.chat != null) {
       if (typeof o.chat === "number" && Number.isSafeInteger(o.chat)) chat = o.chat;
       else if (typeof o.chat === "string" && /^-?\d+$/.test(o.chat)) chat = Number(o.chat);

@@ -48,7 +48,6 @@ export async function sendPostback(req: OutgoingRequest, opts: SendOptions): Pro
 }
 
 async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: AbortSignal): Promise<SendReport> {
-  const timeout = { get aborted() { return signal.aborted && (signal.reason as Error | undefined)?.name === "TimeoutError"; } };
   let url: URL;
   try {
     url = new URL(req.url);
@@ -61,7 +60,7 @@ async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: Abort
       return { result: { kind: "error", error: "malformed_url", message: `unsupported scheme ${url.protocol}` }, url: url.href, responseHead: null };
     }
     const guard = await untilAborted(opts.guard.check(url), signal);
-    if (!guard) return { result: fetchError(signal.reason, timeout), url: url.href, responseHead: null };
+    if (!guard) return { result: fetchError(signal.reason, signal), url: url.href, responseHead: null };
     if (!guard.ok) return { result: { kind: "error", error: guard.error, message: guard.message }, url: url.href, responseHead: null };
     let res: Response;
     try {
@@ -73,7 +72,7 @@ async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: Abort
         signal,
       });
     } catch (err) {
-      return { result: fetchError(err, timeout), url: url.href, responseHead: null };
+      return { result: fetchError(err, signal), url: url.href, responseHead: null };
     }
     const location = res.headers.get("location");
     if (REDIRECTS.has(res.status) && location) {
@@ -93,7 +92,7 @@ async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: Abort
     try {
       text = await readLimited(res, BODY_READ_LIMIT);
     } catch (err) {
-      return { result: fetchError(err, timeout), url: url.href, responseHead: null };
+      return { result: fetchError(err, signal), url: url.href, responseHead: null };
     }
     return {
       result: { kind: "response", status: res.status, body: text, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), opts.now()) },
@@ -116,9 +115,10 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
   });
 }
 
-function fetchError(err: unknown, timeout: { aborted: boolean }): AttemptResult {
+function fetchError(err: unknown, signal: AbortSignal): AttemptResult {
   const e = err as Error & { code?: string };
-  if (timeout.aborted || e.name === "TimeoutError") return { kind: "error", error: "timeout", message: "no complete answer in time" };
+  const timedOut = signal.aborted && (signal.reason as Error | undefined)?.name === "TimeoutError";
+  if (timedOut || e.name === "TimeoutError") return { kind: "error", error: "timeout", message: "no complete answer in time" };
   if (e.name === "AbortError") return { kind: "error", error: "network", message: "aborted" };
   return { kind: "error", error: "network", message: e.code ? `${e.code}: ${e.message}` : e.message };
 }

@@ -79,9 +79,6 @@ export const storeIdempotentAnswer = (db: Db, row: typeof idempotencyKeys.$infer
     key: p("key"), requestHash: p("requestHash"), statusCode: p("statusCode"), response: p("response"), createdAt: p("createdAt"),
   }).prepare()).run(row);
 
-export const pruneIdempotencyKeys = (db: Executor, before: number) =>
-  db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).run();
-
 export interface LeadFilter {
   campaignId?: number;
   status?: string;
@@ -107,4 +104,3 @@ export const eventsOfLead = (db: Executor, leadId: number) =>
 export const postbacksOfLead = (db: Executor, leadId: number) =>
   db.select().from(postbacks).where(eq(postbacks.leadId, leadId)).orderBy(postbacks.id).all();
 
-export const countLeads = (db: Executor) => db.select({ n: sql<number>`count(*)` }).from(leads).get()!.n;

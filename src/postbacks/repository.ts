@@ -71,5 +71,3 @@ export function pruneDelivered(db: Executor, before: number, idempotencyBefore: 
   return ids.length;
 }
 
-export const recentPostbacks = (db: Executor, limit: number) =>
-  db.select().from(postbacks).orderBy(desc(postbacks.id)).limit(limit).all();
