@@ -57,7 +57,7 @@ async function main(args: string[]): Promise<number> {
   const configPath = option(args, "--config") ?? defaultConfigPath(process.env);
   let service;
   try {
-    service = await startService({ configPath });
+    service = await startService({ configPath, onFatal: () => process.exit(1) }); // logged by the service
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -24,6 +24,12 @@ export interface ServiceOptions {
   port?: number;
   /** Random source for retry jitter. */
   random?: () => number;
+  /**
+   * The disk refused to sync committed writes: they may be lost at the next power cut, so the
+   * process must not go on (main.ts exits; the next start recovers from what the disk has).
+   * Writes are refused from then on either way.
+   */
+  onFatal?: (err: unknown) => void;
 }
 
 export interface Service {
@@ -57,7 +63,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const telegramSender = createTelegramSender({
     db, clock, runtime: () => runtime, api: (name) => telegram?.api(name), timeoutMs: () => runtime.config.delivery.timeout_ms,
   });
-  const commits = new GroupCommit(db);
+  const commits = new GroupCommit(db, {
+    synchronous: config.storage.synchronous,
+    path: config.storage.path,
+    onSyncFailure: (err) => {
+      log.fatal({ code: (err as { code?: string }).code, message: (err as Error).message }, "the disk refused to sync the database; refusing writes");
+      opts.onFatal?.(err);
+    },
+  });
   const dispatcher = new Dispatcher({
     outbox, commits, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     senders: { telegram: telegramSender },
@@ -112,6 +125,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       try {
         await dispatcher.stop();
       } finally {
+        await commits.drain();
         db.$client.close();
         log.info("tgcpa stopped");
       }

@@ -1,3 +1,6 @@
+import type { Statement } from "bun:sqlite";
+import { closeSync, fdatasync, openSync } from "node:fs";
+import type { Synchronous } from "../config/model.ts";
 import type { Db } from "./client.ts";
 
 interface Pending<T> {
@@ -6,26 +9,101 @@ interface Pending<T> {
   reject: (err: unknown) => void;
 }
 
+/** Flushes the write-ahead log to the disk (fdatasync); injected in tests. */
+export type WalSync = () => Promise<void>;
+
+export interface GroupCommitOptions {
+  /** The configured storage.synchronous: FULL and EXTRA answer a write only once it is on the disk. */
+  synchronous: Synchronous;
+  /** The database file; its `-wal` is what gets synced. ":memory:" has nothing to sync. */
+  path: string;
+  maxBatch?: number;
+  /** Replaces the fdatasync of the WAL file (tests). */
+  sync?: WalSync;
+  /**
+   * Called when the disk refused a sync: committed rows may not be on the disk, so the process
+   * must not go on answering from them (the service exits and recovers from what the disk has).
+   */
+  onSyncFailure?: (err: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /**
- * Group commit: writes that arrive while the event loop is busy share one transaction (one fsync
- * with synchronous=FULL). Each write runs in its own savepoint, so one that throws is rolled back
- * alone and only its caller sees the error; every caller is answered only after the commit.
+ * Group commit: writes that arrive while the event loop is busy share one transaction. Each write
+ * runs in its own savepoint, so one that throws is rolled back alone and only its caller sees the
+ * error; every caller is answered only after the commit is durable.
+ *
+ * Durability without blocking the thread: with synchronous FULL (or EXTRA) the batch commits at
+ * synchronous=NORMAL — SQLite writes the WAL frames but does not fsync them — and the WAL file is
+ * then fdatasync'ed on a worker thread before any caller of the batch is answered. So a write is
+ * acknowledged exactly when FULL would acknowledge it (its WAL frames are on the disk), while the
+ * event loop keeps serving requests and building the next batch during the fsync. One fsync
+ * covers every batch committed before it started. Checkpoints keep SQLite's own NORMAL rules (the
+ * WAL is synced before, the database after). Writes outside the group commit keep the configured
+ * mode and its in-thread fsync.
  */
 export class GroupCommit {
   private queue: Pending<unknown>[] = [];
   private scheduled = false;
+  /** Batches committed so far, and how many of them are known to be on the disk. */
+  private committed = 0;
+  private synced = 0;
+  /** Who waits for which batch to reach the disk, in batch order. */
+  private waiters: { batch: number; done: () => void; fail: (err: unknown) => void }[] = [];
+  private syncing: Promise<void> | null = null;
+  private failed: unknown = null;
+  private readonly maxBatch: number;
+  private readonly deferSync: boolean;
+  private readonly sync: WalSync;
+  private readonly begin: Statement;
+  private readonly release: Statement;
+  private readonly rollback: Statement;
+  /** PRAGMA synchronous acts when prepared, not when stepped: these run as fresh statements each time. */
+  private readonly restore: string | null;
+  private readonly relax: string | null;
+  private walFd: number | null = null;
 
-  constructor(private readonly db: Db, private readonly maxBatch = 256) {}
+  constructor(private readonly db: Db, private readonly opts: GroupCommitOptions) {
+    this.maxBatch = opts.maxBatch ?? 256;
+    this.deferSync = (opts.synchronous === "FULL" || opts.synchronous === "EXTRA") && opts.path !== ":memory:";
+    this.sync = opts.sync ?? (() => this.fdatasyncWal());
+    const sqlite = db.$client;
+    this.begin = sqlite.prepare("SAVEPOINT grouped_write");
+    this.release = sqlite.prepare("RELEASE grouped_write");
+    this.rollback = sqlite.prepare("ROLLBACK TO grouped_write");
+    this.relax = this.deferSync ? "PRAGMA synchronous = NORMAL" : null;
+    this.restore = this.deferSync ? `PRAGMA synchronous = ${opts.synchronous}` : null;
+  }
 
   /** `work` runs synchronously on the shared connection, inside the batch's transaction and its own savepoint. */
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      if (this.failed) return reject(this.failed);
       this.queue.push({ work, resolve, reject } as Pending<unknown>);
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /**
+   * Resolves once everything committed so far is on the disk; undefined when it already is. A
+   * reader awaits it before answering, so nothing it shows can be lost by a power cut.
+   */
+  durable(): Promise<void> | undefined {
+    if (this.synced === this.committed) return undefined;
+    return new Promise((done, fail) => this.waiters.push({ batch: this.committed, done, fail }));
+  }
+
+  /** Resolves once every write handed in so far is committed and on the disk (shutdown). */
+  async drain(): Promise<void> {
+    while (this.queue.length || this.scheduled || this.syncing) {
+      await (this.syncing ?? new Promise((resolve) => setImmediate(resolve)));
+    }
+    if (this.walFd !== null) closeSync(this.walFd);
+    this.walFd = null;
   }
 
   private flush() {
@@ -35,30 +113,79 @@ export class GroupCommit {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    if (this.failed) return batch.forEach((item) => item.reject(this.failed));
+    const outcomes = this.commit(batch);
+    if (!outcomes) return;
+    const answer = () => batch.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.error);
+    });
+    if (!this.deferSync) return answer();
+    this.waiters.push({ batch: ++this.committed, done: answer, fail: (err) => batch.forEach((item) => item.reject(err)) });
+    this.startSync();
+  }
+
+  /** Runs the batch in one transaction; null when the transaction itself failed (every caller rejected). */
+  private commit(batch: Pending<unknown>[]): Outcome[] | null {
+    const outcomes: Outcome[] = [];
     const sqlite = this.db.$client;
+    if (this.relax) sqlite.run(this.relax);
     try {
       sqlite.transaction(() => {
         for (const item of batch) {
-          sqlite.query("SAVEPOINT grouped_write").run();
+          this.begin.run();
           try {
             outcomes.push({ ok: true, value: item.work() });
-            sqlite.query("RELEASE grouped_write").run();
+            this.release.run();
           } catch (error) {
-            sqlite.query("ROLLBACK TO grouped_write").run();
-            sqlite.query("RELEASE grouped_write").run();
+            this.rollback.run();
+            this.release.run();
             outcomes.push({ ok: false, error });
           }
         }
       }).immediate();
     } catch (error) {
       for (const item of batch) item.reject(error); // nothing of the batch was committed
-      return;
+      return null;
+    } finally {
+      if (this.restore) sqlite.run(this.restore);
     }
-    batch.forEach((item, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) item.resolve(o.value);
-      else item.reject(o.error);
+    return outcomes;
+  }
+
+  /** One fsync at a time; it covers every batch committed before it started. */
+  private startSync() {
+    if (this.syncing || this.failed || this.synced === this.committed) return;
+    const upTo = this.committed;
+    this.syncing = this.sync().then(
+      () => {
+        this.synced = upTo;
+        let n = 0;
+        while (n < this.waiters.length && this.waiters[n]!.batch <= upTo) n++;
+        for (const w of this.waiters.splice(0, n)) w.done();
+      },
+      (err) => {
+        // The disk refused: what was committed may be lost at the next power cut. Refuse from now on.
+        this.failed = err;
+        for (const w of this.waiters.splice(0)) w.fail(err);
+        this.opts.onSyncFailure?.(err);
+      },
+    ).finally(() => {
+      this.syncing = null;
+      this.startSync();
+    });
+  }
+
+  /** The WAL file lives as long as this connection is open (SQLite removes it only at the last close). */
+  private fdatasyncWal(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.walFd ??= openSync(`${this.opts.path}-wal`, "r");
+      } catch (err) {
+        return reject(err);
+      }
+      fdatasync(this.walFd, (err) => (err ? reject(err) : resolve())); // on a worker thread
     });
   }
 }

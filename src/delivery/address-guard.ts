@@ -5,6 +5,9 @@ export type GuardResult =
   | { ok: true }
   | { ok: false; error: "blocked_address" | "dns_not_found" | "dns_temporary"; message: string };
 
+const OK: GuardResult = { ok: true };
+const hostOf = (url: URL) => url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+
 export type Lookup = (host: string) => Promise<string[]>;
 
 const systemLookup: Lookup = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
@@ -40,25 +43,34 @@ export class AddressGuard {
     return this.cidrs.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits));
   }
 
+  /** The verdict when no DNS lookup is needed (an allow-listed name, an IP literal); null otherwise. */
+  checkWithoutLookup(url: URL): GuardResult | null {
+    const host = hostOf(url);
+    if (this.names.has(host)) return OK;
+    return ipaddr.isValid(host) ? this.judge(host, [host]) : null;
+  }
+
   async check(url: URL): Promise<GuardResult> {
-    const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
-    if (this.names.has(host)) return { ok: true };
+    const known = this.checkWithoutLookup(url);
+    if (known) return known;
+    const host = hostOf(url);
     let addresses: string[];
-    if (ipaddr.isValid(host)) addresses = [host];
-    else {
-      try {
-        addresses = await this.resolve(host);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        return code === "ENOTFOUND" || code === "ENODATA"
-          ? { ok: false, error: "dns_not_found", message: `unknown host ${host}` }
-          : { ok: false, error: "dns_temporary", message: `cannot resolve ${host}: ${code ?? (err as Error).message}` };
-      }
+    try {
+      addresses = await this.resolve(host);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return code === "ENOTFOUND" || code === "ENODATA"
+        ? { ok: false, error: "dns_not_found", message: `unknown host ${host}` }
+        : { ok: false, error: "dns_temporary", message: `cannot resolve ${host}: ${code ?? (err as Error).message}` };
     }
+    return this.judge(host, addresses);
+  }
+
+  private judge(host: string, addresses: string[]): GuardResult {
     const bad = addresses.find((a) => !isPublicAddress(a) && !this.allowedAddress(a));
     if (bad !== undefined) {
       return { ok: false, error: "blocked_address", message: `${host} resolves to ${bad}, which is not public (add it to delivery.allow_hosts to allow)` };
     }
-    return { ok: true };
+    return OK;
   }
 }

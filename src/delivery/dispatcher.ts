@@ -18,8 +18,11 @@ export interface ChannelAttempt {
   verdict: Classification;
 }
 
-/** Sends one claimed row; `signal` aborts it (shutdown). Must not throw for delivery failures. */
-export type ChannelSender = (row: ClaimedPostback, signal: AbortSignal) => Promise<ChannelAttempt>;
+/**
+ * Sends one claimed row; `abort` is the row's controller: the dispatcher aborts it at shutdown, a
+ * sender may abort it on its own timeout. Must not throw for delivery failures.
+ */
+export type ChannelSender = (row: ClaimedPostback, abort: AbortController) => Promise<ChannelAttempt>;
 
 export interface DispatcherDeps {
   outbox: OutboxRepository;
@@ -56,6 +59,9 @@ export class Dispatcher {
   private cancelTimer: (() => void) | null = null;
   private timerAt: number | null = null;
   private pumpQueued = false;
+  /** The claim round being committed, if any. */
+  private claiming: Promise<void> | null = null;
+  private pumpAgain = false;
   private running = false;
   private readonly idleWaiters: (() => void)[] = [];
 
@@ -92,38 +98,54 @@ export class Dispatcher {
     return this.inFlight.size;
   }
 
+  /**
+   * One claim round. The claim runs inside the group commit (sharing its transaction and fsync
+   * with the writes around it); its rows are launched once that commit is on the disk. One round
+   * at a time: wakes during a round ask for another one after it.
+   */
   private pump() {
     if (!this.running) return;
-    try {
-      this.claimAndLaunch();
-    } catch (err) {
-      // Storage trouble (locked, disk full): nothing is lost; try again shortly.
-      this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "claiming postbacks failed; retrying");
-      this.clearTimer();
-      this.timerAt = this.deps.clock.now() + IDLE_RECHECK_MS;
-      this.cancelTimer = this.deps.clock.setTimer(() => {
-        this.cancelTimer = null;
-        this.timerAt = null;
-        this.pump();
-      }, IDLE_RECHECK_MS);
+    if (this.claiming) {
+      this.pumpAgain = true;
+      return;
     }
-  }
-
-  private claimAndLaunch() {
     const d = this.deps.config().delivery;
-    const now = this.deps.clock.now();
-    const allowance = (host: string) =>
-      this.circuits.allowance(host, d.per_host_in_flight, now) - (this.perHost.get(host) ?? 0);
-    let claimed = 0;
-    while (this.inFlight.size < d.max_in_flight) {
-      const want = d.max_in_flight - this.inFlight.size;
-      const rows = this.deps.outbox.claimDue(now, want, d.lease_ms, this.blockedHosts(now, d.per_host_in_flight), allowance, (id) => this.inFlight.has(id));
+    const want = d.max_in_flight - this.inFlight.size;
+    if (want <= 0) return this.clearTimer(); // completions will pump
+    this.claiming = (async () => {
+      let rows: ClaimedPostback[];
+      let now = this.deps.clock.now();
+      try {
+        rows = await this.deps.commits.run(() => {
+          now = this.deps.clock.now();
+          const allowance = (host: string) => this.circuits.allowance(host, d.per_host_in_flight, now) - (this.perHost.get(host) ?? 0);
+          return this.deps.outbox.claimDue(now, want, d.lease_ms, this.blockedHosts(now, d.per_host_in_flight), allowance, (id) => this.inFlight.has(id));
+        });
+      } catch (err) {
+        // Storage trouble (locked, disk full): nothing is lost; try again shortly.
+        this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "claiming postbacks failed; retrying");
+        if (!this.running) return;
+        this.clearTimer();
+        this.timerAt = this.deps.clock.now() + IDLE_RECHECK_MS;
+        this.cancelTimer = this.deps.clock.setTimer(() => {
+          this.cancelTimer = null;
+          this.timerAt = null;
+          this.pump();
+        }, IDLE_RECHECK_MS);
+        return;
+      }
+      if (!this.running) return this.releaseQuietly(rows); // stopped while the claim was committing
       for (const row of rows) this.launch(row);
-      claimed += rows.length;
-      if (rows.length < want) break;
-    }
-    this.scheduleTimer(now, d.per_host_in_flight, claimed > 0);
-    if (this.inFlight.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+      if (rows.length === want) this.pumpAgain = true; // there may be more: claim again at once
+      else this.scheduleTimer(now, d.per_host_in_flight, rows.length > 0);
+      if (this.inFlight.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+    })().finally(() => {
+      this.claiming = null;
+      if (this.pumpAgain) {
+        this.pumpAgain = false;
+        this.wake();
+      }
+    });
   }
 
   private blockedHosts(now: number, cap: number): string[] {
@@ -177,7 +199,7 @@ export class Dispatcher {
     const startedAt = clock.now();
     const t0 = performance.now();
     const send = (row.channel === "http" ? this.sendHttp : this.deps.senders?.[row.channel]) ?? this.noSender;
-    const { report, verdict } = await send(row, entry.abort.signal);
+    const { report, verdict } = await send(row, entry.abort);
     if (entry.shuttingDown) return; // released by stop(); this attempt does not count
     const durationMs = Math.round(performance.now() - t0);
     const now = clock.now();
@@ -205,9 +227,9 @@ export class Dispatcher {
     return { report: { result: { kind: "error", error: "malformed_url", message }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: message } };
   };
 
-  private readonly sendHttp: ChannelSender = async (row, signal) => {
+  private readonly sendHttp: ChannelSender = async (row, abort) => {
     const d = this.deps.config().delivery;
-    const report = await sendPostback(row, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard: this.guard, signal, now: this.deps.clock.now });
+    const report = await sendPostback(row, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard: this.guard, abort, now: this.deps.clock.now });
     return { report, verdict: classifyAttempt(report.result, verdictByName(row.verdict)) };
   };
 
@@ -253,6 +275,7 @@ export class Dispatcher {
   async stop(graceMs = this.deps.config().delivery.shutdown_grace_ms) {
     this.running = false;
     this.clearTimer();
+    await this.claiming; // its rows are given back, not launched
     const pending = [...this.inFlight.values()];
     if (pending.length === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -267,13 +290,19 @@ export class Dispatcher {
       e.shuttingDown = true;
       e.abort.abort();
     }
+    this.releaseQuietly(left.map((e) => e.row));
+    await Promise.all(left.map((e) => e.done));
+  }
+
+  /** Gives rows back at shutdown so the next start sends them at once. */
+  private releaseQuietly(rows: ClaimedPostback[]) {
+    if (rows.length === 0) return;
     try {
-      this.deps.outbox.release(left.map((e) => e.row), this.deps.clock.now());
-      this.deps.log.info({ released: left.length }, "shutdown: unfinished postbacks released");
+      this.deps.outbox.release(rows, this.deps.clock.now());
+      this.deps.log.info({ released: rows.length }, "shutdown: unfinished postbacks released");
     } catch (err) {
       // Storage unavailable at shutdown: nothing is lost, the leases simply expire.
       this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "shutdown: releasing leases failed; they will expire");
     }
-    await Promise.all(left.map((e) => e.done));
   }
 }

@@ -45,10 +45,13 @@ const DUE = `
     WHERE e.lead_id = p.lead_id AND e.host = p.host AND e.state = 'pending' AND e.id < p.id
   )`;
 
+/** Candidates read beyond the claim's limit, so rows skipped for their host's allowance can be replaced. */
+const CLAIM_SLACK = 64;
+
 /** The outbox queries of the dispatcher, prepared once (bun:sqlite directly: this is the hot path). */
 export class OutboxRepository {
-  private readonly selectDue: Statement<{ id: number; host: string }>;
-  private readonly lease: Statement<ClaimedPostback>;
+  private readonly selectDue: Statement<ClaimedPostback>;
+  private readonly lease: Statement;
   private readonly complete: Statement;
   private readonly logAttempt: Statement;
   private readonly nextWake: Statement<{ at: number | null }>;
@@ -57,11 +60,15 @@ export class OutboxRepository {
   constructor(private readonly db: Db) {
     const sqlite = db.$client;
     // INDEXED BY: without it SQLite may sort every pending row (731 ms per claim at 1M pending).
-    this.selectDue = sqlite.prepare(`SELECT p.id, p.host FROM postbacks p INDEXED BY postbacks_due WHERE ${DUE} ORDER BY p.next_attempt_at, p.id LIMIT $limit`);
+    this.selectDue = sqlite.prepare(`
+      SELECT p.id, p.lead_id AS leadId, p.host, p.method, p.url, p.body, p.content_type AS contentType, p.attempts,
+        p.lease_token AS leaseToken, p.verdict, p.channel
+      FROM postbacks p INDEXED BY postbacks_due WHERE ${DUE} ORDER BY p.next_attempt_at, p.id LIMIT $limit`);
+    // One statement leases the whole batch (the claim runs in a write transaction: the rows read
+    // above cannot change before it).
     this.lease = sqlite.prepare(`
       UPDATE postbacks SET lease_token = lease_token + 1, lease_expires_at = $until, attempts = attempts + 1, updated_at = $now
-      WHERE id = $id AND state = 'pending'
-      RETURNING id, lead_id AS leadId, host, method, url, body, content_type AS contentType, attempts, lease_token AS leaseToken, verdict, channel`);
+      WHERE id IN (SELECT value FROM json_each($ids)) AND state = 'pending'`);
     this.complete = sqlite.prepare(`
       UPDATE postbacks SET state = $state, reason = $reason, next_attempt_at = coalesce($next, next_attempt_at),
         lease_expires_at = NULL, last_http_status = $http, updated_at = $now,
@@ -89,26 +96,25 @@ export class OutboxRepository {
   }
 
   /**
-   * Leases up to `limit` due rows in one transaction. `allowance(host)` says how many more
-   * rows of a host may be taken now (per-host cap, circuit breaker); hosts at 0 are in `blocked`.
+   * Leases up to `limit` due rows, in the caller's transaction (the dispatcher claims through the
+   * group commit). `allowance(host)` says how many more rows of a host may be taken now (per-host
+   * cap, circuit breaker); hosts at 0 are in `blocked`.
    */
   claimDue(now: number, limit: number, leaseMs: number, blocked: string[], allowance: (host: string) => number, inFlight: (id: number) => boolean = () => false): ClaimedPostback[] {
-    return this.db.$client.transaction(() => {
-      const candidates = this.selectDue.all({ now, blocked: JSON.stringify(blocked), limit: limit * 4 });
-      const taken = new Map<string, number>();
-      const claimed: ClaimedPostback[] = [];
-      for (const c of candidates) {
-        if (claimed.length >= limit) break;
-        const n = taken.get(c.host) ?? 0;
-        // A row this process still has in flight is never claimed twice, even if its lease ran out.
-        if (n >= allowance(c.host) || inFlight(c.id)) continue;
-        const row = this.lease.get({ id: c.id, until: now + leaseMs, now });
-        if (!row) continue;
-        taken.set(c.host, n + 1);
-        claimed.push(row);
-      }
-      return claimed;
-    }).immediate();
+    // A few more candidates than wanted, for rows skipped by a host's allowance.
+    const candidates = this.selectDue.all({ now, blocked: JSON.stringify(blocked), limit: limit + CLAIM_SLACK });
+    const taken = new Map<string, number>();
+    const claimed: ClaimedPostback[] = [];
+    for (const c of candidates) {
+      if (claimed.length >= limit) break;
+      const n = taken.get(c.host) ?? 0;
+      // A row this process still has in flight is never claimed twice, even if its lease ran out.
+      if (n >= allowance(c.host) || inFlight(c.id)) continue;
+      taken.set(c.host, n + 1);
+      claimed.push({ ...c, attempts: c.attempts + 1, leaseToken: c.leaseToken + 1 });
+    }
+    if (claimed.length) this.lease.run({ ids: JSON.stringify(claimed.map((c) => c.id)), until: now + leaseMs, now });
+    return claimed;
   }
 
   /**

@@ -12,8 +12,11 @@ export interface SendOptions {
   timeoutMs: number;
   maxRedirects: number;
   guard: AddressGuard;
-  /** Aborts the request from outside (shutdown). */
-  signal?: AbortSignal;
+  /**
+   * Aborts the request: the caller aborts it from outside (shutdown), the sender on its timeout
+   * (reason TimeoutError). One controller per request, shared with the caller, so no listeners.
+   */
+  abort?: AbortController;
   now(): number;
 }
 
@@ -33,17 +36,14 @@ const USER_AGENT = "tgcpa/0.1 (+postback)";
 
 /** Sends one postback, following at most `maxRedirects` redirects, each hop checked by the address guard. */
 export async function sendPostback(req: OutgoingRequest, opts: SendOptions): Promise<SendReport> {
-  // A plain controller and a cleared timer: AbortSignal.timeout would keep a timer (and the request's
+  // A cleared timer rather than AbortSignal.timeout, which would keep a timer (and the request's
   // memory) alive for the full timeout after every request.
-  const controller = new AbortController();
+  const controller = opts.abort ?? new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException("timeout", "TimeoutError")), opts.timeoutMs);
-  const onOuterAbort = () => controller.abort(opts.signal?.reason);
-  opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
   try {
     return await sendWithin(req, opts, controller.signal);
   } finally {
     clearTimeout(timer);
-    opts.signal?.removeEventListener("abort", onOuterAbort);
   }
 }
 
@@ -59,7 +59,7 @@ async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: Abort
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       return { result: { kind: "error", error: "malformed_url", message: `unsupported scheme ${url.protocol}` }, url: url.href, responseHead: null };
     }
-    const guard = await untilAborted(opts.guard.check(url), signal);
+    const guard = opts.guard.checkWithoutLookup(url) ?? await untilAborted(opts.guard.check(url), signal);
     if (!guard) return { result: fetchError(signal.reason, signal), url: url.href, responseHead: null };
     if (!guard.ok) return { result: { kind: "error", error: guard.error, message: guard.message }, url: url.href, responseHead: null };
     let res: Response;
@@ -125,6 +125,8 @@ function fetchError(err: unknown, signal: AbortSignal): AttemptResult {
 
 async function readLimited(res: Response, limit: number): Promise<string> {
   if (!res.body) return "";
+  const length = Number(res.headers.get("content-length") ?? Number.NaN);
+  if (length <= limit) return await res.text(); // a small body of known size: read at once
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -85,6 +85,11 @@ export function buildApp(ctx: AppContext) {
     .onBeforeHandle({ as: "global" }, ({ request, route }) => {
       if (needsApiKey(route) && !apiKeyGiven(request)) return unauthorized();
     })
+    // A reader may have seen rows committed but not yet fsynced (group commit syncs off the event
+    // loop): answer once they are on the disk, so nothing shown can be lost by a power cut.
+    .onAfterHandle({ as: "global" }, async ({ request }) => {
+      if (request.method === "GET") await ctx.commits.durable();
+    })
     .onError(({ code, error, request }) => {
       if (error instanceof AppError) return errorBody(error.status, error.code, error.message, error.details);
       if (code === "VALIDATION") {

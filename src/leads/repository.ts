@@ -1,3 +1,4 @@
+import type { SQLQueryBindings } from "bun:sqlite";
 import { and, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { prepared } from "../db/prepared.ts";
@@ -10,8 +11,17 @@ export type NewPostback = typeof postbacks.$inferInsert;
 
 const p = sql.placeholder;
 
-export const findLead = (db: Db, campaignId: number, subscriber: number) =>
-  prepared(db, "leads.find", (d) => d.select().from(leads).where(and(eq(leads.campaignId, p("campaignId")), eq(leads.subscriber, p("subscriber")))).prepare())
+const LEAD_COLUMNS = `id, campaign_id AS campaignId, subscriber, click, username, chat_id AS chatId, status,
+  joined_at AS joinedAt, created_at AS createdAt, updated_at AS updatedAt`;
+
+type Bindings = Extract<SQLQueryBindings, Record<string, unknown>>;
+
+/** A bun:sqlite statement prepared once per connection: the hot write path skips the query builder. */
+const statement = <Row = unknown>(db: Db, sqlText: string) =>
+  prepared(db, sqlText, (d) => d.$client.prepare<Row, [Bindings]>(sqlText));
+
+export const findLead = (db: Db, campaignId: number, subscriber: number): LeadRow | null =>
+  statement<LeadRow>(db, `SELECT ${LEAD_COLUMNS} FROM leads WHERE campaign_id = $campaignId AND subscriber = $subscriber`)
     .get({ campaignId, subscriber });
 
 export const getLead = (db: Executor, id: number) => db.select().from(leads).where(eq(leads.id, id)).get();
@@ -28,11 +38,12 @@ export interface NewLead {
   updatedAt: number;
 }
 
-export const insertLead = (db: Db, row: NewLead) =>
-  prepared(db, "leads.insert", (d) => d.insert(leads).values({
-    campaignId: p("campaignId"), subscriber: p("subscriber"), click: p("click"), username: p("username"), chatId: p("chatId"),
-    status: p("status"), joinedAt: p("joinedAt"), createdAt: p("createdAt"), updatedAt: p("updatedAt"),
-  }).returning().prepare()).get({ ...row })!;
+// Inserts without RETURNING (SQLite materialises RETURNING rows; the row is known here anyway).
+export const insertLead = (db: Db, row: NewLead): LeadRow => {
+  const { lastInsertRowid } = statement(db, `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at)
+    VALUES ($campaignId, $subscriber, $click, $username, $chatId, $status, $joinedAt, $createdAt, $updatedAt)`).run({ ...row });
+  return { id: Number(lastInsertRowid), ...row };
+};
 
 /** Moves a lead on; username and chat change only when given (null keeps them). */
 export const updateLead = (db: Db, id: number, set: { status: string; click: string; joinedAt: number | null; updatedAt: number; username: string | null; chatId: number | null }) =>
@@ -41,43 +52,51 @@ export const updateLead = (db: Db, id: number, set: { status: string; click: str
     username: sql`coalesce(${p("username")}, ${leads.username})`, chatId: sql`coalesce(${p("chatId")}, ${leads.chatId})`,
   }).where(eq(leads.id, p("id"))).returning().prepare()).get({ id, ...set })!;
 
-export const insertLeadEvent = (db: Db, row: Omit<LeadEventRow, "id">) =>
-  prepared(db, "lead_events.insert", (d) => d.insert(leadEvents).values({
-    leadId: p("leadId"), campaignId: p("campaignId"), status: p("status"), prevStatus: p("prevStatus"), source: p("source"),
-    reason: p("reason"), payout: p("payout"), currency: p("currency"), occurredAt: p("occurredAt"), createdAt: p("createdAt"),
-  }).returning().prepare()).get(row)!;
+export const insertLeadEvent = (db: Db, row: Omit<LeadEventRow, "id">): LeadEventRow => {
+  const { lastInsertRowid } = statement(db, `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, occurred_at, created_at)
+    VALUES ($leadId, $campaignId, $status, $prevStatus, $source, $reason, $payout, $currency, $occurredAt, $createdAt)`).run({ ...row });
+  return { id: Number(lastInsertRowid), ...row };
+};
 
 const POSTBACK_COLUMNS = [
   "channel", "leadId", "eventId", "campaignId", "status", "template", "method", "url", "body", "contentType", "verdict", "host",
   "state", "reason", "nextAttemptAt", "createdAt", "updatedAt", "finishedAt",
 ] as const;
+const INSERT_POSTBACK = `INSERT INTO postbacks (${POSTBACK_COLUMNS.map((c) => c.replace(/[A-Z]/g, (l) => `_${l.toLowerCase()}`)).join(", ")})
+  VALUES (${POSTBACK_COLUMNS.map((c) => `$${c}`).join(", ")})`;
 
 export const insertPostbacks = (db: Db, rows: NewPostback[]) => {
-  const insert = prepared(db, "postbacks.insert", (d) => d.insert(postbacks)
-    .values(Object.fromEntries(POSTBACK_COLUMNS.map((c) => [c, p(c)])) as unknown as NewPostback)
-    .returning({ id: postbacks.id, state: postbacks.state, url: postbacks.url, reason: postbacks.reason, template: postbacks.template }).prepare());
-  return rows.map((row) => insert.get({
-    ...Object.fromEntries(POSTBACK_COLUMNS.map((c) => [c, row[c] ?? null])), channel: row.channel ?? "http",
-  })!);
+  const insert = statement(db, INSERT_POSTBACK);
+  return rows.map((row) => {
+    const values: Bindings = { channel: "http" };
+    for (const c of POSTBACK_COLUMNS) values[c] = (row[c] as Bindings[string] | undefined) ?? values[c] ?? null;
+    const id = Number(insert.run(values).lastInsertRowid);
+    return { id, state: row.state ?? "pending", url: row.url, reason: row.reason ?? null, template: row.template };
+  });
 };
 
 export const insertJournal = (db: Executor, row: typeof journal.$inferInsert) => db.insert(journal).values(row).run();
 
 /** The most recent organic join of a subscriber in a campaign since `since`, not yet applied to a lead. */
-export const findRecentOrganicJoin = (db: Db, campaignId: number, subscriber: number, since: number) =>
-  prepared(db, "journal.organic_join", (d) => d.select().from(journal)
-    .where(and(eq(journal.kind, "organic_join"), eq(journal.subscriber, p("subscriber")), eq(journal.campaignId, p("campaignId")), gte(journal.createdAt, p("since"))))
-    .orderBy(desc(journal.createdAt)).limit(1).prepare()).get({ campaignId, subscriber, since }); // served by journal_kind_subscriber
+export function findRecentOrganicJoin(db: Db, campaignId: number, subscriber: number, since: number) {
+  // Served by journal_kind_subscriber. No ORDER BY … DESC: on this path (every new lead) a reverse
+  // index walk costs more than picking the latest of the few rows in JS.
+  const rows = statement<{ id: number; detail: string | null; createdAt: number }>(db, `SELECT id, detail, created_at AS createdAt FROM journal
+    WHERE kind = 'organic_join' AND subscriber = $subscriber AND campaign_id = $campaignId AND created_at >= $since`).all({ campaignId, subscriber, since });
+  let latest: (typeof rows)[number] | undefined;
+  for (const r of rows) if (!latest || r.createdAt > latest.createdAt || (r.createdAt === latest.createdAt && r.id > latest.id)) latest = r;
+  return latest && { id: latest.id, detail: latest.detail === null ? null : (JSON.parse(latest.detail) as Record<string, unknown>) };
+}
 
 export const markJournal = (db: Executor, id: number, kind: string) => db.update(journal).set({ kind }).where(eq(journal.id, id)).run();
 
 export const findIdempotentAnswer = (db: Db, key: string) =>
-  prepared(db, "idempotency.find", (d) => d.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, p("key"))).prepare()).get({ key });
+  statement<typeof idempotencyKeys.$inferSelect>(db, `SELECT key, request_hash AS requestHash, status_code AS statusCode, response, created_at AS createdAt
+    FROM idempotency_keys WHERE key = $key`).get({ key });
 
 export const storeIdempotentAnswer = (db: Db, row: typeof idempotencyKeys.$inferSelect) =>
-  prepared(db, "idempotency.store", (d) => d.insert(idempotencyKeys).values({
-    key: p("key"), requestHash: p("requestHash"), statusCode: p("statusCode"), response: p("response"), createdAt: p("createdAt"),
-  }).prepare()).run(row);
+  statement(db, `INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at)
+    VALUES ($key, $requestHash, $statusCode, $response, $createdAt)`).run({ ...row });
 
 export interface LeadFilter {
   campaignId?: number;

@@ -39,13 +39,13 @@ const done = (url: string, head: string): ChannelAttempt => ({
  * and journaled; other 4xx → rejected; 5xx and network errors → the retry ladder.
  */
 export function createTelegramSender(deps: TelegramSenderDeps): ChannelSender {
-  return async (row, signal) => {
+  return async (row, abort) => {
     const [, bot = "", method = ""] = /^tg:\/\/([^/]+)\/(.+)$/.exec(row.url) ?? [];
     const api = deps.api(bot);
     if (!api) return { report: { result: { kind: "error", error: "malformed_url", message: `bot ${bot} is not configured` }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: `bot ${bot} is not configured` } };
     const body = JSON.parse(row.body ?? "{}") as Record<string, number>;
     const timeout = AbortSignal.timeout(deps.timeoutMs());
-    const both = AbortSignal.any([signal, timeout]) as unknown as GrammySignal;
+    const both = AbortSignal.any([abort.signal, timeout]) as unknown as GrammySignal;
     try {
       if (method === "welcome") {
         const message = await sendWelcome(deps, api, bot, body.lead!, both);

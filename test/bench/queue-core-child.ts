@@ -2,7 +2,7 @@
 // the two sides):
 //   bun test/bench/queue-core-child.ts tgcpa    JOBS DIR SYNCHRONOUS
 //   bun test/bench/queue-core-child.ts plainjob JOBS DIR SYNCHRONOUS
-// tgcpa: JOBS pending postbacks seeded (seed.ts), then OutboxRepository.claimDue (batches of
+// tgcpa: JOBS pending postbacks seeded (seed.ts), then OutboxRepository.claimDue through the GroupCommit (batches of
 // IN_FLIGHT, as the dispatcher asks for) + completeAttempt per row, each completion submitted to
 // the service's GroupCommit as src/delivery/dispatcher.ts does (completions that arrive together
 // share one transaction), no HTTP, until the outbox is empty.
@@ -32,12 +32,12 @@ async function runTgcpa() {
   seedDatabase({ config, rows: jobs, state: "pending" });
   const db = openDatabase({ path: join(dir!, "tgcpa.db"), synchronous });
   const outbox = new OutboxRepository(db);
-  const commits = new GroupCommit(db);
+  const commits = new GroupCommit(db, { synchronous, path: join(dir!, "tgcpa.db") });
   const t0 = performance.now();
   let done = 0;
   let lost = 0;
   while (done < jobs && performance.now() - t0 < TIME_LIMIT_MS) {
-    const rows = outbox.claimDue(Date.now(), inFlight, 60_000, [], () => inFlight);
+    const rows = await commits.run(() => outbox.claimDue(Date.now(), inFlight, 60_000, [], () => inFlight));
     if (rows.length === 0) break;
     const kept = await Promise.all(rows.map((row) => {
       const startedAt = Date.now();

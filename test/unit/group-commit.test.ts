@@ -1,0 +1,175 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase, type Db } from "../../src/db/client.ts";
+import { GroupCommit } from "../../src/db/group-commit.ts";
+
+/** A sync the test completes by hand: each call waits until release() or refuse(). */
+class ManualSync {
+  calls = 0;
+  private pending: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  readonly sync = () => {
+    this.calls++;
+    return new Promise<void>((resolve, reject) => this.pending.push({ resolve, reject }));
+  };
+  get waiting() {
+    return this.pending.length;
+  }
+  release() {
+    this.pending.shift()!.resolve();
+  }
+  refuse(err: Error) {
+    this.pending.shift()!.reject(err);
+  }
+}
+
+const dirs: string[] = [];
+const dbs: Db[] = [];
+const groups: GroupCommit[] = [];
+afterEach(async () => {
+  for (const g of groups.splice(0)) await g.drain().catch(() => {});
+  for (const db of dbs.splice(0)) db.$client.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function fileDb(): { db: Db; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), "tgcpa-gc-"));
+  dirs.push(dir);
+  const path = join(dir, "t.db");
+  const db = openDatabase({ path, synchronous: "FULL" });
+  db.$client.run("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)");
+  dbs.push(db);
+  return { db, path };
+}
+
+const track = (g: GroupCommit) => (groups.push(g), g);
+const insert = (db: Db, v: number) => () => db.$client.query("INSERT INTO t (v) VALUES (?)").run(v).changes;
+const count = (db: Db) => (db.$client.query("SELECT count(*) AS n FROM t").get() as { n: number }).n;
+const tick = () => new Promise((r) => setImmediate(r));
+/** Settles `p` into a readable state without awaiting it. */
+function watch<T>(p: Promise<T>) {
+  const s: { done: boolean; value?: T; error?: unknown } = { done: false };
+  p.then((value) => Object.assign(s, { done: true, value }), (error) => Object.assign(s, { done: true, error }));
+  return s;
+}
+
+describe("group commit with synchronous FULL", () => {
+  test("writes are committed together but answered only after the WAL sync that follows their commit", async () => {
+    const { db, path } = fileDb();
+    const disk = new ManualSync();
+    const commits = new GroupCommit(db, { synchronous: "FULL", path, sync: disk.sync });
+    const a = watch(commits.run(insert(db, 1)));
+    const b = watch(commits.run(insert(db, 2)));
+    await tick();
+    expect(count(db)).toBe(2); // one batch, committed
+    expect(disk.calls).toBe(1);
+    await tick();
+    expect([a.done, b.done]).toEqual([false, false]); // not on the disk yet: nobody answered
+    disk.release();
+    await tick();
+    expect([a.value, b.value]).toEqual([1, 1]);
+  });
+
+  test("a batch committed while a sync runs waits for the next sync; one sync covers every batch before it", async () => {
+    const { db, path } = fileDb();
+    const disk = new ManualSync();
+    const commits = new GroupCommit(db, { synchronous: "FULL", path, sync: disk.sync });
+    const first = watch(commits.run(insert(db, 1)));
+    await tick();
+    const second = watch(commits.run(insert(db, 2)));
+    await tick();
+    const third = watch(commits.run(insert(db, 3)));
+    await tick();
+    expect(count(db)).toBe(3);
+    expect(disk.calls).toBe(1); // one at a time
+    disk.release();
+    await tick();
+    expect([first.done, second.done, third.done]).toEqual([true, false, false]);
+    expect(disk.calls).toBe(2); // the next sync covers the two batches committed meanwhile
+    disk.release();
+    await tick();
+    expect([second.done, third.done]).toEqual([true, true]);
+  });
+
+  test("durable() resolves once everything committed before the call is synced", async () => {
+    const { db, path } = fileDb();
+    const disk = new ManualSync();
+    const commits = new GroupCommit(db, { synchronous: "FULL", path, sync: disk.sync });
+    expect(commits.durable()).toBeUndefined();
+    void commits.run(insert(db, 1));
+    await tick();
+    const reader = watch(commits.durable()!);
+    await tick();
+    expect(reader.done).toBe(false);
+    disk.release();
+    await tick();
+    expect(reader.done).toBe(true);
+    expect(commits.durable()).toBeUndefined();
+  });
+
+  test("a write that throws is rolled back alone; the others of its batch commit", async () => {
+    const { db, path } = fileDb();
+    const disk = new ManualSync();
+    const commits = new GroupCommit(db, { synchronous: "FULL", path, sync: disk.sync });
+    const ok = watch(commits.run(insert(db, 1)));
+    const dup = watch(commits.run(() => {
+      insert(db, 2)();
+      return insert(db, 1)(); // violates UNIQUE after writing 2
+    }));
+    await tick();
+    disk.release();
+    await tick();
+    expect(ok.value).toBe(1);
+    expect(String(dup.error)).toContain("UNIQUE");
+    expect(db.$client.query("SELECT v FROM t ORDER BY v").all()).toEqual([{ v: 1 }]);
+  });
+
+  test("a refused sync fails its callers and every later write, and is reported", async () => {
+    const { db, path } = fileDb();
+    const disk = new ManualSync();
+    const reported: unknown[] = [];
+    const commits = new GroupCommit(db, { synchronous: "FULL", path, sync: disk.sync, onSyncFailure: (e) => reported.push(e) });
+    const a = watch(commits.run(insert(db, 1)));
+    await tick();
+    const reader = watch(commits.durable()!);
+    disk.refuse(Object.assign(new Error("EIO: i/o error"), { code: "EIO" }));
+    await tick();
+    expect(String(a.error)).toContain("EIO");
+    expect(String(reader.error)).toContain("EIO");
+    expect(reported).toHaveLength(1);
+    await expect(commits.run(insert(db, 2))).rejects.toThrow("EIO");
+    expect(count(db)).toBe(1); // the later write never ran
+  });
+
+  test("the group's own NORMAL commit does not leak: the connection is back at FULL after each batch", async () => {
+    const { db, path } = fileDb();
+    const commits = track(new GroupCommit(db, { synchronous: "FULL", path }));
+    const seen: number[] = [];
+    await commits.run(() => seen.push((db.$client.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous));
+    expect(seen).toEqual([1]); // NORMAL inside the batch
+    expect((db.$client.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous).toBe(2); // FULL
+  });
+
+  test("with the real fdatasync of the -wal file, answered writes are in the file another connection opens", async () => {
+    const { db, path } = fileDb();
+    const commits = track(new GroupCommit(db, { synchronous: "FULL", path }));
+    await Promise.all(Array.from({ length: 100 }, (_, i) => commits.run(insert(db, i))));
+    const other = new Database(path, { readonly: true });
+    expect((other.query("SELECT count(*) AS n FROM t").get() as { n: number }).n).toBe(100);
+    other.close();
+    await commits.drain();
+  });
+});
+
+describe("group commit with synchronous NORMAL or OFF", () => {
+  test("answers right after the commit, without a WAL sync of its own", async () => {
+    const { db, path } = fileDb();
+    const disk = new ManualSync();
+    const commits = new GroupCommit(db, { synchronous: "NORMAL", path, sync: disk.sync });
+    expect(await commits.run(insert(db, 1))).toBe(1);
+    expect(disk.calls).toBe(0);
+    expect(commits.durable()).toBeUndefined();
+  });
+});
