@@ -46,6 +46,8 @@ export interface Scale {
   inFlight: number;
   /** Longest a drain measurement may take; a slower drain is reported over the measured window. */
   drainTimeoutSeconds: number;
+  /** Interleaved (baseline, service) pairs of the drain scenario; the median ratio is reported. */
+  drainPairs: number;
 }
 
 export function readScale(): Scale {
@@ -64,6 +66,7 @@ export function readScale(): Scale {
     clients: envInt("BENCH_CLIENTS", 64),
     inFlight: envInt("BENCH_IN_FLIGHT", 256),
     drainTimeoutSeconds: envInt("BENCH_DRAIN_TIMEOUT_S", small ? 90 : 180),
+    drainPairs: envInt("BENCH_DRAIN_PAIRS", small ? 1 : 3),
   };
 }
 

@@ -183,8 +183,8 @@ async function spawnDraining(dir: string, config: Record<string, unknown>) {
  * which case the rate over the window that was measured is reported and the result is marked
  * incomplete.
  */
-export function measureDrain(ctx: BenchContext, o: { rows: number; synchronous: Synchronous }): Promise<DrainMeasure> {
-  return ctx.memo(`drain.service.${o.synchronous}.${o.rows}`, async () => {
+export function measureDrain(ctx: BenchContext, o: { rows: number; synchronous: Synchronous; repeat?: number }): Promise<DrainMeasure> {
+  return ctx.memo(`drain.service.${o.synchronous}.${o.rows}${o.repeat ? `.r${o.repeat}` : ""}`, async () => {
     const dir = tempDir("drain");
     const receiver = await Receiver.start();
     let svc: Awaited<ReturnType<typeof spawnDraining>> | undefined;
@@ -273,8 +273,8 @@ export interface FetchBaseline {
 }
 
 /** A bare loop of fetch (own process) with the service's in-flight cap as concurrency, same receiver kind. */
-export function measureFetchBaseline(ctx: BenchContext, rows: number): Promise<FetchBaseline> {
-  return ctx.memo(`drain.baseline.fetch.${rows}`, async () => {
+export function measureFetchBaseline(ctx: BenchContext, rows: number, repeat = 0): Promise<FetchBaseline> {
+  return ctx.memo(`drain.baseline.fetch.${rows}${repeat ? `.r${repeat}` : ""}`, async () => {
     const receiver = await Receiver.start();
     try {
       log(`drain baseline: bare fetch loop, ${fmtInt(rows)} requests, concurrency ${ctx.scale.inFlight}`);
