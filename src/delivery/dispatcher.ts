@@ -39,6 +39,14 @@ export interface DispatcherDeps {
 
 const IDLE_RECHECK_MS = 1000;
 
+/**
+ * During sustained delivery a full garbage collection runs every this many attempts. JSC's own
+ * heuristics let the garbage of fetch (responses, buffers) grow the process by 40-100 MB before
+ * collecting; a collection of this small heap takes a few ms, under 2 % of the time at 15k
+ * attempts/s, and keeps the peak RSS near the live size — what counts on a small VPS.
+ */
+const GC_EVERY_ATTEMPTS = 10_000;
+
 interface InFlight {
   row: ClaimedPostback;
   abort: AbortController;
@@ -59,6 +67,7 @@ export class Dispatcher {
   private cancelTimer: (() => void) | null = null;
   private timerAt: number | null = null;
   private pumpQueued = false;
+  private attemptsSinceGc = 0;
   /** The claim round being committed, if any. */
   private claiming: Promise<void> | null = null;
   private pumpAgain = false;
@@ -218,6 +227,10 @@ export class Dispatcher {
       if (this.circuits.recordFailure(row.host, now)) log.warn({ host: row.host }, "circuit opened: host paused");
     } else this.circuits.recordSuccess(row.host);
     metrics.recordAttempt(verdict.outcome, completion.state);
+    if (++this.attemptsSinceGc >= GC_EVERY_ATTEMPTS) {
+      this.attemptsSinceGc = 0;
+      Bun.gc(true);
+    }
     if (!kept) log.warn({ postback: row.id }, "lease lost before completion; outcome not applied");
     else log.debug({ postback: row.id, attempt: row.attempts, state: completion.state, reason: completion.reason }, "postback attempt");
   }
