@@ -36,12 +36,12 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  *
  * Durability without blocking the thread: with synchronous FULL (or EXTRA) the batch commits at
  * synchronous=NORMAL — SQLite writes the WAL frames but does not fsync them — and the WAL file is
- * then fdatasync'ed on a worker thread before any caller of the batch is answered. So a write is
- * acknowledged exactly when FULL would acknowledge it (its WAL frames are on the disk), while the
- * event loop keeps serving requests and building the next batch during the fsync. One fsync
- * covers every batch committed before it started. Checkpoints keep SQLite's own NORMAL rules (the
- * WAL is synced before, the database after). Writes outside the group commit keep the configured
- * mode and its in-thread fsync.
+ * then fdatasync'ed on the runtime's file-system thread pool before any caller of the batch is
+ * answered. So a write is acknowledged exactly when FULL would acknowledge it (its WAL frames are
+ * on the disk), while the event loop keeps serving requests and building the next batch during
+ * the fsync. One fsync covers every batch committed before it started. Checkpoints keep SQLite's
+ * own NORMAL rules (the WAL is synced before, the database after). Writes outside the group commit
+ * keep the configured mode and its in-thread fsync.
  */
 export class GroupCommit {
   private queue: Pending<unknown>[] = [];

@@ -1,5 +1,5 @@
 import type { SQLQueryBindings } from "bun:sqlite";
-import { and, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { prepared } from "../db/prepared.ts";
 import type { Executor } from "../db/tx.ts";
@@ -20,9 +20,10 @@ type Bindings = Extract<SQLQueryBindings, Record<string, unknown>>;
 const statement = <Row = unknown>(db: Db, sqlText: string) =>
   prepared(db, sqlText, (d) => d.$client.prepare<Row, [Bindings]>(sqlText));
 
+const FIND_LEAD = `SELECT ${LEAD_COLUMNS} FROM leads WHERE campaign_id = $campaignId AND subscriber = $subscriber`;
+
 export const findLead = (db: Db, campaignId: number, subscriber: number): LeadRow | null =>
-  statement<LeadRow>(db, `SELECT ${LEAD_COLUMNS} FROM leads WHERE campaign_id = $campaignId AND subscriber = $subscriber`)
-    .get({ campaignId, subscriber });
+  statement<LeadRow>(db, FIND_LEAD).get({ campaignId, subscriber });
 
 export const getLead = (db: Executor, id: number) => db.select().from(leads).where(eq(leads.id, id)).get();
 
@@ -39,9 +40,11 @@ export interface NewLead {
 }
 
 // Inserts without RETURNING (SQLite materialises RETURNING rows; the row is known here anyway).
+const INSERT_LEAD = `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at)
+  VALUES ($campaignId, $subscriber, $click, $username, $chatId, $status, $joinedAt, $createdAt, $updatedAt)`;
+
 export const insertLead = (db: Db, row: NewLead): LeadRow => {
-  const { lastInsertRowid } = statement(db, `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at)
-    VALUES ($campaignId, $subscriber, $click, $username, $chatId, $status, $joinedAt, $createdAt, $updatedAt)`).run({ ...row });
+  const { lastInsertRowid } = statement(db, INSERT_LEAD).run({ ...row });
   return { id: Number(lastInsertRowid), ...row };
 };
 
@@ -52,9 +55,11 @@ export const updateLead = (db: Db, id: number, set: { status: string; click: str
     username: sql`coalesce(${p("username")}, ${leads.username})`, chatId: sql`coalesce(${p("chatId")}, ${leads.chatId})`,
   }).where(eq(leads.id, p("id"))).returning().prepare()).get({ id, ...set })!;
 
+const INSERT_EVENT = `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, occurred_at, created_at)
+  VALUES ($leadId, $campaignId, $status, $prevStatus, $source, $reason, $payout, $currency, $occurredAt, $createdAt)`;
+
 export const insertLeadEvent = (db: Db, row: Omit<LeadEventRow, "id">): LeadEventRow => {
-  const { lastInsertRowid } = statement(db, `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, occurred_at, created_at)
-    VALUES ($leadId, $campaignId, $status, $prevStatus, $source, $reason, $payout, $currency, $occurredAt, $createdAt)`).run({ ...row });
+  const { lastInsertRowid } = statement(db, INSERT_EVENT).run({ ...row });
   return { id: Number(lastInsertRowid), ...row };
 };
 
@@ -77,12 +82,14 @@ export const insertPostbacks = (db: Db, rows: NewPostback[]) => {
 
 export const insertJournal = (db: Executor, row: typeof journal.$inferInsert) => db.insert(journal).values(row).run();
 
+// Served by journal_kind_subscriber. No ORDER BY … DESC: on this path (every new lead) a reverse
+// index walk costs more than picking the latest of the few rows in JS.
+const FIND_ORGANIC_JOINS = `SELECT id, detail, created_at AS createdAt FROM journal
+  WHERE kind = 'organic_join' AND subscriber = $subscriber AND campaign_id = $campaignId AND created_at >= $since`;
+
 /** The most recent organic join of a subscriber in a campaign since `since`, not yet applied to a lead. */
 export function findRecentOrganicJoin(db: Db, campaignId: number, subscriber: number, since: number) {
-  // Served by journal_kind_subscriber. No ORDER BY … DESC: on this path (every new lead) a reverse
-  // index walk costs more than picking the latest of the few rows in JS.
-  const rows = statement<{ id: number; detail: string | null; createdAt: number }>(db, `SELECT id, detail, created_at AS createdAt FROM journal
-    WHERE kind = 'organic_join' AND subscriber = $subscriber AND campaign_id = $campaignId AND created_at >= $since`).all({ campaignId, subscriber, since });
+  const rows = statement<{ id: number; detail: string | null; createdAt: number }>(db, FIND_ORGANIC_JOINS).all({ campaignId, subscriber, since });
   let latest: (typeof rows)[number] | undefined;
   for (const r of rows) if (!latest || r.createdAt > latest.createdAt || (r.createdAt === latest.createdAt && r.id > latest.id)) latest = r;
   return latest && { id: latest.id, detail: latest.detail === null ? null : (JSON.parse(latest.detail) as Record<string, unknown>) };
@@ -90,13 +97,16 @@ export function findRecentOrganicJoin(db: Db, campaignId: number, subscriber: nu
 
 export const markJournal = (db: Executor, id: number, kind: string) => db.update(journal).set({ kind }).where(eq(journal.id, id)).run();
 
+const FIND_KEY = `SELECT key, request_hash AS requestHash, status_code AS statusCode, response, created_at AS createdAt
+  FROM idempotency_keys WHERE key = $key`;
+const STORE_KEY = `INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at)
+  VALUES ($key, $requestHash, $statusCode, $response, $createdAt)`;
+
 export const findIdempotentAnswer = (db: Db, key: string) =>
-  statement<typeof idempotencyKeys.$inferSelect>(db, `SELECT key, request_hash AS requestHash, status_code AS statusCode, response, created_at AS createdAt
-    FROM idempotency_keys WHERE key = $key`).get({ key });
+  statement<typeof idempotencyKeys.$inferSelect>(db, FIND_KEY).get({ key });
 
 export const storeIdempotentAnswer = (db: Db, row: typeof idempotencyKeys.$inferSelect) =>
-  statement(db, `INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at)
-    VALUES ($key, $requestHash, $statusCode, $response, $createdAt)`).run({ ...row });
+  statement(db, STORE_KEY).run({ ...row });
 
 export interface LeadFilter {
   campaignId?: number;
