@@ -3,24 +3,17 @@
 // and -shm, start) finds every lead committed before the backup started, and the service runs on
 // it. The backup refuses a target file that already exists (exit 1) and leaves that file alone.
 import { Database } from "bun:sqlite";
-import { afterAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { copyFileSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FakeTracker, ok } from "../helpers/fake-tracker.ts";
 import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
+import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
 import { integrity, leadEvents, listPostbacks, postEvent, waitFor, type Ev } from "./lib.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
-const dir = mkdtempSync(join(tmpdir(), "tgcpa-backup-"));
 let tracker: FakeTracker | undefined;
-
-afterAll(async () => {
-  await killAllServices();
-  await tracker?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = processTestDir("backup", () => tracker?.close());
 
 /** `bun src/main.ts backup FILE --config CONFIG`, as an operator would run it next to the service. */
 async function runBackup(target: string, configPath: string) {

@@ -14,13 +14,12 @@
 // stops with SIGTERM. TGCPA_FAULT_SEED picks another seed (event ids, and so URLs, still depend on
 // how the clients interleave).
 import { Database } from "bun:sqlite";
-import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { FakeTracker } from "../helpers/fake-tracker.ts";
 import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
+import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
 import { SEED, hash01, integrity, leadEvents, listPostbacks, openSnapshot, postEvent, rng, trackerQuiet, waitFor, type Ev } from "./lib.ts";
 
 const ROUNDS = 20;
@@ -39,14 +38,8 @@ interface Row {
   lease_expires_at: number | null;
 }
 
-const dir = mkdtempSync(join(tmpdir(), "tgcpa-crashloop-"));
 let tracker: FakeTracker | undefined;
-
-afterAll(async () => {
-  await killAllServices();
-  await tracker?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = processTestDir("crashloop", () => tracker?.close());
 
 describe("crash loop (subprocess, 20 × kill -9)", () => {
   test("every committed event is delivered after each restart; duplicates only for requests in flight at a kill; integrity ok", async () => {

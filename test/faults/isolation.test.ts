@@ -4,26 +4,18 @@
 // cap of requests in flight and gets no more. The assertion is on delivery counts, not on time.
 // Then a SIGTERM releases A's stuck rows, and a restart with A answering delivers them too.
 import { Database } from "bun:sqlite";
-import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { FakeTracker, ok } from "../helpers/fake-tracker.ts";
 import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
+import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
 import { integrity, leadEvents, listPostbacks, postEvent, waitFor } from "./lib.ts";
 
 const LEADS = 30;
 const PER_HOST = 2;
 
-const dir = mkdtempSync(join(tmpdir(), "tgcpa-isolation-"));
 const trackers: FakeTracker[] = [];
-
-afterAll(async () => {
-  await killAllServices();
-  await Promise.all(trackers.map((t) => t.close()));
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = processTestDir("isolation", () => Promise.all(trackers.map((t) => t.close())));
 
 describe("isolation between tracker hosts (subprocess)", () => {
   test("host A hangs with its cap in flight; every postback to host B arrives", async () => {

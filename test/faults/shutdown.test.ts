@@ -4,13 +4,13 @@
 // its postback row; no row still holds a lease; and a restart delivers everything, with a second
 // request only for the postbacks whose request was aborted at the grace deadline.
 import { Database } from "bun:sqlite";
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeTracker, type Behaviour } from "../helpers/fake-tracker.ts";
 import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
+import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
 import { SEED, hash01, integrity, leadEvents, listPostbacks, postEvent, rng, trackerQuiet, waitFor, type Ev } from "./lib.ts";
 
 const CLIENTS = 4;
@@ -30,14 +30,8 @@ interface Row {
   next_attempt_at: number;
 }
 
-const dir = mkdtempSync(join(tmpdir(), "tgcpa-shutdown-"));
 let tracker: FakeTracker | undefined;
-
-afterAll(async () => {
-  await killAllServices();
-  await tracker?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = processTestDir("shutdown", () => tracker?.close());
 
 describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
   test("exit 0, every answered event committed, no lease left; after a restart only the aborted requests are sent twice", async () => {

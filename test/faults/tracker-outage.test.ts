@@ -9,14 +9,12 @@
 // at least 60 s"); the floor is not configurable, so the rows whose probe timed out in the hang
 // phase are delivered about a minute later. The test waits for them (and checks the floor).
 import { Database } from "bun:sqlite";
-import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
+import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
 import { cpuShare, integrity, leadEvents, listPostbacks, postEvent, waitFor, type Ev } from "./lib.ts";
 
 type Phase = "ok" | "refuse" | "503" | "hang" | "recovered";
@@ -97,14 +95,8 @@ const WINDOW_MS = 3000;
 /** A spinning dispatcher shows ~100 % of a core; an idle one a few %. Generous for a loaded 2-core box. */
 const MAX_CPU_SHARE = 0.2;
 
-const dir = mkdtempSync(join(tmpdir(), "tgcpa-outage-"));
 let tracker: OutageTracker | undefined;
-
-afterAll(async () => {
-  await killAllServices();
-  await tracker?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = processTestDir("outage", () => tracker?.close());
 
 describe("tracker outage (subprocess)", () => {
   test("refused → 503 → hanging → recovered: everything delivered in per-lead order, no busy loop while paused", async () => {

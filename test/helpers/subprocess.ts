@@ -1,8 +1,10 @@
 // Runs the real service as a child process (`bun src/main.ts --config FILE`) for process-level
 // tests: crash (SIGKILL), graceful stop (SIGTERM), restart on the same database.
+import { afterAll } from "bun:test";
 import type { Subprocess } from "bun";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { API_KEY, type ConfigInput } from "./service.ts";
 
@@ -150,6 +152,20 @@ export async function killAllServices(): Promise<void> {
   const procs = [...live];
   for (const p of procs) p.kill("SIGKILL");
   await Promise.all(procs.map((p) => p.exited));
+}
+
+/**
+ * The temp directory of one test file's subprocess tests. After the file, every child still
+ * running is killed, then `close` runs (fake trackers), then the directory is removed.
+ */
+export function processTestDir(tag: string, close: () => unknown = () => {}): string {
+  const dir = mkdtempSync(join(tmpdir(), `tgcpa-${tag}-`));
+  afterAll(async () => {
+    await killAllServices();
+    await close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
 }
 
 /** Number of children started by this helper that are still running. */

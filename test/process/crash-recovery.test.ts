@@ -4,13 +4,12 @@
 // committed postback, re-send only what was in flight at the kill, keep each lead's order, and
 // leave a sound database.
 import { Database } from "bun:sqlite";
-import { afterAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { FakeTracker, ok, type Received } from "../helpers/fake-tracker.ts";
 import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
+import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
 
 const LEADS = 250; // × (wait, approve) = 500 events, one postback each
 const CLIENTS = 8;
@@ -49,14 +48,8 @@ interface SnapRow {
   lease_expires_at: number | null;
 }
 
-const dir = mkdtempSync(join(tmpdir(), "tgcpa-crash-"));
 let tracker: FakeTracker | undefined;
-
-afterAll(async () => {
-  await killAllServices();
-  await tracker?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = processTestDir("crash", () => tracker?.close());
 
 describe("crash recovery (subprocess, kill -9)", () => {
   test("a SIGKILL during delivery loses nothing, re-sends only what was in flight, keeps per-lead order", async () => {
