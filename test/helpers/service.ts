@@ -53,7 +53,13 @@ export async function startTestService(
       done();
     },
   });
-  const svc = await startService({ configPath, clock: opts.clock, logger: createLogger("debug", sink), port: opts.port ?? 0, random: opts.random ?? (() => 0.5), env: {} });
+  let svc: Service;
+  try {
+    svc = await startService({ configPath, clock: opts.clock, logger: createLogger("debug", sink), port: opts.port ?? 0, random: opts.random ?? (() => 0.5), env: {} });
+  } catch (err) {
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true }); // a refused start leaves nothing behind
+    throw err;
+  }
   return {
     svc, dir, configPath, logs, url: svc.url, writeConfig,
     async api(method, path, body, headers = {}) {
