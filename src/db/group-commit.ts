@@ -59,9 +59,8 @@ export class GroupCommit {
   private readonly begin: Statement;
   private readonly release: Statement;
   private readonly rollback: Statement;
-  /** PRAGMA synchronous acts when prepared, not when stepped: these run as fresh statements each time. */
+  /** The configured mode, set again after each batch (null when batches are not deferred). */
   private readonly restore: string | null;
-  private readonly relax: string | null;
   private walFd: number | null = null;
 
   constructor(private readonly db: Db, private readonly opts: GroupCommitOptions) {
@@ -72,7 +71,6 @@ export class GroupCommit {
     this.begin = sqlite.prepare("SAVEPOINT grouped_write");
     this.release = sqlite.prepare("RELEASE grouped_write");
     this.rollback = sqlite.prepare("ROLLBACK TO grouped_write");
-    this.relax = this.deferSync ? "PRAGMA synchronous = NORMAL" : null;
     this.restore = this.deferSync ? `PRAGMA synchronous = ${opts.synchronous}` : null;
   }
 
@@ -130,7 +128,8 @@ export class GroupCommit {
   private commit(batch: Pending<unknown>[]): Outcome[] | null {
     const outcomes: Outcome[] = [];
     const sqlite = this.db.$client;
-    if (this.relax) sqlite.run(this.relax);
+    // PRAGMA synchronous acts when prepared, not when stepped: a fresh statement each time.
+    if (this.restore) sqlite.run("PRAGMA synchronous = NORMAL");
     try {
       sqlite.transaction(() => {
         for (const item of batch) {
@@ -185,7 +184,7 @@ export class GroupCommit {
       } catch (err) {
         return reject(err);
       }
-      fdatasync(this.walFd, (err) => (err ? reject(err) : resolve())); // on a worker thread
+      fdatasync(this.walFd, (err) => (err ? reject(err) : resolve())); // on the runtime's file-system thread pool
     });
   }
 }
