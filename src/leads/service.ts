@@ -47,13 +47,18 @@ export interface LeadEventResult {
 /** SPEC §2: a join at most this long before the lead's Start is applied to the new lead. */
 export const ORGANIC_JOIN_GRACE_MS = 120_000;
 
+function campaignOf(runtime: Runtime, code: string): CampaignEntry {
+  const campaign = runtime.campaigns.get(code);
+  if (!campaign) throw invalid("campaign", `unknown campaign code "${code}"`);
+  return campaign;
+}
+
 /**
  * Applies one lead event inside the caller's transaction: the lead, the event and every
  * postback row it causes are written together or not at all.
  */
 export function applyLeadEvent(tx: Db, runtime: Runtime, req: LeadEventRequest, now: number): LeadEventResult {
-  const campaign = runtime.campaigns.get(req.campaign);
-  if (!campaign) throw invalid("campaign", `unknown campaign code "${req.campaign}"`);
+  const campaign = campaignOf(runtime, req.campaign);
   const at = req.at ?? now;
   const rules = { paused: campaign.config.paused, unsubWindowMs: campaign.config.unsub_window_ms };
   const existing = findLead(tx, campaign.id, req.subscriber) ?? null;
@@ -158,7 +163,9 @@ export async function recordLeadEvent(
   render: (result: LeadEventResult) => unknown,
   idempotency?: { key: string; requestHash: string },
 ): Promise<Recorded> {
-  // Statements run on the shared connection, inside the batch's transaction and this write's savepoint.
+  // Refused before the write, so a typo does not send its whole batch down the group commit's slow path.
+  campaignOf(ctx.runtime(), req.campaign);
+  // Statements run on the shared connection, inside the batch's transaction.
   const outcome = await ctx.commits.run(() => {
     const tx = ctx.db;
     const now = ctx.clock.now();

@@ -126,6 +126,31 @@ describe("group commit with synchronous FULL", () => {
     expect(db.$client.query("SELECT v FROM t ORDER BY v").all()).toEqual([{ v: 1 }]);
   });
 
+  test("a batch runs once, without savepoints; when one write throws, the batch is rolled back and run again with each write isolated", async () => {
+    const { db, path } = fileDb();
+    const commits = track(new GroupCommit(db, { synchronous: "FULL", path, sync: async () => {} }));
+    const runs = new Map<string, number>();
+    const counted = (name: string, work: () => number) => () => (runs.set(name, (runs.get(name) ?? 0) + 1), work());
+    await Promise.all([commits.run(counted("a", insert(db, 10))), commits.run(counted("b", insert(db, 20)))]);
+    expect(Object.fromEntries(runs)).toEqual({ a: 1, b: 1 });
+
+    runs.clear();
+    const before = watch(commits.run(counted("c", insert(db, 30))));
+    const bad = watch(commits.run(counted("bad", () => (insert(db, 40)(), insert(db, 30)()))));
+    const after = watch(commits.run(counted("d", insert(db, 50))));
+    for (let i = 0; i < 3 && !after.done; i++) await tick();
+    expect(Object.fromEntries(runs)).toEqual({ c: 2, bad: 2, d: 1 }); // the first run stops at the throw
+    expect([before.value, after.value]).toEqual([1, 1]);
+    expect(String(bad.error)).toContain("UNIQUE");
+
+    runs.clear();
+    const alone = watch(commits.run(counted("alone", () => (insert(db, 60)(), insert(db, 10)()))));
+    for (let i = 0; i < 3 && !alone.done; i++) await tick();
+    expect(String(alone.error)).toContain("UNIQUE");
+    expect(runs.get("alone")).toBe(1); // nothing else in its batch: no second run
+    expect(db.$client.query("SELECT v FROM t ORDER BY v").all()).toEqual([10, 20, 30, 50].map((v) => ({ v })));
+  });
+
   test("a refused sync fails its callers and every later write, and is reported", async () => {
     const { db, path } = fileDb();
     const disk = new ManualSync();
