@@ -4,6 +4,7 @@ import m0 from "../../db/migrations/0000_init.sql" with { type: "text" };
 import m1 from "../../db/migrations/0001_presets_inbound.sql" with { type: "text" };
 import m2 from "../../db/migrations/0002_telegram.sql" with { type: "text" };
 import m3 from "../../db/migrations/0003_leased_index.sql" with { type: "text" };
+import m4 from "../../db/migrations/0004_lease_in_due_index.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -11,4 +12,5 @@ export const migrationSql: Record<string, string> = {
   "0001_presets_inbound": m1,
   "0002_telegram": m2,
   "0003_leased_index": m3,
+  "0004_lease_in_due_index": m4,
 };

@@ -88,14 +88,16 @@ export const postbacks = sqliteTable("postbacks", {
   updatedAt: integer("updated_at").notNull(),
   finishedAt: integer("finished_at"),
 }, (t) => [
+  // A claim moves next_attempt_at to the lease's expiry, so this one index serves claims, the next
+  // wake-up and the recovery of rows leased by a process that died.
   index("postbacks_due").on(t.nextAttemptAt).where(sql`state = 'pending'`),
-  index("postbacks_pending_order").on(t.leadId, t.host, t.id).where(sql`state = 'pending'`),
+  // Per-lead order (an earlier pending row to the same host) and a lead's postbacks. Not partial:
+  // its entry never changes when a row is claimed or finished.
+  index("postbacks_lead").on(t.leadId, t.host, t.id),
   index("postbacks_state").on(t.state, t.id),
   index("postbacks_campaign").on(t.campaignId, t.id),
   index("postbacks_host").on(t.host, t.id),
-  index("postbacks_event").on(t.eventId),
   index("postbacks_finished").on(t.finishedAt).where(sql`state = 'delivered'`),
-  index("postbacks_leased").on(t.leaseExpiresAt).where(sql`state = 'pending' AND lease_expires_at IS NOT NULL`),
 ]);
 
 export const deliveryAttempts = sqliteTable("delivery_attempts", {

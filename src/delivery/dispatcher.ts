@@ -164,7 +164,7 @@ export class Dispatcher {
 
   private scheduleTimer(now: number, cap: number, progressed: boolean) {
     if (this.inFlight.size >= this.deps.config().delivery.max_in_flight) return this.clearTimer(); // completions will pump
-    const due = this.deps.outbox.nextDueAt(now, this.blockedHosts(now, cap));
+    const due = this.deps.outbox.nextDueAt(this.blockedHosts(now, cap));
     const probe = this.circuits.nextProbeAt(now);
     let at = due === null ? probe : probe === null ? due : Math.min(due, probe);
     // A row reported due that this round could not claim must not turn the timer into a busy loop.

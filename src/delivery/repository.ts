@@ -34,23 +34,30 @@ export type Completion =
   | { state: "delivered" | "rejected" | "failed"; reason: string | null }
   | { state: "pending"; reason: string; nextAttemptAt: number };
 
-// A row is due when it is pending, its time has come, nobody holds a live lease on it, and no
-// earlier row of the same lead to the same host is still pending (SPEC §4 order).
+// No earlier row of the same lead to the same host is still pending (SPEC §4 order).
+const HEAD_OF_LINE = `NOT EXISTS (
+    SELECT 1 FROM postbacks e INDEXED BY postbacks_lead
+    WHERE e.lead_id = p.lead_id AND e.host = p.host AND e.id < p.id AND e.state = 'pending'
+  )`;
+
+// A row is due when it is pending, its time has come, nobody holds a live lease on it, and it is
+// at the head of its line. A claim sets next_attempt_at to the lease's expiry: rows in flight
+// leave the head of the due index (a claim does not walk past them) and come back by themselves
+// when a process that leased them died; the lease test below is the fence, not the filter.
 const DUE = `
   p.state = 'pending' AND p.next_attempt_at <= $now
   AND (p.lease_expires_at IS NULL OR p.lease_expires_at <= $now)
   AND p.host NOT IN (SELECT value FROM json_each($blocked))
-  AND NOT EXISTS (
-    SELECT 1 FROM postbacks e INDEXED BY postbacks_pending_order
-    WHERE e.lead_id = p.lead_id AND e.host = p.host AND e.state = 'pending' AND e.id < p.id
-  )`;
+  AND ${HEAD_OF_LINE}`;
 
-/** Candidates read beyond the claim's limit, so rows skipped for their host's allowance can be replaced. */
+/** At most this many candidates beyond the claim's limit are read to replace rows skipped for their host's allowance. */
 const CLAIM_SLACK = 64;
+
+type Candidate = ClaimedPostback & { dueAt: number };
 
 /** The outbox queries of the dispatcher, prepared once (bun:sqlite directly: this is the hot path). */
 export class OutboxRepository {
-  private readonly selectDue: Statement<ClaimedPostback>;
+  private readonly selectDue: Statement<Candidate>;
   private readonly lease: Statement;
   private readonly complete: Statement;
   private readonly logAttempt: Statement;
@@ -62,12 +69,15 @@ export class OutboxRepository {
     // INDEXED BY: without it SQLite may sort every pending row (731 ms per claim at 1M pending).
     this.selectDue = sqlite.prepare(`
       SELECT p.id, p.lead_id AS leadId, p.host, p.method, p.url, p.body, p.content_type AS contentType, p.attempts,
-        p.lease_token AS leaseToken, p.verdict, p.channel
-      FROM postbacks p INDEXED BY postbacks_due WHERE ${DUE} ORDER BY p.next_attempt_at, p.id LIMIT $limit`);
+        p.lease_token AS leaseToken, p.verdict, p.channel, p.next_attempt_at AS dueAt
+      FROM postbacks p INDEXED BY postbacks_due
+      WHERE ${DUE} AND p.next_attempt_at >= $afterAt AND (p.next_attempt_at > $afterAt OR p.id > $afterId)
+      ORDER BY p.next_attempt_at, p.id LIMIT $limit`);
     // One statement leases the whole batch (the claim runs in a write transaction: the rows read
     // above cannot change before it).
     this.lease = sqlite.prepare(`
-      UPDATE postbacks SET lease_token = lease_token + 1, lease_expires_at = $until, attempts = attempts + 1, updated_at = $now
+      UPDATE postbacks SET lease_token = lease_token + 1, lease_expires_at = $until, next_attempt_at = $until,
+        attempts = attempts + 1, updated_at = $now
       WHERE id IN (SELECT value FROM json_each($ids)) AND state = 'pending'`);
     this.complete = sqlite.prepare(`
       UPDATE postbacks SET state = $state, reason = $reason, next_attempt_at = coalesce($next, next_attempt_at),
@@ -77,21 +87,15 @@ export class OutboxRepository {
     this.logAttempt = sqlite.prepare(`
       INSERT INTO delivery_attempts (postback_id, attempt, started_at, duration_ms, url, http_status, outcome, error, response_head)
       VALUES ($postbackId, $attempt, $startedAt, $durationMs, $url, $httpStatus, $outcome, $error, $responseHead)`);
-    // The first unleased head-of-line row in due order (an index walk, not a scan), or the
-    // earliest live lease to expire (rows claimed by a process that may have died).
+    // The first head-of-line row in due order, an index walk: a row in flight counts at its
+    // lease's expiry (when it is claimable again if the process that leased it died).
     this.nextWake = sqlite.prepare(`
-      SELECT min(at) AS at FROM (
-        SELECT * FROM (
-          SELECT p.next_attempt_at AS at FROM postbacks p INDEXED BY postbacks_due
-          WHERE p.state = 'pending' AND (p.lease_expires_at IS NULL OR p.lease_expires_at <= $now)
-            AND p.host NOT IN (SELECT value FROM json_each($blocked))
-            AND NOT EXISTS (SELECT 1 FROM postbacks e INDEXED BY postbacks_pending_order
-              WHERE e.lead_id = p.lead_id AND e.host = p.host AND e.state = 'pending' AND e.id < p.id)
-          ORDER BY p.next_attempt_at LIMIT 1)
-        UNION ALL
-        SELECT min(lease_expires_at) FROM postbacks INDEXED BY postbacks_leased WHERE state = 'pending' AND lease_expires_at > $now)`);
+      SELECT p.next_attempt_at AS at FROM postbacks p INDEXED BY postbacks_due
+      WHERE p.state = 'pending' AND p.host NOT IN (SELECT value FROM json_each($blocked)) AND ${HEAD_OF_LINE}
+      ORDER BY p.next_attempt_at LIMIT 1`);
     this.releaseOne = sqlite.prepare(`
-      UPDATE postbacks SET lease_expires_at = NULL, lease_token = lease_token + 1, attempts = max(attempts - 1, 0), updated_at = $now
+      UPDATE postbacks SET lease_expires_at = NULL, next_attempt_at = $now, lease_token = lease_token + 1,
+        attempts = max(attempts - 1, 0), updated_at = $now
       WHERE id = $id AND lease_token = $token AND state = 'pending'`);
   }
 
@@ -101,17 +105,26 @@ export class OutboxRepository {
    * cap, circuit breaker); hosts at 0 are in `blocked`.
    */
   claimDue(now: number, limit: number, leaseMs: number, blocked: string[], allowance: (host: string) => number, inFlight: (id: number) => boolean = () => false): ClaimedPostback[] {
-    // A few more candidates than wanted, for rows skipped by a host's allowance.
-    const candidates = this.selectDue.all({ now, blocked: JSON.stringify(blocked), limit: limit + CLAIM_SLACK });
     const taken = new Map<string, number>();
     const claimed: ClaimedPostback[] = [];
-    for (const c of candidates) {
-      if (claimed.length >= limit) break;
-      const n = taken.get(c.host) ?? 0;
-      // A row this process still has in flight is never claimed twice, even if its lease ran out.
-      if (n >= allowance(c.host) || inFlight(c.id)) continue;
-      taken.set(c.host, n + 1);
-      claimed.push({ ...c, attempts: c.attempts + 1, leaseToken: c.leaseToken + 1 });
+    const query = { now, blocked: JSON.stringify(blocked), afterAt: -1, afterId: 0, limit };
+    // Each candidate costs a row read and an order check: read only as many as are still wanted,
+    // and more (up to CLAIM_SLACK in all) only for rows skipped for their host's allowance.
+    for (let read = 0; claimed.length < limit && read < limit + CLAIM_SLACK;) {
+      query.limit = Math.min(limit - claimed.length, limit + CLAIM_SLACK - read);
+      const page = this.selectDue.all(query);
+      read += page.length;
+      for (const { dueAt, ...c } of page) {
+        const n = taken.get(c.host) ?? 0;
+        // A row this process still has in flight is never claimed twice, even if its lease ran out.
+        if (n >= allowance(c.host) || inFlight(c.id)) continue;
+        taken.set(c.host, n + 1);
+        claimed.push({ ...c, attempts: c.attempts + 1, leaseToken: c.leaseToken + 1 });
+      }
+      if (page.length < query.limit) break; // nothing more is due
+      const last = page.at(-1)!;
+      query.afterAt = last.dueAt;
+      query.afterId = last.id;
     }
     if (claimed.length) this.lease.run({ ids: JSON.stringify(claimed.map((c) => c.id)), until: now + leaseMs, now });
     return claimed;
@@ -138,7 +151,7 @@ export class OutboxRepository {
   }
 
   /** When the next row becomes claimable (due time or lease expiry), ignoring blocked hosts. */
-  nextDueAt(now: number, blocked: string[]): number | null {
-    return this.nextWake.get({ now, blocked: JSON.stringify(blocked) })?.at ?? null;
+  nextDueAt(blocked: string[]): number | null {
+    return this.nextWake.get({ blocked: JSON.stringify(blocked) })?.at ?? null;
   }
 }

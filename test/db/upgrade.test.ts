@@ -1,0 +1,53 @@
+import { afterEach, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase } from "../../src/db/client.ts";
+import { OutboxRepository } from "../../src/delivery/repository.ts";
+import { migrationJournal, migrationSql } from "../../src/db/migrations.generated.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A database file as a release with the migrations before `tag` left it (as drizzle records them). */
+function databaseBefore(tag: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "tgcpa-upgrade-"));
+  dirs.push(dir);
+  const path = join(dir, "old.db");
+  const db = new Database(path, { create: true });
+  db.run("PRAGMA journal_mode = WAL");
+  db.run("CREATE TABLE __drizzle_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, hash text NOT NULL, created_at numeric)");
+  for (const entry of migrationJournal.entries) {
+    if (entry.tag === tag) break;
+    const text = migrationSql[entry.tag]!;
+    for (const stmt of text.split("--> statement-breakpoint")) db.run(stmt);
+    db.run("INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)", [new Bun.CryptoHasher("sha256").update(text).digest("hex"), entry.when]);
+  }
+  db.close();
+  return path;
+}
+
+test("upgrading a database with postbacks leased by the old process: they are claimed again when their lease expires, not before", () => {
+  const path = databaseBefore("0004_lease_in_due_index");
+  const old = new Database(path);
+  old.run("INSERT INTO campaigns (code, name, created_at, updated_at) VALUES ('c', 'c', 0, 0)");
+  const insert = old.prepare(`INSERT INTO postbacks (lead_id, event_id, campaign_id, status, template, method, url, host, state, attempts,
+    next_attempt_at, lease_token, lease_expires_at, created_at, updated_at) VALUES (?, 1, 1, 'wait', 't', 'GET', ?, 'h.example', 'pending', ?, 1000, ?, ?, 0, 0)`);
+  insert.run(1, "http://h.example/leased", 1, 1, 60_000); // in flight in the old process, lease until t=60 s
+  insert.run(2, "http://h.example/due", 0, 0, null);
+  old.close();
+
+  const db = openDatabase({ path, synchronous: "FULL" });
+  const outbox = new OutboxRepository(db);
+  expect(outbox.nextDueAt([])).toBe(1000);
+  const claim = (now: number) => db.$client.transaction(() => outbox.claimDue(now, 10, 100_000, [], () => 10).map((r) => r.url))();
+  expect(claim(2000)).toEqual(["http://h.example/due"]);
+  expect(outbox.nextDueAt([])).toBe(60_000); // the old process's lease
+  expect(claim(59_999)).toEqual([]);
+  expect(claim(60_000)).toEqual(["http://h.example/leased"]);
+  expect(outbox.nextDueAt([])).toBe(102_000); // the first row claimed here, at its own lease's expiry
+  db.$client.close();
+});
