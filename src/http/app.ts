@@ -53,11 +53,16 @@ const needsApiKey = (path: string) => path.startsWith("/api/") && !PUBLIC_API.ha
 
 /** Builds the whole HTTP app from its dependencies; main.ts listens, tests call app.handle. */
 export function buildApp(ctx: AppContext) {
+  // Checked twice per request (on the routed path, then on the matched route): the verdict is kept.
+  const verdicts = new WeakMap<Request, boolean>();
   const apiKeyGiven = (request: Request) => {
+    let ok = verdicts.get(request);
+    if (ok !== undefined) return ok;
     const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
     const query = request.url.indexOf("?");
     const key = bearer ?? (query === -1 ? null : new URLSearchParams(request.url.slice(query + 1)).get("key"));
-    return keyMatches(key, ctx.runtime().config.api_keys);
+    verdicts.set(request, (ok = keyMatches(key, ctx.runtime().config.api_keys)));
+    return ok;
   };
   const unauthorized = () => errorBody(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY or ?key=KEY)");
   const log = ctx.log.child({ component: "http" });

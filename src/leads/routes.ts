@@ -8,10 +8,12 @@ import { eventsOfLead, getLead, listLeads, postbacksOfLead } from "./repository.
 import { recordLeadEvent, type LeadEventResult } from "./service.ts";
 
 const MAX_IDEMPOTENCY_KEY = 200;
+const JSON_HEADERS = { "content-type": "application/json" };
+const REPLAYED_HEADERS = { ...JSON_HEADERS, "idempotent-replayed": "true" };
 
 export function leadRoutes(ctx: AppContext) {
   return new Elysia({ detail: { tags: ["leads"] } })
-    .post("/api/events", async ({ body, headers, set }) => {
+    .post("/api/events", async ({ body, headers }) => {
       const raw: unknown = body.subscriber;
       const subscriber = typeof raw === "number" ? raw : typeof raw === "string" && /^-?[0-9]{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
       if (!Number.isSafeInteger(subscriber)) throw invalid("body.subscriber", "must be a Telegram user id (a whole number)");
@@ -30,11 +32,9 @@ export function leadRoutes(ctx: AppContext) {
         events: r.events.map(eventJson),
         postbacks: r.postbacks,
       });
-      const requestHash = key === undefined ? "" : new Bun.CryptoHasher("sha256").update(JSON.stringify(req)).digest("hex");
+      const requestHash = key === undefined ? "" : Bun.CryptoHasher.hash("sha256", JSON.stringify(req), "hex");
       const recorded = await recordLeadEvent(ctx, req, render, key === undefined ? undefined : { key, requestHash });
-      set.status = recorded.statusCode;
-      if (recorded.replayed) set.headers["idempotent-replayed"] = "true";
-      return recorded.body;
+      return new Response(recorded.json, { status: recorded.statusCode, headers: recorded.replayed ? REPLAYED_HEADERS : JSON_HEADERS });
     }, {
       body: EventBody,
       detail: {

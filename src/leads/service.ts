@@ -148,7 +148,8 @@ function buildPostbacks(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow
 
 export interface Recorded {
   statusCode: number;
-  body: unknown;
+  /** The answer's JSON, as stored for its Idempotency-Key (serialised once). */
+  json: string;
   /** True when the answer was replayed from an earlier request with the same Idempotency-Key. */
   replayed: boolean;
 }
@@ -176,13 +177,13 @@ export async function recordLeadEvent(
         if (earlier.requestHash !== idempotency.requestHash) {
           throw new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", [{ field: "Idempotency-Key", message: "used before with another body" }]);
         }
-        return { statusCode: earlier.statusCode, body: JSON.parse(earlier.response), replayed: true, result: null };
+        return { statusCode: earlier.statusCode, json: earlier.response, replayed: true, result: null };
       }
     }
     const result = applyLeadEvent(tx, runtime, req, now);
-    const body = render(result);
-    if (idempotency) storeIdempotentAnswer(tx, { key: idempotency.key, requestHash: idempotency.requestHash, statusCode: 200, response: JSON.stringify(body), createdAt: now });
-    return { statusCode: 200, body, replayed: false, result };
+    const json = JSON.stringify(render(result));
+    if (idempotency) storeIdempotentAnswer(tx, { key: idempotency.key, requestHash: idempotency.requestHash, statusCode: 200, response: json, createdAt: now });
+    return { statusCode: 200, json, replayed: false, result };
   });
   if (outcome.result) {
     ctx.metrics.recordEvent(req.status, outcome.result.applied);

@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 
-const digest = (s: string) => createHash("sha256").update(s).digest();
+const digest = (s: string) => Bun.CryptoHasher.hash("sha256", s) as Uint8Array;
 
 /** Digests of the configured keys, per key list (a reload brings a new list). */
-const digestsOf = new WeakMap<readonly string[], Buffer[]>();
+const digestsOf = new WeakMap<readonly string[], Uint8Array[]>();
 
 /** Constant-time: compares fixed-length digests against every key, so neither length nor prefix leaks. */
 export function keyMatches(given: string | null | undefined, keys: readonly string[]): boolean {
