@@ -48,15 +48,21 @@ export interface IntakeMeasure extends LoadResult {
   machineCpu: number | null;
 }
 
-/** Closed-loop POST /api/events load on a bare Bun.serve answering "ok" (the intake baseline). */
-export function measureBare(ctx: BenchContext): Promise<IntakeMeasure> {
-  return ctx.memo("intake.baseline.bare", async () => {
+/** What answers the intake load instead of the service: see servers.ts. */
+export type BareServer = "bare" | "bare-json" | "elysia";
+
+/**
+ * Closed-loop POST /api/events load on a helper server: a bare Bun.serve answering "ok" (the
+ * intake baseline), or one of the ceilings of the stack (servers.ts bare-json, elysia).
+ */
+export function measureBare(ctx: BenchContext, server: BareServer = "bare"): Promise<IntakeMeasure> {
+  return ctx.memo(`intake.baseline.${server}`, async () => {
     const gen = await loadGenerator();
-    const dir = tempDir("bare");
-    const bare = await startHelper("servers.ts", ["bare"]);
+    const dir = tempDir(server);
+    const bare = await startHelper("servers.ts", [server]);
     try {
       const spec = { port: bare.hello.port as number, clients: ctx.scale.clients, dir };
-      log(`intake baseline: bare Bun.serve, ${gen.name}, ${ctx.scale.clients} clients, ${ctx.scale.intakeSeconds} s`);
+      log(`intake ${server === "bare" ? "baseline: bare Bun.serve" : `ceiling: servers.ts ${server}`}, ${gen.name}, ${ctx.scale.clients} clients, ${ctx.scale.intakeSeconds} s`);
       const warmup = await gen.run({ ...spec, seconds: ctx.scale.warmupSeconds, base: WARMUP_BASE });
       const cpu = cpuMeter(bare.proc.pid);
       const machine = machineCpuMeter();

@@ -20,6 +20,9 @@ async function intake(ctx: BenchContext): Promise<ScenarioReport> {
   const base = await measureBare(ctx);
   const svc = await measureIntake(ctx, { synchronous: "FULL", existingLeads: 0 });
   const bare = await measureIntake(ctx, { synchronous: "FULL", existingLeads: 0, noTemplates: true });
+  // What the stack itself allows before any write: the same load on servers.ts bare-json / elysia.
+  const json = await measureBare(ctx, "bare-json");
+  const elysia = await measureBare(ctx, "elysia");
   const valid = svc.non2xx === 0 && svc.errors === 0;
   return {
     rows: [
@@ -39,6 +42,14 @@ async function intake(ctx: BenchContext): Promise<ScenarioReport> {
         scenario: "intake [extra: no postback templates]", figure: "events/s, write path only (no outbox rows, no delivery)", value: bare.rps, unit: "ev/s",
         baseline: base.rps, baselineLabel: "bare Bun.serve \"ok\"", target: "(≥ 50 %)", minRatio: 0.5, extra: true,
         note: `p50/p99 ${round(bare.p50Ms, 2)}/${round(bare.p99Ms, 2)} ms; ${intakeNote(bare)}`,
+      }),
+      ratioRow({
+        scenario: "intake [extra: ceiling]", figure: "bare Bun.serve that parses the JSON body and answers JSON, no write", value: json.rps, unit: "req/s",
+        baseline: base.rps, baselineLabel: "bare Bun.serve \"ok\"", target: "(none)", minRatio: null, extra: true, note: intakeNote(json),
+      }),
+      ratioRow({
+        scenario: "intake [extra: ceiling]", figure: "minimal Elysia route with the events body schema, no write", value: elysia.rps, unit: "req/s",
+        baseline: base.rps, baselineLabel: "bare Bun.serve \"ok\"", target: "(none)", minRatio: null, extra: true, note: intakeNote(elysia),
       }),
     ],
     details: {},
