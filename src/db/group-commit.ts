@@ -7,6 +7,8 @@ interface Pending<T> {
   work: () => T;
   resolve: (value: T) => void;
   reject: (err: unknown) => void;
+  /** Answered at its commit, before the WAL sync (see run). */
+  early: boolean;
 }
 
 /** Flushes the write-ahead log to the disk (fdatasync); injected in tests. */
@@ -81,11 +83,17 @@ export class GroupCommit {
    * `work` runs synchronously on the shared connection, inside the batch's transaction. It may run
    * a second time (after a rollback, when another write of its batch threw), so it must have no
    * effect but on the database and return its result.
+   *
+   * The promise settles once the batch is on the disk — or, with `beforeSync`, as soon as it is
+   * committed: for a write whose result only this process acts on and which nothing outside
+   * sees before a later durable write (a delivery outcome frees a slot; the claim that reuses the
+   * slot waits for its own sync, which covers this commit). A committed write survives a crash of
+   * the process either way; only a power cut can take one not yet synced.
    */
-  run<T>(work: () => T): Promise<T> {
+  run<T>(work: () => T, opts: { beforeSync?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.failed) return reject(this.failed);
-      this.queue.push({ work, resolve, reject } as Pending<unknown>);
+      this.queue.push({ work, resolve, reject, early: opts.beforeSync === true } as Pending<unknown>);
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -121,13 +129,16 @@ export class GroupCommit {
     if (this.failed) return batch.forEach((item) => item.reject(this.failed));
     const outcomes = this.commit(batch);
     if (!outcomes) return;
-    const answer = () => batch.forEach((item, i) => {
+    const settle = (item: Pending<unknown>, i: number) => {
       const o = outcomes[i]!;
       if (o.ok) item.resolve(o.value);
       else item.reject(o.error);
-    });
-    if (!this.deferSync) return answer();
-    this.waiters.push({ batch: ++this.committed, done: answer, fail: (err) => batch.forEach((item) => item.reject(err)) });
+    };
+    if (!this.deferSync) return batch.forEach(settle);
+    batch.forEach((item, i) => item.early && settle(item, i));
+    const answer = () => batch.forEach((item, i) => !item.early && settle(item, i));
+    const fail = (err: unknown) => batch.forEach((item) => !item.early && item.reject(err));
+    this.waiters.push({ batch: ++this.committed, done: answer, fail });
     this.startSync();
   }
 

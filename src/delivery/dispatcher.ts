@@ -253,7 +253,9 @@ export class Dispatcher {
   private async saveOutcome(save: () => boolean, entry: InFlight): Promise<boolean | undefined> {
     for (let wait = 200; ; wait = Math.min(wait * 2, 5000)) {
       try {
-        return await this.deps.commits.run(save);
+        // Settled at the commit: the slot can go to the next row while the WAL is synced (the claim
+        // that takes the slot waits for its own sync, which covers this outcome).
+        return await this.deps.commits.run(save, { beforeSync: true });
       } catch (err) {
         if (!isStorageUnavailable(err)) throw err;
         if (!this.running || entry.shuttingDown) return undefined;

@@ -5,7 +5,8 @@
 // tgcpa: JOBS pending postbacks seeded (seed.ts), then OutboxRepository.claimDue through the GroupCommit (batches of
 // IN_FLIGHT, as the dispatcher asks for) + completeAttempt per row, each completion submitted to
 // the service's GroupCommit as src/delivery/dispatcher.ts does (completions that arrive together
-// share one transaction), no HTTP, until the outbox is empty.
+// share one transaction, settled at their commit; the next claim waits for the sync), no HTTP,
+// until the outbox is empty and on the disk.
 // plainjob: JOBS jobs added with addMany (untimed), then a plainjob worker with a no-op handler
 // until none is pending or processing. Both on bun:sqlite, WAL, the same synchronous mode.
 // Prints one JSON line {jobs, seconds, rate}.
@@ -44,13 +45,14 @@ async function runTgcpa() {
       return commits.run(() => outbox.completeAttempt(row, {
         postbackId: row.id, attempt: row.attempts, startedAt, durationMs: 1, url: row.url, httpStatus: 200,
         outcome: "delivered", error: null, responseHead: "OK",
-      }, { state: "delivered", reason: null }, Date.now()));
+      }, { state: "delivered", reason: null }, Date.now()), { beforeSync: true });
     }));
     for (const ok of kept) {
       if (ok) done++;
       else lost++;
     }
   }
+  await commits.durable(); // the last outcomes on the disk too, as plainjob's are
   const seconds = (performance.now() - t0) / 1000;
   const left = db.$client.query<{ n: number }, []>("SELECT count(*) AS n FROM postbacks WHERE state = 'pending'").get()!.n;
   db.$client.close();

@@ -93,6 +93,23 @@ describe("group commit with synchronous FULL", () => {
     expect([second.done, third.done]).toEqual([true, true]);
   });
 
+  test("a write run with beforeSync is answered at its commit; the others of its batch wait for the sync", async () => {
+    const { db, path } = fileDb();
+    const disk = new ManualSync();
+    const commits = track(new GroupCommit(db, { synchronous: "FULL", path, sync: disk.sync }));
+    const early = watch(commits.run(insert(db, 1), { beforeSync: true }));
+    const late = watch(commits.run(insert(db, 2)));
+    await tick();
+    await tick();
+    expect([early.done, late.done]).toEqual([true, false]);
+    expect(early.value).toBe(1);
+    expect(disk.calls).toBe(1); // its batch is synced all the same
+    expect(commits.durable()).toBeDefined(); // and readers wait for that sync
+    disk.release();
+    await tick();
+    expect(late.value).toBe(1);
+  });
+
   test("durable() resolves once everything committed before the call is synced", async () => {
     const { db, path } = fileDb();
     const disk = new ManualSync();
