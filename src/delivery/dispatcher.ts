@@ -40,6 +40,14 @@ export interface DispatcherDeps {
 const IDLE_RECHECK_MS = 1000;
 
 /**
+ * Rows claimed beyond the free slots, as a share of max_in_flight (and of a healthy host's cap).
+ * A slot freed by an answer is refilled at once from them, not after a claim round (a group
+ * commit and its fsync), so under a backlog every slot stays busy. They are leased like rows in
+ * flight; at shutdown they are given back, and so are a host's queued rows when its circuit opens.
+ */
+const PREFETCH_SHARE = 0.5;
+
+/**
  * During sustained delivery a full garbage collection runs every this many attempts. JSC's own
  * heuristics let the garbage of fetch (responses, buffers) grow the process by 40-100 MB before
  * collecting; a collection of this small heap takes a few ms, under 2 % of the time at 15k
@@ -60,7 +68,11 @@ interface InFlight {
  * across a network call.
  */
 export class Dispatcher {
+  /** Every row this process holds a lease on: sending, saving its outcome, or queued. */
   private readonly inFlight = new Map<number, InFlight>();
+  /** Claimed rows waiting for a slot, in claim order (see PREFETCH_SHARE). */
+  private queued: InFlight[] = [];
+  /** Rows started and not finished, per host: what the caps count. */
   private readonly perHost = new Map<string, number>();
   private circuits: CircuitBreakers;
   private guard: AddressGuard;
@@ -103,8 +115,9 @@ export class Dispatcher {
     });
   }
 
+  /** Requests started and not finished (queued rows not counted). */
   get inFlightCount() {
-    return this.inFlight.size;
+    return this.inFlight.size - this.queued.length;
   }
 
   /**
@@ -114,12 +127,13 @@ export class Dispatcher {
    */
   private pump() {
     if (!this.running) return;
+    this.startQueued();
     if (this.claiming) {
       this.pumpAgain = true;
       return;
     }
     const d = this.deps.config().delivery;
-    const want = d.max_in_flight - this.inFlight.size;
+    const want = d.max_in_flight + Math.ceil(d.max_in_flight * PREFETCH_SHARE) - this.inFlight.size;
     if (want <= 0) return this.clearTimer(); // completions will pump
     this.claiming = (async () => {
       let rows: ClaimedPostback[];
@@ -127,7 +141,8 @@ export class Dispatcher {
       try {
         rows = await this.deps.commits.run(() => {
           now = this.deps.clock.now();
-          const allowance = (host: string) => this.circuits.allowance(host, d.per_host_in_flight, now) - (this.perHost.get(host) ?? 0);
+          const queued = this.queuedPerHost();
+          const allowance = (host: string) => this.claimAllowance(host, d.per_host_in_flight, now, queued);
           return this.deps.outbox.claimDue(now, want, d.lease_ms, this.blockedHosts(now, d.per_host_in_flight), allowance, (id) => this.inFlight.has(id));
         });
       } catch (err) {
@@ -144,7 +159,8 @@ export class Dispatcher {
         return;
       }
       if (!this.running) return this.releaseQuietly(rows); // stopped while the claim was committing
-      for (const row of rows) this.launch(row);
+      for (const row of rows) this.enqueue(row);
+      this.startQueued();
       if (rows.length === want) this.pumpAgain = true; // there may be more: claim again at once
       else this.scheduleTimer(now, d.per_host_in_flight, rows.length > 0);
       if (this.inFlight.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
@@ -157,13 +173,28 @@ export class Dispatcher {
     });
   }
 
+  /** How many more rows of a host a claim may take: its free slots, plus a prefetch while its circuit is closed. */
+  private claimAllowance(host: string, cap: number, now: number, queued: Map<string, number>): number {
+    const slots = this.circuits.allowance(host, cap, now);
+    const limit = slots === cap ? slots + Math.ceil(cap * PREFETCH_SHARE) : slots;
+    return limit - (this.perHost.get(host) ?? 0) - (queued.get(host) ?? 0);
+  }
+
+  private queuedPerHost(): Map<string, number> {
+    const n = new Map<string, number>();
+    for (const e of this.queued) n.set(e.row.host, (n.get(e.row.host) ?? 0) + 1);
+    return n;
+  }
+
   private blockedHosts(now: number, cap: number): string[] {
-    const full = [...this.perHost].filter(([h, n]) => n >= this.circuits.allowance(h, cap, now)).map(([h]) => h);
+    const queued = this.queuedPerHost();
+    const hosts = new Set([...this.perHost.keys(), ...queued.keys()]);
+    const full = [...hosts].filter((h) => this.claimAllowance(h, cap, now, queued) <= 0);
     return [...new Set([...full, ...this.circuits.openHosts(now)])];
   }
 
   private scheduleTimer(now: number, cap: number, progressed: boolean) {
-    if (this.inFlight.size >= this.deps.config().delivery.max_in_flight) return this.clearTimer(); // completions will pump
+    if (this.inFlight.size - this.queued.length >= this.deps.config().delivery.max_in_flight) return this.clearTimer(); // completions will pump
     const due = this.deps.outbox.nextDueAt(this.blockedHosts(now, cap));
     const probe = this.circuits.nextProbeAt(now);
     let at = due === null ? probe : probe === null ? due : Math.min(due, probe);
@@ -186,10 +217,34 @@ export class Dispatcher {
     this.timerAt = null;
   }
 
-  private launch(row: ClaimedPostback) {
-    const abort = new AbortController();
-    const entry: InFlight = { row, abort, shuttingDown: false, done: Promise.resolve() };
+  private enqueue(row: ClaimedPostback) {
+    const entry: InFlight = { row, abort: new AbortController(), shuttingDown: false, done: Promise.resolve() };
     this.inFlight.set(row.id, entry);
+    this.queued.push(entry);
+  }
+
+  /** Starts queued rows, oldest claim first, as far as the global and per-host caps allow. */
+  private startQueued() {
+    if (this.queued.length === 0) return;
+    const d = this.deps.config().delivery;
+    const now = this.deps.clock.now();
+    let started = this.inFlight.size - this.queued.length;
+    const paused: InFlight[] = [];
+    this.queued = this.queued.filter((e) => {
+      const slots = this.circuits.allowance(e.row.host, d.per_host_in_flight, now);
+      if (slots === 0) return !paused.push(e); // circuit open: back to the database, unattempted
+      if (started >= d.max_in_flight || (this.perHost.get(e.row.host) ?? 0) >= slots) return true;
+      started++;
+      this.launch(e);
+      return false;
+    });
+    if (paused.length === 0) return;
+    for (const e of paused) this.inFlight.delete(e.row.id);
+    this.releaseQuietly(paused.map((e) => e.row), "queued postbacks of a paused host released");
+  }
+
+  private launch(entry: InFlight) {
+    const { row } = entry;
     this.perHost.set(row.host, (this.perHost.get(row.host) ?? 0) + 1);
     entry.done = this.deliver(entry).catch((err) => this.deps.log.error({ err, postback: row.id }, "delivery crashed"))
       .finally(() => {
@@ -291,6 +346,9 @@ export class Dispatcher {
     this.running = false;
     this.clearTimer();
     await this.claiming; // its rows are given back, not launched
+    const queued = this.queued.splice(0); // never sent: given back at once
+    for (const e of queued) this.inFlight.delete(e.row.id);
+    this.releaseQuietly(queued.map((e) => e.row));
     const pending = [...this.inFlight.values()];
     if (pending.length === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -309,15 +367,15 @@ export class Dispatcher {
     await Promise.all(left.map((e) => e.done));
   }
 
-  /** Gives rows back at shutdown so the next start sends them at once. */
-  private releaseQuietly(rows: ClaimedPostback[]) {
+  /** Gives leased rows back (at shutdown, so the next start sends them at once). */
+  private releaseQuietly(rows: ClaimedPostback[], why = "shutdown: unfinished postbacks released") {
     if (rows.length === 0) return;
     try {
       this.deps.outbox.release(rows, this.deps.clock.now());
-      this.deps.log.info({ released: rows.length }, "shutdown: unfinished postbacks released");
+      this.deps.log.info({ released: rows.length }, why);
     } catch (err) {
-      // Storage unavailable at shutdown: nothing is lost, the leases simply expire.
-      this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "shutdown: releasing leases failed; they will expire");
+      // Storage unavailable: nothing is lost, the leases simply expire.
+      this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "releasing leases failed; they will expire");
     }
   }
 }

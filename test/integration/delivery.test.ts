@@ -263,6 +263,32 @@ describe("delivery", () => {
     expect((await postbacks(svc)).every((p) => p.state === "delivered")).toBe(true);
   });
 
+  test("a row claimed ahead for a busy host waits for a slot, and goes back unattempted when the host's circuit opens", async () => {
+    const clock = new FakeClock();
+    // The first request is answered after 1.5 s, with a 503; every later one at once, with a 200.
+    const tracker = await FakeTracker.start((_, i) => (i === 0 ? { status: 503 } : ok()), { delayMs: (_, i) => (i === 0 ? 1500 : 0) });
+    cleanup.push(() => tracker.close());
+    const svc = await startTestService({
+      postbacks: { wait: `${tracker.base}/pb?c={click}` },
+      campaigns: [{ code: "c1" }],
+      delivery: { per_host_in_flight: 1, max_in_flight: 4, circuit_failures: 1, circuit_cooldown: "5m", retry_ladder: ["0s", "1s"] },
+    }, { clock });
+    cleanup.push(() => svc.stop());
+    const leased = () => (svc.svc.ctx.db.$client.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
+    for (let i = 1; i <= 3; i++) await event(svc, { subscriber: i, status: "wait", click: `c${i}` });
+    // One request out (the host's cap), one more row claimed ahead, the third left in the database.
+    await eventually(() => leased() === 2, 1000, "one sent, one queued");
+    expect(tracker.received.length).toBe(1);
+    expect(svc.svc.ctx.dispatcher.inFlightCount).toBe(1); // a queued row is not a request in flight
+    // The 503 opens the circuit: the queued row goes back without an attempt, nothing else is sent.
+    await eventually(() => leased() === 0, 5000, "nothing held for the paused host");
+    expect((await postbacks(svc)).map((p) => [p.state, p.attempts]).sort()).toEqual([["pending", 0], ["pending", 0], ["pending", 1]]);
+    expect(tracker.received.length).toBe(1);
+    clock.advance(5 * 60_000); // cool-down over: one probe, then everything flows
+    await eventually(async () => (await postbacks(svc, "&state=delivered")).length === 3, 5000, "all delivered");
+    expect(tracker.received.map((r) => r.query.c).sort()).toEqual(["c1", "c1", "c2", "c3"]); // only the 503 was sent twice
+  });
+
   test("the attempt log keeps the first 1 KiB of the body", async () => {
     const { svc } = await setup({ responder: () => ({ status: 400, body: "é".repeat(2000) }) });
     await event(svc, { subscriber: 1, status: "wait", click: "x" });
