@@ -1,6 +1,7 @@
 import type { Statement } from "bun:sqlite";
 import { closeSync, fdatasync, openSync } from "node:fs";
 import type { Synchronous } from "../config/model.ts";
+import { isStorageUnavailable } from "../lib/errors.ts";
 import type { Db } from "./client.ts";
 
 interface Pending<T> {
@@ -30,6 +31,8 @@ export interface GroupCommitOptions {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+const NONE = Symbol("no error");
 
 /**
  * Group commit: writes that arrive while the event loop is busy share one transaction, and every
@@ -157,25 +160,30 @@ export class GroupCommit {
     }
   }
 
-  /** The whole batch without savepoints; null when one of several writes threw (all rolled back). */
+  /**
+   * The whole batch without savepoints; null when one of several writes threw (all rolled back).
+   * Storage trouble (disk full, I/O error, a lock) fails the whole batch with its own error:
+   * another run could not do better, and SQLite may have rolled the transaction back itself.
+   */
   private commitTogether(batch: Pending<unknown>[]): Outcome[] | null {
     const outcomes: Outcome[] = [];
-    let workFailed = false;
+    let failed: unknown = NONE; // what a write threw (the transaction's own error may be the rollback's)
     try {
-      this.db.$client.transaction(() => {
+      this.transaction(() => {
         for (const item of batch) {
           try {
             outcomes.push({ ok: true, value: item.work() });
           } catch (error) {
-            workFailed = true;
+            failed = error;
             throw error;
           }
         }
-      }).immediate();
+      });
     } catch (error) {
-      if (!workFailed) throw error;
+      if (failed === NONE) throw error;
+      if (isStorageUnavailable(failed)) throw failed;
       // A batch of one needs no second run: its write is the one that threw.
-      return batch.length === 1 ? [{ ok: false, error }] : null;
+      return batch.length === 1 ? [{ ok: false, error: failed }] : null;
     }
     return outcomes;
   }
@@ -183,20 +191,38 @@ export class GroupCommit {
   /** Each write in its own savepoint: one that throws is rolled back alone. */
   private commitIsolated(batch: Pending<unknown>[]): Outcome[] {
     const outcomes: Outcome[] = [];
-    this.db.$client.transaction(() => {
-      for (const item of batch) {
-        this.begin.run();
-        try {
-          outcomes.push({ ok: true, value: item.work() });
-          this.release.run();
-        } catch (error) {
-          this.rollback.run();
-          this.release.run();
-          outcomes.push({ ok: false, error });
+    const sqlite = this.db.$client;
+    let lost: unknown = NONE;
+    try {
+      this.transaction(() => {
+        for (const item of batch) {
+          this.begin.run();
+          try {
+            outcomes.push({ ok: true, value: item.work() });
+            this.release.run();
+          } catch (error) {
+            // SQLite rolled the whole transaction back (disk full, I/O error): nothing is kept.
+            if (!sqlite.inTransaction) throw (lost = error);
+            this.rollback.run();
+            this.release.run();
+            outcomes.push({ ok: false, error });
+          }
         }
-      }
-    }).immediate();
+      });
+    } catch (error) {
+      throw lost === NONE ? error : lost;
+    }
     return outcomes;
+  }
+
+  /**
+   * BEGIN IMMEDIATE … COMMIT. A transaction left open by a rollback that failed is rolled back
+   * first, or this batch would nest inside it and never be committed.
+   */
+  private transaction(body: () => void) {
+    const sqlite = this.db.$client;
+    if (sqlite.inTransaction) sqlite.run("ROLLBACK");
+    sqlite.transaction(body).immediate();
   }
 
   /** One fsync at a time; it covers every batch committed before it started. */

@@ -168,6 +168,24 @@ describe("group commit with synchronous FULL", () => {
     expect(db.$client.query("SELECT v FROM t ORDER BY v").all()).toEqual([10, 20, 30, 50].map((v) => ({ v })));
   });
 
+  test("a full disk in the middle of a batch fails every write of it with SQLITE_FULL, keeps none, and leaves no transaction open", async () => {
+    const { db, path } = fileDb();
+    const commits = track(new GroupCommit(db, { synchronous: "FULL", path, sync: async () => {} }));
+    const sqlite = db.$client;
+    sqlite.run("CREATE TABLE big (b BLOB NOT NULL)");
+    const pages = (sqlite.query("PRAGMA page_count").get() as { page_count: number }).page_count;
+    sqlite.run(`PRAGMA max_page_count = ${pages + 2}`); // room for a small row, not for 64 KiB
+    const small = watch(commits.run(insert(db, 1)));
+    const huge = watch(commits.run(() => sqlite.query("INSERT INTO big (b) VALUES (?)").run(new Uint8Array(65536)).changes));
+    for (let i = 0; i < 3 && !huge.done; i++) await tick();
+    expect([(small.error as { code?: string })?.code, (huge.error as { code?: string })?.code]).toEqual(["SQLITE_FULL", "SQLITE_FULL"]);
+    expect(count(db)).toBe(0);
+    expect(sqlite.inTransaction).toBe(false);
+    sqlite.run("PRAGMA max_page_count = 1073741823"); // space is back: writes go through again
+    expect(await commits.run(insert(db, 2))).toBe(1);
+    expect(count(db)).toBe(1);
+  });
+
   test("a refused sync fails its callers and every later write, and is reported", async () => {
     const { db, path } = fileDb();
     const disk = new ManualSync();
