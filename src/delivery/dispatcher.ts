@@ -43,7 +43,8 @@ const IDLE_RECHECK_MS = 1000;
  * Rows claimed beyond the free slots, as a share of max_in_flight (and of a healthy host's cap).
  * A slot freed by an answer is refilled at once from them, not after a claim round (a group
  * commit and its fsync), so under a backlog every slot stays busy. They are leased like rows in
- * flight; at shutdown they are given back, and so are a host's queued rows when its circuit opens.
+ * flight; they are given back at shutdown, when their host's circuit opens, and when a row has
+ * waited so long that its lease could run out before its request would.
  */
 const PREFETCH_SHARE = 0.5;
 
@@ -60,6 +61,8 @@ interface InFlight {
   abort: AbortController;
   done: Promise<void>;
   shuttingDown: boolean;
+  /** When its claim (and lease) began, clock ms. */
+  claimedAt: number;
 }
 
 /**
@@ -159,7 +162,7 @@ export class Dispatcher {
         return;
       }
       if (!this.running) return this.releaseQuietly(rows); // stopped while the claim was committing
-      for (const row of rows) this.enqueue(row);
+      for (const row of rows) this.enqueue(row, now);
       this.startQueued();
       if (rows.length === want) this.pumpAgain = true; // there may be more: claim again at once
       else this.scheduleTimer(now, d.per_host_in_flight, rows.length > 0);
@@ -217,8 +220,8 @@ export class Dispatcher {
     this.timerAt = null;
   }
 
-  private enqueue(row: ClaimedPostback) {
-    const entry: InFlight = { row, abort: new AbortController(), shuttingDown: false, done: Promise.resolve() };
+  private enqueue(row: ClaimedPostback, claimedAt: number) {
+    const entry: InFlight = { row, abort: new AbortController(), shuttingDown: false, done: Promise.resolve(), claimedAt };
     this.inFlight.set(row.id, entry);
     this.queued.push(entry);
   }
@@ -229,18 +232,27 @@ export class Dispatcher {
     const d = this.deps.config().delivery;
     const now = this.deps.clock.now();
     let started = this.inFlight.size - this.queued.length;
-    const paused: InFlight[] = [];
+    const back: InFlight[] = [];
     this.queued = this.queued.filter((e) => {
       const slots = this.circuits.allowance(e.row.host, d.per_host_in_flight, now);
-      if (slots === 0) return !paused.push(e); // circuit open: back to the database, unattempted
+      // Back to the database, unattempted: its host is paused, or its lease could end mid-request.
+      if (slots === 0 || now > e.claimedAt + d.lease_ms - d.timeout_ms) return !back.push(e);
       if (started >= d.max_in_flight || (this.perHost.get(e.row.host) ?? 0) >= slots) return true;
       started++;
       this.launch(e);
       return false;
     });
-    if (paused.length === 0) return;
-    for (const e of paused) this.inFlight.delete(e.row.id);
-    this.releaseQuietly(paused.map((e) => e.row), "queued postbacks of a paused host released");
+    if (back.length) this.giveBack(back, now);
+  }
+
+  /** Releases queued rows through the group commit (no fsync on the event loop); if that fails, their leases expire. */
+  private giveBack(entries: InFlight[], now: number) {
+    for (const e of entries) this.inFlight.delete(e.row.id);
+    const rows = entries.map((e) => e.row);
+    this.deps.commits.run(() => this.deps.outbox.releaseInTransaction(rows, now)).then(
+      () => this.deps.log.info({ released: rows.length }, "queued postbacks given back"),
+      (err) => this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "giving queued postbacks back failed; their leases will expire"),
+    );
   }
 
   private launch(entry: InFlight) {
@@ -367,15 +379,15 @@ export class Dispatcher {
     await Promise.all(left.map((e) => e.done));
   }
 
-  /** Gives leased rows back (at shutdown, so the next start sends them at once). */
-  private releaseQuietly(rows: ClaimedPostback[], why = "shutdown: unfinished postbacks released") {
+  /** Gives rows back at shutdown so the next start sends them at once. */
+  private releaseQuietly(rows: ClaimedPostback[]) {
     if (rows.length === 0) return;
     try {
       this.deps.outbox.release(rows, this.deps.clock.now());
-      this.deps.log.info({ released: rows.length }, why);
+      this.deps.log.info({ released: rows.length }, "shutdown: unfinished postbacks released");
     } catch (err) {
-      // Storage unavailable: nothing is lost, the leases simply expire.
-      this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "releasing leases failed; they will expire");
+      // Storage unavailable at shutdown: nothing is lost, the leases simply expire.
+      this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "shutdown: releasing leases failed; they will expire");
     }
   }
 }

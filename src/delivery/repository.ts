@@ -107,7 +107,7 @@ export class OutboxRepository {
   claimDue(now: number, limit: number, leaseMs: number, blocked: string[], allowance: (host: string) => number, inFlight: (id: number) => boolean = () => false): ClaimedPostback[] {
     const taken = new Map<string, number>();
     const claimed: ClaimedPostback[] = [];
-    const query = { now, blocked: JSON.stringify(blocked), afterAt: -1, afterId: 0, limit };
+    const query = { now, blocked: JSON.stringify(blocked), afterAt: Number.MIN_SAFE_INTEGER, afterId: 0, limit };
     // Each candidate costs a row read and an order check: read only as many as are still wanted,
     // and more (up to CLAIM_SLACK in all) only for rows skipped for their host's allowance.
     for (let read = 0; claimed.length < limit && read < limit + CLAIM_SLACK;) {
@@ -145,9 +145,12 @@ export class OutboxRepository {
 
   /** Gives claimed rows back without counting the attempt (shutdown before they finished). */
   release(rows: ClaimedPostback[], now: number) {
-    this.db.$client.transaction(() => {
-      for (const r of rows) this.releaseOne.run({ id: r.id, token: r.leaseToken, now });
-    }).immediate();
+    this.db.$client.transaction(() => this.releaseInTransaction(rows, now)).immediate();
+  }
+
+  /** The same, in the caller's transaction (the dispatcher gives queued rows back through the group commit). */
+  releaseInTransaction(rows: ClaimedPostback[], now: number) {
+    for (const r of rows) this.releaseOne.run({ id: r.id, token: r.leaseToken, now });
   }
 
   /** When the next row becomes claimable (due time or lease expiry), ignoring blocked hosts. */

@@ -289,6 +289,27 @@ describe("delivery", () => {
     expect(tracker.received.map((r) => r.query.c).sort()).toEqual(["c1", "c1", "c2", "c3"]); // only the 503 was sent twice
   });
 
+  test("a row that waited for a slot so long that its lease could run out mid-request is given back and claimed afresh", async () => {
+    const clock = new FakeClock();
+    const tracker = await FakeTracker.start(() => ok(), { delayMs: (_, i) => (i === 0 ? 1500 : 0) });
+    cleanup.push(() => tracker.close());
+    // timeout 2 s, lease 5 s (test defaults): a queued row may start within 3 s of its claim.
+    const svc = await startTestService({
+      postbacks: { wait: `${tracker.base}/pb?c={click}` },
+      campaigns: [{ code: "c1" }],
+      delivery: { per_host_in_flight: 1, max_in_flight: 4 },
+    }, { clock });
+    cleanup.push(() => svc.stop());
+    const leased = () => (svc.svc.ctx.db.$client.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
+    for (let i = 1; i <= 2; i++) await event(svc, { subscriber: i, status: "wait", click: `c${i}` });
+    await eventually(() => leased() === 2, 1000, "one sent, one queued");
+    clock.advance(3_001); // the queued row's lease would now end before a 2 s request could
+    await eventually(async () => (await postbacks(svc, "&state=delivered")).length === 2, 5000, "both delivered");
+    expect(svc.logs.some((l) => l.includes("queued postbacks given back"))).toBe(true);
+    expect((await postbacks(svc)).map((p) => p.attempts)).toEqual([1, 1]); // the given-back row was not attempted twice
+    expect(tracker.received.map((r) => r.query.c).sort()).toEqual(["c1", "c2"]);
+  });
+
   test("the attempt log keeps the first 1 KiB of the body", async () => {
     const { svc } = await setup({ responder: () => ({ status: 400, body: "é".repeat(2000) }) });
     await event(svc, { subscriber: 1, status: "wait", click: "x" });
