@@ -146,7 +146,7 @@ export class Dispatcher {
           now = this.deps.clock.now();
           const queued = this.queuedPerHost();
           const allowance = (host: string) => this.claimAllowance(host, d.per_host_in_flight, now, queued);
-          return this.deps.outbox.claimDue(now, want, d.lease_ms, this.blockedHosts(now, d.per_host_in_flight), allowance, (id) => this.inFlight.has(id));
+          return this.deps.outbox.claimDue(now, want, d.lease_ms, this.blockedHosts(now, d.per_host_in_flight, queued), allowance, (id) => this.inFlight.has(id));
         });
       } catch (err) {
         // Storage trouble (locked, disk full): nothing is lost; try again shortly.
@@ -189,15 +189,14 @@ export class Dispatcher {
     return n;
   }
 
-  private blockedHosts(now: number, cap: number): string[] {
-    const queued = this.queuedPerHost();
+  private blockedHosts(now: number, cap: number, queued = this.queuedPerHost()): string[] {
     const hosts = new Set([...this.perHost.keys(), ...queued.keys()]);
     const full = [...hosts].filter((h) => this.claimAllowance(h, cap, now, queued) <= 0);
     return [...new Set([...full, ...this.circuits.openHosts(now)])];
   }
 
   private scheduleTimer(now: number, cap: number, progressed: boolean) {
-    if (this.inFlight.size - this.queued.length >= this.deps.config().delivery.max_in_flight) return this.clearTimer(); // completions will pump
+    if (this.inFlightCount >= this.deps.config().delivery.max_in_flight) return this.clearTimer(); // completions will pump
     const due = this.deps.outbox.nextDueAt(this.blockedHosts(now, cap));
     const probe = this.circuits.nextProbeAt(now);
     let at = due === null ? probe : probe === null ? due : Math.min(due, probe);
@@ -231,7 +230,7 @@ export class Dispatcher {
     if (this.queued.length === 0) return;
     const d = this.deps.config().delivery;
     const now = this.deps.clock.now();
-    let started = this.inFlight.size - this.queued.length;
+    let started = this.inFlightCount;
     const back: InFlight[] = [];
     this.queued = this.queued.filter((e) => {
       const slots = this.circuits.allowance(e.row.host, d.per_host_in_flight, now);
