@@ -13,6 +13,7 @@ import { Metrics } from "./ops/metrics.ts";
 import { pruneDelivered } from "./postbacks/repository.ts";
 import { TelegramBots } from "./telegram/bots.ts";
 import { pruneProcessedUpdates } from "./telegram/repository.ts";
+import { TelegramPacing } from "./telegram/pacing.ts";
 import { createTelegramSender } from "./telegram/sender.ts";
 
 export interface ServiceOptions {
@@ -74,6 +75,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const dispatcher = new Dispatcher({
     outbox, commits, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     senders: { telegram: telegramSender },
+    pacing: new TelegramPacing(() => runtime.config.bots, () => runtime.config.delivery.per_host_in_flight),
   });
   telegram = new TelegramBots({ db, clock, log: log.child({ component: "telegram" }), metrics, runtime: () => runtime, onQueued: () => dispatcher.wake() });
 

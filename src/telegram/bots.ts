@@ -45,7 +45,7 @@ const POLL_TIMEOUT_S = 25;
 const MAX_POLL_BACKOFF_MS = 30_000;
 
 /** The webhook secret: the configured one, else one derived from the token (stable across restarts). */
-export const webhookSecret = (bot: BotConfig) =>
+export const webhookSecret = (bot: Pick<BotConfig, "secret" | "token">) =>
   bot.secret ?? createHash("sha256").update(`tgcpa-webhook:${bot.token}`).digest("hex").slice(0, 48);
 
 /** A readable error that never carries the token (network errors can quote the request URL). */

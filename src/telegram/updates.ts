@@ -5,6 +5,7 @@ import { insertJournal, insertPostbacks, type NewPostback } from "../leads/repos
 import { applyLeadEvent, type LeadEventResult } from "../leads/service.ts";
 import type { Status } from "../domain/status.ts";
 import { classifyMemberChange, parseStartCommand, type MemberState } from "./classify.ts";
+import { telegramHost } from "./pacing.ts";
 import { advancePollingOffset, markUpdateProcessed, upsertChat } from "./repository.ts";
 
 /** The updates tgcpa asks Telegram for (chat_member is only sent when named). */
@@ -60,9 +61,6 @@ export function malformedUpdate(update: Update): string | null {
   }
   return null;
 }
-
-/** The host of a bot's outbox rows: its own unit for ordering, caps and the circuit breaker. */
-export const telegramHost = (bot: string) => `telegram:${bot}`;
 
 /**
  * Applies one update in one transaction: marks its update_id, writes the lead events and the
@@ -123,7 +121,7 @@ function onMessage(s: Scope, message: Message) {
   if (campaign.config.welcome && result.lead) {
     enqueueTelegram(s, {
       leadId: result.lead.id, eventId: result.events[0]?.id ?? 0, campaignId: campaign.id, status: "wait",
-      template: `campaigns.${campaign.config.code}.welcome`, method: "welcome", body: { lead: result.lead.id },
+      template: `campaigns.${campaign.config.code}.welcome`, method: "welcome", body: { lead: result.lead.id, chat: from.id },
     });
   }
 }
