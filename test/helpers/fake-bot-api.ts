@@ -114,6 +114,8 @@ export interface FakeBotApiOptions {
   now?: () => number;
   /** Enforce Telegram's rate limits (true: the defaults — 30/s per bot, 1/s per chat, 20/min per group, 3 s flood wait). */
   limits?: TelegramLimitOptions | true;
+  /** Listen on this port of 127.0.0.1 (default: a free one), e.g. to come up where a service already looks. */
+  port?: number;
 }
 
 export type MethodHandler = (call: ApiCall, bot: FakeBot) => unknown;
@@ -1011,12 +1013,12 @@ export class FakeBotApi {
   private readonly handlers = new Map<string, MethodHandler>();
   private waiters: Waiter[] = [];
   private nextMessageId = 1;
-  private readonly opts: Required<Omit<FakeBotApiOptions, "limits">>;
+  private readonly opts: Required<Omit<FakeBotApiOptions, "limits" | "port">>;
   /** Rate limits in force (real time), when asked for. */
   readonly limits: TelegramLimits | undefined;
 
   private constructor(opts: FakeBotApiOptions) {
-    const { limits, ...rest } = opts;
+    const { limits, port: _port, ...rest } = opts;
     this.opts = { enforceAllowedUpdates: false, parseEntities: true, now: () => Date.now(), ...rest };
     this.limits = limits ? new TelegramLimits(limits === true ? {} : limits) : undefined;
   }
@@ -1025,7 +1027,7 @@ export class FakeBotApi {
     const fake = new FakeBotApi(opts);
     fake.server = Bun.serve({
       hostname: "127.0.0.1",
-      port: 0,
+      port: opts.port ?? 0,
       idleTimeout: 0, // long polls may be silent for `timeout` seconds
       fetch: (req) => fake.handle(req),
     });
