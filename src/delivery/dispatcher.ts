@@ -159,7 +159,9 @@ export class Dispatcher {
       return;
     }
     const d = this.deps.config().delivery;
-    const want = d.max_in_flight + Math.ceil(d.max_in_flight * PREFETCH_SHARE) - this.inFlight.size;
+    // Rows waiting for their host's pace (at most a second of its sends each) are outside the
+    // claim budget: however many a bot has waiting, tracker postbacks are claimed as before.
+    const want = d.max_in_flight + Math.ceil(d.max_in_flight * PREFETCH_SHARE) - (this.inFlight.size - this.waitingForPace());
     if (want <= 0) return this.claimAlarm.set(null); // completions will pump
     this.claiming = (async () => {
       let rows: ClaimedPostback[];
@@ -192,11 +194,6 @@ export class Dispatcher {
     });
   }
 
-  /** The in-flight cap of a host: its pacing's, else delivery.per_host_in_flight. */
-  private hostCap(host: string, perHostInFlight: number): number {
-    return this.deps.pacing?.forHost(host)?.inFlight ?? perHostInFlight;
-  }
-
   /** How many requests a host may have in flight now: 0 while it is paused (flood wait) or its circuit is open. */
   private hostSlots(host: string, perHostInFlight: number, now: number): number {
     const pacing = this.deps.pacing?.forHost(host);
@@ -204,12 +201,26 @@ export class Dispatcher {
     return this.circuits.allowance(host, pacing?.inFlight ?? perHostInFlight, now);
   }
 
-  /** How many more rows of a host a claim may take: its free slots, plus a prefetch while its circuit is closed. */
+  /**
+   * How many more rows of a host a claim may take: its free slots, plus a prefetch while its
+   * circuit is closed. A paced host holds no more than one second of its sends: rows waiting for
+   * their pace would otherwise take the claims that tracker postbacks need.
+   */
   private claimAllowance(host: string, perHostInFlight: number, now: number, queued: Map<string, number>): number {
-    const cap = this.hostCap(host, perHostInFlight);
+    const pacing = this.deps.pacing?.forHost(host);
+    const cap = pacing?.inFlight ?? perHostInFlight;
     const slots = this.hostSlots(host, perHostInFlight, now);
-    const limit = slots === cap ? slots + Math.ceil(cap * PREFETCH_SHARE) : slots;
+    let limit = slots === cap ? slots + Math.ceil(cap * PREFETCH_SHARE) : slots;
+    if (pacing) limit = Math.min(limit, Math.ceil(pacing.pacer.limits.perSecond));
     return limit - (this.perHost.get(host) ?? 0) - (queued.get(host) ?? 0);
+  }
+
+  /** Queued rows of paced hosts. */
+  private waitingForPace(): number {
+    if (!this.deps.pacing) return 0;
+    let n = 0;
+    for (const [host, count] of this.queuedPerHost()) if (this.deps.pacing.forHost(host)) n += count;
+    return n;
   }
 
   private queuedPerHost(): Map<string, number> {

@@ -15,7 +15,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function setup(mode: "polling" | "webhook", bot: Record<string, unknown> = {}) {
+async function setup(mode: "polling" | "webhook", bot: Record<string, unknown> = {}, delivery: Record<string, unknown> = {}) {
   const api = await FakeBotApi.start({ limits: true });
   cleanup.push(() => api.close());
   api.addBot({ token: TOKEN, username: "tgcpa_pacing_bot" });
@@ -27,6 +27,7 @@ async function setup(mode: "polling" | "webhook", bot: Record<string, unknown> =
     bots: { main: { token: TOKEN, mode, api_root: api.apiRoot, secret: "hook-secret", ...bot } },
     postbacks: { wait: `${tracker.base}/pb?click={click}&sub={subscriber}` },
     campaigns: [{ code: "burst", bot: "main", chat: CHAT.id, welcome: { text: "Welcome!" } }],
+    delivery,
   }, { port });
   cleanup.push(() => svc.stop());
   if (mode === "webhook") await eventually(() => api.webhook(TOKEN)?.url !== undefined, 5000, "setWebhook");
@@ -67,6 +68,18 @@ for (const mode of ["polling", "webhook"] as const) {
     }, 30_000);
   });
 }
+
+describe("tracker postbacks beside a paced bot", () => {
+  test("a bot's backlog of welcomes never takes the claims tracker postbacks need, whatever the caps", async () => {
+    // Few requests in flight overall, a large per-host cap: the bot could claim every slot if let.
+    const { tracker, burst, welcomes } = await setup("polling", {}, { max_in_flight: 8, per_host_in_flight: 256 });
+    await burst();
+    await tracker.waitUntil(() => tracker.received.length === N, 10_000, "wait postbacks");
+    // all 60 tracker postbacks are in while the bot is still working through its welcomes (25/s)
+    expect(welcomes().length).toBeLessThan(N / 2);
+    await eventually(() => welcomes().length === N, 15_000, `${N} welcomes`);
+  }, 30_000);
+});
 
 describe("a flood wait (Telegram 429 retry_after)", () => {
   test("pauses the whole bot for retry_after, never opens its circuit, and does not hold up the tracker", async () => {
