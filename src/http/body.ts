@@ -13,8 +13,9 @@ export const declaredLength = (request: Request) => Number(request.headers.get("
  * without one (chunked) is read only until it passes the limit.
  */
 export async function readBodyLimited(request: Request, limit: number): Promise<string> {
-  if (declaredLength(request) > limit) throw tooLarge(limit);
-  if (!request.body) return "";
+  const declared = declaredLength(request);
+  if (declared > limit) throw tooLarge(limit);
+  if (declared > 0 || !request.body) return await request.text(); // a known length within the limit: read at once
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

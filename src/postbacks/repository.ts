@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, inArray, lt, ne, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../db/tx.ts";
 import { deliveryAttempts, idempotencyKeys, postbacks } from "../db/schema.ts";
+import { PENDING_HOSTS_CTE } from "../delivery/repository.ts";
 
 export type PostbackRow = typeof postbacks.$inferSelect;
 
@@ -53,11 +54,16 @@ export const requeuePostbacks = (db: Executor, f: PostbackFilter, now: number) =
 export const postbackStateCounts = (db: Executor) =>
   db.select({ state: postbacks.state, n: sql<number>`count(*)` }).from(postbacks).groupBy(postbacks.state).all();
 
-/** Pending rows that are due, and how long the oldest of them has waited. */
+/** Pending rows that are due, and how long the oldest of them has waited (one index range per host). */
 export const queueGauges = (db: Executor, now: number) =>
   db.get<{ depth: number; oldest: number | null }>(sql`
-    SELECT count(*) AS depth, min(next_attempt_at) AS oldest
-    FROM postbacks INDEXED BY postbacks_due WHERE state = 'pending' AND next_attempt_at <= ${now}`);
+    WITH RECURSIVE ${sql.raw(PENDING_HOSTS_CTE)},
+    due AS (
+      SELECT (SELECT count(*) FROM postbacks p INDEXED BY postbacks_host_due WHERE p.host = hosts.host AND p.state = 'pending' AND p.next_attempt_at <= ${now}) AS n,
+        (SELECT min(next_attempt_at) FROM postbacks p INDEXED BY postbacks_host_due WHERE p.host = hosts.host AND p.state = 'pending') AS oldest
+      FROM hosts WHERE host IS NOT NULL
+    )
+    SELECT coalesce(sum(n), 0) AS depth, min(CASE WHEN oldest <= ${now} THEN oldest END) AS oldest FROM due`);
 
 /** Retention: delivered rows (and their attempts) finished before `before`; stale idempotency keys. */
 export function pruneDelivered(db: Executor, before: number, idempotencyBefore: number, batch = 5000): number {
