@@ -53,11 +53,17 @@ export const requeuePostbacks = (db: Executor, f: PostbackFilter, now: number) =
 export const postbackStateCounts = (db: Executor) =>
   db.select({ state: postbacks.state, n: sql<number>`count(*)` }).from(postbacks).groupBy(postbacks.state).all();
 
-/** Pending rows that are due, and how long the oldest of them has waited. */
-export const queueGauges = (db: Executor, now: number) =>
-  db.get<{ depth: number; oldest: number | null }>(sql`
-    SELECT count(*) AS depth, min(next_attempt_at) AS oldest
+/**
+ * Pending rows that are due now (in flight ones are not: a claim moves their due time to the
+ * lease's end), and the earliest due time among them (epoch ms). Drizzle's raw `get` answers a
+ * row as an array; the columns are named here so a gauge can never read a missing field as 0.
+ */
+export function queueGauges(db: Executor, now: number): { depth: number; oldest: number | null } {
+  const [depth, oldest] = db.get<[number, number | null]>(sql`
+    SELECT count(*), min(next_attempt_at)
     FROM postbacks INDEXED BY postbacks_due WHERE state = 'pending' AND next_attempt_at <= ${now}`);
+  return { depth, oldest };
+}
 
 /** Retention: delivered rows (and their attempts) finished before `before`; stale idempotency keys. */
 export function pruneDelivered(db: Executor, before: number, idempotencyBefore: number, batch = 5000): number {
