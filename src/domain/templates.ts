@@ -60,7 +60,10 @@ export interface Template {
   body?: { type: "json"; value: JsonTemplate } | { type: "form"; fields: [string, CompiledText][] };
   /** The destination (preset) it came from, if any. */
   destination?: string;
-  /** Name of the preset's body verdict (see presets.ts VERDICTS), if its tracker has an answer format. */
+  /**
+   * How its answers are judged, by name (presets.ts `verdictByName`): a tracker's answer format
+   * (`keitaro`, `altercpa`), `status` or `none`; unset = a 2xx is delivered unless it is an HTML page.
+   */
   verdict?: string;
 }
 
