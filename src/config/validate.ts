@@ -2,7 +2,7 @@ import ipaddr from "ipaddr.js";
 import { STATUSES, type Status } from "../domain/status.ts";
 import { existsSync } from "node:fs";
 import {
-  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, renderRequest, renderText,
+  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, loneMacroParams, renderRequest, renderText,
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../domain/templates.ts";
 import { Checker, formatPath, type ConfigPath } from "./checker.ts";
@@ -290,7 +290,10 @@ function destinationTemplate(name: unknown, path: ConfigPath, c: Checker, destin
     return c.fail(path, `no destination named ${JSON.stringify(name)} under destinations`);
   }
   const url = compileAt(d.templates[status], path, c);
-  return url && { label: `destinations.${d.config.name}.${status}`, method: "GET", url, destination: d.config.name, ...(d.verdict ? { verdict: d.verdict } : {}) };
+  return url && {
+    label: `destinations.${d.config.name}.${status}`, method: "GET", url, destination: d.config.name,
+    omitWhenEmpty: loneMacroParams(url.source), ...(d.verdict ? { verdict: d.verdict } : {}),
+  };
 }
 
 function compileAt(source: string, path: ConfigPath, c: Checker): CompiledText | undefined {

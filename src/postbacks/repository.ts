@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt, ne, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lt, ne, not, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../db/tx.ts";
 import { deliveryAttempts, idempotencyKeys, postbacks } from "../db/schema.ts";
 
@@ -35,20 +35,27 @@ export const getPostback = (db: Executor, id: number) => db.select().from(postba
 export const attemptsOf = (db: Executor, postbackId: number) =>
   db.select().from(deliveryAttempts).where(eq(deliveryAttempts.postbackId, postbackId)).orderBy(deliveryAttempts.id).all();
 
+/** A row skipped for want of a click id: sending it again could not count either (SPEC §4, no_click). */
+const NO_CLICK = and(eq(postbacks.state, "skipped"), eq(postbacks.reason, "no_click"))!;
+
+/** Rows a re-send may take: finished ones, except those with no click id. */
+const resendable = and(ne(postbacks.state, "pending"), not(NO_CLICK));
+
 const requeue = (now: number) => ({
   state: "pending", reason: null, attempts: 0, nextAttemptAt: now, leaseExpiresAt: null,
   leaseToken: sql`${postbacks.leaseToken} + 1`, finishedAt: null, updatedAt: now,
 });
 
-/** Puts one finished row back in the queue, due now, with a fresh retry ladder. */
+/** Puts one finished row back in the queue, due now, with a fresh retry ladder (not a no_click row). */
 export const requeuePostback = (db: Executor, id: number, now: number) =>
-  db.update(postbacks).set(requeue(now)).where(and(eq(postbacks.id, id), ne(postbacks.state, "pending"))).returning().get();
+  db.update(postbacks).set(requeue(now)).where(and(eq(postbacks.id, id), resendable)).returning().get();
 
-export const countPostbacks = (db: Executor, f: PostbackFilter) =>
-  db.select({ n: sql<number>`count(*)` }).from(postbacks).where(where(f)).get()!.n;
+/** The rows a bulk re-send with this filter would take. */
+export const countResendable = (db: Executor, f: PostbackFilter) =>
+  db.select({ n: sql<number>`count(*)` }).from(postbacks).where(and(where(f), resendable)).get()!.n;
 
 export const requeuePostbacks = (db: Executor, f: PostbackFilter, now: number) =>
-  db.update(postbacks).set(requeue(now)).where(and(where(f), ne(postbacks.state, "pending"))).returning({ id: postbacks.id }).all().length;
+  db.update(postbacks).set(requeue(now)).where(and(where(f), resendable)).returning({ id: postbacks.id }).all().length;
 
 export const postbackStateCounts = (db: Executor) =>
   db.select({ state: postbacks.state, n: sql<number>`count(*)` }).from(postbacks).groupBy(postbacks.state).all();

@@ -6,7 +6,7 @@ import { AppError, invalid, notFound } from "../lib/errors.ts";
 import { iso, parseTimeFilter } from "../lib/json.ts";
 import { postbackJson } from "../leads/model.ts";
 import {
-  attemptsOf, countPostbacks, getPostback, listPostbacks, requeuePostback, requeuePostbacks, type PostbackFilter,
+  attemptsOf, countResendable, getPostback, listPostbacks, requeuePostback, requeuePostbacks, type PostbackFilter,
 } from "./repository.ts";
 
 const STATES = ["pending", "delivered", "failed", "rejected", "skipped"] as const;
@@ -64,7 +64,9 @@ export function postbackRoutes(ctx: AppContext) {
     .post("/api/postbacks/:id/retry", ({ params }) => {
       const row = requeuePostback(ctx.db, params.id, ctx.clock.now());
       if (!row) {
-        if (!getPostback(ctx.db, params.id)) throw notFound("postback", params.id);
+        const found = getPostback(ctx.db, params.id);
+        if (!found) throw notFound("postback", params.id);
+        if (found.reason === "no_click") throw new AppError(409, "no_click", `postback ${params.id} has no click id: a tracker cannot count it, so it is not sent`);
         throw new AppError(409, "already_pending", `postback ${params.id} is already queued`);
       }
       ctx.dispatcher.wake();
@@ -73,7 +75,7 @@ export function postbackRoutes(ctx: AppContext) {
     .post("/api/postbacks/retry", ({ body }) => {
       const filter = toFilter(ctx, { ...body, state: body.state ?? "failed" }, "body");
       if (!filter) throw invalid("campaign", `unknown campaign code "${body.campaign}"`);
-      const matched = countPostbacks(ctx.db, filter);
+      const matched = countResendable(ctx.db, filter);
       if (body.dry_run) return { dry_run: true, matched, retried: 0 };
       const retried = requeuePostbacks(ctx.db, filter, ctx.clock.now());
       if (retried) ctx.dispatcher.wake();
