@@ -96,6 +96,35 @@ export function classifyAttempt(result: AttemptResult, rule: AnswerRule = STATUS
   return { outcome: "rejected", reason };
 }
 
+/**
+ * Classes of reasons for /metrics: a fixed set, so a label never carries a tracker's free text and
+ * the number of series stays bounded.
+ */
+export const REASON_CLASSES = [
+  "ok", "tracker_refused", "html_page", "http_4xx", "http_429", "http_5xx", "http_other",
+  "timeout", "network", "dns", "blocked_address", "malformed_url", "too_many_redirects", "no_click", "campaign_paused", "other",
+] as const;
+export type ReasonClass = (typeof REASON_CLASSES)[number];
+
+const REASON_WORDS = new Map<string, ReasonClass>([
+  ["timeout", "timeout"], ["network", "network"], ["dns_not_found", "dns"], ["dns_temporary", "dns"],
+  ["blocked_address", "blocked_address"], ["malformed_url", "malformed_url"], ["too_many_redirects", "too_many_redirects"],
+  ["no_click", "no_click"], ["campaign_paused", "campaign_paused"],
+]);
+
+/** The class of one attempt's or row's reason (null: delivered). */
+export function reasonClass(reason: string | null): ReasonClass {
+  if (reason === null) return "ok";
+  if (reason.startsWith("tracker refused:")) return "tracker_refused";
+  if (reason === HTML_PAGE_REASON) return "html_page";
+  const status = /^(?:http|telegram)_(\d{3})\b/.exec(reason)?.[1];
+  if (status !== undefined) {
+    const code = Number(status);
+    return code === 429 ? "http_429" : code >= 500 ? "http_5xx" : code >= 400 ? "http_4xx" : "http_other";
+  }
+  return REASON_WORDS.get(/^[a-z_]+/.exec(reason)?.[0] ?? "") ?? "other";
+}
+
 /** Retry-After is either delta-seconds or an HTTP date; returns ms from `now`, or null. */
 export function parseRetryAfter(value: string | null, now: number): number | null {
   if (!value) return null;

@@ -43,8 +43,13 @@ async function event(svc: TestService, body: Record<string, unknown>) {
   return { lead: res.body.lead.id as number, postbacks: res.body.postbacks as any[] };
 }
 
+/** The log lines at pino level warn (40), parsed. */
+const warnings = (svc: TestService) => svc.logs.map((l) => JSON.parse(l)).filter((l) => l.level === 40);
+
 /** A plain recorder's requests as `METHOD path?query`, in arrival order. */
 const lines = (t: FakeTracker) => t.received.map((r) => `${r.method} ${r.url}`);
+
+const metricsText = async (svc: TestService) => (await fetch(`${svc.url}/metrics`)).text();
 
 const KEY = "3f9a1c";
 const HTML_REASON = "answered with an HTML page (wrong path or key?)";
@@ -82,6 +87,7 @@ describe("Keitaro preset against a Keitaro-compatible tracker (answers by HTTP s
     ]);
     // Nothing to retry: a bulk "retry rejected" finds nothing.
     expect((await svc.api("POST", "/api/postbacks/retry", { state: "rejected", dry_run: true })).body.matched).toBe(0);
+    expect(warnings(svc).filter((w) => w.postback !== undefined)).toEqual([]);
   });
 
   test("its refusals: 404 `Click ID not found in database.` rejected once with its words; 500 retried until it records", async () => {
@@ -144,6 +150,7 @@ describe("Keitaro preset against a Keitaro-compatible tracker (answers by HTTP s
     expect(kc.conversions.size + raw.conversions.size).toBe(0);
     const stored = JSON.stringify(await svc.api("GET", "/api/postbacks"));
     expect(stored).not.toContain(kc.csrfToken);
+    for (const w of warnings(svc)) expect(JSON.stringify(w)).not.toContain(kc.csrfToken);
   });
 });
 
@@ -261,5 +268,74 @@ describe("verdict overrides per destination", () => {
       destinations: { kt: { preset: "keitaro", domain: "trk.example", key: KEY, verdict: "lenient" } },
       campaigns: [{ code: "c1" }],
     })).rejects.toThrow(/destinations\.kt\.verdict.*preset, status, none/);
+  });
+});
+
+describe("signals that fire", () => {
+  test("a row ending rejected or failed logs one warn line with id, campaign, host, status and reason — and no URL or key", async () => {
+    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["ok"] }));
+    const down = await tracker(FakeTracker.start(() => ({ status: 503, body: "Service Unavailable" })));
+    const { svc } = await service({
+      delivery: { retry_ladder: ["0s"] },
+      destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY } },
+      campaigns: [
+        { code: "c1", postbacks: { wait: { destination: "kc" } } },
+        { code: "c2", postbacks: { approve: `${down.base}/pb?c={click}&token=s3cr3t-tracker-token` } },
+      ],
+    });
+    await event(svc, { subscriber: 1, status: "wait", click: "ghost" }); // 404 → rejected
+    await event(svc, { subscriber: 2, status: "wait", click: "ok" }); // delivered: no warning
+    await event(svc, { campaign: "c2", subscriber: 3, status: "wait", click: "k" }); // c2 reports approve only
+    await event(svc, { campaign: "c2", subscriber: 3, status: "approve" }); // 503 on a one-step ladder → failed
+    await kc.waitForCount(2);
+    await down.waitForCount(1);
+    await settled(svc);
+    const rows = await postbacks(svc);
+    const rejected = rows.find((p) => p.state === "rejected")!;
+    const failed = rows.find((p) => p.state === "failed")!;
+    const lines = warnings(svc).filter((w) => w.postback !== undefined);
+    expect(lines).toHaveLength(2);
+    expect(lines.find((l) => l.postback === rejected.id)).toMatchObject({
+      campaign: "c1", host: kc.host, status: "wait", state: "rejected", http_status: 404, reason: "http_404: Click ID not found in database.", msg: "postback rejected",
+    });
+    expect(lines.find((l) => l.postback === failed.id)).toMatchObject({
+      campaign: "c2", host: down.host, status: "approve", state: "failed", http_status: 503, reason: failed.reason, msg: "postback failed",
+    });
+    expect(failed.reason).toContain("http_503");
+    for (const l of lines) {
+      const text = JSON.stringify(l);
+      expect(text).not.toContain("s3cr3t-tracker-token");
+      expect(text).not.toContain(`/${KEY}/`);
+      expect(text).not.toContain("http://");
+    }
+  });
+
+  test("/metrics counts outcomes per host and per reason class", async () => {
+    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["ok1", "ok2"] }));
+    const other = await tracker(FakeTracker.start(() => ({ status: 200, body: "OK" })));
+    const { svc } = await service({
+      delivery: { retry_ladder: ["0s"] },
+      destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY }, wrong: { preset: "keitaro", domain: kc.base, key: "nope" } },
+      campaigns: [
+        { code: "c1", postbacks: { wait: [{ destination: "kc" }, `${other.base}/pb?c={click}`] } },
+        { code: "c2", postbacks: { wait: { destination: "wrong" } } },
+      ],
+    });
+    await event(svc, { subscriber: 1, status: "wait", click: "ok1" });
+    await event(svc, { subscriber: 2, status: "wait", click: "ok2" });
+    await event(svc, { subscriber: 3, status: "wait", click: "ghost" });
+    await event(svc, { campaign: "c2", subscriber: 4, status: "wait", click: "ok1" });
+    await kc.waitForCount(4);
+    await other.waitForCount(3);
+    await settled(svc);
+    const text = await metricsText(svc);
+    const samples = text.split("\n").filter((l) => l.startsWith("tgcpa_postback_outcomes_total{")).sort();
+    expect(samples).toEqual([
+      `tgcpa_postback_outcomes_total{host="${other.host}",outcome="delivered",reason="ok"} 3`,
+      `tgcpa_postback_outcomes_total{host="${kc.host}",outcome="delivered",reason="ok"} 2`,
+      `tgcpa_postback_outcomes_total{host="${kc.host}",outcome="rejected",reason="html_page"} 1`,
+      `tgcpa_postback_outcomes_total{host="${kc.host}",outcome="rejected",reason="http_4xx"} 1`,
+    ].sort());
+    expect(text).toContain("# TYPE tgcpa_postback_outcomes_total counter");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { answerWords, classifyAttempt, isHtmlPage, parseRetryAfter, type AnswerRule, type AttemptError, type BodyVerdict } from "../../src/delivery/classify.ts";
+import { HTML_PAGE_REASON, REASON_CLASSES, answerWords, classifyAttempt, isHtmlPage, parseRetryAfter, reasonClass, type AnswerRule, type AttemptError, type BodyVerdict } from "../../src/delivery/classify.ts";
 
 const response = (status: number, body = "", retryAfterMs: number | null = null) =>
   ({ kind: "response", status, body, retryAfterMs }) as const;
@@ -156,5 +156,36 @@ describe("parseRetryAfter", () => {
   ];
   test.each(cases)("$name", ({ value, expected }) => {
     expect(parseRetryAfter(value, now)).toBe(expected);
+  });
+});
+
+describe("reasonClass: a bounded label for /metrics", () => {
+  const cases: [string | null, string][] = [
+    [null, "ok"],
+    ["tracker refused: Incorrect postback code (abc)", "tracker_refused"],
+    [`tracker refused: status "error", error "token"`, "tracker_refused"],
+    [HTML_PAGE_REASON, "html_page"],
+    ["http_404: Click ID not found in database.", "http_4xx"],
+    ["http_400", "http_4xx"],
+    ["http_429", "http_429"],
+    ["http_503: Service Unavailable", "http_5xx"],
+    ["http_304", "http_other"],
+    ["telegram_403: Forbidden: bot was blocked by the user", "http_4xx"],
+    ["telegram_429: Too Many Requests: retry after 5", "http_429"],
+    ["timeout: no complete answer in time", "timeout"],
+    ["network: ECONNREFUSED: Unable to connect", "network"],
+    ["dns_not_found: trk.invalid", "dns"],
+    ["dns_temporary: EAI_AGAIN", "dns"],
+    ["blocked_address: 10.0.0.1 is private", "blocked_address"],
+    ["malformed_url: not a valid URL", "malformed_url"],
+    ["too_many_redirects: more than 3 redirects", "too_many_redirects"],
+    ["no_click", "no_click"],
+    ["campaign_paused", "campaign_paused"],
+    ["bot main is not configured", "other"],
+    ["anything a tracker might say", "other"],
+  ];
+  test.each(cases)("%p → %s", (reason, expected) => {
+    expect(reasonClass(reason)).toBe(expected as never);
+    expect(REASON_CLASSES).toContain(reasonClass(reason));
   });
 });
