@@ -97,6 +97,13 @@ function renderJson(value: JsonTemplate, values: MacroValues): unknown {
 /** Whether a text uses a macro (e.g. a postback URL that carries `{click}`). */
 export const usesMacro = (text: CompiledText, macro: string) => text.segments.some((seg) => typeof seg !== "string" && seg.macro === macro);
 
+/**
+ * A URL that carries `{click}` for a lead without a click (empty or blank): no tracker can count
+ * that conversion, so it is not sent (SPEC §4, skipped `no_click`). A `{click}` in a POST body
+ * alone does not count: such a receiver (a CRM) may want the lead anyway.
+ */
+export const lacksClick = (template: Template, values: MacroValues) => values.click.trim() === "" && usesMacro(template.url, "click");
+
 /** The query parameters of a URL template whose whole value is one macro: `subid={click}` → [subid, click]. */
 export function loneMacroParams(source: string): [param: string, macro: string][] {
   const query = source.split("#")[0]!.split("?").slice(1).join("?");

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
-  POSTBACK_MACROS, compileText, emptyTemplates, loneMacroParams, renderRequest, renderText, resolveTemplates, usesMacro,
+  POSTBACK_MACROS, compileText, emptyTemplates, lacksClick, loneMacroParams, renderRequest, renderText, resolveTemplates, usesMacro,
   type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../../src/domain/templates.ts";
 import { STATUSES } from "../../src/domain/status.ts";
@@ -206,6 +206,20 @@ describe("empty macros in preset URLs", () => {
   test("a plain template keeps what the user wrote", () => {
     expect(renderRequest(getTemplate("https://t.example/pb?c={click}&p={payout}&cur={currency}"), values({ payout: "", currency: "" })).url)
       .toBe("https://t.example/pb?c=c1&p=&cur=");
+  });
+
+  test.each<[string, string, boolean]>([
+    ["https://t.example/pb?c={click}", "", true],
+    ["https://t.example/pb?c={click}", "  ", true],
+    ["https://t.example/pb?c={click}", "abc", false],
+    ["https://t.example/pb?l={lead}", "", false],
+  ])("lacksClick(%s, click %p) → %p", (url, click, expected) => {
+    expect(lacksClick(getTemplate(url), values({ click }))).toBe(expected);
+  });
+
+  test("lacksClick: {click} only in a POST body does not hold the request back", () => {
+    const t: Template = { label: "j", method: "POST", url: compileText("https://crm.example/hook"), body: { type: "json", value: { click: compileText("{click}") } } };
+    expect(lacksClick(t, values({ click: "" }))).toBe(false);
   });
 
   test("usesMacro", () => {
