@@ -90,19 +90,29 @@ describe("Keitaro preset against a Keitaro-compatible tracker (answers by HTTP s
     expect(warnings(svc).filter((w) => w.postback !== undefined)).toEqual([]);
   });
 
-  test("its refusals: 404 `Click ID not found in database.` rejected once with its words; 500 retried until it records", async () => {
-    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["known"] }));
+  test("its refusals: 404 `Click ID not found in database.`, 400 `Missing subid.` / `Ignored: Missing status.` rejected once with its words; 500 retried until it records", async () => {
+    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["known", "k2"] }));
     const { svc, clock } = await service({
       destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY } },
       postbacks: { destination: "kc" },
-      campaigns: [{ code: "c1" }],
+      campaigns: [
+        { code: "c1" },
+        // plain templates that forgot a parameter
+        { code: "c2", postbacks: { wait: [`${kc.base}/${KEY}/postback?status=lead&tid={lead}`, `${kc.base}/${KEY}/postback?subid={click}`] } },
+      ],
     });
     await event(svc, { subscriber: 1, status: "wait", click: "ghost" });
-    await kc.waitForCount(1);
+    await event(svc, { campaign: "c2", subscriber: 1, status: "wait", click: "k2" });
+    await kc.waitForCount(3);
     await settled(svc);
+    const c2 = (await postbacks(svc)).filter((p) => p.campaign === "c2");
+    expect(c2.map((p) => [p.state, p.attempts, p.last_http_status, p.reason])).toEqual([
+      ["rejected", 1, 400, "http_400: Ignored: Missing status."],
+      ["rejected", 1, 400, "http_400: Missing subid."],
+    ]);
     kc.failWithInternalError = true;
     await event(svc, { subscriber: 2, status: "wait", click: "known" });
-    await kc.waitForCount(2);
+    await kc.waitForCount(4);
     await eventually(async () => (await postbacks(svc)).some((p) => p.reason === "http_500: Internal error."), 5000, "the 500 recorded");
 
     let rows = await postbacks(svc);
@@ -112,13 +122,14 @@ describe("Keitaro preset against a Keitaro-compatible tracker (answers by HTTP s
 
     kc.failWithInternalError = false;
     clock.advance(10_000); // the second step of the ladder
-    await kc.waitForCount(3);
+    await kc.waitForCount(5);
     await settled(svc);
     clock.advance(3 * 86_400_000); // the whole ladder: the refused row is never sent again
     await Bun.sleep(50);
     rows = await postbacks(svc);
     expect(rows.find((p) => p.url.includes("subid=known"))).toMatchObject({ state: "delivered", attempts: 2, reason: null });
     expect(kc.received.filter((r) => r.query.subid === "ghost")).toHaveLength(1);
+    expect(kc.received).toHaveLength(5); // nothing refused was sent again
     expect(kc.conversions.get("known")?.status).toBe("lead");
   });
 
