@@ -9,7 +9,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { FakeTracker } from "../helpers/fake-tracker.ts";
 import { FakeKeitaro, FakeKeitaroCompatible, type ContractTracker } from "../helpers/fake-trackers.ts";
-import { eventually, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
+import { applyEvent, eventually, listPostbacks, outboxSettled, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -28,20 +28,9 @@ async function service(config: ConfigInput, clock = new FakeClock()) {
   return { svc, clock };
 }
 
-async function postbacks(svc: TestService, query = "") {
-  const res = await svc.api("GET", `/api/postbacks?limit=500${query}`);
-  expect(res.status).toBe(200);
-  return res.body.items as any[];
-}
-
-const settled = (svc: TestService) => eventually(async () => (await postbacks(svc, "&state=pending")).length === 0, 5000, "outbox settled");
-
-async function event(svc: TestService, body: Record<string, unknown>) {
-  const res = await svc.api("POST", "/api/events", { campaign: "c1", ...body });
-  expect(res.status).toBe(200);
-  expect(res.body.applied).toBe(true);
-  return { lead: res.body.lead.id as number, postbacks: res.body.postbacks as any[] };
-}
+const postbacks = listPostbacks;
+const settled = outboxSettled;
+const event = applyEvent;
 
 /** The log lines at pino level warn (40), parsed. */
 const warnings = (svc: TestService) => svc.logs.map((l) => JSON.parse(l)).filter((l) => l.level === 40);

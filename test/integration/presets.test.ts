@@ -9,7 +9,7 @@ import {
   FakeAlterCpaLite, FakeAlterCpaPro, FakeBinom, FakeGenericTracker, FakeKeitaro, type ContractTracker,
 } from "../helpers/fake-trackers.ts";
 import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { eventually, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
+import { applyEvent, listPostbacks, outboxSettled, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -47,21 +47,9 @@ const KEY = "e89bcbe";
 const PRO_TOKEN = "12-5f3a9c";
 const LITE_TOKEN = "a1b2c3d4";
 
-async function postbacks(svc: TestService, query = "") {
-  const res = await svc.api("GET", `/api/postbacks?limit=500${query}`);
-  expect(res.status).toBe(200);
-  return res.body.items as any[];
-}
-
-const settled = (svc: TestService) => eventually(async () => (await postbacks(svc, "&state=pending")).length === 0, 5000, "outbox settled");
-
-/** One event through POST /api/events; returns the lead id and event id the macros will carry. */
-async function event(svc: TestService, body: Record<string, unknown>) {
-  const res = await svc.api("POST", "/api/events", { campaign: "c1", ...body });
-  expect(res.status).toBe(200);
-  expect(res.body.applied).toBe(true);
-  return { lead: res.body.lead.id as number, event: res.body.events[0].id as number, postbacks: res.body.postbacks as any[] };
-}
+const postbacks = listPostbacks;
+const settled = outboxSettled;
+const event = applyEvent;
 
 interface Sent {
   status: "wait" | "hold" | "approve" | "cancel" | "trash";
