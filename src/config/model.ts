@@ -71,6 +71,8 @@ export interface DestinationConfig {
   name: string;
   preset: string;
   params: Record<string, string>;
+  /** How its answers are judged: the preset's reading (default), the HTTP status alone, or not at all. */
+  verdict: "preset" | "status" | "none";
 }
 
 export interface Config {

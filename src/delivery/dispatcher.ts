@@ -1,7 +1,7 @@
 import type { Config } from "../config/model.ts";
 import type { GroupCommit } from "../db/group-commit.ts";
 import { Alarm, type Clock } from "../lib/clock.ts";
-import type { Logger } from "../lib/logger.ts";
+import { stripUrls, type Logger } from "../lib/logger.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import { AddressGuard } from "./address-guard.ts";
 import { nextRetryDelay } from "./backoff.ts";
@@ -337,13 +337,23 @@ export class Dispatcher {
     // A flood wait is the peer's pace, not the host failing: it never counts toward the circuit.
     if (verdict.outcome !== "retry") this.circuits.recordSuccess(row.host);
     else if (pauseMs === undefined && this.circuits.recordFailure(row.host, now)) log.warn({ host: row.host }, "circuit opened: host paused");
-    metrics.recordAttempt(verdict.outcome, completion.state);
+    metrics.recordAttempt(verdict.outcome, completion.state, row.host, verdict.outcome === "delivered" ? null : verdict.reason);
     if (++this.attemptsSinceGc >= GC_EVERY_ATTEMPTS) {
       this.attemptsSinceGc = 0;
       Bun.gc(true);
     }
     if (!kept) log.warn({ postback: row.id }, "lease lost before completion; outcome not applied");
+    else if (completion.state === "failed" || completion.state === "rejected") this.warnFinished(row, completion.state, completion.reason, attempt.httpStatus);
     else log.debug({ postback: row.id, attempt: row.attempts, state: completion.state, reason: completion.reason }, "postback attempt");
+  }
+
+  /** One warn line for a row that ends failed or rejected: what a buyer needs to find it, never its URL. */
+  private warnFinished(row: ClaimedPostback, state: "failed" | "rejected", reason: string | null, httpStatus: number | null) {
+    const about = this.deps.outbox.about(row.id);
+    this.deps.log.warn({
+      postback: row.id, campaign: about?.campaign ?? null, host: row.host, status: about?.status ?? null,
+      state, http_status: httpStatus, reason: reason === null ? null : stripUrls(reason),
+    }, `postback ${state}`);
   }
 
   private readonly noSender: ChannelSender = async (row) => {

@@ -77,6 +77,7 @@ export class OutboxRepository {
   private readonly logAttempt: Statement;
   private readonly nextWake: Statement<{ at: number | null }>;
   private readonly releaseOne: Statement;
+  private readonly aboutRow: Statement<{ campaign: string | null; status: string }>;
 
   constructor(private readonly db: Db) {
     const sqlite = db.$client;
@@ -115,6 +116,8 @@ export class OutboxRepository {
       UPDATE postbacks SET lease_expires_at = NULL, next_attempt_at = $due, lease_token = lease_token + 1,
         attempts = max(attempts - 1, 0), updated_at = $now
       WHERE id = $id AND lease_token = $token AND state = 'pending'`);
+    this.aboutRow = sqlite.prepare(`
+      SELECT c.code AS campaign, p.status FROM postbacks p LEFT JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = $id`);
   }
 
   /**
@@ -178,6 +181,11 @@ export class OutboxRepository {
   /** The same, in the caller's transaction (the dispatcher gives queued rows back through the group commit). */
   releaseInTransaction(rows: ClaimedPostback[], now: number) {
     for (const r of rows) this.releaseOne.run({ id: r.id, token: r.leaseToken, due: Math.min(r.dueAt, now), now });
+  }
+
+  /** What a log line says about a row beyond its claim: its campaign's code and the lead status it reports. */
+  about(id: number): { campaign: string | null; status: string } | null {
+    return this.aboutRow.get({ id });
   }
 
   /** When the next row becomes claimable (due time or lease expiry), ignoring blocked hosts. */

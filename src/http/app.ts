@@ -8,6 +8,7 @@ import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
 import { declaredLength } from "./body.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { declaredQueryParams, unknownParamDetails, unknownParams } from "./unknown-params.ts";
 import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
 import { opsRoutes } from "../ops/routes.ts";
 import { postbackRoutes } from "../postbacks/routes.ts";
@@ -70,6 +71,8 @@ export function buildApp(ctx: AppContext) {
   };
   const unauthorized = () => errorBody(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY or ?key=KEY)");
   const log = ctx.log.child({ component: "http" });
+  /** Query parameters each route declares (filled once every route is registered, below). */
+  let queryParams = new Map<string, string[]>();
   // Built once; a reload that changes the limits takes effect after a restart.
   const limits = ctx.runtime().config.rate_limits;
   const inboundLimit = new RateLimiter(limits.inbound_per_minute);
@@ -96,7 +99,14 @@ export function buildApp(ctx: AppContext) {
     })
     // Second line of defence, on the route Elysia actually matched.
     .onBeforeHandle({ as: "global" }, ({ request, route }) => {
-      if (needsApiKey(route) && !apiKeyGiven(request)) return unauthorized();
+      if (!needsApiKey(route)) return;
+      if (!apiKeyGiven(request)) return unauthorized();
+      const known = queryParams.get(`${request.method} ${route}`);
+      const unknown = known ? unknownParams(request.url, known) : [];
+      if (unknown.length) {
+        const details = unknownParamDetails(unknown, known!);
+        return errorBody(422, "validation_failed", `${details[0]!.field}: ${details[0]!.message}`, details);
+      }
     })
     // A reader may have seen rows committed but not yet fsynced (group commit syncs off the event
     // loop): answer once they are on the disk, so nothing shown can be lost by a power cut.
@@ -135,8 +145,8 @@ export function buildApp(ctx: AppContext) {
       provider: "swagger-ui",
       documentation: {
         info: { title: "tgcpa", version: "0.1.0", description: "Conversion tracker for Telegram traffic: lead events in, S2S postbacks out." },
-        components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
-        security: [{ apiKey: [] }],
+        components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" }, apiKeyQuery: { type: "apiKey", in: "query", name: "key" } } },
+        security: [{ apiKey: [] }, { apiKeyQuery: [] }],
       },
     }))
     .use(opsRoutes(ctx))
@@ -146,5 +156,7 @@ export function buildApp(ctx: AppContext) {
     .use(inboundRoutes(ctx))
     .use(presetRoutes())
     .use(telegramRoutes(ctx));
-  return ctx.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(ctx.log.child({ component: "demo-tracker" }))) : app;
+  const built = ctx.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(ctx.log.child({ component: "demo-tracker" }))) : app;
+  queryParams = declaredQueryParams(built.routes);
+  return built;
 }

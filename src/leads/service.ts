@@ -2,7 +2,7 @@ import type { CampaignEntry, Runtime } from "../campaigns/registry.ts";
 import type { Db } from "../db/client.ts";
 import { decideLeadEvent, type Decision } from "../domain/lifecycle.ts";
 import type { Status } from "../domain/status.ts";
-import { renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
+import { lacksClick, renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
 import type { Clock } from "../lib/clock.ts";
 import { NO_EFFECTS, type Effects, type Intake } from "../intake/intake.ts";
 import { AppError, invalid } from "../lib/errors.ts";
@@ -131,18 +131,23 @@ export function macroValues(runtime: Runtime, campaign: CampaignEntry, lead: Lea
   };
 }
 
+/**
+ * The postback rows of one event. A URL that carries `{click}` for a lead without a click is not
+ * sent (skipped, `no_click`) — even when the campaign is paused, so that no later re-send of a
+ * `campaign_paused` row can send it either.
+ */
 function buildPostbacks(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow, event: LeadEventRow, skip: boolean, now: number): NewPostback[] {
   const templates = resolveTemplates(runtime.config.postbacks, campaign.config.postbacks, event.status as Status);
   const values = macroValues(runtime, campaign, lead, event);
   return templates.map((template) => {
     const req = renderRequest(template, values);
     const host = URL.canParse(req.url) ? new URL(req.url).host : "";
-    const state = skip ? "skipped" : host ? "pending" : "rejected";
+    const reason = lacksClick(template, values) ? "no_click" : skip ? "campaign_paused" : host ? null : "malformed_url";
+    const state = reason === null ? "pending" : reason === "malformed_url" ? "rejected" : "skipped";
     return {
       leadId: lead.id, eventId: event.id, campaignId: campaign.id, status: event.status, template: template.label,
       method: req.method, url: req.url, body: req.body, contentType: req.contentType, host, verdict: template.verdict ?? null,
-      state, reason: skip ? "campaign_paused" : host ? null : "malformed_url",
-      nextAttemptAt: now, createdAt: now, updatedAt: now, finishedAt: state === "pending" ? null : now,
+      state, reason, nextAttemptAt: now, createdAt: now, updatedAt: now, finishedAt: state === "pending" ? null : now,
     };
   });
 }

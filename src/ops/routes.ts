@@ -87,6 +87,9 @@ export function opsRoutes(ctx: AppContext) {
     }, { detail: { tags: ["ops"], summary: "Reload the config file (same as SIGHUP)" } });
 }
 
+/** A Prometheus label value: backslash, double quote and newline escaped. */
+const labelValue = (v: string) => v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+
 function renderMetrics(ctx: AppContext): string {
   const now = ctx.clock.now();
   const lines: string[] = [];
@@ -110,11 +113,16 @@ function renderMetrics(ctx: AppContext): string {
       return [`{status="${status}",result="${result}"}`, v];
     }));
   metric("tgcpa_postback_attempts_total", "counter", "Delivery attempts by outcome.", [...m.attempts].map(([k, v]) => [`{outcome="${k}"}`, v]));
+  metric("tgcpa_postback_outcomes_total", "counter", "Delivery attempts by host, outcome (delivered, retry, rejected, failed) and reason class.",
+    [...m.outcomes].map(([k, v]) => {
+      const [host, outcome, reason] = k.split("|");
+      return [`{host="${labelValue(host!)}",outcome="${outcome}",reason="${reason}"}`, v];
+    }));
   metric("tgcpa_postbacks_finished_total", "counter", "Postbacks that reached a final state in this process.", [...m.postbacks].map(([k, v]) => [`{state="${k}"}`, v]));
   metric("tgcpa_postbacks", "gauge", "Postbacks in the database by state.", postbackStateCounts(ctx.db).map((r) => [`{state="${r.state}"}`, r.n]));
   const q = queueGauges(ctx.db, now);
-  metric("tgcpa_queue_depth", "gauge", "Pending postbacks that are due now.", [["", q?.depth ?? 0]]);
-  metric("tgcpa_oldest_due_age_seconds", "gauge", "How long the oldest due postback has been waiting.", [["", q?.oldest == null ? 0 : Math.max(0, (now - q.oldest) / 1000)]]);
+  metric("tgcpa_queue_depth", "gauge", "Pending postbacks that are due now.", [["", q.depth]]);
+  metric("tgcpa_oldest_due_age_seconds", "gauge", "How long the oldest due postback has been waiting.", [["", q.oldest === null ? 0 : Math.max(0, (now - q.oldest) / 1000)]]);
   metric("tgcpa_in_flight", "gauge", "Postback requests in flight.", [["", ctx.dispatcher.inFlightCount]]);
   const commits = ctx.commits.stats;
   metric("tgcpa_commit_batches_total", "counter", "Group-commit transactions committed.", [["", commits.batches]]);

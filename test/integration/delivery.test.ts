@@ -161,7 +161,7 @@ describe("delivery", () => {
     await event(svc, { subscriber: 2, status: "wait", click: "y" });
     await eventually(async () => (await postbacks(svc, "&state=rejected")).length === 2, 5000, "rejected");
     const [row] = await postbacks(svc, "&state=rejected");
-    expect(row.reason).toBe("http_404");
+    expect(row.reason).toBe("http_404: nope"); // the tracker's words come along
     expect(clock.nextTimerIn()).not.toBe(10_000); // nothing scheduled for it
     clock.advance(86_400_000);
     await Bun.sleep(50);
