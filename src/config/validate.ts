@@ -2,7 +2,7 @@ import ipaddr from "ipaddr.js";
 import { STATUSES, type Status } from "../domain/status.ts";
 import { existsSync } from "node:fs";
 import {
-  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, renderRequest, renderText,
+  POSTBACK_MACROS, WELCOME_MACROS, compileText, encodeValue, emptyTemplates, renderRequest, renderText,
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../domain/templates.ts";
 import { Checker, formatPath, type ConfigPath } from "./checker.ts";
@@ -227,7 +227,7 @@ function readWelcome(value: unknown, p: ConfigPath, c: Checker, bot: string | nu
 }
 
 /** In a welcome URL every macro is percent-encoded except {invite}, which is itself a URL. */
-export const welcomeUrlEncode = (value: string, macro: string) => (macro === "invite" ? value : encodeURIComponent(value));
+export const welcomeUrlEncode = (value: string, macro: string, inPath: boolean) => (macro === "invite" ? value : encodeValue(value, inPath));
 
 function readPayouts(value: unknown, p: ConfigPath, c: Checker): Partial<Record<Status, Payout>> {
   const o = c.object(value, p, STATUSES) ?? {};
