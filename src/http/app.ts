@@ -7,6 +7,7 @@ import { leadRoutes } from "../leads/routes.ts";
 import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { ILL_FORMED, illFormedField } from "./unicode.ts";
 import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
 import { opsRoutes } from "../ops/routes.ts";
 import { postbackRoutes } from "../postbacks/routes.ts";
@@ -87,8 +88,17 @@ export function buildApp(ctx: AppContext) {
       if (needsApiKey(path) && !apiKeyGiven(request)) return unauthorized();
     })
     // Second line of defence, on the route Elysia actually matched.
-    .onBeforeHandle({ as: "global" }, ({ request, route }) => {
+    .onBeforeHandle({ as: "global" }, ({ request, route, query, body }) => {
       if (needsApiKey(route) && !apiKeyGiven(request)) return unauthorized();
+      // Text that is not well-formed UTF-16 is refused at the edge, naming the field (the webhook's
+      // updates are Telegram's own and handled by the telegram feature).
+      if (route.startsWith("/telegram/")) return;
+      const field = illFormedField(query, "query") ?? illFormedField(body, "body");
+      if (field === null) return;
+      if (route === "/api/postback") {
+        return new Response(JSON.stringify({ status: "error", error: "bad-request", message: `${field.replace(/^(query|body)\./, "")}: ${ILL_FORMED}` }), { status: 400, headers: { "content-type": "application/json" } });
+      }
+      return errorBody(422, "validation_failed", `${field}: ${ILL_FORMED}`, [{ field, message: ILL_FORMED }]);
     })
     // A reader may have seen rows committed but not yet fsynced (group commit syncs off the event
     // loop): answer once they are on the disk, so nothing shown can be lost by a power cut.
