@@ -53,7 +53,7 @@ beforeAll(async () => {
   svc = await startTestService({
     server: { host: "127.0.0.1", port, public_url: `http://127.0.0.1:${port}` },
     inbound_keys: [INBOUND],
-    rate_limits: { inbound_per_minute: 0, webhook_per_minute: 0 },
+    rate_limits: { inbound_per_minute: 0, inbound_bad_key_per_minute: 0, webhook_per_minute: 0 },
     bots: { main: { token: TOKEN, mode: "webhook", api_root: api.apiRoot, secret: SECRET } },
     postbacks: { wait: pb, hold: pb, approve: pb, cancel: pb, trash: pb },
     campaigns: [{ code: "c1", bot: "main", chat: CHAT, unsub_window: "1h" }, { code: "c2" }],
