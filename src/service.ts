@@ -69,7 +69,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     synchronous: config.storage.synchronous,
     path: config.storage.path,
     onSyncFailure: (err) => {
-      log.fatal({ code: (err as { code?: string }).code, message: (err as Error).message }, "the disk refused to sync the database; refusing writes");
+      log.fatal({ code: (err as { code?: string }).code, message: (err as Error).message, db: config.storage.path }, "the disk refused to sync the database; refusing writes");
       opts.onFatal?.(err);
     },
   });
