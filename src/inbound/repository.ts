@@ -6,11 +6,14 @@ import { inboundLog, leads } from "../db/schema.ts";
 
 export const leadById = (db: Executor, id: number) => db.select().from(leads).where(eq(leads.id, id)).get();
 
-/** The newest lead with this click, in the campaign if one is given (leads_click / leads_campaign_click). */
-export const leadByClick = (db: Executor, click: string, campaignId?: number) =>
+/** The query of leadByClick (its plan is tested: served by leads_click, or leads_campaign_click with a campaign). */
+export const leadByClickQuery = (db: Executor, click: string, campaignId?: number) =>
   db.select().from(leads)
     .where(and(eq(leads.click, click), campaignId === undefined ? undefined : eq(leads.campaignId, campaignId)))
-    .orderBy(desc(leads.id)).limit(1).get();
+    .orderBy(desc(leads.id)).limit(1);
+
+/** The newest lead with this click, in the campaign if one is given. */
+export const leadByClick = (db: Executor, click: string, campaignId?: number) => leadByClickQuery(db, click, campaignId).get();
 
 export type InboundLogRow = typeof inboundLog.$inferInsert;
 
