@@ -68,6 +68,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const commits = new GroupCommit(db, {
     synchronous: config.storage.synchronous,
     path: config.storage.path,
+    now: clock.now,
     onSyncFailure: (err) => {
       log.fatal({ code: (err as { code?: string }).code, message: (err as Error).message, db: config.storage.path }, "the disk refused to sync the database; refusing writes");
       opts.onFatal?.(err);

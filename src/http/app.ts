@@ -123,6 +123,7 @@ export function buildApp(ctx: AppContext) {
       const status = typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;
       if (status < 500) return errorBody(status, "bad_request", (error as Error).message ?? "bad request");
       if (isStorageUnavailable(error)) {
+        ctx.commits.noteStorageFailure(error); // a route that writes on its own: /health says so too
         log.error({ code: (error as { code: string }).code, message: (error as Error).message, db: ctx.runtime().config.storage.path }, "storage unavailable");
         return new Response(JSON.stringify({ error: { code: "storage_unavailable", message: `storage unavailable (${(error as Error).message}); nothing was written, try again` } }), {
           status: 503,

@@ -9,20 +9,20 @@ import { iso, parseTimeFilter } from "../lib/json.ts";
 import { ConfigError } from "../config/load.ts";
 import { campaignCodes } from "../campaigns/repository.ts";
 import { postbackStateCounts, queueGauges } from "../postbacks/repository.ts";
+import { StorageProbe, databasePart, healthAnswer, storagePart } from "./health.ts";
 
 export function opsRoutes(ctx: AppContext) {
+  const storage = new StorageProbe({ db: ctx.db, commits: ctx.commits, now: ctx.clock.now });
   return new Elysia()
-    .get("/health", ({ set }) => {
-      try {
-        ctx.db.$client.query("SELECT 1").get();
-        return { status: "ok", db: "ok", in_flight: ctx.dispatcher.inFlightCount };
-      } catch (err) {
-        set.status = 503;
-        return { status: "error", db: (err as Error).message };
-      }
-    }, { detail: { tags: ["ops"], summary: "Liveness and database check" } })
-    .get("/metrics", ({ set }) => {
+    .get("/health", async ({ set }) => {
+      // Each part adds its level and fields; the worst level is the status (503 for error).
+      const answer = healthAnswer([databasePart(ctx.db), storagePart(await storage.state()), { level: "ok", fields: { in_flight: ctx.dispatcher.inFlightCount } }]);
+      set.status = answer.httpStatus;
+      return answer.body;
+    }, { detail: { tags: ["ops"], summary: "Liveness, database read and storage writability (503 while writes fail)" } })
+    .get("/metrics", async ({ set }) => {
       set.headers["content-type"] = "text/plain; version=0.0.4";
+      await storage.state(); // fresh for tgcpa_storage_writable
       return renderMetrics(ctx);
     }, { detail: { tags: ["ops"], summary: "Prometheus metrics" } })
     .get("/api/stats", ({ query }) => {
@@ -104,5 +104,7 @@ function renderMetrics(ctx: AppContext): string {
   metric("tgcpa_queue_depth", "gauge", "Pending postbacks that are due now.", [["", q?.depth ?? 0]]);
   metric("tgcpa_oldest_due_age_seconds", "gauge", "How long the oldest due postback has been waiting.", [["", q?.oldest == null ? 0 : Math.max(0, (now - q.oldest) / 1000)]]);
   metric("tgcpa_in_flight", "gauge", "Postback requests in flight.", [["", ctx.dispatcher.inFlightCount]]);
+  metric("tgcpa_storage_writable", "gauge", "1 while the database takes writes (the last write, or the idle probe, succeeded); 0 while writes fail.",
+    [["", ctx.commits.storageState().writable ? 1 : 0]]);
   return `${lines.join("\n")}\n`;
 }

@@ -233,3 +233,55 @@ describe("group commit with synchronous NORMAL or OFF", () => {
     expect(commits.durable()).toBeUndefined();
   });
 });
+
+describe("storage state (what /health and tgcpa_storage_writable report)", () => {
+  test("a batch failing with SQLITE_FULL makes it unwritable with that error; an empty batch does not clear it; a batch that writes does", async () => {
+    const { db, path } = fileDb();
+    let now = 1000;
+    const commits = track(new GroupCommit(db, { synchronous: "FULL", path, sync: async () => {}, now: () => now }));
+    const sqlite = db.$client;
+    sqlite.run("CREATE TABLE big (b BLOB NOT NULL)");
+    expect(commits.storageState()).toEqual({ writable: true });
+    const pages = (sqlite.query("PRAGMA page_count").get() as { page_count: number }).page_count;
+    sqlite.run(`PRAGMA max_page_count = ${pages + 1}`);
+    await commits.run(() => sqlite.query("INSERT INTO big (b) VALUES (?)").run(new Uint8Array(65536))).catch(() => {});
+    expect(commits.storageState()).toEqual({ writable: false, error: expect.stringContaining("full"), since: 1000 });
+    now = 2000;
+    await commits.run(() => sqlite.query("SELECT count(*) FROM t").get()); // reads only: proves nothing
+    await commits.run(() => sqlite.query("UPDATE t SET v = v WHERE 0").run()); // changes no row
+    expect(commits.storageState()).toMatchObject({ writable: false, since: 1000 });
+    sqlite.run("PRAGMA max_page_count = 1073741823");
+    await commits.run(insert(db, 1));
+    expect(commits.storageState()).toEqual({ writable: true });
+    expect(commits.lastWriteAt).toBe(2000);
+  });
+
+  test("a write that fails for its own reason (a constraint) says nothing about storage", async () => {
+    const { db, path } = fileDb();
+    const commits = track(new GroupCommit(db, { synchronous: "FULL", path, sync: async () => {} }));
+    await commits.run(insert(db, 1));
+    await expect(commits.run(insert(db, 1))).rejects.toThrow("UNIQUE");
+    expect(commits.storageState()).toEqual({ writable: true });
+  });
+
+  test("storage trouble on a path that writes on its own is noted; other errors are not", () => {
+    const { db, path } = fileDb();
+    const commits = new GroupCommit(db, { synchronous: "FULL", path, sync: async () => {}, now: () => 5 });
+    commits.noteStorageFailure(new Error("UNIQUE constraint failed"));
+    expect(commits.storageState()).toEqual({ writable: true });
+    commits.noteStorageFailure(Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR_WRITE" }));
+    expect(commits.storageState()).toEqual({ writable: false, error: "disk I/O error", since: 5 });
+  });
+
+  test("a refused sync leaves it unwritable for good", async () => {
+    const { db, path } = fileDb();
+    const disk = new ManualSync();
+    const commits = new GroupCommit(db, { synchronous: "FULL", path, sync: disk.sync });
+    const a = watch(commits.run(insert(db, 1)));
+    await tick();
+    disk.refuse(Object.assign(new Error("EIO: i/o error"), { code: "EIO" }));
+    await tick();
+    expect(a.done).toBe(true);
+    expect(commits.storageState()).toMatchObject({ writable: false, error: expect.stringContaining("the disk refused to sync: EIO") });
+  });
+});
