@@ -178,6 +178,26 @@ async function assertProperty(name: string, arb: fc.Arbitrary<Req[]>, numRuns: n
   }
 }
 
+/**
+ * Sends batches of generated cases together: each answer must pass the envelope checks and
+ * `problem` (null when it is what the case expects), and the database must not change.
+ */
+async function assertEachAnswer<C extends { req: Req }>(property: string, arb: fc.Arbitrary<C>, numRuns: number, problem: (c: C, a: Answer) => string | null) {
+  await fc.assert(fc.asyncProperty(fc.array(arb, { minLength: BATCH, maxLength: BATCH }), async (cases) => {
+    const before = watch.fingerprint();
+    const answers = await Promise.all(cases.map((c) => send(c.req)));
+    sent[property] = (sent[property] ?? 0) + cases.length;
+    cases.forEach((c, i) => {
+      const a = answers[i]!;
+      checkAnswer(c.req, a);
+      const wrong = problem(c, a);
+      if (wrong) throw new Error(`${wrong}, got ${a.status} ${a.text.slice(0, 200)} for ${describeReq(c.req)}`);
+    });
+    expect(changedTables(before, watch.fingerprint())).toEqual([]);
+  }), { seed: SEED, numRuns: numRuns * SCALE });
+  await checkAlive();
+}
+
 /** A batch of requests, printed short in fast-check's counterexamples. */
 const batchOf = (arb: fc.Arbitrary<Req>) =>
   fc.array(arb.map((r) => Object.assign(r, { [fc.toStringMethod]: () => describeReq(r) })), { minLength: BATCH, maxLength: BATCH });
@@ -556,37 +576,17 @@ describe("fuzz: hostile input over HTTP, one service", () => {
   }, PROPERTY_TIMEOUT);
 
   test("POST /api/events: a lone UTF-16 surrogate in campaign, click or username is a 422 naming that field, and writes nothing", async () => {
-    await fc.assert(fc.asyncProperty(fc.array(surrogateEvent, { minLength: BATCH, maxLength: BATCH }), async (cases) => {
-      const before = watch.fingerprint();
-      const answers = await Promise.all(cases.map(({ req }) => send(req)));
-      sent["events-surrogates"] = (sent["events-surrogates"] ?? 0) + cases.length;
-      cases.forEach(({ field, req }, i) => {
-        const a = answers[i]!;
-        checkAnswer(req, a);
-        const fields = a.status === 422 ? (JSON.parse(a.text).error.details ?? []).map((d: { field: string }) => d.field) : [];
-        if (a.status !== 422 || !fields.includes(`body.${field}`)) throw new Error(`expected 422 naming body.${field}, got ${a.status} ${a.text.slice(0, 200)} for ${describeReq(req)}`);
-      });
-      expect(changedTables(before, watch.fingerprint())).toEqual([]);
-    }), { seed: SEED, numRuns: 40 * SCALE });
-    await checkAlive();
+    await assertEachAnswer("events-surrogates", surrogateEvent, 40, ({ field }, a) => {
+      const fields = a.status === 422 ? (JSON.parse(a.text).error.details ?? []).map((d: { field: string }) => d.field) : [];
+      return a.status === 422 && fields.includes(`body.${field}`) ? null : `expected 422 naming body.${field}`;
+    });
   }, PROPERTY_TIMEOUT);
 
   test("GET|POST /api/postback with the key: a lone surrogate in any parameter is a 400 in the AlterCPA style naming it; nothing changes", async () => {
-    await fc.assert(fc.asyncProperty(fc.array(surrogateInbound, { minLength: BATCH, maxLength: BATCH }), async (cases) => {
-      const before = watch.fingerprint();
-      const answers = await Promise.all(cases.map(({ req }) => send(req)));
-      sent["inbound-surrogates"] = (sent["inbound-surrogates"] ?? 0) + cases.length;
-      cases.forEach(({ param, req }, i) => {
-        const a = answers[i]!;
-        checkAnswer(req, a);
-        const body = JSON.parse(a.text);
-        if (a.status !== 400 || body.error !== "bad-request" || !String(body.message).startsWith(`${param}:`)) {
-          throw new Error(`expected 400 bad-request naming ${param}, got ${a.status} ${a.text.slice(0, 200)} for ${describeReq(req)}`);
-        }
-      });
-      expect(changedTables(before, watch.fingerprint())).toEqual([]);
-    }), { seed: SEED, numRuns: 25 * SCALE });
-    await checkAlive();
+    await assertEachAnswer("inbound-surrogates", surrogateInbound, 25, ({ param }, a) => {
+      const body = JSON.parse(a.text);
+      return a.status === 400 && body.error === "bad-request" && String(body.message).startsWith(`${param}:`) ? null : `expected 400 bad-request naming ${param}`;
+    });
   }, PROPERTY_TIMEOUT);
 
   test("query filters of /api/leads, /api/postbacks, /api/journal, /api/stats, /api/postback-log: 200 or 422, never 5xx", async () => {
