@@ -118,8 +118,11 @@ const NOT_CONNECTED = new Set(["ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "E
  * (Bun's tls.serverName). A connection refused moves on to the next checked address. With no
  * addresses (an IP literal, an allow-listed name) the URL is fetched as it is.
  */
-async function fetchChecked(url: URL, addresses: readonly string[] | null, init: BunFetchRequestInit & { headers: Record<string, string> }): Promise<Response> {
-  if (addresses === null) return await fetch(url, init);
+function fetchChecked(url: URL, addresses: readonly string[] | null, init: BunFetchRequestInit & { headers: Record<string, string> }): Promise<Response> {
+  return addresses === null ? fetch(url, init) : fetchAddresses(url, addresses, init); // the fast path adds no promise of its own
+}
+
+async function fetchAddresses(url: URL, addresses: readonly string[], init: BunFetchRequestInit & { headers: Record<string, string> }): Promise<Response> {
   const headers = { ...init.headers, host: url.host };
   const tls = url.protocol === "https:" ? { ...init.tls, serverName: url.hostname.replace(/\.$/, "") } : init.tls;
   let refused: unknown;
