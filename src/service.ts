@@ -7,6 +7,8 @@ import { GroupCommit } from "./db/group-commit.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
 import { OutboxRepository } from "./delivery/repository.ts";
 import { buildApp } from "./http/app.ts";
+import { MAX_BODY_BYTES } from "./http/body.ts";
+import { createIntake } from "./intake/intake.ts";
 import { systemClock, type Clock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
 import { Metrics } from "./ops/metrics.ts";
@@ -15,6 +17,7 @@ import { pruneJournal } from "./leads/repository.ts";
 import { pruneDelivered } from "./postbacks/repository.ts";
 import { TelegramBots } from "./telegram/bots.ts";
 import { pruneProcessedUpdates } from "./telegram/repository.ts";
+import { TelegramPacing } from "./telegram/pacing.ts";
 import { createTelegramSender } from "./telegram/sender.ts";
 
 export interface ServiceOptions {
@@ -77,11 +80,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const dispatcher = new Dispatcher({
     outbox, commits, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     senders: { telegram: telegramSender },
+    pacing: new TelegramPacing(() => runtime.config.bots, () => runtime.config.delivery.per_host_in_flight),
   });
-  telegram = new TelegramBots({ db, clock, log: log.child({ component: "telegram" }), metrics, runtime: () => runtime, onQueued: () => dispatcher.wake() });
+  const intake = createIntake({ commits, metrics, wake: () => dispatcher.wake() });
+  telegram = new TelegramBots({ db, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime });
 
   const ctx: AppContext = {
-    db, commits, clock, log, metrics, dispatcher, telegram,
+    db, commits, intake, clock, log, metrics, dispatcher, telegram,
     runtime: () => runtime,
     reloadConfig() {
       const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays
@@ -96,7 +101,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   };
 
   const app = buildApp(ctx);
-  app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port }); // listen (not Bun.serve) gives handlers the server, for client IPs
+  // listen (not Bun.serve) gives handlers the server, for client IPs; Bun answers 413 to any body over the limit.
+  app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port, maxRequestBodySize: MAX_BODY_BYTES });
   const server = app.server!;
   dispatcher.start();
   await telegram.start(); // bots that fail are marked with their error; the service runs on

@@ -29,6 +29,10 @@ export interface BotConfig {
   mode: "polling" | "webhook";
   api_root: string | null;
   secret: string | null;
+  /** Bot API sends per second at most (welcomes, join-request approvals, invite links). */
+  max_per_second: number;
+  /** Send with Telegram's allow_paid_broadcast (billed in Stars) and a default of 1000 sends/s. */
+  paid_broadcast: boolean;
 }
 
 export interface Payout {

@@ -110,8 +110,9 @@ function readBots(value: unknown, c: Checker): Record<string, BotConfig> {
   for (const [name, raw] of Object.entries(bots)) {
     const p = ["bots", name];
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) c.fail(p, "a bot name is 1-64 characters of A-Z a-z 0-9 _ - (it is part of the webhook URL)");
-    const b = c.object(raw, p, ["token", "mode", "api_root", "secret"]);
+    const b = c.object(raw, p, ["token", "mode", "api_root", "secret", "max_per_second", "paid_broadcast"]);
     if (!b) continue;
+    const paid = c.bool(b.paid_broadcast, [...p, "paid_broadcast"], false)!;
     const token = c.string(b.token, [...p, "token"]);
     if (token !== undefined && !/^\d+:[A-Za-z0-9_-]+$/.test(token)) c.fail([...p, "token"], "does not look like a BotFather token (digits:letters)");
     out[name] = {
@@ -120,6 +121,9 @@ function readBots(value: unknown, c: Checker): Record<string, BotConfig> {
       mode: c.oneOf(b.mode, [...p, "mode"], ["polling", "webhook"], "polling")!,
       api_root: b.api_root == null ? null : (c.string(b.api_root, [...p, "api_root"]) ?? null),
       secret: b.secret == null ? null : (c.string(b.secret, [...p, "secret"]) ?? null),
+      // Telegram allows about 30 sends/s (1000 with paid broadcasts); the default keeps a margin below.
+      max_per_second: c.int(b.max_per_second, [...p, "max_per_second"], paid ? 1000 : 25, 1, 1000)!,
+      paid_broadcast: paid,
     };
   }
   return out;

@@ -13,7 +13,18 @@ export type BodyVerdict = (body: string) => { refused: string } | undefined;
 export type Classification =
   | { outcome: "delivered" }
   | { outcome: "rejected"; reason: string }
-  | { outcome: "retry"; reason: string; retryAfterMs: number | null; minDelayMs: number; exactDelayMs?: number };
+  | {
+    outcome: "retry";
+    reason: string;
+    retryAfterMs: number | null;
+    minDelayMs: number;
+    /**
+     * The peer asked the whole sender to wait this long (a Telegram flood wait): the host is paused,
+     * the row keeps its place in line and goes first when the pause ends; not a circuit failure,
+     * and not an attempt of the retry ladder.
+     */
+    pauseHostMs?: number;
+  };
 
 /** SPEC §4: after a 429 or a timeout the next wait is at least this long. */
 export const THROTTLE_FLOOR_MS = 60_000;

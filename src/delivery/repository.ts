@@ -16,6 +16,8 @@ export interface ClaimedPostback {
   verdict: string | null;
   /** http (tracker postback) or telegram (Bot API call). */
   channel: string;
+  /** Its next_attempt_at before the claim: where it stands in line, kept when it is given back unsent. */
+  dueAt: number;
 }
 
 export interface AttemptRecord {
@@ -32,7 +34,8 @@ export interface AttemptRecord {
 
 export type Completion =
   | { state: "delivered" | "rejected" | "failed"; reason: string | null }
-  | { state: "pending"; reason: string; nextAttemptAt: number };
+  /** `uncounted`: the attempt does not count toward the retry ladder (the peer asked the sender to wait). */
+  | { state: "pending"; reason: string; nextAttemptAt: number; uncounted?: boolean };
 
 // No earlier row of the same lead to the same host is still pending (SPEC §4 order).
 const HEAD_OF_LINE = `NOT EXISTS (
@@ -53,11 +56,9 @@ const DUE = `
 /** At most this many candidates beyond the claim's limit are read to replace rows skipped for their host's allowance. */
 const CLAIM_SLACK = 64;
 
-type Candidate = ClaimedPostback & { dueAt: number };
-
 /** The outbox queries of the dispatcher, prepared once (bun:sqlite directly: this is the hot path). */
 export class OutboxRepository {
-  private readonly selectDue: Statement<Candidate>;
+  private readonly selectDue: Statement<ClaimedPostback>;
   private readonly lease: Statement;
   private readonly complete: Statement;
   private readonly logAttempt: Statement;
@@ -81,6 +82,7 @@ export class OutboxRepository {
       WHERE id IN (SELECT value FROM json_each($ids)) AND state = 'pending'`);
     this.complete = sqlite.prepare(`
       UPDATE postbacks SET state = $state, reason = $reason, next_attempt_at = coalesce($next, next_attempt_at),
+        attempts = attempts - $uncounted,
         lease_expires_at = NULL, last_http_status = $http, updated_at = $now,
         finished_at = CASE WHEN $state = 'pending' THEN NULL ELSE $now END
       WHERE id = $id AND lease_token = $token AND state = 'pending'`);
@@ -93,8 +95,9 @@ export class OutboxRepository {
       SELECT p.next_attempt_at AS at FROM postbacks p INDEXED BY postbacks_due
       WHERE p.state = 'pending' AND p.host NOT IN (SELECT value FROM json_each($blocked)) AND ${HEAD_OF_LINE}
       ORDER BY p.next_attempt_at LIMIT 1`);
+    // Back at its place in line (its due time before the claim), so rows given back unsent keep their order.
     this.releaseOne = sqlite.prepare(`
-      UPDATE postbacks SET lease_expires_at = NULL, next_attempt_at = $now, lease_token = lease_token + 1,
+      UPDATE postbacks SET lease_expires_at = NULL, next_attempt_at = $due, lease_token = lease_token + 1,
         attempts = max(attempts - 1, 0), updated_at = $now
       WHERE id = $id AND lease_token = $token AND state = 'pending'`);
   }
@@ -114,7 +117,7 @@ export class OutboxRepository {
       query.limit = Math.min(limit - claimed.length, limit + CLAIM_SLACK - read);
       const page = this.selectDue.all(query);
       read += page.length;
-      for (const { dueAt, ...c } of page) {
+      for (const c of page) {
         const n = taken.get(c.host) ?? 0;
         // A row this process still has in flight is never claimed twice, even if its lease ran out.
         if (n >= allowance(c.host) || inFlight(c.id)) continue;
@@ -139,6 +142,7 @@ export class OutboxRepository {
     const changed = this.complete.run({
       id: row.id, token: row.leaseToken, state: outcome.state, reason: outcome.reason,
       next: outcome.state === "pending" ? outcome.nextAttemptAt : null, http: attempt.httpStatus, now,
+      uncounted: outcome.state === "pending" && outcome.uncounted ? 1 : 0,
     }).changes;
     return changed === 1;
   }
@@ -150,7 +154,7 @@ export class OutboxRepository {
 
   /** The same, in the caller's transaction (the dispatcher gives queued rows back through the group commit). */
   releaseInTransaction(rows: ClaimedPostback[], now: number) {
-    for (const r of rows) this.releaseOne.run({ id: r.id, token: r.leaseToken, now });
+    for (const r of rows) this.releaseOne.run({ id: r.id, token: r.leaseToken, due: Math.min(r.dueAt, now), now });
   }
 
   /** When the next row becomes claimable (due time or lease expiry), ignoring blocked hosts. */

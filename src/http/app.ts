@@ -6,6 +6,7 @@ import { inboundRoutes } from "../inbound/routes.ts";
 import { leadRoutes } from "../leads/routes.ts";
 import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
+import { declaredLength } from "./body.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { ILL_FORMED, illFormedField } from "./unicode.ts";
 import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
@@ -34,6 +35,9 @@ function validationDetails(where: string, issues: readonly unknown[]) {
   }
   return [...byField].map(([field, message]) => ({ field, message }));
 }
+
+/** Inbound postbacks carry a few short parameters; 64 KiB is generous. */
+const MAX_INBOUND_BODY_BYTES = 64 * 1024;
 
 /** Routes under /api that authenticate themselves (inbound postbacks take an inbound key). */
 const PUBLIC_API = new Set(["/api/postback"]);
@@ -86,6 +90,10 @@ export function buildApp(ctx: AppContext) {
         }
       }
       if (needsApiKey(path) && !apiKeyGiven(request)) return unauthorized();
+      // An inbound postback is a handful of parameters: a large one is refused before it is read.
+      if (path === "/api/postback" && declaredLength(request) > MAX_INBOUND_BODY_BYTES) {
+        return new Response(JSON.stringify({ status: "error", error: "bad-request", message: `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes` }), { status: 413, headers: { "content-type": "application/json" } });
+      }
     })
     // Second line of defence, on the route Elysia actually matched.
     .onBeforeHandle({ as: "global" }, ({ request, route, query, body }) => {

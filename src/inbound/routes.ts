@@ -28,7 +28,7 @@ export function inboundRoutes(ctx: AppContext) {
   const perAddress = ctx.runtime().config.rate_limits.inbound_bad_key_per_minute;
   const badKeyPerAddress = new RateLimiter(perAddress);
   const badKeyAll = new RateLimiter(perAddress * BAD_KEY_ALL_ADDRESSES_FACTOR);
-  const handle = ({ query, body, request, server, set }: { query: unknown; body: unknown; request: Request; server: { requestIP(r: Request): { address: string } | null } | null; set: { status?: number | string; headers: Record<string, string | number> } }) => {
+  const handle = async ({ query, body, request, server, set }: { query: unknown; body: unknown; request: Request; server: { requestIP(r: Request): { address: string } | null } | null; set: { status?: number | string; headers: Record<string, string | number> } }) => {
     const params = { ...asStrings(query), ...asStrings(body) };
     const ip = server?.requestIP(request)?.address ?? null;
     if (!keyMatches(params.key, ctx.runtime().config.inbound_keys)) {
@@ -41,7 +41,7 @@ export function inboundRoutes(ctx: AppContext) {
         return { status: "error", error: "rate-limit", message: "too many requests without a valid key; slow down" };
       }
     }
-    const answer = handleInbound(ctx, params, ip);
+    const answer = await handleInbound(ctx, params, ip);
     set.status = answer.httpStatus;
     return answer.body;
   };

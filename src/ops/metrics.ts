@@ -18,7 +18,7 @@ export class Metrics {
     if (state !== "pending") Metrics.bump(this.postbacks, state);
   }
 
-  recordPostbacksCreated(states: string[]) {
+  recordPostbacksCreated(states: readonly string[]) {
     for (const s of states) if (s !== "pending") Metrics.bump(this.postbacks, s);
   }
 }

@@ -5,6 +5,7 @@ import type { AppContext } from "../context.ts";
 import { journal, leadEvents } from "../db/schema.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
 import { AppError, invalid } from "../lib/errors.ts";
+import type { Histogram } from "../lib/histogram.ts";
 import { iso, parseTimeFilter } from "../lib/json.ts";
 import { ConfigError } from "../config/load.ts";
 import { campaignCodes } from "../campaigns/repository.ts";
@@ -15,11 +16,17 @@ export function opsRoutes(ctx: AppContext) {
   const storage = new StorageProbe({ db: ctx.db, commits: ctx.commits, now: ctx.clock.now });
   return new Elysia()
     .get("/health", async ({ set }) => {
-      // Each part adds its level and fields; the worst level is the status (503 for error).
-      const answer = healthAnswer([databasePart(ctx.db), storagePart(await storage.state()), { level: "ok", fields: { in_flight: ctx.dispatcher.inFlightCount } }]);
+      // Each part adds its level and fields; the worst level is the status (degraded: 200, error: 503).
+      const down = ctx.telegram.down();
+      const answer = healthAnswer([
+        databasePart(ctx.db),
+        storagePart(await storage.state()),
+        // Still 200: the service works, but the bots named here receive and send nothing until they are back.
+        { level: down.length ? "degraded" : "ok", fields: { in_flight: ctx.dispatcher.inFlightCount, ...(down.length ? { bots_down: down } : {}) } },
+      ]);
       set.status = answer.httpStatus;
       return answer.body;
-    }, { detail: { tags: ["ops"], summary: "Liveness, database read and storage writability (503 while writes fail)" } })
+    }, { detail: { tags: ["ops"], summary: "Liveness: ok, or degraded naming the bots that are down (both 200); 503 when the database cannot be read or written" } })
     .get("/metrics", async ({ set }) => {
       set.headers["content-type"] = "text/plain; version=0.0.4";
       await storage.state(); // fresh for tgcpa_storage_writable
@@ -91,6 +98,15 @@ function renderMetrics(ctx: AppContext): string {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
   };
+  const histogram = (name: string, help: string, h: Histogram) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
+    let cumulative = 0;
+    h.bounds.forEach((bound, i) => {
+      cumulative += h.counts[i]!;
+      lines.push(`${name}_bucket{le="${bound / 1000}"} ${cumulative}`);
+    });
+    lines.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${h.sum / 1000}`, `${name}_count ${h.count}`);
+  };
   const m = ctx.metrics;
   metric("tgcpa_events_total", "counter", "Lead events received, by status and whether they changed the lead.",
     [...m.events].map(([k, v]) => {
@@ -106,5 +122,10 @@ function renderMetrics(ctx: AppContext): string {
   metric("tgcpa_in_flight", "gauge", "Postback requests in flight.", [["", ctx.dispatcher.inFlightCount]]);
   metric("tgcpa_storage_writable", "gauge", "1 while the database takes writes (the last write, or the idle probe, succeeded); 0 while writes fail.",
     [["", ctx.commits.storageState().writable ? 1 : 0]]);
+  const commits = ctx.commits.stats;
+  metric("tgcpa_commit_batches_total", "counter", "Group-commit transactions committed.", [["", commits.batches]]);
+  metric("tgcpa_commit_writes_total", "counter", "Writes committed through the group commit (intake, claims, outcomes).", [["", commits.writes]]);
+  histogram("tgcpa_commit_seconds", "Time a group-commit batch held the event loop (its SQLite work and commit).", commits.commitMs);
+  histogram("tgcpa_wal_sync_seconds", "Time to fdatasync the WAL after a batch (off the event loop; answers wait for it).", commits.syncMs);
   return `${lines.join("\n")}\n`;
 }
