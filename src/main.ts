@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // Composition root and command line: `tgcpa [--config FILE]`, `tgcpa check-config FILE`.
 import { ConfigError, defaultConfigPath, loadConfigFile } from "./config/load.ts";
+import { StorageError } from "./db/client.ts";
 import { createLogger } from "./lib/logger.ts";
 import { backupDatabase } from "./ops/backup.ts";
 import { startService } from "./service.ts";
@@ -59,7 +60,7 @@ async function main(args: string[]): Promise<number> {
   try {
     service = await startService({ configPath, onFatal: () => process.exit(1) }); // logged by the service
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof StorageError) {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }

@@ -11,17 +11,21 @@ export function backupDatabase(source: string, target: string): { bytes: number;
   if (existsSync(target)) throw new Error(`${target} already exists; choose a new file`);
   if (resolve(source) === resolve(target)) throw new Error("the backup must be another file");
   mkdirSync(dirname(resolve(target)), { recursive: true });
-  const db = new Database(source, { readonly: true });
   try {
-    db.run("PRAGMA busy_timeout = 10000");
-    db.query("VACUUM INTO ?").run(target);
-  } finally {
-    db.close();
+    const db = new Database(source, { readonly: true });
+    try {
+      db.run("PRAGMA busy_timeout = 10000");
+      db.query("VACUUM INTO ?").run(target);
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    throw new Error(`cannot copy ${source} to ${target}: ${(err as Error).message}`, { cause: err });
   }
   const copy = new Database(target, { readonly: true });
   try {
     const check = copy.query("PRAGMA integrity_check").get() as { integrity_check: string };
-    if (check.integrity_check !== "ok") throw new Error(`the copy failed its integrity check: ${check.integrity_check}`);
+    if (check.integrity_check !== "ok") throw new Error(`the copy ${target} failed its integrity check: ${check.integrity_check}`);
     const leads = (copy.query("SELECT count(*) AS n FROM leads").get() as { n: number }).n;
     return { bytes: Bun.file(target).size, leads };
   } finally {
