@@ -11,7 +11,8 @@ import { StatusSchema } from "../leads/model.ts";
 import type { CampaignConfig } from "../config/model.ts";
 import { getBotRow, getChat } from "../telegram/repository.ts";
 import { missingRights } from "../telegram/routes.ts";
-import { campaignCounters } from "./repository.ts";
+import { allTimeCounters } from "../stats/repository.ts";
+import { postbackOutcomes } from "../stats/service.ts";
 
 export function campaignRoutes(ctx: AppContext) {
   /** Whether the campaign's bot is admin in its chat with the rights it needs (null: no bot or chat). */
@@ -28,9 +29,13 @@ export function campaignRoutes(ctx: AppContext) {
   return new Elysia({ detail: { tags: ["campaigns"] } })
     .get("/api/campaigns", () => {
       const { config, campaigns } = ctx.runtime();
-      const { events, outbox } = campaignCounters(ctx.db);
+      const { sums, open } = allTimeCounters(ctx.db); // the dashboard's counters: no scan of the events
       const eventCount = (id: number, ...statuses: string[]) =>
-        events.filter((r) => r.campaignId === id && statuses.includes(r.status)).reduce((sum, r) => sum + r.n, 0);
+        sums.filter((r) => r.campaignId === id && statuses.includes(r.status)).reduce((sum, r) => sum + r.events, 0);
+      const postbackCounts = (id: number) => {
+        const outcomes = postbackOutcomes(sums.filter((r) => r.campaignId === id).reduce((sum, r) => sum + r.postbacks, 0), open.filter((r) => r.campaignId === id));
+        return Object.fromEntries(Object.entries(outcomes).filter(([state, n]) => state !== "total" && n > 0));
+      };
       return {
         items: [...campaigns.values()].map(({ id, config: c }) => ({
           code: c.code,
@@ -51,7 +56,7 @@ export function campaignRoutes(ctx: AppContext) {
             starts: eventCount(id, "wait"),
             confirms: eventCount(id, "approve"),
             unsubs: eventCount(id, "cancel", "trash"),
-            postbacks: Object.fromEntries(outbox.filter((r) => r.campaignId === id).map((r) => [r.state, r.n])),
+            postbacks: postbackCounts(id),
           },
         })),
       };

@@ -11,6 +11,7 @@ import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
 import { opsRoutes } from "../ops/routes.ts";
 import { postbackRoutes } from "../postbacks/routes.ts";
 import { presetRoutes } from "../presets/routes.ts";
+import { statsRoutes } from "../stats/routes.ts";
 import { telegramRoutes } from "../telegram/routes.ts";
 
 const errorBody = (status: number, code: string, message: string, details?: unknown) =>
@@ -132,6 +133,7 @@ export function buildApp(ctx: AppContext) {
       },
     }))
     .use(opsRoutes(ctx))
+    .use(statsRoutes(ctx))
     .use(leadRoutes(ctx))
     .use(postbackRoutes(ctx))
     .use(campaignRoutes(ctx))

@@ -4,6 +4,7 @@ import { decideLeadEvent, type Decision } from "../domain/lifecycle.ts";
 import type { Status } from "../domain/status.ts";
 import { renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
 import type { AppContext } from "../context.ts";
+import { countLeadEvent } from "../stats/repository.ts";
 import { AppError, invalid } from "../lib/errors.ts";
 import {
   findIdempotentAnswer, storeIdempotentAnswer, findLead, findRecentOrganicJoin, insertJournal, insertLead, insertLeadEvent, insertPostbacks, markJournal, updateLead,
@@ -108,6 +109,7 @@ function writeDecision(
     payout: req.payout ?? null, currency: req.currency ?? null,
   });
   const rows = decision.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, lead, event, decision.postbacks === "skip", now);
+  countLeadEvent(tx, event, existing === null, rows.length, now); // the dashboard's per-period counters
   return { lead, event, postbacks: insertPostbacks(tx, rows) };
 }
 
