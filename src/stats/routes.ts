@@ -3,6 +3,8 @@ import { listCampaignRows } from "../campaigns/repository.ts";
 import type { AppContext } from "../context.ts";
 import { queryString } from "../http/schema.ts";
 import { invalid } from "../lib/errors.ts";
+import { responses } from "../http/openapi.ts";
+import { StatsAnswer, statsExample } from "./model.ts";
 import { periodStats } from "./service.ts";
 import { canonicalTimeZone, parsePeriodBound } from "./time.ts";
 
@@ -34,6 +36,7 @@ export function statsRoutes(ctx: AppContext) {
           + "`items` are lead events per local day and campaign (only days with events; `days` lists every day of the period). "
           + "`leads` are unique leads per step: the leads whose first event of that status falls in the period (or day). "
           + "`postbacks` are the postbacks created in the period by outcome; `delivered` is the total minus those not delivered, so it includes rows pruned by the retention.",
+        responses: responses({ schema: StatsAnswer, example: statsExample, description: "The funnel of the period per campaign, per day and in total" }, 401, 422),
       },
     });
 }

@@ -1,7 +1,8 @@
 import type { Db } from "../db/client.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
 import { firstBucket, openPostbacks, sumsPerDay, type StatusSums } from "./repository.ts";
-import { BUCKET_MS, bucketCeil, bucketOf, dayStart, localDate, localDays, nextDate } from "./time.ts";
+import { invalid } from "../lib/errors.ts";
+import { BUCKET_MS, MAX_DAYS, bucketCeil, bucketOf, dayStart, localDate, localDays, nextDate } from "./time.ts";
 
 export type PerStatus = Record<Status, number>;
 
@@ -75,6 +76,7 @@ export function periodStats(db: Db, req: StatsRequest, now: number) {
     const firsts = req.campaigns.map((c) => firstBucket(db, c.id)).filter((b): b is number => b !== null);
     since = dayStart(tz, localDate(tz, firsts.length ? Math.min(...firsts) : Math.min(now, until - BUCKET_MS)));
   }
+  if (until - since > MAX_DAYS * 86_400_000) throw invalid(req.since === undefined ? "query.until" : "query.since", `the period is longer than ${MAX_DAYS} days`);
   const days = localDays(tz, since, until);
   const bounds = days.map((d) => [Math.max(d.start, since), Math.min(d.end, until)] as const);
 

@@ -103,6 +103,14 @@ const validDate = (y: number, m: number, d: number) => {
  */
 export function parsePeriodBound(value: string | undefined, timeZone: string): number | undefined | "invalid" {
   if (value === undefined || value === "") return undefined;
+  const ms = parseBound(value, timeZone);
+  return ms === "invalid" || ms < 0 || ms > LATEST_MS ? "invalid" : ms;
+}
+
+/** The end of year 9999 (UTC): later bounds are typos, and Date cannot show them. */
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+function parseBound(value: string, timeZone: string): number | "invalid" {
   if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
   const wall = DATE.exec(value) ?? WALL.exec(value);
   if (wall) {
@@ -123,8 +131,11 @@ export interface LocalDay {
   end: number;
 }
 
+/** Longest period a stats query covers, in local days (10 years). */
+export const MAX_DAYS = 3660;
+
 /** The local days that [since, until) touches, each with its exact UTC bounds. */
-export function localDays(timeZone: string, since: number, until: number, maxDays = 3700): LocalDay[] {
+export function localDays(timeZone: string, since: number, until: number, maxDays = MAX_DAYS + 2): LocalDay[] {
   const days: LocalDay[] = [];
   if (until <= since) return days;
   let date = localDate(timeZone, since);

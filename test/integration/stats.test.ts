@@ -144,6 +144,10 @@ describe("GET /api/stats", () => {
       ["?since=yesterday", "query.since"],
       ["?until=2024-02-30", "query.until"],
       ["?since=2024-05-02&until=2024-05-01", "query.until"],
+      ["?since=99999999999999999999", "query.since"],
+      ["?until=%2B275760-09-13T00:00:00.001Z", "query.until"],
+      ["?since=0001-01-01", "query.since"],
+      ["?since=2000-01-01&until=2024-01-01", "query.since"],
     ];
     for (const [query, field] of cases) {
       const r = await svc.api("GET", `/api/stats${query}`);
