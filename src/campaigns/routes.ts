@@ -12,6 +12,8 @@ import type { CampaignConfig } from "../config/model.ts";
 import { getBotRow, getChat } from "../telegram/repository.ts";
 import { missingRights } from "../telegram/routes.ts";
 import { allTimeCounters } from "../stats/repository.ts";
+import { responses } from "../http/openapi.ts";
+import { CampaignList, TestAnswer, campaignListExample, testAnswerExample } from "./model.ts";
 import { postbackOutcomes } from "../stats/service.ts";
 
 export function campaignRoutes(ctx: AppContext) {
@@ -29,7 +31,7 @@ export function campaignRoutes(ctx: AppContext) {
   return new Elysia({ detail: { tags: ["campaigns"] } })
     .get("/api/campaigns", () => {
       const { config, campaigns } = ctx.runtime();
-      const { sums, open } = allTimeCounters(ctx.db); // the dashboard's counters: no scan of the events
+      const { sums, open } = allTimeCounters(ctx.db, [...campaigns.values()].map((c) => c.id)); // the dashboard's counters: no scan of the events
       const eventCount = (id: number, ...statuses: string[]) =>
         sums.filter((r) => r.campaignId === id && statuses.includes(r.status)).reduce((sum, r) => sum + r.events, 0);
       const postbackCounts = (id: number) => {
@@ -60,7 +62,7 @@ export function campaignRoutes(ctx: AppContext) {
           },
         })),
       };
-    }, { detail: { summary: "Campaigns with their effective templates and counters" } })
+    }, { detail: { summary: "Campaigns with their effective templates and counters", responses: responses({ schema: CampaignList, example: campaignListExample, description: "Every campaign of the running config" }, 401) } })
     .post("/api/campaigns/:code/test", async ({ params, body }) => {
       const runtime = ctx.runtime();
       const entry = runtime.campaigns.get(params.code);
@@ -99,6 +101,9 @@ export function campaignRoutes(ctx: AppContext) {
         username: t.Optional(t.String({ maxLength: 64 })),
         send: t.Optional(t.Boolean({ description: "also send the requests (not recorded in the outbox)" })),
       })),
-      detail: { summary: "Render a campaign's postbacks for a sample lead, and optionally send them" },
+      detail: {
+        summary: "Render a campaign's postbacks for a sample lead, and optionally send them",
+        responses: responses({ schema: TestAnswer, example: testAnswerExample, description: "The requests as rendered (and, with send, what the tracker answered)" }, 400, 401, 403, [404, { code: "not_found", message: "campaign spring not found" }], 422),
+      },
     });
 }

@@ -12,6 +12,12 @@ const COUNT = `INSERT INTO lead_stats (campaign_id, bucket, status, events, lead
   ON CONFLICT (campaign_id, bucket, status) DO UPDATE SET
     events = events + excluded.events, leads = leads + excluded.leads, postbacks = postbacks + excluded.postbacks`;
 
+/**
+ * The bucket of each campaign's and status's all-time totals (GET /api/campaigns): one row to read
+ * instead of every bucket of every day. Periods never reach it: their bounds are at or after 0.
+ */
+export const ALL_TIME = -1;
+
 // Served by lead_events_lead (lead_id, id): the few events of one lead.
 const EARLIER_OF_STATUS = `SELECT 1 AS x FROM lead_events WHERE lead_id = $leadId AND id < $eventId AND status = $status LIMIT 1`;
 
@@ -35,6 +41,7 @@ export function countLeadEvent(db: Db, event: CountedEvent, newLead: boolean, po
   const created = bucketOf(now);
   const count = statement(db, COUNT);
   const base = { campaignId: event.campaignId, status: event.status };
+  count.run({ ...base, bucket: ALL_TIME, events: 1, leads: first ? 1 : 0, postbacks });
   if (at === created || postbacks === 0) {
     count.run({ ...base, bucket: at, events: 1, leads: first ? 1 : 0, postbacks: at === created ? postbacks : 0 });
     return;
@@ -62,7 +69,7 @@ const PER_DAY = `WITH days AS (SELECT CAST(key AS INTEGER) AS day, json_extract(
 export const sumsPerDay = (db: Db, campaignId: number, days: readonly (readonly [number, number])[]) =>
   statement<StatusSums & { day: number }>(db, PER_DAY).all({ campaignId, days: JSON.stringify(days) });
 
-const FIRST_BUCKET = `SELECT min(bucket) AS first FROM lead_stats WHERE campaign_id = $campaignId`;
+const FIRST_BUCKET = `SELECT min(bucket) AS first FROM lead_stats WHERE campaign_id = $campaignId AND bucket >= 0`;
 
 /** The earliest bucket a campaign has counters in, or null. */
 export const firstBucket = (db: Db, campaignId: number) =>
@@ -76,15 +83,16 @@ const OPEN_POSTBACKS = `SELECT state, count(*) AS n FROM postbacks INDEXED BY po
 export const openPostbacks = (db: Db, campaignId: number, since: number, until: number) =>
   statement<{ state: string; n: number }>(db, OPEN_POSTBACKS).all({ campaignId, since, until });
 
-const ALL_TIME = `SELECT campaign_id AS campaignId, status, sum(events) AS events, sum(leads) AS leads, sum(postbacks) AS postbacks
-  FROM lead_stats GROUP BY campaign_id, status`;
+const TOTALS = `SELECT campaign_id AS campaignId, status, events, leads, postbacks FROM lead_stats WHERE campaign_id = $campaignId AND bucket = ${ALL_TIME}`;
+// Every row not delivered, of all time: a scan of this small index (the delivered bulk is not in it).
 const ALL_OPEN = `SELECT campaign_id AS campaignId, state, count(*) AS n FROM postbacks INDEXED BY postbacks_open
   WHERE channel = 'http' AND state <> 'delivered' GROUP BY campaign_id, state`;
 
 /** All-time counters per campaign and status, and the postbacks not delivered per campaign and state. */
-export function allTimeCounters(db: Db) {
+export function allTimeCounters(db: Db, campaignIds: readonly number[]) {
+  const totals = statement<StatusSums & { campaignId: number }>(db, TOTALS);
   return {
-    sums: statement<StatusSums & { campaignId: number }>(db, ALL_TIME).all({}),
+    sums: campaignIds.flatMap((campaignId) => totals.all({ campaignId })),
     open: statement<{ campaignId: number; state: string; n: number }>(db, ALL_OPEN).all({}),
   };
 }
