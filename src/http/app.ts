@@ -6,11 +6,14 @@ import { inboundRoutes } from "../inbound/routes.ts";
 import { leadRoutes } from "../leads/routes.ts";
 import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
+import { CSRF_HEADER, sessionToken, validSession } from "../dashboard/session.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
 import { opsRoutes } from "../ops/routes.ts";
 import { postbackRoutes } from "../postbacks/routes.ts";
 import { presetRoutes } from "../presets/routes.ts";
+import { pageRoutes, sessionRoutes } from "../dashboard/routes.ts";
+import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./openapi.ts";
 import { statsRoutes } from "../stats/routes.ts";
 import { telegramRoutes } from "../telegram/routes.ts";
 
@@ -35,8 +38,11 @@ function validationDetails(where: string, issues: readonly unknown[]) {
   return [...byField].map(([field, message]) => ({ field, message }));
 }
 
-/** Routes under /api that authenticate themselves (inbound postbacks take an inbound key). */
-const PUBLIC_API = new Set(["/api/postback"]);
+/**
+ * Calls under /api that authenticate themselves: inbound postbacks take an inbound key, the
+ * dashboard sign-in takes the API key in its body, the sign-out only ends the cookie's session.
+ */
+const PUBLIC_API = new Set(["GET /api/postback", "POST /api/postback", "POST /api/session", "DELETE /api/session"]);
 
 /**
  * The path exactly as Elysia routes it (it cuts the URL at the first "/" after index 11 and does not
@@ -50,22 +56,41 @@ export function routedPath(url: string): string {
   return query === -1 ? url.substring(start) : url.substring(start, query);
 }
 
-const needsApiKey = (path: string) => path.startsWith("/api/") && !PUBLIC_API.has(path);
+const needsApiKey = (method: string, path: string) => path.startsWith("/api/") && !PUBLIC_API.has(`${method} ${path}`);
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Builds the whole HTTP app from its dependencies; main.ts listens, tests call app.handle. */
 export function buildApp(ctx: AppContext) {
   // Checked twice per request (on the routed path, then on the matched route): the verdict is kept.
-  const verdicts = new WeakMap<Request, boolean>();
-  const apiKeyGiven = (request: Request) => {
-    let ok = verdicts.get(request);
-    if (ok !== undefined) return ok;
+  const verdicts = new WeakMap<Request, "key" | "session" | null>();
+  /** How the request is authenticated: an API key, else a dashboard session cookie. A key given and wrong is refused, cookie or not. */
+  const access = (request: Request) => {
+    let verdict = verdicts.get(request);
+    if (verdict !== undefined) return verdict;
+    const keys = ctx.runtime().config.api_keys;
     const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
     const query = request.url.indexOf("?");
     const key = bearer ?? (query === -1 ? null : new URLSearchParams(request.url.slice(query + 1)).get("key"));
-    verdicts.set(request, (ok = keyMatches(key, ctx.runtime().config.api_keys)));
-    return ok;
+    if (key !== null) verdict = keyMatches(key, keys) ? "key" : null;
+    else {
+      const token = sessionToken(request.headers.get("cookie"));
+      verdict = token && validSession(ctx.db, token, keys, ctx.clock.now()) ? "session" : null;
+    }
+    verdicts.set(request, verdict);
+    return verdict;
   };
-  const unauthorized = () => errorBody(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY or ?key=KEY)");
+  const unauthorized = () => errorBody(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY or ?key=KEY), or a dashboard session");
+  /** The refusal for a management call without valid credentials, or a cookie-borne change without the CSRF header. */
+  const refusal = (request: Request, path: string) => {
+    if (!needsApiKey(request.method, path)) return undefined;
+    const verdict = access(request);
+    if (!verdict) return unauthorized();
+    if (verdict === "session" && !SAFE_METHODS.has(request.method) && !request.headers.get(CSRF_HEADER)) {
+      return errorBody(403, "csrf_header_missing", `a change made with the dashboard's session cookie needs the header ${CSRF_HEADER} (the dashboard sends it); scripts use an API key`);
+    }
+    return undefined;
+  };
   const log = ctx.log.child({ component: "http" });
   // Built once; a reload that changes the limits takes effect after a restart.
   const limits = ctx.runtime().config.rate_limits;
@@ -85,12 +110,10 @@ export function buildApp(ctx: AppContext) {
           return new Response(JSON.stringify(body), { status: 429, headers: { "content-type": "application/json", "retry-after": retryAfter } });
         }
       }
-      if (needsApiKey(path) && !apiKeyGiven(request)) return unauthorized();
+      return refusal(request, path);
     })
     // Second line of defence, on the route Elysia actually matched.
-    .onBeforeHandle({ as: "global" }, ({ request, route }) => {
-      if (needsApiKey(route) && !apiKeyGiven(request)) return unauthorized();
-    })
+    .onBeforeHandle({ as: "global" }, ({ request, route }) => refusal(request, route))
     // A reader may have seen rows committed but not yet fsynced (group commit syncs off the event
     // loop): answer once they are on the disk, so nothing shown can be lost by a power cut.
     .onAfterHandle({ as: "global" }, async ({ request }) => {
@@ -125,13 +148,16 @@ export function buildApp(ctx: AppContext) {
     })
     .use(openapi({
       path: "/swagger",
-      provider: "swagger-ui",
+      provider: null, // the page is served by pageRoutes from the pinned swagger-ui-dist, embedded
       documentation: {
-        info: { title: "tgcpa", version: "0.1.0", description: "Conversion tracker for Telegram traffic: lead events in, S2S postbacks out." },
-        components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
-        security: [{ apiKey: [] }],
+        info: { title: "tgcpa", version: "0.1.0", description: OPENAPI_DESCRIPTION },
+        components: { securitySchemes: SECURITY_SCHEMES },
+        // Any one of them: the API key as a Bearer token or as ?key=, or a dashboard session cookie.
+        security: [{ apiKey: [] }, { apiKeyQuery: [] }, { dashboardSession: [] }],
       },
     }))
+    .use(pageRoutes())
+    .use(sessionRoutes(ctx))
     .use(opsRoutes(ctx))
     .use(statsRoutes(ctx))
     .use(leadRoutes(ctx))

@@ -8,6 +8,8 @@ import { iso } from "../lib/json.ts";
 import { ConfigError } from "../config/load.ts";
 import { campaignCodes } from "../campaigns/repository.ts";
 import { postbackStateCounts, queueGauges } from "../postbacks/repository.ts";
+import { responses } from "../http/openapi.ts";
+import { JournalList, ReloadAnswer, healthResponses, journalExample, metricsResponses, reloadExample } from "./model.ts";
 
 export function opsRoutes(ctx: AppContext) {
   return new Elysia()
@@ -19,11 +21,11 @@ export function opsRoutes(ctx: AppContext) {
         set.status = 503;
         return { status: "error", db: (err as Error).message };
       }
-    }, { detail: { tags: ["ops"], summary: "Liveness and database check" } })
+    }, { detail: { tags: ["ops"], summary: "Liveness and database check", security: [], responses: healthResponses } })
     .get("/metrics", ({ set }) => {
       set.headers["content-type"] = "text/plain; version=0.0.4";
       return renderMetrics(ctx);
-    }, { detail: { tags: ["ops"], summary: "Prometheus metrics" } })
+    }, { detail: { tags: ["ops"], summary: "Prometheus metrics", security: [], responses: metricsResponses } })
     .get("/api/journal", ({ query }) => {
       const where: SQL[] = [];
       if (query.kind) where.push(eq(journal.kind, query.kind));
@@ -43,7 +45,7 @@ export function opsRoutes(ctx: AppContext) {
         kind: queryString("kind", "organic_join, event_ignored, …"),
         ...pageQuery,
       }),
-      detail: { tags: ["ops"], summary: "Activity journal: organic joins, ignored events, reloads" },
+      detail: { tags: ["ops"], summary: "Activity journal: organic joins, ignored events, reloads", responses: responses({ schema: JournalList, example: journalExample, description: "A page of the journal, newest first" }, 401, 422) },
     })
     .post("/api/config/reload", () => {
       try {
@@ -55,7 +57,16 @@ export function opsRoutes(ctx: AppContext) {
         }
         throw err;
       }
-    }, { detail: { tags: ["ops"], summary: "Reload the config file (same as SIGHUP)" } });
+    }, {
+      detail: {
+        tags: ["ops"],
+        summary: "Reload the config file (same as SIGHUP)",
+        responses: responses({ schema: ReloadAnswer, example: reloadExample, description: "The new config runs" }, 401, 403, [422, {
+          code: "invalid_config", message: "the new config is invalid; the running config is kept",
+          description: "The file has errors (every one in details, with its path and line); the running config is kept",
+        }]),
+      },
+    });
 }
 
 function renderMetrics(ctx: AppContext): string {

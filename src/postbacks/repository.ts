@@ -6,6 +6,8 @@ export type PostbackRow = typeof postbacks.$inferSelect;
 
 export interface PostbackFilter {
   state?: string;
+  /** The lead status the postback reports (wait … trash). */
+  status?: string;
   campaignId?: number;
   host?: string;
   leadId?: number;
@@ -17,6 +19,7 @@ export interface PostbackFilter {
 function where(f: PostbackFilter): SQL | undefined {
   const w: SQL[] = [];
   if (f.state) w.push(eq(postbacks.state, f.state));
+  if (f.status) w.push(eq(postbacks.status, f.status));
   if (f.campaignId !== undefined) w.push(eq(postbacks.campaignId, f.campaignId));
   if (f.host) w.push(eq(postbacks.host, f.host.toLowerCase()));
   if (f.leadId !== undefined) w.push(eq(postbacks.leadId, f.leadId));

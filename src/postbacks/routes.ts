@@ -4,7 +4,11 @@ import type { AppContext } from "../context.ts";
 import { IdParams, pageQuery, queryInt, queryString } from "../http/schema.ts";
 import { AppError, invalid, notFound } from "../lib/errors.ts";
 import { iso, parseTimeFilter } from "../lib/json.ts";
-import { postbackJson } from "../leads/model.ts";
+import { StatusSchema, postbackJson } from "../leads/model.ts";
+import { responses } from "../http/openapi.ts";
+import {
+  PostbackDetail, PostbackList, RetriedMany, RetriedOne, postbackDetailExample, postbackListExample, retriedManyExample, retriedOneExample,
+} from "./model.ts";
 import {
   attemptsOf, countPostbacks, getPostback, listPostbacks, requeuePostback, requeuePostbacks, type PostbackFilter,
 } from "./repository.ts";
@@ -13,13 +17,14 @@ const STATES = ["pending", "delivered", "failed", "rejected", "skipped"] as cons
 const FINISHED = ["delivered", "failed", "rejected", "skipped"] as const;
 
 const FilterFields = {
+  status: t.Optional(StatusSchema),
   campaign: queryString("campaign", "campaign code"),
   host: queryString("host", "host[:port] of the postback URL"),
   since: queryString("since", "created at or after: ISO date or UNIX seconds"),
   until: queryString("until", "created before: ISO date or UNIX seconds"),
 };
 
-type FilterInput = { campaign?: string; host?: string; since?: string; until?: string; state?: string; lead?: number };
+type FilterInput = { campaign?: string; host?: string; since?: string; until?: string; state?: string; status?: string; lead?: number };
 
 /** Turns query/body filter fields into a repository filter; null when the campaign does not exist. */
 function toFilter(ctx: AppContext, input: FilterInput, where: "query" | "body"): PostbackFilter | null {
@@ -29,7 +34,7 @@ function toFilter(ctx: AppContext, input: FilterInput, where: "query" | "body"):
   if (until === "invalid") throw invalid(`${where}.until`, "must be an ISO date or UNIX seconds");
   const campaignId = input.campaign === undefined ? undefined : findCampaignId(ctx.db, input.campaign);
   if (input.campaign !== undefined && campaignId === undefined) return null;
-  return { state: input.state, campaignId, host: input.host, leadId: input.lead, since, until };
+  return { state: input.state, status: input.status, campaignId, host: input.host, leadId: input.lead, since, until };
 }
 
 export function postbackRoutes(ctx: AppContext) {
@@ -48,7 +53,7 @@ export function postbackRoutes(ctx: AppContext) {
         ...FilterFields,
         ...pageQuery,
       }),
-      detail: { summary: "List postbacks (the outbox), newest first" },
+      detail: { summary: "List postbacks (the outbox), newest first", responses: responses({ schema: PostbackList, example: postbackListExample, description: "A page of postbacks" }, 401, 422) },
     })
     .get("/api/postbacks/:id", ({ params }) => {
       const row = getPostback(ctx.db, params.id);
@@ -60,7 +65,10 @@ export function postbackRoutes(ctx: AppContext) {
           http_status: a.httpStatus, outcome: a.outcome, error: a.error, response_head: a.responseHead,
         })),
       };
-    }, { params: IdParams, detail: { summary: "One postback with its attempt log" } })
+    }, {
+      params: IdParams,
+      detail: { summary: "One postback with its attempt log", responses: responses({ schema: PostbackDetail, example: postbackDetailExample, description: "The postback and every attempt" }, 401, 404, 422) },
+    })
     .post("/api/postbacks/:id/retry", ({ params }) => {
       const row = requeuePostback(ctx.db, params.id, ctx.clock.now());
       if (!row) {
@@ -69,7 +77,14 @@ export function postbackRoutes(ctx: AppContext) {
       }
       ctx.dispatcher.wake();
       return { postback: postbackJson(row, campaignCodes(ctx.db)) };
-    }, { params: IdParams, detail: { summary: "Send one finished postback again" } })
+    }, {
+      params: IdParams,
+      detail: {
+        summary: "Send one finished postback again",
+        description: "Puts a delivered, failed, rejected or skipped row back in the queue, due now, with a fresh retry ladder.",
+        responses: responses({ schema: RetriedOne, example: retriedOneExample, description: "The row, queued again" }, 401, 403, 404, 409, 422, 503),
+      },
+    })
     .post("/api/postbacks/retry", ({ body }) => {
       const filter = toFilter(ctx, { ...body, state: body.state ?? "failed" }, "body");
       if (!filter) throw invalid("campaign", `unknown campaign code "${body.campaign}"`);
@@ -84,6 +99,9 @@ export function postbackRoutes(ctx: AppContext) {
         ...FilterFields,
         dry_run: t.Optional(t.Boolean({ description: "only count the rows that would be sent again" })),
       }),
-      detail: { summary: "Send finished postbacks again by filter (or count them with dry_run)" },
+      detail: {
+        summary: "Send finished postbacks again by filter (or count them with dry_run)",
+        responses: responses({ schema: RetriedMany, example: retriedManyExample, description: "How many rows the filter matched and how many were queued again" }, 400, 401, 403, 422, 503),
+      },
     });
 }
