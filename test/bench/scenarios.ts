@@ -1,4 +1,5 @@
 // The scenarios of issue #5: each turns same-run measurements into table rows.
+import { dashboardScenario } from "./dashboard.ts";
 import { e2eScenario } from "./e2e.ts";
 import { fmtInt, limitRow, log, ratioRow, removeDir, round, startHelper, tempDir, type BenchContext, type Row, type ScenarioReport } from "./lib.ts";
 import { measureBare, measureDrain, measureFetchBaseline, measureIntake, type DrainMeasure, type IntakeMeasure } from "./measure.ts";
@@ -196,6 +197,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioRe
   growth,
   memory,
   normal,
+  dashboard: dashboardScenario,
 };
 
 /** Aliases accepted on the command line. */
