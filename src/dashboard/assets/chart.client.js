@@ -44,7 +44,8 @@ export function dailyChart(days, series) {
   }
   const every = Math.max(1, Math.ceil(days.length / 10));
   days.forEach((d, i) => {
-    if (i % every === 0 || i === days.length - 1) grid.append(s("text", { x: x(i), y: H - 8, "text-anchor": "middle" }, d.slice(5)));
+    const anchor = days.length > 1 && i === days.length - 1 ? "end" : i === 0 && days.length > 1 ? "start" : "middle"; // the edge labels stay inside
+    if (i % every === 0 || i === days.length - 1) grid.append(s("text", { x: x(i), y: H - 8, "text-anchor": anchor }, d.slice(5)));
   });
   svg.append(grid);
 

@@ -91,6 +91,13 @@ export async function overviewPage(ctx) {
     ], s.campaigns, { empty: "No campaigns configured." }));
 }
 
+/** Seconds as the config writes them (30d, 12h, 90s); 0: the window never closes. @param {number} s */
+function duration(s) {
+  if (!s) return "never closes";
+  for (const [unit, n] of [["d", 86400], ["h", 3600], ["m", 60]]) if (s % Number(n) === 0) return `${s / Number(n)}${unit}`;
+  return `${s}s`;
+}
+
 /** Copies text, also where the Clipboard API is missing (plain http on another host). @param {string} text */
 async function copy(text) {
   try {
@@ -137,7 +144,7 @@ export async function campaignPage(ctx) {
       h("h2", null, "Deep link"), deepLink,
       h("p", { class: "muted" }, "Put your tracker's click macro in place of {click}."),
       h("h2", null, "Health"),
-      table([["Bot", () => botHealth], ["Chat", () => chatHealth], ["Unsubscribe window", () => (c.unsub_window_s ? `${c.unsub_window_s} s` : "never closes")], ["Templates", () => c.templates_from]], [c])),
+      table([["Bot", () => botHealth], ["Chat", () => chatHealth], ["Unsubscribe window", () => duration(c.unsub_window_s)], ["Templates", () => c.templates_from]], [c])),
     h("h2", null, "Funnel"),
     periodControls(ctx, p),
     funnel(totals, (o) => postbacksLink(p, o, code)),
