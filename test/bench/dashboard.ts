@@ -5,6 +5,7 @@
 import { spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
 import { API_KEY, CAMPAIGN, Receiver, benchConfig, fmtInt, limitRow, log, removeDir, round, serviceEnv, summarize, tempDir, waitIdle, type BenchContext, type ScenarioReport } from "./lib.ts";
 import { seedDatabase } from "./seed.ts";
+import { dayStart } from "../../src/stats/time.ts";
 import type { ConfigInput } from "../helpers/service.ts";
 
 const DAY_MS = 86_400_000;
@@ -16,7 +17,10 @@ type Step = string[]; // requests sent together; the next step starts once they 
 interface PageLoad { name: string; steps: Step[] }
 
 /** The pages, as their requests (app.client.js: GET /api/session first, then the page's own). */
-function pages(o: { today: string; weekAgo: string; monthAgo: string; tomorrow: string; sampleLead: number; samplePostback: number; host: string }): PageLoad[] {
+function pages(o: {
+  today: string; weekAgo: string; monthAgo: string; tomorrow: string; threeWeeksAgo: string; threeWeeksAgoNext: string;
+  sampleLead: number; samplePostback: number; host: string;
+}): PageLoad[] {
   const tz = "Europe/Moscow";
   const stats = (since: string, extra = "") => `/api/stats?tz=${encodeURIComponent(tz)}&since=${since}&until=${o.tomorrow}${extra}`;
   return [
@@ -28,6 +32,7 @@ function pages(o: { today: string; weekAgo: string; monthAgo: string; tomorrow: 
     },
     { name: "postbacks", steps: [["/api/session"], ["/api/postbacks?limit=50", "/api/campaigns"]] },
     { name: "postbacks, filtered", steps: [["/api/session"], [`/api/postbacks?state=delivered&status=approve&campaign=${CAMPAIGN}&host=${encodeURIComponent(o.host)}&limit=50`, "/api/campaigns"]] },
+    { name: "postbacks of a day 3 weeks ago", steps: [["/api/session"], [`/api/postbacks?since=${o.threeWeeksAgo}&until=${o.threeWeeksAgoNext}&limit=50`, "/api/campaigns"]] },
     { name: "postback attempt log", steps: [[`/api/postbacks/${o.samplePostback}`]] },
     { name: "leads search", steps: [["/api/session"], [`/api/leads?subscriber=${o.sampleLead}&limit=100`, `/api/leads?click=c${o.sampleLead}&limit=100`, "/api/leads?username=nobody_here&limit=100"]] },
     { name: "lead", steps: [["/api/session"], [`/api/leads/${o.sampleLead}`]] },
@@ -81,6 +86,9 @@ export async function dashboardScenario(ctx: BenchContext): Promise<ScenarioRepo
     const list = (await (await fetch(`${svc.url}/api/postbacks?limit=1`, { headers: { cookie } })).json()) as { items: { id: number; host: string }[] };
     const all = pages({
       today: fmt(now), weekAgo: fmt(now - 6 * DAY_MS), monthAgo: fmt(now - 29 * DAY_MS), tomorrow: fmt(now + DAY_MS),
+      // As the page sends a day of its date filter: midnight to midnight in the zone, as instants.
+      threeWeeksAgo: encodeURIComponent(new Date(dayStart("Europe/Moscow", fmt(now - 21 * DAY_MS))).toISOString()),
+      threeWeeksAgoNext: encodeURIComponent(new Date(dayStart("Europe/Moscow", fmt(now - 20 * DAY_MS))).toISOString()),
       sampleLead, samplePostback: list.items[0]!.id, host: list.items[0]!.host,
     });
     ctx.busyBefore.dashboard = await waitIdle("dashboard"); // after the seeding, before the timing

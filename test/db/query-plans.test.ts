@@ -54,6 +54,8 @@ test.each([
   ["postbacks by state", () => listPostbacks(db, { state: "failed", limit: 50, beforeId: 1000 })],
   ["postbacks by campaign", () => listPostbacks(db, { campaignId: 1, limit: 50 })],
   ["postbacks by host", () => listPostbacks(db, { host: "trk.example.com", limit: 50 })],
+  ["postbacks of a day", () => listPostbacks(db, { since: 86_400_000, until: 172_800_000, limit: 50 })],
+  ["failed postbacks of a day", () => listPostbacks(db, { state: "failed", since: 86_400_000, until: 172_800_000, limit: 50 })],
   ["a postback's attempts", () => attemptsOf(db, 1)],
   ["stats per day", () => sumsPerDay(db, 1, [[0, 86_400_000], [86_400_000, 172_800_000]])],
   ["stats: the first bucket", () => firstBucket(db, 1)],
