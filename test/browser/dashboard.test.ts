@@ -131,6 +131,10 @@ describe("overview", () => {
     expect(await text(".stat[data-metric=approve] .value")).toBe("4");
     expect(await text(".stat[data-metric=wait] .sub")).toBe("5 events");
     expect(await text(".stat[data-metric=postbacks_delivered] .value")).toBe("12");
+    // Rates of unique leads: 5 starts, 1 join request, 4 joins, 1 leave, 1 ban.
+    const rate = (key: string) => text(`.stat[data-metric=${key}] .value`);
+    expect(await Promise.all(["joins_per_start", "join_requests_per_start", "joins_per_join_request", "leaves_per_join", "bans_per_join"].map(rate)))
+      .toEqual(["80 %", "20 %", "400 %", "25 %", "25 %"]);
     expect(await page.locator("input[name=tz]").inputValue()).toBe("Europe/Moscow"); // dashboard.timezone
 
     // The chart: one point per day of the last 7 days; today's joins, leaves and bans.

@@ -10,6 +10,11 @@ import { addDays, fill, h, num, pct, table, today, zones } from "./ui.client.js"
 const STATUSES = ["wait", "hold", "approve", "cancel", "trash"];
 const STEPS = [["wait", "Starts"], ["hold", "Join requests"], ["approve", "Joins"], ["cancel", "Leaves"], ["trash", "Bans"]];
 const OUTCOMES = ["delivered", "pending", "failed", "rejected"];
+/** The conversion rates of GET /api/stats (unique leads of the period, step to step). */
+const RATES = [
+  ["joins_per_start", "Start → join"], ["join_requests_per_start", "Start → request"], ["joins_per_join_request", "Request → join"],
+  ["leaves_per_join", "Join → leave"], ["bans_per_join", "Join → ban"],
+];
 
 /** The period of the page: from/to are local dates (inclusive) in tz; 7 days up to today by default. @param {PageContext} ctx */
 function periodOf(ctx) {
@@ -48,8 +53,7 @@ const stat = (label, value, metric, sub) => h("div", { class: "card stat", datas
 function funnel(s, link) {
   return h("div", { class: "cards" },
     STEPS.map(([status, label]) => stat(label, num(s.leads[status]), status, `${num(s.events[status])} events`)),
-    stat("Start → join", pct(s.rates.joins_per_start), "joins_per_start"),
-    stat("Join → leave", pct(s.rates.leaves_per_join), "leaves_per_join"),
+    RATES.map(([key, label]) => stat(label, pct(s.rates[key]), key)),
     OUTCOMES.map((o) => stat(`Postbacks ${o}`, h("a", { href: link(o) }, num(s.postbacks[o])), `postbacks_${o}`)));
 }
 
