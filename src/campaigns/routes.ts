@@ -11,7 +11,10 @@ import { StatusSchema } from "../leads/model.ts";
 import type { CampaignConfig } from "../config/model.ts";
 import { getBotRow, getChat } from "../telegram/repository.ts";
 import { missingRights } from "../telegram/routes.ts";
-import { campaignCounters } from "./repository.ts";
+import { allTimeCounters } from "../stats/repository.ts";
+import { responses } from "../http/openapi.ts";
+import { CampaignList, TestAnswer, campaignListExample, testAnswerExample } from "./model.ts";
+import { postbackOutcomes } from "../stats/service.ts";
 
 export function campaignRoutes(ctx: AppContext) {
   /** Whether the campaign's bot is admin in its chat with the rights it needs (null: no bot or chat). */
@@ -28,9 +31,13 @@ export function campaignRoutes(ctx: AppContext) {
   return new Elysia({ detail: { tags: ["campaigns"] } })
     .get("/api/campaigns", () => {
       const { config, campaigns } = ctx.runtime();
-      const { events, outbox } = campaignCounters(ctx.db);
+      const { sums, open } = allTimeCounters(ctx.db, [...campaigns.values()].map((c) => c.id)); // the dashboard's counters: no scan of the events
       const eventCount = (id: number, ...statuses: string[]) =>
-        events.filter((r) => r.campaignId === id && statuses.includes(r.status)).reduce((sum, r) => sum + r.n, 0);
+        sums.filter((r) => r.campaignId === id && statuses.includes(r.status)).reduce((sum, r) => sum + r.events, 0);
+      const postbackCounts = (id: number) => {
+        const outcomes = postbackOutcomes(sums.filter((r) => r.campaignId === id).reduce((sum, r) => sum + r.postbacks, 0), open.filter((r) => r.campaignId === id));
+        return Object.fromEntries(Object.entries(outcomes).filter(([state, n]) => state !== "total" && n > 0));
+      };
       return {
         items: [...campaigns.values()].map(({ id, config: c }) => ({
           code: c.code,
@@ -51,11 +58,11 @@ export function campaignRoutes(ctx: AppContext) {
             starts: eventCount(id, "wait"),
             confirms: eventCount(id, "approve"),
             unsubs: eventCount(id, "cancel", "trash"),
-            postbacks: Object.fromEntries(outbox.filter((r) => r.campaignId === id).map((r) => [r.state, r.n])),
+            postbacks: postbackCounts(id),
           },
         })),
       };
-    }, { detail: { summary: "Campaigns with their effective templates and counters" } })
+    }, { detail: { summary: "Campaigns with their effective templates and counters", responses: responses({ schema: CampaignList, example: campaignListExample, description: "Every campaign of the running config" }, 401) } })
     .post("/api/campaigns/:code/test", async ({ params, body }) => {
       const runtime = ctx.runtime();
       const entry = runtime.campaigns.get(params.code);
@@ -98,6 +105,9 @@ export function campaignRoutes(ctx: AppContext) {
         username: t.Optional(t.String({ maxLength: 64 })),
         send: t.Optional(t.Boolean({ description: "also send the requests (not recorded in the outbox)" })),
       })),
-      detail: { summary: "Render a campaign's postbacks for a sample lead, and optionally send them" },
+      detail: {
+        summary: "Render a campaign's postbacks for a sample lead, and optionally send them",
+        responses: responses({ schema: TestAnswer, example: testAnswerExample, description: "The requests as rendered (and, with send, what the tracker answered)" }, 400, 401, 403, [404, { code: "not_found", message: "campaign spring not found" }], 422),
+      },
     });
 }

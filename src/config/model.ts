@@ -89,6 +89,8 @@ export interface Config {
     webhook_per_minute: number;
   };
   log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent" };
+  /** timezone: IANA name the dashboard and GET /api/stats count days in by default; session_ttl_ms: how long a dashboard sign-in lasts. */
+  dashboard: { timezone: string; session_ttl_ms: number };
   account_id: string;
   api_keys: string[];
   inbound_keys: string[];

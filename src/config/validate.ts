@@ -7,6 +7,7 @@ import {
 } from "../domain/templates.ts";
 import { Checker, formatPath, type ConfigPath } from "./checker.ts";
 import { PRESETS, VERDICT_MODES, fillPreset, presetByName, verdictName } from "../presets/presets.ts";
+import { canonicalTimeZone } from "../stats/time.ts";
 import type { BotConfig, CampaignConfig, Config, DeliveryConfig, DestinationConfig, Payout, WelcomeConfig } from "./model.ts";
 
 export const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
@@ -18,7 +19,7 @@ const SAMPLE_VALUES: MacroValues = Object.fromEntries(POSTBACK_MACROS.map((m) =>
 export function buildConfig(raw: unknown, c: Checker, source: string | null): Config | undefined {
   const root = c.object(raw, [], [
     "server", "storage", "log", "account_id", "api_keys", "inbound_keys", "demo_tracker",
-    "delivery", "bots", "destinations", "postbacks", "campaigns", "rate_limits",
+    "delivery", "bots", "destinations", "postbacks", "campaigns", "rate_limits", "dashboard",
   ]);
   if (!root) return undefined;
 
@@ -26,6 +27,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
   const storage = c.object(root.storage, ["storage"], ["path", "synchronous", "busy_timeout_ms"]) ?? {};
   const limits = c.object(root.rate_limits, ["rate_limits"], ["inbound_per_minute", "inbound_bad_key_per_minute", "webhook_per_minute"]) ?? {};
   const log = c.object(root.log, ["log"], ["level"]) ?? {};
+  const dashboard = c.object(root.dashboard, ["dashboard"], ["timezone", "session_ttl"]) ?? {};
   const publicUrl = server.public_url == null ? null : c.string(server.public_url, ["server", "public_url"]);
   if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) c.fail(["server", "public_url"], "must be an http(s) URL");
 
@@ -54,6 +56,10 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
       webhook_per_minute: c.int(limits.webhook_per_minute, ["rate_limits", "webhook_per_minute"], 6000, 0, 10_000_000)!,
     },
     log: { level: c.oneOf(log.level, ["log", "level"], ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info")! },
+    dashboard: {
+      timezone: readTimeZone(dashboard.timezone, ["dashboard", "timezone"], c),
+      session_ttl_ms: readSessionTtl(dashboard.session_ttl, ["dashboard", "session_ttl"], c),
+    },
     account_id: c.string(root.account_id, ["account_id"], "1")!,
     api_keys: apiKeys,
     inbound_keys: c.strings(root.inbound_keys, ["inbound_keys"]),
@@ -65,6 +71,23 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     campaigns: readCampaigns(root.campaigns, c, bots, destinations),
   } satisfies Config;
   return c.issues.length ? undefined : config;
+}
+
+function readTimeZone(value: unknown, path: ConfigPath, c: Checker): string {
+  const name = c.string(value, path, "UTC");
+  if (name === undefined) return "UTC";
+  const canonical = canonicalTimeZone(name);
+  if (!canonical) c.fail(path, `unknown time zone "${name}" (an IANA name such as UTC, Europe/Moscow or Asia/Kolkata)`);
+  return canonical ?? "UTC";
+}
+
+const MINUTE_MS = 60_000;
+const MAX_SESSION_MS = 365 * 86_400_000;
+
+function readSessionTtl(value: unknown, path: ConfigPath, c: Checker): number {
+  const ms = c.duration(value, path, 7 * 86_400_000);
+  if (ms !== undefined && (ms < 5 * MINUTE_MS || ms > MAX_SESSION_MS)) c.fail(path, "must be between 5m and 365d");
+  return ms ?? 0;
 }
 
 function readDelivery(value: unknown, c: Checker): DeliveryConfig {

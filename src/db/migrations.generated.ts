@@ -7,6 +7,7 @@ import m3 from "../../db/migrations/0003_leased_index.sql" with { type: "text" }
 import m4 from "../../db/migrations/0004_lease_in_due_index.sql" with { type: "text" };
 import m5 from "../../db/migrations/0005_host_due_index.sql" with { type: "text" };
 import m6 from "../../db/migrations/0006_leads_click_storage_probe.sql" with { type: "text" };
+import m7 from "../../db/migrations/0007_dashboard.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -17,4 +18,5 @@ export const migrationSql: Record<string, string> = {
   "0004_lease_in_due_index": m4,
   "0005_host_due_index": m5,
   "0006_leads_click_storage_probe": m6,
+  "0007_dashboard": m7,
 };

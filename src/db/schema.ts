@@ -34,6 +34,8 @@ export const leads = sqliteTable("leads", {
   // An inbound postback by click without a campaign; its rowid order serves ORDER BY id DESC.
   index("leads_click").on(t.click),
   index("leads_created").on(t.createdAt),
+  // Leads search by username (case-insensitive, as Telegram treats usernames); most leads have none.
+  index("leads_username").on(sql`${t.username} COLLATE NOCASE`).where(sql`username <> ''`),
 ]);
 
 /** Append-only: one row per status change that was applied. */
@@ -102,6 +104,11 @@ export const postbacks = sqliteTable("postbacks", {
   index("postbacks_campaign").on(t.campaignId, t.id),
   index("postbacks_host").on(t.host, t.id),
   index("postbacks_finished").on(t.finishedAt).where(sql`state = 'delivered'`),
+  // The outbox filtered by time (GET /api/postbacks?since&until, the dashboard's date filter).
+  index("postbacks_created").on(t.createdAt),
+  // Postback outcomes of a campaign over a period (GET /api/stats): the rows not delivered, by
+  // creation time. Delivered rows (the bulk) stay out of it; they are the counted total minus these.
+  index("postbacks_open").on(t.campaignId, t.createdAt, t.state).where(sql`channel = 'http' AND state <> 'delivered'`),
 ]);
 
 export const deliveryAttempts = sqliteTable("delivery_attempts", {
@@ -118,6 +125,34 @@ export const deliveryAttempts = sqliteTable("delivery_attempts", {
   /** First 1 KiB of the response body. */
   responseHead: text("response_head"),
 }, (t) => [index("delivery_attempts_postback").on(t.postbackId, t.id)]);
+
+/**
+ * Per-period counters, written in the transaction of each lead event (leads/service.ts writeDecision):
+ * one row per campaign, 15-minute bucket of UTC time (epoch ms of its start) and status. `events`
+ * and `leads` are bucketed by the event's time; `leads` counts the leads whose first event of that
+ * status this is. `postbacks` counts the postback rows (channel http) the event created, bucketed
+ * by their creation time. 15 minutes: every time zone's day is a whole number of buckets.
+ */
+export const leadStats = sqliteTable("lead_stats", {
+  campaignId: integer("campaign_id").notNull(),
+  bucket: integer("bucket").notNull(),
+  status: text("status").notNull(),
+  events: integer("events").notNull().default(0),
+  leads: integer("leads").notNull().default(0),
+  postbacks: integer("postbacks").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.status] })]);
+
+/**
+ * Dashboard sign-ins. The cookie carries a random token; only its SHA-256 is stored, with an
+ * HMAC of the API key it was opened with, keyed by the token: a session ends when its key leaves
+ * the config, and neither the token nor the key can be read back from the database.
+ */
+export const dashboardSessions = sqliteTable("dashboard_sessions", {
+  id: text("id").primaryKey(),
+  keyCheck: text("key_check").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});
 
 /** Activity that is not a lead event: organic joins, ignored events, config reloads. */
 export const journal = sqliteTable("journal", {

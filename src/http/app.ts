@@ -7,6 +7,7 @@ import { leadRoutes } from "../leads/routes.ts";
 import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
 import { declaredLength } from "./body.ts";
+import { CSRF_HEADER, sessionToken, validSession } from "../dashboard/session.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { ILL_FORMED, illFormedField } from "./unicode.ts";
 import { declaredQueryParams, unknownParamDetails, unknownParams } from "./unknown-params.ts";
@@ -14,6 +15,9 @@ import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
 import { opsRoutes } from "../ops/routes.ts";
 import { postbackRoutes } from "../postbacks/routes.ts";
 import { presetRoutes } from "../presets/routes.ts";
+import { pageRoutes, sessionRoutes } from "../dashboard/routes.ts";
+import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./openapi.ts";
+import { statsRoutes } from "../stats/routes.ts";
 import { telegramRoutes } from "../telegram/routes.ts";
 
 const errorBody = (status: number, code: string, message: string, details?: unknown) =>
@@ -40,8 +44,11 @@ function validationDetails(where: string, issues: readonly unknown[]) {
 /** Inbound postbacks carry a few short parameters; 64 KiB is generous. */
 const MAX_INBOUND_BODY_BYTES = 64 * 1024;
 
-/** Routes under /api that authenticate themselves (inbound postbacks take an inbound key). */
-const PUBLIC_API = new Set(["/api/postback"]);
+/**
+ * Calls under /api that authenticate themselves: inbound postbacks take an inbound key, the
+ * dashboard sign-in takes the API key in its body, the sign-out only ends the cookie's session.
+ */
+const PUBLIC_API = new Set(["GET /api/postback", "POST /api/postback", "POST /api/session", "DELETE /api/session"]);
 
 /**
  * The path exactly as Elysia routes it (it cuts the URL at the first "/" after index 11 and does not
@@ -55,22 +62,41 @@ export function routedPath(url: string): string {
   return query === -1 ? url.substring(start) : url.substring(start, query);
 }
 
-const needsApiKey = (path: string) => path.startsWith("/api/") && !PUBLIC_API.has(path);
+const needsApiKey = (method: string, path: string) => path.startsWith("/api/") && !PUBLIC_API.has(`${method} ${path}`);
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Builds the whole HTTP app from its dependencies; main.ts listens, tests call app.handle. */
 export function buildApp(ctx: AppContext) {
   // Checked twice per request (on the routed path, then on the matched route): the verdict is kept.
-  const verdicts = new WeakMap<Request, boolean>();
-  const apiKeyGiven = (request: Request) => {
-    let ok = verdicts.get(request);
-    if (ok !== undefined) return ok;
+  const verdicts = new WeakMap<Request, "key" | "session" | null>();
+  /** How the request is authenticated: an API key, else a dashboard session cookie. A key given and wrong is refused, cookie or not. */
+  const access = (request: Request) => {
+    let verdict = verdicts.get(request);
+    if (verdict !== undefined) return verdict;
+    const keys = ctx.runtime().config.api_keys;
     const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
     const query = request.url.indexOf("?");
     const key = bearer ?? (query === -1 ? null : new URLSearchParams(request.url.slice(query + 1)).get("key"));
-    verdicts.set(request, (ok = keyMatches(key, ctx.runtime().config.api_keys)));
-    return ok;
+    if (key !== null) verdict = keyMatches(key, keys) ? "key" : null;
+    else {
+      const token = sessionToken(request.headers.get("cookie"));
+      verdict = token && validSession(ctx.db, token, keys, ctx.clock.now()) ? "session" : null;
+    }
+    verdicts.set(request, verdict);
+    return verdict;
   };
-  const unauthorized = () => errorBody(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY or ?key=KEY)");
+  const unauthorized = () => errorBody(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY or ?key=KEY), or a dashboard session");
+  /** The refusal for a management call without valid credentials, or a cookie-borne change without the CSRF header. */
+  const refusal = (request: Request, path: string) => {
+    if (!needsApiKey(request.method, path)) return undefined;
+    const verdict = access(request);
+    if (!verdict) return unauthorized();
+    if (verdict === "session" && !SAFE_METHODS.has(request.method) && !request.headers.get(CSRF_HEADER)) {
+      return errorBody(403, "csrf_header_missing", `a change made with the dashboard's session cookie needs the header ${CSRF_HEADER} (the dashboard sends it); scripts use an API key`);
+    }
+    return undefined;
+  };
   const log = ctx.log.child({ component: "http" });
   /** Query parameters each route declares (filled once every route is registered, below). */
   let queryParams = new Map<string, string[]>();
@@ -92,7 +118,8 @@ export function buildApp(ctx: AppContext) {
           return new Response(JSON.stringify(body), { status: 429, headers: { "content-type": "application/json", "retry-after": retryAfter } });
         }
       }
-      if (needsApiKey(path) && !apiKeyGiven(request)) return unauthorized();
+      const refused = refusal(request, path);
+      if (refused) return refused;
       // An inbound postback is a handful of parameters: a large one is refused before it is read.
       if (path === "/api/postback" && declaredLength(request) > MAX_INBOUND_BODY_BYTES) {
         return new Response(JSON.stringify({ status: "error", error: "bad-request", message: `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes` }), { status: 413, headers: { "content-type": "application/json" } });
@@ -100,8 +127,9 @@ export function buildApp(ctx: AppContext) {
     })
     // Second line of defence, on the route Elysia actually matched.
     .onBeforeHandle({ as: "global" }, ({ request, route, query, body }) => {
-      if (needsApiKey(route)) {
-        if (!apiKeyGiven(request)) return unauthorized();
+      const refused = refusal(request, route);
+      if (refused) return refused;
+      if (needsApiKey(request.method, route)) {
         const known = queryParams.get(`${request.method} ${route}`);
         const unknown = known ? unknownParams(request.url, known) : [];
         if (unknown.length) {
@@ -154,14 +182,18 @@ export function buildApp(ctx: AppContext) {
     })
     .use(openapi({
       path: "/swagger",
-      provider: "swagger-ui",
+      provider: null, // the page is served by pageRoutes from the pinned swagger-ui-dist, embedded
       documentation: {
-        info: { title: "tgcpa", version: "0.1.0", description: "Conversion tracker for Telegram traffic: lead events in, S2S postbacks out." },
-        components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" }, apiKeyQuery: { type: "apiKey", in: "query", name: "key" } } },
-        security: [{ apiKey: [] }, { apiKeyQuery: [] }],
+        info: { title: "tgcpa", version: "0.1.0", description: OPENAPI_DESCRIPTION },
+        components: { securitySchemes: SECURITY_SCHEMES },
+        // Any one of them: the API key as a Bearer token or as ?key=, or a dashboard session cookie.
+        security: [{ apiKey: [] }, { apiKeyQuery: [] }, { dashboardSession: [] }],
       },
     }))
+    .use(pageRoutes())
+    .use(sessionRoutes(ctx))
     .use(opsRoutes(ctx))
+    .use(statsRoutes(ctx))
     .use(leadRoutes(ctx))
     .use(postbackRoutes(ctx))
     .use(campaignRoutes(ctx))

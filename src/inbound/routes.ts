@@ -5,6 +5,8 @@ import { pageQuery, queryString } from "../http/schema.ts";
 import { keyMatches } from "../lib/keys.ts";
 import { iso } from "../lib/json.ts";
 import { listInbound } from "./repository.ts";
+import { responses } from "../http/openapi.ts";
+import { InboundLog, inboundLogExample, inboundResponses } from "./model.ts";
 import { handleInbound } from "./service.ts";
 
 const asStrings = (o: unknown): Record<string, string> =>
@@ -21,6 +23,20 @@ Parameters may come in the query or in a form/JSON body. Answers \`{status: "ok"
  * log grow faster than that either.
  */
 const BAD_KEY_ALL_ADDRESSES_FACTOR = 20;
+
+const param = (name: string, description: string, example?: string) => ({ name, in: "query", required: false, schema: { type: "string" }, description, ...(example ? { example } : {}) });
+
+// Documented by hand: the handler reads them from the query or a form/JSON body, without a schema
+// (AlterCPA senders add parameters of their own, which must not be refused).
+const INBOUND_PARAMETERS = [
+  param("lead", "the lead's id (or give click)"),
+  param("click", "the tracker's click id of the lead", "abc123"),
+  param("campaign", "campaign code, to pick the lead of a click in one campaign"),
+  param("status", "status word, recognised automatically (new/lead → wait, approved/sale → approve, rejected → cancel, fraud → trash, …)", "approved"),
+  param("payout", "payout of this event ({payout} of the outbound postbacks)"),
+  param("currency", "currency of the payout"),
+  ...["stn", "sth", "sta", "stc", "stt"].map((n, i) => param(n, `extra words (comma-separated) meaning ${["wait", "hold", "approve", "cancel", "trash"][i]}`)),
+] as never[];
 
 export function inboundRoutes(ctx: AppContext) {
   // A request without a valid key is answered from these limits before anything is done or logged
@@ -46,8 +62,8 @@ export function inboundRoutes(ctx: AppContext) {
     return answer.body;
   };
   return new Elysia({ detail: { tags: ["inbound"] } })
-    .get("/api/postback", handle, { detail: { summary: "Inbound postback", description: DESCRIPTION, security: [] } })
-    .post("/api/postback", handle, { detail: { summary: "Inbound postback", description: DESCRIPTION, security: [] } })
+    .get("/api/postback", handle, { detail: { summary: "Inbound postback", description: DESCRIPTION, security: [{ inboundKey: [] }], parameters: INBOUND_PARAMETERS, responses: inboundResponses } })
+    .post("/api/postback", handle, { detail: { summary: "Inbound postback", description: DESCRIPTION, security: [{ inboundKey: [] }], parameters: INBOUND_PARAMETERS, responses: inboundResponses } })
     .get("/api/postback-log", ({ query }) => {
       const limit = query.limit ?? 50;
       const rows = listInbound(ctx.db, { result: query.result, beforeId: query.before, limit });
@@ -57,6 +73,6 @@ export function inboundRoutes(ctx: AppContext) {
       };
     }, {
       query: t.Object({ result: queryString("result", "ok, no-changes, access, no-click, bad-click, bad-status, db"), ...pageQuery }),
-      detail: { summary: "Inbound postbacks received, newest first" },
+      detail: { summary: "Inbound postbacks received, newest first", responses: responses({ schema: InboundLog, example: inboundLogExample, description: "A page of the inbound log" }, 401, 422) },
     });
 }

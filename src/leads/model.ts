@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import { NextBefore, Nullable } from "../http/openapi.ts";
 import { STATUSES } from "../domain/status.ts";
 import { iso } from "../lib/json.ts";
 import type { LeadEventRow, LeadRow } from "./repository.ts";
@@ -65,3 +66,52 @@ export const postbackJson = (p: typeof postbacks.$inferSelect, codeOf: CodeOf) =
   created_at: iso(p.createdAt),
   finished_at: iso(p.finishedAt),
 });
+
+// Answers, as documented in the OpenAPI document (test/integration/openapi.test.ts checks real answers against them).
+const Time = t.String({ format: "date-time" });
+
+export const LeadJson = t.Object({
+  id: t.Integer(), campaign: t.String(), subscriber: t.Integer(), click: t.String(), username: t.String(), chat: Nullable(t.Integer()),
+  status: t.String({ description: "wait | hold | approve | cancel | trash" }), joined_at: Nullable(Time), created_at: Time, updated_at: Time,
+});
+
+export const EventJson = t.Object({
+  id: t.Integer(), lead: t.Integer(), status: t.String(), prev_status: Nullable(t.String()), source: t.String({ description: "api | telegram | inbound" }),
+  reason: Nullable(t.String({ description: "why postbacks were withheld or skipped: campaign_paused, outside_unsub_window, click_added" })),
+  occurred_at: Time, created_at: Time,
+});
+
+export const PostbackJson = t.Object({
+  id: t.Integer(), lead: t.Integer(), event: t.Integer(), campaign: t.String(), status: t.String(), template: t.String({ description: "the config path of the template" }),
+  method: t.String(), url: t.String(), body: Nullable(t.String()), host: t.String(),
+  state: t.String({ description: "pending | delivered | failed | rejected | skipped" }), reason: Nullable(t.String()), attempts: t.Integer(),
+  last_http_status: Nullable(t.Integer()), next_attempt_at: Nullable(Time), created_at: Time, finished_at: Nullable(Time),
+});
+
+const leadExample = {
+  id: 42, campaign: "spring", subscriber: 123456789, click: "abc123", username: "alice", chat: -1001234567890, status: "approve",
+  joined_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:00:00.000Z", updated_at: "2024-05-01T10:01:00.000Z",
+};
+const eventExample = { id: 77, lead: 42, status: "approve", prev_status: "wait", source: "api", reason: null, occurred_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:01:00.000Z" };
+export const postbackExample = {
+  id: 101, lead: 42, event: 77, campaign: "spring", status: "approve", template: "postbacks.approve", method: "GET",
+  url: "https://trk.example.com/e89bcbe/postback?subid=abc123&status=approve", body: null, host: "trk.example.com", state: "delivered", reason: null,
+  attempts: 1, last_http_status: 200, next_attempt_at: null, created_at: "2024-05-01T10:01:00.000Z", finished_at: "2024-05-01T10:01:00.120Z",
+};
+
+export const EventAnswer = t.Object({
+  applied: t.Boolean({ description: "false when nothing changed (duplicate, not allowed, no lead)" }),
+  reason: Nullable(t.String()),
+  lead: Nullable(LeadJson),
+  events: t.Array(EventJson),
+  postbacks: t.Array(t.Object({ id: t.Integer(), state: t.String(), url: t.String(), reason: Nullable(t.String()), template: t.String() })),
+});
+export const eventAnswerExample = {
+  applied: true, reason: null, lead: leadExample, events: [eventExample],
+  postbacks: [{ id: 101, state: "pending", url: postbackExample.url, reason: null, template: "postbacks.approve" }],
+};
+
+export const LeadList = t.Object({ items: t.Array(LeadJson), next_before: NextBefore });
+export const leadListExample = { items: [leadExample], next_before: null };
+export const LeadDetail = t.Object({ lead: LeadJson, events: t.Array(EventJson), postbacks: t.Array(PostbackJson) });
+export const leadDetailExample = { lead: leadExample, events: [eventExample], postbacks: [postbackExample] };

@@ -1,5 +1,5 @@
 import type { SQLQueryBindings } from "bun:sqlite";
-import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { prepared } from "../db/prepared.ts";
 import { deleteOlderThan } from "../db/prune.ts";
@@ -113,20 +113,26 @@ export const storeIdempotentAnswer = (db: Db, row: typeof idempotencyKeys.$infer
   statement(db, STORE_KEY).run({ ...row });
 
 export interface LeadFilter {
-  campaignId?: number;
+  /** One campaign, or several: a search by subscriber or click in every campaign names them all, so
+   * the (campaign, subscriber) and (campaign, click) indexes serve it instead of a scan of all leads. */
+  campaignIds?: number[];
   status?: string;
   subscriber?: number;
   click?: string;
+  /** Case-insensitive, without @ (served by leads_username). */
+  username?: string;
   beforeId?: number;
   limit: number;
 }
 
 export function listLeads(db: Executor, f: LeadFilter) {
   const where: SQL[] = [];
-  if (f.campaignId !== undefined) where.push(eq(leads.campaignId, f.campaignId));
+  if (f.campaignIds !== undefined) where.push(inArray(leads.campaignId, f.campaignIds));
   if (f.status) where.push(eq(leads.status, f.status));
   if (f.subscriber !== undefined) where.push(eq(leads.subscriber, f.subscriber));
   if (f.click !== undefined) where.push(eq(leads.click, f.click));
+  // The partial index's own condition, spelled as in the index, so the planner can use it.
+  if (f.username !== undefined) where.push(sql`${leads.username} = ${f.username} COLLATE NOCASE AND username <> ''`);
   if (f.beforeId !== undefined) where.push(lt(leads.id, f.beforeId));
   return db.select().from(leads).where(and(...where)).orderBy(desc(leads.id)).limit(f.limit).all();
 }

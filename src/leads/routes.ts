@@ -1,9 +1,12 @@
 import { Elysia, t } from "elysia";
-import { campaignCodes, findCampaignId } from "../campaigns/repository.ts";
+import { campaignCodes, findCampaignId, listCampaignRows } from "../campaigns/repository.ts";
 import type { AppContext } from "../context.ts";
 import { IdParams, pageQuery, queryString } from "../http/schema.ts";
 import { invalid, notFound } from "../lib/errors.ts";
-import { EventBody, StatusSchema, eventJson, leadJson, postbackJson } from "./model.ts";
+import { responses } from "../http/openapi.ts";
+import {
+  EventAnswer, EventBody, LeadDetail, LeadList, StatusSchema, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample, postbackJson,
+} from "./model.ts";
 import { eventsOfLead, getLead, listLeads, postbacksOfLead } from "./repository.ts";
 import { recordLeadEvent, type LeadEventResult } from "./service.ts";
 
@@ -40,14 +43,22 @@ export function leadRoutes(ctx: AppContext) {
       detail: {
         summary: "Record a lead event",
         description: "Applies a status change with the same rules and transaction as Telegram updates. Send an `Idempotency-Key` header to make retries safe: the same key with the same body replays the first answer.",
+        parameters: [{
+          name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY },
+          description: "Any unique string per event (1-200 characters), kept 24 h. The same key with the same body replays the first answer (with `Idempotent-Replayed: true`); with another body → 422 idempotency_key_reused.",
+          example: "order-42-approve",
+        }],
+        responses: responses({ schema: EventAnswer, example: eventAnswerExample, description: "The event as applied (or why nothing changed), after the commit" }, 400, 401, 403, 422, 503),
       },
     })
     .get("/api/leads", ({ query }) => {
       const campaignId = query.campaign === undefined ? undefined : findCampaignId(ctx.db, query.campaign);
       if (query.campaign !== undefined && campaignId === undefined) return { items: [], next_before: null };
+      const searched = query.subscriber !== undefined || query.click !== undefined;
+      const campaignIds = campaignId !== undefined ? [campaignId] : searched ? listCampaignRows(ctx.db).map((c) => c.id) : undefined;
       const limit = query.limit ?? 50;
       const rows = listLeads(ctx.db, {
-        campaignId, status: query.status, click: query.click, limit,
+        campaignIds, status: query.status, click: query.click, username: query.username?.replace(/^@/, ""), limit,
         subscriber: query.subscriber === undefined ? undefined : Number(query.subscriber), beforeId: query.before,
       });
       const codeOf = campaignCodes(ctx.db);
@@ -58,9 +69,10 @@ export function leadRoutes(ctx: AppContext) {
         status: t.Optional(StatusSchema),
         subscriber: t.Optional(t.String({ title: "subscriber", pattern: "^-?[0-9]{1,16}$", error: "must be a Telegram user id" })),
         click: queryString("click"),
+        username: queryString("username", "Telegram @username, with or without @, any case"),
         ...pageQuery,
       }),
-      detail: { summary: "List leads, newest first" },
+      detail: { summary: "List leads, newest first", responses: responses({ schema: LeadList, example: leadListExample, description: "A page of leads" }, 401, 422) },
     })
     .get("/api/leads/:id", ({ params }) => {
       const lead = getLead(ctx.db, params.id);
@@ -71,5 +83,8 @@ export function leadRoutes(ctx: AppContext) {
         events: eventsOfLead(ctx.db, lead.id).map(eventJson),
         postbacks: postbacksOfLead(ctx.db, lead.id).map((p) => postbackJson(p, codeOf)),
       };
-    }, { params: IdParams, detail: { summary: "One lead with its events and postbacks" } });
+    }, {
+      params: IdParams,
+      detail: { summary: "One lead with its events and postbacks", responses: responses({ schema: LeadDetail, example: leadDetailExample, description: "The lead, its events and its postbacks" }, 401, 404, 422) },
+    });
 }

@@ -5,6 +5,7 @@ import type { Status } from "../domain/status.ts";
 import { lacksClick, renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
 import type { Clock } from "../lib/clock.ts";
 import { NO_EFFECTS, type Effects, type Intake } from "../intake/intake.ts";
+import { countLeadEvent } from "../stats/repository.ts";
 import { AppError, invalid } from "../lib/errors.ts";
 import {
   findIdempotentAnswer, storeIdempotentAnswer, findLead, findRecentOrganicJoin, insertJournal, insertLead, insertLeadEvent, insertPostbacks, markJournal, updateLead,
@@ -109,6 +110,7 @@ function writeDecision(
     payout: req.payout ?? null, currency: req.currency ?? null,
   });
   const rows = decision.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, lead, event, decision.postbacks === "skip", now);
+  countLeadEvent(tx, event, existing === null, rows.length, now); // the dashboard's per-period counters
   return { lead, event, postbacks: insertPostbacks(tx, rows) };
 }
 

@@ -1,4 +1,5 @@
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
+import { asResponses } from "../http/openapi.ts";
 import type { Logger } from "../lib/logger.ts";
 
 const KEEP = 100;
@@ -18,8 +19,25 @@ export function demoTrackerRoutes(log: Logger) {
     log.info({ demo_tracker: entry.query }, "demo tracker received a postback");
     return "Success";
   };
+  const answer = asResponses({ 200: { description: "Accepted, as Keitaro answers", content: { "text/plain": { schema: t.String(), example: "Success" } } } });
+  const detail = { summary: "Demo tracker: receives a postback", security: [], responses: answer };
   return new Elysia({ detail: { tags: ["demo"] } })
-    .get("/demo/postback", receive, { detail: { summary: "Demo tracker: receives a postback" } })
-    .post("/demo/postback", receive, { parse: "none", detail: { summary: "Demo tracker: receives a postback" } })
-    .get("/demo/received", () => ({ items: received }), { detail: { summary: "Demo tracker: the last 100 postbacks it received" } });
+    .get("/demo/postback", receive, { detail })
+    .post("/demo/postback", receive, { parse: "none", detail })
+    .get("/demo/received", () => ({ items: received }), {
+      detail: {
+        summary: "Demo tracker: the last 100 postbacks it received", security: [],
+        responses: asResponses({
+          200: {
+            description: "Newest first",
+            content: {
+              "application/json": {
+                schema: t.Object({ items: t.Array(t.Object({ at: t.String(), method: t.String(), url: t.String(), query: t.Record(t.String(), t.String()), body: t.String() })) }),
+                example: { items: [{ at: "2024-05-01T10:00:00.000Z", method: "GET", url: "/demo/postback?subid=abc123&status=lead", query: { subid: "abc123", status: "lead" }, body: "" }] },
+              },
+            },
+          },
+        }),
+      },
+    });
 }

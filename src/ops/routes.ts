@@ -1,16 +1,17 @@
-import { and, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import { Elysia, t } from "elysia";
-import { findCampaignId } from "../campaigns/repository.ts";
 import type { AppContext } from "../context.ts";
-import { journal, leadEvents } from "../db/schema.ts";
+import { journal } from "../db/schema.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
-import { AppError, invalid } from "../lib/errors.ts";
+import { AppError } from "../lib/errors.ts";
 import type { Histogram } from "../lib/histogram.ts";
-import { iso, parseTimeFilter } from "../lib/json.ts";
+import { iso } from "../lib/json.ts";
 import { ConfigError } from "../config/load.ts";
 import { campaignCodes } from "../campaigns/repository.ts";
 import { postbackStateCounts, queueGauges } from "../postbacks/repository.ts";
+import { responses } from "../http/openapi.ts";
 import { StorageProbe, databasePart, healthAnswer, storagePart } from "./health.ts";
+import { JournalList, ReloadAnswer, healthResponses, journalExample, metricsResponses, reloadExample } from "./model.ts";
 
 export function opsRoutes(ctx: AppContext) {
   const storage = new StorageProbe({ db: ctx.db, commits: ctx.commits, now: ctx.clock.now });
@@ -26,37 +27,12 @@ export function opsRoutes(ctx: AppContext) {
       ]);
       set.status = answer.httpStatus;
       return answer.body;
-    }, { detail: { tags: ["ops"], summary: "Liveness: ok, or degraded naming the bots that are down (both 200); 503 when the database cannot be read or written" } })
+    }, { detail: { tags: ["ops"], summary: "Liveness: ok, or degraded naming the bots that are down (both 200); 503 when the database cannot be read or written", security: [], responses: healthResponses } })
     .get("/metrics", async ({ set }) => {
       set.headers["content-type"] = "text/plain; version=0.0.4";
       await storage.state(); // fresh for tgcpa_storage_writable
       return renderMetrics(ctx);
-    }, { detail: { tags: ["ops"], summary: "Prometheus metrics" } })
-    .get("/api/stats", ({ query }) => {
-      const since = parseTimeFilter(query.since);
-      const until = parseTimeFilter(query.until);
-      if (since === "invalid") throw invalid("query.since", "must be an ISO date or UNIX seconds");
-      if (until === "invalid") throw invalid("query.until", "must be an ISO date or UNIX seconds");
-      const where: SQL[] = [];
-      if (since !== undefined) where.push(gte(leadEvents.occurredAt, since));
-      if (until !== undefined) where.push(lt(leadEvents.occurredAt, until));
-      if (query.campaign !== undefined) where.push(eq(leadEvents.campaignId, findCampaignId(ctx.db, query.campaign) ?? -1));
-      const day = sql<string>`date(${leadEvents.occurredAt} / 1000, 'unixepoch')`;
-      const rows = ctx.db.select({ day, campaignId: leadEvents.campaignId, status: leadEvents.status, n: sql<number>`count(*)` })
-        .from(leadEvents).where(and(...where)).groupBy(day, leadEvents.campaignId, leadEvents.status).orderBy(day).all();
-      const codeOf = campaignCodes(ctx.db);
-      const out = new Map<string, Record<string, string | number>>();
-      for (const r of rows) {
-        const key = `${r.day}|${r.campaignId}`;
-        const row = out.get(key) ?? { day: r.day, campaign: codeOf(r.campaignId), wait: 0, hold: 0, approve: 0, cancel: 0, trash: 0 };
-        row[r.status] = r.n;
-        out.set(key, row);
-      }
-      return { items: [...out.values()] };
-    }, {
-      query: t.Object({ campaign: queryString("campaign"), since: queryString("since", "ISO date or UNIX seconds"), until: queryString("until", "ISO date or UNIX seconds") }),
-      detail: { tags: ["ops"], summary: "Lead events per campaign per day (UTC)" },
-    })
+    }, { detail: { tags: ["ops"], summary: "Prometheus metrics", security: [], responses: metricsResponses } })
     .get("/api/journal", ({ query }) => {
       const where: SQL[] = [];
       if (query.kind) where.push(eq(journal.kind, query.kind));
@@ -76,7 +52,7 @@ export function opsRoutes(ctx: AppContext) {
         kind: queryString("kind", "organic_join, event_ignored, …"),
         ...pageQuery,
       }),
-      detail: { tags: ["ops"], summary: "Activity journal: organic joins, ignored events, reloads" },
+      detail: { tags: ["ops"], summary: "Activity journal: organic joins, ignored events, reloads", responses: responses({ schema: JournalList, example: journalExample, description: "A page of the journal, newest first" }, 401, 422) },
     })
     .post("/api/config/reload", () => {
       try {
@@ -88,7 +64,16 @@ export function opsRoutes(ctx: AppContext) {
         }
         throw err;
       }
-    }, { detail: { tags: ["ops"], summary: "Reload the config file (same as SIGHUP)" } });
+    }, {
+      detail: {
+        tags: ["ops"],
+        summary: "Reload the config file (same as SIGHUP)",
+        responses: responses({ schema: ReloadAnswer, example: reloadExample, description: "The new config runs" }, 401, 403, [422, {
+          code: "invalid_config", message: "the new config is invalid; the running config is kept",
+          description: "The file has errors (every one in details, with its path and line); the running config is kept",
+        }]),
+      },
+    });
 }
 
 /** A Prometheus label value: backslash, double quote and newline escaped. */

@@ -6,6 +6,10 @@ import { AppError, invalid, notFound } from "../lib/errors.ts";
 import { iso, parseTimeFilter } from "../lib/json.ts";
 import { postbackJson } from "../leads/model.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
+import { responses } from "../http/openapi.ts";
+import {
+  PostbackDetail, PostbackList, RetriedMany, RetriedOne, postbackDetailExample, postbackListExample, retriedManyExample, retriedOneExample,
+} from "./model.ts";
 import {
   attemptsOf, countResendable, getPostback, listPostbacks, requeuePostback, requeuePostbacks, type PostbackFilter,
 } from "./repository.ts";
@@ -52,7 +56,7 @@ export function postbackRoutes(ctx: AppContext) {
         ...FilterFields,
         ...pageQuery,
       }),
-      detail: { summary: "List postbacks (the outbox), newest first" },
+      detail: { summary: "List postbacks (the outbox), newest first", responses: responses({ schema: PostbackList, example: postbackListExample, description: "A page of postbacks" }, 401, 422) },
     })
     .get("/api/postbacks/:id", ({ params }) => {
       const row = getPostback(ctx.db, params.id);
@@ -64,7 +68,10 @@ export function postbackRoutes(ctx: AppContext) {
           http_status: a.httpStatus, outcome: a.outcome, error: a.error, response_head: a.responseHead,
         })),
       };
-    }, { params: IdParams, detail: { summary: "One postback with its attempt log" } })
+    }, {
+      params: IdParams,
+      detail: { summary: "One postback with its attempt log", responses: responses({ schema: PostbackDetail, example: postbackDetailExample, description: "The postback and every attempt" }, 401, 404, 422) },
+    })
     .post("/api/postbacks/:id/retry", ({ params }) => {
       const row = requeuePostback(ctx.db, params.id, ctx.clock.now());
       if (!row) {
@@ -75,7 +82,14 @@ export function postbackRoutes(ctx: AppContext) {
       }
       ctx.dispatcher.wake();
       return { postback: postbackJson(row, campaignCodes(ctx.db)) };
-    }, { params: IdParams, detail: { summary: "Send one finished postback again" } })
+    }, {
+      params: IdParams,
+      detail: {
+        summary: "Send one finished postback again",
+        description: "Puts a delivered, failed, rejected or skipped row back in the queue, due now, with a fresh retry ladder.",
+        responses: responses({ schema: RetriedOne, example: retriedOneExample, description: "The row, queued again" }, 401, 403, 404, 409, 422, 503),
+      },
+    })
     .post("/api/postbacks/retry", ({ body }) => {
       const filter = toFilter(ctx, { ...body, state: body.state ?? "failed" }, "body");
       if (!filter) throw invalid("campaign", `unknown campaign code "${body.campaign}"`);
@@ -90,6 +104,9 @@ export function postbackRoutes(ctx: AppContext) {
         ...FilterFields,
         dry_run: t.Optional(t.Boolean({ description: "only count the rows that would be sent again" })),
       }),
-      detail: { summary: "Send finished postbacks again by filter (or count them with dry_run)" },
+      detail: {
+        summary: "Send finished postbacks again by filter (or count them with dry_run)",
+        responses: responses({ schema: RetriedMany, example: retriedManyExample, description: "How many rows the filter matched and how many were queued again" }, 400, 401, 403, 422, 503),
+      },
     });
 }

@@ -10,6 +10,28 @@ import { listChats } from "./repository.ts";
 
 /** An update is a few KiB; 1 MiB is ample, and anything larger is refused with 413 before it is read further. */
 const MAX_UPDATE_BYTES = 1024 * 1024;
+import { Nullable, responses } from "../http/openapi.ts";
+
+const Time = Nullable(t.String({ format: "date-time" }));
+const BotList = t.Object({
+  items: t.Array(t.Object({
+    name: t.String(), mode: t.String({ description: "polling | webhook" }), status: t.String({ description: "starting | running | error | stopped" }),
+    id: Nullable(t.Integer()), username: Nullable(t.String()), last_error: Nullable(t.String()), last_error_at: Time, webhook_url: Nullable(t.String()),
+    last_update_at: Time, polling_offset: Nullable(t.Integer()),
+  })),
+});
+const botListExample = {
+  items: [{ name: "main", mode: "polling", status: "running", id: 123456, username: "spring_bot", last_error: null, last_error_at: null, webhook_url: null, last_update_at: "2024-05-01T10:00:00.000Z", polling_offset: 90211 }],
+};
+const ChatList = t.Object({
+  items: t.Array(t.Object({
+    bot: t.String(), chat: t.Integer(), title: t.String(), type: t.String(), status: t.String({ description: "the bot's status there: creator, administrator, member, left, kicked" }),
+    admin: t.Boolean(), rights: Nullable(t.Record(t.String(), t.Boolean())), missing_rights: t.Array(t.String()), updated_at: t.String({ format: "date-time" }),
+  })),
+});
+const chatListExample = {
+  items: [{ bot: "main", chat: -1001234567890, title: "Spring", type: "channel", status: "administrator", admin: true, rights: { can_invite_users: false }, missing_rights: ["can_invite_users"], updated_at: "2024-05-01T10:00:00.000Z" }],
+};
 
 /** Rights a bot needs in a tracked chat: invite links and join requests need can_invite_users. */
 export const REQUIRED_RIGHTS = ["can_invite_users"] as const;
@@ -54,15 +76,19 @@ export function telegramRoutes(ctx: AppContext) {
     }, {
       params: t.Object({ bot: t.String() }),
       parse: "none", // read by the handler, after the secret is checked, and never past MAX_UPDATE_BYTES
-      detail: { tags: ["telegram"], summary: "Telegram webhook (checked with the bot's secret token)", security: [] },
+      detail: {
+        tags: ["telegram"], summary: "Telegram webhook (checked with the bot's secret token)", security: [{ webhookSecret: [] }],
+        responses: responses({ schema: t.Object({ ok: t.Literal(true), duplicate: t.Optional(t.Boolean({ description: "the update was applied before" })), skipped: t.Optional(t.String({ description: "the update could not be applied: journaled as update_failed and skipped" })) }), example: { ok: true, duplicate: false }, description: "The update's effects are committed (or it was journaled and skipped)" },
+          400, [401, { code: "unauthorized", message: "wrong or missing X-Telegram-Bot-Api-Secret-Token" }], [404, { code: "not_found", message: "webhook bot main not found" }], [413, { code: "body_too_large", message: "the request body is larger than 1048576 bytes" }], [415, { code: "unsupported_media_type", message: "an update is sent as application/json" }], 422, 429, 503),
+      },
     })
     .get("/api/bots", () => ({
       items: ctx.telegram.states().map((s) => ({ ...s, polling_offset: s.mode === "polling" ? (ctx.telegram.offset(s.name) ?? 0) : null })),
-    }), { detail: { tags: ["telegram"], summary: "Bots: username, mode, webhook or polling state, last error" } })
+    }), { detail: { tags: ["telegram"], summary: "Bots: username, mode, webhook or polling state, last error", responses: responses({ schema: BotList, example: botListExample, description: "Every configured bot" }, 401) } })
     .get("/api/chats", () => ({
       items: listChats(ctx.db).map((c) => ({
         bot: c.bot, chat: c.chatId, title: c.title, type: c.type, status: c.status, admin: isAdmin(c.status),
         rights: c.rights, missing_rights: missingRights(c.status, c.rights ?? null), updated_at: iso(c.updatedAt),
       })),
-    }), { detail: { tags: ["telegram"], summary: "Chats each bot is in, with missing admin rights flagged" } });
+    }), { detail: { tags: ["telegram"], summary: "Chats each bot is in, with missing admin rights flagged", responses: responses({ schema: ChatList, example: chatListExample, description: "Chats from the bots' my_chat_member updates" }, 401) } });
 }

@@ -1,4 +1,5 @@
 // The scenarios of issue #5: each turns same-run measurements into table rows.
+import { dashboardScenario } from "./dashboard.ts";
 import { e2eScenario } from "./e2e.ts";
 import { telegramScenario } from "./telegram.ts";
 import { fmtInt, limitRow, log, ratioRow, removeDir, round, startHelper, tempDir, type BenchContext, type Row, type ScenarioReport } from "./lib.ts";
@@ -198,6 +199,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioRe
   growth,
   memory,
   normal,
+  dashboard: dashboardScenario,
 };
 
 /** Aliases accepted on the command line. */

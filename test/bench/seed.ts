@@ -6,6 +6,8 @@
 //
 // Shape: `rows` leads, each with one `wait` event and one postback of that event to the
 // receiver; state `pending` (a backlog to drain) or `delivered` (history, with its attempt row).
+// With `joinEvery: n`, every n-th lead also joins a minute later (an `approve` event, its
+// postbacks). The per-period counters (lead_stats) are written for all of it, as the service does.
 // Seeding is setup, not a measurement: it runs with synchronous=OFF on its own connection; the
 // service later opens the file with its configured synchronous mode.
 import type { Status } from "../../src/domain/status.ts";
@@ -15,6 +17,8 @@ import { openDatabase } from "../../src/db/client.ts";
 import { renderRequest, resolveTemplates } from "../../src/domain/templates.ts";
 import type { LeadEventRow, LeadRow } from "../../src/leads/repository.ts";
 import { macroValues } from "../../src/leads/service.ts";
+import { ALL_TIME } from "../../src/stats/repository.ts";
+import { bucketOf } from "../../src/stats/time.ts";
 import type { ConfigInput } from "../helpers/service.ts";
 import { CAMPAIGN } from "./lib.ts";
 
@@ -26,6 +30,10 @@ export interface SeedOptions {
   subscriberBase?: number;
   /** Rows per transaction. */
   batch?: number;
+  /** History only: spread creation evenly over this many ms before now (default ~2 days). */
+  spreadMs?: number;
+  /** Every n-th lead also joins (an approve event a minute after its start); 0 = none. */
+  joinEvery?: number;
 }
 
 export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; path: string } {
@@ -37,6 +45,19 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
   const campaign = runtime.campaigns.get(CAMPAIGN)!;
   const status: Status = "wait";
   const templates = resolveTemplates(config.postbacks, campaign.config.postbacks, status);
+  const joinTemplates = resolveTemplates(config.postbacks, campaign.config.postbacks, "approve");
+  const JOIN_AFTER_MS = 60_000;
+  // lead_stats rows: "bucket|status" → counts, written at the end (the service adds them per event).
+  const counters = new Map<string, { events: number; leads: number; postbacks: number }>();
+  const count = (bucket: number, st: Status, events: number, leads: number, postbacks: number) => {
+    for (const b of [bucket, ALL_TIME]) {
+      const c = counters.get(`${b}|${st}`) ?? { events: 0, leads: 0, postbacks: 0 };
+      c.events += events;
+      c.leads += leads;
+      c.postbacks += postbacks;
+      counters.set(`${b}|${st}`, c);
+    }
+  };
   const sqlite = db.$client;
   sqlite.run("PRAGMA synchronous = OFF");
   sqlite.run("PRAGMA cache_size = -262144"); // 256 MiB page cache for the seeding connection only
@@ -48,6 +69,8 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
   const insPostback = sqlite.prepare(`INSERT INTO postbacks (channel, lead_id, event_id, campaign_id, status, template, method, url, body, content_type, verdict, host,
       state, reason, attempts, next_attempt_at, lease_token, lease_expires_at, last_http_status, created_at, updated_at, finished_at)
     VALUES ('http', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?, ?, ?, ?)`);
+  const insJoin = sqlite.prepare(`INSERT INTO lead_events (id, lead_id, campaign_id, status, prev_status, source, reason, payout, currency, occurred_at, created_at)
+    VALUES (?, ?, ?, 'approve', 'wait', 'api', NULL, NULL, NULL, ?, ?)`);
   const insAttempt = sqlite.prepare(`INSERT INTO delivery_attempts (postback_id, attempt, started_at, duration_ms, url, http_status, outcome, error, response_head)
     VALUES (?, 1, ?, 2, ?, 200, 'delivered', NULL, 'OK')`);
 
@@ -57,7 +80,9 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
   const delivered = o.state === "delivered";
   // Spread creation over the past: history over ~2 days (inside the 30-day retention), a backlog
   // over the last rows × 1 ms, oldest first, all due now.
-  const step = delivered ? Math.max(1, Math.floor(2 * 86_400_000 / o.rows)) : 1;
+  const step = delivered ? Math.max(1, Math.floor((o.spreadMs ?? 2 * 86_400_000) / o.rows)) : 1;
+  const joins = o.joinEvery ?? 0;
+  let nextEvent = firstEvent + o.rows;
   const batch = o.batch ?? 20_000;
 
   for (let start = 0; start < o.rows; start += batch) {
@@ -68,30 +93,48 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
         const eventId = firstEvent + i;
         const subscriber = base + i + 1;
         const at = now - (o.rows - i) * step;
+        const joined = joins > 0 && i % joins === 0;
         const lead = {
           id: leadId, campaignId: campaign.id, subscriber, click: `c${subscriber}`, username: "", chatId: campaign.config.chat,
-          status, joinedAt: null, createdAt: at, updatedAt: at,
+          status: joined ? "approve" : status, joinedAt: joined ? at + JOIN_AFTER_MS : null, createdAt: at, updatedAt: at,
         } satisfies LeadRow;
         const event = {
           id: eventId, leadId, campaignId: campaign.id, status, prevStatus: null, source: "api", reason: null,
           payout: null, currency: null, occurredAt: at, createdAt: at,
         } satisfies LeadEventRow;
-        insLead.run(leadId, campaign.id, subscriber, lead.click, lead.chatId, status, at, at);
+        insLead.run(leadId, campaign.id, subscriber, lead.click, lead.chatId, lead.status, at, at);
+        const postbacksOf = (e: LeadEventRow, list: typeof templates) => {
+          const values = macroValues(runtime, campaign, lead, e);
+          for (const template of list) {
+            const req = renderRequest(template, values);
+            const host = new URL(req.url).host;
+            const finished = delivered ? e.occurredAt + 2 : null;
+            const pb = insPostback.run(
+              leadId, e.id, campaign.id, e.status, template.label, req.method, req.url, req.body, req.contentType, template.verdict ?? null, host,
+              o.state, delivered ? 1 : 0, e.occurredAt, delivered ? 1 : 0, delivered ? 200 : null, e.occurredAt, finished ?? e.occurredAt, finished,
+            );
+            if (delivered) insAttempt.run(Number(pb.lastInsertRowid), e.occurredAt, req.url);
+          }
+          count(bucketOf(e.occurredAt), e.status as Status, 1, 1, list.length);
+        };
         insEvent.run(eventId, leadId, campaign.id, status, at, at);
-        const values = macroValues(runtime, campaign, lead, event);
-        for (const template of templates) {
-          const req = renderRequest(template, values);
-          const host = new URL(req.url).host;
-          const finished = delivered ? at + 2 : null;
-          const pb = insPostback.run(
-            leadId, eventId, campaign.id, status, template.label, req.method, req.url, req.body, req.contentType, template.verdict ?? null, host,
-            o.state, delivered ? 1 : 0, at, delivered ? 1 : 0, delivered ? 200 : null, at, finished ?? at, finished,
-          );
-          if (delivered) insAttempt.run(Number(pb.lastInsertRowid), at, req.url);
+        postbacksOf(event, templates);
+        if (joined) {
+          const join = { ...event, id: nextEvent++, status: "approve", prevStatus: "wait", occurredAt: at + JOIN_AFTER_MS, createdAt: at + JOIN_AFTER_MS };
+          insJoin.run(join.id, leadId, campaign.id, join.occurredAt, join.createdAt);
+          postbacksOf(join, joinTemplates);
         }
       }
     }).immediate();
   }
+  const insCounter = sqlite.prepare(`INSERT INTO lead_stats (campaign_id, bucket, status, events, leads, postbacks) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (campaign_id, bucket, status) DO UPDATE SET events = events + excluded.events, leads = leads + excluded.leads, postbacks = postbacks + excluded.postbacks`);
+  sqlite.transaction(() => {
+    for (const [key, c] of counters) {
+      const [bucket, st] = key.split("|");
+      insCounter.run(campaign.id, Number(bucket), st!, c.events, c.leads, c.postbacks);
+    }
+  }).immediate();
   sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
   sqlite.close();
   return { seconds: (performance.now() - t0) / 1000, rows: o.rows, path: config.storage.path };

@@ -51,3 +51,39 @@ test("upgrading a database with postbacks leased by the old process: they are cl
   expect(outbox.nextDueAt([])).toBe(102_000); // the first row claimed here, at its own lease's expiry
   db.$client.close();
 });
+
+test("upgrading to the dashboard counters counts the events and postbacks already in the database", () => {
+  const path = databaseBefore("0007_dashboard");
+  const old = new Database(path);
+  old.run("INSERT INTO campaigns (code, name, created_at, updated_at) VALUES ('c', 'c', 0, 0)");
+  old.run("INSERT INTO leads (campaign_id, subscriber, status, created_at, updated_at) VALUES (1, 1, 'approve', 0, 0), (1, 2, 'approve', 0, 0)");
+  const at = Date.UTC(2024, 4, 1, 10, 7); // bucket 10:00
+  const ev = old.prepare("INSERT INTO lead_events (lead_id, campaign_id, status, source, occurred_at, created_at) VALUES (?, 1, ?, 'api', ?, 0)");
+  ev.run(1, "wait", at);
+  ev.run(1, "approve", at + 60_000);
+  ev.run(1, "cancel", at + 120_000);
+  ev.run(1, "approve", at + 20 * 60_000); // a re-join, next bucket: an event, not a new lead
+  ev.run(2, "wait", at + 20 * 60_000);
+  const pb = old.prepare(`INSERT INTO postbacks (channel, lead_id, event_id, campaign_id, status, template, method, url, host, state, next_attempt_at, created_at, updated_at)
+    VALUES (?, 1, 1, 1, 'wait', 't', 'GET', 'http://h/', 'h', ?, 0, ?, 0)`);
+  pb.run("http", "delivered", at);
+  pb.run("http", "failed", at);
+  pb.run("telegram", "delivered", at); // a welcome message, not a postback to a tracker
+  old.close();
+
+  const db = openDatabase({ path, synchronous: "FULL" });
+  const rows = db.$client.query("SELECT bucket, status, events, leads, postbacks FROM lead_stats ORDER BY bucket, status").all();
+  const b0 = Date.UTC(2024, 4, 1, 10, 0);
+  const b1 = Date.UTC(2024, 4, 1, 10, 15);
+  expect(rows).toEqual([
+    { bucket: -1, status: "approve", events: 2, leads: 1, postbacks: 0 }, // all-time totals
+    { bucket: -1, status: "cancel", events: 1, leads: 1, postbacks: 0 },
+    { bucket: -1, status: "wait", events: 2, leads: 2, postbacks: 2 },
+    { bucket: b0, status: "approve", events: 1, leads: 1, postbacks: 0 },
+    { bucket: b0, status: "cancel", events: 1, leads: 1, postbacks: 0 },
+    { bucket: b0, status: "wait", events: 1, leads: 1, postbacks: 2 },
+    { bucket: b1, status: "approve", events: 1, leads: 0, postbacks: 0 },
+    { bucket: b1, status: "wait", events: 1, leads: 1, postbacks: 0 },
+  ]);
+  db.$client.close();
+});

@@ -47,6 +47,20 @@ describe("single binary", () => {
       expect(await health!.json()).toMatchObject({ status: "ok", db: "ok" });
       const campaigns = (await fetch(`http://127.0.0.1:${port}/api/campaigns?key=k`).then((r) => r.json())) as { items: { code: string }[] };
       expect(campaigns.items.map((c: { code: string }) => c.code)).toEqual(["ok"]);
+      // The dashboard and Swagger UI come out of the executable, byte for byte, with no node_modules here.
+      const served: [string, string][] = [
+        ["/dashboard", "src/dashboard/assets/index.html"],
+        ["/", "src/dashboard/assets/index.html"],
+        ["/dashboard/assets/app.client.js", "src/dashboard/assets/app.client.js"],
+        ["/dashboard/assets/style.css", "src/dashboard/assets/style.css"],
+        ["/swagger/", "src/dashboard/assets/swagger.html"],
+        ["/swagger/assets/swagger-ui-bundle.js", "node_modules/swagger-ui-dist/swagger-ui-bundle.js"],
+        ["/swagger/assets/swagger-ui.css", "node_modules/swagger-ui-dist/swagger-ui.css"],
+      ];
+      for (const [path, file] of served) {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`);
+        expect({ path, status: res.status, same: Buffer.from(await res.arrayBuffer()).equals(readFileSync(file)) }).toEqual({ path, status: 200, same: true });
+      }
     } finally {
       proc.kill("SIGTERM");
     }

@@ -470,6 +470,7 @@ const filterValue = fc.oneof(
     "wait", "hold", "approve", "cancel", "trash", "pending", "delivered", "failed", "rejected", "skipped", "WAIT", "c1", "c2", "nosuch",
     "ok", "access", "no-click", "organic_join", "event_ignored", "2026-01-01", "2026-01-01T00:00:00Z", "2026-13-45", "+275760-09-13T00:00:00.001Z",
     "-271821-04-20T00:00:00Z", "1700000000", "99999999999999999999", "1001", "clk1", "127.0.0.1", "-0", "1e-7",
+    "UTC", "Europe/Moscow", "Asia/Kathmandu", "Etc/GMT+12", "Mars/Olympus", "+03:00", "9999-12-31", "0001-01-01", "2026-01-01T10:00",
   ) },
   { weight: 2, arbitrary: fc.double().map(String) },
   { weight: 3, arbitrary: hostileString(3000) },
@@ -479,7 +480,7 @@ const FILTERS: Record<string, string[]> = {
   "/api/leads": ["campaign", "status", "subscriber", "click", "limit", "before"],
   "/api/postbacks": ["state", "lead", "campaign", "host", "since", "until", "limit", "before"],
   "/api/journal": ["kind", "limit", "before"],
-  "/api/stats": ["campaign", "since", "until"],
+  "/api/stats": ["campaign", "since", "until", "tz"],
   "/api/postback-log": ["result", "limit", "before"],
 };
 

@@ -33,6 +33,7 @@ describe("a minimal config gets the documented defaults", () => {
       storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000 },
       rate_limits: { inbound_per_minute: 600, inbound_bad_key_per_minute: 30, webhook_per_minute: 6000 },
       log: { level: "info" },
+      dashboard: { timezone: "UTC", session_ttl_ms: 7 * D },
       account_id: "1",
       api_keys: ["k"],
       inbound_keys: [],
@@ -123,6 +124,31 @@ describe("${VAR} substitution", () => {
   test.each(missing)("a missing variable is reported with its path: $name", ({ text, path, line, variable }) => {
     const issues = issuesOf(text);
     expect(issues).toContainEqual({ path, line, message: expect.stringContaining(variable) as unknown as string });
+  });
+});
+
+describe("dashboard", () => {
+  test("timezone takes an IANA name (spelled canonically) and session_ttl a duration", () => {
+    const config = parseConfig(yaml("api_keys: [k]", "dashboard:", "  timezone: europe/moscow", "  session_ttl: 12h"), {});
+    expect(config.dashboard).toEqual({ timezone: "Europe/Moscow", session_ttl_ms: 12 * H });
+  });
+
+  test.each([
+    ["Moscow", "unknown time zone \"Moscow\""],
+    ["+03:00", "unknown time zone \"+03:00\""],
+    ["Mars/Olympus_Mons", "unknown time zone"],
+  ])("timezone %p is refused with its path and line", (tz, message) => {
+    const issues = issuesOf(yaml("api_keys: [k]", "dashboard:", `  timezone: "${tz}"`));
+    expect(issues).toEqual([{ path: "dashboard.timezone", line: 3, message: expect.stringContaining(message) as unknown as string }]);
+  });
+
+  test.each(["1m", "400d", "soon"])("session_ttl %p is refused", (ttl) => {
+    const issues = issuesOf(yaml("api_keys: [k]", "dashboard:", `  session_ttl: ${ttl}`));
+    expect(issues.map((i) => [i.path, i.line])).toEqual([["dashboard.session_ttl", 3]]);
+  });
+
+  test("an unknown key under dashboard is an error", () => {
+    expect(issuesOf(yaml("api_keys: [k]", "dashboard: { tz: UTC }")).map((i) => i.path)).toEqual(["dashboard.tz"]);
   });
 });
 

@@ -1,0 +1,278 @@
+// @ts-check
+// Postbacks (filters, attempt log, Retry, bulk retry with its dry-run count), leads search and a
+// lead's history, the journal and inbound log, bots and chats.
+import { api, qs } from "./api.client.js";
+import { addDays, badge, fill, h, midnight, num, table, time } from "./ui.client.js";
+
+/** @typedef {import("./app.client.js").PageContext} PageContext */
+
+const STATES = ["pending", "delivered", "failed", "rejected", "skipped"];
+const RETRYABLE = ["failed", "rejected"];
+const FINISHED = ["failed", "rejected", "skipped", "delivered"];
+const STATUSES = ["wait", "hold", "approve", "cancel", "trash"];
+
+/** @param {string} name @param {string[]} options @param {string | null} value @param {string} [any] */
+function select(name, options, value, any = "any") {
+  return h("select", { name }, h("option", { value: "" }, any), options.map((o) => h("option", { value: o, selected: o === value }, o)));
+}
+
+/** @param {HTMLFormElement} form */
+const formValues = (form) => /** @type {Record<string, string>} */ (Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, String(v).trim()])));
+
+/** The attempt log of one postback. @param {number} id @param {string} tz */
+async function attemptLog(id, tz) {
+  const { postback, attempts } = await api("GET", `/api/postbacks/${id}`);
+  return h("div", { dataset: { attempts: String(id) } },
+    h("div", { class: "mono wrap" }, `${postback.method} ${postback.url}`),
+    postback.body ? h("pre", null, postback.body) : null,
+    table([
+      ["#", (a) => a.attempt, { num: true }],
+      ["Started", (a) => time(a.started_at, tz)],
+      ["Outcome", (a) => badge(a.outcome)],
+      ["HTTP", (a) => a.http_status ?? "—", { num: true }],
+      ["ms", (a) => a.duration_ms, { num: true }],
+      ["Error", (a) => a.error ?? ""],
+      ["Response (first 1 KiB)", (a) => h("pre", null, a.response_head ?? "")],
+    ], attempts, { empty: "No attempt yet." }));
+}
+
+/**
+ * Postbacks as a table: a click on a row opens its attempt log below it; failed and rejected rows
+ * have a Retry button, which queues the row again and follows it to its new outcome.
+ * @param {any[]} rows @param {string} tz
+ */
+export function postbackTable(rows, tz) {
+  /** @param {any} p */
+  const retryCell = (p) => {
+    if (!RETRYABLE.includes(p.state)) return "";
+    const button = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "secondary", dataset: { retry: String(p.id) } }, "Retry"));
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const tr = /** @type {HTMLElement} */ (button.closest("tr"));
+      try {
+        const { postback } = await api("POST", `/api/postbacks/${p.id}/retry`);
+        update(tr, postback);
+        for (let i = 0; i < 40 && postback.state === "pending"; i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          const fresh = (await api("GET", `/api/postbacks/${p.id}`)).postback;
+          update(tr, fresh);
+          if (fresh.state !== "pending") break;
+        }
+      } catch (err) {
+        fill(/** @type {HTMLElement} */ (tr.querySelector("[data-cell=reason]")), h("span", { class: "error" }, /** @type {Error} */ (err).message));
+        button.disabled = false;
+      }
+    });
+    return button;
+  };
+  /** @param {HTMLElement} tr @param {any} p */
+  const update = (tr, p) => {
+    fill(/** @type {HTMLElement} */ (tr.querySelector("[data-cell=state]")), badge(p.state));
+    fill(/** @type {HTMLElement} */ (tr.querySelector("[data-cell=attempts]")), String(p.attempts));
+    fill(/** @type {HTMLElement} */ (tr.querySelector("[data-cell=http]")), p.last_http_status ?? "—");
+    fill(/** @type {HTMLElement} */ (tr.querySelector("[data-cell=reason]")), p.reason ?? "");
+    tr.dataset.state = p.state;
+  };
+  const cell = (/** @type {string} */ name, /** @type {any} */ value) => h("span", { dataset: { cell: name } }, value);
+  return table([
+    ["ID", (p) => p.id, { num: true }],
+    ["Created", (p) => time(p.created_at, tz)],
+    ["Campaign", (p) => p.campaign],
+    ["Lead", (p) => h("a", { href: `#/lead/${p.lead}` }, p.lead)],
+    ["Status", (p) => p.status],
+    ["Host", (p) => p.host],
+    ["State", (p) => cell("state", badge(p.state))],
+    ["Attempts", (p) => cell("attempts", p.attempts), { num: true }],
+    ["HTTP", (p) => cell("http", p.last_http_status ?? "—"), { num: true }],
+    ["Reason", (p) => cell("reason", p.reason ?? "")],
+    ["", retryCell],
+  ], rows, {
+    empty: "No postbacks match.",
+    rowAttrs: (p) => ({ dataset: { postback: String(p.id), state: p.state } }),
+    onRow: async (p, tr) => {
+      const open = tr.nextElementSibling?.classList.contains("detail") ? tr.nextElementSibling : null;
+      if (open) return open.remove();
+      const td = h("td", { colSpan: 11 }, h("span", { class: "muted" }, "Loading…"));
+      tr.after(h("tr", { class: "detail" }, td));
+      try {
+        fill(td, await attemptLog(p.id, tz));
+      } catch (err) {
+        fill(td, h("span", { class: "error" }, /** @type {Error} */ (err).message));
+      }
+    },
+  });
+}
+
+/** @param {PageContext} ctx */
+export async function postbacksPage(ctx) {
+  const P = ctx.params;
+  const filter = {
+    state: P.get("state") || undefined, status: P.get("status") || undefined, campaign: P.get("campaign") || undefined, host: P.get("host") || undefined,
+    since: P.get("from") ? midnight(ctx.tz, /** @type {string} */ (P.get("from"))) : undefined,
+    until: P.get("to") ? midnight(ctx.tz, addDays(/** @type {string} */ (P.get("to")), 1)) : undefined,
+  };
+  const [list, campaigns] = await Promise.all([api("GET", `/api/postbacks${qs({ ...filter, before: P.get("before"), limit: 50 })}`), api("GET", "/api/campaigns")]);
+  const form = /** @type {HTMLFormElement} */ (h("form", { class: "controls", onsubmit: (/** @type {Event} */ e) => {
+    e.preventDefault();
+    ctx.go("postbacks", { ...formValues(form), tz: P.get("tz") ?? undefined });
+  } },
+  h("label", null, "State", select("state", STATES, P.get("state"))),
+  h("label", null, "Status", select("status", STATUSES, P.get("status"))),
+  h("label", null, "Campaign", select("campaign", campaigns.items.map((/** @type {any} */ c) => c.code), P.get("campaign"))),
+  h("label", null, "Host", h("input", { name: "host", value: P.get("host") ?? "", placeholder: "trk.example.com", size: 18 })),
+  h("label", null, `From (${ctx.tz})`, h("input", { type: "date", name: "from", value: P.get("from") ?? "" })),
+  h("label", null, "To", h("input", { type: "date", name: "to", value: P.get("to") ?? "" })),
+  h("button", { type: "submit" }, "Filter")));
+
+  const bulk = h("div", { class: "bulk" });
+  if (filter.state && FINISHED.includes(filter.state)) {
+    const body = { state: filter.state, status: filter.status, campaign: filter.campaign, host: filter.host, since: filter.since, until: filter.until };
+    const start = h("button", { type: "button", class: "secondary", id: "bulk-retry", onclick: async () => {
+      const { matched } = await api("POST", "/api/postbacks/retry", { ...body, dry_run: true });
+      if (!matched) return fill(bulk, h("span", { class: "muted" }, "No postbacks match this filter."));
+      fill(bulk,
+        h("span", { id: "bulk-count" }, `${num(matched)} ${filter.state} postbacks match this filter. Send them again? `),
+        h("button", { type: "button", id: "bulk-confirm", onclick: async () => {
+          const { retried } = await api("POST", "/api/postbacks/retry", body);
+          fill(bulk, h("span", { class: "notice", id: "bulk-done" }, `${num(retried)} postbacks queued again.`));
+        } }, `Send ${num(matched)} again`), " ",
+        h("button", { type: "button", class: "secondary", onclick: () => fill(bulk, start) }, "Cancel"));
+    } }, `Retry all ${filter.state} postbacks of this filter…`);
+    fill(bulk, start);
+  }
+  const older = list.next_before ? h("button", { type: "button", class: "secondary", onclick: () => ctx.go("postbacks", { ...Object.fromEntries(P), before: String(list.next_before) }) }, "Older") : null;
+  return h("div", null, h("h1", null, "Postbacks"), form, bulk, postbackTable(list.items, ctx.tz), h("p", null, older));
+}
+
+const leadColumns = (/** @type {string} */ tz) => /** @type {[string, (l: any) => any, any?][]} */ ([
+  ["ID", (l) => h("a", { href: `#/lead/${l.id}` }, l.id), { num: true }],
+  ["Campaign", (l) => l.campaign],
+  ["Subscriber", (l) => l.subscriber],
+  ["Username", (l) => (l.username ? `@${l.username}` : "")],
+  ["Click", (l) => h("span", { class: "mono wrap" }, l.click)],
+  ["Status", (l) => badge(l.status)],
+  ["Created", (l) => time(l.created_at, tz)],
+  ["Updated", (l) => time(l.updated_at, tz)],
+]);
+
+/** @param {PageContext} ctx */
+export async function leadsPage(ctx) {
+  const q = (ctx.params.get("q") ?? "").trim();
+  const field = ctx.params.get("field") || "any";
+  let items;
+  let older = null;
+  if (q) {
+    // One query per field that the text can be (each served by an index), merged newest first.
+    const asks = [];
+    if ((field === "any" || field === "subscriber") && /^-?\d{1,16}$/.test(q)) asks.push({ subscriber: q });
+    if (field === "any" || field === "click") asks.push({ click: q });
+    if ((field === "any" || field === "username") && /^@?[A-Za-z0-9_]{1,64}$/.test(q)) asks.push({ username: q });
+    const found = await Promise.all(asks.map((a) => api("GET", `/api/leads${qs({ ...a, limit: 100 })}`)));
+    const byId = new Map(found.flatMap((f) => f.items).map((/** @type {any} */ l) => [l.id, l]));
+    items = [...byId.values()].sort((a, b) => b.id - a.id);
+  } else {
+    const list = await api("GET", `/api/leads${qs({ before: ctx.params.get("before"), limit: 50 })}`);
+    items = list.items;
+    if (list.next_before) older = h("button", { type: "button", class: "secondary", onclick: () => ctx.go("leads", { before: String(list.next_before) }) }, "Older");
+  }
+  const form = /** @type {HTMLFormElement} */ (h("form", { class: "controls", onsubmit: (/** @type {Event} */ e) => {
+    e.preventDefault();
+    ctx.go("leads", formValues(form));
+  } },
+  h("label", null, "Subscriber, click or @username", h("input", { name: "q", value: q, size: 32, autofocus: true, type: "search" })),
+  h("label", null, "In", select("field", ["subscriber", "click", "username"], field === "any" ? null : field, "any field")),
+  h("button", { type: "submit" }, "Search")));
+  return h("div", null, h("h1", null, "Leads"), form, table(leadColumns(ctx.tz), items, { empty: q ? "No lead matches." : "No leads yet." }), h("p", null, older));
+}
+
+/** @param {PageContext} ctx */
+export async function leadPage(ctx) {
+  const { lead, events, postbacks } = await api("GET", `/api/leads/${encodeURIComponent(ctx.arg ?? "")}`);
+  return h("div", null,
+    h("h1", null, `Lead ${lead.id}`),
+    table(leadColumns(ctx.tz), [lead]),
+    h("h2", null, "Events"),
+    table([
+      ["ID", (e) => e.id, { num: true }],
+      ["When", (e) => time(e.occurred_at, ctx.tz)],
+      ["Status", (e) => badge(e.status)],
+      ["From", (e) => e.prev_status ?? "—"],
+      ["Source", (e) => e.source],
+      ["Reason", (e) => e.reason ?? ""],
+    ], events),
+    h("h2", null, "Postbacks"),
+    postbackTable(postbacks, ctx.tz));
+}
+
+/** @param {unknown} v */
+const json = (v) => (v == null ? "" : h("span", { class: "mono wrap" }, JSON.stringify(v)));
+
+/** @param {PageContext} ctx */
+export async function journalPage(ctx) {
+  const tab = ctx.params.get("tab") === "inbound" ? "inbound" : "activity";
+  const filter = ctx.params.get("filter") || undefined;
+  const before = ctx.params.get("before") || undefined;
+  const tabs = h("div", { class: "row controls" },
+    h("a", { href: "#/journal", class: tab === "activity" ? "badge ok" : "badge" }, "Activity"),
+    h("a", { href: "#/journal?tab=inbound", class: tab === "inbound" ? "badge ok" : "badge" }, "Inbound postbacks"));
+  const form = /** @type {HTMLFormElement} */ (h("form", { class: "controls", onsubmit: (/** @type {Event} */ e) => {
+    e.preventDefault();
+    ctx.go("journal", { tab, ...formValues(form) });
+  } },
+  h("label", null, tab === "activity" ? "Kind" : "Result", tab === "activity"
+    ? select("filter", ["organic_join", "organic_join_applied", "event_ignored", "start_rejected", "bot_blocked", "untracked_chat"], filter ?? null)
+    : select("filter", ["ok", "no-changes", "access", "no-click", "bad-click", "bad-status", "db"], filter ?? null)),
+  h("button", { type: "submit" }, "Show")));
+  let list;
+  let view;
+  if (tab === "activity") {
+    list = await api("GET", `/api/journal${qs({ kind: filter, before, limit: 100 })}`);
+    view = table([
+      ["When", (j) => time(j.created_at, ctx.tz)],
+      ["Kind", (j) => j.kind],
+      ["Campaign", (j) => j.campaign ?? ""],
+      ["Subscriber", (j) => j.subscriber ?? ""],
+      ["Chat", (j) => j.chat ?? ""],
+      ["Detail", (j) => json(j.detail)],
+    ], list.items, { empty: "Nothing in the journal." });
+  } else {
+    list = await api("GET", `/api/postback-log${qs({ result: filter, before, limit: 100 })}`);
+    view = table([
+      ["When", (r) => time(r.created_at, ctx.tz)],
+      ["Result", (r) => badge(r.result === "ok" ? "ok" : r.result === "no-changes" ? r.result : "error")],
+      ["Code", (r) => r.result],
+      ["Lead", (r) => (r.lead ? h("a", { href: `#/lead/${r.lead}` }, r.lead) : "")],
+      ["Status", (r) => r.status ?? ""],
+      ["Parameters", (r) => json(r.params)],
+      ["From", (r) => r.ip ?? ""],
+    ], list.items, { empty: "No inbound postbacks." });
+  }
+  const older = list.next_before ? h("button", { type: "button", class: "secondary", onclick: () => ctx.go("journal", { tab, filter, before: String(list.next_before) }) }, "Older") : null;
+  return h("div", null, h("h1", null, "Journal"), tabs, form, view, h("p", null, older));
+}
+
+/** @param {PageContext} ctx */
+export async function botsPage(ctx) {
+  const [bots, chats] = await Promise.all([api("GET", "/api/bots"), api("GET", "/api/chats")]);
+  return h("div", null,
+    h("h1", null, "Bots"),
+    table([
+      ["Name", (b) => b.name],
+      ["Username", (b) => (b.username ? `@${b.username}` : "—")],
+      ["Mode", (b) => b.mode],
+      ["Status", (b) => badge(b.status)],
+      ["Webhook / offset", (b) => (b.mode === "webhook" ? b.webhook_url ?? "—" : `offset ${b.polling_offset}`)],
+      ["Last update", (b) => time(b.last_update_at, ctx.tz)],
+      ["Last error", (b) => (b.last_error ? h("span", { class: "error" }, b.last_error, " ", h("span", { class: "muted" }, time(b.last_error_at, ctx.tz))) : "")],
+    ], bots.items, { empty: "No bots configured." }),
+    h("h2", null, "Chats"),
+    table([
+      ["Bot", (c) => c.bot],
+      ["Chat", (c) => c.chat],
+      ["Title", (c) => c.title],
+      ["Type", (c) => c.type],
+      ["Bot's status", (c) => c.status],
+      ["Rights", (c) => (c.missing_rights.length ? h("span", { class: "badge missing" }, `missing: ${c.missing_rights.join(", ")}`) : badge("ok"))],
+      ["Updated", (c) => time(c.updated_at, ctx.tz)],
+    ], chats.items, { empty: "No chats yet: they appear when a bot is added to one." }));
+}

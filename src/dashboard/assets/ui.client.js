@@ -1,0 +1,117 @@
+// @ts-check
+// Small DOM and formatting helpers: no framework, nothing loaded from elsewhere.
+
+/**
+ * Creates an element. `attrs` keys starting with "on" add listeners; `dataset` and `class` work as usual.
+ * @param {string} tag
+ * @param {Record<string, any> | null} [attrs]
+ * @param {...(Node | string | number | null | undefined | false | (Node | string)[])} children
+ * @returns {HTMLElement}
+ */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "class") el.className = v;
+    else if (k in el && typeof v !== "string") /** @type {any} */ (el)[k] = v;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+/** @param {Element} el @param {any[]} children */
+function append(el, children) {
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** Replaces the children of `el`. @param {Element} el @param {...any} children */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/**
+ * A table. Columns: [header, cell(row) → content, options?]; `onRow` makes rows clickable.
+ * @template T
+ * @param {[string, (row: T) => any, { num?: boolean }?][]} columns
+ * @param {T[]} rows
+ * @param {{ onRow?: (row: T, tr: HTMLElement) => void, empty?: string, rowAttrs?: (row: T) => Record<string, any> }} [opts]
+ */
+export function table(columns, rows, opts = {}) {
+  const head = h("tr", null, columns.map(([title, , o]) => h("th", { class: o?.num ? "num" : null }, title)));
+  const body = rows.map((row) => {
+    const tr = h("tr", { class: opts.onRow ? "clickable" : null, ...(opts.rowAttrs?.(row) ?? {}) }, columns.map(([, cell, o]) => h("td", { class: o?.num ? "num" : null }, cell(row))));
+    if (opts.onRow) tr.addEventListener("click", (e) => {
+      if (/** @type {HTMLElement} */ (e.target).closest("button, a")) return; // buttons and links in a row do their own thing
+      opts.onRow?.(row, tr);
+    });
+    return tr;
+  });
+  if (!rows.length) body.push(h("tr", null, h("td", { colSpan: columns.length, class: "muted" }, opts.empty ?? "Nothing here.")));
+  return h("table", null, h("thead", null, head), h("tbody", null, body));
+}
+
+const numberFormat = new Intl.NumberFormat("en-US");
+/** @param {number | null | undefined} n */
+export const num = (n) => (n === null || n === undefined ? "—" : numberFormat.format(n));
+/** @param {number | null | undefined} r a ratio (0.25 → 25 %) */
+export const pct = (r) => (r === null || r === undefined ? "—" : `${(r * 100).toFixed(r > 0 && r < 0.1 ? 1 : 0)} %`);
+
+/** @param {string} state */
+export const badge = (state) => h("span", { class: `badge ${state}` }, state);
+
+const timeFormats = new Map();
+/** An ISO time shown in the zone, as 2024-05-01 10:00:00. @param {string | null} iso @param {string} tz */
+export function time(iso, tz) {
+  if (!iso) return "—";
+  let f = timeFormats.get(tz);
+  if (!f) timeFormats.set(tz, (f = new Intl.DateTimeFormat("sv-SE", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })));
+  return f.format(new Date(iso));
+}
+
+/** Today's date in the zone, YYYY-MM-DD. @param {string} tz */
+export const today = (tz) => new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+
+/** Calendar arithmetic on YYYY-MM-DD. @param {string} date @param {number} days */
+export function addDays(date, days) {
+  const [y, m, d] = date.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** Local time minus UTC at an instant, in ms. @param {string} tz @param {number} ms */
+function offset(tz, ms) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" })
+    .formatToParts(ms).filter((p) => p.type !== "literal").map((p) => [p.type, Number(p.value)]));
+  const whole = Math.floor(ms / 1000) * 1000;
+  return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - whole;
+}
+
+/** Midnight of a local date in the zone, as an ISO instant (for filters of the API). @param {string} tz @param {string} date */
+export function midnight(tz, date) {
+  const [y, m, d] = date.split("-").map(Number);
+  const wall = Date.UTC(y, m - 1, d);
+  let t = wall - offset(tz, wall);
+  t = wall - offset(tz, t);
+  return new Date(t).toISOString();
+}
+
+/** Every IANA zone the browser knows, for the zone picker. */
+export function zones() {
+  try {
+    return /** @type {any} */ (Intl).supportedValuesOf("timeZone");
+  } catch {
+    return ["UTC"];
+  }
+}
+
+/** Shows an error where the page content goes. @param {Element} el @param {unknown} err */
+export function showError(el, err) {
+  fill(el, h("p", { class: "error", role: "alert" }, err instanceof Error ? err.message : String(err)));
+}

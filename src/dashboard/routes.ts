@@ -1,0 +1,98 @@
+import { Elysia, t } from "elysia";
+import type { AppContext } from "../context.ts";
+import { RateLimiter } from "../http/rate-limit.ts";
+import { AppError, notFound } from "../lib/errors.ts";
+import { iso } from "../lib/json.ts";
+import { keyMatches } from "../lib/keys.ts";
+import { DASHBOARD_ASSETS, DASHBOARD_PAGE, SWAGGER_ASSETS, SWAGGER_PAGE, type Asset } from "./assets.ts";
+import { SessionAnswer, SignInBody, SignedOutAnswer, sessionExample } from "./model.ts";
+import { responses } from "../http/openapi.ts";
+import {
+  CSRF_HEADER, clearedSessionCookie, closeSession, openSession, sessionCookie, sessionToken, validSession,
+} from "./session.ts";
+
+/** Sign-in attempts per minute per client address: enough for people, too few to guess keys. */
+const SIGN_INS_PER_MINUTE = 20;
+
+// The pages load nothing from anywhere but this service; the browser enforces it.
+const PAGE_HEADERS = {
+  "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-cache",
+};
+
+const serve = (asset: Asset, cache = "no-cache") =>
+  new Response(Bun.file(asset.path), { headers: { ...PAGE_HEADERS, "content-type": asset.type, "cache-control": cache } });
+
+const HIDDEN = { detail: { hide: true } };
+
+/** The dashboard (/, /dashboard), Swagger UI (/swagger) and their files, all embedded in the binary. */
+export function pageRoutes() {
+  const asset = (assets: Record<string, Asset>, cache?: string) => ({ params }: { params: { file: string } }) => {
+    const a = Object.hasOwn(assets, params.file) ? assets[params.file] : undefined;
+    if (!a) throw notFound("file", params.file);
+    return serve(a, cache);
+  };
+  return new Elysia()
+    .get("/", () => serve(DASHBOARD_PAGE), HIDDEN)
+    .get("/dashboard", () => serve(DASHBOARD_PAGE), HIDDEN)
+    .get("/dashboard/assets/:file", asset(DASHBOARD_ASSETS), HIDDEN)
+    .get("/swagger", () => serve(SWAGGER_PAGE), HIDDEN)
+    // swagger-ui-dist is pinned: its files change only with an upgrade of the service.
+    .get("/swagger/assets/:file", asset(SWAGGER_ASSETS, "max-age=3600"), HIDDEN);
+}
+
+/** Sign-in and sign-out of the dashboard; the session cookie then stands in for the API key on /api. */
+export function sessionRoutes(ctx: AppContext) {
+  const signIns = new RateLimiter(SIGN_INS_PER_MINUTE);
+  const secure = () => ctx.runtime().config.server.public_url?.startsWith("https://") ?? false;
+  return new Elysia({ detail: { tags: ["session"] } })
+    .post("/api/session", async ({ body, request, server, set }) => {
+      const wait = signIns.take(server?.requestIP(request)?.address ?? "unknown", Date.now());
+      if (wait > 0) {
+        set.headers["retry-after"] = String(Math.ceil(wait / 1000));
+        throw new AppError(429, "rate_limited", "too many sign-in attempts; wait a minute");
+      }
+      const { config } = ctx.runtime();
+      if (!keyMatches(body.key, config.api_keys)) throw new AppError(401, "unauthorized", "wrong API key");
+      const ttl = config.dashboard.session_ttl_ms;
+      const session = await ctx.commits.run(() => openSession(ctx.db, body.key, ctx.clock.now(), ttl));
+      set.headers["set-cookie"] = sessionCookie(session.token, { secure: secure(), maxAgeSeconds: Math.floor(ttl / 1000) });
+      return { authenticated_by: "session" as const, expires_at: iso(session.expiresAt)!, timezone: config.dashboard.timezone };
+    }, {
+      body: SignInBody,
+      detail: {
+        summary: "Sign in to the dashboard",
+        description: `Checks an API key and sets the session cookie (HttpOnly, SameSite=Strict, Secure when server.public_url is https), valid for dashboard.session_ttl. The cookie is then accepted instead of the API key on every /api route; a POST or DELETE sent with it must also carry the header \`${CSRF_HEADER}\`. The session ends at sign-out, at expiry, or when its key is removed from the config. At most ${SIGN_INS_PER_MINUTE} attempts a minute per address.`,
+        security: [],
+        responses: responses({ schema: SessionAnswer, example: sessionExample, description: "Signed in; the Set-Cookie header carries the session" }, 401, 422, 429, 503),
+      },
+    })
+    .get("/api/session", ({ request }) => {
+      const { config } = ctx.runtime();
+      const token = sessionToken(request.headers.get("cookie"));
+      const bearer = request.headers.get("authorization") !== null || new URL(request.url).searchParams.has("key");
+      const session = !bearer && token ? validSession(ctx.db, token, config.api_keys, ctx.clock.now()) : null;
+      return { authenticated_by: session ? ("session" as const) : ("api_key" as const), expires_at: session ? iso(session.expiresAt) : null, timezone: config.dashboard.timezone };
+    }, {
+      detail: {
+        summary: "Who is asking: an API key or a dashboard session (and when it expires), and the default time zone",
+        responses: responses({ schema: SessionAnswer, example: sessionExample, description: "The credentials of this request are valid" }, 401),
+      },
+    })
+    .delete("/api/session", async ({ request, set }) => {
+      if (!request.headers.get(CSRF_HEADER)) throw new AppError(403, "csrf_header_missing", `sign-out needs the header ${CSRF_HEADER}`);
+      const token = sessionToken(request.headers.get("cookie"));
+      if (token) await ctx.commits.run(() => closeSession(ctx.db, token));
+      set.headers["set-cookie"] = clearedSessionCookie(secure());
+      return { signed_out: true as const };
+    }, {
+      detail: {
+        summary: "Sign out of the dashboard",
+        description: `Ends the session of the cookie (if any) and clears the cookie. Needs the header \`${CSRF_HEADER}\`.`,
+        security: [],
+        responses: responses({ schema: SignedOutAnswer, example: { signed_out: true }, description: "Signed out; the cookie is cleared" }, [403, { code: "csrf_header_missing", message: "sign-out needs the header x-requested-with" }], 503),
+      },
+    });
+}

@@ -1,0 +1,41 @@
+import { t } from "elysia";
+import { Nullable } from "../http/openapi.ts";
+
+const PerStatus = t.Object({ wait: t.Integer(), hold: t.Integer(), approve: t.Integer(), cancel: t.Integer(), trash: t.Integer() });
+const Rate = Nullable(t.Number());
+const Summary = t.Object({
+  events: PerStatus,
+  leads: t.Object(PerStatus.properties, { description: "unique leads per step: leads whose first event of that status falls in the period" }),
+  rates: t.Object({
+    join_requests_per_start: Rate, joins_per_start: Rate, joins_per_join_request: Rate, leaves_per_join: Rate, bans_per_join: Rate,
+  }, { description: "ratios of unique leads between steps of the same period; null when the step before has none" }),
+  postbacks: t.Object({ total: t.Integer(), delivered: t.Integer(), pending: t.Integer(), failed: t.Integer(), rejected: t.Integer(), skipped: t.Integer() }, {
+    description: "postbacks created in the period, by outcome",
+  }),
+});
+
+export const StatsAnswer = t.Object({
+  timezone: t.String(),
+  since: t.String({ format: "date-time", description: "the start used (rounded down to 15 minutes)" }),
+  until: t.String({ format: "date-time", description: "the end used, exclusive (rounded up to 15 minutes)" }),
+  bucket_minutes: t.Integer(),
+  days: t.Array(t.String({ description: "YYYY-MM-DD in timezone" })),
+  items: t.Array(t.Object({
+    day: t.String(), campaign: t.String(), wait: t.Integer(), hold: t.Integer(), approve: t.Integer(), cancel: t.Integer(), trash: t.Integer(), leads: PerStatus,
+  }), { description: "lead events per day and campaign (days with events only), and unique leads per step that day" }),
+  campaigns: t.Array(t.Object({ campaign: t.String(), in_config: t.Boolean(), ...Summary.properties })),
+  totals: Summary,
+});
+
+const per = (wait: number, hold: number, approve: number, cancel: number, trash: number) => ({ wait, hold, approve, cancel, trash });
+const summary = {
+  events: per(120, 0, 84, 7, 2), leads: per(118, 0, 80, 7, 2),
+  rates: { join_requests_per_start: 0, joins_per_start: 0.678, joins_per_join_request: null, leaves_per_join: 0.0875, bans_per_join: 0.025 },
+  postbacks: { total: 211, delivered: 205, pending: 1, failed: 1, rejected: 4, skipped: 0 },
+};
+export const statsExample = {
+  timezone: "Europe/Moscow", since: "2024-04-30T21:00:00.000Z", until: "2024-05-01T21:00:00.000Z", bucket_minutes: 15, days: ["2024-05-01"],
+  items: [{ day: "2024-05-01", campaign: "spring", ...summary.events, leads: summary.leads }],
+  campaigns: [{ campaign: "spring", in_config: true, ...summary }],
+  totals: summary,
+};

@@ -1,0 +1,42 @@
+import { Elysia, t } from "elysia";
+import { listCampaignRows } from "../campaigns/repository.ts";
+import type { AppContext } from "../context.ts";
+import { queryString } from "../http/schema.ts";
+import { invalid } from "../lib/errors.ts";
+import { responses } from "../http/openapi.ts";
+import { StatsAnswer, statsExample } from "./model.ts";
+import { periodStats } from "./service.ts";
+import { canonicalTimeZone, parsePeriodBound } from "./time.ts";
+
+const BOUND = "a date (YYYY-MM-DD, midnight in tz), a local time (YYYY-MM-DDTHH:MM, in tz), an ISO time with Z or an offset, or UNIX seconds";
+
+export function statsRoutes(ctx: AppContext) {
+  return new Elysia({ detail: { tags: ["ops"] } })
+    .get("/api/stats", ({ query }) => {
+      const timeZone = query.tz === undefined ? ctx.runtime().config.dashboard.timezone : canonicalTimeZone(query.tz);
+      if (!timeZone) throw invalid("query.tz", `unknown time zone "${query.tz}" (an IANA name such as UTC, Europe/Moscow or Asia/Kolkata)`);
+      const since = parsePeriodBound(query.since, timeZone);
+      const until = parsePeriodBound(query.until, timeZone);
+      if (since === "invalid") throw invalid("query.since", `must be ${BOUND}`);
+      if (until === "invalid") throw invalid("query.until", `must be ${BOUND}`);
+      if (since !== undefined && until !== undefined && until <= since) throw invalid("query.until", "must be after since");
+      let campaigns = listCampaignRows(ctx.db);
+      if (query.campaign !== undefined) campaigns = campaigns.filter((c) => c.code === query.campaign);
+      return periodStats(ctx.db, { timeZone, since, until, campaigns }, ctx.clock.now());
+    }, {
+      query: t.Object({
+        campaign: queryString("campaign", "campaign code; all campaigns when absent"),
+        since: queryString("since", `start of the period: ${BOUND}; default: the first day with data`),
+        until: queryString("until", `end of the period (exclusive): ${BOUND}; default: the end of today in tz`),
+        tz: queryString("tz", "IANA time zone the days are counted in, e.g. Europe/Moscow; default: dashboard.timezone from the config (UTC)"),
+      }),
+      detail: {
+        summary: "Funnel per campaign and per day for a period, in a time zone",
+        description: "Counted from 15-minute counters kept in the transaction of each lead event: `since` is rounded down and `until` up to a quarter hour (the answer gives the bounds used). "
+          + "`items` are lead events per local day and campaign (only days with events; `days` lists every day of the period). "
+          + "`leads` are unique leads per step: the leads whose first event of that status falls in the period (or day). "
+          + "`postbacks` are the postbacks created in the period by outcome; `delivered` is the total minus those not delivered, so it includes rows pruned by the retention.",
+        responses: responses({ schema: StatsAnswer, example: statsExample, description: "The funnel of the period per campaign, per day and in total" }, 401, 422),
+      },
+    });
+}

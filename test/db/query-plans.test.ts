@@ -1,0 +1,70 @@
+// Every dashboard view answers from an index: the query plans of the searches, the stats and the
+// writes on the event path, captured from the repository functions themselves, scan no big table.
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase } from "../../src/db/client.ts";
+import { findSession } from "../../src/dashboard/repository.ts";
+import { eventsOfLead, listLeads, postbacksOfLead } from "../../src/leads/repository.ts";
+import { attemptsOf, listPostbacks } from "../../src/postbacks/repository.ts";
+import { allTimeCounters, countLeadEvent, firstBucket, openPostbacks, sumsPerDay } from "../../src/stats/repository.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tgcpa-plans-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const db = openDatabase({ path: join(dir, "t.db"), synchronous: "OFF" });
+
+/** Runs `fn` and returns the plan of every statement it ran, as "detail | detail" lines. */
+function plansOf(fn: () => unknown): string[] {
+  const client = db.$client;
+  const seen: [string, unknown[]][] = [];
+  const prepare = client.prepare.bind(client);
+  const query = client.query.bind(client);
+  const wrap = (sqlText: string, stmt: any) => new Proxy(stmt, {
+    get(target, prop) {
+      const v = target[prop];
+      if (typeof v === "function" && ["all", "get", "run", "values"].includes(String(prop))) {
+        return (...params: unknown[]) => {
+          seen.push([sqlText, params]);
+          return v.apply(target, params);
+        };
+      }
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  (client as any).prepare = (s: string, ...rest: unknown[]) => wrap(s, (prepare as any)(s, ...rest));
+  (client as any).query = (s: string, ...rest: unknown[]) => wrap(s, (query as any)(s, ...rest));
+  try {
+    fn();
+  } finally {
+    (client as any).prepare = prepare;
+    (client as any).query = query;
+  }
+  return seen.map(([s, params]) => `${s.replace(/\s+/g, " ").slice(0, 60)} → ${query(`EXPLAIN QUERY PLAN ${s}`).all(...(params as [])).map((r: any) => r.detail).join(" | ")}`);
+}
+
+// A scan of postbacks_open is allowed: it holds only the rows not delivered (the all-time outcomes).
+const BIG = /\bSCAN (leads|lead_events|postbacks(?! USING COVERING INDEX postbacks_open)|lead_stats|delivery_attempts|journal|inbound_log|dashboard_sessions)\b/;
+
+test.each([
+  ["leads by subscriber in every campaign", () => listLeads(db, { campaignIds: [1, 2, 3], subscriber: 5, limit: 50 })],
+  ["leads by click in every campaign", () => listLeads(db, { campaignIds: [1, 2, 3], click: "abc", limit: 50 })],
+  ["leads by username", () => listLeads(db, { username: "Alice", limit: 50 })],
+  ["a lead's events and postbacks", () => [eventsOfLead(db, 1), postbacksOfLead(db, 1)]],
+  ["postbacks by state", () => listPostbacks(db, { state: "failed", limit: 50, beforeId: 1000 })],
+  ["postbacks by campaign", () => listPostbacks(db, { campaignId: 1, limit: 50 })],
+  ["postbacks by host", () => listPostbacks(db, { host: "trk.example.com", limit: 50 })],
+  ["postbacks of a day", () => listPostbacks(db, { since: 86_400_000, until: 172_800_000, limit: 50 })],
+  ["failed postbacks of a day", () => listPostbacks(db, { state: "failed", since: 86_400_000, until: 172_800_000, limit: 50 })],
+  ["a postback's attempts", () => attemptsOf(db, 1)],
+  ["stats per day", () => sumsPerDay(db, 1, [[0, 86_400_000], [86_400_000, 172_800_000]])],
+  ["stats: the first bucket", () => firstBucket(db, 1)],
+  ["stats: postbacks not delivered", () => openPostbacks(db, 1, 0, 86_400_000)],
+  ["all-time counters", () => allTimeCounters(db, [1, 2])],
+  ["the counter of an event", () => db.$client.transaction(() => countLeadEvent(db, { id: 9, leadId: 1, campaignId: 1, status: "approve", occurredAt: 0 }, false, 1, 0))()],
+  ["a session", () => findSession(db, "a".repeat(64))],
+] as const)("%s: no scan of a big table", (_name, fn) => {
+  const plans = plansOf(fn);
+  expect(plans.length).toBeGreaterThan(0);
+  expect(plans.filter((p) => BIG.test(p.split(" → ")[1]!))).toEqual([]);
+});
