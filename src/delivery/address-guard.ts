@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import ipaddr from "ipaddr.js";
+import { parseAddress, rangeMatcher, type Address } from "../lib/addresses.ts";
 
 export type GuardResult =
   | { ok: true }
@@ -14,10 +15,7 @@ const systemLookup: Lookup = async (host) => (await lookup(host, { all: true, ve
 
 /** Whether an address is public unicast, judging IPv4-mapped IPv6 by its IPv4 address. */
 export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  let ip = ipaddr.parse(address);
-  if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
-  return ip.range() === "unicast";
+  return parseAddress(address)?.range() === "unicast";
 }
 
 /**
@@ -26,21 +24,17 @@ export function isPublicAddress(address: string): boolean {
  */
 export class AddressGuard {
   private readonly names = new Set<string>();
-  private readonly cidrs: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
+  private readonly inAllowedRange: (ip: Address) => boolean;
 
   constructor(allowHosts: readonly string[], private readonly resolve: Lookup = systemLookup) {
-    for (const entry of allowHosts) {
-      if (entry.includes("/")) this.cidrs.push(ipaddr.parseCIDR(entry));
-      else this.names.add(entry.toLowerCase().replace(/^\[|\]$/g, ""));
-    }
+    for (const entry of allowHosts) if (!entry.includes("/")) this.names.add(entry.toLowerCase().replace(/^\[|\]$/g, ""));
+    this.inAllowedRange = rangeMatcher(allowHosts.filter((entry) => entry.includes("/")));
   }
 
   private allowedAddress(address: string): boolean {
     if (this.names.has(address)) return true;
-    if (!ipaddr.isValid(address)) return false;
-    let ip = ipaddr.parse(address);
-    if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
-    return this.cidrs.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits));
+    const ip = parseAddress(address);
+    return ip !== null && this.inAllowedRange(ip);
   }
 
   /** The verdict when no DNS lookup is needed (an allow-listed name, an IP literal); null otherwise. */

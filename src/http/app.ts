@@ -6,6 +6,7 @@ import { inboundRoutes } from "../inbound/routes.ts";
 import { leadRoutes } from "../leads/routes.ts";
 import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
+import { clientAddressResolver } from "./client-address.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
 import { opsRoutes } from "../ops/routes.ts";
@@ -70,12 +71,13 @@ export function buildApp(ctx: AppContext) {
   const limits = ctx.runtime().config.rate_limits;
   const inboundLimit = new RateLimiter(limits.inbound_per_minute);
   const webhookLimit = new RateLimiter(limits.webhook_per_minute);
+  const clientAddress = clientAddressResolver(ctx.runtime().config.server.trusted_proxies); // server.* needs a restart
   const app = new Elysia()
     .onRequest(({ request, server }) => {
       const path = routedPath(request.url);
       const limiter = path === "/api/postback" ? inboundLimit : path.startsWith("/telegram/") ? webhookLimit : null;
       if (limiter) {
-        const wait = limiter.take(server?.requestIP(request)?.address ?? "unknown", Date.now());
+        const wait = limiter.take(clientAddress(request, server) ?? "unknown", Date.now());
         if (wait > 0) {
           const retryAfter = String(Math.ceil(wait / 1000));
           const body = path === "/api/postback"
@@ -135,7 +137,7 @@ export function buildApp(ctx: AppContext) {
     .use(leadRoutes(ctx))
     .use(postbackRoutes(ctx))
     .use(campaignRoutes(ctx))
-    .use(inboundRoutes(ctx))
+    .use(inboundRoutes(ctx, clientAddress))
     .use(presetRoutes())
     .use(telegramRoutes(ctx));
   return ctx.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(ctx.log.child({ component: "demo-tracker" }))) : app;

@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
+import type { ClientAddress, PeerSource } from "../http/client-address.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
 import { iso } from "../lib/json.ts";
 import { listInbound } from "./repository.ts";
@@ -13,9 +14,9 @@ const DESCRIPTION = `Inbound postback (AlterCPA style): \`key\` (inbound key), \
 Parameters may come in the query or in a form/JSON body. Answers \`{status: "ok", lead, changed}\` or
 \`{status: "error", error}\` with error one of access, no-click, bad-click, bad-status, no-changes, db.`;
 
-export function inboundRoutes(ctx: AppContext) {
-  const handle = ({ query, body, request, server, set }: { query: unknown; body: unknown; request: Request; server: { requestIP(r: Request): { address: string } | null } | null; set: { status?: number | string } }) => {
-    const answer = handleInbound(ctx, { ...asStrings(query), ...asStrings(body) }, server?.requestIP(request)?.address ?? null);
+export function inboundRoutes(ctx: AppContext, clientAddress: ClientAddress) {
+  const handle = ({ query, body, request, server, set }: { query: unknown; body: unknown; request: Request; server: PeerSource; set: { status?: number | string } }) => {
+    const answer = handleInbound(ctx, { ...asStrings(query), ...asStrings(body) }, clientAddress(request, server));
     set.status = answer.httpStatus;
     return answer.body;
   };
