@@ -3,6 +3,7 @@ import { loadConfigFile } from "./config/load.ts";
 import type { Config } from "./config/model.ts";
 import type { AppContext } from "./context.ts";
 import { openDatabase } from "./db/client.ts";
+import { lockDatabase } from "./db/instance-lock.ts";
 import { GroupCommit } from "./db/group-commit.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
 import { OutboxRepository } from "./delivery/repository.ts";
@@ -54,8 +55,15 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const env = opts.env ?? process.env;
   const clock = opts.clock ?? systemClock;
   let config: Config = loadConfigFile(opts.configPath, env);
-  const log = opts.logger ?? createLogger(config.log.level);
-  const db = openDatabase(config.storage);
+  const log = opts.logger ?? createLogger(config.log.level, undefined, config.log.format);
+  const lock = lockDatabase(config.storage.path); // throws DatabaseInUse while another process has the file
+  let db: ReturnType<typeof openDatabase>;
+  try {
+    db = openDatabase({ ...config.storage, log: log.child({ component: "db" }) });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   let runtime: Runtime = syncCampaigns(db, config, clock.now());
   const metrics = new Metrics();
   const outbox = new OutboxRepository(db);
@@ -93,7 +101,15 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   };
 
   const app = buildApp(ctx);
-  app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port }); // listen (not Bun.serve) gives handlers the server, for client IPs
+  // listen (not Bun.serve) gives handlers the server, for client IPs. Elysia would share the port
+  // (SO_REUSEPORT) with any other process listening on it; a taken port must fail the start instead.
+  try {
+    app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port, reusePort: false });
+  } catch (err) {
+    db.$client.close(); // nothing was started yet; a retry in this process must find the database free
+    lock.release();
+    throw err;
+  }
   const server = app.server!;
   dispatcher.start();
   await telegram.start(); // bots that fail are marked with their error; the service runs on
@@ -127,6 +143,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       } finally {
         await commits.drain();
         db.$client.close();
+        lock.release();
         log.info("tgcpa stopped");
       }
     })()),
