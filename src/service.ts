@@ -10,6 +10,7 @@ import { OutboxRepository } from "./delivery/repository.ts";
 import { buildApp } from "./http/app.ts";
 import { systemClock, type Clock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
+import { EMBEDDED_COMMIT, VERSION } from "./lib/version.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { pruneDelivered } from "./postbacks/repository.ts";
 import { TelegramBots } from "./telegram/bots.ts";
@@ -129,7 +130,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   prune();
 
   const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
-  log.info({ port: server.port, config: config.source, db: config.storage.path }, "tgcpa listening");
+  log.info({ version: VERSION, ...(EMBEDDED_COMMIT ? { commit: EMBEDDED_COMMIT } : {}), port: server.port, config: config.source, db: config.storage.path }, "tgcpa listening");
   let stopped: Promise<void> | null = null;
   return {
     ctx, app, server,

@@ -6,6 +6,7 @@ import { inboundRoutes } from "../inbound/routes.ts";
 import { leadRoutes } from "../leads/routes.ts";
 import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
+import { VERSION } from "../lib/version.ts";
 import { clientAddressResolver } from "./client-address.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
@@ -128,7 +129,7 @@ export function buildApp(ctx: AppContext) {
       path: "/swagger",
       provider: "swagger-ui",
       documentation: {
-        info: { title: "tgcpa", version: "0.1.0", description: "Conversion tracker for Telegram traffic: lead events in, S2S postbacks out." },
+        info: { title: "tgcpa", version: VERSION, description: "Conversion tracker for Telegram traffic: lead events in, S2S postbacks out." },
         components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
         security: [{ apiKey: [] }],
       },
