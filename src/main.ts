@@ -158,6 +158,10 @@ async function serve(configPath: string): Promise<number> {
       complain(err.message);
       return 1;
     }
+    if ((err as { code?: string }).code === "EADDRINUSE") {
+      complain(`tgcpa: cannot listen: ${(err as Error).message} (server.host, server.port)`);
+      return 1;
+    }
     throw err;
   }
   const log = service.ctx.log;
