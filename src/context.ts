@@ -3,6 +3,7 @@ import type { Db } from "./db/client.ts";
 import type { GroupCommit } from "./db/group-commit.ts";
 import type { Dispatcher } from "./delivery/dispatcher.ts";
 import type { Clock } from "./lib/clock.ts";
+import type { Intake } from "./intake/intake.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import type { TelegramBots } from "./telegram/bots.ts";
@@ -12,6 +13,8 @@ export interface AppContext {
   db: Db;
   /** Shares one transaction among concurrent writes (see group-commit.ts). */
   commits: GroupCommit;
+  /** The one way a write from outside reaches the database (see intake.ts). */
+  intake: Intake;
   clock: Clock;
   log: Logger;
   metrics: Metrics;

@@ -8,6 +8,8 @@ import { GroupCommit } from "./db/group-commit.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
 import { OutboxRepository } from "./delivery/repository.ts";
 import { buildApp } from "./http/app.ts";
+import { MAX_BODY_BYTES } from "./http/body.ts";
+import { createIntake } from "./intake/intake.ts";
 import { systemClock, type Clock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
 import { EMBEDDED_COMMIT, VERSION } from "./lib/version.ts";
@@ -15,6 +17,7 @@ import { Metrics } from "./ops/metrics.ts";
 import { pruneDelivered } from "./postbacks/repository.ts";
 import { TelegramBots } from "./telegram/bots.ts";
 import { pruneProcessedUpdates } from "./telegram/repository.ts";
+import { TelegramPacing } from "./telegram/pacing.ts";
 import { createTelegramSender } from "./telegram/sender.ts";
 
 export interface ServiceOptions {
@@ -83,11 +86,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const dispatcher = new Dispatcher({
     outbox, commits, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     senders: { telegram: telegramSender },
+    pacing: new TelegramPacing(() => runtime.config.bots, () => runtime.config.delivery.per_host_in_flight),
   });
-  telegram = new TelegramBots({ db, clock, log: log.child({ component: "telegram" }), metrics, runtime: () => runtime, onQueued: () => dispatcher.wake() });
+  const intake = createIntake({ commits, metrics, wake: () => dispatcher.wake() });
+  telegram = new TelegramBots({ db, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime });
 
   const ctx: AppContext = {
-    db, commits, clock, log, metrics, dispatcher, telegram,
+    db, commits, intake, clock, log, metrics, dispatcher, telegram,
     runtime: () => runtime,
     reloadConfig() {
       const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays
@@ -102,10 +107,11 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   };
 
   const app = buildApp(ctx);
-  // listen (not Bun.serve) gives handlers the server, for client IPs. Elysia would share the port
-  // (SO_REUSEPORT) with any other process listening on it; a taken port must fail the start instead.
+  // listen (not Bun.serve) gives handlers the server, for client IPs; Bun answers 413 to any body
+  // over the limit. Elysia would share the port (SO_REUSEPORT) with any other process listening on
+  // it; a taken port must fail the start instead.
   try {
-    app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port, reusePort: false });
+    app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port, maxRequestBodySize: MAX_BODY_BYTES, reusePort: false });
   } catch (err) {
     db.$client.close(); // nothing was started yet; a retry in this process must find the database free
     lock.release();

@@ -4,7 +4,7 @@ import { AddressGuard } from "../delivery/address-guard.ts";
 import { classifyAttempt } from "../delivery/classify.ts";
 import { sendPostback } from "../delivery/sender.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
-import { renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
+import { lacksClick, renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
 import { notFound } from "../lib/errors.ts";
 import { verdictByName } from "../presets/presets.ts";
 import { StatusSchema } from "../leads/model.ts";
@@ -72,6 +72,10 @@ export function campaignRoutes(ctx: AppContext) {
       const requests = await Promise.all(resolveTemplates(runtime.config.postbacks, entry.config.postbacks, status).map(async (tpl) => {
         const req = renderRequest(tpl, values);
         if (!body?.send) return { template: tpl.label, ...req };
+        // As for a real lead: a {click} URL without a click cannot count, so it is not sent.
+        if (lacksClick(tpl, values)) {
+          return { template: tpl.label, ...req, result: { outcome: "skipped", reason: "no_click", http_status: null, response_head: null } };
+        }
         const report = await sendPostback(req, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard, now: ctx.clock.now });
         const verdict = classifyAttempt(report.result, verdictByName(tpl.verdict));
         return {

@@ -29,6 +29,10 @@ export interface BotConfig {
   mode: "polling" | "webhook";
   api_root: string | null;
   secret: string | null;
+  /** Bot API sends per second at most (welcomes, join-request approvals, invite links). */
+  max_per_second: number;
+  /** Send with Telegram's allow_paid_broadcast (billed in Stars) and a default of 1000 sends/s. */
+  paid_broadcast: boolean;
 }
 
 export interface Payout {
@@ -67,6 +71,8 @@ export interface DestinationConfig {
   name: string;
   preset: string;
   params: Record<string, string>;
+  /** How its answers are judged: the preset's reading (default), the HTTP status alone, or not at all. */
+  verdict: "preset" | "status" | "none";
 }
 
 export interface Config {

@@ -3,11 +3,11 @@ import { STATUSES, type Status } from "../domain/status.ts";
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import {
-  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, renderRequest, renderText,
+  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, loneMacroParams, renderRequest, renderText,
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../domain/templates.ts";
 import { Checker, formatPath, type ConfigPath } from "./checker.ts";
-import { PRESETS, fillPreset, presetByName } from "../presets/presets.ts";
+import { PRESETS, VERDICT_MODES, fillPreset, presetByName, verdictName } from "../presets/presets.ts";
 import type { BotConfig, CampaignConfig, Config, DeliveryConfig, DestinationConfig, Payout, WelcomeConfig } from "./model.ts";
 
 export const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
@@ -116,8 +116,9 @@ function readBots(value: unknown, c: Checker): Record<string, BotConfig> {
   for (const [name, raw] of Object.entries(bots)) {
     const p = ["bots", name];
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) c.fail(p, "a bot name is 1-64 characters of A-Z a-z 0-9 _ - (it is part of the webhook URL)");
-    const b = c.object(raw, p, ["token", "mode", "api_root", "secret"]);
+    const b = c.object(raw, p, ["token", "mode", "api_root", "secret", "max_per_second", "paid_broadcast"]);
     if (!b) continue;
+    const paid = c.bool(b.paid_broadcast, [...p, "paid_broadcast"], false)!;
     const token = c.string(b.token, [...p, "token"]);
     if (token !== undefined && !/^\d+:[A-Za-z0-9_-]+$/.test(token)) c.fail([...p, "token"], "does not look like a BotFather token (digits:letters)");
     out[name] = {
@@ -126,6 +127,9 @@ function readBots(value: unknown, c: Checker): Record<string, BotConfig> {
       mode: c.oneOf(b.mode, [...p, "mode"], ["polling", "webhook"], "polling")!,
       api_root: b.api_root == null ? null : (c.string(b.api_root, [...p, "api_root"]) ?? null),
       secret: b.secret == null ? null : (c.string(b.secret, [...p, "secret"]) ?? null),
+      // Telegram allows about 30 sends/s (1000 with paid broadcasts); the default keeps a margin below.
+      max_per_second: c.int(b.max_per_second, [...p, "max_per_second"], paid ? 1000 : 25, 1, 1000)!,
+      paid_broadcast: paid,
     };
   }
   return out;
@@ -148,13 +152,15 @@ function readDestinations(value: unknown, c: Checker): Destinations {
       continue;
     }
     const params: Record<string, string> = {};
-    for (const [k, v] of Object.entries(d)) if (k !== "preset") params[k] = c.string(v, [...p, k]) ?? "";
+    for (const [k, v] of Object.entries(d)) if (k !== "preset" && k !== "verdict") params[k] = c.string(v, [...p, k]) ?? "";
+    const verdict = c.oneOf(d.verdict, [...p, "verdict"], VERDICT_MODES, "preset");
     const filled = fillPreset(preset, params);
     if ("errors" in filled) {
       filled.errors.forEach((e) => c.fail(p, e));
       continue;
     }
-    out.set(name, { config: { name, preset: preset.name, params }, templates: filled.templates, verdict: preset.verdict });
+    if (!verdict) continue;
+    out.set(name, { config: { name, preset: preset.name, params, verdict }, templates: filled.templates, verdict: verdictName(verdict, preset) ?? undefined });
   }
   return out;
 }
@@ -307,7 +313,10 @@ function destinationTemplate(name: unknown, path: ConfigPath, c: Checker, destin
     return c.fail(path, `no destination named ${JSON.stringify(name)} under destinations`);
   }
   const url = compileAt(d.templates[status], path, c);
-  return url && { label: `destinations.${d.config.name}.${status}`, method: "GET", url, destination: d.config.name, ...(d.verdict ? { verdict: d.verdict } : {}) };
+  return url && {
+    label: `destinations.${d.config.name}.${status}`, method: "GET", url, destination: d.config.name,
+    omitWhenEmpty: loneMacroParams(url.source), ...(d.verdict ? { verdict: d.verdict } : {}),
+  };
 }
 
 function compileAt(source: string, path: ConfigPath, c: Checker): CompiledText | undefined {
@@ -329,8 +338,9 @@ function readTemplate(value: unknown, path: ConfigPath, c: Checker, destinations
     const url = compileAt(value, path, c);
     template = url && { label, method: "GET", url };
   } else {
-    const o = c.object(value, path, ["url", "method", "json", "form"]);
+    const o = c.object(value, path, ["url", "method", "json", "form", "verdict"]);
     if (!o) return undefined;
+    const verdict = verdictName(c.oneOf(o.verdict, [...path, "verdict"], VERDICT_MODES, "preset") ?? "preset");
     const urlSource = c.string(o.url, [...path, "url"]);
     const url = urlSource === undefined ? undefined : compileAt(urlSource, [...path, "url"], c);
     const method = c.oneOf(o.method, [...path, "method"], ["GET", "POST"], o.json != null || o.form != null ? "POST" : "GET");
@@ -350,7 +360,7 @@ function readTemplate(value: unknown, path: ConfigPath, c: Checker, destinations
       };
     }
     if (body && method === "GET") c.fail([...path, "method"], "a body needs method POST");
-    template = url && method ? { label, method, url, ...(body ? { body } : {}) } : undefined;
+    template = url && method ? { label, method, url, ...(body ? { body } : {}), ...(verdict ? { verdict } : {}) } : undefined;
   }
   if (!template) return undefined;
   const sample = renderRequest(template, SAMPLE_VALUES).url;

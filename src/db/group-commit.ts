@@ -2,6 +2,7 @@ import type { Statement } from "bun:sqlite";
 import { closeSync, fdatasync, openSync } from "node:fs";
 import type { Synchronous } from "../config/model.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
+import { COMMIT_BUCKETS_MS, Histogram } from "../lib/histogram.ts";
 import type { Db } from "./client.ts";
 
 interface Pending<T> {
@@ -52,6 +53,13 @@ const NONE = Symbol("no error");
  * keep the configured mode and its in-thread fsync.
  */
 export class GroupCommit {
+  /** For /metrics: batches and writes committed, the time each batch held the event loop, and each WAL sync. */
+  readonly stats = {
+    batches: 0,
+    writes: 0,
+    commitMs: new Histogram(COMMIT_BUCKETS_MS),
+    syncMs: new Histogram(COMMIT_BUCKETS_MS),
+  };
   private queue: Pending<unknown>[] = [];
   private scheduled = false;
   /** Batches committed so far, and how many of them are known to be on the disk. */
@@ -130,8 +138,12 @@ export class GroupCommit {
       setImmediate(() => this.flush());
     }
     if (this.failed) return batch.forEach((item) => item.reject(this.failed));
+    const started = performance.now();
     const outcomes = this.commit(batch);
+    this.stats.commitMs.observe(performance.now() - started);
     if (!outcomes) return;
+    this.stats.batches++;
+    this.stats.writes += batch.length;
     const settle = (item: Pending<unknown>, i: number) => {
       const o = outcomes[i]!;
       if (o.ok) item.resolve(o.value);
@@ -229,8 +241,10 @@ export class GroupCommit {
   private startSync() {
     if (this.syncing || this.failed || this.synced === this.committed) return;
     const upTo = this.committed;
+    const started = performance.now();
     this.syncing = this.sync().then(
       () => {
+        this.stats.syncMs.observe(performance.now() - started);
         this.synced = upTo;
         let n = 0;
         while (n < this.waiters.length && this.waiters[n]!.batch <= upTo) n++;

@@ -5,6 +5,7 @@ import m1 from "../../db/migrations/0001_presets_inbound.sql" with { type: "text
 import m2 from "../../db/migrations/0002_telegram.sql" with { type: "text" };
 import m3 from "../../db/migrations/0003_leased_index.sql" with { type: "text" };
 import m4 from "../../db/migrations/0004_lease_in_due_index.sql" with { type: "text" };
+import m5 from "../../db/migrations/0005_host_due_index.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -13,4 +14,5 @@ export const migrationSql: Record<string, string> = {
   "0002_telegram": m2,
   "0003_leased_index": m3,
   "0004_lease_in_due_index": m4,
+  "0005_host_due_index": m5,
 };

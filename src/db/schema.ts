@@ -88,9 +88,11 @@ export const postbacks = sqliteTable("postbacks", {
   updatedAt: integer("updated_at").notNull(),
   finishedAt: integer("finished_at"),
 }, (t) => [
-  // A claim moves next_attempt_at to the lease's expiry, so this one index serves claims, the next
-  // wake-up and the recovery of rows leased by a process that died.
-  index("postbacks_due").on(t.nextAttemptAt).where(sql`state = 'pending'`),
+  // The due rows of each host in due order. A claim moves next_attempt_at to the lease's expiry, so
+  // this one index serves claims, the next wake-up and the recovery of rows leased by a process
+  // that died; led by the host, so a claim reads only hosts that may take rows now and never walks
+  // past the backlog of a paused or paced one.
+  index("postbacks_host_due").on(t.host, t.nextAttemptAt, t.id).where(sql`state = 'pending'`),
   // Per-lead order (an earlier pending row to the same host) and a lead's postbacks. Not partial:
   // its entry never changes when a row is claimed or finished.
   index("postbacks_lead").on(t.leadId, t.host, t.id),

@@ -1,7 +1,7 @@
 import type { Config } from "../config/model.ts";
 import type { GroupCommit } from "../db/group-commit.ts";
-import type { Clock } from "../lib/clock.ts";
-import type { Logger } from "../lib/logger.ts";
+import { Alarm, type Clock } from "../lib/clock.ts";
+import { stripUrls, type Logger } from "../lib/logger.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import { AddressGuard } from "./address-guard.ts";
 import { nextRetryDelay } from "./backoff.ts";
@@ -9,6 +9,7 @@ import { CircuitBreakers } from "./circuit.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
 import { verdictByName } from "../presets/presets.ts";
 import { classifyAttempt, type Classification } from "./classify.ts";
+import type { SendPacer } from "./pacing.ts";
 import type { ClaimedPostback, Completion, OutboxRepository } from "./repository.ts";
 import { sendPostback, type SendReport } from "./sender.ts";
 
@@ -24,6 +25,22 @@ export interface ChannelAttempt {
  */
 export type ChannelSender = (row: ClaimedPostback, abort: AbortController) => Promise<ChannelAttempt>;
 
+/** A host whose peer limits how fast it may be sent to (a Telegram bot), and how its rows are paced. */
+export interface HostPacing {
+  pacer: SendPacer;
+  /** The chat a row is sent to, for the per-chat limits; null when it counts only toward the host's rate. */
+  chatOf(row: ClaimedPostback): number | null;
+  /** Requests in flight to this host at most (replaces delivery.per_host_in_flight: the rate is the real limit). */
+  inFlight: number;
+}
+
+export interface Pacing {
+  /** The pacing of a host, or undefined when it has none (tracker hosts). */
+  forHost(host: string): HostPacing | undefined;
+  /** Hosts paused at `now` (a flood wait), with the end of each pause. */
+  pausedHosts(now: number): { host: string; until: number }[];
+}
+
 export interface DispatcherDeps {
   outbox: OutboxRepository;
   /** Completions share transactions with each other and with the intake (one fsync for many). */
@@ -35,6 +52,8 @@ export interface DispatcherDeps {
   random?: () => number;
   /** Senders for channels other than http (e.g. telegram), by channel name. */
   senders?: Record<string, ChannelSender>;
+  /** Hosts sent to at a limited rate (Telegram bots); tracker hosts are never paced. */
+  pacing?: Pacing;
 }
 
 const IDLE_RECHECK_MS = 1000;
@@ -79,8 +98,10 @@ export class Dispatcher {
   private readonly perHost = new Map<string, number>();
   private circuits: CircuitBreakers;
   private guard: AddressGuard;
-  private cancelTimer: (() => void) | null = null;
-  private timerAt: number | null = null;
+  /** The next claim round: a row falls due, a paused host may be probed, a storage retry. */
+  private readonly claimAlarm: Alarm;
+  /** When a queued row's pace lets it start. */
+  private readonly paceAlarm: Alarm;
   private pumpQueued = false;
   private attemptsSinceGc = 0;
   /** The claim round being committed, if any. */
@@ -90,6 +111,8 @@ export class Dispatcher {
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: DispatcherDeps) {
+    this.claimAlarm = new Alarm(deps.clock, () => this.pump());
+    this.paceAlarm = new Alarm(deps.clock, () => this.pump());
     const d = deps.config().delivery;
     this.circuits = new CircuitBreakers(d.circuit_failures, d.circuit_cooldown_ms);
     this.guard = new AddressGuard(d.allow_hosts);
@@ -136,8 +159,10 @@ export class Dispatcher {
       return;
     }
     const d = this.deps.config().delivery;
-    const want = d.max_in_flight + Math.ceil(d.max_in_flight * PREFETCH_SHARE) - this.inFlight.size;
-    if (want <= 0) return this.clearTimer(); // completions will pump
+    // Rows waiting for their host's pace (at most a second of its sends each) are outside the
+    // claim budget: however many a bot has waiting, tracker postbacks are claimed as before.
+    const want = d.max_in_flight + Math.ceil(d.max_in_flight * PREFETCH_SHARE) - (this.inFlight.size - this.waitingForPace());
+    if (want <= 0) return this.claimAlarm.set(null); // completions will pump
     this.claiming = (async () => {
       let rows: ClaimedPostback[];
       let now = this.deps.clock.now();
@@ -151,14 +176,7 @@ export class Dispatcher {
       } catch (err) {
         // Storage trouble (locked, disk full): nothing is lost; try again shortly.
         this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "claiming postbacks failed; retrying");
-        if (!this.running) return;
-        this.clearTimer();
-        this.timerAt = this.deps.clock.now() + IDLE_RECHECK_MS;
-        this.cancelTimer = this.deps.clock.setTimer(() => {
-          this.cancelTimer = null;
-          this.timerAt = null;
-          this.pump();
-        }, IDLE_RECHECK_MS);
+        if (this.running) this.claimAlarm.set(this.deps.clock.now() + IDLE_RECHECK_MS);
         return;
       }
       if (!this.running) return this.releaseQuietly(rows); // stopped while the claim was committing
@@ -176,11 +194,33 @@ export class Dispatcher {
     });
   }
 
-  /** How many more rows of a host a claim may take: its free slots, plus a prefetch while its circuit is closed. */
-  private claimAllowance(host: string, cap: number, now: number, queued: Map<string, number>): number {
-    const slots = this.circuits.allowance(host, cap, now);
-    const limit = slots === cap ? slots + Math.ceil(cap * PREFETCH_SHARE) : slots;
+  /** How many requests a host may have in flight now: 0 while it is paused (flood wait) or its circuit is open. */
+  private hostSlots(host: string, perHostInFlight: number, now: number): number {
+    const pacing = this.deps.pacing?.forHost(host);
+    if (pacing?.pacer.pausedUntil(now)) return 0;
+    return this.circuits.allowance(host, pacing?.inFlight ?? perHostInFlight, now);
+  }
+
+  /**
+   * How many more rows of a host a claim may take: its free slots, plus a prefetch while its
+   * circuit is closed. A paced host holds no more than one second of its sends: rows waiting for
+   * their pace would otherwise take the claims that tracker postbacks need.
+   */
+  private claimAllowance(host: string, perHostInFlight: number, now: number, queued: Map<string, number>): number {
+    const pacing = this.deps.pacing?.forHost(host);
+    const cap = pacing?.inFlight ?? perHostInFlight;
+    const slots = this.hostSlots(host, perHostInFlight, now);
+    let limit = slots === cap ? slots + Math.ceil(cap * PREFETCH_SHARE) : slots;
+    if (pacing) limit = Math.min(limit, Math.ceil(pacing.pacer.limits.perSecond));
     return limit - (this.perHost.get(host) ?? 0) - (queued.get(host) ?? 0);
+  }
+
+  /** Queued rows of paced hosts. */
+  private waitingForPace(): number {
+    if (!this.deps.pacing) return 0;
+    let n = 0;
+    for (const [host, count] of this.queuedPerHost()) if (this.deps.pacing.forHost(host)) n += count;
+    return n;
   }
 
   private queuedPerHost(): Map<string, number> {
@@ -192,31 +232,18 @@ export class Dispatcher {
   private blockedHosts(now: number, cap: number, queued = this.queuedPerHost()): string[] {
     const hosts = new Set([...this.perHost.keys(), ...queued.keys()]);
     const full = [...hosts].filter((h) => this.claimAllowance(h, cap, now, queued) <= 0);
-    return [...new Set([...full, ...this.circuits.openHosts(now)])];
+    const paused = this.deps.pacing?.pausedHosts(now).map((p) => p.host) ?? [];
+    return [...new Set([...full, ...this.circuits.openHosts(now), ...paused])];
   }
 
   private scheduleTimer(now: number, cap: number, progressed: boolean) {
-    if (this.inFlightCount >= this.deps.config().delivery.max_in_flight) return this.clearTimer(); // completions will pump
-    const due = this.deps.outbox.nextDueAt(this.blockedHosts(now, cap));
-    const probe = this.circuits.nextProbeAt(now);
-    let at = due === null ? probe : probe === null ? due : Math.min(due, probe);
+    if (this.inFlightCount >= this.deps.config().delivery.max_in_flight) return this.claimAlarm.set(null); // completions will pump
+    const wakes = [this.deps.outbox.nextDueAt(this.blockedHosts(now, cap)), this.circuits.nextProbeAt(now)];
+    for (const p of this.deps.pacing?.pausedHosts(now) ?? []) wakes.push(p.until);
+    let at = earliestOf(wakes);
     // A row reported due that this round could not claim must not turn the timer into a busy loop.
     if (at !== null && at <= now && !progressed) at = now + IDLE_RECHECK_MS;
-    if (at === this.timerAt) return;
-    this.clearTimer();
-    if (at === null) return;
-    this.timerAt = at;
-    this.cancelTimer = this.deps.clock.setTimer(() => {
-      this.cancelTimer = null;
-      this.timerAt = null;
-      this.pump();
-    }, Math.max(0, at - now));
-  }
-
-  private clearTimer() {
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    this.timerAt = null;
+    this.claimAlarm.set(at);
   }
 
   private enqueue(row: ClaimedPostback, claimedAt: number) {
@@ -225,23 +252,38 @@ export class Dispatcher {
     this.queued.push(entry);
   }
 
-  /** Starts queued rows, oldest claim first, as far as the global and per-host caps allow. */
+  /**
+   * Starts queued rows, oldest claim first, as far as the global and per-host caps and the hosts'
+   * pacing allow; a row waiting for its pace keeps its place and a timer wakes it.
+   */
   private startQueued() {
     if (this.queued.length === 0) return;
     const d = this.deps.config().delivery;
     const now = this.deps.clock.now();
     let started = this.inFlightCount;
     const back: InFlight[] = [];
+    let paceAt: number | null = null;
     this.queued = this.queued.filter((e) => {
-      const slots = this.circuits.allowance(e.row.host, d.per_host_in_flight, now);
+      const slots = this.hostSlots(e.row.host, d.per_host_in_flight, now);
       // Back to the database, unattempted: its host is paused, or its lease could end mid-request.
       if (slots === 0 || now > e.claimedAt + d.lease_ms - d.timeout_ms) return !back.push(e);
       if (started >= d.max_in_flight || (this.perHost.get(e.row.host) ?? 0) >= slots) return true;
+      const pacing = this.deps.pacing?.forHost(e.row.host);
+      if (pacing) {
+        const chat = pacing.chatOf(e.row);
+        const at = pacing.pacer.earliest(chat, now);
+        if (at > now) {
+          paceAt = paceAt === null ? at : Math.min(paceAt, at);
+          return true;
+        }
+        pacing.pacer.take(chat, now);
+      }
       started++;
       this.launch(e);
       return false;
     });
     if (back.length) this.giveBack(back, now);
+    this.paceAlarm.set(paceAt);
   }
 
   /** Releases queued rows through the group commit (no fsync on the event loop); if that fails, their leases expire. */
@@ -287,18 +329,31 @@ export class Dispatcher {
       error: verdict.outcome === "delivered" ? null : verdict.reason,
       responseHead: report.responseHead,
     };
+    const pauseMs = verdict.outcome === "retry" ? verdict.pauseHostMs : undefined;
+    // Paused before the outcome is saved, so no row of the host starts in the meantime.
+    if (pauseMs !== undefined) this.pauseHost(row.host, now + pauseMs, verdict);
     const kept = await this.saveOutcome(() => outbox.completeAttempt(row, attempt, completion, now), entry);
     if (kept === undefined) return; // shut down before the outcome could be saved; the lease expires
-    if (verdict.outcome === "retry") {
-      if (this.circuits.recordFailure(row.host, now)) log.warn({ host: row.host }, "circuit opened: host paused");
-    } else this.circuits.recordSuccess(row.host);
-    metrics.recordAttempt(verdict.outcome, completion.state);
+    // A flood wait is the peer's pace, not the host failing: it never counts toward the circuit.
+    if (verdict.outcome !== "retry") this.circuits.recordSuccess(row.host);
+    else if (pauseMs === undefined && this.circuits.recordFailure(row.host, now)) log.warn({ host: row.host }, "circuit opened: host paused");
+    metrics.recordAttempt(verdict.outcome, completion.state, row.host, verdict.outcome === "delivered" ? null : verdict.reason);
     if (++this.attemptsSinceGc >= GC_EVERY_ATTEMPTS) {
       this.attemptsSinceGc = 0;
       Bun.gc(true);
     }
     if (!kept) log.warn({ postback: row.id }, "lease lost before completion; outcome not applied");
+    else if (completion.state === "failed" || completion.state === "rejected") this.warnFinished(row, completion.state, completion.reason, attempt.httpStatus);
     else log.debug({ postback: row.id, attempt: row.attempts, state: completion.state, reason: completion.reason }, "postback attempt");
+  }
+
+  /** One warn line for a row that ends failed or rejected: what a buyer needs to find it, never its URL. */
+  private warnFinished(row: ClaimedPostback, state: "failed" | "rejected", reason: string | null, httpStatus: number | null) {
+    const about = this.deps.outbox.about(row.id);
+    this.deps.log.warn({
+      postback: row.id, campaign: about?.campaign ?? null, host: row.host, status: about?.status ?? null,
+      state, http_status: httpStatus, reason: reason === null ? null : stripUrls(reason),
+    }, `postback ${state}`);
   }
 
   private readonly noSender: ChannelSender = async (row) => {
@@ -331,11 +386,20 @@ export class Dispatcher {
     }
   }
 
+  private pauseHost(host: string, until: number, verdict: Classification) {
+    const pacing = this.deps.pacing?.forHost(host);
+    if (!pacing) return;
+    pacing.pacer.pause(until);
+    this.deps.log.warn({ host, until: new Date(until).toISOString(), reason: verdict.outcome === "retry" ? verdict.reason : null }, "flood wait: nothing is sent to this host until the pause ends");
+  }
+
   private completionFor(row: ClaimedPostback, verdict: Classification): Completion {
     if (verdict.outcome === "delivered") return { state: "delivered", reason: null };
     if (verdict.outcome === "rejected") return { state: "rejected", reason: verdict.reason };
+    // A flood wait: the row keeps its place in line; the host's pause holds it until the wait is over.
+    if (verdict.pauseHostMs !== undefined) return { state: "pending", reason: verdict.reason, nextAttemptAt: row.dueAt, uncounted: true };
     const d = this.deps.config().delivery;
-    const delay = verdict.exactDelayMs !== undefined && row.attempts < d.retry_ladder_ms.length ? verdict.exactDelayMs : nextRetryDelay({
+    const delay = nextRetryDelay({
       attempts: row.attempts, ladderMs: d.retry_ladder_ms, jitter: d.jitter, random: (this.deps.random ?? Math.random)(),
       retryAfterMs: verdict.retryAfterMs, minDelayMs: verdict.minDelayMs,
     });
@@ -355,7 +419,8 @@ export class Dispatcher {
    */
   async stop(graceMs = this.deps.config().delivery.shutdown_grace_ms) {
     this.running = false;
-    this.clearTimer();
+    this.claimAlarm.set(null);
+    this.paceAlarm.set(null);
     await this.claiming; // its rows are given back, not launched
     const queued = this.queued.splice(0); // never sent: given back at once
     for (const e of queued) this.inFlight.delete(e.row.id);
@@ -389,4 +454,11 @@ export class Dispatcher {
       this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "shutdown: releasing leases failed; they will expire");
     }
   }
+}
+
+/** The earliest of some moments, ignoring the absent ones. */
+function earliestOf(moments: (number | null)[]): number | null {
+  let at: number | null = null;
+  for (const m of moments) if (m !== null && (at === null || m < at)) at = m;
+  return at;
 }

@@ -16,6 +16,8 @@ export interface ClaimedPostback {
   verdict: string | null;
   /** http (tracker postback) or telegram (Bot API call). */
   channel: string;
+  /** Its next_attempt_at before the claim: where it stands in line, kept when it is given back unsent. */
+  dueAt: number;
 }
 
 export interface AttemptRecord {
@@ -32,7 +34,8 @@ export interface AttemptRecord {
 
 export type Completion =
   | { state: "delivered" | "rejected" | "failed"; reason: string | null }
-  | { state: "pending"; reason: string; nextAttemptAt: number };
+  /** `uncounted`: the attempt does not count toward the retry ladder (the peer asked the sender to wait). */
+  | { state: "pending"; reason: string; nextAttemptAt: number; uncounted?: boolean };
 
 // No earlier row of the same lead to the same host is still pending (SPEC §4 order).
 const HEAD_OF_LINE = `NOT EXISTS (
@@ -42,35 +45,49 @@ const HEAD_OF_LINE = `NOT EXISTS (
 
 // A row is due when it is pending, its time has come, nobody holds a live lease on it, and it is
 // at the head of its line. A claim sets next_attempt_at to the lease's expiry: rows in flight
-// leave the head of the due index (a claim does not walk past them) and come back by themselves
-// when a process that leased them died; the lease test below is the fence, not the filter.
+// leave the head of the host's due range (a claim does not walk past them) and come back by
+// themselves when a process that leased them died; the lease test below is the fence, not the filter.
 const DUE = `
-  p.state = 'pending' AND p.next_attempt_at <= $now
+  p.host = $host AND p.state = 'pending' AND p.next_attempt_at <= $now
   AND (p.lease_expires_at IS NULL OR p.lease_expires_at <= $now)
-  AND p.host NOT IN (SELECT value FROM json_each($blocked))
   AND ${HEAD_OF_LINE}`;
 
-/** At most this many candidates beyond the claim's limit are read to replace rows skipped for their host's allowance. */
-const CLAIM_SLACK = 64;
+/**
+ * The hosts that have pending rows, one index seek each (a skip scan of postbacks_host_due): a few
+ * microseconds per host, however many rows each has.
+ */
+export const PENDING_HOSTS_CTE = `
+  hosts(host) AS (
+    SELECT min(host) FROM postbacks INDEXED BY postbacks_host_due WHERE state = 'pending'
+    UNION ALL
+    SELECT (SELECT min(host) FROM postbacks INDEXED BY postbacks_host_due WHERE state = 'pending' AND host > hosts.host)
+    FROM hosts WHERE host IS NOT NULL
+  )`;
+const PENDING_HOSTS = `WITH RECURSIVE ${PENDING_HOSTS_CTE} SELECT host FROM hosts WHERE host IS NOT NULL`;
 
-type Candidate = ClaimedPostback & { dueAt: number };
+/** At most this many candidates of a host beyond its allowance are read, to replace rows this process still has in flight. */
+const CLAIM_SLACK = 64;
 
 /** The outbox queries of the dispatcher, prepared once (bun:sqlite directly: this is the hot path). */
 export class OutboxRepository {
-  private readonly selectDue: Statement<Candidate>;
+  private readonly pendingHosts: Statement<{ host: string }>;
+  private readonly selectDue: Statement<ClaimedPostback>;
   private readonly lease: Statement;
   private readonly complete: Statement;
   private readonly logAttempt: Statement;
   private readonly nextWake: Statement<{ at: number | null }>;
   private readonly releaseOne: Statement;
+  private readonly aboutRow: Statement<{ campaign: string | null; status: string }>;
 
   constructor(private readonly db: Db) {
     const sqlite = db.$client;
-    // INDEXED BY: without it SQLite may sort every pending row (731 ms per claim at 1M pending).
+    this.pendingHosts = sqlite.prepare(PENDING_HOSTS);
+    // One host's due rows in due order, read in cursor pages. INDEXED BY: the planner must not
+    // pick another index and sort (731 ms per claim at 1M pending, seen with the old due index).
     this.selectDue = sqlite.prepare(`
       SELECT p.id, p.lead_id AS leadId, p.host, p.method, p.url, p.body, p.content_type AS contentType, p.attempts,
         p.lease_token AS leaseToken, p.verdict, p.channel, p.next_attempt_at AS dueAt
-      FROM postbacks p INDEXED BY postbacks_due
+      FROM postbacks p INDEXED BY postbacks_host_due
       WHERE ${DUE} AND p.next_attempt_at >= $afterAt AND (p.next_attempt_at > $afterAt OR p.id > $afterId)
       ORDER BY p.next_attempt_at, p.id LIMIT $limit`);
     // One statement leases the whole batch (the claim runs in a write transaction: the rows read
@@ -81,53 +98,65 @@ export class OutboxRepository {
       WHERE id IN (SELECT value FROM json_each($ids)) AND state = 'pending'`);
     this.complete = sqlite.prepare(`
       UPDATE postbacks SET state = $state, reason = $reason, next_attempt_at = coalesce($next, next_attempt_at),
+        attempts = attempts - $uncounted,
         lease_expires_at = NULL, last_http_status = $http, updated_at = $now,
         finished_at = CASE WHEN $state = 'pending' THEN NULL ELSE $now END
       WHERE id = $id AND lease_token = $token AND state = 'pending'`);
     this.logAttempt = sqlite.prepare(`
       INSERT INTO delivery_attempts (postback_id, attempt, started_at, duration_ms, url, http_status, outcome, error, response_head)
       VALUES ($postbackId, $attempt, $startedAt, $durationMs, $url, $httpStatus, $outcome, $error, $responseHead)`);
-    // The first head-of-line row in due order, an index walk: a row in flight counts at its
-    // lease's expiry (when it is claimable again if the process that leased it died).
+    // A host's first head-of-line row in due order: a row in flight counts at its lease's expiry
+    // (when it is claimable again if the process that leased it died).
     this.nextWake = sqlite.prepare(`
-      SELECT p.next_attempt_at AS at FROM postbacks p INDEXED BY postbacks_due
-      WHERE p.state = 'pending' AND p.host NOT IN (SELECT value FROM json_each($blocked)) AND ${HEAD_OF_LINE}
+      SELECT p.next_attempt_at AS at FROM postbacks p INDEXED BY postbacks_host_due
+      WHERE p.host = $host AND p.state = 'pending' AND ${HEAD_OF_LINE}
       ORDER BY p.next_attempt_at LIMIT 1`);
+    // Back at its place in line (its due time before the claim), so rows given back unsent keep their order.
     this.releaseOne = sqlite.prepare(`
-      UPDATE postbacks SET lease_expires_at = NULL, next_attempt_at = $now, lease_token = lease_token + 1,
+      UPDATE postbacks SET lease_expires_at = NULL, next_attempt_at = $due, lease_token = lease_token + 1,
         attempts = max(attempts - 1, 0), updated_at = $now
       WHERE id = $id AND lease_token = $token AND state = 'pending'`);
+    this.aboutRow = sqlite.prepare(`
+      SELECT c.code AS campaign, p.status FROM postbacks p LEFT JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = $id`);
   }
 
   /**
    * Leases up to `limit` due rows, in the caller's transaction (the dispatcher claims through the
-   * group commit). `allowance(host)` says how many more rows of a host may be taken now (per-host
-   * cap, circuit breaker); hosts at 0 are in `blocked`.
+   * group commit): the oldest due rows of all hosts together, each host giving at most
+   * `allowance(host)` (its per-host cap, circuit breaker and pace). Hosts in `blocked` are not read
+   * at all, so a paused host's backlog costs a claim nothing.
    */
   claimDue(now: number, limit: number, leaseMs: number, blocked: string[], allowance: (host: string) => number, inFlight: (id: number) => boolean = () => false): ClaimedPostback[] {
-    const taken = new Map<string, number>();
-    const claimed: ClaimedPostback[] = [];
-    const query = { now, blocked: JSON.stringify(blocked), afterAt: Number.MIN_SAFE_INTEGER, afterId: 0, limit };
-    // Each candidate costs a row read and an order check: read only as many as are still wanted,
-    // and more (up to CLAIM_SLACK in all) only for rows skipped for their host's allowance.
-    for (let read = 0; claimed.length < limit && read < limit + CLAIM_SLACK;) {
-      query.limit = Math.min(limit - claimed.length, limit + CLAIM_SLACK - read);
+    const skip = new Set(blocked);
+    const candidates: ClaimedPostback[] = [];
+    for (const { host } of this.pendingHosts.all()) {
+      if (skip.has(host)) continue;
+      const wanted = Math.min(limit, allowance(host));
+      if (wanted > 0) candidates.push(...this.dueOfHost(host, now, wanted, inFlight));
+    }
+    // The oldest due rows across hosts, as one due index over all of them would give them.
+    candidates.sort((a, b) => a.dueAt - b.dueAt || a.id - b.id);
+    const claimed = candidates.slice(0, limit).map((c) => ({ ...c, attempts: c.attempts + 1, leaseToken: c.leaseToken + 1 }));
+    if (claimed.length) this.lease.run({ ids: JSON.stringify(claimed.map((c) => c.id)), until: now + leaseMs, now });
+    return claimed;
+  }
+
+  /** Up to `wanted` due rows of one host, in due order; rows this process still has in flight are passed over. */
+  private dueOfHost(host: string, now: number, wanted: number, inFlight: (id: number) => boolean): ClaimedPostback[] {
+    const rows: ClaimedPostback[] = [];
+    const query = { host, now, afterAt: Number.MIN_SAFE_INTEGER, afterId: 0, limit: wanted };
+    for (let read = 0; rows.length < wanted && read < wanted + CLAIM_SLACK;) {
+      query.limit = Math.min(wanted - rows.length, wanted + CLAIM_SLACK - read);
       const page = this.selectDue.all(query);
       read += page.length;
-      for (const { dueAt, ...c } of page) {
-        const n = taken.get(c.host) ?? 0;
-        // A row this process still has in flight is never claimed twice, even if its lease ran out.
-        if (n >= allowance(c.host) || inFlight(c.id)) continue;
-        taken.set(c.host, n + 1);
-        claimed.push({ ...c, attempts: c.attempts + 1, leaseToken: c.leaseToken + 1 });
-      }
+      // A row this process still has in flight is never claimed twice, even if its lease ran out.
+      for (const c of page) if (!inFlight(c.id)) rows.push(c);
       if (page.length < query.limit) break; // nothing more is due
       const last = page.at(-1)!;
       query.afterAt = last.dueAt;
       query.afterId = last.id;
     }
-    if (claimed.length) this.lease.run({ ids: JSON.stringify(claimed.map((c) => c.id)), until: now + leaseMs, now });
-    return claimed;
+    return rows;
   }
 
   /**
@@ -139,6 +168,7 @@ export class OutboxRepository {
     const changed = this.complete.run({
       id: row.id, token: row.leaseToken, state: outcome.state, reason: outcome.reason,
       next: outcome.state === "pending" ? outcome.nextAttemptAt : null, http: attempt.httpStatus, now,
+      uncounted: outcome.state === "pending" && outcome.uncounted ? 1 : 0,
     }).changes;
     return changed === 1;
   }
@@ -150,11 +180,23 @@ export class OutboxRepository {
 
   /** The same, in the caller's transaction (the dispatcher gives queued rows back through the group commit). */
   releaseInTransaction(rows: ClaimedPostback[], now: number) {
-    for (const r of rows) this.releaseOne.run({ id: r.id, token: r.leaseToken, now });
+    for (const r of rows) this.releaseOne.run({ id: r.id, token: r.leaseToken, due: Math.min(r.dueAt, now), now });
+  }
+
+  /** What a log line says about a row beyond its claim: its campaign's code and the lead status it reports. */
+  about(id: number): { campaign: string | null; status: string } | null {
+    return this.aboutRow.get({ id });
   }
 
   /** When the next row becomes claimable (due time or lease expiry), ignoring blocked hosts. */
   nextDueAt(blocked: string[]): number | null {
-    return this.nextWake.get({ blocked: JSON.stringify(blocked) })?.at ?? null;
+    const skip = new Set(blocked);
+    let next: number | null = null;
+    for (const { host } of this.pendingHosts.all()) {
+      if (skip.has(host)) continue;
+      const at = this.nextWake.get({ host })?.at ?? null;
+      if (at !== null && (next === null || at < next)) next = at;
+    }
+    return next;
   }
 }

@@ -60,7 +60,16 @@ export interface Template {
   body?: { type: "json"; value: JsonTemplate } | { type: "form"; fields: [string, CompiledText][] };
   /** The destination (preset) it came from, if any. */
   destination?: string;
-  /** Name of the preset's body verdict (see presets.ts VERDICTS), if its tracker has an answer format. */
+  /**
+   * Query parameters written as `name={macro}` that are left out when their macro is empty
+   * (presets: an empty `payout=` is stored by trackers as an empty string, a missing one as their
+   * default). Plain templates have none: they are sent as the user wrote them.
+   */
+  omitWhenEmpty?: [param: string, macro: string][];
+  /**
+   * How its answers are judged, by name (presets.ts `verdictByName`): a tracker's answer format
+   * (`keitaro`, `altercpa`), `status` or `none`; unset = a 2xx is delivered unless it is an HTML page.
+   */
   verdict?: string;
 }
 
@@ -85,8 +94,41 @@ function renderJson(value: JsonTemplate, values: MacroValues): unknown {
   return value;
 }
 
+/** Whether a text uses a macro (e.g. a postback URL that carries `{click}`). */
+export const usesMacro = (text: CompiledText, macro: string) => text.segments.some((seg) => typeof seg !== "string" && seg.macro === macro);
+
+/**
+ * A URL that carries `{click}` for a lead without a click (empty or blank): no tracker can count
+ * that conversion, so it is not sent (SPEC §4, skipped `no_click`). A `{click}` in a POST body
+ * alone does not count: such a receiver (a CRM) may want the lead anyway.
+ */
+export const lacksClick = (template: Template, values: MacroValues) => values.click.trim() === "" && usesMacro(template.url, "click");
+
+/** The query parameters of a URL template whose whole value is one macro: `subid={click}` → [subid, click]. */
+export function loneMacroParams(source: string): [param: string, macro: string][] {
+  const query = source.split("#")[0]!.split("?").slice(1).join("?");
+  return query.split("&").flatMap((part) => {
+    const m = /^([^={}]+)=\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(part);
+    return m ? [[m[1]!, m[2]!] as [string, string]] : [];
+  });
+}
+
+/**
+ * Leaves out of a rendered URL each `param=` whose macro rendered empty. Splitting the query at
+ * `&` is safe: every substituted value is percent-encoded, so only the template's own `&` remain.
+ */
+function dropEmptyParams(url: string, params: Template["omitWhenEmpty"], values: Readonly<Record<string, string>>): string {
+  const empty = new Set((params ?? []).filter(([, macro]) => (values[macro] ?? "") === "").map(([param]) => `${param}=`));
+  const q = url.indexOf("?");
+  if (empty.size === 0 || q === -1) return url;
+  const hash = url.indexOf("#", q);
+  const end = hash === -1 ? url.length : hash;
+  const kept = url.slice(q + 1, end).split("&").filter((part) => !empty.has(part));
+  return `${url.slice(0, q)}${kept.length ? `?${kept.join("&")}` : ""}${url.slice(end)}`;
+}
+
 export function renderRequest(template: Template, values: MacroValues): RenderedRequest {
-  const url = renderText(template.url, values);
+  const url = dropEmptyParams(renderText(template.url, values), template.omitWhenEmpty, values);
   const body = template.body;
   if (!body) return { method: template.method, url, body: null, contentType: null };
   if (body.type === "json") {

@@ -7,8 +7,10 @@ import { leadRoutes } from "../leads/routes.ts";
 import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
 import { VERSION } from "../lib/version.ts";
+import { declaredLength } from "./body.ts";
 import { clientAddressResolver } from "./client-address.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { declaredQueryParams, unknownParamDetails, unknownParams } from "./unknown-params.ts";
 import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
 import { opsRoutes } from "../ops/routes.ts";
 import { postbackRoutes } from "../postbacks/routes.ts";
@@ -35,6 +37,9 @@ function validationDetails(where: string, issues: readonly unknown[]) {
   }
   return [...byField].map(([field, message]) => ({ field, message }));
 }
+
+/** Inbound postbacks carry a few short parameters; 64 KiB is generous. */
+const MAX_INBOUND_BODY_BYTES = 64 * 1024;
 
 /** Routes under /api that authenticate themselves (inbound postbacks take an inbound key). */
 const PUBLIC_API = new Set(["/api/postback"]);
@@ -68,6 +73,8 @@ export function buildApp(ctx: AppContext) {
   };
   const unauthorized = () => errorBody(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY or ?key=KEY)");
   const log = ctx.log.child({ component: "http" });
+  /** Query parameters each route declares (filled once every route is registered, below). */
+  let queryParams = new Map<string, string[]>();
   // Built once; a reload that changes the limits takes effect after a restart.
   const limits = ctx.runtime().config.rate_limits;
   const inboundLimit = new RateLimiter(limits.inbound_per_minute);
@@ -88,10 +95,21 @@ export function buildApp(ctx: AppContext) {
         }
       }
       if (needsApiKey(path) && !apiKeyGiven(request)) return unauthorized();
+      // An inbound postback is a handful of parameters: a large one is refused before it is read.
+      if (path === "/api/postback" && declaredLength(request) > MAX_INBOUND_BODY_BYTES) {
+        return new Response(JSON.stringify({ status: "error", error: "bad-request", message: `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes` }), { status: 413, headers: { "content-type": "application/json" } });
+      }
     })
     // Second line of defence, on the route Elysia actually matched.
     .onBeforeHandle({ as: "global" }, ({ request, route }) => {
-      if (needsApiKey(route) && !apiKeyGiven(request)) return unauthorized();
+      if (!needsApiKey(route)) return;
+      if (!apiKeyGiven(request)) return unauthorized();
+      const known = queryParams.get(`${request.method} ${route}`);
+      const unknown = known ? unknownParams(request.url, known) : [];
+      if (unknown.length) {
+        const details = unknownParamDetails(unknown, known!);
+        return errorBody(422, "validation_failed", `${details[0]!.field}: ${details[0]!.message}`, details);
+      }
     })
     // A reader may have seen rows committed but not yet fsynced (group commit syncs off the event
     // loop): answer once they are on the disk, so nothing shown can be lost by a power cut.
@@ -130,8 +148,8 @@ export function buildApp(ctx: AppContext) {
       provider: "swagger-ui",
       documentation: {
         info: { title: "tgcpa", version: VERSION, description: "Conversion tracker for Telegram traffic: lead events in, S2S postbacks out." },
-        components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
-        security: [{ apiKey: [] }],
+        components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" }, apiKeyQuery: { type: "apiKey", in: "query", name: "key" } } },
+        security: [{ apiKey: [] }, { apiKeyQuery: [] }],
       },
     }))
     .use(opsRoutes(ctx))
@@ -141,5 +159,7 @@ export function buildApp(ctx: AppContext) {
     .use(inboundRoutes(ctx, clientAddress))
     .use(presetRoutes())
     .use(telegramRoutes(ctx));
-  return ctx.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(ctx.log.child({ component: "demo-tracker" }))) : app;
+  const built = ctx.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(ctx.log.child({ component: "demo-tracker" }))) : app;
+  queryParams = declaredQueryParams(built.routes);
+  return built;
 }

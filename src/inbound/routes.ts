@@ -15,8 +15,8 @@ Parameters may come in the query or in a form/JSON body. Answers \`{status: "ok"
 \`{status: "error", error}\` with error one of access, no-click, bad-click, bad-status, no-changes, db.`;
 
 export function inboundRoutes(ctx: AppContext, clientAddress: ClientAddress) {
-  const handle = ({ query, body, request, server, set }: { query: unknown; body: unknown; request: Request; server: PeerSource; set: { status?: number | string } }) => {
-    const answer = handleInbound(ctx, { ...asStrings(query), ...asStrings(body) }, clientAddress(request, server));
+  const handle = async ({ query, body, request, server, set }: { query: unknown; body: unknown; request: Request; server: PeerSource; set: { status?: number | string } }) => {
+    const answer = await handleInbound(ctx, { ...asStrings(query), ...asStrings(body) }, clientAddress(request, server));
     set.status = answer.httpStatus;
     return answer.body;
   };

@@ -1,7 +1,8 @@
 import { campaignCodes, findCampaignId } from "../campaigns/repository.ts";
 import type { AppContext } from "../context.ts";
 import { keyMatches } from "../lib/keys.ts";
-import { applyLeadEvent } from "../leads/service.ts";
+import { NO_EFFECTS } from "../intake/intake.ts";
+import { applyLeadEvent, effectsOf } from "../leads/service.ts";
 import type { LeadRow } from "../leads/repository.ts";
 import { CUSTOM_LIST_PARAMS, recognizeStatus, type CustomLists } from "./recognize.ts";
 import { leadByClick, leadById, logInbound } from "./repository.ts";
@@ -21,18 +22,21 @@ const fail = (error: Exclude<InboundCode, "ok">, message: string, lead?: number)
 });
 
 /**
- * SPEC §5: an external system changes a lead's status. The change goes through the same
- * transaction as any lead event (so it fires the outbound postbacks), and every request is logged
- * with its result code.
+ * SPEC §5: an external system changes a lead's status. The change goes through the intake like
+ * any lead event (one transaction with the outbound postbacks it fires, answered once on the
+ * disk), and every request is logged with its result code.
  */
-export function handleInbound(ctx: AppContext, params: Record<string, string>, ip: string | null): InboundAnswer {
+export async function handleInbound(ctx: Pick<AppContext, "db" | "intake" | "clock" | "log" | "runtime">, params: Record<string, string>, ip: string | null): Promise<InboundAnswer> {
   const { key, ...logged } = params;
   const now = ctx.clock.now();
   const runtime = ctx.runtime();
   let lead: LeadRow | undefined;
-  const log = (answer: InboundAnswer, status: string | null) => {
+  const log = async (answer: InboundAnswer, status: string | null) => {
     try {
-      logInbound(ctx.db, { result: answer.body.status === "ok" ? "ok" : answer.body.error, leadId: lead?.id ?? null, status, params: logged, ip, createdAt: now });
+      await ctx.intake(() => {
+        logInbound(ctx.db, { result: answer.body.status === "ok" ? "ok" : answer.body.error, leadId: lead?.id ?? null, status, params: logged, ip, createdAt: now });
+        return { effects: NO_EFFECTS };
+      });
     } catch (err) {
       ctx.log.error({ err }, "inbound postback log not written");
     }
@@ -62,25 +66,20 @@ export function handleInbound(ctx: AppContext, params: Record<string, string>, i
   const code = campaignCodes(ctx.db)(lead.campaignId);
   if (!runtime.campaigns.has(code)) return log(fail("bad-click", `the lead's campaign ${code} is no longer configured`, lead.id), status);
 
-  let answer: InboundAnswer;
   try {
     const found = lead;
-    const result = ctx.db.transaction(() => {
-      const tx = ctx.db;
-      const r = applyLeadEvent(tx, runtime, {
+    const { answer } = await ctx.intake(() => {
+      const r = applyLeadEvent(ctx.db, runtime, {
         campaign: code, subscriber: found.subscriber, status, source: "inbound",
         ...(params.payout ? { payout: params.payout } : {}), ...(params.currency ? { currency: params.currency } : {}),
       }, now);
-      answer = r.applied
+      const answer: InboundAnswer = r.applied
         ? { httpStatus: 200, body: { status: "ok", lead: found.id, changed: true } }
         : fail("no-changes", r.reason === "duplicate" ? `the lead is already ${status}` : `${found.status} → ${status} is not a transition tgcpa makes`, found.id);
-      logInbound(tx, { result: r.applied ? "ok" : "no-changes", leadId: found.id, status, params: logged, ip, createdAt: now });
-      return r;
-    }, { behavior: "immediate" });
-    ctx.metrics.recordEvent(status, result.applied);
-    ctx.metrics.recordPostbacksCreated(result.postbacks.map((p) => p.state));
-    if (result.postbacks.some((p) => p.state === "pending")) ctx.dispatcher.wake();
-    return answer!;
+      logInbound(ctx.db, { result: r.applied ? "ok" : "no-changes", leadId: found.id, status, params: logged, ip, createdAt: now });
+      return { answer, effects: effectsOf(status, r) };
+    });
+    return answer;
   } catch (err) {
     ctx.log.error({ err }, "inbound postback: write failed");
     return log(fail("db", "storage is unavailable; nothing was changed, try again", lead.id), status);

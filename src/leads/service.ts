@@ -2,8 +2,9 @@ import type { CampaignEntry, Runtime } from "../campaigns/registry.ts";
 import type { Db } from "../db/client.ts";
 import { decideLeadEvent, type Decision } from "../domain/lifecycle.ts";
 import type { Status } from "../domain/status.ts";
-import { renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
-import type { AppContext } from "../context.ts";
+import { lacksClick, renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
+import type { Clock } from "../lib/clock.ts";
+import { NO_EFFECTS, type Effects, type Intake } from "../intake/intake.ts";
 import { AppError, invalid } from "../lib/errors.ts";
 import {
   findIdempotentAnswer, storeIdempotentAnswer, findLead, findRecentOrganicJoin, insertJournal, insertLead, insertLeadEvent, insertPostbacks, markJournal, updateLead,
@@ -130,21 +131,32 @@ export function macroValues(runtime: Runtime, campaign: CampaignEntry, lead: Lea
   };
 }
 
+/**
+ * The postback rows of one event. A URL that carries `{click}` for a lead without a click is not
+ * sent (skipped, `no_click`) — even when the campaign is paused, so that no later re-send of a
+ * `campaign_paused` row can send it either.
+ */
 function buildPostbacks(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow, event: LeadEventRow, skip: boolean, now: number): NewPostback[] {
   const templates = resolveTemplates(runtime.config.postbacks, campaign.config.postbacks, event.status as Status);
   const values = macroValues(runtime, campaign, lead, event);
   return templates.map((template) => {
     const req = renderRequest(template, values);
     const host = URL.canParse(req.url) ? new URL(req.url).host : "";
-    const state = skip ? "skipped" : host ? "pending" : "rejected";
+    const reason = lacksClick(template, values) ? "no_click" : skip ? "campaign_paused" : host ? null : "malformed_url";
+    const state = reason === null ? "pending" : reason === "malformed_url" ? "rejected" : "skipped";
     return {
       leadId: lead.id, eventId: event.id, campaignId: campaign.id, status: event.status, template: template.label,
       method: req.method, url: req.url, body: req.body, contentType: req.contentType, host, verdict: template.verdict ?? null,
-      state, reason: skip ? "campaign_paused" : host ? null : "malformed_url",
-      nextAttemptAt: now, createdAt: now, updatedAt: now, finishedAt: state === "pending" ? null : now,
+      state, reason, nextAttemptAt: now, createdAt: now, updatedAt: now, finishedAt: state === "pending" ? null : now,
     };
   });
 }
+
+/** What a lead event did, for the intake's metrics and wake-up. */
+export const effectsOf = (status: Status, r: LeadEventResult): Effects => ({
+  events: [{ status, applied: r.applied }],
+  rows: r.postbacks.map((p) => p.state),
+});
 
 export interface Recorded {
   statusCode: number;
@@ -156,39 +168,32 @@ export interface Recorded {
 
 /**
  * The write path of POST /api/events: one transaction holds the lead, its events, its
- * postback rows and the stored idempotent answer. The dispatcher is woken after the commit.
+ * postback rows and the stored idempotent answer (through the intake: answered once it is on the disk).
  */
 export async function recordLeadEvent(
-  ctx: Pick<AppContext, "db" | "commits" | "clock" | "runtime" | "metrics" | "dispatcher">,
+  deps: { db: Db; intake: Intake; clock: Clock; runtime: () => Runtime },
   req: LeadEventRequest,
   render: (result: LeadEventResult) => unknown,
   idempotency?: { key: string; requestHash: string },
 ): Promise<Recorded> {
   // Refused before the write, so a typo does not send its whole batch down the group commit's slow path.
-  campaignOf(ctx.runtime(), req.campaign);
-  // Statements run on the shared connection, inside the batch's transaction.
-  const outcome = await ctx.commits.run(() => {
-    const tx = ctx.db;
-    const now = ctx.clock.now();
-    const runtime = ctx.runtime();
+  campaignOf(deps.runtime(), req.campaign);
+  const { statusCode, json, replayed } = await deps.intake(() => {
+    const tx = deps.db; // statements run on the shared connection, inside the batch's transaction
+    const now = deps.clock.now();
     if (idempotency) {
       const earlier = findIdempotentAnswer(tx, idempotency.key);
       if (earlier) {
         if (earlier.requestHash !== idempotency.requestHash) {
           throw new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", [{ field: "Idempotency-Key", message: "used before with another body" }]);
         }
-        return { statusCode: earlier.statusCode, json: earlier.response, replayed: true, result: null };
+        return { statusCode: earlier.statusCode, json: earlier.response, replayed: true, effects: NO_EFFECTS };
       }
     }
-    const result = applyLeadEvent(tx, runtime, req, now);
+    const result = applyLeadEvent(tx, deps.runtime(), req, now);
     const json = JSON.stringify(render(result));
     if (idempotency) storeIdempotentAnswer(tx, { key: idempotency.key, requestHash: idempotency.requestHash, statusCode: 200, response: json, createdAt: now });
-    return { statusCode: 200, json, replayed: false, result };
+    return { statusCode: 200, json, replayed: false, effects: effectsOf(req.status, result) };
   });
-  if (outcome.result) {
-    ctx.metrics.recordEvent(req.status, outcome.result.applied);
-    ctx.metrics.recordPostbacksCreated(outcome.result.postbacks.map((p) => p.state));
-    if (outcome.result.postbacks.some((p) => p.state === "pending")) ctx.dispatcher.wake();
-  }
-  return outcome;
+  return { statusCode, json, replayed };
 }

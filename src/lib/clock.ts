@@ -12,3 +12,25 @@ export const systemClock: Clock = {
     return () => clearTimeout(handle);
   },
 };
+
+/** One pending wake-up through a clock; setting it again moves it, null clears it. */
+export class Alarm {
+  private cancel: (() => void) | null = null;
+  /** When it will ring, clock ms, or null. */
+  at: number | null = null;
+
+  constructor(private readonly clock: Clock, private readonly ring: () => void) {}
+
+  set(at: number | null) {
+    if (at === this.at) return;
+    this.cancel?.();
+    this.cancel = null;
+    this.at = at;
+    if (at === null) return;
+    this.cancel = this.clock.setTimer(() => {
+      this.cancel = null;
+      this.at = null;
+      this.ring();
+    }, at - this.clock.now());
+  }
+}

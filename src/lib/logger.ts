@@ -74,3 +74,6 @@ export function localIso(date: Date, offsetMinutes: number): string {
 
 /** Removes `key=...` from a URL before it is logged or shown (API keys can travel in the query). */
 export const stripKey = (url: string) => url.replace(/([?&]key=)[^&#]*/gi, "$1[redacted]");
+
+/** Replaces every URL in a text with `[url]`: a postback URL may carry a tracker key, a Bot API URL a token. */
+export const stripUrls = (text: string) => text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]*/gi, "[url]");

@@ -5,6 +5,7 @@ import type { AppContext } from "../context.ts";
 import { journal, leadEvents } from "../db/schema.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
 import { AppError, invalid } from "../lib/errors.ts";
+import type { Histogram } from "../lib/histogram.ts";
 import { iso, parseTimeFilter } from "../lib/json.ts";
 import { ConfigError } from "../config/load.ts";
 import { campaignCodes } from "../campaigns/repository.ts";
@@ -15,12 +16,14 @@ export function opsRoutes(ctx: AppContext) {
     .get("/health", ({ set }) => {
       try {
         ctx.db.$client.query("SELECT 1").get();
-        return { status: "ok", db: "ok", in_flight: ctx.dispatcher.inFlightCount };
+        // Still 200: the service works, but the bots named here receive and send nothing until they are back.
+        const down = ctx.telegram.down();
+        return { status: down.length ? "degraded" : "ok", db: "ok", in_flight: ctx.dispatcher.inFlightCount, ...(down.length ? { bots_down: down } : {}) };
       } catch (err) {
         set.status = 503;
         return { status: "error", db: (err as Error).message };
       }
-    }, { detail: { tags: ["ops"], summary: "Liveness and database check" } })
+    }, { detail: { tags: ["ops"], summary: "Liveness and database check: ok, or degraded naming the bots that are down (both 200); 503 when the database fails" } })
     .get("/metrics", ({ set }) => {
       set.headers["content-type"] = "text/plain; version=0.0.4";
       return renderMetrics(ctx);
@@ -84,12 +87,24 @@ export function opsRoutes(ctx: AppContext) {
     }, { detail: { tags: ["ops"], summary: "Reload the config file (same as SIGHUP)" } });
 }
 
+/** A Prometheus label value: backslash, double quote and newline escaped. */
+const labelValue = (v: string) => v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+
 function renderMetrics(ctx: AppContext): string {
   const now = ctx.clock.now();
   const lines: string[] = [];
   const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  };
+  const histogram = (name: string, help: string, h: Histogram) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
+    let cumulative = 0;
+    h.bounds.forEach((bound, i) => {
+      cumulative += h.counts[i]!;
+      lines.push(`${name}_bucket{le="${bound / 1000}"} ${cumulative}`);
+    });
+    lines.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${h.sum / 1000}`, `${name}_count ${h.count}`);
   };
   const m = ctx.metrics;
   metric("tgcpa_events_total", "counter", "Lead events received, by status and whether they changed the lead.",
@@ -98,11 +113,21 @@ function renderMetrics(ctx: AppContext): string {
       return [`{status="${status}",result="${result}"}`, v];
     }));
   metric("tgcpa_postback_attempts_total", "counter", "Delivery attempts by outcome.", [...m.attempts].map(([k, v]) => [`{outcome="${k}"}`, v]));
+  metric("tgcpa_postback_outcomes_total", "counter", "Delivery attempts by host, outcome (delivered, retry, rejected, failed) and reason class.",
+    [...m.outcomes].map(([k, v]) => {
+      const [host, outcome, reason] = k.split("|");
+      return [`{host="${labelValue(host!)}",outcome="${outcome}",reason="${reason}"}`, v];
+    }));
   metric("tgcpa_postbacks_finished_total", "counter", "Postbacks that reached a final state in this process.", [...m.postbacks].map(([k, v]) => [`{state="${k}"}`, v]));
   metric("tgcpa_postbacks", "gauge", "Postbacks in the database by state.", postbackStateCounts(ctx.db).map((r) => [`{state="${r.state}"}`, r.n]));
   const q = queueGauges(ctx.db, now);
-  metric("tgcpa_queue_depth", "gauge", "Pending postbacks that are due now.", [["", q?.depth ?? 0]]);
-  metric("tgcpa_oldest_due_age_seconds", "gauge", "How long the oldest due postback has been waiting.", [["", q?.oldest == null ? 0 : Math.max(0, (now - q.oldest) / 1000)]]);
+  metric("tgcpa_queue_depth", "gauge", "Pending postbacks that are due now.", [["", q.depth]]);
+  metric("tgcpa_oldest_due_age_seconds", "gauge", "How long the oldest due postback has been waiting.", [["", q.oldest === null ? 0 : Math.max(0, (now - q.oldest) / 1000)]]);
   metric("tgcpa_in_flight", "gauge", "Postback requests in flight.", [["", ctx.dispatcher.inFlightCount]]);
+  const commits = ctx.commits.stats;
+  metric("tgcpa_commit_batches_total", "counter", "Group-commit transactions committed.", [["", commits.batches]]);
+  metric("tgcpa_commit_writes_total", "counter", "Writes committed through the group commit (intake, claims, outcomes).", [["", commits.writes]]);
+  histogram("tgcpa_commit_seconds", "Time a group-commit batch held the event loop (its SQLite work and commit).", commits.commitMs);
+  histogram("tgcpa_wal_sync_seconds", "Time to fdatasync the WAL after a batch (off the event loop; answers wait for it).", commits.syncMs);
   return `${lines.join("\n")}\n`;
 }

@@ -5,21 +5,25 @@ import { IdParams, pageQuery, queryInt, queryString } from "../http/schema.ts";
 import { AppError, invalid, notFound } from "../lib/errors.ts";
 import { iso, parseTimeFilter } from "../lib/json.ts";
 import { postbackJson } from "../leads/model.ts";
+import { STATUSES, type Status } from "../domain/status.ts";
 import {
-  attemptsOf, countPostbacks, getPostback, listPostbacks, requeuePostback, requeuePostbacks, type PostbackFilter,
+  attemptsOf, countResendable, getPostback, listPostbacks, requeuePostback, requeuePostbacks, type PostbackFilter,
 } from "./repository.ts";
 
 const STATES = ["pending", "delivered", "failed", "rejected", "skipped"] as const;
 const FINISHED = ["delivered", "failed", "rejected", "skipped"] as const;
 
 const FilterFields = {
+  status: t.Optional(t.Union(STATUSES.map((s) => t.Literal(s)), {
+    title: "status", description: "the lead status the postback reports: wait | hold | approve | cancel | trash", error: `must be one of ${STATUSES.join(", ")}`,
+  })),
   campaign: queryString("campaign", "campaign code"),
   host: queryString("host", "host[:port] of the postback URL"),
   since: queryString("since", "created at or after: ISO date or UNIX seconds"),
   until: queryString("until", "created before: ISO date or UNIX seconds"),
 };
 
-type FilterInput = { campaign?: string; host?: string; since?: string; until?: string; state?: string; lead?: number };
+type FilterInput = { campaign?: string; host?: string; since?: string; until?: string; state?: string; status?: Status; lead?: number };
 
 /** Turns query/body filter fields into a repository filter; null when the campaign does not exist. */
 function toFilter(ctx: AppContext, input: FilterInput, where: "query" | "body"): PostbackFilter | null {
@@ -29,7 +33,7 @@ function toFilter(ctx: AppContext, input: FilterInput, where: "query" | "body"):
   if (until === "invalid") throw invalid(`${where}.until`, "must be an ISO date or UNIX seconds");
   const campaignId = input.campaign === undefined ? undefined : findCampaignId(ctx.db, input.campaign);
   if (input.campaign !== undefined && campaignId === undefined) return null;
-  return { state: input.state, campaignId, host: input.host, leadId: input.lead, since, until };
+  return { state: input.state, status: input.status, campaignId, host: input.host, leadId: input.lead, since, until };
 }
 
 export function postbackRoutes(ctx: AppContext) {
@@ -43,7 +47,7 @@ export function postbackRoutes(ctx: AppContext) {
       return { items: rows.map((p) => postbackJson(p, codeOf)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
     }, {
       query: t.Object({
-        state: t.Optional(t.Union(STATES.map((s) => t.Literal(s)), { title: "state", error: `must be one of ${STATES.join(", ")}` })),
+        state: t.Optional(t.Union(STATES.map((s) => t.Literal(s)), { title: "state", description: STATES.join(" | "), error: `must be one of ${STATES.join(", ")}` })),
         lead: queryInt("lead", { minimum: 1 }),
         ...FilterFields,
         ...pageQuery,
@@ -64,7 +68,9 @@ export function postbackRoutes(ctx: AppContext) {
     .post("/api/postbacks/:id/retry", ({ params }) => {
       const row = requeuePostback(ctx.db, params.id, ctx.clock.now());
       if (!row) {
-        if (!getPostback(ctx.db, params.id)) throw notFound("postback", params.id);
+        const found = getPostback(ctx.db, params.id);
+        if (!found) throw notFound("postback", params.id);
+        if (found.reason === "no_click") throw new AppError(409, "no_click", `postback ${params.id} has no click id: a tracker cannot count it, so it is not sent`);
         throw new AppError(409, "already_pending", `postback ${params.id} is already queued`);
       }
       ctx.dispatcher.wake();
@@ -73,7 +79,7 @@ export function postbackRoutes(ctx: AppContext) {
     .post("/api/postbacks/retry", ({ body }) => {
       const filter = toFilter(ctx, { ...body, state: body.state ?? "failed" }, "body");
       if (!filter) throw invalid("campaign", `unknown campaign code "${body.campaign}"`);
-      const matched = countPostbacks(ctx.db, filter);
+      const matched = countResendable(ctx.db, filter);
       if (body.dry_run) return { dry_run: true, matched, retried: 0 };
       const retried = requeuePostbacks(ctx.db, filter, ctx.clock.now());
       if (retried) ctx.dispatcher.wake();

@@ -1,4 +1,4 @@
-import type { BodyVerdict } from "../delivery/classify.ts";
+import { answerWords, type AnswerRule, type BodyVerdict } from "../delivery/classify.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
 
 export interface PresetParam {
@@ -28,28 +28,49 @@ const same = (url: string): Record<Status, string> => Object.fromEntries(STATUSE
 const mapped = (url: (word: string) => string, words: Record<Status, string>): Record<Status, string> =>
   Object.fromEntries(STATUSES.map((s) => [s, url(words[s])])) as Record<Status, string>;
 
-function jsonStatus(body: string): { refused: string } | undefined {
+/** AlterCPA's refusal: JSON `status: "error"` with its code; anything else is not a refusal it documents. */
+function alterCpaError(body: string): { refused: string } | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return { refused: `not a JSON answer: ${body.slice(0, 200)}` };
+    return undefined;
   }
-  const p = parsed as { status?: unknown; error?: unknown; message?: unknown };
-  if (p?.status === "ok") return undefined;
-  return { refused: `status ${JSON.stringify(p?.status ?? null)}${p?.error !== undefined ? `, error ${JSON.stringify(p.error)}` : ""}${typeof p?.message === "string" ? `: ${p.message}` : ""}` };
+  const p = parsed as { status?: unknown; error?: unknown; message?: unknown } | null;
+  if (p?.status !== "error") return undefined;
+  const message = typeof p.message === "string" ? answerWords(p.message) : null;
+  return { refused: `status "error"${p.error !== undefined ? `, error ${JSON.stringify(p.error).slice(0, 60)}` : ""}${message ? `: ${message}` : ""}` };
 }
 
-/** Body verdicts by name; a postback row stores the name so the dispatcher can judge its answer. */
+/**
+ * Refusals a tracker's answer format documents (reference/trackers.md), by name; a postback row
+ * stores the name so the dispatcher can judge its answer. Anything else in a 2xx is delivered —
+ * Keitaro answers `Success` even for a click it does not know yet, and compatible trackers have
+ * their own success words — except an HTML page, which every destination refuses (classify.ts).
+ */
 export const VERDICTS = {
-  /** Keitaro answers 200 for everything; only the body says "Success" or "Incorrect …". */
-  keitaro: ((body: string) => (/^\s*success/i.test(body) ? undefined : { refused: body.trim().slice(0, 200) || "empty answer" })) as BodyVerdict,
+  /** Keitaro answers 200 for everything; a refusal starts with "Incorrect" (`Incorrect subid`, `Incorrect postback code (…)`). */
+  keitaro: ((body: string) => (/^\s*incorrect\b/i.test(body) ? { refused: answerWords(body)! } : undefined)) as BodyVerdict,
   /** AlterCPA answers 200 with JSON `status: ok | error`. */
-  altercpa: jsonStatus as BodyVerdict,
+  altercpa: alterCpaError as BodyVerdict,
 } satisfies Record<string, BodyVerdict>;
 
-export const verdictByName = (name: string | null | undefined): BodyVerdict | undefined =>
-  name ? VERDICTS[name as keyof typeof VERDICTS] : undefined;
+/** `destinations.<name>.verdict`: the preset's own reading (default), the HTTP status alone, or none. */
+export const VERDICT_MODES = ["preset", "status", "none"] as const;
+export type VerdictMode = (typeof VERDICT_MODES)[number];
+
+/** The name a postback row stores for a destination's verdict mode (null: the HTML check alone). */
+export const verdictName = (mode: VerdictMode, preset?: Preset): string | null => (mode === "preset" ? (preset?.verdict ?? null) : mode);
+
+const RULES = new Map<string, AnswerRule>([
+  ["status", { judge: "status" }],
+  ["none", { judge: "none" }],
+  ...Object.entries(VERDICTS).map(([name, refusal]) => [name, { judge: "body", refusal }] as [string, AnswerRule]),
+]);
+const HTML_CHECK_ONLY: AnswerRule = { judge: "body" };
+
+/** The rule for a row's stored verdict name; no name (a plain template, a preset without an answer format) still refuses HTML pages. */
+export const verdictByName = (name: string | null | undefined): AnswerRule => (name ? RULES.get(name) : undefined) ?? HTML_CHECK_ONLY;
 
 export const PRESETS: Preset[] = [
   {

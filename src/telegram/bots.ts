@@ -1,15 +1,12 @@
 import { createHash } from "node:crypto";
 import { Bot, GrammyError, HttpError, type Api } from "grammy";
-import type { Update, UserFromGetMe } from "grammy/types";
-import type { Runtime } from "../campaigns/registry.ts";
+import type { Update } from "grammy/types";
 import type { BotConfig } from "../config/model.ts";
-import type { Db } from "../db/client.ts";
-import type { Clock } from "../lib/clock.ts";
-import type { Logger } from "../lib/logger.ts";
-import type { Metrics } from "../ops/metrics.ts";
-import { advancePollingOffset, getBotRow, saveBotIdentity } from "./repository.ts";
+import { isStorageUnavailable } from "../lib/errors.ts";
+import { receiveBatch, receiveUpdate, type ReceiveDeps, type Received } from "./receive.ts";
+import { getBotRow, saveBotIdentity } from "./repository.ts";
 import type { GrammySignal } from "./sender.ts";
-import { ALLOWED_UPDATES, applyUpdate, malformedUpdate, type UpdateOutcome } from "./updates.ts";
+import { ALLOWED_UPDATES } from "./updates.ts";
 
 export interface BotState {
   name: string;
@@ -31,41 +28,53 @@ interface Running {
   loop: Promise<void> | null;
 }
 
-export interface TelegramDeps {
-  db: Db;
-  clock: Clock;
-  log: Logger;
-  metrics: Metrics;
-  runtime: () => Runtime;
-  /** Called after an update wrote pending outbox rows (wakes the dispatcher). */
-  onQueued: () => void;
+/** A step of bringing a bot up failed: which one, and why. */
+class StartStepError extends Error {
+  constructor(readonly step: string, readonly why: unknown) {
+    super(step);
+  }
 }
 
+/** Updates are written through the intake; the rest is the bots' own. */
+export type TelegramDeps = ReceiveDeps;
+
 const POLL_TIMEOUT_S = 25;
-const MAX_POLL_BACKOFF_MS = 30_000;
+/** A bot that cannot reach Telegram (or is refused) is tried again after 1 s, 2 s, 4 s, … up to this. */
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 60_000;
 
 /** The webhook secret: the configured one, else one derived from the token (stable across restarts). */
-export const webhookSecret = (bot: BotConfig) =>
+export const webhookSecret = (bot: Pick<BotConfig, "secret" | "token">) =>
   bot.secret ?? createHash("sha256").update(`tgcpa-webhook:${bot.token}`).digest("hex").slice(0, 48);
 
-/** A readable error that never carries the token (network errors can quote the request URL). */
+/**
+ * A readable error with its real cause, never carrying the token (network errors can quote the
+ * request URL): Telegram's own answer, or what the network said — a refused connection is not a
+ * bad token.
+ */
 export function describeBotError(err: unknown, token: string): string {
   let text: string;
-  if (err instanceof GrammyError) text = `${err.error_code}: ${err.description}`;
-  else if (err instanceof HttpError) text = `network: ${(err.error as Error)?.message ?? err.message}`;
-  else text = (err as Error)?.message ?? String(err);
+  if (err instanceof GrammyError) {
+    text = `${err.error_code}: ${err.description}`;
+    if (err.error_code === 401 || err.error_code === 404) text += " (Telegram does not know this token: check it with @BotFather)";
+  } else if (err instanceof HttpError) {
+    const cause = err.error as (Error & { code?: string }) | undefined;
+    text = `network: ${cause?.code ? `${cause.code}: ` : ""}${cause?.message ?? err.message}`;
+  } else text = (err as Error)?.message ?? String(err);
   return token ? text.split(token).join("[token]") : text;
 }
 
 /**
- * The configured bots: identifies each with getMe, then polls (offset stored with each applied
- * update) or registers its webhook. A failing bot is marked with its error; the others run on.
+ * The configured bots: identifies each with getMe, then polls (offset stored once a batch is
+ * applied) or registers its webhook. A bot that fails — getMe, setWebhook, getUpdates — is marked
+ * with its error and tried again with backoff until it works; the others run on.
  */
 export class TelegramBots {
   private readonly running = new Map<string, Running>();
 
   constructor(private readonly deps: TelegramDeps) {}
 
+  /** Starts every bot; resolves once each has either come up or failed its first try (it keeps trying). */
   async start() {
     const bots = Object.values(this.deps.runtime().config.bots);
     await Promise.all(bots.map((b) => this.startBot(b)));
@@ -103,88 +112,132 @@ export class TelegramBots {
     return [...this.running.values()].map((r) => ({ ...r.state }));
   }
 
-  /** Applies one update (webhook or polling) in one transaction; wakes the dispatcher if it queued work. */
-  handleUpdate(name: string, update: Update, polling: boolean): UpdateOutcome {
-    const outcome = applyUpdate(this.deps.db, this.deps.runtime(), name, update, this.deps.clock.now(), polling);
+  /** Bots that are not up (their last try failed); /health reports them. */
+  down(): string[] {
+    return [...this.running.values()].filter((r) => r.state.status === "error").map((r) => r.config.name);
+  }
+
+  /** A webhook update: applied through the intake, or journaled and skipped; throws on storage trouble. */
+  async receive(name: string, update: Update): Promise<Received> {
+    const received = await receiveUpdate(this.deps, name, update);
+    this.touched(name);
+    return received;
+  }
+
+  private touched(name: string) {
     const r = this.running.get(name);
     if (r) r.state.last_update_at = new Date(this.deps.clock.now()).toISOString();
-    for (const e of outcome.events) this.deps.metrics.recordEvent(e.status, e.applied);
-    if (outcome.queued) this.deps.onQueued();
-    return outcome;
   }
 
   private fail(r: Running, err: unknown, what: string) {
+    r.state.status = "error";
     r.state.last_error = `${what}: ${describeBotError(err, r.config.token)}`;
     r.state.last_error_at = new Date(this.deps.clock.now()).toISOString();
-    this.deps.log.warn({ bot: r.config.name, error: r.state.last_error }, "telegram bot error");
+    this.deps.log.warn({ bot: r.config.name, error: r.state.last_error }, "telegram bot error; trying again");
   }
 
-  private async startBot(config: BotConfig) {
+  /** Starts a bot's loop; resolves after its first try to come up, whatever its outcome. */
+  private startBot(config: BotConfig): Promise<void> {
     const bot = new Bot(config.token, { client: { ...(config.api_root ? { apiRoot: config.api_root.replace(/\/+$/, "") } : {}) } });
     const r: Running = {
       config, bot, abort: new AbortController(), loop: null,
       state: { name: config.name, mode: config.mode, status: "starting", id: null, username: null, last_error: null, last_error_at: null, webhook_url: null, last_update_at: null },
     };
     this.running.set(config.name, r);
-    const signal = r.abort.signal as unknown as GrammySignal;
-    let me: UserFromGetMe;
-    try {
-      me = await bot.api.getMe(signal);
-    } catch (err) {
-      r.state.status = "error";
-      return this.fail(r, err, "getMe failed (check the token)");
+    return new Promise((firstTry) => {
+      r.loop = this.keepUp(r, firstTry);
+    });
+  }
+
+  /**
+   * Brings a bot up and keeps it up until it is stopped: getMe, then setWebhook, or deleteWebhook
+   * and the polling loop. Any failure is recorded and retried after a backoff (1 s doubling to 1 min).
+   */
+  private async keepUp(r: Running, firstTry: () => void) {
+    const signal = r.abort.signal;
+    for (let wait = FIRST_RETRY_MS; !signal.aborted; wait = Math.min(wait * 2, MAX_RETRY_MS)) {
+      const up = await this.connect(r).then(() => true, (err) => {
+        if (!signal.aborted) this.fail(r, err instanceof StartStepError ? err.why : err, err instanceof StartStepError ? err.step : "start failed");
+        return false;
+      });
+      firstTry();
+      if (signal.aborted) return;
+      if (up) {
+        if (r.config.mode === "webhook") return;
+        if (await this.poll(r)) wait = FIRST_RETRY_MS; // polled fine for a while: a new failure starts the backoff anew
+        if (signal.aborted) return;
+      }
+      await this.sleep(wait, signal);
     }
+  }
+
+  /** getMe, then setWebhook (webhook) or deleteWebhook (polling); rejects with the step that failed. */
+  private async connect(r: Running) {
+    const { config, bot } = r;
+    const signal = r.abort.signal as unknown as GrammySignal;
+    const step = async <T>(name: string, call: () => Promise<T>): Promise<T> => {
+      try {
+        return await call();
+      } catch (err) {
+        throw new StartStepError(name, err);
+      }
+    };
+    const me = await step("getMe failed", () => bot.api.getMe(signal));
     bot.botInfo = me;
     r.state.id = me.id;
     r.state.username = me.username;
     saveBotIdentity(this.deps.db, config.name, me.id, me.username, this.deps.clock.now());
-    try {
-      if (config.mode === "webhook") {
-        const base = this.deps.runtime().config.server.public_url;
-        if (!base) throw new Error("server.public_url is required for webhook mode");
-        const url = `${base}/telegram/${encodeURIComponent(config.name)}`;
-        await bot.api.setWebhook(url, { secret_token: webhookSecret(config), allowed_updates: [...ALLOWED_UPDATES] }, signal);
-        r.state.webhook_url = url;
-      } else {
-        await bot.api.deleteWebhook({ drop_pending_updates: false }, signal); // a webhook left from before blocks getUpdates
-        r.loop = this.poll(r);
-      }
-      r.state.status = "running";
-      this.deps.log.info({ bot: config.name, username: me.username, mode: config.mode }, "telegram bot started");
-    } catch (err) {
-      r.state.status = "error";
-      this.fail(r, err, config.mode === "webhook" ? "setWebhook failed" : "deleteWebhook failed");
+    if (config.mode === "webhook") {
+      const base = this.deps.runtime().config.server.public_url;
+      if (!base) throw new StartStepError("setWebhook failed", new Error("server.public_url is required for webhook mode"));
+      const url = `${base}/telegram/${encodeURIComponent(config.name)}`;
+      await step("setWebhook failed", () => bot.api.setWebhook(url, { secret_token: webhookSecret(config), allowed_updates: [...ALLOWED_UPDATES] }, signal));
+      r.state.webhook_url = url;
+    } else {
+      await step("deleteWebhook failed", () => bot.api.deleteWebhook({ drop_pending_updates: false }, signal)); // a webhook left from before blocks getUpdates
     }
+    r.state.status = "running";
+    this.deps.log.info({ bot: config.name, username: me.username, mode: config.mode }, "telegram bot started");
   }
 
-  private async poll(r: Running) {
+  /**
+   * Long polling until stopped or a poll fails (recorded; the caller backs off). Each batch is
+   * applied through the intake and the offset stored after it. True when at least one poll worked.
+   */
+  private async poll(r: Running): Promise<boolean> {
     const signal = r.abort.signal;
-    let backoff = 1000;
+    let worked = false;
     while (!signal.aborted) {
       try {
         const offset = getBotRow(this.deps.db, r.config.name)?.pollingOffset ?? 0;
         const updates = await r.bot.api.getUpdates({ offset, timeout: POLL_TIMEOUT_S, allowed_updates: [...ALLOWED_UPDATES] }, signal as unknown as GrammySignal);
-        for (const update of updates) {
-          if (signal.aborted) break;
-          const malformed = malformedUpdate(update);
-          if (malformed) {
-            // Skipped (the offset moves past it), not retried forever.
-            advancePollingOffset(this.deps.db, r.config.name, update.update_id + 1, this.deps.clock.now());
-            this.deps.log.warn({ bot: r.config.name, update_id: update.update_id, field: malformed }, "malformed update skipped");
-            continue;
-          }
-          this.handleUpdate(r.config.name, update, true);
+        if (signal.aborted) break;
+        r.state.status = "running";
+        worked = true;
+        if (updates.length) {
+          await receiveBatch(this.deps, r.config.name, updates);
+          this.touched(r.config.name);
         }
-        backoff = 1000;
       } catch (err) {
         if (signal.aborted) break;
-        this.fail(r, err, "getUpdates failed");
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, backoff);
-          signal.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
-        });
-        backoff = Math.min(backoff * 2, MAX_POLL_BACKOFF_MS);
+        if (isStorageUnavailable(err)) this.deps.log.error({ bot: r.config.name, code: (err as { code?: string }).code }, "storage unavailable; the updates are fetched again");
+        else this.fail(r, err, "getUpdates failed");
+        return worked;
       }
     }
+    return worked;
+  }
+
+  /** Waits `ms` of the clock's time, or until the signal aborts. */
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const cancel = this.deps.clock.setTimer(done, ms);
+      function done() {
+        cancel();
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 }

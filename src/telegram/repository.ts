@@ -1,10 +1,14 @@
 import { and, eq, lt, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { prepared } from "../db/prepared.ts";
 import type { Executor } from "../db/tx.ts";
 import { bots, chats, inviteLinks, mediaCache, processedUpdates } from "../db/schema.ts";
 
-/** Records an update id; false when it was applied before (the update must change nothing). */
-export const markUpdateProcessed = (db: Executor, bot: string, updateId: number, now: number) =>
-  db.insert(processedUpdates).values({ bot, updateId, createdAt: now }).onConflictDoNothing().returning({ id: processedUpdates.updateId }).all().length === 1;
+const MARK_PROCESSED = "INSERT INTO processed_updates (bot, update_id, created_at) VALUES ($bot, $updateId, $createdAt) ON CONFLICT DO NOTHING";
+
+/** Records an update id; false when it was applied before (the update must change nothing). On every update: a prepared statement. */
+export const markUpdateProcessed = (db: Db, bot: string, updateId: number, now: number) =>
+  prepared(db, MARK_PROCESSED, (d) => d.$client.prepare(MARK_PROCESSED)).run({ bot, updateId, createdAt: now }).changes === 1;
 
 export const pruneProcessedUpdates = (db: Executor, before: number) =>
   db.delete(processedUpdates).where(lt(processedUpdates.createdAt, before)).run();

@@ -68,8 +68,9 @@ function judgeError(deps: TelegramSenderDeps, err: unknown, url: string, timeout
     const report = { result: { kind: "response" as const, status: err.error_code, body: head, retryAfterMs: null }, url, responseHead: headOf(head) };
     if (BENIGN.some((b) => err.description.includes(b))) return { report, verdict: { outcome: "delivered" } };
     if (err.error_code === 429) {
+      // A flood wait for the whole bot: nothing is sent by it until retry_after has passed.
       const ms = (err.parameters.retry_after ?? 1) * 1000;
-      return { report, verdict: { outcome: "retry", reason: `telegram_429: ${err.description}`, retryAfterMs: ms, minDelayMs: 0, exactDelayMs: ms } };
+      return { report, verdict: { outcome: "retry", reason: `telegram_429: ${err.description}`, retryAfterMs: ms, minDelayMs: 0, pauseHostMs: ms } };
     }
     if (err.error_code >= 500) return { report, verdict: { outcome: "retry", reason: `telegram_${err.error_code}: ${err.description}`, retryAfterMs: null, minDelayMs: 0 } };
     if (err.error_code === 403 && method === "welcome") {
@@ -110,11 +111,13 @@ async function sendWelcome(deps: TelegramSenderDeps, api: Api, bot: string, lead
     ? { inline_keyboard: [[{ text: welcome.button.text, url: renderText(welcome.button.url, values, welcomeUrlEncode) }]] }
     : undefined;
   const chatId = lead.subscriber;
-  if (!welcome.media) return api.sendMessage(chatId, text, { parse_mode: "Markdown", reply_markup }, signal);
+  // Paid broadcasts lift Telegram's 30/s limit and are billed in Stars.
+  const paid = runtime.config.bots[bot]?.paid_broadcast ? { allow_paid_broadcast: true } : {};
+  if (!welcome.media) return api.sendMessage(chatId, text, { parse_mode: "Markdown", reply_markup, ...paid }, signal);
   const { kind, path } = welcome.media;
   const cached = getCachedFileId(deps.db, bot, path);
   const file = cached ?? new InputFile(path);
-  const other = { caption: text, parse_mode: "Markdown" as const, reply_markup };
+  const other = { caption: text, parse_mode: "Markdown" as const, reply_markup, ...paid };
   const message: Message = kind === "photo" ? await api.sendPhoto(chatId, file, other, signal) : await api.sendVideo(chatId, file, other, signal);
   const fileId = kind === "photo" ? message.photo?.at(-1)?.file_id : message.video?.file_id;
   if (!cached && fileId) cacheFileId(deps.db, bot, path, fileId, deps.clock.now());

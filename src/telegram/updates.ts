@@ -4,18 +4,18 @@ import type { Db } from "../db/client.ts";
 import { insertJournal, insertPostbacks, type NewPostback } from "../leads/repository.ts";
 import { applyLeadEvent, type LeadEventResult } from "../leads/service.ts";
 import type { Status } from "../domain/status.ts";
+import type { Effects } from "../intake/intake.ts";
 import { classifyMemberChange, parseStartCommand, type MemberState } from "./classify.ts";
-import { advancePollingOffset, markUpdateProcessed, upsertChat } from "./repository.ts";
+import { telegramHost } from "./pacing.ts";
+import { markUpdateProcessed, upsertChat } from "./repository.ts";
 
 /** The updates tgcpa asks Telegram for (chat_member is only sent when named). */
 export const ALLOWED_UPDATES = ["message", "my_chat_member", "chat_member", "chat_join_request"] as const;
 
 export interface UpdateOutcome {
+  /** The update was applied before (same bot, same update_id): it changed nothing. */
   duplicate: boolean;
-  /** Pending outbox rows were written: wake the dispatcher after the commit. */
-  queued: boolean;
-  /** Lead events applied, for metrics. */
-  events: { status: Status; applied: boolean }[];
+  effects: { events: { status: Status; applied: boolean }[]; rows: string[] } & Effects;
 }
 
 interface Scope {
@@ -29,59 +29,68 @@ interface Scope {
 
 const isId = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v);
 const obj = (v: unknown): Record<string, any> | undefined => (v && typeof v === "object" ? (v as Record<string, any>) : undefined);
+/** An optional text field that is absent, or a well-formed string (no lone UTF-16 surrogate). */
+const okText = (v: unknown) => v === undefined || (typeof v === "string" && v.isWellFormed());
+
+/** The user of an update: an integer id, and a username that is text if there is one. */
+function badUser(v: unknown, path: string): string | null {
+  const user = obj(v);
+  if (!isId(user?.id)) return `${path}.id`;
+  if (!okText(user!.username)) return `${path}.username`;
+  return null;
+}
 
 /**
- * Whether the fields tgcpa reads are there with the right types; a malformed update of a handled
- * kind is refused (webhook: 422) or skipped (polling), never half-applied.
+ * The first field tgcpa reads that is missing, of the wrong type or not well-formed text; null
+ * when the update is fit to apply. A malformed update is journaled and skipped, never half-applied.
  */
 export function malformedUpdate(update: Update): string | null {
   const u = update as unknown as Record<string, unknown>;
   const m = obj(u.message);
   if (u.message !== undefined) {
     if (!m || !obj(m.chat) || typeof m.chat.type !== "string" || !isId(m.chat.id)) return "message.chat";
-    if (m.from !== undefined && !isId(obj(m.from)?.id)) return "message.from.id";
-    if (m.text !== undefined && typeof m.text !== "string") return "message.text";
+    if (m.from !== undefined) {
+      const bad = badUser(m.from, "message.from");
+      if (bad) return bad;
+    }
+    if (!okText(m.text)) return "message.text";
   }
   const jr = obj(u.chat_join_request);
   if (u.chat_join_request !== undefined) {
     if (!jr || !isId(obj(jr.chat)?.id)) return "chat_join_request.chat.id";
-    if (!isId(obj(jr.from)?.id)) return "chat_join_request.from.id";
+    const bad = badUser(jr.from, "chat_join_request.from");
+    if (bad) return bad;
   }
   for (const kind of ["chat_member", "my_chat_member"] as const) {
     if (u[kind] === undefined) continue;
     const cm = obj(u[kind]);
     if (!cm || !isId(obj(cm.chat)?.id)) return `${kind}.chat.id`;
+    if (!okText(cm.chat.title) || (cm.chat.type !== undefined && typeof cm.chat.type !== "string")) return `${kind}.chat`;
     if (!isId(obj(cm.from)?.id)) return `${kind}.from.id`;
     for (const side of ["old_chat_member", "new_chat_member"]) {
       const member = obj(cm[side]);
       if (!member || typeof member.status !== "string") return `${kind}.${side}.status`;
-      if (!isId(obj(member.user)?.id)) return `${kind}.${side}.user.id`;
+      const bad = badUser(member.user, `${kind}.${side}.user`);
+      if (bad) return bad;
     }
   }
   return null;
 }
 
-/** The host of a bot's outbox rows: its own unit for ordering, caps and the circuit breaker. */
-export const telegramHost = (bot: string) => `telegram:${bot}`;
-
 /**
- * Applies one update in one transaction: marks its update_id, writes the lead events and the
- * outbox rows they cause, and (polling) moves the stored offset past it. The same update again
+ * Applies one update inside the caller's transaction (the intake's group commit): marks its
+ * update_id and writes the lead events and the outbox rows they cause. The same update again
  * changes nothing.
  */
-export function applyUpdate(db: Db, runtime: Runtime, bot: string, update: Update, now: number, polling: boolean): UpdateOutcome {
-  return db.transaction(() => {
-    const tx = db;
-    const outcome: UpdateOutcome = { duplicate: false, queued: false, events: [] };
-    if (polling) advancePollingOffset(tx, bot, update.update_id + 1, now);
-    if (!markUpdateProcessed(tx, bot, update.update_id, now)) return { ...outcome, duplicate: true };
-    const scope: Scope = { tx, runtime, bot, now, outcome };
-    if (update.message) onMessage(scope, update.message);
-    else if (update.chat_join_request) onJoinRequest(scope, update.chat_join_request);
-    else if (update.chat_member) onChatMember(scope, update.chat_member);
-    else if (update.my_chat_member) onMyChatMember(scope, update.my_chat_member);
-    return outcome;
-  }, { behavior: "immediate" });
+export function applyUpdate(tx: Db, runtime: Runtime, bot: string, update: Update, now: number): UpdateOutcome {
+  const outcome: UpdateOutcome = { duplicate: false, effects: { events: [], rows: [] } };
+  if (!markUpdateProcessed(tx, bot, update.update_id, now)) return { ...outcome, duplicate: true };
+  const scope: Scope = { tx, runtime, bot, now, outcome };
+  if (update.message) onMessage(scope, update.message);
+  else if (update.chat_join_request) onJoinRequest(scope, update.chat_join_request);
+  else if (update.chat_member) onChatMember(scope, update.chat_member);
+  else if (update.my_chat_member) onMyChatMember(scope, update.my_chat_member);
+  return outcome;
 }
 
 function campaignsOfChat(s: Scope, chatId: number): CampaignEntry[] {
@@ -89,8 +98,8 @@ function campaignsOfChat(s: Scope, chatId: number): CampaignEntry[] {
 }
 
 function record(s: Scope, r: LeadEventResult, status: Status) {
-  s.outcome.events.push({ status, applied: r.applied });
-  if (r.postbacks.some((p) => p.state === "pending")) s.outcome.queued = true;
+  s.outcome.effects.events.push({ status, applied: r.applied });
+  for (const p of r.postbacks) s.outcome.effects.rows.push(p.state);
 }
 
 function enqueueTelegram(s: Scope, row: Pick<NewPostback, "leadId" | "eventId" | "campaignId" | "status" | "template"> & { method: string; body: unknown }) {
@@ -98,7 +107,7 @@ function enqueueTelegram(s: Scope, row: Pick<NewPostback, "leadId" | "eventId" |
     ...row, channel: "telegram", url: `tg://${s.bot}/${row.method}`, body: JSON.stringify(row.body), contentType: "application/json",
     host: telegramHost(s.bot), state: "pending", nextAttemptAt: s.now, createdAt: s.now, updatedAt: s.now,
   }]);
-  s.outcome.queued = true;
+  s.outcome.effects.rows.push("pending");
 }
 
 function onMessage(s: Scope, message: Message) {
@@ -123,7 +132,7 @@ function onMessage(s: Scope, message: Message) {
   if (campaign.config.welcome && result.lead) {
     enqueueTelegram(s, {
       leadId: result.lead.id, eventId: result.events[0]?.id ?? 0, campaignId: campaign.id, status: "wait",
-      template: `campaigns.${campaign.config.code}.welcome`, method: "welcome", body: { lead: result.lead.id },
+      template: `campaigns.${campaign.config.code}.welcome`, method: "welcome", body: { lead: result.lead.id, chat: from.id },
     });
   }
 }

@@ -26,6 +26,32 @@ export interface E2eMeasure {
   achievedRate: number;
   lateTicks: number;
   peakRssMb: number;
+  /** The service's own histograms of the commit path over the whole run (warm-up included). */
+  commitPath: Record<string, Record<string, number>>;
+}
+
+/**
+ * The service's /metrics histograms of the commit path: time a batch held the event loop, and the
+ * WAL sync. Cumulative counts per upper bound in ms, e.g. {"1": 950, "5": 990, "+Inf": 1000}.
+ */
+function parseCommitHistograms(text: string): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const m of text.matchAll(/^(tgcpa_commit_seconds|tgcpa_wal_sync_seconds)_bucket\{le="([^"]+)"\} (\d+)$/gm)) {
+    (out[m[1]!] ??= {})[m[2] === "+Inf" ? "+Inf" : String(Number(m[2]) * 1000)] = Number(m[3]);
+  }
+  return out;
+}
+
+/** "p≤1 ms 95 %, ≤50 ms 99.9 %, max bucket ≤250 ms": where the tail of a histogram lies. */
+function histogramSummary(h: Record<string, number> | undefined): string {
+  if (!h) return "n/a";
+  const total = h["+Inf"] ?? 0;
+  if (!total) return "none";
+  const bounds = Object.keys(h).filter((k) => k !== "+Inf").map(Number).sort((a, b) => a - b);
+  const share = (b: number) => round(((h[String(b)] ?? 0) / total) * 100, 2);
+  const over = (b: number) => total - (h[String(b)] ?? 0);
+  const top = [...bounds].reverse().find((b, i, all) => over(all[i + 1] ?? -1) > 0 && over(b) === 0);
+  return `${total} in all; ≤1 ms ${share(1)} %, ≤10 ms ${share(10)} %, ≤50 ms ${share(50)} %, over 50 ms ${over(50)}, over 250 ms ${over(250)}${top ? `, slowest ≤${top} ms` : ""}`;
 }
 
 export function measureE2e(ctx: BenchContext): Promise<E2eMeasure> {
@@ -96,6 +122,7 @@ export function measureE2e(ctx: BenchContext): Promise<E2eMeasure> {
       const settle = Date.now() + 30_000;
       while (Date.now() < settle && (outstanding > 0 || received < accepted)) await Bun.sleep(20);
       const memory = mem.stop();
+      const commitPath = parseCommitHistograms(await (await fetch(`${svc.url}/metrics`)).text());
       const firstMeasured = rate * warmupSeconds;
       const lat: number[] = [];
       const intake: number[] = [];
@@ -109,7 +136,7 @@ export function measureE2e(ctx: BenchContext): Promise<E2eMeasure> {
       const m: E2eMeasure = {
         rate, seconds, sent, accepted, received, sample: lat.length,
         sendToReceipt: summarize(lat), intake: summarize(intake), answerToReceipt: summarize(after),
-        achievedRate: sent / sendSeconds, lateTicks, peakRssMb: memory.peakRssMb,
+        achievedRate: sent / sendSeconds, lateTicks, peakRssMb: memory.peakRssMb, commitPath,
       };
       log(`  → sent→receipt p50 ${round(m.sendToReceipt.p50, 2)} ms, p99 ${round(m.sendToReceipt.p99, 2)} ms; ${m.received}/${m.accepted} received; intake p99 ${round(m.intake.p99, 2)} ms`);
       return m;
@@ -130,7 +157,10 @@ export async function e2eScenario(ctx: BenchContext): Promise<ScenarioReport> {
   return {
     rows: [
       p99,
-      { scenario: "end to end", figure: `commit→receipt p50 at ${m.rate} ev/s`, value: m.sendToReceipt.p50, unit: "ms", baseline: null, baselineLabel: "—", ratio: null, target: "—", verdict: "info", note: `intake POST p50/p99 ${round(m.intake.p50, 2)}/${round(m.intake.p99, 2)} ms` },
+      {
+        scenario: "end to end", figure: `commit→receipt p50 at ${m.rate} ev/s`, value: m.sendToReceipt.p50, unit: "ms", baseline: null, baselineLabel: "—", ratio: null, target: "—", verdict: "info",
+        note: `intake POST p50/p99 ${round(m.intake.p50, 2)}/${round(m.intake.p99, 2)} ms; group-commit batch on the event loop: ${histogramSummary(m.commitPath.tgcpa_commit_seconds)}; WAL sync: ${histogramSummary(m.commitPath.tgcpa_wal_sync_seconds)}`,
+      },
     ],
     details: { e2e: m },
   };

@@ -18,6 +18,8 @@ interface Opts {
   apiKey: string;
   runId: string;
   campaign: string;
+  /** Set: every request is a Telegram /start update to a webhook with this secret. */
+  webhookSecret?: string;
 }
 
 const opts = JSON.parse(process.argv[2] ?? "{}") as Opts;
@@ -26,6 +28,14 @@ const HOST = "127.0.0.1";
 let sub = opts.base;
 function nextRequest(): Buffer {
   sub++;
+  if (opts.webhookSecret !== undefined) {
+    const update = `{"update_id":${sub},"message":{"message_id":1,"date":1700000000,"chat":{"id":${sub},"type":"private"},"from":{"id":${sub},"is_bot":false,"first_name":"B"},"text":"/start ${opts.campaign}-c${sub}","entities":[{"offset":0,"length":6,"type":"bot_command"}]}}`;
+    return Buffer.from(
+      `POST ${opts.path} HTTP/1.1\r\nHost: ${HOST}:${opts.port}\r\nContent-Type: application/json\r\n` +
+      `X-Telegram-Bot-Api-Secret-Token: ${opts.webhookSecret}\r\nContent-Length: ${Buffer.byteLength(update)}\r\n\r\n${update}`,
+      "latin1",
+    );
+  }
   const body = `{"campaign":"${opts.campaign}","subscriber":${sub},"status":"wait","click":"c${sub}"}`;
   return Buffer.from(
     `POST ${opts.path} HTTP/1.1\r\nHost: ${HOST}:${opts.port}\r\nContent-Type: application/json\r\n` +

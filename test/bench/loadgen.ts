@@ -22,8 +22,16 @@ export interface LoadResult {
   errors: number;
 }
 
+/** A Telegram webhook instead of POST /api/events: every request is a /start update of a new subscriber. */
+export interface WebhookTarget {
+  bot: string;
+  secret: string;
+}
+
 export interface LoadSpec {
   port: number;
+  /** Default: POST /api/events. */
+  webhook?: WebhookTarget;
   clients: number;
   seconds: number;
   /** Subscribers are base+1, base+2, … (unique per run). */
@@ -94,6 +102,12 @@ done = function(summary, latency, requests)
 end
 `;
 
+// The same for POST /telegram/{bot}: a /start CAMPAIGN-click update of a new subscriber, update_id = subscriber.
+const WRK_WEBHOOK_LUA = WRK_LUA
+  .replace(/local head = .*\n/, 'local head = "POST /telegram/BOT HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Type: application/json\\r\\nX-Telegram-Bot-Api-Secret-Token: SECRET\\r\\nX-Run: RUNID-"\n')
+  .replace(/local body1 = .*\n/, "")
+  .replace(/  local body = body1 .*\n/, `  local body = '{"update_id":' .. sub .. ',"message":{"message_id":1,"date":1700000000,"chat":{"id":' .. sub .. ',"type":"private"},"from":{"id":' .. sub .. ',"is_bot":false,"first_name":"B"},"text":"/start CAMPAIGN-c' .. sub .. '","entities":[{"offset":0,"length":6,"type":"bot_command"}]}}'\n`);
+
 function wrkGenerator(path: string, version: string, threads: number): LoadGenerator {
   let runs = 0;
   return {
@@ -103,8 +117,12 @@ function wrkGenerator(path: string, version: string, threads: number): LoadGener
     async run(spec) {
       const runId = `${Date.now().toString(36)}${runs++}`;
       const script = join(spec.dir, `wrk-${runId}.lua`);
-      writeFileSync(script, WRK_LUA.replace("BASE", String(spec.base)).replace("CAMPAIGN", CAMPAIGN).replace("APIKEY", API_KEY).replace("RUNID", runId));
-      const args = [path, `-t${threads}`, `-c${spec.clients}`, `-d${spec.seconds}s`, "--timeout", "10s", "-s", script, `http://127.0.0.1:${spec.port}/api/events`];
+      const lua = spec.webhook
+        ? WRK_WEBHOOK_LUA.replace("BOT", spec.webhook.bot).replace("SECRET", spec.webhook.secret)
+        : WRK_LUA.replace("APIKEY", API_KEY);
+      writeFileSync(script, lua.replace("BASE", String(spec.base)).replaceAll("CAMPAIGN", CAMPAIGN).replace("RUNID", runId));
+      const target = spec.webhook ? `/telegram/${spec.webhook.bot}` : "/api/events";
+      const args = [path, `-t${threads}`, `-c${spec.clients}`, `-d${spec.seconds}s`, "--timeout", "10s", "-s", script, `http://127.0.0.1:${spec.port}${target}`];
       const r = await sh(args, spec.seconds * 1000 + 60_000);
       const line = r.out.split("\n").find((l) => l.startsWith("BENCHJSON "));
       if (r.code !== 0 || !line) throw new Error(`wrk failed (exit ${r.code}):\n${r.out.slice(-2000)}`);
@@ -127,8 +145,8 @@ function bunGenerator(): LoadGenerator {
     async run(spec) {
       const runId = `${Date.now().toString(36)}${runs++}`;
       const h = await startHelper("http-load.ts", [JSON.stringify({
-        port: spec.port, path: "/api/events", concurrency: spec.clients, seconds: spec.seconds, base: spec.base,
-        apiKey: API_KEY, runId, campaign: CAMPAIGN,
+        port: spec.port, path: spec.webhook ? `/telegram/${spec.webhook.bot}` : "/api/events", concurrency: spec.clients, seconds: spec.seconds, base: spec.base,
+        apiKey: API_KEY, runId, campaign: CAMPAIGN, webhookSecret: spec.webhook?.secret,
       })], { waitHello: false });
       const r = await h.result(spec.seconds * 1000 + 60_000);
       return r as LoadResult;

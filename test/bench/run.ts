@@ -10,7 +10,7 @@ import { ROOT, createContext, fmtInt, log, machineInfo, readScale, round, source
 import { loadGenerator } from "./loadgen.ts";
 import { ALIASES, SCENARIOS } from "./scenarios.ts";
 
-const ORDER = ["queue", "intake", "drain", "e2e", "growth", "memory", "normal"];
+const ORDER = ["queue", "intake", "telegram", "drain", "e2e", "growth", "memory", "normal"];
 
 function parseArgs(args: string[]): string[] {
   if (args.includes("--help") || args.includes("-h")) {

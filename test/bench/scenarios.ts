@@ -1,5 +1,6 @@
 // The scenarios of issue #5: each turns same-run measurements into table rows.
 import { e2eScenario } from "./e2e.ts";
+import { telegramScenario } from "./telegram.ts";
 import { fmtInt, limitRow, log, ratioRow, removeDir, round, startHelper, tempDir, type BenchContext, type Row, type ScenarioReport } from "./lib.ts";
 import { measureBare, measureDrain, measureFetchBaseline, measureIntake, type DrainMeasure, type IntakeMeasure } from "./measure.ts";
 import type { Synchronous } from "../../src/config/model.ts";
@@ -192,6 +193,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioRe
   intake,
   drain,
   e2e: e2eScenario,
+  telegram: telegramScenario,
   queue: queueCore,
   growth,
   memory,
@@ -199,4 +201,4 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioRe
 };
 
 /** Aliases accepted on the command line. */
-export const ALIASES: Record<string, string> = { "end-to-end": "e2e", "queue-core": "queue", core: "queue", sync: "normal" };
+export const ALIASES: Record<string, string> = { webhook: "telegram", burst: "telegram", "end-to-end": "e2e", "queue-core": "queue", core: "queue", sync: "normal" };

@@ -25,8 +25,10 @@
  *   getChat / getChatMember / getChatAdministrators from a small registry of chats and members that
  *   is filled by `addChat`/`setMember` and by every update that is enqueued or pushed.
  * - `failNext` injects errors (429 also gets a `Retry-After` header and `parameters.retry_after`).
+ * - `limits` enforces Telegram's rate limits (see telegram-limits.ts): over them, 429 and a flood wait.
  */
 import { randomBytes } from "node:crypto";
+import { TelegramLimits, type TelegramLimitOptions } from "./telegram-limits.ts";
 import type {
   Chat,
   ChatInviteLink,
@@ -110,6 +112,10 @@ export interface FakeBotApiOptions {
   parseEntities?: boolean;
   /** Clock for `date` fields and webhook error dates, epoch ms (default Date.now). */
   now?: () => number;
+  /** Enforce Telegram's rate limits (true: the defaults — 30/s per bot, 1/s per chat, 20/min per group, 3 s flood wait). */
+  limits?: TelegramLimitOptions | true;
+  /** Listen on this port of 127.0.0.1 (default: a free one), e.g. to come up where a service already looks. */
+  port?: number;
 }
 
 export type MethodHandler = (call: ApiCall, bot: FakeBot) => unknown;
@@ -1007,17 +1013,21 @@ export class FakeBotApi {
   private readonly handlers = new Map<string, MethodHandler>();
   private waiters: Waiter[] = [];
   private nextMessageId = 1;
-  private readonly opts: Required<FakeBotApiOptions>;
+  private readonly opts: Required<Omit<FakeBotApiOptions, "limits" | "port">>;
+  /** Rate limits in force (real time), when asked for. */
+  readonly limits: TelegramLimits | undefined;
 
   private constructor(opts: FakeBotApiOptions) {
-    this.opts = { enforceAllowedUpdates: false, parseEntities: true, now: () => Date.now(), ...opts };
+    const { limits, port: _port, ...rest } = opts;
+    this.opts = { enforceAllowedUpdates: false, parseEntities: true, now: () => Date.now(), ...rest };
+    this.limits = limits ? new TelegramLimits(limits === true ? {} : limits) : undefined;
   }
 
   static async start(opts: FakeBotApiOptions = {}): Promise<FakeBotApi> {
     const fake = new FakeBotApi(opts);
     fake.server = Bun.serve({
       hostname: "127.0.0.1",
-      port: 0,
+      port: opts.port ?? 0,
       idleTimeout: 0, // long polls may be silent for `timeout` seconds
       fetch: (req) => fake.handle(req),
     });
@@ -1304,6 +1314,8 @@ export class FakeBotApi {
       return fail(new BotApiError(injected.error_code, injected.description, parameters));
     }
     if (parseFailure) return fail(parseFailure);
+    const retryAfter = this.limits?.check(token, method, params, Date.now()) ?? 0;
+    if (retryAfter > 0) return fail(new BotApiError(429, `Too Many Requests: retry after ${retryAfter}`, { retry_after: retryAfter }));
     try {
       const lower = method.toLowerCase();
       const custom = this.handlers.get(lower);

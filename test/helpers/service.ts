@@ -1,3 +1,4 @@
+import { expect } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,4 +100,23 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** GET /api/postbacks (up to 500, newest first); `query` is appended, e.g. `&state=failed`. */
+export async function listPostbacks(svc: TestService, query = ""): Promise<any[]> {
+  const res = await svc.api("GET", `/api/postbacks?limit=500${query}`);
+  expect(res.status).toBe(200);
+  return res.body.items as any[];
+}
+
+/** Resolves once no postback is pending. */
+export const outboxSettled = (svc: TestService) =>
+  eventually(async () => (await listPostbacks(svc, "&state=pending")).length === 0, 5000, "outbox settled");
+
+/** One event through POST /api/events (campaign c1 unless given) that must apply; the lead and event ids the macros will carry. */
+export async function applyEvent(svc: TestService, body: Record<string, unknown>) {
+  const res = await svc.api("POST", "/api/events", { campaign: "c1", ...body });
+  expect(res.status).toBe(200);
+  expect(res.body.applied).toBe(true);
+  return { lead: res.body.lead.id as number, event: res.body.events[0].id as number, postbacks: res.body.postbacks as any[] };
 }

@@ -205,6 +205,10 @@ describe("operations", () => {
     const sent = await svc.api("POST", "/api/campaigns/own/test", { click: "t+1", send: true });
     expect(sent.body.requests[0].result).toMatchObject({ outcome: "delivered", http_status: 200 });
     expect(tracker.received.at(-1)!.query.c).toBe("t+1");
+    // a sample lead without a click: the {click} URL is not sent, as for a real lead
+    const noClick = await svc.api("POST", "/api/campaigns/own/test", { click: "", send: true });
+    expect(noClick.body.requests[0].result).toEqual({ outcome: "skipped", reason: "no_click", http_status: null, response_head: null });
+    expect(tracker.received.length).toBe(2);
     expect((await svc.api("POST", "/api/campaigns/none/test", {})).status).toBe(404);
   });
 

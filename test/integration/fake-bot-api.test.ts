@@ -361,3 +361,46 @@ describe("fixtures and chat state", () => {
     expect(await fake.waitForCalls("sendMessage", 2)).toHaveLength(2);
   });
 });
+
+describe("Telegram's rate limits (limits: true)", () => {
+  async function limited() {
+    const fake = await FakeBotApi.start({ limits: true });
+    cleanup.push(() => fake.close());
+    fake.addBot({ token: TOKEN, id: 123456, username: "tgcpa_test_bot" });
+    return { fake, api: new Bot(TOKEN, { client: { apiRoot: fake.apiRoot } }).api };
+  }
+
+  test("the 31st send within a second is a 429 with retry_after, and starts a flood wait for the whole bot", async () => {
+    const { fake, api } = await limited();
+    await Promise.all(Array.from({ length: 30 }, (_, i) => api.sendMessage(1000 + i, "hi")));
+    const err = await grammyError(api.sendMessage(2000, "one too many"));
+    expect(err.error_code).toBe(429);
+    expect(err.description).toBe("Too Many Requests: retry after 3");
+    expect(err.parameters.retry_after).toBe(3);
+    // during the wait everything the bot sends is refused, to any chat, with the seconds left
+    const during = await grammyError(api.approveChatJoinRequest(channel.id, 3000));
+    expect(during.error_code).toBe(429);
+    expect(during.parameters.retry_after).toBeLessThanOrEqual(3);
+    // reading and polling are not counted
+    expect((await api.getMe()).id).toBe(123456);
+    expect(fake.limits!.refusedTotal).toBe(2);
+  });
+
+  test("a second message to one private chat within a second is refused; other chats are not", async () => {
+    const { api } = await limited();
+    await api.sendMessage(alice.id, "one");
+    expect((await grammyError(api.sendMessage(alice.id, "two"))).error_code).toBe(429);
+  });
+
+  test("a group takes 20 messages a minute", async () => {
+    const { api } = await limited();
+    for (let i = 0; i < 20; i++) await api.sendMessage(channel.id, `post ${i}`);
+    expect((await grammyError(api.sendMessage(channel.id, "21st"))).error_code).toBe(429);
+  });
+
+  test("allow_paid_broadcast lifts the per-second limit to 1000", async () => {
+    const { fake, api } = await limited();
+    await Promise.all(Array.from({ length: 100 }, (_, i) => api.sendMessage(1000 + i, "paid", { allow_paid_broadcast: true })));
+    expect(fake.limits!.refusedTotal).toBe(0);
+  });
+});

@@ -223,8 +223,8 @@ describe("outbound postbacks from inbound changes", () => {
 
     const tail = "&lead_status=wait,hold&sale_status=approve&rejected_status=cancel,trash";
     expect(kt.lines).toEqual([
-      `GET /${KT_KEY}/postback?subid=clk%201%2Bx&status=wait&payout=&currency=&tid=${l1}${tail}`,
-      `GET /${KT_KEY}/postback?subid=clk-3&status=wait&payout=&currency=&tid=${l3}${tail}`,
+      `GET /${KT_KEY}/postback?subid=clk%201%2Bx&status=wait&tid=${l1}${tail}`, // no payout yet: left out, not sent empty
+      `GET /${KT_KEY}/postback?subid=clk-3&status=wait&tid=${l3}${tail}`,
       `GET /${KT_KEY}/postback?subid=clk%201%2Bx&status=approve&payout=25.5&currency=EUR&tid=${l1}${tail}`,
       `GET /${KT_KEY}/postback?subid=clk-3&status=approve&payout=10&currency=USD&tid=${l3}${tail}`,
     ]);

@@ -105,7 +105,7 @@ describe("secrets stay out of logs, answers and the database", () => {
     expect((await hook("good", api.webhook(GOOD_TOKEN)!.secret_token, update(2, 12, "c1-ok1"))).status).toBe(200);
     await api.waitForCall("sendMessage");
     // the dead bot still takes its webhook (its secret derives from the token); its welcome hits the closed port
-    const deadSecret = webhookSecret({ name: "dead", token: DEAD_TOKEN, mode: "webhook", api_root: null, secret: null });
+    const deadSecret = webhookSecret({ token: DEAD_TOKEN, secret: null });
     expect((await hook("dead", deadSecret, update(3, 13, "cdead-x"))).status).toBe(200);
 
     // inbound: wrong key, the API key, then the right key

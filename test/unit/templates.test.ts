@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
-  POSTBACK_MACROS, compileText, emptyTemplates, renderRequest, renderText, resolveTemplates,
+  POSTBACK_MACROS, compileText, emptyTemplates, lacksClick, loneMacroParams, renderRequest, renderText, resolveTemplates, usesMacro,
   type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../../src/domain/templates.ts";
 import { STATUSES } from "../../src/domain/status.ts";
@@ -177,6 +177,54 @@ describe("renderRequest", () => {
   test("form body: + in a value is sent as %2B, not as a space", () => {
     const req = renderRequest(formTemplate([["c", "{click}"]]), values({ click: "a+b" }));
     expect(req.body).toBe("c=a%2Bb");
+  });
+});
+
+describe("empty macros in preset URLs", () => {
+  const KEITARO = "https://trk.example/e89bcbe/postback?subid={click}&status={status}&payout={payout}&currency={currency}&tid={lead}&lead_status=wait,hold";
+
+  test("loneMacroParams finds the parameters whose whole value is one macro", () => {
+    expect(loneMacroParams(KEITARO)).toEqual([["subid", "click"], ["status", "status"], ["payout", "payout"], ["currency", "currency"], ["tid", "lead"]]);
+    expect(loneMacroParams("https://t.example/pb?p={payout}{currency}&x=a{click}&y=1#f={lead}")).toEqual([]);
+    expect(loneMacroParams("https://t.example/{click}/pb")).toEqual([]);
+  });
+
+  const preset = (url: string): Template => ({ label: "p", method: "GET", url: compileText(url), omitWhenEmpty: loneMacroParams(url) });
+  const cases: { name: string; url: string; vals: Partial<MacroValues>; expected: string }[] = [
+    { name: "empty payout and currency are left out", url: KEITARO, vals: { payout: "", currency: "" }, expected: "https://trk.example/e89bcbe/postback?subid=c1&status=approve&tid=42&lead_status=wait,hold" },
+    { name: "set ones are kept", url: KEITARO, vals: {}, expected: "https://trk.example/e89bcbe/postback?subid=c1&status=approve&payout=1.5&currency=USD&tid=42&lead_status=wait,hold" },
+    { name: "only the empty one goes", url: KEITARO, vals: { currency: "" }, expected: "https://trk.example/e89bcbe/postback?subid=c1&status=approve&payout=1.5&tid=42&lead_status=wait,hold" },
+    { name: "the first parameter", url: "https://t.example/pb?p={payout}&c={click}", vals: { payout: "" }, expected: "https://t.example/pb?c=c1" },
+    { name: "every parameter: no bare ?", url: "https://t.example/pb?p={payout}", vals: { payout: "" }, expected: "https://t.example/pb" },
+    { name: "a fragment is kept", url: "https://t.example/pb?p={payout}&c={click}#x", vals: { payout: "" }, expected: "https://t.example/pb?c=c1#x" },
+    { name: "a value that encodes to & or = stays one parameter", url: "https://t.example/pb?c={click}&p={payout}", vals: { click: "a&payout=", payout: "" }, expected: "https://t.example/pb?c=a%26payout%3D" },
+  ];
+  test.each(cases)("$name", ({ url, vals, expected }) => {
+    expect(renderRequest(preset(url), values(vals)).url).toBe(expected);
+  });
+
+  test("a plain template keeps what the user wrote", () => {
+    expect(renderRequest(getTemplate("https://t.example/pb?c={click}&p={payout}&cur={currency}"), values({ payout: "", currency: "" })).url)
+      .toBe("https://t.example/pb?c=c1&p=&cur=");
+  });
+
+  test.each<[string, string, boolean]>([
+    ["https://t.example/pb?c={click}", "", true],
+    ["https://t.example/pb?c={click}", "  ", true],
+    ["https://t.example/pb?c={click}", "abc", false],
+    ["https://t.example/pb?l={lead}", "", false],
+  ])("lacksClick(%s, click %p) → %p", (url, click, expected) => {
+    expect(lacksClick(getTemplate(url), values({ click }))).toBe(expected);
+  });
+
+  test("lacksClick: {click} only in a POST body does not hold the request back", () => {
+    const t: Template = { label: "j", method: "POST", url: compileText("https://crm.example/hook"), body: { type: "json", value: { click: compileText("{click}") } } };
+    expect(lacksClick(t, values({ click: "" }))).toBe(false);
+  });
+
+  test("usesMacro", () => {
+    expect(usesMacro(compileText(KEITARO), "click")).toBe(true);
+    expect(usesMacro(compileText("https://t.example/pb?l={lead}&note=click"), "click")).toBe(false);
   });
 });
 

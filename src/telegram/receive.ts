@@ -1,0 +1,99 @@
+import type { Update } from "grammy/types";
+import type { Runtime } from "../campaigns/registry.ts";
+import type { Db } from "../db/client.ts";
+import { NO_EFFECTS, type Intake } from "../intake/intake.ts";
+import type { Clock } from "../lib/clock.ts";
+import { isStorageUnavailable } from "../lib/errors.ts";
+import type { Logger } from "../lib/logger.ts";
+import { insertJournal } from "../leads/repository.ts";
+import { advancePollingOffset, markUpdateProcessed } from "./repository.ts";
+import { applyUpdate, malformedUpdate, type UpdateOutcome } from "./updates.ts";
+
+export interface ReceiveDeps {
+  db: Db;
+  intake: Intake;
+  clock: Clock;
+  log: Logger;
+  runtime: () => Runtime;
+}
+
+/** What became of one update. */
+export type Received =
+  | { kind: "applied"; outcome: UpdateOutcome }
+  /** It could not be applied (malformed, or applying it threw): journaled as update_failed and skipped. */
+  | { kind: "skipped"; error: string };
+
+const ERROR_TEXT_MAX = 300;
+
+const errorText = (err: unknown) => String((err as Error)?.message ?? err).slice(0, ERROR_TEXT_MAX);
+
+/**
+ * Marks a poisoned update as processed (a webhook resend is then a duplicate) and journals it as
+ * `update_failed` with its update_id and the error; runs in the caller's transaction.
+ */
+function recordFailure(tx: Db, bot: string, updateId: number, error: string, now: number) {
+  if (markUpdateProcessed(tx, bot, updateId, now)) {
+    insertJournal(tx, { kind: "update_failed", detail: { bot, update_id: updateId, error }, createdAt: now });
+  }
+}
+
+/** Applies one update through the intake; throws only for what another try may fix (storage unavailable). */
+async function apply(deps: ReceiveDeps, bot: string, update: Update): Promise<Received> {
+  const malformed = malformedUpdate(update);
+  if (malformed) return { kind: "skipped", error: `${malformed}: missing, of the wrong type or not well-formed text` };
+  try {
+    const outcome = await deps.intake(() => applyUpdate(deps.db, deps.runtime(), bot, update, deps.clock.now()));
+    return { kind: "applied", outcome };
+  } catch (err) {
+    if (isStorageUnavailable(err)) throw err;
+    return { kind: "skipped", error: errorText(err) };
+  }
+}
+
+/**
+ * A webhook update: applied (the caller answers 200 once this resolves, i.e. once it is on the
+ * disk), or journaled and skipped so that Telegram does not send it again forever. Storage
+ * trouble throws: the webhook answers 503 and Telegram retries.
+ */
+export async function receiveUpdate(deps: ReceiveDeps, bot: string, update: Update): Promise<Received> {
+  const received = await apply(deps, bot, update);
+  if (received.kind === "skipped") await journalSkipped(deps, bot, [{ id: update.update_id, error: received.error }]);
+  return received;
+}
+
+/**
+ * A getUpdates batch: every update is submitted at once (they share group commits), then the
+ * poisoned ones are journaled and the stored offset moves past everything applied or skipped — up
+ * to the first update that met storage trouble, which is fetched again on the next poll (updates
+ * applied before are duplicates by then and change nothing). Throws that storage error after.
+ */
+export async function receiveBatch(deps: ReceiveDeps, bot: string, updates: readonly Update[]): Promise<Received[]> {
+  const settled = await Promise.allSettled(updates.map((u) => apply(deps, bot, u)));
+  const received: Received[] = [];
+  const skipped: { id: number; error: string }[] = [];
+  let storageError: unknown = null;
+  for (const [i, s] of settled.entries()) {
+    if (s.status === "rejected") {
+      storageError = s.reason;
+      break;
+    }
+    received.push(s.value);
+    if (s.value.kind === "skipped") skipped.push({ id: updates[i]!.update_id, error: s.value.error });
+  }
+  const next = received.length === updates.length ? updates.at(-1)!.update_id + 1 : updates[received.length]!.update_id;
+  if (updates.length) await journalSkipped(deps, bot, skipped, next);
+  if (storageError) throw storageError;
+  return received;
+}
+
+/** One write: the skipped updates journaled, and (polling) the stored offset moved to `offset`. */
+async function journalSkipped(deps: ReceiveDeps, bot: string, skipped: { id: number; error: string }[], offset?: number) {
+  if (skipped.length === 0 && offset === undefined) return;
+  for (const s of skipped) deps.log.warn({ bot, update_id: s.id, error: s.error }, "update could not be applied; journaled as update_failed and skipped");
+  await deps.intake(() => {
+    const now = deps.clock.now();
+    for (const s of skipped) recordFailure(deps.db, bot, s.id, s.error, now);
+    if (offset !== undefined) advancePollingOffset(deps.db, bot, offset, now);
+    return { effects: NO_EFFECTS };
+  });
+}

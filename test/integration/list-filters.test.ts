@@ -1,0 +1,99 @@
+/**
+ * Filters say no (issue 12): an unknown query parameter on a management route is a 422 naming it
+ * (a typo like `?statu=approve` must not list everything), `?key=` is accepted everywhere, and
+ * the OpenAPI document lists every filter a list endpoint takes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { API_KEY, eventually, startTestService, type TestService } from "../helpers/service.ts";
+
+let svc: TestService;
+let tracker: FakeTracker;
+
+beforeAll(async () => {
+  tracker = await FakeTracker.start();
+  svc = await startTestService({
+    postbacks: { wait: `${tracker.base}/pb?c={click}&s={status}`, approve: `${tracker.base}/pb?c={click}&s={status}` },
+    campaigns: [{ code: "c1" }],
+  });
+  for (const [subscriber, status] of [[1, "wait"], [1, "approve"], [2, "wait"]] as const) {
+    expect((await svc.api("POST", "/api/events", { campaign: "c1", subscriber, status, click: `k${subscriber}` })).status).toBe(200);
+  }
+  await tracker.waitForCount(3);
+  await eventually(async () => (await svc.api("GET", "/api/postbacks?state=pending")).body.items.length === 0, 5000, "delivered");
+});
+
+afterAll(async () => {
+  await svc?.stop();
+  await tracker?.close();
+});
+
+const LIST_ENDPOINTS = ["/api/leads", "/api/postbacks", "/api/journal", "/api/postback-log", "/api/stats", "/api/campaigns", "/api/bots", "/api/chats", "/api/presets"];
+
+describe("unknown query parameters", () => {
+  test.each(LIST_ENDPOINTS)("GET %s?statu=approve → 422 naming query.statu", async (path) => {
+    const res = await svc.api("GET", `${path}?statu=approve`);
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe("validation_failed");
+    expect(res.body.error.message).toStartWith("query.statu: unknown parameter");
+    expect(res.body.error.details).toEqual([{ field: "query.statu", message: expect.stringContaining("unknown parameter") }]);
+  });
+
+  test.each(LIST_ENDPOINTS)("GET %s?key=API_KEY is accepted (the key may travel in the query)", async (path) => {
+    const res = await fetch(`${svc.url}${path}?key=${API_KEY}`);
+    expect(res.status).toBe(200);
+  });
+
+  test("every unknown parameter is named, and the known ones are listed", async () => {
+    const res = await svc.api("GET", "/api/postbacks?state=delivered&foo=1&bar=2");
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.map((d: any) => d.field)).toEqual(["query.foo", "query.bar"]);
+    expect(res.body.error.details[0].message).toContain("known: state, lead, status, campaign, host, since, until, before, limit");
+  });
+
+  test("filters sent in the query of a POST route are refused, not ignored (a bulk retry would hit every row)", async () => {
+    const res = await svc.api("POST", "/api/postbacks/retry?campaign=c1", { dry_run: true });
+    expect(res.status).toBe(422);
+    expect(res.body.error.details).toEqual([{ field: "query.campaign", message: expect.stringContaining("unknown parameter") }]);
+  });
+});
+
+describe("GET /api/postbacks?status=", () => {
+  test("filters by the lead status a postback reports", async () => {
+    const approve = await svc.api("GET", "/api/postbacks?status=approve");
+    expect(approve.status).toBe(200);
+    expect(approve.body.items.map((p: any) => p.status)).toEqual(["approve"]);
+    const wait = await svc.api("GET", "/api/postbacks?status=wait&state=delivered");
+    expect(wait.body.items.map((p: any) => p.status)).toEqual(["wait", "wait"]);
+    const bad = await svc.api("GET", "/api/postbacks?status=approved");
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details[0].field).toBe("query.status");
+  });
+
+  test("bulk retry takes the same status filter", async () => {
+    const res = await svc.api("POST", "/api/postbacks/retry", { state: "delivered", status: "approve", dry_run: true });
+    expect(res.body).toEqual({ dry_run: true, matched: 1, retried: 0 });
+  });
+});
+
+describe("the OpenAPI document lists the filters", () => {
+  const EXPECTED: Record<string, string[]> = {
+    "/api/leads": ["campaign", "status", "subscriber", "click", "before", "limit"],
+    "/api/postbacks": ["state", "status", "lead", "campaign", "host", "since", "until", "before", "limit"],
+    "/api/journal": ["kind", "before", "limit"],
+    "/api/postback-log": ["result", "before", "limit"],
+    "/api/stats": ["campaign", "since", "until"],
+  };
+  test.each(Object.entries(EXPECTED))("%s documents %p", async (path, names) => {
+    const spec = (await (await fetch(`${svc.url}/swagger/json`)).json()) as any;
+    const params = (spec.paths[path].get.parameters ?? []) as { name: string; in: string; description?: string }[];
+    expect(params.filter((p) => p.in === "query").map((p) => p.name).sort()).toEqual([...names].sort());
+    const status = params.find((p) => p.name === "status");
+    if (path === "/api/postbacks") expect(JSON.stringify(status)).toContain("approve");
+  });
+
+  test("the key in the query is documented as a way to authenticate", async () => {
+    const spec = (await (await fetch(`${svc.url}/swagger/json`)).json()) as any;
+    expect(spec.components.securitySchemes.apiKeyQuery).toEqual({ type: "apiKey", in: "query", name: "key" });
+  });
+});

@@ -1,0 +1,117 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { FakeBotApi, tg, type ApiCall } from "../helpers/fake-bot-api.ts";
+import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { eventually, freePort, startTestService } from "../helpers/service.ts";
+
+// A burst of Starts against a Bot API that enforces Telegram's limits (30/s per bot, 1/s per chat,
+// a 3 s flood wait for the whole bot on any excess). Real time: the pacing is what is tested.
+
+const TOKEN = "123456:ABC-pacing-token";
+const CHAT = tg.channel(-1001234567890, "Tracked channel");
+const N = 60;
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function setup(mode: "polling" | "webhook", bot: Record<string, unknown> = {}, delivery: Record<string, unknown> = {}) {
+  const api = await FakeBotApi.start({ limits: true });
+  cleanup.push(() => api.close());
+  api.addBot({ token: TOKEN, username: "tgcpa_pacing_bot" });
+  const tracker = await FakeTracker.start();
+  cleanup.push(() => tracker.close());
+  const port = await freePort();
+  const svc = await startTestService({
+    server: { host: "127.0.0.1", port, public_url: `http://127.0.0.1:${port}` },
+    bots: { main: { token: TOKEN, mode, api_root: api.apiRoot, secret: "hook-secret", ...bot } },
+    postbacks: { wait: `${tracker.base}/pb?click={click}&sub={subscriber}` },
+    campaigns: [{ code: "burst", bot: "main", chat: CHAT.id, welcome: { text: "Welcome!" } }],
+    delivery,
+  }, { port });
+  cleanup.push(() => svc.stop());
+  if (mode === "webhook") await eventually(() => api.webhook(TOKEN)?.url !== undefined, 5000, "setWebhook");
+  const users = Array.from({ length: N }, (_, i) => tg.user(10_000 + i));
+  /** Every Start at once: enqueued for getUpdates, or pushed to the webhook concurrently. */
+  const burst = async () => {
+    if (mode === "polling") users.forEach((u, i) => api.enqueue(TOKEN, tg.startMessage(u, `burst-c${i}`)));
+    else {
+      const answers = await Promise.all(users.map((u, i) => api.push(TOKEN, tg.startMessage(u, `burst-c${i}`))));
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    }
+  };
+  const welcomes = () => api.callsTo("sendMessage").filter((c) => c.status === 200);
+  return { api, tracker, svc, users, burst, welcomes };
+}
+
+/** The most calls that arrived within any one second. */
+function busiestSecond(calls: ApiCall[]): number {
+  let most = 0;
+  for (const c of calls) most = Math.max(most, calls.filter((d) => d.at >= c.at && d.at < c.at + 1000).length);
+  return most;
+}
+
+for (const mode of ["polling", "webhook"] as const) {
+  describe(`a burst of Starts against Telegram's limits (${mode})`, () => {
+    test(`${N} Starts: every welcome sent, paced below 30/s, none refused, in the order the Starts came; the tracker is not kept waiting`, async () => {
+      const { api, tracker, users, burst, welcomes } = await setup(mode);
+      await burst();
+      await eventually(() => welcomes().length === N, 15_000, `${N} welcomes`);
+      expect(api.limits!.refusedTotal).toBe(0);
+      expect(busiestSecond(welcomes())).toBeLessThanOrEqual(30); // Telegram's limit, as it counts arrivals (the pacer itself: test/unit/pacing.test.ts)
+      const order = welcomes().map((c) => c.params.chat_id);
+      if (mode === "polling") expect(order).toEqual(users.map((u) => u.id));
+      else expect(new Set(order).size).toBe(N); // concurrent pushes have no order of their own
+      // Tracker postbacks do not queue behind the bot's pace: all of them are in before the last welcome.
+      await tracker.waitUntil(() => tracker.received.length === N, 5000, "wait postbacks");
+      expect(Math.max(...tracker.received.map((r) => r.at))).toBeLessThan(welcomes().at(-1)!.at);
+    }, 30_000);
+  });
+}
+
+describe("tracker postbacks beside a paced bot", () => {
+  test("a bot's backlog of welcomes never takes the claims tracker postbacks need, whatever the caps", async () => {
+    // Few requests in flight overall, a large per-host cap: the bot could claim every slot if let.
+    const { tracker, burst, welcomes } = await setup("polling", {}, { max_in_flight: 8, per_host_in_flight: 256 });
+    await burst();
+    await tracker.waitUntil(() => tracker.received.length === N, 10_000, "wait postbacks");
+    // all 60 tracker postbacks are in while the bot is still working through its welcomes (25/s)
+    expect(welcomes().length).toBeLessThan(N / 2);
+    await eventually(() => welcomes().length === N, 15_000, `${N} welcomes`);
+  }, 30_000);
+});
+
+describe("a flood wait (Telegram 429 retry_after)", () => {
+  test("pauses the whole bot for retry_after, never opens its circuit, and does not hold up the tracker", async () => {
+    // 100/s is above what Telegram takes: the fake refuses the excess with a 3 s flood wait.
+    const { api, tracker, svc, burst, welcomes } = await setup("polling", { max_per_second: 100 });
+    await burst();
+    await eventually(() => welcomes().length === N, 20_000, `${N} welcomes`);
+    const refused = api.callsTo("sendMessage").filter((c) => c.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    const firstRefusal = refused[0]!.at;
+    // Only sends already on their way when the first 429 came back hit the wait; after them the
+    // bot sends nothing until the 3 s have passed.
+    const during = api.callsTo("sendMessage").filter((c) => c.at > firstRefusal + 200 && c.at < firstRefusal + 3000);
+    expect(during).toEqual([]);
+    expect(refused.length).toBeLessThanOrEqual(20); // the bot's in-flight cap at 100/s
+    expect(svc.logs.join("")).not.toContain("circuit opened");
+    expect(svc.logs.join("")).toContain("flood wait");
+    // every welcome arrived exactly once, the refused ones included
+    expect(new Set(welcomes().map((c) => c.params.chat_id)).size).toBe(N);
+    expect(tracker.received.length).toBe(N);
+    expect(Math.max(...tracker.received.map((r) => r.at))).toBeLessThan(firstRefusal + 3000);
+    const rows = (await svc.api("GET", "/api/postbacks?state=delivered&limit=500")).body.items.filter((p: any) => p.url === "tg://main/welcome");
+    expect(rows).toHaveLength(N);
+    expect(Math.max(...rows.map((p: any) => p.attempts))).toBe(1); // a flood wait is not a failed attempt
+  }, 30_000);
+
+  test("paid_broadcast sends with allow_paid_broadcast and takes Telegram's 1000/s", async () => {
+    const { api, burst, welcomes } = await setup("polling", { paid_broadcast: true });
+    await burst();
+    await eventually(() => welcomes().length === N, 10_000, `${N} welcomes`);
+    expect(api.limits!.refusedTotal).toBe(0);
+    expect(welcomes().every((c) => c.params.allow_paid_broadcast === true)).toBe(true);
+    expect(busiestSecond(welcomes())).toBe(N); // far above the 30/s of unpaid sends
+  }, 30_000);
+});

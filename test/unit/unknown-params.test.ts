@@ -1,0 +1,31 @@
+import { describe, expect, test } from "bun:test";
+import { declaredQueryParams, unknownParamDetails, unknownParams } from "../../src/http/unknown-params.ts";
+
+describe("unknownParams", () => {
+  const declared = ["state", "status", "limit"];
+  const cases: [string, string[]][] = [
+    ["http://h/api/postbacks", []],
+    ["http://h/api/postbacks?state=failed&limit=5", []],
+    ["http://h/api/postbacks?key=abc", []],
+    ["http://h/api/postbacks?statu=approve", ["statu"]],
+    ["http://h/api/postbacks?foo=1&state=x&foo=2&Key=k", ["foo", "Key"]],
+    ["http://h/api/postbacks?", []],
+    ["http://h/api/postbacks?%73tate=x", []], // percent-encoded "state"
+  ];
+  test.each(cases)("%s → %p", (url, expected) => {
+    expect(unknownParams(url, declared)).toEqual(expected);
+  });
+});
+
+test("declaredQueryParams reads each route's query schema; a route without one declares none", () => {
+  const map = declaredQueryParams([
+    { method: "GET", path: "/api/leads", hooks: { query: { type: "object", properties: { campaign: {}, limit: {} } } } },
+    { method: "GET", path: "/api/bots", hooks: {} },
+  ]);
+  expect(Object.fromEntries(map)).toEqual({ "GET /api/leads": ["campaign", "limit"], "GET /api/bots": [] });
+});
+
+test("unknownParamDetails names the parameter and what the route takes", () => {
+  expect(unknownParamDetails(["x"], ["a", "b"])).toEqual([{ field: "query.x", message: "unknown parameter (known: a, b)" }]);
+  expect(unknownParamDetails(["x"], [])).toEqual([{ field: "query.x", message: "unknown parameter (this route takes no query parameters)" }]);
+});
