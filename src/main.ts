@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, defaultConfigPath, loadConfigFile } from "./config/load.ts";
 import type { Config } from "./config/model.ts";
+import { StorageError } from "./db/client.ts";
 import { DatabaseInUse } from "./db/instance-lock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { VERSION, buildCommit } from "./lib/version.ts";
@@ -154,7 +155,7 @@ async function serve(configPath: string): Promise<number> {
   try {
     service = await startService({ configPath, onFatal: () => process.exit(1) }); // logged by the service
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof DatabaseInUse) {
+    if (err instanceof ConfigError || err instanceof StorageError || err instanceof DatabaseInUse) {
       complain(err.message);
       return 1;
     }

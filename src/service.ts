@@ -14,6 +14,8 @@ import { systemClock, type Clock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
 import { EMBEDDED_COMMIT, VERSION } from "./lib/version.ts";
 import { Metrics } from "./ops/metrics.ts";
+import { pruneInboundLog } from "./inbound/repository.ts";
+import { pruneJournal } from "./leads/repository.ts";
 import { pruneDelivered } from "./postbacks/repository.ts";
 import { TelegramBots } from "./telegram/bots.ts";
 import { pruneProcessedUpdates } from "./telegram/repository.ts";
@@ -78,8 +80,9 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const commits = new GroupCommit(db, {
     synchronous: config.storage.synchronous,
     path: config.storage.path,
+    now: clock.now,
     onSyncFailure: (err) => {
-      log.fatal({ code: (err as { code?: string }).code, message: (err as Error).message }, "the disk refused to sync the database; refusing writes");
+      log.fatal({ code: (err as { code?: string }).code, message: (err as Error).message, db: config.storage.path }, "the disk refused to sync the database; refusing writes");
       opts.onFatal?.(err);
     },
   });
@@ -125,9 +128,12 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const prune = () => {
     const now = clock.now();
     try {
-      const n = pruneDelivered(db, now - runtime.config.delivery.retention_ms, now - IDEMPOTENCY_TTL_MS);
+      const before = now - runtime.config.delivery.retention_ms;
+      const n = pruneDelivered(db, before, now - IDEMPOTENCY_TTL_MS);
       pruneProcessedUpdates(db, now - PROCESSED_UPDATES_TTL_MS);
-      if (n) log.info({ pruned: n }, "retention: delivered postbacks pruned");
+      const inbound = pruneInboundLog(db, before);
+      const journal = pruneJournal(db, before);
+      if (n || inbound || journal) log.info({ pruned: n, inbound_log: inbound, journal }, "retention: delivered postbacks, inbound log and journal pruned");
     } catch (err) {
       log.error({ err }, "retention pruning failed");
     }

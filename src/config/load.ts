@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import { resolve } from "node:path";
 import { LineCounter, isMap, isNode, isScalar, parseDocument } from "yaml";
 import { Checker, formatIssue, type ConfigIssue, type ConfigPath } from "./checker.ts";
@@ -18,16 +18,48 @@ export function defaultConfigPath(env: Record<string, string | undefined>): stri
   return existsSync("config/tgcpa.yaml") ? "config/tgcpa.yaml" : "config/example.yaml";
 }
 
+/**
+ * A config is a few KB; a file past this is not one (a log, a dump, a device) and is refused before
+ * it is read whole or parsed: parsing a 50 MB file blocked the server for seconds and took GBs.
+ */
+export const MAX_CONFIG_BYTES = 5 * 1024 * 1024;
+
 /** Reads, substitutes ${ENV}, validates and freezes a config file; throws ConfigError listing every problem. */
 export function loadConfigFile(path: string, env: Record<string, string | undefined> = process.env): Config {
   const source = resolve(path);
   let text: string;
   try {
-    text = readFileSync(source, "utf8");
+    text = readAtMost(source, MAX_CONFIG_BYTES);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(source, [{ path: "", message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
   }
   return parseConfig(text, env, source);
+}
+
+/** The file's text, or a ConfigError once it passes `limit` bytes (also for a pipe or a device, whose size is not known beforehand). */
+function readAtMost(source: string, limit: number): string {
+  const tooLarge = (what: string) => new ConfigError(source, [{
+    path: "", message: `the file is ${what}; a config may be at most ${limit / 1024 / 1024} MB (is this the right file?)`,
+  }]);
+  const fd = openSync(source, "r");
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isFile() && stat.size > limit) throw tooLarge(`${stat.size} bytes`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      size += n;
+      if (size > limit) throw tooLarge(`larger than ${limit} bytes`);
+      chunks.push(chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, size).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function parseConfig(text: string, env: Record<string, string | undefined>, source: string | null = null): Config {

@@ -83,7 +83,12 @@ export interface Config {
   /** busy_timeout_ms: how long a write waits for a lock held by another process before failing (503). */
   storage: { path: string; synchronous: Synchronous; busy_timeout_ms: number };
   /** Requests per minute per client address on the public endpoints; 0 turns a limit off. */
-  rate_limits: { inbound_per_minute: number; webhook_per_minute: number };
+  rate_limits: {
+    inbound_per_minute: number;
+    /** Requests to /api/postback without a valid key: tighter, and each one is logged. */
+    inbound_bad_key_per_minute: number;
+    webhook_per_minute: number;
+  };
   /** format: json lines for machines (the default), pretty for people reading a terminal or journalctl. */
   log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent"; format: "json" | "pretty" };
   account_id: string;

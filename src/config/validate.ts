@@ -3,7 +3,7 @@ import { STATUSES, type Status } from "../domain/status.ts";
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import {
-  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, loneMacroParams, renderRequest, renderText,
+  POSTBACK_MACROS, WELCOME_MACROS, compileText, encodeValue, emptyTemplates, loneMacroParams, renderRequest, renderText,
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../domain/templates.ts";
 import { Checker, formatPath, type ConfigPath } from "./checker.ts";
@@ -25,7 +25,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
 
   const server = c.object(root.server, ["server"], ["host", "port", "public_url", "trusted_proxies"]) ?? {};
   const storage = c.object(root.storage, ["storage"], ["path", "synchronous", "busy_timeout_ms"]) ?? {};
-  const limits = c.object(root.rate_limits, ["rate_limits"], ["inbound_per_minute", "webhook_per_minute"]) ?? {};
+  const limits = c.object(root.rate_limits, ["rate_limits"], ["inbound_per_minute", "inbound_bad_key_per_minute", "webhook_per_minute"]) ?? {};
   const log = c.object(root.log, ["log"], ["level", "format"]) ?? {};
   const publicUrl = server.public_url == null ? null : c.string(server.public_url, ["server", "public_url"]);
   if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) c.fail(["server", "public_url"], "must be an http(s) URL");
@@ -54,6 +54,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     },
     rate_limits: {
       inbound_per_minute: c.int(limits.inbound_per_minute, ["rate_limits", "inbound_per_minute"], 600, 0, 10_000_000)!,
+      inbound_bad_key_per_minute: c.int(limits.inbound_bad_key_per_minute, ["rate_limits", "inbound_bad_key_per_minute"], 30, 0, 10_000_000)!,
       webhook_per_minute: c.int(limits.webhook_per_minute, ["rate_limits", "webhook_per_minute"], 6000, 0, 10_000_000)!,
     },
     log: {
@@ -256,7 +257,7 @@ function readWelcome(value: unknown, p: ConfigPath, c: Checker, bot: string | nu
 }
 
 /** In a welcome URL every macro is percent-encoded except {invite}, which is itself a URL. */
-export const welcomeUrlEncode = (value: string, macro: string) => (macro === "invite" ? value : encodeURIComponent(value));
+export const welcomeUrlEncode = (value: string, macro: string, inPath: boolean) => (macro === "invite" ? value : encodeValue(value, inPath));
 
 function readPayouts(value: unknown, p: ConfigPath, c: Checker): Partial<Record<Status, Payout>> {
   const o = c.object(value, p, STATUSES) ?? {};

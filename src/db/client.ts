@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import type { MigrationMeta } from "drizzle-orm/migrator";
@@ -18,18 +18,75 @@ export interface OpenOptions {
   log?: Pick<Logger, "info" | "debug">;
 }
 
-/** Opens the database in WAL mode and applies pending migrations (embedded in the binary). */
+/** The database cannot be opened or is not tgcpa's: the message names the file and what to do. */
+export class StorageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StorageError";
+  }
+}
+
+const RESTORE = "restore it from a backup (tgcpa backup FILE makes one), or move it away to start with an empty database";
+
+/**
+ * Opens the database in WAL mode and applies pending migrations (embedded in the binary). Only a
+ * missing file is created fresh: an existing one that is empty (0 bytes), not SQLite, or holds
+ * another program's tables stops the start with a StorageError naming it — migrating it would
+ * serve an empty database in place of the leads it lost.
+ */
 export function openDatabase({ path, synchronous, busy_timeout_ms = 5000, log }: OpenOptions): Db {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new Database(path, { create: true, strict: true });
-  sqlite.run("PRAGMA journal_mode = WAL");
-  sqlite.run(`PRAGMA synchronous = ${synchronous}`);
-  sqlite.run(`PRAGMA busy_timeout = ${Math.trunc(busy_timeout_ms)}`);
-  sqlite.run("PRAGMA foreign_keys = ON");
-  sqlite.run("PRAGMA temp_store = MEMORY"); // group-commit savepoints would otherwise spill to a temp file
-  const db = drizzle({ client: sqlite, schema }) as Db;
-  migrate(db, log);
-  return db;
+  const memory = path === ":memory:";
+  if (!memory) checkExistingFile(path);
+  let sqlite: Database | undefined;
+  try {
+    if (!memory) mkdirSync(dirname(path), { recursive: true });
+    sqlite = new Database(path, { create: true, strict: true });
+    if (!memory) checkSchema(sqlite, path); // before anything writes to it
+    sqlite.run("PRAGMA journal_mode = WAL");
+    sqlite.run(`PRAGMA synchronous = ${synchronous}`);
+    sqlite.run(`PRAGMA busy_timeout = ${Math.trunc(busy_timeout_ms)}`);
+    sqlite.run("PRAGMA foreign_keys = ON");
+    sqlite.run("PRAGMA temp_store = MEMORY"); // group-commit savepoints would otherwise spill to a temp file
+    const db = drizzle({ client: sqlite, schema }) as Db;
+    migrate(db, log);
+    return db;
+  } catch (err) {
+    sqlite?.close();
+    if (err instanceof StorageError) throw err;
+    throw new StorageError(`database ${path}: ${describeOpenError(err)}`, { cause: err });
+  }
+}
+
+function checkExistingFile(path: string) {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return; // created fresh
+    throw new StorageError(`database ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+  if (!stat.isFile()) throw new StorageError(`database ${path}: is not a file; point storage.path at a file`);
+  if (stat.size === 0) {
+    throw new StorageError(`database ${path} is empty (0 bytes): it was truncated, or something else created it. Nothing was changed; ${RESTORE}`);
+  }
+}
+
+/** An existing SQLite file must hold tgcpa's tables, or no table at all (nothing to lose: it is migrated). */
+function checkSchema(sqlite: Database, path: string) {
+  const tables = sqlite.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all().map((t) => t.name);
+  if (tables.length === 0 || (tables.includes("__drizzle_migrations") && tables.includes("leads"))) return;
+  const shown = tables.length > 5 ? `${tables.slice(0, 5).join(", ")}, …` : tables.join(", ");
+  throw new StorageError(`database ${path} is not tgcpa's (its tables: ${shown}). Nothing was changed; point storage.path at tgcpa's database, or move this file away to start with an empty database`);
+}
+
+function describeOpenError(err: unknown): string {
+  const code = (err as { code?: string }).code ?? "";
+  const message = (err as Error).message;
+  if (code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT")) return `${message}: the file is not a SQLite database, or it is damaged. Nothing was changed; ${RESTORE}`;
+  if (code.startsWith("SQLITE_CANTOPEN") || code === "EACCES" || code === "EROFS") return `${message}: check that its folder exists and this user may write there`;
+  if (code.startsWith("SQLITE_READONLY")) return `${message}: the file or its folder is read-only for this user`;
+  if (code.startsWith("SQLITE_BUSY")) return `${message}: another process holds a lock on it`;
+  return code ? `${message} (${code})` : message;
 }
 
 function migrate(db: Db, log: OpenOptions["log"]) {

@@ -29,7 +29,16 @@ export interface GroupCommitOptions {
    * must not go on answering from them (the service exits and recovers from what the disk has).
    */
   onSyncFailure?: (err: unknown) => void;
+  /** Clock for the storage state (epoch ms). */
+  now?: () => number;
 }
+
+/**
+ * Whether the database takes writes, as the last write that went through here found: a batch that
+ * changed rows and committed (writable), or one that failed with storage trouble — disk full, I/O
+ * error, read-only, a lock held too long — (not writable, with that error, since when).
+ */
+export type StorageState = { writable: true } | { writable: false; error: string; since: number };
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -78,6 +87,12 @@ export class GroupCommit {
   /** The configured mode, set again after each batch (null when batches are not deferred). */
   private readonly restore: string | null;
   private walFd: number | null = null;
+  private readonly totalChanges: Statement;
+  private changesSeen = 0;
+  private storage: StorageState = { writable: true };
+  private readonly now: () => number;
+  /** When a batch last committed changes (clock ms): the storage probe runs only after a quiet spell. */
+  lastWriteAt: number;
 
   constructor(private readonly db: Db, private readonly opts: GroupCommitOptions) {
     this.maxBatch = opts.maxBatch ?? 256;
@@ -88,6 +103,24 @@ export class GroupCommit {
     this.release = sqlite.prepare("RELEASE grouped_write");
     this.rollback = sqlite.prepare("ROLLBACK TO grouped_write");
     this.restore = this.deferSync ? `PRAGMA synchronous = ${opts.synchronous}` : null;
+    this.totalChanges = sqlite.prepare("SELECT total_changes() AS n");
+    this.changesSeen = (this.totalChanges.get() as { n: number }).n;
+    this.now = opts.now ?? Date.now;
+    this.lastWriteAt = this.now();
+  }
+
+  /** What the last write found (a refused sync is for good: writes are refused from then on). */
+  storageState(): StorageState {
+    if (this.failed) return { writable: false, error: `the disk refused to sync: ${(this.failed as Error).message}`, since: this.storage.writable ? this.lastWriteAt : this.storage.since };
+    return this.storage;
+  }
+
+  /** A write met storage trouble (here, or on a path that writes on its own, e.g. an HTTP route). */
+  noteStorageFailure(err: unknown) {
+    if (!isStorageUnavailable(err)) return;
+    this.changesMoved(); // rows its statements changed before the failure prove nothing
+    const message = (err as Error).message;
+    this.storage = { writable: false, error: message, since: this.storage.writable ? this.now() : this.storage.since };
   }
 
   /**
@@ -142,6 +175,7 @@ export class GroupCommit {
     const outcomes = this.commit(batch);
     this.stats.commitMs.observe(performance.now() - started);
     if (!outcomes) return;
+    this.noteOutcomes(outcomes);
     this.stats.batches++;
     this.stats.writes += batch.length;
     const settle = (item: Pending<unknown>, i: number) => {
@@ -165,6 +199,7 @@ export class GroupCommit {
     try {
       return this.commitTogether(batch) ?? this.commitIsolated(batch);
     } catch (error) {
+      this.noteStorageFailure(error);
       for (const item of batch) item.reject(error); // nothing of the batch was committed
       return null;
     } finally {
@@ -235,6 +270,23 @@ export class GroupCommit {
     const sqlite = this.db.$client;
     if (sqlite.inTransaction) sqlite.run("ROLLBACK");
     sqlite.transaction(body).immediate();
+  }
+
+  /** A committed batch: writable if it changed rows, unless one of its writes met storage trouble. */
+  private noteOutcomes(outcomes: Outcome[]) {
+    const trouble = outcomes.find((o) => !o.ok && isStorageUnavailable(o.error));
+    if (trouble && !trouble.ok) return this.noteStorageFailure(trouble.error);
+    if (!this.changesMoved()) return; // a batch that wrote nothing (an empty claim) proves nothing
+    this.lastWriteAt = this.now();
+    this.storage = { writable: true };
+  }
+
+  /** Whether the connection changed rows since the last look (SQLite's total_changes()). */
+  private changesMoved(): boolean {
+    const changes = (this.totalChanges.get() as { n: number }).n;
+    if (changes === this.changesSeen) return false;
+    this.changesSeen = changes;
+    return true;
   }
 
   /** One fsync at a time; it covers every batch committed before it started. */

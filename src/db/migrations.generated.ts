@@ -6,6 +6,7 @@ import m2 from "../../db/migrations/0002_telegram.sql" with { type: "text" };
 import m3 from "../../db/migrations/0003_leased_index.sql" with { type: "text" };
 import m4 from "../../db/migrations/0004_lease_in_due_index.sql" with { type: "text" };
 import m5 from "../../db/migrations/0005_host_due_index.sql" with { type: "text" };
+import m6 from "../../db/migrations/0006_leads_click_storage_probe.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -15,4 +16,5 @@ export const migrationSql: Record<string, string> = {
   "0003_leased_index": m3,
   "0004_lease_in_due_index": m4,
   "0005_host_due_index": m5,
+  "0006_leads_click_storage_probe": m6,
 };

@@ -31,6 +31,8 @@ export const leads = sqliteTable("leads", {
 }, (t) => [
   uniqueIndex("leads_campaign_subscriber").on(t.campaignId, t.subscriber),
   index("leads_campaign_click").on(t.campaignId, t.click),
+  // An inbound postback by click without a campaign; its rowid order serves ORDER BY id DESC.
+  index("leads_click").on(t.click),
   index("leads_created").on(t.createdAt),
 ]);
 
@@ -199,3 +201,12 @@ export const mediaCache = sqliteTable("media_cache", {
   fileId: text("file_id").notNull(),
   createdAt: integer("created_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.bot, t.path] })]);
+
+/**
+ * One row, rewritten through the group commit when nothing else has written for a while: whether
+ * that write succeeds tells /health and tgcpa_storage_writable that the disk still takes writes.
+ */
+export const storageProbe = sqliteTable("storage_probe", {
+  id: integer("id").primaryKey(),
+  writtenAt: integer("written_at").notNull(),
+});

@@ -17,6 +17,8 @@ export interface SendOptions {
    * (reason TimeoutError). One controller per request, shared with the caller, so no listeners.
    */
   abort?: AbortController;
+  /** Root certificates (PEM) to trust instead of the system's: tests serve HTTPS with a self-signed one. */
+  ca?: string;
   now(): number;
 }
 
@@ -34,7 +36,10 @@ const BODY_READ_LIMIT = 16 * 1024;
 export const RESPONSE_HEAD_BYTES = 1024;
 const USER_AGENT = "tgcpa/0.1 (+postback)";
 
-/** Sends one postback, following at most `maxRedirects` redirects, each hop checked by the address guard. */
+/**
+ * Sends one postback, following at most `maxRedirects` redirects; each hop is checked by the
+ * address guard and sent to an address it checked.
+ */
 export async function sendPostback(req: OutgoingRequest, opts: SendOptions): Promise<SendReport> {
   // A cleared timer rather than AbortSignal.timeout, which would keep a timer (and the request's
   // memory) alive for the full timeout after every request.
@@ -64,12 +69,13 @@ async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: Abort
     if (!guard.ok) return { result: { kind: "error", error: guard.error, message: guard.message }, url: url.href, responseHead: null };
     let res: Response;
     try {
-      res = await fetch(url, {
+      res = await fetchChecked(url, guard.addresses, {
         method,
         body: body ?? undefined,
         headers: { "user-agent": USER_AGENT, ...(body !== null && req.contentType ? { "content-type": req.contentType } : {}) },
         redirect: "manual",
         signal,
+        ...(opts.ca === undefined ? {} : { tls: { ca: opts.ca } }),
       });
     } catch (err) {
       return { result: fetchError(err, signal), url: url.href, responseHead: null };
@@ -100,6 +106,37 @@ async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: Abort
       responseHead: headOf(text),
     };
   }
+}
+
+/** Errors that mean no connection was made, so nothing was sent: the next checked address may be tried. */
+const NOT_CONNECTED = new Set(["ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "EADDRNOTAVAIL", "ConnectionRefused", "FailedToOpenSocket"]);
+
+/**
+ * fetch to an address the guard checked (DNS rebinding: fetch must not resolve the name again and
+ * reach another address). The URL's name is replaced by the address while the Host header and,
+ * for https, the TLS server name stay the name: SNI and the certificate check are for the name
+ * (Bun's tls.serverName). A connection refused moves on to the next checked address. With no
+ * addresses (an IP literal, an allow-listed name) the URL is fetched as it is.
+ */
+function fetchChecked(url: URL, addresses: readonly string[] | null, init: BunFetchRequestInit & { headers: Record<string, string> }): Promise<Response> {
+  return addresses === null ? fetch(url, init) : fetchAddresses(url, addresses, init); // the fast path adds no promise of its own
+}
+
+async function fetchAddresses(url: URL, addresses: readonly string[], init: BunFetchRequestInit & { headers: Record<string, string> }): Promise<Response> {
+  const headers = { ...init.headers, host: url.host };
+  const tls = url.protocol === "https:" ? { ...init.tls, serverName: url.hostname.replace(/\.$/, "") } : init.tls;
+  let refused: unknown;
+  for (const address of addresses) {
+    const target = new URL(url);
+    target.hostname = address.includes(":") ? `[${address}]` : address;
+    try {
+      return await fetch(target, { ...init, headers, tls });
+    } catch (err) {
+      if (!NOT_CONNECTED.has((err as { code?: string }).code ?? "")) throw err;
+      refused = err;
+    }
+  }
+  throw refused;
 }
 
 /** Resolves with the promise's value, or undefined once the signal aborts (a DNS lookup cannot be cancelled). */

@@ -13,6 +13,8 @@ type Segment = string | { macro: string };
 export interface CompiledText {
   source: string;
   segments: Segment[];
+  /** Segments before the first `?` or `#` of the template's own text: in a URL, its path (and host). */
+  pathSegments: number;
 }
 
 const MACRO = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -34,15 +36,37 @@ export function compileText(source: string, allowed: readonly string[] = POSTBAC
   }
   if (unknown.length) throw new Error(`unknown macro ${unknown.join(", ")} (known: ${allowed.map((m) => `{${m}}`).join(" ")})`);
   if (last < source.length) segments.push(source.slice(last));
-  return { source, segments };
+  const pathEnd = segments.findIndex((seg) => typeof seg === "string" && /[?#]/.test(seg));
+  return { source, segments, pathSegments: pathEnd === -1 ? segments.length : pathEnd };
 }
 
-/** Percent-encodes a value for a URL or a form body; `+` becomes %2B, space %20. */
-export const encodeValue = (value: string) => encodeURIComponent(value);
+/**
+ * Percent-encodes a value for a URL or a form body; `+` becomes %2B, space %20. A lone UTF-16
+ * surrogate (which encodeURIComponent refuses) is sent as U+FFFD.
+ *
+ * In a URL's path, a value of exactly `.` or `..` would be a dot segment and move the path
+ * (`/path/{click}/end` → `/end`). WHATWG URL parsing, and so fetch, reads `%2E` as a dot there
+ * too, so only a doubly encoded dot (`%252E`) keeps the path: the tracker receives `%2E`.
+ */
+export function encodeValue(value: string, inPath = false): string {
+  if (inPath && (value === "." || value === "..")) return value === "." ? "%252E" : "%252E%252E";
+  return encodeURIComponent(value.isWellFormed() ? value : value.toWellFormed());
+}
 
-export function renderText(text: CompiledText, values: Readonly<Record<string, string>>, encode: (v: string, macro: string) => string = encodeValue): string {
+const encodeUrlValue = (value: string, _macro: string, inPath: boolean) => encodeValue(value, inPath);
+
+/** `encode` receives each value, its macro, and whether it lands in the path (before any `?` or `#`). */
+export function renderText(
+  text: CompiledText,
+  values: Readonly<Record<string, string>>,
+  encode: (v: string, macro: string, inPath: boolean) => string = encodeUrlValue,
+): string {
   let out = "";
-  for (const seg of text.segments) out += typeof seg === "string" ? seg : encode(values[seg.macro] ?? "", seg.macro);
+  const segments = text.segments;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    out += typeof seg === "string" ? seg : encode(values[seg.macro] ?? "", seg.macro, i < text.pathSegments);
+  }
   return out;
 }
 

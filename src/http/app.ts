@@ -10,6 +10,7 @@ import { VERSION } from "../lib/version.ts";
 import { declaredLength } from "./body.ts";
 import { clientAddressResolver } from "./client-address.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { ILL_FORMED, illFormedField } from "./unicode.ts";
 import { declaredQueryParams, unknownParamDetails, unknownParams } from "./unknown-params.ts";
 import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
 import { opsRoutes } from "../ops/routes.ts";
@@ -101,15 +102,25 @@ export function buildApp(ctx: AppContext) {
       }
     })
     // Second line of defence, on the route Elysia actually matched.
-    .onBeforeHandle({ as: "global" }, ({ request, route }) => {
-      if (!needsApiKey(route)) return;
-      if (!apiKeyGiven(request)) return unauthorized();
-      const known = queryParams.get(`${request.method} ${route}`);
-      const unknown = known ? unknownParams(request.url, known) : [];
-      if (unknown.length) {
-        const details = unknownParamDetails(unknown, known!);
-        return errorBody(422, "validation_failed", `${details[0]!.field}: ${details[0]!.message}`, details);
+    .onBeforeHandle({ as: "global" }, ({ request, route, query, body }) => {
+      if (needsApiKey(route)) {
+        if (!apiKeyGiven(request)) return unauthorized();
+        const known = queryParams.get(`${request.method} ${route}`);
+        const unknown = known ? unknownParams(request.url, known) : [];
+        if (unknown.length) {
+          const details = unknownParamDetails(unknown, known!);
+          return errorBody(422, "validation_failed", `${details[0]!.field}: ${details[0]!.message}`, details);
+        }
       }
+      // Text that is not well-formed UTF-16 is refused at the edge, naming the field (the webhook's
+      // updates are Telegram's own and handled by the telegram feature).
+      if (route.startsWith("/telegram/")) return;
+      const field = illFormedField(query, "query") ?? illFormedField(body, "body");
+      if (field === null) return;
+      if (route === "/api/postback") {
+        return new Response(JSON.stringify({ status: "error", error: "bad-request", message: `${field.replace(/^(query|body)\./, "")}: ${ILL_FORMED}` }), { status: 400, headers: { "content-type": "application/json" } });
+      }
+      return errorBody(422, "validation_failed", `${field}: ${ILL_FORMED}`, [{ field, message: ILL_FORMED }]);
     })
     // A reader may have seen rows committed but not yet fsynced (group commit syncs off the event
     // loop): answer once they are on the disk, so nothing shown can be lost by a power cut.
@@ -134,7 +145,8 @@ export function buildApp(ctx: AppContext) {
       const status = typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;
       if (status < 500) return errorBody(status, "bad_request", (error as Error).message ?? "bad request");
       if (isStorageUnavailable(error)) {
-        log.error({ code: (error as { code: string }).code, message: (error as Error).message }, "storage unavailable");
+        ctx.commits.noteStorageFailure(error); // a route that writes on its own: /health says so too
+        log.error({ code: (error as { code: string }).code, message: (error as Error).message, db: ctx.runtime().config.storage.path }, "storage unavailable");
         return new Response(JSON.stringify({ error: { code: "storage_unavailable", message: `storage unavailable (${(error as Error).message}); nothing was written, try again` } }), {
           status: 503,
           headers: { "content-type": "application/json", "retry-after": "5" },

@@ -1,20 +1,88 @@
 import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { deleteOlderThan } from "../db/prune.ts";
 import type { Executor } from "../db/tx.ts";
 import { inboundLog, leads } from "../db/schema.ts";
 
 export const leadById = (db: Executor, id: number) => db.select().from(leads).where(eq(leads.id, id)).get();
 
-/** The newest lead with this click, in the campaign if one is given. */
-export const leadByClick = (db: Executor, click: string, campaignId?: number) =>
+/** The query of leadByClick (its plan is tested: served by leads_click, or leads_campaign_click with a campaign). */
+export const leadByClickQuery = (db: Executor, click: string, campaignId?: number) =>
   db.select().from(leads)
     .where(and(eq(leads.click, click), campaignId === undefined ? undefined : eq(leads.campaignId, campaignId)))
-    .orderBy(desc(leads.id)).limit(1).get();
+    .orderBy(desc(leads.id)).limit(1);
 
-export const logInbound = (db: Executor, row: typeof inboundLog.$inferInsert) => db.insert(inboundLog).values(row).run();
+/** The newest lead with this click, in the campaign if one is given. */
+export const leadByClick = (db: Executor, click: string, campaignId?: number) => leadByClickQuery(db, click, campaignId).get();
+
+export type InboundLogRow = typeof inboundLog.$inferInsert;
+
+/**
+ * What one log row may keep, so that no request can make the log large: a parameter's value (and
+ * the status word) up to 256 bytes of UTF-8, a parameter's name up to 64, all of them together
+ * up to 4 KiB. What is cut is marked.
+ */
+export const LOG_LIMITS = { valueBytes: 256, nameBytes: 64, totalBytes: 4096 } as const;
+
+/** `text` cut to at most `bytes` of UTF-8 on a character boundary, marked `…[+N bytes]` when cut. */
+export function capText(text: string, bytes: number): string {
+  const size = Buffer.byteLength(text); // a lone surrogate counts as the 3 bytes of its U+FFFD
+  if (size <= bytes) return text.isWellFormed() ? text : text.toWellFormed();
+  // The first `bytes` UTF-16 units hold at least `bytes` bytes: only they are encoded, however long the text.
+  const head = Buffer.from(text.slice(0, bytes).toWellFormed());
+  let end = bytes;
+  while (end > 0 && (head[end]! & 0xc0) === 0x80) end--; // back to the first byte of a character cut in two
+  return `${head.subarray(0, end).toString("utf8")}…[+${size - end} bytes]`;
+}
+
+/** The parameters a log row keeps: each name and value capped, then cut off at the total; a marker says how many were left out. */
+export function capParams(params: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let total = 0;
+  const entries = Object.entries(params);
+  for (let i = 0; i < entries.length; i++) {
+    const name = capText(entries[i]![0], LOG_LIMITS.nameBytes);
+    const value = capText(entries[i]![1], LOG_LIMITS.valueBytes);
+    total += Buffer.byteLength(name) + Buffer.byteLength(value);
+    if (total > LOG_LIMITS.totalBytes) {
+      out["…"] = `+${entries.length - i} more parameters not kept`;
+      break;
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * A request without a valid key (result `access`) keeps only its time, address and result: an
+ * anonymous caller stores nothing of its own. Any other row keeps its parameters, capped.
+ */
+export function boundedLogRow(row: InboundLogRow): InboundLogRow {
+  if (row.result === "access") return { result: row.result, leadId: null, status: null, params: {}, ip: row.ip, createdAt: row.createdAt };
+  return { ...row, status: row.status == null ? row.status : capText(row.status, LOG_LIMITS.valueBytes), params: capParams(row.params) };
+}
+
+export const logInbound = (db: Executor, row: InboundLogRow) => db.insert(inboundLog).values(boundedLogRow(row)).run();
 
 export function listInbound(db: Executor, f: { result?: string; beforeId?: number; limit: number }) {
   const where: SQL[] = [];
   if (f.result) where.push(eq(inboundLog.result, f.result));
   if (f.beforeId !== undefined) where.push(lt(inboundLog.id, f.beforeId));
   return db.select().from(inboundLog).where(and(...where)).orderBy(desc(inboundLog.id)).limit(f.limit).all();
+}
+
+/** Rows of requests without a valid key that the log keeps at most (the newest), whatever their age. */
+export const MAX_ACCESS_ROWS = 10_000;
+
+/**
+ * Retention: rows older than `before`, and all but the newest `maxAccessRows` rows of requests
+ * without a valid key (served by inbound_log_result). Returns how many went.
+ */
+export function pruneInboundLog(db: Db, before: number, maxAccessRows = MAX_ACCESS_ROWS): number {
+  let pruned = deleteOlderThan(db, "inbound_log", "created_at", before);
+  const sqlite = db.$client;
+  const oldestKept = sqlite.query<{ id: number }, [number]>("SELECT id FROM inbound_log WHERE result = 'access' ORDER BY id DESC LIMIT 1 OFFSET ?")
+    .get(Math.max(0, maxAccessRows - 1));
+  if (oldestKept) pruned += sqlite.run("DELETE FROM inbound_log WHERE result = 'access' AND id < ?", [oldestKept.id]).changes;
+  return pruned;
 }

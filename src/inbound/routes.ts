@@ -1,7 +1,9 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
 import type { ClientAddress, PeerSource } from "../http/client-address.ts";
+import { RateLimiter } from "../http/rate-limit.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
+import { keyMatches } from "../lib/keys.ts";
 import { iso } from "../lib/json.ts";
 import { listInbound } from "./repository.ts";
 import { handleInbound } from "./service.ts";
@@ -14,9 +16,33 @@ const DESCRIPTION = `Inbound postback (AlterCPA style): \`key\` (inbound key), \
 Parameters may come in the query or in a form/JSON body. Answers \`{status: "ok", lead, changed}\` or
 \`{status: "error", error}\` with error one of access, no-click, bad-click, bad-status, no-changes, db.`;
 
+/**
+ * Requests without a valid key from all addresses together may reach this many times the
+ * per-address limit a minute (600 at the default 30): many addresses together cannot make the
+ * log grow faster than that either.
+ */
+const BAD_KEY_ALL_ADDRESSES_FACTOR = 20;
+
 export function inboundRoutes(ctx: AppContext, clientAddress: ClientAddress) {
-  const handle = async ({ query, body, request, server, set }: { query: unknown; body: unknown; request: Request; server: PeerSource; set: { status?: number | string } }) => {
-    const answer = await handleInbound(ctx, { ...asStrings(query), ...asStrings(body) }, clientAddress(request, server));
+  // A request without a valid key is answered from these limits before anything is done or logged
+  // (built once, like the other limits: a reload that changes them takes effect after a restart).
+  const perAddress = ctx.runtime().config.rate_limits.inbound_bad_key_per_minute;
+  const badKeyPerAddress = new RateLimiter(perAddress);
+  const badKeyAll = new RateLimiter(perAddress * BAD_KEY_ALL_ADDRESSES_FACTOR);
+  const handle = async ({ query, body, request, server, set }: { query: unknown; body: unknown; request: Request; server: PeerSource; set: { status?: number | string; headers: Record<string, string | number> } }) => {
+    const params = { ...asStrings(query), ...asStrings(body) };
+    const ip = clientAddress(request, server);
+    if (!keyMatches(params.key, ctx.runtime().config.inbound_keys)) {
+      const now = Date.now();
+      // The shared budget is spent only by requests their own address's limit lets through.
+      const wait = badKeyPerAddress.take(ip ?? "unknown", now) || badKeyAll.take("*", now);
+      if (wait > 0) {
+        set.status = 429;
+        set.headers["retry-after"] = String(Math.ceil(wait / 1000));
+        return { status: "error", error: "rate-limit", message: "too many requests without a valid key; slow down" };
+      }
+    }
+    const answer = await handleInbound(ctx, params, ip);
     set.status = answer.httpStatus;
     return answer.body;
   };

@@ -2,6 +2,7 @@ import type { SQLQueryBindings } from "bun:sqlite";
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { prepared } from "../db/prepared.ts";
+import { deleteOlderThan } from "../db/prune.ts";
 import type { Executor } from "../db/tx.ts";
 import { idempotencyKeys, journal, leadEvents, leads, postbacks } from "../db/schema.ts";
 
@@ -94,6 +95,9 @@ export function findRecentOrganicJoin(db: Db, campaignId: number, subscriber: nu
   for (const r of rows) if (!latest || r.createdAt > latest.createdAt || (r.createdAt === latest.createdAt && r.id > latest.id)) latest = r;
   return latest && { id: latest.id, detail: latest.detail === null ? null : (JSON.parse(latest.detail) as Record<string, unknown>) };
 }
+
+/** Retention: journal entries older than `before` (journal_created). */
+export const pruneJournal = (db: Db, before: number) => deleteOlderThan(db, "journal", "created_at", before);
 
 export const markJournal = (db: Executor, id: number, kind: string) => db.update(journal).set({ kind }).where(eq(journal.id, id)).run();
 

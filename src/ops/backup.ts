@@ -19,12 +19,16 @@ export function backupDatabase(source: string, target: string, progress: Progres
   mkdirSync(dirname(resolve(target)), { recursive: true });
   progress(`copying ${source} to ${target} (one consistent snapshot; the service may keep running)`);
   const started = performance.now();
-  const db = new Database(source, { readonly: true });
   try {
-    db.run("PRAGMA busy_timeout = 10000");
-    db.query("VACUUM INTO ?").run(target);
-  } finally {
-    db.close();
+    const db = new Database(source, { readonly: true });
+    try {
+      db.run("PRAGMA busy_timeout = 10000");
+      db.query("VACUUM INTO ?").run(target);
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    throw new Error(`cannot copy ${source} to ${target}: ${(err as Error).message}`, { cause: err });
   }
   progress(`copy written in ${Math.round(performance.now() - started)} ms; checking its integrity`);
   const { leads } = checkCopy(target);

@@ -10,22 +10,26 @@ import { iso, parseTimeFilter } from "../lib/json.ts";
 import { ConfigError } from "../config/load.ts";
 import { campaignCodes } from "../campaigns/repository.ts";
 import { postbackStateCounts, queueGauges } from "../postbacks/repository.ts";
+import { StorageProbe, databasePart, healthAnswer, storagePart } from "./health.ts";
 
 export function opsRoutes(ctx: AppContext) {
+  const storage = new StorageProbe({ db: ctx.db, commits: ctx.commits, now: ctx.clock.now });
   return new Elysia()
-    .get("/health", ({ set }) => {
-      try {
-        ctx.db.$client.query("SELECT 1").get();
+    .get("/health", async ({ set }) => {
+      // Each part adds its level and fields; the worst level is the status (degraded: 200, error: 503).
+      const down = ctx.telegram.down();
+      const answer = healthAnswer([
+        databasePart(ctx.db),
+        storagePart(await storage.state()),
         // Still 200: the service works, but the bots named here receive and send nothing until they are back.
-        const down = ctx.telegram.down();
-        return { status: down.length ? "degraded" : "ok", db: "ok", in_flight: ctx.dispatcher.inFlightCount, ...(down.length ? { bots_down: down } : {}) };
-      } catch (err) {
-        set.status = 503;
-        return { status: "error", db: (err as Error).message };
-      }
-    }, { detail: { tags: ["ops"], summary: "Liveness and database check: ok, or degraded naming the bots that are down (both 200); 503 when the database fails" } })
-    .get("/metrics", ({ set }) => {
+        { level: down.length ? "degraded" : "ok", fields: { in_flight: ctx.dispatcher.inFlightCount, ...(down.length ? { bots_down: down } : {}) } },
+      ]);
+      set.status = answer.httpStatus;
+      return answer.body;
+    }, { detail: { tags: ["ops"], summary: "Liveness: ok, or degraded naming the bots that are down (both 200); 503 when the database cannot be read or written" } })
+    .get("/metrics", async ({ set }) => {
       set.headers["content-type"] = "text/plain; version=0.0.4";
+      await storage.state(); // fresh for tgcpa_storage_writable
       return renderMetrics(ctx);
     }, { detail: { tags: ["ops"], summary: "Prometheus metrics" } })
     .get("/api/stats", ({ query }) => {
@@ -124,6 +128,8 @@ function renderMetrics(ctx: AppContext): string {
   metric("tgcpa_queue_depth", "gauge", "Pending postbacks that are due now.", [["", q.depth]]);
   metric("tgcpa_oldest_due_age_seconds", "gauge", "How long the oldest due postback has been waiting.", [["", q.oldest === null ? 0 : Math.max(0, (now - q.oldest) / 1000)]]);
   metric("tgcpa_in_flight", "gauge", "Postback requests in flight.", [["", ctx.dispatcher.inFlightCount]]);
+  metric("tgcpa_storage_writable", "gauge", "1 while the database takes writes (the last write, or the idle probe, succeeded); 0 while writes fail.",
+    [["", ctx.commits.storageState().writable ? 1 : 0]]);
   const commits = ctx.commits.stats;
   metric("tgcpa_commit_batches_total", "counter", "Group-commit transactions committed.", [["", commits.batches]]);
   metric("tgcpa_commit_writes_total", "counter", "Writes committed through the group commit (intake, claims, outcomes).", [["", commits.writes]]);

@@ -69,6 +69,12 @@ function traces(db: Database, ev: Ev) {
 const NOTHING = { lead: false, events: 0, postbacks: 0, key: 0 };
 const totals = (db: Database) => db.query("SELECT (SELECT count(*) FROM leads) AS leads, (SELECT count(*) FROM lead_events) AS events, (SELECT count(*) FROM postbacks) AS postbacks").get();
 
+/** The tgcpa_storage_writable gauge as /metrics shows it. */
+async function storageGauge(s: ServiceProcess) {
+  const res = await fetch(`${s.url}/metrics`);
+  return (await res.text()).match(/^tgcpa_storage_writable (\d)$/m)?.[1];
+}
+
 /** A tracker answering 503 to the first attempt of URLs containing `failFirst`, 200 otherwise. */
 async function tracker(failFirst: string) {
   const seen = new Set<string>();
@@ -261,6 +267,10 @@ describe("storage trouble (subprocess)", () => {
       await waitFor(() => s.output().includes("claiming postbacks failed"), 20_000, "a failed claim while the disk is full");
       expect(delivered(e1)).toBe(false);
       expect(s.proc.exitCode).toBeNull();
+      // a monitor sees it: /health 503 "unwritable", the gauge 0
+      const down = await s.api("GET", "/health");
+      expect({ status: down.status, body: down.body }).toEqual({ status: 503, body: expect.objectContaining({ status: "error", storage: "unwritable", storage_error: expect.stringMatching(/full/i) }) });
+      expect(await storageGauge(s)).toBe("0");
 
       // ---- space is back: intake and delivery recover on their own ----
       rmSync(filler);
@@ -271,6 +281,8 @@ describe("storage trouble (subprocess)", () => {
       await waitFor(() => [e1, e2, e2approve].every((e) => delivered(e)), 30_000, "e1, e2 and e2's approve delivered");
       await waitFor(async () => (await listPostbacks(s, "pending")).length === 0, 20_000, "nothing pending");
       expect(s.pid).toBe(pid);
+      expect(await s.api("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok", storage: "writable" } });
+      expect(await storageGauge(s)).toBe("1");
       expect(await s.stop()).toBe(0);
       svc = undefined;
       const db = new Database(dbPath, { readonly: true });

@@ -78,6 +78,29 @@ describe("POST /api/events", () => {
     expect(counts(svc)).toEqual(before);
   });
 
+  test("a lone UTF-16 surrogate in any text field is a 422 naming the field, and nothing is written", async () => {
+    const { svc } = await setup();
+    const before = counts(svc);
+    const post = (path: string, text: string) =>
+      fetch(`${svc.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: text });
+    // JSON text, so the surrogates arrive exactly as a client would send them
+    const cases: [string, string, string][] = [
+      ["/api/events", '{"campaign":"c1","subscriber":1,"status":"wait","click":"\\ud800"}', "body.click"],
+      ["/api/events", '{"campaign":"c1","subscriber":1,"status":"wait","username":"ab\\udfffcd"}', "body.username"],
+      ["/api/events", '{"campaign":"c\\ud800","subscriber":1,"status":"wait"}', "body.campaign"],
+      ["/api/postbacks/retry", '{"campaign":"\\ud800","dry_run":true}', "body.campaign"],
+      ["/api/campaigns/c1/test", '{"click":"\\ud800"}', "body.click"],
+    ];
+    for (const [path, text, field] of cases) {
+      const res = await post(path, text);
+      const body = (await res.json()) as any;
+      expect({ path, field, status: res.status, code: body.error?.code }).toEqual({ path, field, status: 422, code: "validation_failed" });
+      expect(body.error.details).toEqual([{ field, message: expect.stringContaining("lone UTF-16 surrogate") }]);
+    }
+    expect(counts(svc)).toEqual(before);
+    expect(svc.logs.filter((l) => /"level":"(error|fatal)"/.test(l))).toEqual([]);
+  });
+
   test("Idempotency-Key: the same request replays the first answer, another body with the key is refused", async () => {
     const { tracker, svc } = await setup();
     const body = { campaign: "c1", subscriber: 5, status: "wait", click: "k1" };
@@ -271,5 +294,32 @@ describe("operations", () => {
     expect((db.query("SELECT count(*) AS n FROM delivery_attempts").get() as { n: number }).n).toBe(1);
     expect((db.query("SELECT count(*) AS n FROM leads").get() as { n: number }).n).toBe(2);
     db.close();
+  });
+});
+
+describe("retention of the logs", () => {
+  test("inbound log and journal entries older than delivery.retention are pruned by the hourly run; newer ones stay", async () => {
+    const clock = new FakeClock();
+    const { svc } = await setup(() => ({ inbound_keys: ["ik-1"], campaigns: [{ code: "c1" }], delivery: { retention: "1d" } }), clock);
+    await svc.api("POST", "/api/events", { campaign: "c1", subscriber: 1, status: "approve" }); // organic join: journal
+    expect((await fetch(`${svc.url}/api/postback?key=wrong&click=x`)).status).toBe(403);
+    expect((await fetch(`${svc.url}/api/postback?key=ik-1&click=x&status=approve`)).status).toBe(404);
+    clock.advance(12 * 3_600_000);
+    await svc.api("POST", "/api/events", { campaign: "c1", subscriber: 2, status: "approve" }); // 12 h younger
+    expect((await fetch(`${svc.url}/api/postback?key=ik-1&click=y&status=approve`)).status).toBe(404);
+    const rows = () => {
+      const db = new Database(`${svc.dir}/tgcpa.db`, { readonly: true });
+      try {
+        return {
+          journal: db.query("SELECT subscriber FROM journal ORDER BY id").all(),
+          inbound: db.query("SELECT json_extract(params, '$.click') AS click FROM inbound_log ORDER BY id").all(),
+        };
+      } finally {
+        db.close();
+      }
+    };
+    expect(rows()).toEqual({ journal: [{ subscriber: 1 }, { subscriber: 2 }], inbound: [{ click: null }, { click: "x" }, { click: "y" }] });
+    clock.advance(13 * 3_600_000); // the first entries are now 25 h old, the others 13 h; the hourly run has fired
+    expect(rows()).toEqual({ journal: [{ subscriber: 2 }], inbound: [{ click: "y" }] });
   });
 });

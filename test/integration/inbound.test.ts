@@ -163,6 +163,51 @@ describe("result codes", () => {
   });
 });
 
+describe("hostile input", () => {
+  test("a request without a valid key is logged with its time, address and result only, however large", async () => {
+    const { svc } = await setup();
+    const l1 = await lead(svc, "c1", 1, "clk-1");
+    // as large as the endpoint takes (bodies over 64 KiB get 413 before they are read)
+    const big = { key: "wrong", lead: l1, status: "approve", click: "x".repeat(40_000), note: "n".repeat(20_000) };
+    for (const via of ["form", "json"] as const) expect((await inbound(svc, big, via)).status).toBe(403);
+    expect((await inbound(svc, { lead: l1, status: "approve", payout: "p".repeat(5000) })).status).toBe(403); // no key at all
+    const log = await postbackLog(svc);
+    expect(log).toHaveLength(3);
+    for (const row of log) expect(row).toEqual({ id: expect.any(Number), result: "access", lead: null, status: null, params: {}, ip: expect.stringMatching(/127\.0\.0\.1$/), created_at: expect.any(String) });
+  });
+
+  test("a request with the key keeps its parameters, each capped at 256 bytes and 4 KiB in all, the cut marked", async () => {
+    const { svc } = await setup();
+    const l1 = await lead(svc, "c1", 1, "clk-1");
+    const extra = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`x${i}`, "v".repeat(1000)]));
+    const res = await inbound(svc, { key: INBOUND_KEY, lead: l1, status: "s".repeat(3000), ...extra }, "form");
+    expect(res.body).toMatchObject({ status: "error", error: "bad-status", lead: l1 });
+    const [row] = await postbackLog(svc);
+    expect(row.status).toBe(`${"s".repeat(256)}…[+2744 bytes]`);
+    expect(row.params.lead).toBe(String(l1));
+    expect(row.params.x0).toBe(`${"v".repeat(256)}…[+744 bytes]`);
+    expect(row.params["…"]).toMatch(/^\+\d+ more parameters not kept$/);
+    expect(Buffer.byteLength(JSON.stringify(row.params))).toBeLessThan(4096 + 512);
+    expect(row.params).not.toHaveProperty("key");
+  });
+
+  test("a lone UTF-16 surrogate in any parameter is a 400 naming it (AlterCPA style); nothing changes or is logged", async () => {
+    const { svc } = await setup();
+    const l2 = await lead(svc, "c2", 2, "clk-2");
+    for (const field of ["payout", "click", "status", "currency", "campaign", "stn", "key"]) {
+      const params: Record<string, string> = { key: INBOUND_KEY, click: "clk-2", status: "approve", [field]: "PLACEHOLDER" };
+      const text = JSON.stringify(params).replace('"PLACEHOLDER"', '"a\\ud800"'); // JSON escape: a lone surrogate on the wire
+      const res = await fetch(`${svc.url}/api/postback`, { method: "POST", headers: { "content-type": "application/json" }, body: text });
+      expect({ field, status: res.status, body: await res.json() }).toEqual({
+        field, status: 400, body: { status: "error", error: "bad-request", message: expect.stringContaining(`${field}: must be well-formed Unicode`) },
+      });
+    }
+    expect(await leadStatus(svc, l2)).toBe("wait");
+    expect(await postbackLog(svc)).toEqual([]);
+    expect(svc.logs.filter((l) => /"level":"(error|fatal)"/.test(l))).toEqual([]);
+  });
+});
+
 describe("parameters and lookup", () => {
   test("GET query, POST form and POST JSON; by lead id, by click, by click + campaign; custom word lists", async () => {
     const { svc } = await setup();

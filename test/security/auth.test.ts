@@ -28,6 +28,7 @@ beforeAll(async () => {
   svc = await startTestService({
     server: { host: "127.0.0.1", port, public_url: `http://127.0.0.1:${port}` },
     inbound_keys: [INBOUND],
+    rate_limits: { inbound_bad_key_per_minute: 0 }, // every refusal here must be the 403 itself (the limit: rate-limit.test.ts)
     bots: {
       hooked: { token: TOKEN, mode: "webhook", api_root: api.apiRoot, secret: SECRET },
       derived: { token: TOKEN2, mode: "webhook", api_root: api.apiRoot }, // secret derived from the token

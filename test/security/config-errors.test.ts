@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { loadConfigFile } from "../../src/config/load.ts";
 import { FakeTracker } from "../helpers/fake-tracker.ts";
 import { API_KEY, startTestService, testConfig, type ConfigInput, type TestService } from "../helpers/service.ts";
 
@@ -204,6 +205,27 @@ describe("fixed bugs stay fixed", () => {
     }
     svc.writeConfig(good);
     expect(results).toEqual(cases.map(([name]) => ({ name, code: 1, named: true, crashed: false, status: 422 })));
+  }, 30_000);
+
+  test("a config over 5 MB is refused before it is parsed: at start, by check-config and by reload (the running config kept)", async () => {
+    const big = `api_keys: ["${API_KEY}"]\n${storage()}\ncampaigns: [{ code: c1 }, { code: c2 }]\n# ${"x".repeat(5 * 1024 * 1024)}\n`;
+    const broken = `api_keys: [\n${"#".repeat(6 * 1024 * 1024)}`; // broken YAML too: the size is what is reported
+    for (const [name, text] of [["big", big], ["big-broken", broken]] as const) {
+      const { cli, res, fromReload } = await both(name, text);
+      expect({ name, code: cli.code, status: res.status }).toEqual({ name, code: 1, status: 422 });
+      expect(cli.issues).toEqual(fromReload);
+      expect(cli.issues).toEqual([expect.stringMatching(/^\(root\): the file is \d+ bytes; a config may be at most 5 MB/)]);
+      const file = join(svc.dir, `${name}.yaml`);
+      expect(() => loadConfigFile(file, {})).toThrow(/at most 5 MB/); // what startService calls first
+    }
+    // a device with no end is read only up to the limit
+    expect(() => loadConfigFile("/dev/zero", {})).toThrow(/larger than 5242880 bytes; a config may be at most 5 MB/);
+    // just under the limit is read and parsed as usual
+    const under = join(svc.dir, "under.yaml");
+    writeFileSync(under, big.slice(0, 5 * 1024 * 1024 - 2) + "\n");
+    expect(loadConfigFile(under, {}).campaigns.map((c) => c.code)).toEqual(["c1", "c2"]);
+    svc.writeConfig(good);
+    expect((await svc.api("POST", "/api/config/reload")).status).toBe(200);
   }, 30_000);
 
   test("a bot named __proto__ is either refused or kept, never silently dropped", () => {

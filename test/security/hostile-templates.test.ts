@@ -1,7 +1,9 @@
 // A click id (and a username) full of URL metacharacters, newlines and unicode, up to 4 KB, goes
 // through POST /api/events and the real dispatcher to a fake tracker: the request it receives has
-// exactly the template's path and query keys, and every value comes back byte for byte (a blank
-// click sends no {click} URL at all).
+// exactly the template's path and query keys, and every value comes back byte for byte — except a
+// click of exactly "." or ".." in a path segment, which arrives as "%2E" / "%2E%2E" (sent doubly
+// encoded: fetch reads a single %2E there as a dot and would move the path). A blank click sends
+// no {click} URL at all.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { FakeTracker, type Received } from "../helpers/fake-tracker.ts";
@@ -24,6 +26,7 @@ beforeAll(async () => {
           `${b}/pb/{campaign}/x?c={click}&s={status}&l={lead}&u={username}&sub={subscriber}`,
           { url: `${b}/json/{campaign}?l={lead}`, json: { click: "{click}", user: "{username}", nested: ["{click}", { k: "x{click}y" }] } },
           { url: `${b}/form?l={lead}`, form: { click: "{click}", "we&ird=key": "pre-{click}-post" } },
+          `${b}/path/{click}/end?l={lead}`,
         ],
       },
     }],
@@ -63,7 +66,7 @@ function cutToUnits(s: string, units: number): string {
 
 const HOSTILE = [
   "&", "#", "%", "?", "=", "/", "\n", "\r\n", "+", " ", "%20", "%2B", "%%", "&amp;", ";", "\\", "'", '"', "<", ">", "é", "😀", "日本",
-  "\u0000", "\u202e", "\u200d", "\ufeff", "{click}", "{status}", "${TGCPA_API_KEY}", "?c=1&s=approve", "#frag", "/../", "%0D%0A",
+  "\u0000", "\u202e", "\u200d", "\ufeff", "{click}", "{status}", "${TGCPA_API_KEY}", "?c=1&s=approve", "#frag", "/../", "%0D%0A", ".", "..", "%2e",
 ];
 const unit = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...HOSTILE) },
@@ -89,7 +92,8 @@ async function roundTrip(clickValue: string, name: string) {
   // A blank click cannot count: the URL that carries {click} is not sent (skipped, no_click); the
   // POST bodies are (a receiver of a body may want the lead anyway).
   const noClick = clickValue.trim() === "";
-  const expected = noClick ? 2 : 3;
+  const expected = noClick ? 2 : 4; // the two GET templates carry {click}; the two POST bodies do not hold a request back
+
   const mine = (r: Received) => queryPairs(r).some(([k, v]) => k === "l" && v === lead);
   await tracker.waitUntil((rs) => rs.filter(mine).length >= expected, 10_000, `${expected} postbacks of lead ${lead}`);
   const got = tracker.received.filter(mine);
@@ -119,6 +123,15 @@ async function roundTrip(clickValue: string, name: string) {
   expect(form.headers["content-type"]).toContain("application/x-www-form-urlencoded");
   expect([...new URLSearchParams(form.body)]).toEqual([["click", clickValue], ["we&ird=key", `pre-${clickValue}-post`]]);
 
+  // A click in a path segment stays inside it: the path keeps /path/…/end.
+  const inPath = got.find((r) => r.path.startsWith("/path/"));
+  if (noClick) expect(inPath).toBeUndefined();
+  else {
+    const segment = clickValue === "." || clickValue === ".." ? clickValue.replaceAll(".", "%2E") : clickValue;
+    expect(inPath!.path).toMatch(/^\/path\/[^/]*\/end$/);
+    expect(decodeURIComponent(inPath!.path.slice("/path/".length, -"/end".length))).toBe(segment);
+  }
+
   // The API shows the stored click unchanged too.
   const stored = await svc.api("GET", `/api/leads/${lead}`);
   expect(stored.body.lead.click).toBe(clickValue);
@@ -131,11 +144,15 @@ describe("hostile values in postback templates", () => {
     await roundTrip(BIG, "@evil&name=1#x");
   }, 20_000);
 
+  test.each([".", "..", "...", "%2E%2E", ".%2e"])("a click of %p in a path segment (/path/{click}/end) does not move the path", async (value) => {
+    await roundTrip(value, "");
+  }, 20_000);
+
   test("property: any click and username round-trip through GET, JSON and form templates (200 runs)", async () => {
     try {
       await fc.assert(fc.asyncProperty(click, username, roundTrip), {
         seed: SEED, numRuns: 200, endOnFailure: false,
-        examples: [[BIG, ""], ["", ""], ["a+b c", "+"], ["%", "%"], ["\r\n\r\nHost: evil", "\n"], ["?s=approve&c=", "&"]],
+        examples: [[BIG, ""], ["", ""], ["a+b c", "+"], ["%", "%"], ["\r\n\r\nHost: evil", "\n"], ["?s=approve&c=", "&"], [".", "."], ["..", ".."]],
       });
     } catch (err) {
       console.error(`hostile-templates property failed; reproduce with FUZZ_SEED=${SEED}`);

@@ -19,7 +19,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function setup(limits: { inbound_per_minute: number; webhook_per_minute: number }) {
+async function setup(limits: { inbound_per_minute: number; webhook_per_minute: number; inbound_bad_key_per_minute?: number }) {
   const api = await FakeBotApi.start();
   cleanup.push(() => api.close());
   api.addBot({ token: TOKEN, username: "rl_bot" });
@@ -123,6 +123,45 @@ describe("rate limits", () => {
     await untilLimited(() => inbound(svc), N + 2);
     expect((await inbound(svc)).status).toBe(429);
     expect((await webhook(svc, start(200))).status).toBe(200); // the webhook bucket is untouched
+  });
+
+  test("inbound without a valid key: a tighter limit per address, answered 429 before anything is logged; the right key still gets through", async () => {
+    const K = 3;
+    const { svc } = await setup({ inbound_per_minute: 100, webhook_per_minute: M, inbound_bad_key_per_minute: K });
+    const { passed, limited } = await untilLimited(() => inbound(svc, "key=wrong&click=nope&status=approve"), K + 3);
+    expect(passed.length === K || passed.length === K + 1).toBe(true);
+    expect(new Set(passed)).toEqual(new Set([403])); // access: answered and logged
+    expectRetryAfter(limited, K);
+    expect(await limited.json()).toMatchObject({ status: "error", error: "rate-limit" });
+    for (const res of [await inbound(svc, "click=nope"), await fetch(`${svc.url}/api/postback`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"key":"nope"}' })]) {
+      expect(res.status).toBe(429); // no key at all, or a wrong one in a JSON body
+      await res.arrayBuffer();
+    }
+    const valid = await inbound(svc); // the inbound key, from the same address
+    expect(valid.status).toBe(404);
+    await valid.arrayBuffer();
+    const log = (await svc.api("GET", "/api/postback-log?limit=500")).body.items as { result: string }[];
+    expect(log.map((r) => r.result)).toEqual(["bad-click", ...passed.map(() => "access")]);
+  });
+
+  test("inbound without a valid key: all addresses together get at most 20 times the per-address limit", async () => {
+    const { svc, port } = await setup({ inbound_per_minute: 100, webhook_per_minute: M, inbound_bad_key_per_minute: 1 });
+    const from = (n: number) => new Promise<number>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path: "/api/postback?key=wrong&click=nope", localAddress: `127.0.1.${n}` }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    const statuses: number[] = [];
+    for (let n = 1; n <= 22; n++) statuses.push(await from(n)); // one request from each of 22 addresses
+    // 20 (or 21: see the sweep note above) are answered, the rest limited although each address sent one
+    const answered = statuses.filter((s) => s === 403).length;
+    expect(answered === 20 || answered === 21).toBe(true);
+    expect(statuses.slice(answered)).toEqual(statuses.slice(answered).map(() => 429));
+    const valid = await inbound(svc);
+    expect(valid.status).toBe(404); // the inbound key is never limited by it
   });
 
   test("management routes are never limited", async () => {

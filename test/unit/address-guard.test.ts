@@ -32,6 +32,10 @@ const BLOCKED = [
   { name: "IPv4-mapped loopback", address: "::ffff:127.0.0.1" },
   { name: "IPv4-mapped private", address: "::ffff:10.0.0.1" },
   { name: "IPv4-mapped metadata", address: "::ffff:169.254.169.254" },
+  { name: "IPv4-compatible loopback (::/96)", address: "::127.0.0.1" },
+  { name: "IPv4-compatible private (::/96)", address: "::10.0.0.1" },
+  { name: "IPv4-compatible metadata (::/96)", address: "::169.254.169.254" },
+  { name: "IPv4-compatible loopback, hex spelling", address: "::7f00:1" },
   { name: "unspecified IPv4", address: "0.0.0.0" },
   { name: "unspecified IPv6", address: "::" },
   { name: "broadcast", address: "255.255.255.255" },
@@ -43,6 +47,7 @@ const PUBLIC = [
   { name: "just outside 172.16/12", address: "172.32.0.1" },
   { name: "just outside CGNAT", address: "100.128.0.1" },
   { name: "IPv4-mapped public", address: "::ffff:8.8.8.8" },
+  { name: "IPv4-compatible public (::/96)", address: "::8.8.8.8" },
 ];
 
 describe("isPublicAddress", () => {
@@ -65,8 +70,8 @@ describe("AddressGuard with the default (empty) allow-list", () => {
     const result = await guard.check(url(host(address)));
     expect(result).toMatchObject({ ok: false, error: "blocked_address" });
   });
-  test.each(PUBLIC)("an IP-literal URL to $name passes without DNS", async ({ address }) => {
-    expect(await guard.check(url(host(address)))).toEqual({ ok: true });
+  test.each(PUBLIC)("an IP-literal URL to $name passes without DNS, fetched as it is", async ({ address }) => {
+    expect(await guard.check(url(host(address)))).toEqual({ ok: true, addresses: null });
   });
   test.each(["2130706433", "0x7f.1", "127.1"])("a disguised loopback literal %p is blocked", async (h) => {
     expect(await guard.check(url(h))).toMatchObject({ ok: false, error: "blocked_address" });
@@ -98,8 +103,26 @@ describe("AddressGuard resolving hostnames", () => {
   ];
   test.each(cases)("$name", async ({ host, ok }) => {
     const result = await guard.check(url(host));
-    if (ok) expect(result).toEqual({ ok: true });
+    if (ok) expect(result).toEqual({ ok: true, addresses: (await dns(host)) });
     else expect(result).toMatchObject({ ok: false, error: "blocked_address" });
+  });
+
+  test("a passing name gives its checked addresses in the resolver's order, for the request to connect to", async () => {
+    expect(await guard.check(url("dual.example"))).toEqual({ ok: true, addresses: ["8.8.8.8", "2606:4700::1111"] });
+  });
+
+  test("the name is resolved once per check", async () => {
+    let lookups = 0;
+    const counting: Lookup = async (h) => {
+      lookups++;
+      return dns(h);
+    };
+    await new AddressGuard([], counting).check(url("tracker.example"));
+    expect(lookups).toBe(1);
+  });
+
+  test("a resolver answering no address at all is an unknown host", async () => {
+    expect(await new AddressGuard([], async () => []).check(url("tracker.example"))).toMatchObject({ ok: false, error: "dns_not_found" });
   });
 
   test("the refusal names the host and the offending address", async () => {
@@ -150,14 +173,24 @@ describe("AddressGuard allow-list", () => {
     { name: "IPv6 CIDR fd00::/8 lets fd12::1 through", allow: ["fd00::/8"], host: "[fd12::1]", ok: true },
     { name: "IPv6 CIDR fd00::/8 does not open ::1", allow: ["fd00::/8"], host: "[::1]", ok: false },
     { name: "an IPv4 CIDR does not open IPv6 loopback", allow: ["0.0.0.0/0"], host: "[::1]", ok: false },
+    { name: "CIDR 127.0.0.0/8 applies to an IPv4-compatible address", allow: ["127.0.0.0/8"], host: "[::127.0.0.1]", ok: true },
+    { name: "IPv6 CIDR ::1/128 lets IPv6 loopback through (::1 stays IPv6)", allow: ["::1/128"], host: "[::1]", ok: true },
   ];
   test.each(cases)("$name", async ({ allow, host, ok }) => {
     const result = await new AddressGuard(allow, dns).check(url(host));
-    if (ok) expect(result).toEqual({ ok: true });
+    if (ok) expect(result).toMatchObject({ ok: true });
     else expect(result).toMatchObject({ ok: false, error: "blocked_address" });
   });
 
+  test("an allow-listed name is fetched as it is, without a lookup", async () => {
+    expect(await new AddressGuard(["tracker.lan"], noDns).check(url("tracker.lan"))).toEqual({ ok: true, addresses: null });
+  });
+
+  test("a name resolving into an allowed CIDR gives its addresses to connect to", async () => {
+    expect(await new AddressGuard(["10.0.0.0/8"], dns).check(url("tracker.lan"))).toEqual({ ok: true, addresses: ["10.0.0.5"] });
+  });
+
   test("11.0.0.1 is outside 10.0.0.0/8 but public, so it passes on its own merit", async () => {
-    expect(await new AddressGuard(["10.0.0.0/8"], noDns).check(url("11.0.0.1"))).toEqual({ ok: true });
+    expect(await new AddressGuard(["10.0.0.0/8"], noDns).check(url("11.0.0.1"))).toEqual({ ok: true, addresses: null });
   });
 });

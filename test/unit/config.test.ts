@@ -33,7 +33,7 @@ describe("a minimal config gets the documented defaults", () => {
       source: null,
       server: { host: "0.0.0.0", port: 8080, public_url: null, trusted_proxies: [] },
       storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000 },
-      rate_limits: { inbound_per_minute: 600, webhook_per_minute: 6000 },
+      rate_limits: { inbound_per_minute: 600, inbound_bad_key_per_minute: 30, webhook_per_minute: 6000 },
       log: { level: "info", format: "json" },
       account_id: "1",
       api_keys: ["k"],

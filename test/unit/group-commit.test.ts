@@ -201,6 +201,7 @@ describe("group commit with synchronous FULL", () => {
     expect(reported).toHaveLength(1);
     await expect(commits.run(insert(db, 2))).rejects.toThrow("EIO");
     expect(count(db)).toBe(1); // the later write never ran
+    expect(commits.storageState()).toMatchObject({ writable: false, error: expect.stringContaining("the disk refused to sync: EIO") }); // for good
   });
 
   test("the group's own NORMAL commit does not leak: the connection is back at FULL after each batch", async () => {
@@ -231,5 +232,45 @@ describe("group commit with synchronous NORMAL or OFF", () => {
     expect(await commits.run(insert(db, 1))).toBe(1);
     expect(disk.calls).toBe(0);
     expect(commits.durable()).toBeUndefined();
+  });
+});
+
+describe("storage state (what /health and tgcpa_storage_writable report)", () => {
+  test("a batch failing with SQLITE_FULL makes it unwritable with that error; an empty batch does not clear it; a batch that writes does", async () => {
+    const { db, path } = fileDb();
+    let now = 1000;
+    const commits = track(new GroupCommit(db, { synchronous: "FULL", path, sync: async () => {}, now: () => now }));
+    const sqlite = db.$client;
+    sqlite.run("CREATE TABLE big (b BLOB NOT NULL)");
+    expect(commits.storageState()).toEqual({ writable: true });
+    const pages = (sqlite.query("PRAGMA page_count").get() as { page_count: number }).page_count;
+    sqlite.run(`PRAGMA max_page_count = ${pages + 1}`);
+    await commits.run(() => sqlite.query("INSERT INTO big (b) VALUES (?)").run(new Uint8Array(65536))).catch(() => {});
+    expect(commits.storageState()).toEqual({ writable: false, error: expect.stringContaining("full"), since: 1000 });
+    now = 2000;
+    await commits.run(() => sqlite.query("SELECT count(*) FROM t").get()); // reads only: proves nothing
+    await commits.run(() => sqlite.query("UPDATE t SET v = v WHERE 0").run()); // changes no row
+    expect(commits.storageState()).toMatchObject({ writable: false, since: 1000 });
+    sqlite.run("PRAGMA max_page_count = 1073741823");
+    await commits.run(insert(db, 1));
+    expect(commits.storageState()).toEqual({ writable: true });
+    expect(commits.lastWriteAt).toBe(2000);
+  });
+
+  test("a write that fails for its own reason (a constraint) says nothing about storage", async () => {
+    const { db, path } = fileDb();
+    const commits = track(new GroupCommit(db, { synchronous: "FULL", path, sync: async () => {} }));
+    await commits.run(insert(db, 1));
+    await expect(commits.run(insert(db, 1))).rejects.toThrow("UNIQUE");
+    expect(commits.storageState()).toEqual({ writable: true });
+  });
+
+  test("storage trouble on a path that writes on its own is noted; other errors are not", () => {
+    const { db, path } = fileDb();
+    const commits = new GroupCommit(db, { synchronous: "FULL", path, sync: async () => {}, now: () => 5 });
+    commits.noteStorageFailure(new Error("UNIQUE constraint failed"));
+    expect(commits.storageState()).toEqual({ writable: true });
+    commits.noteStorageFailure(Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR_WRITE" }));
+    expect(commits.storageState()).toEqual({ writable: false, error: "disk I/O error", since: 5 });
   });
 });

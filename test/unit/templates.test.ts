@@ -102,6 +102,47 @@ describe("renderText percent-encodes substituted values only", () => {
   });
 });
 
+describe("a macro value cannot move the URL's path", () => {
+  // WHATWG URL parsing (and so fetch) reads a path segment ".", "..", "%2E", ".%2E", "%2E%2E", … as a
+  // dot segment and removes it; only a doubly encoded dot is sent as it is.
+  const segment = (click: string, tpl = "https://t.example/path/{click}/end?c={click}") =>
+    new URL(renderRequest(getTemplate(tpl), values({ click })).url);
+  const cases: { name: string; click: string; pathname: string; query: string }[] = [
+    { name: "a click of '..' in a path segment", click: "..", pathname: "/path/%252E%252E/end", query: ".." },
+    { name: "a click of '.' in a path segment", click: ".", pathname: "/path/%252E/end", query: "." },
+    { name: "a click of '...' (no dot segment) stays as it is", click: "...", pathname: "/path/.../end", query: "..." },
+    { name: "a click of '%2E%2E' is encoded like any %", click: "%2E%2E", pathname: "/path/%252E%252E/end", query: "%2E%2E" },
+    { name: "a click of '../..' cannot climb (the / is encoded)", click: "../..", pathname: "/path/..%2F../end", query: "../.." },
+    { name: "a click of 'a.b' is left alone", click: "a.b", pathname: "/path/a.b/end", query: "a.b" },
+  ];
+  test.each(cases)("$name keeps /path/…/end (query value unchanged)", ({ click, pathname, query }) => {
+    const url = segment(click);
+    expect(url.pathname).toBe(pathname);
+    expect(url.searchParams.get("c")).toBe(query);
+  });
+
+  test("two macros of '.' side by side cannot form '..'", () => {
+    const url = new URL(renderRequest(getTemplate("https://t.example/path/{click}{username}/end"), values({ click: ".", username: "." })).url);
+    expect(url.pathname).toBe("/path/%252E%252E/end");
+  });
+
+  test("a '.' next to the template's own dot cannot form '..'", () => {
+    expect(segment(".", "https://t.example/path/{click}./end").pathname).toBe("/path/%252E./end");
+  });
+
+  test("after a # the value is not in the path and is left alone", () => {
+    expect(renderRequest(getTemplate("https://t.example/p#/{click}"), values({ click: ".." })).url).toBe("https://t.example/p#/..");
+  });
+});
+
+describe("a value that is not well-formed UTF-16 cannot break rendering", () => {
+  const lone = ["\ud800", "a\udfffb", "\udc00\ud800"].map((s) => JSON.parse(`"${s}"`) as string);
+  test.each(lone)("a lone surrogate in %p is sent as U+FFFD, not thrown", (click) => {
+    const url = new URL(renderRequest(getTemplate("https://t.example/pb?c={click}"), values({ click })).url);
+    expect(url.searchParams.get("c")).toBe(click.toWellFormed());
+  });
+});
+
 describe("renderRequest", () => {
   test("GET without body", () => {
     expect(renderRequest(getTemplate("https://t.example/pb?c={click}"), values({ click: "x y" }))).toEqual({
