@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { closeSync, mkdirSync, openSync, readSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { StorageError } from "./client.ts";
 
 /** A process holds the database file; released by release() or, if the process dies, by the kernel. */
 export interface InstanceLock {
@@ -34,12 +35,12 @@ export function lockDatabase(database: string): InstanceLock {
   if (database === ":memory:") return { path: database, release() {} };
   const path = `${resolve(database)}.lock`;
   if (heldByThisProcess.has(path)) throw new DatabaseInUse(database, process.pid);
-  mkdirSync(dirname(path), { recursive: true });
   let lock: Database;
   try {
+    mkdirSync(dirname(path), { recursive: true });
     lock = new Database(path, { create: true });
   } catch (err) {
-    throw new Error(`cannot open the lock file ${path}: ${(err as Error).message}`);
+    throw new StorageError(`cannot open the lock file ${path}: ${(err as Error).message}; check that its folder exists and this user may write there`, { cause: err });
   }
   try {
     lock.run("PRAGMA busy_timeout = 0"); // refuse at once: the other process is not going to let go
@@ -49,7 +50,7 @@ export function lockDatabase(database: string): InstanceLock {
   } catch (err) {
     lock.close();
     if ((err as { code?: string }).code === "SQLITE_BUSY") throw new DatabaseInUse(database, holderPid(path));
-    throw new Error(`cannot lock ${path}: ${(err as Error).message}`);
+    throw new StorageError(`cannot lock ${path}: ${(err as Error).message}`, { cause: err });
   }
   heldByThisProcess.add(path);
   return {
