@@ -1,67 +1,166 @@
 #!/usr/bin/env bun
-// Composition root and command line: `tgcpa [--config FILE]`, `tgcpa check-config FILE`.
+// Command line (SPEC §8) and the running service's process: signals, exit codes.
+import { parseArgs } from "node:util";
 import { ConfigError, defaultConfigPath, loadConfigFile } from "./config/load.ts";
+import type { Config } from "./config/model.ts";
 import { StorageError } from "./db/client.ts";
+import { DatabaseInUse } from "./db/instance-lock.ts";
 import { createLogger } from "./lib/logger.ts";
-import { backupDatabase } from "./ops/backup.ts";
+import { VERSION, buildCommit } from "./lib/version.ts";
+import { backupDatabase, restoreDatabase } from "./ops/backup.ts";
 import { startService } from "./service.ts";
 
-const USAGE = `usage:
-  tgcpa [--config FILE]        run the service (default: $TGCPA_CONFIG, config/tgcpa.yaml, config/example.yaml)
-  tgcpa check-config [FILE]    validate a config file; lists every error and exits 1 if there are any
-  tgcpa backup FILE [--config CONFIG]
-                               online, consistent copy of the database into FILE (safe while running)`;
+/** Exit codes: 0 done, 1 refused or failed (bad config, database in use, …), 2 a bad command line. */
+const USAGE_ERROR = 2;
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i >= 0) return args[i + 1];
-  return args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+interface Command {
+  /** e.g. `backup FILE`; the words after the command name are its arguments. */
+  usage: string;
+  about: string;
+  /** How many arguments the command takes: [at least, at most]. */
+  arity: [number, number];
+  run(args: string[], configOption: string | undefined): Promise<number> | number;
 }
 
-async function main(args: string[]): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) {
-    process.stdout.write(`${USAGE}\n`);
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    usage: "serve",
+    about: "run the service (the default command)",
+    arity: [0, 0],
+    run: (_, configOption) => serve(configOption ?? defaultConfigPath(process.env)),
+  },
+  "check-config": {
+    usage: "check-config [FILE]",
+    about: "validate a config file (FILE, else --config, else the default); lists every error, exit 1 if any",
+    arity: [0, 1],
+    run: ([file], configOption) => checkConfig(file ?? configOption ?? defaultConfigPath(process.env)),
+  },
+  backup: {
+    usage: "backup FILE",
+    about: "write an online, consistent copy of the database to FILE (safe while the service runs)",
+    arity: [1, 1],
+    run: ([file], configOption) => withConfig(configOption, (config) => {
+      const { bytes, leads } = backupDatabase(config.storage.path, file!, (line) => say(`backup: ${line}`));
+      say(`backup of ${config.storage.path} written to ${file} (${bytes} bytes, ${leads} leads, integrity ok)`);
+    }),
+  },
+  restore: {
+    usage: "restore FILE",
+    about: "check the backup FILE and put it in place of the database (refused while the service runs)",
+    arity: [1, 1],
+    run: ([file], configOption) => withConfig(configOption, (config) => {
+      const { bytes, leads } = restoreDatabase(config.storage.path, file!, (line) => say(`restore: ${line}`));
+      say(`restored ${config.storage.path} from ${file} (${bytes} bytes, ${leads} leads); start the service`);
+    }),
+  },
+  version: {
+    usage: "version",
+    about: "print the version and the commit it was built from",
+    arity: [0, 0],
+    run: () => {
+      say(versionLine());
+      return 0;
+    },
+  },
+};
+
+const OPTIONS = {
+  config: { type: "string", short: "c" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+function help(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length)) + 2;
+  return `tgcpa ${VERSION}: conversion tracker for Telegram traffic
+
+usage: tgcpa [COMMAND] [--config FILE]
+
+commands:
+${Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(width)}${c.about}`).join("\n")}
+
+options:
+  -c, --config FILE   the config file (default: $TGCPA_CONFIG, else config/tgcpa.yaml, else config/example.yaml);
+                      relative paths inside it are taken from its folder
+  -h, --help          print this help
+  -V, --version       print the version and the commit
+
+exit status: 0 done, 1 refused or failed (invalid config, database in use, …), 2 bad command line
+`;
+}
+
+const versionLine = () => `tgcpa ${VERSION} (commit ${buildCommit()}, bun ${Bun.version})`;
+const say = (line: string) => void process.stdout.write(`${line}\n`);
+const complain = (line: string) => void process.stderr.write(`${line}\n`);
+
+function usageError(message: string): number {
+  complain(`tgcpa: ${message}\nrun tgcpa --help for the commands and options`);
+  return USAGE_ERROR;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const named = /'([^']+)'/.exec((err as Error).message)?.[1];
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && named) return usageError(`unknown option ${named}`);
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") return usageError(`${/--[\w-]+/.exec(named ?? "")?.[0] ?? "an option"} needs a value`);
+    return usageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(help());
     return 0;
   }
-  if (args[0] === "check-config") {
-    const path = args[1] ?? option(args, "--config") ?? defaultConfigPath(process.env);
-    try {
-      const config = loadConfigFile(path);
-      process.stdout.write(`${config.source}: ok (${config.campaigns.length} campaigns, ${Object.keys(config.bots).length} bots)\n`);
-      return 0;
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
+  if (values.version) return COMMANDS.version!.run([], undefined);
+  const [name = "serve", ...args] = positionals;
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name]! : undefined;
+  if (!command) return usageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(", ")})`);
+  const [least, most] = command.arity;
+  if (args.length > most) return usageError(`unexpected argument "${args[most]}" (usage: tgcpa ${command.usage})`);
+  if (args.length < least) return usageError(`${name} needs ${command.usage.split(" ").slice(1 + args.length).join(" ")} (usage: tgcpa ${command.usage})`);
+  if (name === "check-config" && args[0] !== undefined && values.config !== undefined && args[0] !== values.config) {
+    return usageError("check-config got two files (FILE and --config); give one");
   }
-  if (args[0] === "backup") {
-    const target = args[1];
-    if (!target || target.startsWith("--")) {
-      process.stderr.write(`backup needs a target file\n${USAGE}\n`);
-      return 2;
-    }
-    try {
-      const config = loadConfigFile(option(args, "--config") ?? defaultConfigPath(process.env));
-      const { bytes, leads } = backupDatabase(config.storage.path, target);
-      process.stdout.write(`backup of ${config.storage.path} written to ${target} (${bytes} bytes, ${leads} leads, integrity ok)\n`);
-      return 0;
-    } catch (err) {
-      process.stderr.write(`${err instanceof ConfigError ? err.message : `backup failed: ${(err as Error).message}`}\n`);
-      return 1;
-    }
+  return command.run(args, values.config);
+}
+
+function checkConfig(path: string): number {
+  try {
+    const config = loadConfigFile(path);
+    say(`${config.source}: ok (${config.campaigns.length} campaigns, ${Object.keys(config.bots).length} bots, database ${config.storage.path})`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    complain(err.message);
+    return 1;
   }
-  if (args[0] !== undefined && args[0] !== "serve" && !args[0].startsWith("--")) {
-    process.stderr.write(`unknown command "${args[0]}"\n${USAGE}\n`);
-    return 2;
+}
+
+/** Loads the config for a maintenance command; a refusal (bad config, database in use, bad backup) is exit 1. */
+function withConfig(configOption: string | undefined, work: (config: Config) => void): number {
+  try {
+    work(loadConfigFile(configOption ?? defaultConfigPath(process.env)));
+    return 0;
+  } catch (err) {
+    complain(err instanceof ConfigError || err instanceof DatabaseInUse ? err.message : `tgcpa: ${(err as Error).message}`);
+    return 1;
   }
-  const configPath = option(args, "--config") ?? defaultConfigPath(process.env);
+}
+
+async function serve(configPath: string): Promise<number> {
   let service;
   try {
     service = await startService({ configPath, onFatal: () => process.exit(1) }); // logged by the service
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof StorageError) {
-      process.stderr.write(`${err.message}\n`);
+    if (err instanceof ConfigError || err instanceof StorageError || err instanceof DatabaseInUse) {
+      complain(err.message);
+      return 1;
+    }
+    if ((err as { code?: string }).code === "EADDRINUSE") {
+      complain(`tgcpa: cannot listen: ${(err as Error).message} (server.host, server.port)`);
       return 1;
     }
     throw err;

@@ -3,6 +3,7 @@ import { loadConfigFile } from "./config/load.ts";
 import type { Config } from "./config/model.ts";
 import type { AppContext } from "./context.ts";
 import { openDatabase } from "./db/client.ts";
+import { lockDatabase } from "./db/instance-lock.ts";
 import { GroupCommit } from "./db/group-commit.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
 import { OutboxRepository } from "./delivery/repository.ts";
@@ -11,6 +12,7 @@ import { MAX_BODY_BYTES } from "./http/body.ts";
 import { createIntake } from "./intake/intake.ts";
 import { systemClock, type Clock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
+import { EMBEDDED_COMMIT, VERSION } from "./lib/version.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { pruneInboundLog } from "./inbound/repository.ts";
 import { pruneJournal } from "./leads/repository.ts";
@@ -59,8 +61,15 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const env = opts.env ?? process.env;
   const clock = opts.clock ?? systemClock;
   let config: Config = loadConfigFile(opts.configPath, env);
-  const log = opts.logger ?? createLogger(config.log.level);
-  const db = openDatabase(config.storage);
+  const log = opts.logger ?? createLogger(config.log.level, undefined, config.log.format);
+  const lock = lockDatabase(config.storage.path); // throws DatabaseInUse while another process has the file
+  let db: ReturnType<typeof openDatabase>;
+  try {
+    db = openDatabase({ ...config.storage, log: log.child({ component: "db" }) });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   let runtime: Runtime = syncCampaigns(db, config, clock.now());
   const metrics = new Metrics();
   const outbox = new OutboxRepository(db);
@@ -101,8 +110,16 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   };
 
   const app = buildApp(ctx);
-  // listen (not Bun.serve) gives handlers the server, for client IPs; Bun answers 413 to any body over the limit.
-  app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port, maxRequestBodySize: MAX_BODY_BYTES });
+  // listen (not Bun.serve) gives handlers the server, for client IPs; Bun answers 413 to any body
+  // over the limit. Elysia would share the port (SO_REUSEPORT) with any other process listening on
+  // it; a taken port must fail the start instead.
+  try {
+    app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port, maxRequestBodySize: MAX_BODY_BYTES, reusePort: false });
+  } catch (err) {
+    db.$client.close(); // nothing was started yet; a retry in this process must find the database free
+    lock.release();
+    throw err;
+  }
   const server = app.server!;
   dispatcher.start();
   await telegram.start(); // bots that fail are marked with their error; the service runs on
@@ -125,7 +142,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   prune();
 
   const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
-  log.info({ port: server.port, config: config.source, db: config.storage.path }, "tgcpa listening");
+  log.info({ version: VERSION, ...(EMBEDDED_COMMIT ? { commit: EMBEDDED_COMMIT } : {}), port: server.port, config: config.source, db: config.storage.path }, "tgcpa listening");
   let stopped: Promise<void> | null = null;
   return {
     ctx, app, server,
@@ -139,6 +156,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       } finally {
         await commits.drain();
         db.$client.close();
+        lock.release();
         log.info("tgcpa stopped");
       }
     })()),

@@ -76,9 +76,10 @@ export interface DestinationConfig {
 }
 
 export interface Config {
-  /** Absolute path of the file this config came from, if any. */
+  /** Absolute path of the file this config came from, if any; relative paths inside it are taken from its folder. */
   source: string | null;
-  server: { host: string; port: number; public_url: string | null };
+  /** trusted_proxies: addresses or CIDRs whose X-Forwarded-For is believed (see http/client-address.ts). */
+  server: { host: string; port: number; public_url: string | null; trusted_proxies: string[] };
   /** busy_timeout_ms: how long a write waits for a lock held by another process before failing (503). */
   storage: { path: string; synchronous: Synchronous; busy_timeout_ms: number };
   /** Requests per minute per client address on the public endpoints; 0 turns a limit off. */
@@ -88,7 +89,8 @@ export interface Config {
     inbound_bad_key_per_minute: number;
     webhook_per_minute: number;
   };
-  log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent" };
+  /** format: json lines for machines (the default), pretty for people reading a terminal or journalctl. */
+  log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent"; format: "json" | "pretty" };
   /** timezone: IANA name the dashboard and GET /api/stats count days in by default; session_ttl_ms: how long a dashboard sign-in lasts. */
   dashboard: { timezone: string; session_ttl_ms: number };
   account_id: string;

@@ -1,6 +1,7 @@
 import ipaddr from "ipaddr.js";
 import { STATUSES, type Status } from "../domain/status.ts";
 import { existsSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import {
   POSTBACK_MACROS, WELCOME_MACROS, compileText, encodeValue, emptyTemplates, loneMacroParams, renderRequest, renderText,
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
@@ -23,10 +24,10 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
   ]);
   if (!root) return undefined;
 
-  const server = c.object(root.server, ["server"], ["host", "port", "public_url"]) ?? {};
+  const server = c.object(root.server, ["server"], ["host", "port", "public_url", "trusted_proxies"]) ?? {};
   const storage = c.object(root.storage, ["storage"], ["path", "synchronous", "busy_timeout_ms"]) ?? {};
   const limits = c.object(root.rate_limits, ["rate_limits"], ["inbound_per_minute", "inbound_bad_key_per_minute", "webhook_per_minute"]) ?? {};
-  const log = c.object(root.log, ["log"], ["level"]) ?? {};
+  const log = c.object(root.log, ["log"], ["level", "format"]) ?? {};
   const dashboard = c.object(root.dashboard, ["dashboard"], ["timezone", "session_ttl"]) ?? {};
   const publicUrl = server.public_url == null ? null : c.string(server.public_url, ["server", "public_url"]);
   if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) c.fail(["server", "public_url"], "must be an http(s) URL");
@@ -36,6 +37,8 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     c.fail(["api_keys"], "at least one API key is required to protect /api");
   }
 
+  // Relative paths (storage, media) belong to the config file, not to the working directory (`/` under systemd).
+  const inConfigFolder = (path: string) => (source === null || path === ":memory:" || isAbsolute(path) ? path : resolve(dirname(source), path));
   const bots = readBots(root.bots, c);
   const destinations = readDestinations(root.destinations, c);
   const config = {
@@ -44,9 +47,10 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
       host: c.string(server.host, ["server", "host"], "0.0.0.0")!,
       port: c.int(server.port, ["server", "port"], 8080, 0, 65535)!,
       public_url: publicUrl?.replace(/\/+$/, "") ?? null,
+      trusted_proxies: readAddresses(server.trusted_proxies, ["server", "trusted_proxies"], c),
     },
     storage: {
-      path: c.string(storage.path, ["storage", "path"], "data/tgcpa.db")!,
+      path: inConfigFolder(c.string(storage.path, ["storage", "path"], "data/tgcpa.db")!),
       synchronous: c.oneOf(storage.synchronous, ["storage", "synchronous"], ["OFF", "NORMAL", "FULL", "EXTRA"], "FULL")!,
       busy_timeout_ms: c.int(storage.busy_timeout_ms, ["storage", "busy_timeout_ms"], 5000, 0, 600_000)!,
     },
@@ -55,7 +59,10 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
       inbound_bad_key_per_minute: c.int(limits.inbound_bad_key_per_minute, ["rate_limits", "inbound_bad_key_per_minute"], 30, 0, 10_000_000)!,
       webhook_per_minute: c.int(limits.webhook_per_minute, ["rate_limits", "webhook_per_minute"], 6000, 0, 10_000_000)!,
     },
-    log: { level: c.oneOf(log.level, ["log", "level"], ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info")! },
+    log: {
+      level: c.oneOf(log.level, ["log", "level"], ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info")!,
+      format: c.oneOf(log.format, ["log", "format"], ["json", "pretty"], "json")!,
+    },
     dashboard: {
       timezone: readTimeZone(dashboard.timezone, ["dashboard", "timezone"], c),
       session_ttl_ms: readSessionTtl(dashboard.session_ttl, ["dashboard", "session_ttl"], c),
@@ -68,7 +75,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     bots,
     destinations: Object.fromEntries([...destinations].map(([k, v]) => [k, v.config])),
     postbacks: readEventTemplates(root.postbacks, ["postbacks"], c, destinations) ?? emptyTemplates(),
-    campaigns: readCampaigns(root.campaigns, c, bots, destinations),
+    campaigns: readCampaigns(root.campaigns, c, bots, destinations, inConfigFolder),
   } satisfies Config;
   return c.issues.length ? undefined : config;
 }
@@ -182,7 +189,21 @@ function readDestinations(value: unknown, c: Checker): Destinations {
   return out;
 }
 
-function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfig>, destinations: Destinations): CampaignConfig[] {
+/** IP addresses or CIDRs, kept as written (lower case); each is checked here so the HTTP layer can trust them. */
+function readAddresses(value: unknown, p: ConfigPath, c: Checker): string[] {
+  const entries = c.strings(value, p);
+  // Four-part decimal only: ipaddr.js would also take "127.1" or "0x7f.0.0.1", which nobody means.
+  const valid = (e: string) =>
+    ipaddr.IPv4.isValidFourPartDecimal(e) || ipaddr.IPv4.isValidCIDRFourPartDecimal(e) || ipaddr.IPv6.isValid(e) || ipaddr.IPv6.isValidCIDR(e);
+  entries.forEach((entry, i) => {
+    if (!valid(entry)) c.fail([...p, i], `"${entry}" is not an IP address or a CIDR such as 10.0.0.0/8 or fd00::/8`);
+  });
+  return entries.map((e) => e.toLowerCase());
+}
+
+function readCampaigns(
+  value: unknown, c: Checker, bots: Record<string, BotConfig>, destinations: Destinations, inConfigFolder: (path: string) => string,
+): CampaignConfig[] {
   const seen = new Map<string, number>();
   return (c.list(value, ["campaigns"]) ?? []).flatMap((raw, i) => {
     const p = ["campaigns", i];
@@ -212,7 +233,7 @@ function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfi
       unsub_window_ms: c.duration(o.unsub_window, [...p, "unsub_window"], 0)!,
       postbacks: o.postbacks == null ? null : (readEventTemplates(o.postbacks, [...p, "postbacks"], c, destinations) ?? null),
       payouts: readPayouts(o.payouts, [...p, "payouts"], c),
-      welcome: o.welcome == null ? null : (readWelcome(o.welcome, [...p, "welcome"], c, bot) ?? null),
+      welcome: o.welcome == null ? null : (readWelcome(o.welcome, [...p, "welcome"], c, bot, inConfigFolder) ?? null),
       auto_approve: c.bool(o.auto_approve, [...p, "auto_approve"], false)!,
       join_request: c.bool(o.join_request, [...p, "join_request"], false)!,
     }];
@@ -221,7 +242,7 @@ function readCampaigns(value: unknown, c: Checker, bots: Record<string, BotConfi
 
 const WELCOME_SAMPLE = { ...SAMPLE_VALUES, invite: "https://t.me/+sample" };
 
-function readWelcome(value: unknown, p: ConfigPath, c: Checker, bot: string | null): WelcomeConfig | undefined {
+function readWelcome(value: unknown, p: ConfigPath, c: Checker, bot: string | null, inConfigFolder: (path: string) => string): WelcomeConfig | undefined {
   const o = c.object(value, p, ["text", "photo", "video", "button"]);
   if (!o) return undefined;
   if (bot === null) c.fail(p, "a welcome message needs the campaign's bot");
@@ -238,9 +259,11 @@ function readWelcome(value: unknown, p: ConfigPath, c: Checker, bot: string | nu
   let media: WelcomeConfig["media"] = null;
   for (const kind of ["photo", "video"] as const) {
     if (o[kind] == null) continue;
-    const path = c.string(o[kind], [...p, kind]);
-    if (path !== undefined && !existsSync(path)) c.fail([...p, kind], `file ${path} does not exist (paths are relative to the working directory)`);
-    if (path !== undefined) media = { kind, path };
+    const written = c.string(o[kind], [...p, kind]);
+    if (written === undefined) continue;
+    const path = inConfigFolder(written);
+    if (!existsSync(path)) c.fail([...p, kind], `file ${path} does not exist${path === written ? "" : " (a relative path is taken from the config file's folder)"}`);
+    media = { kind, path };
   }
   const limit = media ? 1024 : 4096;
   if (textSource !== undefined && textSource.length > limit) c.fail([...p, "text"], `is longer than Telegram's ${limit} characters${media ? " for a caption" : ""}`);

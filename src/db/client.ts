@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import type { MigrationMeta } from "drizzle-orm/migrator";
 import type { Synchronous } from "../config/model.ts";
+import type { Logger } from "../lib/logger.ts";
 import { migrationJournal, migrationSql } from "./migrations.generated.ts";
 import * as schema from "./schema.ts";
 
@@ -13,6 +14,8 @@ export interface OpenOptions {
   path: string;
   synchronous: Synchronous;
   busy_timeout_ms?: number;
+  /** Told which migrations are applied and how long they took. */
+  log?: Pick<Logger, "info" | "debug">;
 }
 
 /** The database cannot be opened or is not tgcpa's: the message names the file and what to do. */
@@ -31,7 +34,7 @@ const RESTORE = "restore it from a backup (tgcpa backup FILE makes one), or move
  * another program's tables stops the start with a StorageError naming it — migrating it would
  * serve an empty database in place of the leads it lost.
  */
-export function openDatabase({ path, synchronous, busy_timeout_ms = 5000 }: OpenOptions): Db {
+export function openDatabase({ path, synchronous, busy_timeout_ms = 5000, log }: OpenOptions): Db {
   const memory = path === ":memory:";
   if (!memory) checkExistingFile(path);
   let sqlite: Database | undefined;
@@ -45,7 +48,7 @@ export function openDatabase({ path, synchronous, busy_timeout_ms = 5000 }: Open
     sqlite.run("PRAGMA foreign_keys = ON");
     sqlite.run("PRAGMA temp_store = MEMORY"); // group-commit savepoints would otherwise spill to a temp file
     const db = drizzle({ client: sqlite, schema }) as Db;
-    migrate(db);
+    migrate(db, log);
     return db;
   } catch (err) {
     sqlite?.close();
@@ -86,7 +89,7 @@ function describeOpenError(err: unknown): string {
   return code ? `${message} (${code})` : message;
 }
 
-function migrate(db: Db) {
+function migrate(db: Db, log: OpenOptions["log"]) {
   const migrations: MigrationMeta[] = migrationJournal.entries.map((entry) => {
     const text = migrationSql[entry.tag]!;
     return {
@@ -96,7 +99,23 @@ function migrate(db: Db) {
       hash: new Bun.CryptoHasher("sha256").update(text).digest("hex"),
     };
   });
+  // drizzle applies every migration newer than the last one recorded, all in one transaction.
+  const pending = migrationJournal.entries.filter((entry) => entry.when > lastMigrationAt(db.$client)).map((entry) => entry.tag);
+  if (pending.length === 0) {
+    log?.debug({ migrations: migrations.length }, "database schema is up to date");
+    return;
+  }
+  log?.info({ migrations: pending }, `database: applying ${pending.length} migration(s)`);
+  const started = performance.now();
   // The public migrate() reads a folder from disk; the binary has the files embedded instead.
   (db as unknown as { dialect: { migrate(m: MigrationMeta[], s: unknown, c: object): void }; session: unknown })
     .dialect.migrate(migrations, (db as unknown as { session: unknown }).session, {});
+  log?.info({ migrations: pending, ms: Math.round(performance.now() - started) }, `database: ${pending.length} migration(s) applied`);
+}
+
+/** created_at of the newest applied migration (drizzle's bookkeeping table); -1 for a new database. */
+export function lastMigrationAt(sqlite: Database): number {
+  const table = sqlite.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get();
+  if (!table) return -1;
+  return (sqlite.query("SELECT max(created_at) AS at FROM __drizzle_migrations").get() as { at: number | null }).at ?? -1;
 }

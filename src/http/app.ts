@@ -6,8 +6,10 @@ import { inboundRoutes } from "../inbound/routes.ts";
 import { leadRoutes } from "../leads/routes.ts";
 import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
+import { VERSION } from "../lib/version.ts";
 import { declaredLength } from "./body.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "../dashboard/session.ts";
+import { clientAddressResolver } from "./client-address.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { ILL_FORMED, illFormedField } from "./unicode.ts";
 import { declaredQueryParams, unknownParamDetails, unknownParams } from "./unknown-params.ts";
@@ -104,12 +106,13 @@ export function buildApp(ctx: AppContext) {
   const limits = ctx.runtime().config.rate_limits;
   const inboundLimit = new RateLimiter(limits.inbound_per_minute);
   const webhookLimit = new RateLimiter(limits.webhook_per_minute);
+  const clientAddress = clientAddressResolver(ctx.runtime().config.server.trusted_proxies); // server.* needs a restart
   const app = new Elysia()
     .onRequest(({ request, server }) => {
       const path = routedPath(request.url);
       const limiter = path === "/api/postback" ? inboundLimit : path.startsWith("/telegram/") ? webhookLimit : null;
       if (limiter) {
-        const wait = limiter.take(server?.requestIP(request)?.address ?? "unknown", Date.now());
+        const wait = limiter.take(clientAddress(request, server) ?? "unknown", Date.now());
         if (wait > 0) {
           const retryAfter = String(Math.ceil(wait / 1000));
           const body = path === "/api/postback"
@@ -184,7 +187,7 @@ export function buildApp(ctx: AppContext) {
       path: "/swagger",
       provider: null, // the page is served by pageRoutes from the pinned swagger-ui-dist, embedded
       documentation: {
-        info: { title: "tgcpa", version: "0.1.0", description: OPENAPI_DESCRIPTION },
+        info: { title: "tgcpa", version: VERSION, description: OPENAPI_DESCRIPTION },
         components: { securitySchemes: SECURITY_SCHEMES },
         // Any one of them: the API key as a Bearer token or as ?key=, or a dashboard session cookie.
         security: [{ apiKey: [] }, { apiKeyQuery: [] }, { dashboardSession: [] }],
@@ -197,7 +200,7 @@ export function buildApp(ctx: AppContext) {
     .use(leadRoutes(ctx))
     .use(postbackRoutes(ctx))
     .use(campaignRoutes(ctx))
-    .use(inboundRoutes(ctx))
+    .use(inboundRoutes(ctx, clientAddress))
     .use(presetRoutes())
     .use(telegramRoutes(ctx));
   const built = ctx.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(ctx.log.child({ component: "demo-tracker" }))) : app;

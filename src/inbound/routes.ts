@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
+import type { ClientAddress, PeerSource } from "../http/client-address.ts";
 import { RateLimiter } from "../http/rate-limit.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
 import { keyMatches } from "../lib/keys.ts";
@@ -38,15 +39,15 @@ const INBOUND_PARAMETERS = [
   ...["stn", "sth", "sta", "stc", "stt"].map((n, i) => param(n, `extra words (comma-separated) meaning ${["wait", "hold", "approve", "cancel", "trash"][i]}`)),
 ] as never[];
 
-export function inboundRoutes(ctx: AppContext) {
+export function inboundRoutes(ctx: AppContext, clientAddress: ClientAddress) {
   // A request without a valid key is answered from these limits before anything is done or logged
   // (built once, like the other limits: a reload that changes them takes effect after a restart).
   const perAddress = ctx.runtime().config.rate_limits.inbound_bad_key_per_minute;
   const badKeyPerAddress = new RateLimiter(perAddress);
   const badKeyAll = new RateLimiter(perAddress * BAD_KEY_ALL_ADDRESSES_FACTOR);
-  const handle = async ({ query, body, request, server, set }: { query: unknown; body: unknown; request: Request; server: { requestIP(r: Request): { address: string } | null } | null; set: { status?: number | string; headers: Record<string, string | number> } }) => {
+  const handle = async ({ query, body, request, server, set }: { query: unknown; body: unknown; request: Request; server: PeerSource; set: { status?: number | string; headers: Record<string, string | number> } }) => {
     const params = { ...asStrings(query), ...asStrings(body) };
-    const ip = server?.requestIP(request)?.address ?? null;
+    const ip = clientAddress(request, server);
     if (!keyMatches(params.key, ctx.runtime().config.inbound_keys)) {
       const now = Date.now();
       // The shared budget is spent only by requests their own address's limit lets through.

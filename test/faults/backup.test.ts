@@ -1,10 +1,11 @@
 // README "Backups": `tgcpa backup FILE` while the service runs under write load makes a copy that
-// passes integrity_check; restoring it (stop, put the copy at storage.path without the old -wal
-// and -shm, start) finds every lead committed before the backup started, and the service runs on
-// it. The backup refuses a target file that already exists (exit 1) and leaves that file alone.
+// passes integrity_check; `tgcpa restore FILE` is refused while the service runs, and once it is
+// stopped puts the copy in place, after which every lead committed before the backup started is
+// found and the service runs on it. The backup refuses a target file that already exists (exit 1)
+// and leaves that file alone.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { copyFileSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FakeTracker, ok } from "../helpers/fake-tracker.ts";
 import { testConfig } from "../helpers/service.ts";
@@ -15,9 +16,9 @@ const ROOT = resolve(import.meta.dir, "../..");
 let tracker: FakeTracker | undefined;
 const dir = processTestDir("backup", () => tracker?.close());
 
-/** `bun src/main.ts backup FILE --config CONFIG`, as an operator would run it next to the service. */
-async function runBackup(target: string, configPath: string) {
-  const proc = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "backup", target, "--config", configPath], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+/** `bun src/main.ts backup|restore FILE --config CONFIG`, as an operator would run it next to the service. */
+async function runBackup(target: string, configPath: string, command: "backup" | "restore" = "backup") {
+  const proc = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), command, target, "--config", configPath], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }
@@ -76,6 +77,12 @@ describe("online backup and restore (subprocess)", () => {
       expect(refused.stderr).toContain("already exists");
       expect(readFileSync(target).equals(bytes)).toBe(true);
 
+      // ---- restore is refused while the service runs, naming it; the database is left alone ----
+      const busy = await runBackup(target, s.configPath, "restore");
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toContain(`in use by another tgcpa process (pid ${s.pid})`);
+      expect(existsSync(`${dbPath}.restoring`)).toBe(false);
+
       await waitFor(async () => (await listPostbacks(s, "pending")).length === 0, 30_000, "the live service drained");
       expect(await s.stop()).toBe(0);
       svc = undefined;
@@ -96,11 +103,10 @@ describe("online backup and restore (subprocess)", () => {
       }
       expect(backup.stdout).toContain(`${copyLeads} leads`);
 
-      // ---- restore: stop (done), put the copy in place without the old -wal/-shm, start ----
-      renameSync(dbPath, `${dbPath}.replaced`);
-      rmSync(`${dbPath}-wal`, { force: true });
-      rmSync(`${dbPath}-shm`, { force: true });
-      copyFileSync(target, dbPath);
+      // ---- restore: stopped (done), `tgcpa restore`, start ----
+      const restore = await runBackup(target, s.configPath, "restore");
+      expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(restore.stdout).toContain(`${copyLeads} leads`);
       svc = await spawnService({ dir, config });
       const s2 = svc;
       for (const l of before) {

@@ -54,6 +54,10 @@ export interface SpawnOptions {
   port?: number;
   healthTimeoutMs?: number;
   env?: Record<string, string | undefined>;
+  /** What runs the service; `--config FILE` is appended. Default: `bun src/main.ts`. */
+  command?: string[];
+  /** Working directory of the child; default the repository root. */
+  cwd?: string;
 }
 
 /**
@@ -78,8 +82,8 @@ async function spawnOnce(opts: SpawnOptions, port: number): Promise<ServiceProce
   const configPath = join(opts.dir, "config.yaml");
   const server = { ...((opts.config.server as object) ?? {}), host: "127.0.0.1", port };
   writeFileSync(configPath, JSON.stringify({ ...opts.config, server }, null, 2));
-  const proc = Bun.spawn([process.execPath, MAIN, "--config", configPath], {
-    cwd: ROOT,
+  const proc = Bun.spawn([...(opts.command ?? [process.execPath, MAIN]), "--config", configPath], {
+    cwd: opts.cwd ?? ROOT,
     env: { ...process.env, ...opts.env },
     stdin: "ignore",
     stdout: "pipe",

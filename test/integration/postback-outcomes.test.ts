@@ -33,7 +33,7 @@ const settled = outboxSettled;
 const event = applyEvent;
 
 /** The log lines at pino level warn (40), parsed. */
-const warnings = (svc: TestService) => svc.logs.map((l) => JSON.parse(l)).filter((l) => l.level === 40);
+const warnings = (svc: TestService) => svc.logs.map((l) => JSON.parse(l)).filter((l) => l.level === "warn");
 
 /** A plain recorder's requests as `METHOD path?query`, in arrival order. */
 const lines = (t: FakeTracker) => t.received.map((r) => `${r.method} ${r.url}`);

@@ -109,8 +109,8 @@ function checkAnswer(r: Req, a: Answer) {
   if (problem) throw new Error(`${problem}\n  for ${describeReq(r)}`);
 }
 
-/** Error-level log lines (pino level ≥ 50) the service wrote so far. */
-const errorLogs = () => svc.logs.filter((l) => /"level":(5|6)0/.test(l));
+/** Error-level log lines (error, fatal) the service wrote so far. */
+const errorLogs = () => svc.logs.filter((l) => /"level":"(error|fatal)"/.test(l));
 
 async function checkAlive() {
   const errors = errorLogs();

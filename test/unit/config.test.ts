@@ -1,5 +1,7 @@
-import { describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { ConfigError, loadConfigFile, parseConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/model.ts";
 import type { ConfigIssue } from "../../src/config/checker.ts";
@@ -29,10 +31,10 @@ describe("a minimal config gets the documented defaults", () => {
   test("api_keys only", () => {
     expect(parseConfig(yaml("api_keys: [k]"), {})).toEqual({
       source: null,
-      server: { host: "0.0.0.0", port: 8080, public_url: null },
+      server: { host: "0.0.0.0", port: 8080, public_url: null, trusted_proxies: [] },
       storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000 },
       rate_limits: { inbound_per_minute: 600, inbound_bad_key_per_minute: 30, webhook_per_minute: 6000 },
-      log: { level: "info" },
+      log: { level: "info", format: "json" },
       dashboard: { timezone: "UTC", session_ttl_ms: 7 * D },
       account_id: "1",
       api_keys: ["k"],
@@ -81,6 +83,9 @@ describe("values read from the config", () => {
     { name: "lease_ms defaults to 2× a long timeout", text: yaml("api_keys: [k]", "delivery: { timeout_ms: 45000 }"), pick: (c) => c.delivery.lease_ms, expected: 90_000 },
     { name: "public_url loses its trailing slash", text: yaml("api_keys: [k]", "server: { public_url: 'https://tg.example.com/' }"), pick: (c) => c.server.public_url, expected: "https://tg.example.com" },
     { name: "chat id as a number", text: yaml("api_keys: [k]", "campaigns: [{ code: a, chat: -1001234567890 }]"), pick: (c) => c.campaigns[0]!.chat, expected: -1001234567890 },
+    { name: "trusted_proxies: addresses and CIDRs of both families", text: yaml("api_keys: [k]", "server: { trusted_proxies: [127.0.0.1, '::1', 10.0.0.0/8, 'FD00::/8'] }"), pick: (c) => c.server.trusted_proxies, expected: ["127.0.0.1", "::1", "10.0.0.0/8", "fd00::/8"] },
+    { name: "log.format pretty", text: yaml("api_keys: [k]", "log: { format: pretty }"), pick: (c) => c.log, expected: { level: "info", format: "pretty" } },
+    { name: "without a file, a relative storage.path stays as written", text: yaml("api_keys: [k]", "storage: { path: db/x.db }"), pick: (c) => c.storage.path, expected: "db/x.db" },
     { name: "allow_hosts are lowercased", text: yaml("api_keys: [k]", "delivery: { allow_hosts: [Tracker.LAN, 10.0.0.0/8] }"), pick: (c) => c.delivery.allow_hosts, expected: ["tracker.lan", "10.0.0.0/8"] },
     {
       name: "a campaign that sets one template gets its own five (others empty, no per-event fallback)",
@@ -262,6 +267,26 @@ describe("errors are reported with path and line", () => {
       path: "delivery.allow_hosts[0]", line: 3, message: "not a CIDR",
     },
     {
+      name: "trusted_proxies entry that is a hostname",
+      text: yaml("api_keys: [k]", "server:", "  trusted_proxies: [127.0.0.1, proxy.lan]"),
+      path: "server.trusted_proxies[1]", line: 3, message: '"proxy.lan" is not an IP address or a CIDR',
+    },
+    {
+      name: "trusted_proxies entry in a shorthand ipaddr.js would take (127.1)",
+      text: yaml("api_keys: [k]", "server: { trusted_proxies: ['127.1'] }"),
+      path: "server.trusted_proxies[0]", line: 2, message: "not an IP address or a CIDR",
+    },
+    {
+      name: "trusted_proxies CIDR with a prefix longer than 128",
+      text: yaml("api_keys: [k]", "server: { trusted_proxies: ['fd00::/129'] }"),
+      path: "server.trusted_proxies[0]", line: 2, message: "not an IP address or a CIDR",
+    },
+    {
+      name: "log.format that is neither json nor pretty",
+      text: yaml("api_keys: [k]", "log:", "  format: text"),
+      path: "log.format", line: 3, message: "json, pretty",
+    },
+    {
       name: "allow_hosts CIDR with an IPv4 prefix longer than 32",
       text: yaml("api_keys: [k]", "delivery:", '  allow_hosts: ["10.0.0.0/33"]'),
       path: "delivery.allow_hosts[0]", line: 3, message: "not a CIDR",
@@ -335,5 +360,45 @@ describe("the shipped example config", () => {
 
   test("a missing file is a ConfigError, not a crash", () => {
     expect(() => loadConfigFile(resolve(import.meta.dir, "no-such-config.yaml"), {})).toThrow(ConfigError);
+  });
+});
+
+describe("relative paths are taken from the config file's folder, not the working directory", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tgcpa-config-paths-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, "etc", "media"), { recursive: true });
+  writeFileSync(join(dir, "etc", "media", "welcome.jpg"), "jpeg");
+  const load = (...lines: string[]) => {
+    const file = join(dir, "etc", "tgcpa.yaml");
+    writeFileSync(file, yaml("api_keys: [k]", "bots: { main: { token: '1:abc' } }", ...lines));
+    return loadConfigFile(file, {});
+  };
+
+  test("storage.path and a welcome photo, relative", () => {
+    const config = load("storage: { path: data/t.db }", "campaigns: [{ code: a, bot: main, welcome: { text: hi, photo: media/welcome.jpg } }]");
+    expect(config.storage.path).toBe(join(dir, "etc", "data", "t.db"));
+    expect(config.campaigns[0]!.welcome!.media).toEqual({ kind: "photo", path: join(dir, "etc", "media", "welcome.jpg") });
+  });
+
+  test("the default storage.path lands beside the config too", () => {
+    expect(load().storage.path).toBe(join(dir, "etc", "data", "tgcpa.db"));
+  });
+
+  test("absolute paths and :memory: are kept", () => {
+    expect(load("storage: { path: /var/lib/tgcpa/tgcpa.db }").storage.path).toBe("/var/lib/tgcpa/tgcpa.db");
+    expect(load("storage: { path: ':memory:' }").storage.path).toBe(":memory:");
+  });
+
+  test("a missing media file is reported with the path it was looked for at", () => {
+    let issues: ConfigIssue[] = [];
+    try {
+      load("campaigns: [{ code: a, bot: main, welcome: { text: hi, video: media/promo.mp4 } }]");
+    } catch (err) {
+      issues = (err as ConfigError).issues;
+    }
+    expect(issues).toEqual([{
+      path: "campaigns[0].welcome.video", line: 3,
+      message: `file ${join(dir, "etc", "media", "promo.mp4")} does not exist (a relative path is taken from the config file's folder)`,
+    }]);
   });
 });
