@@ -96,7 +96,7 @@ export function parseConfig(text: string, env: Record<string, string | undefined
   }
   const raw = substituteEnv(parsed, [], env, checker);
   const config = buildConfig(raw, checker, source);
-  if (!config) throw new ConfigError(source, checker.issues);
+  if (!config) throw new ConfigError(source, checker.inFileOrder());
   return deepFreeze(config);
 }
 
@@ -106,7 +106,7 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 function substituteEnv(value: unknown, path: ConfigPath, env: Record<string, string | undefined>, c: Checker): unknown {
   if (typeof value === "string") {
     if (!value.includes("${")) return value;
-    // Stays a string: the typed readers accept "8080" for a port, and a digits-only secret keeps its zeros.
+    // Stays a string: read.ts takes "8080" for a port, and a digits-only secret keeps its zeros.
     const out = value.replace(ENV_REF, (whole, name: string, fallback: string | undefined) => {
       const found = env[name];
       if (found !== undefined && found !== "") return found;
