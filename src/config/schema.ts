@@ -32,8 +32,8 @@ const duration = (options: SchemaOptions = {}) => Type.Union(
   { errorMessage: "must be a duration such as 90s, 5m, 2h, 30d (a plain number is seconds)", ...options },
 );
 
-export const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
-export const CAMPAIGN_CODE = "^[A-Za-z0-9_]{1,63}$";
+const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
+const CAMPAIGN_CODE = "^[A-Za-z0-9_]{1,63}$";
 
 const ServerSchema = mapping({
   host: withDefault(Type.String({ description: "address the HTTP API listens on" }), "0.0.0.0"),

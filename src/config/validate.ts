@@ -1,7 +1,7 @@
-// The rules a schema cannot say: durations in ms, ${ENV}-free cross-field rules (lease_ms > timeout_ms,
-// a campaign's bot must exist, a welcome needs a bot, unique codes), macros and templates, presets
-// and destinations, paths taken from the config file's folder, time zones, addresses. The structure,
-// defaults, ranges and words come from schema.ts, read by read.ts.
+// The rules a schema cannot say: durations in ms, rules across keys (lease_ms > timeout_ms, a
+// campaign's bot must exist, a welcome needs a bot, unique codes, defaults taken from another key),
+// macros and templates, presets and destinations, paths taken from the config file's folder, time
+// zones, addresses. The structure, defaults, ranges and words come from schema.ts, read by read.ts.
 import ipaddr from "ipaddr.js";
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
