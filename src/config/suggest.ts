@@ -26,6 +26,8 @@ export function nearest(word: string, known: readonly string[]): string | undefi
   const limit = word.length <= 3 ? 1 : word.length <= 6 ? 2 : 3;
   let best: { word: string; distance: number } | undefined;
   for (const candidate of known) {
+    // The distance is at least the difference in length: a long stray key costs no comparison.
+    if (Math.abs(word.length - candidate.length) > limit) continue;
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance <= limit && (best === undefined || distance < best.distance)) best = { word: candidate, distance };
   }
