@@ -8,7 +8,7 @@ import { DatabaseInUse } from "./db/instance-lock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { VERSION, buildCommit } from "./lib/version.ts";
 import { backupDatabase, restoreDatabase } from "./ops/backup.ts";
-import { startService } from "./service.ts";
+import { startService } from "./server.ts";
 
 /** Exit codes: 0 done, 1 refused or failed (bad config, database in use, …), 2 a bad command line. */
 const USAGE_ERROR = 2;

@@ -1,16 +1,16 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
 import { AddressGuard } from "../delivery/address-guard.ts";
-import { classifyAttempt } from "../delivery/classify.ts";
-import { sendPostback } from "../delivery/sender.ts";
+import { classifyAttempt } from "../delivery/verdict.ts";
+import { sendPostback } from "../delivery/http-request.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
-import { lacksClick, renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
+import { lacksClick, macroValues, renderRequest, resolveTemplates } from "../domain/templates.ts";
 import { notFound } from "../lib/errors.ts";
 import { verdictByName } from "../presets/presets.ts";
-import { StatusSchema } from "../leads/model.ts";
+import { StatusSchema } from "../http/schema.ts";
 import type { CampaignConfig } from "../config/model.ts";
 import { getBotRow, getChat } from "../telegram/repository.ts";
-import { missingRights } from "../telegram/routes.ts";
+import { missingRights } from "../telegram/rights.ts";
 import { allTimeCounters } from "../stats/repository.ts";
 import { responses } from "../http/openapi.ts";
 import { CampaignList, TestAnswer, campaignListExample, testAnswerExample } from "./model.ts";
@@ -68,12 +68,10 @@ export function campaignRoutes(ctx: AppContext) {
       const entry = runtime.campaigns.get(params.code);
       if (!entry) throw notFound("campaign", params.code);
       const status: Status = body?.status ?? "approve";
-      const payout = entry.config.payouts[status];
-      const values: MacroValues = {
-        click: body?.click ?? "test-click", status, campaign: entry.config.code, user: runtime.config.account_id,
-        lead: "0", subscriber: String(body?.subscriber ?? 0), username: body?.username ?? "", chat: String(entry.config.chat ?? ""),
-        time: String(Math.floor(ctx.clock.now() / 1000)), event: "0", payout: payout?.payout ?? "", currency: payout?.currency ?? "",
-      };
+      // A sample lead (id 0) and its event, as a real one would be rendered.
+      const values = macroValues(runtime.config.account_id, entry.config,
+        { id: 0, click: body?.click ?? "test-click", subscriber: body?.subscriber ?? 0, username: body?.username ?? "", chatId: entry.config.chat },
+        { id: 0, status, occurredAt: ctx.clock.now(), payout: null, currency: null });
       const d = runtime.config.delivery;
       const guard = new AddressGuard(d.allow_hosts);
       const requests = await Promise.all(resolveTemplates(runtime.config.postbacks, entry.config.postbacks, status).map(async (tpl) => {

@@ -3,7 +3,7 @@ import { STATUSES, type Status } from "../domain/status.ts";
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import {
-  POSTBACK_MACROS, WELCOME_MACROS, compileText, encodeValue, emptyTemplates, loneMacroParams, renderRequest, renderText,
+  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, loneMacroParams, renderRequest, renderText, welcomeUrlEncode,
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../domain/templates.ts";
 import { Checker, formatPath, type ConfigPath } from "./checker.ts";
@@ -279,8 +279,6 @@ function readWelcome(value: unknown, p: ConfigPath, c: Checker, bot: string | nu
   return text && { text, media, button };
 }
 
-/** In a welcome URL every macro is percent-encoded except {invite}, which is itself a URL. */
-export const welcomeUrlEncode = (value: string, macro: string, inPath: boolean) => (macro === "invite" ? value : encodeValue(value, inPath));
 
 function readPayouts(value: unknown, p: ConfigPath, c: Checker): Partial<Record<Status, Payout>> {
   const o = c.object(value, p, STATUSES) ?? {};

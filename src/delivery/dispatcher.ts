@@ -8,10 +8,10 @@ import { nextRetryDelay } from "./backoff.ts";
 import { CircuitBreakers } from "./circuit.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
 import { verdictByName } from "../presets/presets.ts";
-import { classifyAttempt, type Classification } from "./classify.ts";
+import { classifyAttempt, type Classification } from "./verdict.ts";
 import type { SendPacer } from "./pacing.ts";
 import type { ClaimedPostback, Completion, OutboxRepository } from "./repository.ts";
-import { sendPostback, type SendReport } from "./sender.ts";
+import { sendPostback, type SendReport } from "./http-request.ts";
 
 /** One attempt over one channel: what happened and how it is judged. */
 export interface ChannelAttempt {

@@ -1,11 +1,12 @@
 import { Elysia, t } from "elysia";
 import { campaignCodes, findCampaignId, listCampaignRows } from "../campaigns/repository.ts";
 import type { AppContext } from "../context.ts";
-import { IdParams, pageQuery, queryString } from "../http/schema.ts";
+import { IdParams, StatusSchema, pageQuery, queryString } from "../http/schema.ts";
+import { postbackJson } from "../postbacks/model.ts";
 import { invalid, notFound } from "../lib/errors.ts";
 import { responses } from "../http/openapi.ts";
 import {
-  EventAnswer, EventBody, LeadDetail, LeadList, StatusSchema, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample, postbackJson,
+  EventAnswer, EventBody, LeadDetail, LeadList, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample,
 } from "./model.ts";
 import { eventsOfLead, getLead, listLeads, postbacksOfLead } from "./repository.ts";
 import { recordLeadEvent, type LeadEventResult } from "./service.ts";

@@ -1,4 +1,4 @@
-import { reasonClass } from "../delivery/classify.ts";
+import { reasonClass } from "../delivery/verdict.ts";
 
 /**
  * Hosts counted by name in the outcome counter; later ones share the label `other`. Hosts come

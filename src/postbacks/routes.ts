@@ -4,7 +4,7 @@ import type { AppContext } from "../context.ts";
 import { IdParams, pageQuery, queryInt, queryString } from "../http/schema.ts";
 import { AppError, invalid, notFound } from "../lib/errors.ts";
 import { iso, parseTimeFilter } from "../lib/json.ts";
-import { postbackJson } from "../leads/model.ts";
+import { postbackJson } from "./model.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
 import { responses } from "../http/openapi.ts";
 import {

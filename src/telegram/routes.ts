@@ -7,6 +7,7 @@ import { iso } from "../lib/json.ts";
 import { readBodyLimited } from "../http/body.ts";
 import { webhookSecret } from "./bots.ts";
 import { listChats } from "./repository.ts";
+import { isAdmin, missingRights } from "./rights.ts";
 
 /** An update is a few KiB; 1 MiB is ample, and anything larger is refused with 413 before it is read further. */
 const MAX_UPDATE_BYTES = 1024 * 1024;
@@ -33,16 +34,6 @@ const chatListExample = {
   items: [{ bot: "main", chat: -1001234567890, title: "Spring", type: "channel", status: "administrator", admin: true, rights: { can_invite_users: false }, missing_rights: ["can_invite_users"], updated_at: "2024-05-01T10:00:00.000Z" }],
 };
 
-/** Rights a bot needs in a tracked chat: invite links and join requests need can_invite_users. */
-export const REQUIRED_RIGHTS = ["can_invite_users"] as const;
-
-export const isAdmin = (status: string | undefined) => status === "administrator" || status === "creator";
-
-export function missingRights(status: string, rights: Record<string, boolean> | null): string[] {
-  if (status === "creator") return [];
-  if (status !== "administrator") return ["administrator"];
-  return REQUIRED_RIGHTS.filter((r) => rights?.[r] !== true);
-}
 
 export function telegramRoutes(ctx: AppContext) {
   return new Elysia()

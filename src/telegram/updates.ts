@@ -5,7 +5,7 @@ import { insertJournal, insertPostbacks, type NewPostback } from "../leads/repos
 import { applyLeadEvent, type LeadEventResult } from "../leads/service.ts";
 import type { Status } from "../domain/status.ts";
 import type { Effects } from "../intake/intake.ts";
-import { classifyMemberChange, parseStartCommand, type MemberState } from "./classify.ts";
+import { classifyMemberChange, parseStartCommand, type MemberState } from "./rules.ts";
 import { telegramHost } from "./pacing.ts";
 import { markUpdateProcessed, upsertChat } from "./repository.ts";
 

@@ -16,7 +16,7 @@ import { parseConfig } from "../../src/config/load.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { renderRequest, resolveTemplates } from "../../src/domain/templates.ts";
 import type { LeadEventRow, LeadRow } from "../../src/leads/repository.ts";
-import { macroValues } from "../../src/leads/service.ts";
+import { macroValues } from "../../src/domain/templates.ts";
 import { ALL_TIME } from "../../src/stats/repository.ts";
 import { bucketOf } from "../../src/stats/time.ts";
 import type { ConfigInput } from "../helpers/service.ts";
@@ -104,7 +104,7 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
         } satisfies LeadEventRow;
         insLead.run(leadId, campaign.id, subscriber, lead.click, lead.chatId, lead.status, at, at);
         const postbacksOf = (e: LeadEventRow, list: typeof templates) => {
-          const values = macroValues(runtime, campaign, lead, e);
+          const values = macroValues(runtime.config.account_id, campaign.config, lead, e);
           for (const template of list) {
             const req = renderRequest(template, values);
             const host = new URL(req.url).host;

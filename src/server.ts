@@ -7,7 +7,7 @@ import { lockDatabase } from "./db/instance-lock.ts";
 import { GroupCommit } from "./db/group-commit.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
 import { OutboxRepository } from "./delivery/repository.ts";
-import { buildApp } from "./http/app.ts";
+import { buildApp } from "./app.ts";
 import { MAX_BODY_BYTES } from "./http/body.ts";
 import { createIntake } from "./intake/intake.ts";
 import { systemClock, type Clock } from "./lib/clock.ts";
@@ -20,7 +20,7 @@ import { pruneDelivered } from "./postbacks/repository.ts";
 import { TelegramBots } from "./telegram/bots.ts";
 import { pruneProcessedUpdates } from "./telegram/repository.ts";
 import { TelegramPacing } from "./telegram/pacing.ts";
-import { createTelegramSender } from "./telegram/sender.ts";
+import { createTelegramSender } from "./telegram/channel.ts";
 
 export interface ServiceOptions {
   configPath: string;

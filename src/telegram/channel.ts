@@ -1,14 +1,12 @@
 import { GrammyError, HttpError, InputFile, type Api } from "grammy";
 import type { InlineKeyboardMarkup, Message } from "grammy/types";
 import type { Runtime } from "../campaigns/registry.ts";
-import { welcomeUrlEncode } from "../config/validate.ts";
 import type { Db } from "../db/client.ts";
 import type { ChannelAttempt, ChannelSender } from "../delivery/dispatcher.ts";
-import { headOf } from "../delivery/sender.ts";
-import { renderText } from "../domain/templates.ts";
+import { headOf } from "../delivery/http-request.ts";
+import { macroValues, renderText, welcomeUrlEncode } from "../domain/templates.ts";
 import type { Clock } from "../lib/clock.ts";
 import { eventsOfLead, getLead, insertJournal } from "../leads/repository.ts";
-import { macroValues } from "../leads/service.ts";
 import { cacheFileId, getCachedFileId, getInviteLink, saveInviteLink } from "./repository.ts";
 
 /** grammY's Node build types its signal with the abort-controller shim; the runtime takes a standard one. */
@@ -105,7 +103,7 @@ async function sendWelcome(deps: TelegramSenderDeps, api: Api, bot: string, lead
   const event = eventsOfLead(deps.db, lead.id).at(-1)!;
   const needsInvite = [welcome.text, welcome.button?.url].some((t) => t?.segments.some((s) => typeof s !== "string" && s.macro === "invite"));
   const invite = needsInvite && campaign.config.chat !== null ? await inviteLink(deps, api, bot, campaign.id, signal) : "";
-  const values = { ...macroValues(runtime, campaign, lead, event), invite };
+  const values = { ...macroValues(runtime.config.account_id, campaign.config, lead, event), invite };
   const text = renderText(welcome.text, values, escapeMarkdown);
   const reply_markup: InlineKeyboardMarkup | undefined = welcome.button
     ? { inline_keyboard: [[{ text: welcome.button.text, url: renderText(welcome.button.url, values, welcomeUrlEncode) }]] }

@@ -1,26 +1,26 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
-import { campaignRoutes } from "../campaigns/routes.ts";
-import type { AppContext } from "../context.ts";
-import { inboundRoutes } from "../inbound/routes.ts";
-import { leadRoutes } from "../leads/routes.ts";
-import { AppError, isStorageUnavailable } from "../lib/errors.ts";
-import { keyMatches } from "../lib/keys.ts";
-import { VERSION } from "../lib/version.ts";
-import { declaredLength } from "./body.ts";
-import { CSRF_HEADER, sessionToken, validSession } from "../dashboard/session.ts";
-import { clientAddressResolver } from "./client-address.ts";
-import { RateLimiter } from "./rate-limit.ts";
-import { ILL_FORMED, illFormedField } from "./unicode.ts";
-import { declaredQueryParams, unknownParamDetails, unknownParams } from "./unknown-params.ts";
-import { demoTrackerRoutes } from "../ops/demo-tracker.ts";
-import { opsRoutes } from "../ops/routes.ts";
-import { postbackRoutes } from "../postbacks/routes.ts";
-import { presetRoutes } from "../presets/routes.ts";
-import { pageRoutes, sessionRoutes } from "../dashboard/routes.ts";
-import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./openapi.ts";
-import { statsRoutes } from "../stats/routes.ts";
-import { telegramRoutes } from "../telegram/routes.ts";
+import { campaignRoutes } from "./campaigns/routes.ts";
+import type { AppContext } from "./context.ts";
+import { inboundRoutes } from "./inbound/routes.ts";
+import { leadRoutes } from "./leads/routes.ts";
+import { AppError, isStorageUnavailable } from "./lib/errors.ts";
+import { keyMatches } from "./lib/keys.ts";
+import { VERSION } from "./lib/version.ts";
+import { declaredLength } from "./http/body.ts";
+import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
+import { clientAddressResolver } from "./http/client-address.ts";
+import { RateLimiter } from "./http/rate-limit.ts";
+import { ILL_FORMED, illFormedField } from "./http/unicode.ts";
+import { declaredQueryParams, unknownParamDetails, unknownParams } from "./http/unknown-params.ts";
+import { demoTrackerRoutes } from "./ops/demo-tracker.ts";
+import { opsRoutes } from "./ops/routes.ts";
+import { postbackRoutes } from "./postbacks/routes.ts";
+import { presetRoutes } from "./presets/routes.ts";
+import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
+import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./http/openapi.ts";
+import { statsRoutes } from "./stats/routes.ts";
+import { telegramRoutes } from "./telegram/routes.ts";
 
 const errorBody = (status: number, code: string, message: string, details?: unknown) =>
   new Response(JSON.stringify({ error: { code, message, ...(details === undefined ? {} : { details }) } }), {
