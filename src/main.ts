@@ -165,10 +165,10 @@ async function serve(configPath: string): Promise<number> {
     }
     throw err;
   }
-  const log = service.ctx.log;
+  const log = service.deps.log;
   process.on("SIGHUP", () => {
     try {
-      service.ctx.reloadConfig();
+      service.deps.reloadConfig();
     } catch (err) {
       if (err instanceof ConfigError) log.error({ issues: err.issues }, "config reload refused; the running config is kept");
       else log.error({ err }, "config reload failed");

@@ -1,5 +1,8 @@
 import { Elysia, t } from "elysia";
-import type { AppContext } from "../context.ts";
+import type { Runtime } from "../campaigns/registry.ts";
+import type { Db } from "../db/client.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
+import type { Clock } from "../lib/clock.ts";
 import { RateLimiter } from "../http/rate-limit.ts";
 import { AppError, notFound } from "../lib/errors.ts";
 import { iso } from "../lib/json.ts";
@@ -43,8 +46,15 @@ export function pageRoutes() {
     .get("/swagger/assets/:file", asset(SWAGGER_ASSETS, "max-age=3600"), HIDDEN);
 }
 
+export interface SessionDeps {
+  db: Db;
+  commits: GroupCommit;
+  clock: Clock;
+  runtime(): Runtime;
+}
+
 /** Sign-in and sign-out of the dashboard; the session cookie then stands in for the API key on /api. */
-export function sessionRoutes(ctx: AppContext) {
+export function sessionRoutes(ctx: SessionDeps) {
   const signIns = new RateLimiter(SIGN_INS_PER_MINUTE);
   const secure = () => ctx.runtime().config.server.public_url?.startsWith("https://") ?? false;
   return new Elysia({ detail: { tags: ["session"] } })

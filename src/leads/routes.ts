@@ -1,6 +1,9 @@
 import { Elysia, t } from "elysia";
 import { campaignCodes, findCampaignId, listCampaignRows } from "../campaigns/repository.ts";
-import type { AppContext } from "../context.ts";
+import type { Runtime } from "../campaigns/registry.ts";
+import type { Db } from "../db/client.ts";
+import type { Intake } from "../intake/intake.ts";
+import type { Clock } from "../lib/clock.ts";
 import { IdParams, StatusSchema, pageQuery, queryString } from "../http/schema.ts";
 import { postbackJson } from "../postbacks/model.ts";
 import { invalid, notFound } from "../lib/errors.ts";
@@ -15,7 +18,14 @@ const MAX_IDEMPOTENCY_KEY = 200;
 const JSON_HEADERS = { "content-type": "application/json" };
 const REPLAYED_HEADERS = { ...JSON_HEADERS, "idempotent-replayed": "true" };
 
-export function leadRoutes(ctx: AppContext) {
+export interface LeadDeps {
+  db: Db;
+  intake: Intake;
+  clock: Clock;
+  runtime(): Runtime;
+}
+
+export function leadRoutes(ctx: LeadDeps) {
   return new Elysia({ detail: { tags: ["leads"] } })
     .post("/api/events", async ({ body, headers }) => {
       const raw: unknown = body.subscriber;

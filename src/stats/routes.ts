@@ -1,6 +1,8 @@
 import { Elysia, t } from "elysia";
 import { listCampaignRows } from "../campaigns/repository.ts";
-import type { AppContext } from "../context.ts";
+import type { Runtime } from "../campaigns/registry.ts";
+import type { Db } from "../db/client.ts";
+import type { Clock } from "../lib/clock.ts";
 import { queryString } from "../http/schema.ts";
 import { invalid } from "../lib/errors.ts";
 import { responses } from "../http/openapi.ts";
@@ -10,7 +12,13 @@ import { canonicalTimeZone, parsePeriodBound } from "./time.ts";
 
 const BOUND = "a date (YYYY-MM-DD, midnight in tz), a local time (YYYY-MM-DDTHH:MM, in tz), an ISO time with Z or an offset, or UNIX seconds";
 
-export function statsRoutes(ctx: AppContext) {
+export interface StatsDeps {
+  db: Db;
+  clock: Clock;
+  runtime(): Runtime;
+}
+
+export function statsRoutes(ctx: StatsDeps) {
   return new Elysia({ detail: { tags: ["ops"] } })
     .get("/api/stats", ({ query }) => {
       const timeZone = query.tz === undefined ? ctx.runtime().config.dashboard.timezone : canonicalTimeZone(query.tz);

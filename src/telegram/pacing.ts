@@ -1,5 +1,5 @@
 import type { BotConfig } from "../config/model.ts";
-import type { HostPacing, Pacing } from "../delivery/dispatcher.ts";
+import type { HostPacing, Pacing } from "../delivery/host-slots.ts";
 import { SendPacer, TELEGRAM_PACE } from "../delivery/pacing.ts";
 import type { ClaimedPostback } from "../delivery/repository.ts";
 

@@ -1,11 +1,11 @@
 import { Elysia, t } from "elysia";
 import type { Update } from "grammy/types";
-import type { AppContext } from "../context.ts";
+import type { Db } from "../db/client.ts";
 import { AppError, notFound } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
 import { iso } from "../lib/json.ts";
 import { readBodyLimited } from "../http/body.ts";
-import { webhookSecret } from "./bots.ts";
+import { webhookSecret, type TelegramBots } from "./bots.ts";
 import { listChats } from "./repository.ts";
 import { isAdmin, missingRights } from "./rights.ts";
 
@@ -35,7 +35,12 @@ const chatListExample = {
 };
 
 
-export function telegramRoutes(ctx: AppContext) {
+export interface TelegramRoutesDeps {
+  db: Db;
+  telegram: Pick<TelegramBots, "config" | "offset" | "receive" | "states">;
+}
+
+export function telegramRoutes(ctx: TelegramRoutesDeps) {
   return new Elysia()
     .post("/telegram/:bot", async ({ params, request }) => {
       const bot = ctx.telegram.config(params.bot);
