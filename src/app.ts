@@ -4,6 +4,7 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Runtime } from "./campaigns/registry.ts";
+import { listCampaignRows } from "./campaigns/repository.ts";
 import { campaignRoutes } from "./campaigns/routes.ts";
 import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
@@ -138,9 +139,9 @@ export function buildApp(deps: AppDeps) {
       },
     }))
     .use(pageRoutes())
-    .use(sessionRoutes(deps))
+    .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }))
     .use(opsRoutes(deps))
-    .use(statsRoutes(deps))
+    .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone, campaigns: () => listCampaignRows(deps.db) }))
     .use(leadRoutes(deps))
     .use(postbackRoutes(deps))
     .use(campaignRoutes(deps))

@@ -8,7 +8,7 @@ import { Dispatcher } from "./delivery/dispatcher.ts";
 import { OutboxRepository } from "./delivery/repository.ts";
 import { buildApp, type AppDeps } from "./app.ts";
 import { createHttpChannel } from "./delivery/http-channel.ts";
-import { reasonClass } from "./delivery/verdict.ts";
+import { reasonClass } from "./domain/verdict.ts";
 import { MAX_BODY_BYTES } from "./http/body.ts";
 import { createIntake } from "./intake/intake.ts";
 import { systemClock, type Clock } from "./lib/clock.ts";

@@ -8,7 +8,7 @@ import {
 } from "../domain/templates.ts";
 import { Checker, formatPath, type ConfigPath } from "./checker.ts";
 import { PRESETS, VERDICT_MODES, fillPreset, presetByName, verdictName } from "../presets/presets.ts";
-import { canonicalTimeZone } from "../stats/time.ts";
+import { canonicalTimeZone } from "../lib/time-zones.ts";
 import type { BotConfig, CampaignConfig, Config, DeliveryConfig, DestinationConfig, Payout, WelcomeConfig } from "./model.ts";
 
 export const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];

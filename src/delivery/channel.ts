@@ -1,6 +1,6 @@
 import type { SendReport } from "./http-request.ts";
 import type { ClaimedPostback } from "./repository.ts";
-import type { Classification } from "./verdict.ts";
+import type { Classification } from "../domain/verdict.ts";
 
 /** One attempt over one channel: what happened and how it is judged. */
 export interface ChannelAttempt {

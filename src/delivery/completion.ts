@@ -1,6 +1,6 @@
 import { nextRetryDelay } from "./backoff.ts";
 import type { Completion } from "./repository.ts";
-import type { Classification } from "./verdict.ts";
+import type { Classification } from "../domain/verdict.ts";
 
 export interface RetryPolicy {
   /** Wait before each attempt; its length is the number of attempts. */

@@ -4,7 +4,7 @@ import { verdictByName } from "../presets/presets.ts";
 import { AddressGuard } from "./address-guard.ts";
 import type { ChannelAttempt } from "./channel.ts";
 import { sendPostback, type OutgoingRequest } from "./http-request.ts";
-import { classifyAttempt } from "./verdict.ts";
+import { classifyAttempt } from "../domain/verdict.ts";
 
 /** A tracker postback as the HTTP channel sends it: the request and how its answer is judged. */
 export type HttpPostback = OutgoingRequest & { verdict: string | null };

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client.ts";
 import { prepared } from "../db/prepared.ts";
-import { bucketOf } from "./time.ts";
+import { bucketOf } from "../lib/time-zones.ts";
 
 type Params = Record<string, string | number | null>;
 

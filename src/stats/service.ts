@@ -2,7 +2,7 @@ import type { Db } from "../db/client.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
 import { firstBucket, openPostbacks, sumsPerDay, type StatusSums } from "./repository.ts";
 import { invalid } from "../lib/errors.ts";
-import { BUCKET_MS, MAX_DAYS, bucketCeil, bucketOf, dayStart, localDate, localDays, nextDate } from "./time.ts";
+import { BUCKET_MS, MAX_DAYS, bucketCeil, bucketOf, dayStart, localDate, localDays, nextDate } from "../lib/time-zones.ts";
 
 export type PerStatus = Record<Status, number>;
 

@@ -18,7 +18,7 @@ import { renderRequest, resolveTemplates } from "../../src/domain/templates.ts";
 import type { LeadEventRow, LeadRow } from "../../src/leads/repository.ts";
 import { macroValues } from "../../src/domain/templates.ts";
 import { ALL_TIME } from "../../src/stats/repository.ts";
-import { bucketOf } from "../../src/stats/time.ts";
+import { bucketOf } from "../../src/lib/time-zones.ts";
 import type { ConfigInput } from "../helpers/service.ts";
 import { CAMPAIGN } from "./lib.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { decideCompletion } from "../../src/delivery/completion.ts";
-import type { Classification } from "../../src/delivery/verdict.ts";
+import type { Classification } from "../../src/domain/verdict.ts";
 
 const LADDER = { ladderMs: [0, 10_000, 60_000], jitter: 0 };
 const NOW = 1_000_000;

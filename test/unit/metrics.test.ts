@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { reasonClass } from "../../src/delivery/verdict.ts";
+import { reasonClass } from "../../src/domain/verdict.ts";
 import { MAX_OUTCOME_HOSTS, Metrics } from "../../src/lib/metrics.ts";
 import { stripKey, stripUrls } from "../../src/lib/logger.ts";
 
