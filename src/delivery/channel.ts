@@ -1,5 +1,5 @@
 import type { SendReport } from "./http-request.ts";
-import type { ClaimedPostback } from "./repository.ts";
+import type { ClaimedPostback } from "../outbox/claims.ts";
 import type { Classification } from "../domain/verdict.ts";
 
 /** One attempt over one channel: what happened and how it is judged. */

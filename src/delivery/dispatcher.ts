@@ -7,7 +7,7 @@ import type { Metrics } from "../lib/metrics.ts";
 import type { ChannelSender } from "./channel.ts";
 import { decideCompletion } from "./completion.ts";
 import { HostSlots, PREFETCH_SHARE, type Pacing } from "./host-slots.ts";
-import type { ClaimedPostback, OutboxRepository } from "./repository.ts";
+import type { ClaimedPostback, OutboxRepository } from "../outbox/claims.ts";
 
 export interface DispatcherDeps {
   outbox: OutboxRepository;

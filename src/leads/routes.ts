@@ -11,7 +11,8 @@ import { responses } from "../http/openapi.ts";
 import {
   EventAnswer, EventBody, LeadDetail, LeadList, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample,
 } from "./model.ts";
-import { eventsOfLead, getLead, listLeads, postbacksOfLead } from "./repository.ts";
+import { postbacksOfLead } from "../outbox/repository.ts";
+import { eventsOfLead, getLead, listLeads } from "./repository.ts";
 import { recordLeadEvent, type LeadEventResult } from "./service.ts";
 
 const MAX_IDEMPOTENCY_KEY = 200;

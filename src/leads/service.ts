@@ -7,9 +7,10 @@ import type { Clock } from "../lib/clock.ts";
 import { NO_EFFECTS, type Effects, type Intake } from "../intake/intake.ts";
 import { countLeadEvent } from "../stats/repository.ts";
 import { AppError, invalid } from "../lib/errors.ts";
+import { findRecentOrganicJoin, insertJournal, markJournal } from "../journal/repository.ts";
+import { insertPostbacks, type NewPostback } from "../outbox/repository.ts";
 import {
-  findIdempotentAnswer, storeIdempotentAnswer, findLead, findRecentOrganicJoin, insertJournal, insertLead, insertLeadEvent, insertPostbacks, markJournal, updateLead,
-  type LeadEventRow, type LeadRow, type NewPostback,
+  findIdempotentAnswer, storeIdempotentAnswer, findLead, insertLead, insertLeadEvent, updateLead, type LeadEventRow, type LeadRow,
 } from "./repository.ts";
 
 export type EventSource = "api" | "telegram" | "inbound";

@@ -1,18 +1,17 @@
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import { Elysia, t } from "elysia";
 import type { Runtime } from "../campaigns/registry.ts";
 import type { Db } from "../db/client.ts";
 import type { GroupCommit } from "../db/group-commit.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Metrics } from "../lib/metrics.ts";
-import { journal } from "../db/schema.ts";
+import { listJournal } from "../journal/repository.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
 import { AppError } from "../lib/errors.ts";
 import { MetricsPage, processMetrics } from "../lib/prometheus.ts";
 import { iso } from "../lib/json.ts";
 import { ConfigError } from "../config/load.ts";
 import { campaignCodes } from "../campaigns/repository.ts";
-import { postbackStateCounts, queueGauges } from "../postbacks/repository.ts";
+import { postbackStateCounts, queueGauges } from "../outbox/repository.ts";
 import { responses } from "../http/openapi.ts";
 import { StorageProbe, databasePart, healthAnswer, storagePart } from "./health.ts";
 import { JournalList, ReloadAnswer, healthResponses, journalExample, metricsResponses, reloadExample } from "./model.ts";
@@ -50,11 +49,8 @@ export function opsRoutes(ctx: OpsDeps) {
       return renderMetrics(ctx);
     }, { detail: { tags: ["ops"], summary: "Prometheus metrics", security: [], responses: metricsResponses } })
     .get("/api/journal", ({ query }) => {
-      const where: SQL[] = [];
-      if (query.kind) where.push(eq(journal.kind, query.kind));
-      if (query.before) where.push(lt(journal.id, query.before));
       const limit = query.limit ?? 50;
-      const rows = ctx.db.select().from(journal).where(and(...where)).orderBy(desc(journal.id)).limit(limit).all();
+      const rows = listJournal(ctx.db, { kind: query.kind, beforeId: query.before, limit });
       const codeOf = campaignCodes(ctx.db);
       return {
         items: rows.map((j) => ({

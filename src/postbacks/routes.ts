@@ -6,17 +6,17 @@ import { IdParams, pageQuery, queryInt, queryString } from "../http/schema.ts";
 import { AppError, invalid, notFound } from "../lib/errors.ts";
 import { iso, parseTimeFilter } from "../lib/json.ts";
 import { postbackJson } from "./model.ts";
-import { STATUSES, type Status } from "../domain/status.ts";
+import { POSTBACK_STATES, STATUSES, type PostbackState, type Status } from "../domain/status.ts";
 import { responses } from "../http/openapi.ts";
 import {
   PostbackDetail, PostbackList, RetriedMany, RetriedOne, postbackDetailExample, postbackListExample, retriedManyExample, retriedOneExample,
 } from "./model.ts";
 import {
   attemptsOf, countResendable, getPostback, listPostbacks, requeuePostback, requeuePostbacks, type PostbackFilter,
-} from "./repository.ts";
+} from "../outbox/repository.ts";
 
-const STATES = ["pending", "delivered", "failed", "rejected", "skipped"] as const;
-const FINISHED = ["delivered", "failed", "rejected", "skipped"] as const;
+const STATES = POSTBACK_STATES;
+const FINISHED = POSTBACK_STATES.filter((s) => s !== "pending");
 
 const FilterFields = {
   status: t.Optional(t.Union(STATUSES.map((s) => t.Literal(s)), {
@@ -28,7 +28,7 @@ const FilterFields = {
   until: queryString("until", "created before: ISO date or UNIX seconds"),
 };
 
-type FilterInput = { campaign?: string; host?: string; since?: string; until?: string; state?: string; status?: Status; lead?: number };
+type FilterInput = { campaign?: string; host?: string; since?: string; until?: string; state?: PostbackState; status?: Status; lead?: number };
 
 export interface PostbackDeps {
   db: Db;

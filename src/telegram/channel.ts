@@ -6,7 +6,8 @@ import type { ChannelAttempt, ChannelSender } from "../delivery/channel.ts";
 import { headOf } from "../delivery/http-request.ts";
 import { macroValues, renderText, welcomeUrlEncode } from "../domain/templates.ts";
 import type { Clock } from "../lib/clock.ts";
-import { eventsOfLead, getLead, insertJournal } from "../leads/repository.ts";
+import { insertJournal } from "../journal/repository.ts";
+import { eventsOfLead, getLead } from "../leads/repository.ts";
 import { cacheFileId, getCachedFileId, getInviteLink, saveInviteLink } from "./repository.ts";
 
 /** grammY's Node build types its signal with the abort-controller shim; the runtime takes a standard one. */

@@ -120,7 +120,7 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
         insEvent.run(eventId, leadId, campaign.id, status, at, at);
         postbacksOf(event, templates);
         if (joined) {
-          const join = { ...event, id: nextEvent++, status: "approve", prevStatus: "wait", occurredAt: at + JOIN_AFTER_MS, createdAt: at + JOIN_AFTER_MS };
+          const join = { ...event, id: nextEvent++, status: "approve" as const, prevStatus: "wait" as const, occurredAt: at + JOIN_AFTER_MS, createdAt: at + JOIN_AFTER_MS };
           insJoin.run(join.id, leadId, campaign.id, join.occurredAt, join.createdAt);
           postbacksOf(join, joinTemplates);
         }
