@@ -9,7 +9,7 @@ import { DatabaseInUse } from "./db/instance-lock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { VERSION, buildCommit } from "./lib/version.ts";
 import { backupDatabase, restoreDatabase } from "./ops/backup.ts";
-import { startService } from "./service.ts";
+import { startService } from "./server.ts";
 
 /** Exit codes: 0 done, 1 refused or failed (bad config, database in use, …), 2 a bad command line. */
 const USAGE_ERROR = 2;
@@ -175,10 +175,10 @@ async function serve(configPath: string): Promise<number> {
     }
     throw err;
   }
-  const log = service.ctx.log;
+  const log = service.deps.log;
   process.on("SIGHUP", () => {
     try {
-      service.ctx.reloadConfig();
+      service.deps.reloadConfig();
     } catch (err) {
       if (err instanceof ConfigError) log.error({ issues: err.issues }, "config reload refused; the running config is kept");
       else log.error({ err }, "config reload failed");

@@ -1,22 +1,29 @@
 import { Elysia, t } from "elysia";
-import type { AppContext } from "../context.ts";
-import { AddressGuard } from "../delivery/address-guard.ts";
-import { classifyAttempt } from "../delivery/classify.ts";
-import { sendPostback } from "../delivery/sender.ts";
+import type { Db } from "../db/client.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { Runtime } from "./registry.ts";
+import type { HttpChannel } from "../delivery/http-channel.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
-import { lacksClick, renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
+import { lacksClick, macroValues, renderRequest, resolveTemplates } from "../domain/templates.ts";
 import { notFound } from "../lib/errors.ts";
-import { verdictByName } from "../presets/presets.ts";
-import { StatusSchema } from "../leads/model.ts";
+import { StatusSchema } from "../http/schema.ts";
 import type { CampaignConfig } from "../config/model.ts";
 import { getBotRow, getChat } from "../telegram/repository.ts";
-import { missingRights } from "../telegram/routes.ts";
+import { missingRights } from "../telegram/rights.ts";
 import { allTimeCounters } from "../stats/repository.ts";
 import { responses } from "../http/openapi.ts";
 import { CampaignList, TestAnswer, campaignListExample, testAnswerExample } from "./model.ts";
 import { postbackOutcomes } from "../stats/service.ts";
 
-export function campaignRoutes(ctx: AppContext) {
+export interface CampaignDeps {
+  db: Db;
+  clock: Clock;
+  runtime(): Runtime;
+  /** Sends a test postback as the dispatcher would (the same request, redirects, guard and verdict). */
+  httpChannel: HttpChannel;
+}
+
+export function campaignRoutes(ctx: CampaignDeps) {
   /** Whether the campaign's bot is admin in its chat with the rights it needs (null: no bot or chat). */
   const telegramStatus = (c: CampaignConfig) => {
     if (!c.bot || c.chat === null) return null;
@@ -68,14 +75,10 @@ export function campaignRoutes(ctx: AppContext) {
       const entry = runtime.campaigns.get(params.code);
       if (!entry) throw notFound("campaign", params.code);
       const status: Status = body?.status ?? "approve";
-      const payout = entry.config.payouts[status];
-      const values: MacroValues = {
-        click: body?.click ?? "test-click", status, campaign: entry.config.code, user: runtime.config.account_id,
-        lead: "0", subscriber: String(body?.subscriber ?? 0), username: body?.username ?? "", chat: String(entry.config.chat ?? ""),
-        time: String(Math.floor(ctx.clock.now() / 1000)), event: "0", payout: payout?.payout ?? "", currency: payout?.currency ?? "",
-      };
-      const d = runtime.config.delivery;
-      const guard = new AddressGuard(d.allow_hosts);
+      // A sample lead (id 0) and its event, as a real one would be rendered.
+      const values = macroValues(runtime.config.account_id, entry.config,
+        { id: 0, click: body?.click ?? "test-click", subscriber: body?.subscriber ?? 0, username: body?.username ?? "", chatId: entry.config.chat },
+        { id: 0, status, occurredAt: ctx.clock.now(), payout: null, currency: null });
       const requests = await Promise.all(resolveTemplates(runtime.config.postbacks, entry.config.postbacks, status).map(async (tpl) => {
         const req = renderRequest(tpl, values);
         if (!body?.send) return { template: tpl.label, ...req };
@@ -83,8 +86,7 @@ export function campaignRoutes(ctx: AppContext) {
         if (lacksClick(tpl, values)) {
           return { template: tpl.label, ...req, result: { outcome: "skipped", reason: "no_click", http_status: null, response_head: null } };
         }
-        const report = await sendPostback(req, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard, now: ctx.clock.now });
-        const verdict = classifyAttempt(report.result, verdictByName(tpl.verdict));
+        const { report, verdict } = await ctx.httpChannel({ ...req, verdict: tpl.verdict ?? null });
         return {
           template: tpl.label, ...req,
           result: {

@@ -7,12 +7,12 @@ import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { STATUSES, type Status } from "../domain/status.ts";
 import {
-  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, encodeValue, loneMacroParams, renderRequest, renderText,
+  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, loneMacroParams, renderRequest, renderText, welcomeUrlEncode,
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../domain/templates.ts";
 import { parseDuration } from "../lib/duration.ts";
+import { canonicalTimeZone } from "../lib/time-zones.ts";
 import { PRESETS, fillPreset, presetByName, verdictName } from "../presets/presets.ts";
-import { canonicalTimeZone } from "../stats/time.ts";
 import { formatPath, type Checker, type ConfigPath } from "./checker.ts";
 import type { BotConfig, CampaignConfig, Config, DeliveryConfig, DestinationConfig, Payout, WelcomeConfig } from "./model.ts";
 import { INVALID, readValue, type JsonSchema } from "./read.ts";
@@ -201,8 +201,6 @@ function readWelcome(
   return text && { text, media, button };
 }
 
-/** In a welcome URL every macro is percent-encoded except {invite}, which is itself a URL. */
-export const welcomeUrlEncode = (value: string, macro: string, inPath: boolean) => (macro === "invite" ? value : encodeValue(value, inPath));
 
 type EventTemplatesFile = ConfigFile["postbacks"];
 type TemplateFile = Exclude<EventTemplatesFile[Status], unknown[] | undefined>;

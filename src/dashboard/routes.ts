@@ -1,5 +1,8 @@
 import { Elysia, t } from "elysia";
-import type { AppContext } from "../context.ts";
+import type { Config } from "../config/model.ts";
+import type { Db } from "../db/client.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
+import type { Clock } from "../lib/clock.ts";
 import { RateLimiter } from "../http/rate-limit.ts";
 import { AppError, notFound } from "../lib/errors.ts";
 import { iso } from "../lib/json.ts";
@@ -43,10 +46,18 @@ export function pageRoutes() {
     .get("/swagger/assets/:file", asset(SWAGGER_ASSETS, "max-age=3600"), HIDDEN);
 }
 
+export interface SessionDeps {
+  db: Db;
+  commits: GroupCommit;
+  clock: Clock;
+  /** The running config (API keys, session lifetime, whether the public URL is https). */
+  config(): Config;
+}
+
 /** Sign-in and sign-out of the dashboard; the session cookie then stands in for the API key on /api. */
-export function sessionRoutes(ctx: AppContext) {
+export function sessionRoutes(ctx: SessionDeps) {
   const signIns = new RateLimiter(SIGN_INS_PER_MINUTE);
-  const secure = () => ctx.runtime().config.server.public_url?.startsWith("https://") ?? false;
+  const secure = () => ctx.config().server.public_url?.startsWith("https://") ?? false;
   return new Elysia({ detail: { tags: ["session"] } })
     .post("/api/session", async ({ body, request, server, set }) => {
       const wait = signIns.take(server?.requestIP(request)?.address ?? "unknown", Date.now());
@@ -54,7 +65,7 @@ export function sessionRoutes(ctx: AppContext) {
         set.headers["retry-after"] = String(Math.ceil(wait / 1000));
         throw new AppError(429, "rate_limited", "too many sign-in attempts; wait a minute");
       }
-      const { config } = ctx.runtime();
+      const config = ctx.config();
       if (!keyMatches(body.key, config.api_keys)) throw new AppError(401, "unauthorized", "wrong API key");
       const ttl = config.dashboard.session_ttl_ms;
       const session = await ctx.commits.run(() => openSession(ctx.db, body.key, ctx.clock.now(), ttl));
@@ -70,7 +81,7 @@ export function sessionRoutes(ctx: AppContext) {
       },
     })
     .get("/api/session", ({ request }) => {
-      const { config } = ctx.runtime();
+      const config = ctx.config();
       const token = sessionToken(request.headers.get("cookie"));
       const bearer = request.headers.get("authorization") !== null || new URL(request.url).searchParams.has("key");
       const session = !bearer && token ? validSession(ctx.db, token, config.api_keys, ctx.clock.now()) : null;

@@ -1,8 +1,9 @@
 import { Database } from "bun:sqlite";
-import { mkdirSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
-import type { MigrationMeta } from "drizzle-orm/migrator";
+import { migrate as drizzleMigrate } from "drizzle-orm/bun-sqlite/migrator";
 import type { Synchronous } from "../config/model.ts";
 import type { Logger } from "../lib/logger.ts";
 import { migrationJournal, migrationSql } from "./migrations.generated.ts";
@@ -89,27 +90,30 @@ function describeOpenError(err: unknown): string {
   return code ? `${message} (${code})` : message;
 }
 
+/**
+ * Applies the migrations not yet applied, with drizzle's own migrator: each in order, all in one
+ * transaction, recorded in __drizzle_migrations. The migrator reads a folder; the binary carries
+ * the files embedded (migrations.generated.ts), so they are written to a temporary folder first —
+ * only when there is something to apply.
+ */
 function migrate(db: Db, log: OpenOptions["log"]) {
-  const migrations: MigrationMeta[] = migrationJournal.entries.map((entry) => {
-    const text = migrationSql[entry.tag]!;
-    return {
-      sql: text.split("--> statement-breakpoint"),
-      bps: entry.breakpoints,
-      folderMillis: entry.when,
-      hash: new Bun.CryptoHasher("sha256").update(text).digest("hex"),
-    };
-  });
-  // drizzle applies every migration newer than the last one recorded, all in one transaction.
+  // drizzle applies every migration newer than the last one recorded.
   const pending = migrationJournal.entries.filter((entry) => entry.when > lastMigrationAt(db.$client)).map((entry) => entry.tag);
   if (pending.length === 0) {
-    log?.debug({ migrations: migrations.length }, "database schema is up to date");
+    log?.debug({ migrations: migrationJournal.entries.length }, "database schema is up to date");
     return;
   }
   log?.info({ migrations: pending }, `database: applying ${pending.length} migration(s)`);
   const started = performance.now();
-  // The public migrate() reads a folder from disk; the binary has the files embedded instead.
-  (db as unknown as { dialect: { migrate(m: MigrationMeta[], s: unknown, c: object): void }; session: unknown })
-    .dialect.migrate(migrations, (db as unknown as { session: unknown }).session, {});
+  const folder = mkdtempSync(join(tmpdir(), "tgcpa-migrations-"));
+  try {
+    mkdirSync(join(folder, "meta"));
+    writeFileSync(join(folder, "meta", "_journal.json"), JSON.stringify(migrationJournal));
+    for (const entry of migrationJournal.entries) writeFileSync(join(folder, `${entry.tag}.sql`), migrationSql[entry.tag]!);
+    drizzleMigrate(db, { migrationsFolder: folder });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
   log?.info({ migrations: pending, ms: Math.round(performance.now() - started) }, `database: ${pending.length} migration(s) applied`);
 }
 

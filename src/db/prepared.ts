@@ -1,3 +1,4 @@
+import type { SQLQueryBindings } from "bun:sqlite";
 import type { Db } from "./client.ts";
 
 const cache = new WeakMap<Db, Map<string, unknown>>();
@@ -14,3 +15,10 @@ export function prepared<T>(db: Db, key: string, build: (db: Db) => T): T {
   if (query === undefined) map.set(key, (query = build(db)));
   return query;
 }
+
+/** Named parameters of a bun:sqlite statement ($name). */
+export type Bindings = Extract<SQLQueryBindings, Record<string, unknown>>;
+
+/** A bun:sqlite statement prepared once per connection: the hot write path skips the query builder. */
+export const statement = <Row = unknown>(db: Db, sqlText: string) =>
+  prepared(db, sqlText, (d) => d.$client.prepare<Row, [Bindings]>(sqlText));

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { CHANNELS, EVENT_SOURCES, POSTBACK_STATES, STATUSES } from "../domain/status.ts";
 
 /** Times are epoch milliseconds (integer) throughout. */
 
@@ -24,7 +25,7 @@ export const leads = sqliteTable("leads", {
   click: text("click").notNull().default(""),
   username: text("username").notNull().default(""),
   chatId: integer("chat_id"),
-  status: text("status").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
   joinedAt: integer("joined_at"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
@@ -43,9 +44,9 @@ export const leadEvents = sqliteTable("lead_events", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   leadId: integer("lead_id").notNull().references(() => leads.id),
   campaignId: integer("campaign_id").notNull(),
-  status: text("status").notNull(),
-  prevStatus: text("prev_status"),
-  source: text("source").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
+  prevStatus: text("prev_status", { enum: STATUSES }),
+  source: text("source", { enum: EVENT_SOURCES }).notNull(),
   /** Why postbacks were skipped or withheld (campaign_paused, outside_unsub_window, click_added). */
   reason: text("reason"),
   /** Set by an inbound postback; overrides the campaign's payout for this event's macros. */
@@ -65,11 +66,11 @@ export const leadEvents = sqliteTable("lead_events", {
 export const postbacks = sqliteTable("postbacks", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   /** http: a postback to a tracker; telegram: a Bot API call (method, body JSON; url tg://bot/method). */
-  channel: text("channel").notNull().default("http"),
+  channel: text("channel", { enum: CHANNELS }).notNull().default("http"),
   leadId: integer("lead_id").notNull(),
   eventId: integer("event_id").notNull(),
   campaignId: integer("campaign_id").notNull(),
-  status: text("status").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
   template: text("template").notNull(),
   method: text("method").notNull(),
   url: text("url").notNull(),
@@ -80,7 +81,7 @@ export const postbacks = sqliteTable("postbacks", {
   /** host[:port] of the URL: the unit of ordering, caps and the circuit breaker. */
   host: text("host").notNull(),
   /** pending | delivered | failed | rejected | skipped */
-  state: text("state").notNull(),
+  state: text("state", { enum: POSTBACK_STATES }).notNull(),
   reason: text("reason"),
   attempts: integer("attempts").notNull().default(0),
   nextAttemptAt: integer("next_attempt_at").notNull(),
@@ -136,7 +137,7 @@ export const deliveryAttempts = sqliteTable("delivery_attempts", {
 export const leadStats = sqliteTable("lead_stats", {
   campaignId: integer("campaign_id").notNull(),
   bucket: integer("bucket").notNull(),
-  status: text("status").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
   events: integer("events").notNull().default(0),
   leads: integer("leads").notNull().default(0),
   postbacks: integer("postbacks").notNull().default(0),

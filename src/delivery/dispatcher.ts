@@ -1,71 +1,30 @@
 import type { Config } from "../config/model.ts";
 import type { GroupCommit } from "../db/group-commit.ts";
 import { Alarm, type Clock } from "../lib/clock.ts";
-import { stripUrls, type Logger } from "../lib/logger.ts";
-import type { Metrics } from "../ops/metrics.ts";
-import { AddressGuard } from "./address-guard.ts";
-import { nextRetryDelay } from "./backoff.ts";
-import { CircuitBreakers } from "./circuit.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
-import { verdictByName } from "../presets/presets.ts";
-import { classifyAttempt, type Classification } from "./classify.ts";
-import type { SendPacer } from "./pacing.ts";
-import type { ClaimedPostback, Completion, OutboxRepository } from "./repository.ts";
-import { sendPostback, type SendReport } from "./sender.ts";
-
-/** One attempt over one channel: what happened and how it is judged. */
-export interface ChannelAttempt {
-  report: SendReport;
-  verdict: Classification;
-}
-
-/**
- * Sends one claimed row; `abort` is the row's controller: the dispatcher aborts it at shutdown, a
- * sender may abort it on its own timeout. Must not throw for delivery failures.
- */
-export type ChannelSender = (row: ClaimedPostback, abort: AbortController) => Promise<ChannelAttempt>;
-
-/** A host whose peer limits how fast it may be sent to (a Telegram bot), and how its rows are paced. */
-export interface HostPacing {
-  pacer: SendPacer;
-  /** The chat a row is sent to, for the per-chat limits; null when it counts only toward the host's rate. */
-  chatOf(row: ClaimedPostback): number | null;
-  /** Requests in flight to this host at most (replaces delivery.per_host_in_flight: the rate is the real limit). */
-  inFlight: number;
-}
-
-export interface Pacing {
-  /** The pacing of a host, or undefined when it has none (tracker hosts). */
-  forHost(host: string): HostPacing | undefined;
-  /** Hosts paused at `now` (a flood wait), with the end of each pause. */
-  pausedHosts(now: number): { host: string; until: number }[];
-}
+import { stripUrls, type Logger } from "../lib/logger.ts";
+import type { Metrics } from "../lib/metrics.ts";
+import type { ChannelSender } from "./channel.ts";
+import { decideCompletion } from "./completion.ts";
+import { HostSlots, PREFETCH_SHARE, type Pacing } from "./host-slots.ts";
+import type { ClaimedPostback, OutboxRepository } from "../outbox/claims.ts";
 
 export interface DispatcherDeps {
   outbox: OutboxRepository;
-  /** Completions share transactions with each other and with the intake (one fsync for many). */
+  /** Claims and outcomes share transactions with each other and with the intake (one fsync for many). */
   commits: GroupCommit;
   config: () => Config;
   clock: Clock;
   log: Logger;
   metrics: Metrics;
   random?: () => number;
-  /** Senders for channels other than http (e.g. telegram), by channel name. */
-  senders?: Record<string, ChannelSender>;
+  /** How each channel sends a row, by the row's `channel` (http: tracker postbacks; telegram: Bot API calls). */
+  channels: Record<string, ChannelSender>;
   /** Hosts sent to at a limited rate (Telegram bots); tracker hosts are never paced. */
   pacing?: Pacing;
 }
 
 const IDLE_RECHECK_MS = 1000;
-
-/**
- * Rows claimed beyond the free slots, as a share of max_in_flight (and of a healthy host's cap).
- * A slot freed by an answer is refilled at once from them, not after a claim round (a group
- * commit and its fsync), so under a backlog every slot stays busy. They are leased like rows in
- * flight; they are given back at shutdown, when their host's circuit opens, and when a row has
- * waited so long that its lease could run out before its request would.
- */
-const PREFETCH_SHARE = 0.5;
 
 /**
  * During sustained delivery a full garbage collection runs every this many attempts. JSC's own
@@ -74,6 +33,9 @@ const PREFETCH_SHARE = 0.5;
  * attempts/s, and keeps the peak RSS near the live size — what counts on a small VPS.
  */
 const GC_EVERY_ATTEMPTS = 10_000;
+
+/** A storage failure while saving an outcome is retried after 200 ms, doubling up to this. */
+const MAX_SAVE_RETRY_MS = 5000;
 
 interface InFlight {
   row: ClaimedPostback;
@@ -84,21 +46,30 @@ interface InFlight {
   claimedAt: number;
 }
 
+const noChannel: ChannelSender = async (row) => {
+  const message = `no sender for channel ${row.channel}`;
+  return { report: { result: { kind: "error", error: "malformed_url", message }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: message } };
+};
+
 /**
- * Drains the outbox: claims due rows under a lease, sends them, records the outcome. Woken at
- * once by new commits (wake) and by a timer for the next due row; never holds a DB lock
- * across a network call.
+ * Drains the outbox: claims due rows under a lease, starts them as their hosts allow
+ * (HostSlots), sends each through its channel, and saves the outcome decided by
+ * decideCompletion. Woken at once by new commits (wake) and by the clock for the next due row, a
+ * circuit's probe, the end of a flood wait or a row's pace; never holds a DB lock across a
+ * network call.
  */
 export class Dispatcher {
   /** Every row this process holds a lease on: sending, saving its outcome, or queued. */
   private readonly inFlight = new Map<number, InFlight>();
-  /** Claimed rows waiting for a slot, in claim order (see PREFETCH_SHARE). */
+  /**
+   * Claimed rows waiting to start, in claim order: waiting for a slot (up to PREFETCH_SHARE more
+   * than the caps, so a slot freed by an answer is refilled at once, not after a claim round) or
+   * for their host's pace. They are given back at shutdown, when their host is paused, and when
+   * one has waited so long that its lease could end mid-request.
+   */
   private queued: InFlight[] = [];
-  /** Rows started and not finished, per host: what the caps count. */
-  private readonly perHost = new Map<string, number>();
-  private circuits: CircuitBreakers;
-  private guard: AddressGuard;
-  /** The next claim round: a row falls due, a paused host may be probed, a storage retry. */
+  private readonly hosts: HostSlots;
+  /** The next claim round: a row falls due, a paused host reopens, a storage retry. */
   private readonly claimAlarm: Alarm;
   /** When a queued row's pace lets it start. */
   private readonly paceAlarm: Alarm;
@@ -113,9 +84,12 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {
     this.claimAlarm = new Alarm(deps.clock, () => this.pump());
     this.paceAlarm = new Alarm(deps.clock, () => this.pump());
-    const d = deps.config().delivery;
-    this.circuits = new CircuitBreakers(d.circuit_failures, d.circuit_cooldown_ms);
-    this.guard = new AddressGuard(d.allow_hosts);
+    this.hosts = new HostSlots(deps.pacing, this.breaker());
+  }
+
+  private breaker() {
+    const d = this.deps.config().delivery;
+    return { failures: d.circuit_failures, cooldownMs: d.circuit_cooldown_ms };
   }
 
   start() {
@@ -123,11 +97,9 @@ export class Dispatcher {
     this.wake();
   }
 
-  /** Picks up a new config (caps, allow-list, breaker settings) after a reload. */
+  /** Picks up a new config (caps, breaker settings) after a reload. */
   reconfigure() {
-    const d = this.deps.config().delivery;
-    this.guard = new AddressGuard(d.allow_hosts);
-    this.circuits = new CircuitBreakers(d.circuit_failures, d.circuit_cooldown_ms);
+    this.hosts.reconfigure(this.breaker());
     this.wake();
   }
 
@@ -159,9 +131,12 @@ export class Dispatcher {
       return;
     }
     const d = this.deps.config().delivery;
+    const queued = this.queuedPerHost();
     // Rows waiting for their host's pace (at most a second of its sends each) are outside the
     // claim budget: however many a bot has waiting, tracker postbacks are claimed as before.
-    const want = d.max_in_flight + Math.ceil(d.max_in_flight * PREFETCH_SHARE) - (this.inFlight.size - this.waitingForPace());
+    let waitingForPace = 0;
+    for (const [host, n] of queued) if (this.hosts.isPaced(host)) waitingForPace += n;
+    const want = d.max_in_flight + Math.ceil(d.max_in_flight * PREFETCH_SHARE) - (this.inFlight.size - waitingForPace);
     if (want <= 0) return this.claimAlarm.set(null); // completions will pump
     this.claiming = (async () => {
       let rows: ClaimedPostback[];
@@ -170,8 +145,8 @@ export class Dispatcher {
         rows = await this.deps.commits.run(() => {
           now = this.deps.clock.now();
           const queued = this.queuedPerHost();
-          const allowance = (host: string) => this.claimAllowance(host, d.per_host_in_flight, now, queued);
-          return this.deps.outbox.claimDue(now, want, d.lease_ms, this.blockedHosts(now, d.per_host_in_flight, queued), allowance, (id) => this.inFlight.has(id));
+          const allowance = (host: string) => this.hosts.claimAllowance(host, d.per_host_in_flight, now, queued.get(host) ?? 0);
+          return this.deps.outbox.claimDue(now, want, d.lease_ms, this.hosts.blocked(now, d.per_host_in_flight, queued), allowance, (id) => this.inFlight.has(id));
         });
       } catch (err) {
         // Storage trouble (locked, disk full): nothing is lost; try again shortly.
@@ -183,7 +158,7 @@ export class Dispatcher {
       for (const row of rows) this.enqueue(row, now);
       this.startQueued();
       if (rows.length === want) this.pumpAgain = true; // there may be more: claim again at once
-      else this.scheduleTimer(now, d.per_host_in_flight, rows.length > 0);
+      else this.scheduleClaim(now, rows.length > 0);
       if (this.inFlight.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
     })().finally(() => {
       this.claiming = null;
@@ -194,53 +169,20 @@ export class Dispatcher {
     });
   }
 
-  /** How many requests a host may have in flight now: 0 while it is paused (flood wait) or its circuit is open. */
-  private hostSlots(host: string, perHostInFlight: number, now: number): number {
-    const pacing = this.deps.pacing?.forHost(host);
-    if (pacing?.pacer.pausedUntil(now)) return 0;
-    return this.circuits.allowance(host, pacing?.inFlight ?? perHostInFlight, now);
-  }
-
-  /**
-   * How many more rows of a host a claim may take: its free slots, plus a prefetch while its
-   * circuit is closed. A paced host holds no more than one second of its sends: rows waiting for
-   * their pace would otherwise take the claims that tracker postbacks need.
-   */
-  private claimAllowance(host: string, perHostInFlight: number, now: number, queued: Map<string, number>): number {
-    const pacing = this.deps.pacing?.forHost(host);
-    const cap = pacing?.inFlight ?? perHostInFlight;
-    const slots = this.hostSlots(host, perHostInFlight, now);
-    let limit = slots === cap ? slots + Math.ceil(cap * PREFETCH_SHARE) : slots;
-    if (pacing) limit = Math.min(limit, Math.ceil(pacing.pacer.limits.perSecond));
-    return limit - (this.perHost.get(host) ?? 0) - (queued.get(host) ?? 0);
-  }
-
-  /** Queued rows of paced hosts. */
-  private waitingForPace(): number {
-    if (!this.deps.pacing) return 0;
-    let n = 0;
-    for (const [host, count] of this.queuedPerHost()) if (this.deps.pacing.forHost(host)) n += count;
-    return n;
-  }
-
   private queuedPerHost(): Map<string, number> {
     const n = new Map<string, number>();
     for (const e of this.queued) n.set(e.row.host, (n.get(e.row.host) ?? 0) + 1);
     return n;
   }
 
-  private blockedHosts(now: number, cap: number, queued = this.queuedPerHost()): string[] {
-    const hosts = new Set([...this.perHost.keys(), ...queued.keys()]);
-    const full = [...hosts].filter((h) => this.claimAllowance(h, cap, now, queued) <= 0);
-    const paused = this.deps.pacing?.pausedHosts(now).map((p) => p.host) ?? [];
-    return [...new Set([...full, ...this.circuits.openHosts(now), ...paused])];
-  }
-
-  private scheduleTimer(now: number, cap: number, progressed: boolean) {
-    if (this.inFlightCount >= this.deps.config().delivery.max_in_flight) return this.claimAlarm.set(null); // completions will pump
-    const wakes = [this.deps.outbox.nextDueAt(this.blockedHosts(now, cap)), this.circuits.nextProbeAt(now)];
-    for (const p of this.deps.pacing?.pausedHosts(now) ?? []) wakes.push(p.until);
-    let at = earliestOf(wakes);
+  /** Sets the claim alarm for the next moment something may be claimed: a due row, or a host that reopens. */
+  private scheduleClaim(now: number, progressed: boolean) {
+    const d = this.deps.config().delivery;
+    if (this.inFlightCount >= d.max_in_flight) return this.claimAlarm.set(null); // completions will pump
+    const moments = [...this.hosts.reopenings(now)];
+    const due = this.deps.outbox.nextDueAt(this.hosts.blocked(now, d.per_host_in_flight, this.queuedPerHost()));
+    if (due !== null) moments.push(due);
+    let at = moments.length ? Math.min(...moments) : null;
     // A row reported due that this round could not claim must not turn the timer into a busy loop.
     if (at !== null && at <= now && !progressed) at = now + IDLE_RECHECK_MS;
     this.claimAlarm.set(at);
@@ -254,7 +196,7 @@ export class Dispatcher {
 
   /**
    * Starts queued rows, oldest claim first, as far as the global and per-host caps and the hosts'
-   * pacing allow; a row waiting for its pace keeps its place and a timer wakes it.
+   * pacing allow; a row waiting for its pace keeps its place and the pace alarm wakes it.
    */
   private startQueued() {
     if (this.queued.length === 0) return;
@@ -264,19 +206,14 @@ export class Dispatcher {
     const back: InFlight[] = [];
     let paceAt: number | null = null;
     this.queued = this.queued.filter((e) => {
-      const slots = this.hostSlots(e.row.host, d.per_host_in_flight, now);
+      const slots = this.hosts.slots(e.row.host, d.per_host_in_flight, now);
       // Back to the database, unattempted: its host is paused, or its lease could end mid-request.
       if (slots === 0 || now > e.claimedAt + d.lease_ms - d.timeout_ms) return !back.push(e);
-      if (started >= d.max_in_flight || (this.perHost.get(e.row.host) ?? 0) >= slots) return true;
-      const pacing = this.deps.pacing?.forHost(e.row.host);
-      if (pacing) {
-        const chat = pacing.chatOf(e.row);
-        const at = pacing.pacer.earliest(chat, now);
-        if (at > now) {
-          paceAt = paceAt === null ? at : Math.min(paceAt, at);
-          return true;
-        }
-        pacing.pacer.take(chat, now);
+      if (started >= d.max_in_flight || this.hosts.inFlight(e.row.host) >= slots) return true;
+      const wait = this.hosts.paceWait(e.row, now);
+      if (wait > 0) {
+        paceAt = paceAt === null ? wait : Math.min(paceAt, wait);
+        return true;
       }
       started++;
       this.launch(e);
@@ -298,13 +235,11 @@ export class Dispatcher {
 
   private launch(entry: InFlight) {
     const { row } = entry;
-    this.perHost.set(row.host, (this.perHost.get(row.host) ?? 0) + 1);
+    this.hosts.started(row.host);
     entry.done = this.deliver(entry).catch((err) => this.deps.log.error({ err, postback: row.id }, "delivery crashed"))
       .finally(() => {
         this.inFlight.delete(row.id);
-        const n = (this.perHost.get(row.host) ?? 1) - 1;
-        if (n > 0) this.perHost.set(row.host, n);
-        else this.perHost.delete(row.host);
+        this.hosts.finished(row.host);
         this.wake();
       });
   }
@@ -315,29 +250,26 @@ export class Dispatcher {
     const d = config().delivery;
     const startedAt = clock.now();
     const t0 = performance.now();
-    const send = (row.channel === "http" ? this.sendHttp : this.deps.senders?.[row.channel]) ?? this.noSender;
-    const { report, verdict } = await send(row, entry.abort);
+    const { report, verdict } = await (this.deps.channels[row.channel] ?? noChannel)(row, entry.abort);
     if (entry.shuttingDown) return; // released by stop(); this attempt does not count
-    const durationMs = Math.round(performance.now() - t0);
+    const durationMs = performance.now() - t0;
     const now = clock.now();
-    const completion = this.completionFor(row, verdict);
+    const completion = decideCompletion(row, verdict, { ladderMs: d.retry_ladder_ms, jitter: d.jitter }, (this.deps.random ?? Math.random)(), now);
     const result = report.result;
     const attempt = {
-      postbackId: row.id, attempt: row.attempts, startedAt, durationMs, url: report.url,
+      postbackId: row.id, attempt: row.attempts, startedAt, durationMs: Math.round(durationMs), url: report.url,
       httpStatus: result.kind === "response" ? result.status : null,
       outcome: verdict.outcome,
       error: verdict.outcome === "delivered" ? null : verdict.reason,
       responseHead: report.responseHead,
     };
-    const pauseMs = verdict.outcome === "retry" ? verdict.pauseHostMs : undefined;
-    // Paused before the outcome is saved, so no row of the host starts in the meantime.
-    if (pauseMs !== undefined) this.pauseHost(row.host, now + pauseMs, verdict);
+    // Before the outcome is saved: a flood wait pauses the host at once, so none of its rows starts meanwhile.
+    const { circuitOpened, pausedUntil } = this.hosts.recordVerdict(row.host, verdict, now);
+    if (circuitOpened) log.warn({ host: row.host }, "circuit opened: host paused");
+    if (pausedUntil !== null) log.warn({ host: row.host, until: new Date(pausedUntil).toISOString(), reason: completion.reason }, "flood wait: nothing is sent to this host until the pause ends");
     const kept = await this.saveOutcome(() => outbox.completeAttempt(row, attempt, completion, now), entry);
     if (kept === undefined) return; // shut down before the outcome could be saved; the lease expires
-    // A flood wait is the peer's pace, not the host failing: it never counts toward the circuit.
-    if (verdict.outcome !== "retry") this.circuits.recordSuccess(row.host);
-    else if (pauseMs === undefined && this.circuits.recordFailure(row.host, now)) log.warn({ host: row.host }, "circuit opened: host paused");
-    metrics.recordAttempt(verdict.outcome, completion.state, row.host, verdict.outcome === "delivered" ? null : verdict.reason);
+    metrics.recordAttempt(verdict.outcome, completion.state, row.host, verdict.outcome === "delivered" ? null : verdict.reason, durationMs / 1000);
     if (++this.attemptsSinceGc >= GC_EVERY_ATTEMPTS) {
       this.attemptsSinceGc = 0;
       Bun.gc(true);
@@ -356,23 +288,12 @@ export class Dispatcher {
     }, `postback ${state}`);
   }
 
-  private readonly noSender: ChannelSender = async (row) => {
-    const message = `no sender for channel ${row.channel}`;
-    return { report: { result: { kind: "error", error: "malformed_url", message }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: message } };
-  };
-
-  private readonly sendHttp: ChannelSender = async (row, abort) => {
-    const d = this.deps.config().delivery;
-    const report = await sendPostback(row, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard: this.guard, abort, now: this.deps.clock.now });
-    return { report, verdict: classifyAttempt(report.result, verdictByName(row.verdict)) };
-  };
-
   /**
    * Saves an attempt's outcome; while storage is unavailable (locked, disk full) it keeps the
    * outcome and tries again — the row stays in flight here, so it is not sent a second time.
    */
   private async saveOutcome(save: () => boolean, entry: InFlight): Promise<boolean | undefined> {
-    for (let wait = 200; ; wait = Math.min(wait * 2, 5000)) {
+    for (let wait = 200; ; wait = Math.min(wait * 2, MAX_SAVE_RETRY_MS)) {
       try {
         // Settled at the commit: the slot can go to the next row while the WAL is synced (the claim
         // that takes the slot waits for its own sync, which covers this outcome).
@@ -381,30 +302,9 @@ export class Dispatcher {
         if (!isStorageUnavailable(err)) throw err;
         if (!this.running || entry.shuttingDown) return undefined;
         this.deps.log.warn({ postback: entry.row.id, code: (err as { code?: string }).code }, "saving a delivery outcome failed; keeping it and retrying");
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        await new Promise<void>((resolve) => this.deps.clock.setTimer(resolve, wait));
       }
     }
-  }
-
-  private pauseHost(host: string, until: number, verdict: Classification) {
-    const pacing = this.deps.pacing?.forHost(host);
-    if (!pacing) return;
-    pacing.pacer.pause(until);
-    this.deps.log.warn({ host, until: new Date(until).toISOString(), reason: verdict.outcome === "retry" ? verdict.reason : null }, "flood wait: nothing is sent to this host until the pause ends");
-  }
-
-  private completionFor(row: ClaimedPostback, verdict: Classification): Completion {
-    if (verdict.outcome === "delivered") return { state: "delivered", reason: null };
-    if (verdict.outcome === "rejected") return { state: "rejected", reason: verdict.reason };
-    // A flood wait: the row keeps its place in line; the host's pause holds it until the wait is over.
-    if (verdict.pauseHostMs !== undefined) return { state: "pending", reason: verdict.reason, nextAttemptAt: row.dueAt, uncounted: true };
-    const d = this.deps.config().delivery;
-    const delay = nextRetryDelay({
-      attempts: row.attempts, ladderMs: d.retry_ladder_ms, jitter: d.jitter, random: (this.deps.random ?? Math.random)(),
-      retryAfterMs: verdict.retryAfterMs, minDelayMs: verdict.minDelayMs,
-    });
-    if (delay === null) return { state: "failed", reason: `gave up after ${row.attempts} attempts; last: ${verdict.reason}` };
-    return { state: "pending", reason: verdict.reason, nextAttemptAt: this.deps.clock.now() + delay };
   }
 
   /** Resolves when nothing is in flight (tests and shutdown). */
@@ -415,7 +315,9 @@ export class Dispatcher {
 
   /**
    * Stops claiming, lets in-flight requests finish for up to `graceMs`, then aborts the rest
-   * and gives their rows back so the next start sends them at once.
+   * and gives their rows back so the next start sends them at once. The grace is wall time (a
+   * real timer, not the injected clock): it bounds how long the process takes to exit, and must
+   * end even where the clock is a test's, standing still.
    */
   async stop(graceMs = this.deps.config().delivery.shutdown_grace_ms) {
     this.running = false;
@@ -454,11 +356,4 @@ export class Dispatcher {
       this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "shutdown: releasing leases failed; they will expire");
     }
   }
-}
-
-/** The earliest of some moments, ignoring the absent ones. */
-function earliestOf(moments: (number | null)[]): number | null {
-  let at: number | null = null;
-  for (const m of moments) if (m !== null && (at === null || m < at)) at = m;
-  return at;
 }

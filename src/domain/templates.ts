@@ -70,8 +70,52 @@ export function renderText(
   return out;
 }
 
+/** What a lead event's macros are made of (structurally: the stored lead and event rows fit). */
+export interface MacroLead {
+  id: number;
+  click: string;
+  subscriber: number;
+  username: string;
+  chatId: number | null;
+}
+export interface MacroEvent {
+  id: number;
+  status: string;
+  occurredAt: number;
+  /** An inbound postback may carry the payout of its event; it overrides the campaign's. */
+  payout: string | null;
+  currency: string | null;
+}
+export interface MacroCampaign {
+  code: string;
+  payouts: Partial<Record<Status, { payout: string; currency: string }>>;
+}
+
+/** SPEC §3: the value of every macro for one lead event. */
+export function macroValues(accountId: string, campaign: MacroCampaign, lead: MacroLead, event: MacroEvent): MacroValues {
+  const status = event.status as Status;
+  const configured = campaign.payouts[status];
+  return {
+    click: lead.click,
+    status,
+    campaign: campaign.code,
+    user: accountId,
+    lead: String(lead.id),
+    subscriber: String(lead.subscriber),
+    username: lead.username,
+    chat: lead.chatId == null ? "" : String(lead.chatId),
+    time: String(Math.floor(event.occurredAt / 1000)),
+    event: String(event.id),
+    payout: event.payout ?? configured?.payout ?? "",
+    currency: event.currency ?? configured?.currency ?? "",
+  };
+}
+
 /** Macros of the welcome message: the postback macros plus the campaign's invite link. */
 export const WELCOME_MACROS = [...POSTBACK_MACROS, "invite"] as const;
+
+/** In a welcome URL every macro is percent-encoded except {invite}, which is itself a URL. */
+export const welcomeUrlEncode = (value: string, macro: string, inPath: boolean) => (macro === "invite" ? value : encodeValue(value, inPath));
 
 /** A JSON body template: every string leaf is a template, the structure is kept as it is. */
 export type JsonTemplate = CompiledText | number | boolean | null | JsonTemplate[] | { [key: string]: JsonTemplate };

@@ -1,4 +1,12 @@
 import { t } from "elysia";
+import { STATUSES } from "../domain/status.ts";
+
+/** A lead status in a request: body, query or path. */
+export const StatusSchema = t.Union(STATUSES.map((s) => t.Literal(s)), {
+  description: "wait | hold | approve | cancel | trash",
+  error: "must be one of wait, hold, approve, cancel, trash",
+});
+
 
 // Elysia validates query fields one by one and then reports no path; the title names the field.
 export const queryInt = (name: string, opts: { minimum?: number; maximum?: number; default?: number; description?: string } = {}) =>

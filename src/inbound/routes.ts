@@ -1,5 +1,4 @@
 import { Elysia, t } from "elysia";
-import type { AppContext } from "../context.ts";
 import type { ClientAddress, PeerSource } from "../http/client-address.ts";
 import { RateLimiter } from "../http/rate-limit.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
@@ -8,7 +7,7 @@ import { iso } from "../lib/json.ts";
 import { listInbound } from "./repository.ts";
 import { responses } from "../http/openapi.ts";
 import { InboundLog, inboundLogExample, inboundResponses } from "./model.ts";
-import { handleInbound } from "./service.ts";
+import { handleInbound, type InboundDeps } from "./service.ts";
 
 const asStrings = (o: unknown): Record<string, string> =>
   Object.fromEntries(Object.entries(o && typeof o === "object" ? o : {}).filter(([, v]) => v != null && typeof v !== "object").map(([k, v]) => [k, String(v)]));
@@ -39,7 +38,7 @@ const INBOUND_PARAMETERS = [
   ...["stn", "sth", "sta", "stc", "stt"].map((n, i) => param(n, `extra words (comma-separated) meaning ${["wait", "hold", "approve", "cancel", "trash"][i]}`)),
 ] as never[];
 
-export function inboundRoutes(ctx: AppContext, clientAddress: ClientAddress) {
+export function inboundRoutes(ctx: InboundDeps, clientAddress: ClientAddress) {
   // A request without a valid key is answered from these limits before anything is done or logged
   // (built once, like the other limits: a reload that changes them takes effect after a restart).
   const perAddress = ctx.runtime().config.rate_limits.inbound_bad_key_per_minute;

@@ -1,5 +1,9 @@
 import { campaignCodes, findCampaignId } from "../campaigns/repository.ts";
-import type { AppContext } from "../context.ts";
+import type { Runtime } from "../campaigns/registry.ts";
+import type { Db } from "../db/client.ts";
+import type { Intake } from "../intake/intake.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { Logger } from "../lib/logger.ts";
 import { keyMatches } from "../lib/keys.ts";
 import { NO_EFFECTS } from "../intake/intake.ts";
 import { applyLeadEvent, effectsOf } from "../leads/service.ts";
@@ -26,7 +30,15 @@ const fail = (error: Exclude<InboundCode, "ok">, message: string, lead?: number)
  * any lead event (one transaction with the outbound postbacks it fires, answered once on the
  * disk), and every request is logged with its result code.
  */
-export async function handleInbound(ctx: Pick<AppContext, "db" | "intake" | "clock" | "log" | "runtime">, params: Record<string, string>, ip: string | null): Promise<InboundAnswer> {
+export interface InboundDeps {
+  db: Db;
+  intake: Intake;
+  clock: Clock;
+  log: Logger;
+  runtime(): Runtime;
+}
+
+export async function handleInbound(ctx: InboundDeps, params: Record<string, string>, ip: string | null): Promise<InboundAnswer> {
   const { key, ...logged } = params;
   const now = ctx.clock.now();
   const runtime = ctx.runtime();

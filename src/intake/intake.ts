@@ -1,5 +1,5 @@
 import type { GroupCommit } from "../db/group-commit.ts";
-import type { Metrics } from "../ops/metrics.ts";
+import type { Metrics } from "../lib/metrics.ts";
 
 /** What one write from outside did: the lead events it took in, and the outbox rows it wrote. */
 export interface Effects {

@@ -1,14 +1,9 @@
 import { t } from "elysia";
 import { NextBefore, Nullable } from "../http/openapi.ts";
-import { STATUSES } from "../domain/status.ts";
 import { iso } from "../lib/json.ts";
 import type { LeadEventRow, LeadRow } from "./repository.ts";
-import type { postbacks } from "../db/schema.ts";
-
-export const StatusSchema = t.Union(STATUSES.map((s) => t.Literal(s)), {
-  description: "wait | hold | approve | cancel | trash",
-  error: "must be one of wait, hold, approve, cancel, trash",
-});
+import { PostbackJson, postbackExample, type CodeOf } from "../postbacks/model.ts";
+import { StatusSchema } from "../http/schema.ts";
 
 export const EventBody = t.Object({
   campaign: t.String({ minLength: 1, maxLength: 63, description: "campaign code", error: "must be a campaign code (1-63 characters)" }),
@@ -20,8 +15,6 @@ export const EventBody = t.Object({
   chat: t.Optional(t.Integer({ description: "chat id; defaults to the campaign's" })),
   time: t.Optional(t.Number({ minimum: 0, maximum: 253402300799, description: "UNIX time in seconds; defaults to now", error: "must be UNIX seconds between 0 and 253402300799 (year 9999)" })),
 });
-
-export type CodeOf = (campaignId: number) => string;
 
 export const leadJson = (l: LeadRow, codeOf: CodeOf) => ({
   id: l.id,
@@ -47,26 +40,6 @@ export const eventJson = (e: LeadEventRow) => ({
   created_at: iso(e.createdAt),
 });
 
-export const postbackJson = (p: typeof postbacks.$inferSelect, codeOf: CodeOf) => ({
-  id: p.id,
-  lead: p.leadId,
-  event: p.eventId,
-  campaign: codeOf(p.campaignId),
-  status: p.status,
-  template: p.template,
-  method: p.method,
-  url: p.url,
-  body: p.body,
-  host: p.host,
-  state: p.state,
-  reason: p.reason,
-  attempts: p.attempts,
-  last_http_status: p.lastHttpStatus,
-  next_attempt_at: p.state === "pending" ? iso(p.nextAttemptAt) : null,
-  created_at: iso(p.createdAt),
-  finished_at: iso(p.finishedAt),
-});
-
 // Answers, as documented in the OpenAPI document (test/integration/openapi.test.ts checks real answers against them).
 const Time = t.String({ format: "date-time" });
 
@@ -81,24 +54,11 @@ export const EventJson = t.Object({
   occurred_at: Time, created_at: Time,
 });
 
-export const PostbackJson = t.Object({
-  id: t.Integer(), lead: t.Integer(), event: t.Integer(), campaign: t.String(), status: t.String(), template: t.String({ description: "the config path of the template" }),
-  method: t.String(), url: t.String(), body: Nullable(t.String()), host: t.String(),
-  state: t.String({ description: "pending | delivered | failed | rejected | skipped" }), reason: Nullable(t.String()), attempts: t.Integer(),
-  last_http_status: Nullable(t.Integer()), next_attempt_at: Nullable(Time), created_at: Time, finished_at: Nullable(Time),
-});
-
 const leadExample = {
   id: 42, campaign: "spring", subscriber: 123456789, click: "abc123", username: "alice", chat: -1001234567890, status: "approve",
   joined_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:00:00.000Z", updated_at: "2024-05-01T10:01:00.000Z",
 };
 const eventExample = { id: 77, lead: 42, status: "approve", prev_status: "wait", source: "api", reason: null, occurred_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:01:00.000Z" };
-export const postbackExample = {
-  id: 101, lead: 42, event: 77, campaign: "spring", status: "approve", template: "postbacks.approve", method: "GET",
-  url: "https://trk.example.com/e89bcbe/postback?subid=abc123&status=approve", body: null, host: "trk.example.com", state: "delivered", reason: null,
-  attempts: 1, last_http_status: 200, next_attempt_at: null, created_at: "2024-05-01T10:01:00.000Z", finished_at: "2024-05-01T10:01:00.120Z",
-};
-
 export const EventAnswer = t.Object({
   applied: t.Boolean({ description: "false when nothing changed (duplicate, not allowed, no lead)" }),
   reason: Nullable(t.String()),

@@ -1,25 +1,18 @@
-import type { SQLQueryBindings } from "bun:sqlite";
 import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { prepared } from "../db/prepared.ts";
+import { prepared, statement } from "../db/prepared.ts";
 import { deleteOlderThan } from "../db/prune.ts";
 import type { Executor } from "../db/tx.ts";
-import { idempotencyKeys, journal, leadEvents, leads, postbacks } from "../db/schema.ts";
+import { idempotencyKeys, leadEvents, leads } from "../db/schema.ts";
+import type { Status } from "../domain/status.ts";
 
 export type LeadRow = typeof leads.$inferSelect;
 export type LeadEventRow = typeof leadEvents.$inferSelect;
-export type NewPostback = typeof postbacks.$inferInsert;
 
 const p = sql.placeholder;
 
 const LEAD_COLUMNS = `id, campaign_id AS campaignId, subscriber, click, username, chat_id AS chatId, status,
   joined_at AS joinedAt, created_at AS createdAt, updated_at AS updatedAt`;
-
-type Bindings = Extract<SQLQueryBindings, Record<string, unknown>>;
-
-/** A bun:sqlite statement prepared once per connection: the hot write path skips the query builder. */
-const statement = <Row = unknown>(db: Db, sqlText: string) =>
-  prepared(db, sqlText, (d) => d.$client.prepare<Row, [Bindings]>(sqlText));
 
 const FIND_LEAD = `SELECT ${LEAD_COLUMNS} FROM leads WHERE campaign_id = $campaignId AND subscriber = $subscriber`;
 
@@ -34,7 +27,7 @@ export interface NewLead {
   click: string;
   username: string;
   chatId: number | null;
-  status: string;
+  status: Status;
   joinedAt: number | null;
   createdAt: number;
   updatedAt: number;
@@ -64,43 +57,6 @@ export const insertLeadEvent = (db: Db, row: Omit<LeadEventRow, "id">): LeadEven
   return { id: Number(lastInsertRowid), ...row };
 };
 
-const POSTBACK_COLUMNS = [
-  "channel", "leadId", "eventId", "campaignId", "status", "template", "method", "url", "body", "contentType", "verdict", "host",
-  "state", "reason", "nextAttemptAt", "createdAt", "updatedAt", "finishedAt",
-] as const;
-const INSERT_POSTBACK = `INSERT INTO postbacks (${POSTBACK_COLUMNS.map((c) => c.replace(/[A-Z]/g, (l) => `_${l.toLowerCase()}`)).join(", ")})
-  VALUES (${POSTBACK_COLUMNS.map((c) => `$${c}`).join(", ")})`;
-
-export const insertPostbacks = (db: Db, rows: NewPostback[]) => {
-  const insert = statement(db, INSERT_POSTBACK);
-  return rows.map((row) => {
-    const values: Bindings = { channel: "http" };
-    for (const c of POSTBACK_COLUMNS) values[c] = (row[c] as Bindings[string] | undefined) ?? values[c] ?? null;
-    const id = Number(insert.run(values).lastInsertRowid);
-    return { id, state: row.state ?? "pending", url: row.url, reason: row.reason ?? null, template: row.template };
-  });
-};
-
-export const insertJournal = (db: Executor, row: typeof journal.$inferInsert) => db.insert(journal).values(row).run();
-
-// Served by journal_kind_subscriber. No ORDER BY … DESC: on this path (every new lead) a reverse
-// index walk costs more than picking the latest of the few rows in JS.
-const FIND_ORGANIC_JOINS = `SELECT id, detail, created_at AS createdAt FROM journal
-  WHERE kind = 'organic_join' AND subscriber = $subscriber AND campaign_id = $campaignId AND created_at >= $since`;
-
-/** The most recent organic join of a subscriber in a campaign since `since`, not yet applied to a lead. */
-export function findRecentOrganicJoin(db: Db, campaignId: number, subscriber: number, since: number) {
-  const rows = statement<{ id: number; detail: string | null; createdAt: number }>(db, FIND_ORGANIC_JOINS).all({ campaignId, subscriber, since });
-  let latest: (typeof rows)[number] | undefined;
-  for (const r of rows) if (!latest || r.createdAt > latest.createdAt || (r.createdAt === latest.createdAt && r.id > latest.id)) latest = r;
-  return latest && { id: latest.id, detail: latest.detail === null ? null : (JSON.parse(latest.detail) as Record<string, unknown>) };
-}
-
-/** Retention: journal entries older than `before` (journal_created). */
-export const pruneJournal = (db: Db, before: number) => deleteOlderThan(db, "journal", "created_at", before);
-
-export const markJournal = (db: Executor, id: number, kind: string) => db.update(journal).set({ kind }).where(eq(journal.id, id)).run();
-
 const FIND_KEY = `SELECT key, request_hash AS requestHash, status_code AS statusCode, response, created_at AS createdAt
   FROM idempotency_keys WHERE key = $key`;
 const STORE_KEY = `INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at)
@@ -112,11 +68,15 @@ export const findIdempotentAnswer = (db: Db, key: string) =>
 export const storeIdempotentAnswer = (db: Db, row: typeof idempotencyKeys.$inferSelect) =>
   statement(db, STORE_KEY).run({ ...row });
 
+/** Retention: stored answers of Idempotency-Keys older than `before` (a retry comes within minutes). */
+export const pruneIdempotencyKeys = (db: Executor, before: number) =>
+  db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).run();
+
 export interface LeadFilter {
   /** One campaign, or several: a search by subscriber or click in every campaign names them all, so
    * the (campaign, subscriber) and (campaign, click) indexes serve it instead of a scan of all leads. */
   campaignIds?: number[];
-  status?: string;
+  status?: Status;
   subscriber?: number;
   click?: string;
   /** Case-insensitive, without @ (served by leads_username). */
@@ -140,6 +100,4 @@ export function listLeads(db: Executor, f: LeadFilter) {
 export const eventsOfLead = (db: Executor, leadId: number) =>
   db.select().from(leadEvents).where(eq(leadEvents.leadId, leadId)).orderBy(leadEvents.id).all();
 
-export const postbacksOfLead = (db: Executor, leadId: number) =>
-  db.select().from(postbacks).where(eq(postbacks.leadId, leadId)).orderBy(postbacks.id).all();
 

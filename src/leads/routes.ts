@@ -1,20 +1,32 @@
 import { Elysia, t } from "elysia";
 import { campaignCodes, findCampaignId, listCampaignRows } from "../campaigns/repository.ts";
-import type { AppContext } from "../context.ts";
-import { IdParams, pageQuery, queryString } from "../http/schema.ts";
+import type { Runtime } from "../campaigns/registry.ts";
+import type { Db } from "../db/client.ts";
+import type { Intake } from "../intake/intake.ts";
+import type { Clock } from "../lib/clock.ts";
+import { IdParams, StatusSchema, pageQuery, queryString } from "../http/schema.ts";
+import { postbackJson } from "../postbacks/model.ts";
 import { invalid, notFound } from "../lib/errors.ts";
 import { responses } from "../http/openapi.ts";
 import {
-  EventAnswer, EventBody, LeadDetail, LeadList, StatusSchema, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample, postbackJson,
+  EventAnswer, EventBody, LeadDetail, LeadList, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample,
 } from "./model.ts";
-import { eventsOfLead, getLead, listLeads, postbacksOfLead } from "./repository.ts";
+import { postbacksOfLead } from "../outbox/repository.ts";
+import { eventsOfLead, getLead, listLeads } from "./repository.ts";
 import { recordLeadEvent, type LeadEventResult } from "./service.ts";
 
 const MAX_IDEMPOTENCY_KEY = 200;
 const JSON_HEADERS = { "content-type": "application/json" };
 const REPLAYED_HEADERS = { ...JSON_HEADERS, "idempotent-replayed": "true" };
 
-export function leadRoutes(ctx: AppContext) {
+export interface LeadDeps {
+  db: Db;
+  intake: Intake;
+  clock: Clock;
+  runtime(): Runtime;
+}
+
+export function leadRoutes(ctx: LeadDeps) {
   return new Elysia({ detail: { tags: ["leads"] } })
     .post("/api/events", async ({ body, headers }) => {
       const raw: unknown = body.subscriber;

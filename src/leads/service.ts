@@ -2,14 +2,15 @@ import type { CampaignEntry, Runtime } from "../campaigns/registry.ts";
 import type { Db } from "../db/client.ts";
 import { decideLeadEvent, type Decision } from "../domain/lifecycle.ts";
 import type { Status } from "../domain/status.ts";
-import { lacksClick, renderRequest, resolveTemplates, type MacroValues } from "../domain/templates.ts";
+import { lacksClick, macroValues, renderRequest, resolveTemplates } from "../domain/templates.ts";
 import type { Clock } from "../lib/clock.ts";
 import { NO_EFFECTS, type Effects, type Intake } from "../intake/intake.ts";
 import { countLeadEvent } from "../stats/repository.ts";
 import { AppError, invalid } from "../lib/errors.ts";
+import { findRecentOrganicJoin, insertJournal, markJournal } from "../journal/repository.ts";
+import { insertPostbacks, type NewPostback } from "../outbox/repository.ts";
 import {
-  findIdempotentAnswer, storeIdempotentAnswer, findLead, findRecentOrganicJoin, insertJournal, insertLead, insertLeadEvent, insertPostbacks, markJournal, updateLead,
-  type LeadEventRow, type LeadRow, type NewPostback,
+  findIdempotentAnswer, storeIdempotentAnswer, findLead, insertLead, insertLeadEvent, updateLead, type LeadEventRow, type LeadRow,
 } from "./repository.ts";
 
 export type EventSource = "api" | "telegram" | "inbound";
@@ -114,24 +115,6 @@ function writeDecision(
   return { lead, event, postbacks: insertPostbacks(tx, rows) };
 }
 
-export function macroValues(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow, event: LeadEventRow): MacroValues {
-  const status = event.status as Status;
-  const configured = campaign.config.payouts[status];
-  return {
-    click: lead.click,
-    status,
-    campaign: campaign.config.code,
-    user: runtime.config.account_id,
-    lead: String(lead.id),
-    subscriber: String(lead.subscriber),
-    username: lead.username,
-    chat: lead.chatId == null ? "" : String(lead.chatId),
-    time: String(Math.floor(event.occurredAt / 1000)),
-    event: String(event.id),
-    payout: event.payout ?? configured?.payout ?? "",
-    currency: event.currency ?? configured?.currency ?? "",
-  };
-}
 
 /**
  * The postback rows of one event. A URL that carries `{click}` for a lead without a click is not
@@ -140,7 +123,7 @@ export function macroValues(runtime: Runtime, campaign: CampaignEntry, lead: Lea
  */
 function buildPostbacks(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow, event: LeadEventRow, skip: boolean, now: number): NewPostback[] {
   const templates = resolveTemplates(runtime.config.postbacks, campaign.config.postbacks, event.status as Status);
-  const values = macroValues(runtime, campaign, lead, event);
+  const values = macroValues(runtime.config.account_id, campaign.config, lead, event);
   return templates.map((template) => {
     const req = renderRequest(template, values);
     const host = URL.canParse(req.url) ? new URL(req.url).host : "";

@@ -1,19 +1,34 @@
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import { Elysia, t } from "elysia";
-import type { AppContext } from "../context.ts";
-import { journal } from "../db/schema.ts";
+import type { Runtime } from "../campaigns/registry.ts";
+import type { Db } from "../db/client.ts";
+import type { GroupCommit } from "../db/group-commit.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { Metrics } from "../lib/metrics.ts";
+import { listJournal } from "../journal/repository.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
 import { AppError } from "../lib/errors.ts";
-import type { Histogram } from "../lib/histogram.ts";
+import { MetricsPage, processMetrics } from "../lib/prometheus.ts";
 import { iso } from "../lib/json.ts";
 import { ConfigError } from "../config/load.ts";
 import { campaignCodes } from "../campaigns/repository.ts";
-import { postbackStateCounts, queueGauges } from "../postbacks/repository.ts";
+import { postbackStateCounts, queueGauges } from "../outbox/repository.ts";
 import { responses } from "../http/openapi.ts";
 import { StorageProbe, databasePart, healthAnswer, storagePart } from "./health.ts";
 import { JournalList, ReloadAnswer, healthResponses, journalExample, metricsResponses, reloadExample } from "./model.ts";
 
-export function opsRoutes(ctx: AppContext) {
+/** What the operations routes use: health, metrics, the journal and the config reload. */
+export interface OpsDeps {
+  db: Db;
+  commits: GroupCommit;
+  clock: Clock;
+  metrics: Metrics;
+  dispatcher: { readonly inFlightCount: number };
+  telegram: { down(): string[] };
+  /** Re-reads the config file; throws ConfigError and keeps the running config when it is invalid. */
+  reloadConfig(): Runtime;
+}
+
+export function opsRoutes(ctx: OpsDeps) {
   const storage = new StorageProbe({ db: ctx.db, commits: ctx.commits, now: ctx.clock.now });
   return new Elysia()
     .get("/health", async ({ set }) => {
@@ -34,11 +49,8 @@ export function opsRoutes(ctx: AppContext) {
       return renderMetrics(ctx);
     }, { detail: { tags: ["ops"], summary: "Prometheus metrics", security: [], responses: metricsResponses } })
     .get("/api/journal", ({ query }) => {
-      const where: SQL[] = [];
-      if (query.kind) where.push(eq(journal.kind, query.kind));
-      if (query.before) where.push(lt(journal.id, query.before));
       const limit = query.limit ?? 50;
-      const rows = ctx.db.select().from(journal).where(and(...where)).orderBy(desc(journal.id)).limit(limit).all();
+      const rows = listJournal(ctx.db, { kind: query.kind, beforeId: query.before, limit });
       const codeOf = campaignCodes(ctx.db);
       return {
         items: rows.map((j) => ({
@@ -77,48 +89,23 @@ export function opsRoutes(ctx: AppContext) {
 }
 
 /** A Prometheus label value: backslash, double quote and newline escaped. */
-const labelValue = (v: string) => v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
-
-function renderMetrics(ctx: AppContext): string {
+/** The /metrics page: this process's counters, the database's gauges, the commit path and the process. */
+function renderMetrics(ctx: OpsDeps): string {
   const now = ctx.clock.now();
-  const lines: string[] = [];
-  const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
-  };
-  const histogram = (name: string, help: string, h: Histogram) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
-    let cumulative = 0;
-    h.bounds.forEach((bound, i) => {
-      cumulative += h.counts[i]!;
-      lines.push(`${name}_bucket{le="${bound / 1000}"} ${cumulative}`);
-    });
-    lines.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${h.sum / 1000}`, `${name}_count ${h.count}`);
-  };
-  const m = ctx.metrics;
-  metric("tgcpa_events_total", "counter", "Lead events received, by status and whether they changed the lead.",
-    [...m.events].map(([k, v]) => {
-      const [status, result] = k.split("|");
-      return [`{status="${status}",result="${result}"}`, v];
-    }));
-  metric("tgcpa_postback_attempts_total", "counter", "Delivery attempts by outcome.", [...m.attempts].map(([k, v]) => [`{outcome="${k}"}`, v]));
-  metric("tgcpa_postback_outcomes_total", "counter", "Delivery attempts by host, outcome (delivered, retry, rejected, failed) and reason class.",
-    [...m.outcomes].map(([k, v]) => {
-      const [host, outcome, reason] = k.split("|");
-      return [`{host="${labelValue(host!)}",outcome="${outcome}",reason="${reason}"}`, v];
-    }));
-  metric("tgcpa_postbacks_finished_total", "counter", "Postbacks that reached a final state in this process.", [...m.postbacks].map(([k, v]) => [`{state="${k}"}`, v]));
-  metric("tgcpa_postbacks", "gauge", "Postbacks in the database by state.", postbackStateCounts(ctx.db).map((r) => [`{state="${r.state}"}`, r.n]));
+  const page = new MetricsPage();
+  ctx.metrics.writeTo(page);
+  page.gauge("tgcpa_postbacks", "Postbacks in the database by state.", postbackStateCounts(ctx.db).map((r) => [{ state: r.state }, r.n] as const));
   const q = queueGauges(ctx.db, now);
-  metric("tgcpa_queue_depth", "gauge", "Pending postbacks that are due now.", [["", q.depth]]);
-  metric("tgcpa_oldest_due_age_seconds", "gauge", "How long the oldest due postback has been waiting.", [["", q.oldest === null ? 0 : Math.max(0, (now - q.oldest) / 1000)]]);
-  metric("tgcpa_in_flight", "gauge", "Postback requests in flight.", [["", ctx.dispatcher.inFlightCount]]);
-  metric("tgcpa_storage_writable", "gauge", "1 while the database takes writes (the last write, or the idle probe, succeeded); 0 while writes fail.",
-    [["", ctx.commits.storageState().writable ? 1 : 0]]);
+  page.gauge("tgcpa_queue_depth", "Pending postbacks that are due now.", [[{}, q.depth]]);
+  page.gauge("tgcpa_oldest_due_age_seconds", "How long the oldest due postback has been waiting.", [[{}, q.oldest === null ? 0 : Math.max(0, (now - q.oldest) / 1000)]]);
+  page.gauge("tgcpa_in_flight", "Postback requests in flight.", [[{}, ctx.dispatcher.inFlightCount]]);
+  page.gauge("tgcpa_storage_writable", "1 while the database takes writes (the last write, or the idle probe, succeeded); 0 while writes fail.",
+    [[{}, ctx.commits.storageState().writable ? 1 : 0]]);
   const commits = ctx.commits.stats;
-  metric("tgcpa_commit_batches_total", "counter", "Group-commit transactions committed.", [["", commits.batches]]);
-  metric("tgcpa_commit_writes_total", "counter", "Writes committed through the group commit (intake, claims, outcomes).", [["", commits.writes]]);
-  histogram("tgcpa_commit_seconds", "Time a group-commit batch held the event loop (its SQLite work and commit).", commits.commitMs);
-  histogram("tgcpa_wal_sync_seconds", "Time to fdatasync the WAL after a batch (off the event loop; answers wait for it).", commits.syncMs);
-  return `${lines.join("\n")}\n`;
+  page.counter("tgcpa_commit_batches_total", "Group-commit transactions committed.", [[{}, commits.batches]]);
+  page.counter("tgcpa_commit_writes_total", "Writes committed through the group commit (intake, claims, outcomes).", [[{}, commits.writes]]);
+  page.histogram("tgcpa_commit_seconds", "Time a group-commit batch held the event loop (its SQLite work and commit).", commits.commitMs, 1 / 1000);
+  page.histogram("tgcpa_wal_sync_seconds", "Time to fdatasync the WAL after a batch (off the event loop; answers wait for it).", commits.syncMs, 1 / 1000);
+  processMetrics(page);
+  return page.toString();
 }

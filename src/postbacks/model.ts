@@ -1,6 +1,46 @@
 import { t } from "elysia";
 import { NextBefore, Nullable } from "../http/openapi.ts";
-import { PostbackJson, postbackExample } from "../leads/model.ts";
+import type { postbacks } from "../db/schema.ts";
+import { iso } from "../lib/json.ts";
+
+/** The campaign code of a campaign id (campaigns removed from the config keep their code). */
+export type CodeOf = (campaignId: number) => string;
+
+export const postbackJson = (p: typeof postbacks.$inferSelect, codeOf: CodeOf) => ({
+  id: p.id,
+  lead: p.leadId,
+  event: p.eventId,
+  campaign: codeOf(p.campaignId),
+  status: p.status,
+  template: p.template,
+  method: p.method,
+  url: p.url,
+  body: p.body,
+  host: p.host,
+  state: p.state,
+  reason: p.reason,
+  attempts: p.attempts,
+  last_http_status: p.lastHttpStatus,
+  next_attempt_at: p.state === "pending" ? iso(p.nextAttemptAt) : null,
+  created_at: iso(p.createdAt),
+  finished_at: iso(p.finishedAt),
+});
+
+const Time = t.String({ format: "date-time" });
+
+export const PostbackJson = t.Object({
+  id: t.Integer(), lead: t.Integer(), event: t.Integer(), campaign: t.String(), status: t.String(), template: t.String({ description: "the config path of the template" }),
+  method: t.String(), url: t.String(), body: Nullable(t.String()), host: t.String(),
+  state: t.String({ description: "pending | delivered | failed | rejected | skipped" }), reason: Nullable(t.String()), attempts: t.Integer(),
+  last_http_status: Nullable(t.Integer()), next_attempt_at: Nullable(Time), created_at: Time, finished_at: Nullable(Time),
+});
+
+export const postbackExample = {
+  id: 101, lead: 42, event: 77, campaign: "spring", status: "approve", template: "postbacks.approve", method: "GET",
+  url: "https://trk.example.com/e89bcbe/postback?subid=abc123&status=approve", body: null, host: "trk.example.com", state: "delivered", reason: null,
+  attempts: 1, last_http_status: 200, next_attempt_at: null, created_at: "2024-05-01T10:01:00.000Z", finished_at: "2024-05-01T10:01:00.120Z",
+};
+
 
 export const PostbackList = t.Object({ items: t.Array(PostbackJson), next_before: NextBefore });
 export const postbackListExample = { items: [postbackExample], next_before: null };

@@ -1,21 +1,22 @@
 import { Elysia, t } from "elysia";
 import { campaignCodes, findCampaignId } from "../campaigns/repository.ts";
-import type { AppContext } from "../context.ts";
+import type { Db } from "../db/client.ts";
+import type { Clock } from "../lib/clock.ts";
 import { IdParams, pageQuery, queryInt, queryString } from "../http/schema.ts";
 import { AppError, invalid, notFound } from "../lib/errors.ts";
 import { iso, parseTimeFilter } from "../lib/json.ts";
-import { postbackJson } from "../leads/model.ts";
-import { STATUSES, type Status } from "../domain/status.ts";
+import { postbackJson } from "./model.ts";
+import { POSTBACK_STATES, STATUSES, type PostbackState, type Status } from "../domain/status.ts";
 import { responses } from "../http/openapi.ts";
 import {
   PostbackDetail, PostbackList, RetriedMany, RetriedOne, postbackDetailExample, postbackListExample, retriedManyExample, retriedOneExample,
 } from "./model.ts";
 import {
   attemptsOf, countResendable, getPostback, listPostbacks, requeuePostback, requeuePostbacks, type PostbackFilter,
-} from "./repository.ts";
+} from "../outbox/repository.ts";
 
-const STATES = ["pending", "delivered", "failed", "rejected", "skipped"] as const;
-const FINISHED = ["delivered", "failed", "rejected", "skipped"] as const;
+const STATES = POSTBACK_STATES;
+const FINISHED = POSTBACK_STATES.filter((s) => s !== "pending");
 
 const FilterFields = {
   status: t.Optional(t.Union(STATUSES.map((s) => t.Literal(s)), {
@@ -27,10 +28,17 @@ const FilterFields = {
   until: queryString("until", "created before: ISO date or UNIX seconds"),
 };
 
-type FilterInput = { campaign?: string; host?: string; since?: string; until?: string; state?: string; status?: Status; lead?: number };
+type FilterInput = { campaign?: string; host?: string; since?: string; until?: string; state?: PostbackState; status?: Status; lead?: number };
+
+export interface PostbackDeps {
+  db: Db;
+  clock: Clock;
+  /** Wakes the dispatcher after rows were queued again. */
+  dispatcher: { wake(): void };
+}
 
 /** Turns query/body filter fields into a repository filter; null when the campaign does not exist. */
-function toFilter(ctx: AppContext, input: FilterInput, where: "query" | "body"): PostbackFilter | null {
+function toFilter(ctx: PostbackDeps, input: FilterInput, where: "query" | "body"): PostbackFilter | null {
   const since = parseTimeFilter(input.since);
   const until = parseTimeFilter(input.until);
   if (since === "invalid") throw invalid(`${where}.since`, "must be an ISO date or UNIX seconds");
@@ -40,7 +48,7 @@ function toFilter(ctx: AppContext, input: FilterInput, where: "query" | "body"):
   return { state: input.state, status: input.status, campaignId, host: input.host, leadId: input.lead, since, until };
 }
 
-export function postbackRoutes(ctx: AppContext) {
+export function postbackRoutes(ctx: PostbackDeps) {
   return new Elysia({ detail: { tags: ["postbacks"] } })
     .get("/api/postbacks", ({ query }) => {
       const filter = toFilter(ctx, query, "query");

@@ -1,4 +1,4 @@
-import { answerWords, type AnswerRule, type BodyVerdict } from "../delivery/classify.ts";
+import { answerWords, type AnswerRule, type BodyVerdict } from "../domain/verdict.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
 
 export interface PresetParam {

@@ -1,6 +1,7 @@
 import type { Db } from "../db/client.ts";
 import { prepared } from "../db/prepared.ts";
-import { bucketOf } from "./time.ts";
+import { bucketOf } from "../lib/time-zones.ts";
+import { undeliveredPostbacks } from "../outbox/repository.ts";
 
 type Params = Record<string, string | number | null>;
 
@@ -75,24 +76,9 @@ const FIRST_BUCKET = `SELECT min(bucket) AS first FROM lead_stats WHERE campaign
 export const firstBucket = (db: Db, campaignId: number) =>
   statement<{ first: number | null }>(db, FIRST_BUCKET).get({ campaignId })?.first ?? null;
 
-const OPEN_POSTBACKS = `SELECT state, count(*) AS n FROM postbacks INDEXED BY postbacks_open
-  WHERE channel = 'http' AND state <> 'delivered' AND campaign_id = $campaignId AND created_at >= $since AND created_at < $until
-  GROUP BY state`;
-
-/** Postbacks of a campaign created in [since, until) that are not delivered, by state. */
-export const openPostbacks = (db: Db, campaignId: number, since: number, until: number) =>
-  statement<{ state: string; n: number }>(db, OPEN_POSTBACKS).all({ campaignId, since, until });
-
 const TOTALS = `SELECT campaign_id AS campaignId, status, events, leads, postbacks FROM lead_stats WHERE campaign_id = $campaignId AND bucket = ${ALL_TIME}`;
-// Every row not delivered, of all time: a scan of this small index (the delivered bulk is not in it).
-const ALL_OPEN = `SELECT campaign_id AS campaignId, state, count(*) AS n FROM postbacks INDEXED BY postbacks_open
-  WHERE channel = 'http' AND state <> 'delivered' GROUP BY campaign_id, state`;
-
 /** All-time counters per campaign and status, and the postbacks not delivered per campaign and state. */
 export function allTimeCounters(db: Db, campaignIds: readonly number[]) {
   const totals = statement<StatusSums & { campaignId: number }>(db, TOTALS);
-  return {
-    sums: campaignIds.flatMap((campaignId) => totals.all({ campaignId })),
-    open: statement<{ campaignId: number; state: string; n: number }>(db, ALL_OPEN).all({}),
-  };
+  return { sums: campaignIds.flatMap((campaignId) => totals.all({ campaignId })), open: undeliveredPostbacks(db) };
 }

@@ -1,26 +1,35 @@
 import { Elysia, t } from "elysia";
-import { listCampaignRows } from "../campaigns/repository.ts";
-import type { AppContext } from "../context.ts";
+import type { Db } from "../db/client.ts";
+import type { Clock } from "../lib/clock.ts";
 import { queryString } from "../http/schema.ts";
 import { invalid } from "../lib/errors.ts";
 import { responses } from "../http/openapi.ts";
 import { StatsAnswer, statsExample } from "./model.ts";
 import { periodStats } from "./service.ts";
-import { canonicalTimeZone, parsePeriodBound } from "./time.ts";
+import { canonicalTimeZone, parsePeriodBound } from "../lib/time-zones.ts";
 
 const BOUND = "a date (YYYY-MM-DD, midnight in tz), a local time (YYYY-MM-DDTHH:MM, in tz), an ISO time with Z or an offset, or UNIX seconds";
 
-export function statsRoutes(ctx: AppContext) {
+export interface StatsDeps {
+  db: Db;
+  clock: Clock;
+  /** The time zone days are counted in when a request names none (dashboard.timezone). */
+  defaultTimeZone(): string;
+  /** Every campaign ever mirrored from the config: id, code, and whether the config still has it. */
+  campaigns(): { id: number; code: string; inConfig: boolean }[];
+}
+
+export function statsRoutes(ctx: StatsDeps) {
   return new Elysia({ detail: { tags: ["ops"] } })
     .get("/api/stats", ({ query }) => {
-      const timeZone = query.tz === undefined ? ctx.runtime().config.dashboard.timezone : canonicalTimeZone(query.tz);
+      const timeZone = query.tz === undefined ? ctx.defaultTimeZone() : canonicalTimeZone(query.tz);
       if (!timeZone) throw invalid("query.tz", `unknown time zone "${query.tz}" (an IANA name such as UTC, Europe/Moscow or Asia/Kolkata)`);
       const since = parsePeriodBound(query.since, timeZone);
       const until = parsePeriodBound(query.until, timeZone);
       if (since === "invalid") throw invalid("query.since", `must be ${BOUND}`);
       if (until === "invalid") throw invalid("query.until", `must be ${BOUND}`);
       if (since !== undefined && until !== undefined && until <= since) throw invalid("query.until", "must be after since");
-      let campaigns = listCampaignRows(ctx.db);
+      let campaigns = ctx.campaigns();
       if (query.campaign !== undefined) campaigns = campaigns.filter((c) => c.code === query.campaign);
       return periodStats(ctx.db, { timeZone, since, until, campaigns }, ctx.clock.now());
     }, {

@@ -1,8 +1,9 @@
 import type { Db } from "../db/client.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
-import { firstBucket, openPostbacks, sumsPerDay, type StatusSums } from "./repository.ts";
+import { undeliveredPostbacksOf } from "../outbox/repository.ts";
+import { firstBucket, sumsPerDay, type StatusSums } from "./repository.ts";
 import { invalid } from "../lib/errors.ts";
-import { BUCKET_MS, MAX_DAYS, bucketCeil, bucketOf, dayStart, localDate, localDays, nextDate } from "./time.ts";
+import { BUCKET_MS, MAX_DAYS, bucketCeil, bucketOf, dayStart, localDate, localDays, nextDate } from "../lib/time-zones.ts";
 
 export type PerStatus = Record<Status, number>;
 
@@ -83,7 +84,7 @@ export function periodStats(db: Db, req: StatsRequest, now: number) {
   const items: Record<string, unknown>[] = [];
   const perCampaign: (CampaignTotals & { code: string; inConfig: boolean })[] = [];
   for (const c of req.campaigns) {
-    const totals: CampaignTotals = { events: zeroes(), leads: zeroes(), postbacks: 0, open: openPostbacks(db, c.id, since, until) };
+    const totals: CampaignTotals = { events: zeroes(), leads: zeroes(), postbacks: 0, open: undeliveredPostbacksOf(db, c.id, since, until) };
     const byDay = new Map<number, StatusSums[]>();
     for (const row of sumsPerDay(db, c.id, bounds)) {
       const list = byDay.get(row.day) ?? [];

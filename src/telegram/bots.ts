@@ -5,7 +5,7 @@ import type { BotConfig } from "../config/model.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
 import { receiveBatch, receiveUpdate, type ReceiveDeps, type Received } from "./receive.ts";
 import { getBotRow, saveBotIdentity } from "./repository.ts";
-import type { GrammySignal } from "./sender.ts";
+import type { GrammySignal } from "./channel.ts";
 import { ALLOWED_UPDATES } from "./updates.ts";
 
 export interface BotState {

@@ -5,7 +5,7 @@ import { NO_EFFECTS, type Intake } from "../intake/intake.ts";
 import type { Clock } from "../lib/clock.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { insertJournal } from "../leads/repository.ts";
+import { insertJournal } from "../journal/repository.ts";
 import { advancePollingOffset, markUpdateProcessed } from "./repository.ts";
 import { applyUpdate, malformedUpdate, type UpdateOutcome } from "./updates.ts";
 

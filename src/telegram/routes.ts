@@ -1,12 +1,13 @@
 import { Elysia, t } from "elysia";
 import type { Update } from "grammy/types";
-import type { AppContext } from "../context.ts";
+import type { Db } from "../db/client.ts";
 import { AppError, notFound } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
 import { iso } from "../lib/json.ts";
 import { readBodyLimited } from "../http/body.ts";
-import { webhookSecret } from "./bots.ts";
+import { webhookSecret, type TelegramBots } from "./bots.ts";
 import { listChats } from "./repository.ts";
+import { isAdmin, missingRights } from "./rights.ts";
 
 /** An update is a few KiB; 1 MiB is ample, and anything larger is refused with 413 before it is read further. */
 const MAX_UPDATE_BYTES = 1024 * 1024;
@@ -33,18 +34,13 @@ const chatListExample = {
   items: [{ bot: "main", chat: -1001234567890, title: "Spring", type: "channel", status: "administrator", admin: true, rights: { can_invite_users: false }, missing_rights: ["can_invite_users"], updated_at: "2024-05-01T10:00:00.000Z" }],
 };
 
-/** Rights a bot needs in a tracked chat: invite links and join requests need can_invite_users. */
-export const REQUIRED_RIGHTS = ["can_invite_users"] as const;
 
-export const isAdmin = (status: string | undefined) => status === "administrator" || status === "creator";
-
-export function missingRights(status: string, rights: Record<string, boolean> | null): string[] {
-  if (status === "creator") return [];
-  if (status !== "administrator") return ["administrator"];
-  return REQUIRED_RIGHTS.filter((r) => rights?.[r] !== true);
+export interface TelegramRoutesDeps {
+  db: Db;
+  telegram: Pick<TelegramBots, "config" | "offset" | "receive" | "states">;
 }
 
-export function telegramRoutes(ctx: AppContext) {
+export function telegramRoutes(ctx: TelegramRoutesDeps) {
   return new Elysia()
     .post("/telegram/:bot", async ({ params, request }) => {
       const bot = ctx.telegram.config(params.bot);

@@ -1,11 +1,12 @@
 import type { ChatJoinRequest, ChatMemberUpdated, Message, Update } from "grammy/types";
 import type { CampaignEntry, Runtime } from "../campaigns/registry.ts";
 import type { Db } from "../db/client.ts";
-import { insertJournal, insertPostbacks, type NewPostback } from "../leads/repository.ts";
+import { insertJournal } from "../journal/repository.ts";
+import { insertPostbacks, type NewPostback } from "../outbox/repository.ts";
 import { applyLeadEvent, type LeadEventResult } from "../leads/service.ts";
 import type { Status } from "../domain/status.ts";
 import type { Effects } from "../intake/intake.ts";
-import { classifyMemberChange, parseStartCommand, type MemberState } from "./classify.ts";
+import { classifyMemberChange, parseStartCommand, type MemberState } from "./rules.ts";
 import { telegramHost } from "./pacing.ts";
 import { markUpdateProcessed, upsertChat } from "./repository.ts";
 

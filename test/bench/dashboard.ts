@@ -5,7 +5,7 @@
 import { spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
 import { API_KEY, CAMPAIGN, Receiver, benchConfig, fmtInt, limitRow, log, removeDir, round, serviceEnv, summarize, tempDir, waitIdle, type BenchContext, type ScenarioReport } from "./lib.ts";
 import { seedDatabase } from "./seed.ts";
-import { dayStart } from "../../src/stats/time.ts";
+import { dayStart } from "../../src/lib/time-zones.ts";
 import type { ConfigInput } from "../helpers/service.ts";
 
 const DAY_MS = 86_400_000;

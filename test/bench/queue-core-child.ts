@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { bun as plainBun, defineQueue, defineWorker, JobStatus } from "plainjob";
 import { openDatabase } from "../../src/db/client.ts";
 import { GroupCommit } from "../../src/db/group-commit.ts";
-import { OutboxRepository } from "../../src/delivery/repository.ts";
+import { OutboxRepository } from "../../src/outbox/claims.ts";
 import type { Synchronous } from "../../src/config/model.ts";
 import { benchConfig } from "./lib.ts";
 import { seedDatabase } from "./seed.ts";

@@ -16,9 +16,9 @@ import { parseConfig } from "../../src/config/load.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { renderRequest, resolveTemplates } from "../../src/domain/templates.ts";
 import type { LeadEventRow, LeadRow } from "../../src/leads/repository.ts";
-import { macroValues } from "../../src/leads/service.ts";
+import { macroValues } from "../../src/domain/templates.ts";
 import { ALL_TIME } from "../../src/stats/repository.ts";
-import { bucketOf } from "../../src/stats/time.ts";
+import { bucketOf } from "../../src/lib/time-zones.ts";
 import type { ConfigInput } from "../helpers/service.ts";
 import { CAMPAIGN } from "./lib.ts";
 
@@ -104,7 +104,7 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
         } satisfies LeadEventRow;
         insLead.run(leadId, campaign.id, subscriber, lead.click, lead.chatId, lead.status, at, at);
         const postbacksOf = (e: LeadEventRow, list: typeof templates) => {
-          const values = macroValues(runtime, campaign, lead, e);
+          const values = macroValues(runtime.config.account_id, campaign.config, lead, e);
           for (const template of list) {
             const req = renderRequest(template, values);
             const host = new URL(req.url).host;
@@ -120,7 +120,7 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
         insEvent.run(eventId, leadId, campaign.id, status, at, at);
         postbacksOf(event, templates);
         if (joined) {
-          const join = { ...event, id: nextEvent++, status: "approve", prevStatus: "wait", occurredAt: at + JOIN_AFTER_MS, createdAt: at + JOIN_AFTER_MS };
+          const join = { ...event, id: nextEvent++, status: "approve" as const, prevStatus: "wait" as const, occurredAt: at + JOIN_AFTER_MS, createdAt: at + JOIN_AFTER_MS };
           insJoin.run(join.id, leadId, campaign.id, join.occurredAt, join.createdAt);
           postbacksOf(join, joinTemplates);
         }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase, type Db } from "../../src/db/client.ts";
-import { OutboxRepository } from "../../src/delivery/repository.ts";
+import { OutboxRepository } from "../../src/outbox/claims.ts";
 
 const dirs: string[] = [];
 const dbs: Db[] = [];

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../../src/db/client.ts";
 import { findSession } from "../../src/dashboard/repository.ts";
-import { eventsOfLead, listLeads, postbacksOfLead } from "../../src/leads/repository.ts";
-import { attemptsOf, listPostbacks } from "../../src/postbacks/repository.ts";
-import { allTimeCounters, countLeadEvent, firstBucket, openPostbacks, sumsPerDay } from "../../src/stats/repository.ts";
+import { eventsOfLead, listLeads } from "../../src/leads/repository.ts";
+import { attemptsOf, listPostbacks, postbacksOfLead, undeliveredPostbacksOf } from "../../src/outbox/repository.ts";
+import { allTimeCounters, countLeadEvent, firstBucket, sumsPerDay } from "../../src/stats/repository.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tgcpa-plans-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,7 +59,7 @@ test.each([
   ["a postback's attempts", () => attemptsOf(db, 1)],
   ["stats per day", () => sumsPerDay(db, 1, [[0, 86_400_000], [86_400_000, 172_800_000]])],
   ["stats: the first bucket", () => firstBucket(db, 1)],
-  ["stats: postbacks not delivered", () => openPostbacks(db, 1, 0, 86_400_000)],
+  ["stats: postbacks not delivered", () => undeliveredPostbacksOf(db, 1, 0, 86_400_000)],
   ["all-time counters", () => allTimeCounters(db, [1, 2])],
   ["the counter of an event", () => db.$client.transaction(() => countLeadEvent(db, { id: 9, leadId: 1, campaignId: 1, status: "approve", occurredAt: 0 }, false, 1, 0))()],
   ["a session", () => findSession(db, "a".repeat(64))],

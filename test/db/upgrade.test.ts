@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../../src/db/client.ts";
-import { OutboxRepository } from "../../src/delivery/repository.ts";
+import { OutboxRepository } from "../../src/outbox/claims.ts";
 import { migrationJournal, migrationSql } from "../../src/db/migrations.generated.ts";
 
 const dirs: string[] = [];

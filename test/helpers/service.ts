@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import { createLogger } from "../../src/lib/logger.ts";
-import { startService, type Service } from "../../src/service.ts";
+import { startService, type Service } from "../../src/server.ts";
 import type { Clock } from "../../src/lib/clock.ts";
 
 export const API_KEY = "test-key-0123456789";

@@ -234,7 +234,7 @@ describe("delivery", () => {
     // (different host, so no ordering constraint).
     for (let i = 1; i <= 8; i++) await event(svc, { subscriber: i, status: "approve" });
     await tracker.waitForCount(8);
-    await eventually(() => svc.svc.ctx.dispatcher.inFlightCount === 3, 5000, "only the hanging requests in flight");
+    await eventually(() => svc.svc.deps.dispatcher.inFlightCount === 3, 5000, "only the hanging requests in flight");
     expect(slow.received.length).toBe(3);
   });
 
@@ -275,12 +275,12 @@ describe("delivery", () => {
       delivery: { per_host_in_flight: 1, max_in_flight: 4, circuit_failures: 1, circuit_cooldown: "5m", retry_ladder: ["0s", "1s"] },
     }, { clock });
     cleanup.push(() => svc.stop());
-    const leased = () => (svc.svc.ctx.db.$client.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
+    const leased = () => (svc.svc.deps.db.$client.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
     for (let i = 1; i <= 3; i++) await event(svc, { subscriber: i, status: "wait", click: `c${i}` });
     // One request out (the host's cap), one more row claimed ahead, the third left in the database.
     await eventually(() => leased() === 2, 1000, "one sent, one queued");
     expect(tracker.received.length).toBe(1);
-    expect(svc.svc.ctx.dispatcher.inFlightCount).toBe(1); // a queued row is not a request in flight
+    expect(svc.svc.deps.dispatcher.inFlightCount).toBe(1); // a queued row is not a request in flight
     // The 503 opens the circuit: the queued row goes back without an attempt, nothing else is sent.
     await eventually(() => leased() === 0, 5000, "nothing held for the paused host");
     expect((await postbacks(svc)).map((p) => [p.state, p.attempts]).sort()).toEqual([["pending", 0], ["pending", 0], ["pending", 1]]);
@@ -301,7 +301,7 @@ describe("delivery", () => {
       delivery: { per_host_in_flight: 1, max_in_flight: 4 },
     }, { clock });
     cleanup.push(() => svc.stop());
-    const leased = () => (svc.svc.ctx.db.$client.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
+    const leased = () => (svc.svc.deps.db.$client.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
     for (let i = 1; i <= 2; i++) await event(svc, { subscriber: i, status: "wait", click: `c${i}` });
     await eventually(() => leased() === 2, 1000, "one sent, one queued");
     clock.advance(3_001); // the queued row's lease would now end before a 2 s request could

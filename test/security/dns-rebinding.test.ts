@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
 import { AddressGuard, type Lookup } from "../../src/delivery/address-guard.ts";
-import { sendPostback, type SendOptions } from "../../src/delivery/sender.ts";
+import { sendPostback, type SendOptions } from "../../src/delivery/http-request.ts";
 
 const ALLOWED = ["127.0.0.2/31"];
 const dir = mkdtempSync(join(tmpdir(), "tgcpa-rebind-"));

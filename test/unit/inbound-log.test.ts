@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase, type Db } from "../../src/db/client.ts";
 import { LOG_LIMITS, boundedLogRow, capParams, capText, logInbound, pruneInboundLog } from "../../src/inbound/repository.ts";
-import { insertJournal, pruneJournal } from "../../src/leads/repository.ts";
+import { insertJournal, pruneJournal } from "../../src/journal/repository.ts";
 
 const bytes = (s: string) => Buffer.byteLength(s);
 

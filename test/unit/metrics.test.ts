@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { MAX_OUTCOME_HOSTS, Metrics } from "../../src/ops/metrics.ts";
+import { reasonClass } from "../../src/domain/verdict.ts";
+import { MAX_OUTCOME_HOSTS, Metrics } from "../../src/lib/metrics.ts";
 import { stripKey, stripUrls } from "../../src/lib/logger.ts";
 
 describe("Metrics.recordAttempt: outcomes per host and reason class", () => {
   test("counts by host, outcome (retry while the row stays pending) and reason class", () => {
-    const m = new Metrics();
+    const m = new Metrics(reasonClass);
     m.recordAttempt("delivered", "delivered", "trk.example", null);
     m.recordAttempt("delivered", "delivered", "trk.example", null);
     m.recordAttempt("retry", "pending", "trk.example", "http_503: Service Unavailable");
@@ -20,7 +21,7 @@ describe("Metrics.recordAttempt: outcomes per host and reason class", () => {
   });
 
   test(`past ${MAX_OUTCOME_HOSTS} hosts, new ones share the label "other"; known ones keep theirs`, () => {
-    const m = new Metrics();
+    const m = new Metrics(reasonClass);
     for (let i = 0; i < MAX_OUTCOME_HOSTS + 50; i++) m.recordAttempt("delivered", "delivered", `h${i}.example`, null);
     m.recordAttempt("delivered", "delivered", "h0.example", null);
     expect(m.outcomes.size).toBe(MAX_OUTCOME_HOSTS + 1);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase, type Db } from "../../src/db/client.ts";
-import { queueGauges } from "../../src/postbacks/repository.ts";
+import { queueGauges } from "../../src/outbox/repository.ts";
 
 const dirs: string[] = [];
 const dbs: Db[] = [];

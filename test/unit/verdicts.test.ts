@@ -3,7 +3,7 @@
  * delivered unless the body carries a refusal the preset knows; an HTML page is refused everywhere.
  */
 import { describe, expect, test } from "bun:test";
-import { classifyAttempt, HTML_PAGE_REASON } from "../../src/delivery/classify.ts";
+import { classifyAttempt, HTML_PAGE_REASON } from "../../src/domain/verdict.ts";
 import { presetByName, verdictByName, verdictName } from "../../src/presets/presets.ts";
 
 const response = (status: number, body: string) => ({ kind: "response", status, body, retryAfterMs: null }) as const;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { HTML_PAGE_REASON, REASON_CLASSES, answerWords, classifyAttempt, isHtmlPage, parseRetryAfter, reasonClass, type AnswerRule, type AttemptError, type BodyVerdict } from "../../src/delivery/classify.ts";
+import { HTML_PAGE_REASON, REASON_CLASSES, answerWords, classifyAttempt, isHtmlPage, parseRetryAfter, reasonClass, type AnswerRule, type AttemptError, type BodyVerdict } from "../../src/domain/verdict.ts";
 
 const response = (status: number, body = "", retryAfterMs: number | null = null) =>
   ({ kind: "response", status, body, retryAfterMs }) as const;

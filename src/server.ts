@@ -1,26 +1,28 @@
 import { syncCampaigns, type Runtime } from "./campaigns/registry.ts";
 import { loadConfigFile } from "./config/load.ts";
 import type { Config } from "./config/model.ts";
-import type { AppContext } from "./context.ts";
 import { openDatabase } from "./db/client.ts";
 import { lockDatabase } from "./db/instance-lock.ts";
 import { GroupCommit } from "./db/group-commit.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
-import { OutboxRepository } from "./delivery/repository.ts";
-import { buildApp } from "./http/app.ts";
+import { OutboxRepository } from "./outbox/claims.ts";
+import { buildApp, type AppDeps } from "./app.ts";
+import { createHttpChannel } from "./delivery/http-channel.ts";
+import { reasonClass } from "./domain/verdict.ts";
 import { MAX_BODY_BYTES } from "./http/body.ts";
 import { createIntake } from "./intake/intake.ts";
 import { systemClock, type Clock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
 import { EMBEDDED_COMMIT, VERSION } from "./lib/version.ts";
-import { Metrics } from "./ops/metrics.ts";
+import { Metrics } from "./lib/metrics.ts";
 import { pruneInboundLog } from "./inbound/repository.ts";
-import { pruneJournal } from "./leads/repository.ts";
-import { pruneDelivered } from "./postbacks/repository.ts";
+import { pruneJournal } from "./journal/repository.ts";
+import { pruneIdempotencyKeys } from "./leads/repository.ts";
+import { pruneDelivered } from "./outbox/repository.ts";
 import { TelegramBots } from "./telegram/bots.ts";
 import { pruneProcessedUpdates } from "./telegram/repository.ts";
 import { TelegramPacing } from "./telegram/pacing.ts";
-import { createTelegramSender } from "./telegram/sender.ts";
+import { createTelegramChannel } from "./telegram/channel.ts";
 
 export interface ServiceOptions {
   configPath: string;
@@ -40,7 +42,8 @@ export interface ServiceOptions {
 }
 
 export interface Service {
-  ctx: AppContext;
+  /** What the app was built from (tests reach the database, the dispatcher and the log through it). */
+  deps: AppDeps;
   app: ReturnType<typeof buildApp>;
   server: NonNullable<ReturnType<typeof buildApp>["server"]>;
   /** Base URL of the listening server, e.g. http://127.0.0.1:41234 */
@@ -71,10 +74,10 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     throw err;
   }
   let runtime: Runtime = syncCampaigns(db, config, clock.now());
-  const metrics = new Metrics();
+  const metrics = new Metrics(reasonClass);
   const outbox = new OutboxRepository(db);
   let telegram: TelegramBots | null = null;
-  const telegramSender = createTelegramSender({
+  const telegramChannel = createTelegramChannel({
     db, clock, runtime: () => runtime, api: (name) => telegram?.api(name), timeoutMs: () => runtime.config.delivery.timeout_ms,
   });
   const commits = new GroupCommit(db, {
@@ -86,16 +89,17 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       opts.onFatal?.(err);
     },
   });
+  const httpChannel = createHttpChannel({ delivery: () => runtime.config.delivery, clock });
   const dispatcher = new Dispatcher({
     outbox, commits, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
-    senders: { telegram: telegramSender },
+    channels: { http: httpChannel, telegram: telegramChannel },
     pacing: new TelegramPacing(() => runtime.config.bots, () => runtime.config.delivery.per_host_in_flight),
   });
   const intake = createIntake({ commits, metrics, wake: () => dispatcher.wake() });
   telegram = new TelegramBots({ db, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime });
 
-  const ctx: AppContext = {
-    db, commits, intake, clock, log, metrics, dispatcher, telegram,
+  const deps: AppDeps = {
+    db, commits, intake, clock, log, metrics, dispatcher, telegram, httpChannel,
     runtime: () => runtime,
     reloadConfig() {
       const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays
@@ -109,7 +113,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     },
   };
 
-  const app = buildApp(ctx);
+  const app = buildApp(deps);
   // listen (not Bun.serve) gives handlers the server, for client IPs; Bun answers 413 to any body
   // over the limit. Elysia would share the port (SO_REUSEPORT) with any other process listening on
   // it; a taken port must fail the start instead.
@@ -129,7 +133,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     const now = clock.now();
     try {
       const before = now - runtime.config.delivery.retention_ms;
-      const n = pruneDelivered(db, before, now - IDEMPOTENCY_TTL_MS);
+      const n = pruneDelivered(db, before);
+      pruneIdempotencyKeys(db, now - IDEMPOTENCY_TTL_MS);
       pruneProcessedUpdates(db, now - PROCESSED_UPDATES_TTL_MS);
       const inbound = pruneInboundLog(db, before);
       const journal = pruneJournal(db, before);
@@ -145,7 +150,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   log.info({ version: VERSION, ...(EMBEDDED_COMMIT ? { commit: EMBEDDED_COMMIT } : {}), port: server.port, config: config.source, db: config.storage.path }, "tgcpa listening");
   let stopped: Promise<void> | null = null;
   return {
-    ctx, app, server,
+    deps, app, server,
     url: `http://${host}:${server.port}`,
     stop: () => (stopped ??= (async () => {
       cancelPrune();

@@ -1,5 +1,5 @@
 import type { AddressGuard } from "./address-guard.ts";
-import { parseRetryAfter, type AttemptResult } from "./classify.ts";
+import { parseRetryAfter, type AttemptResult } from "../domain/verdict.ts";
 
 export interface OutgoingRequest {
   method: string;

@@ -1,14 +1,13 @@
 import { GrammyError, HttpError, InputFile, type Api } from "grammy";
 import type { InlineKeyboardMarkup, Message } from "grammy/types";
 import type { Runtime } from "../campaigns/registry.ts";
-import { welcomeUrlEncode } from "../config/validate.ts";
 import type { Db } from "../db/client.ts";
-import type { ChannelAttempt, ChannelSender } from "../delivery/dispatcher.ts";
-import { headOf } from "../delivery/sender.ts";
-import { renderText } from "../domain/templates.ts";
+import type { ChannelAttempt, ChannelSender } from "../delivery/channel.ts";
+import { headOf } from "../delivery/http-request.ts";
+import { macroValues, renderText, welcomeUrlEncode } from "../domain/templates.ts";
 import type { Clock } from "../lib/clock.ts";
-import { eventsOfLead, getLead, insertJournal } from "../leads/repository.ts";
-import { macroValues } from "../leads/service.ts";
+import { insertJournal } from "../journal/repository.ts";
+import { eventsOfLead, getLead } from "../leads/repository.ts";
 import { cacheFileId, getCachedFileId, getInviteLink, saveInviteLink } from "./repository.ts";
 
 /** grammY's Node build types its signal with the abort-controller shim; the runtime takes a standard one. */
@@ -20,7 +19,7 @@ const BENIGN = ["HIDE_REQUESTER_MISSING", "USER_ALREADY_PARTICIPANT"];
 /** Legacy Markdown: a substituted value must not open *bold*, _italic_, `code` or [links]. */
 const escapeMarkdown = (value: string) => value.replace(/([_*`[])/g, "\\$1");
 
-export interface TelegramSenderDeps {
+export interface TelegramChannelDeps {
   db: Db;
   clock: Clock;
   runtime: () => Runtime;
@@ -38,7 +37,7 @@ const done = (url: string, head: string): ChannelAttempt => ({
  * Telegram's answer: 429 → retry after exactly `retry_after`; 403 (blocked by the user) → rejected
  * and journaled; other 4xx → rejected; 5xx and network errors → the retry ladder.
  */
-export function createTelegramSender(deps: TelegramSenderDeps): ChannelSender {
+export function createTelegramChannel(deps: TelegramChannelDeps): ChannelSender {
   return async (row, abort) => {
     const [, bot = "", method = ""] = /^tg:\/\/([^/]+)\/(.+)$/.exec(row.url) ?? [];
     const api = deps.api(bot);
@@ -62,7 +61,7 @@ export function createTelegramSender(deps: TelegramSenderDeps): ChannelSender {
   };
 }
 
-function judgeError(deps: TelegramSenderDeps, err: unknown, url: string, timeout: AbortSignal, method: string, body: Record<string, number>): ChannelAttempt {
+function judgeError(deps: TelegramChannelDeps, err: unknown, url: string, timeout: AbortSignal, method: string, body: Record<string, number>): ChannelAttempt {
   if (err instanceof GrammyError) {
     const head = `${err.error_code}: ${err.description}`;
     const report = { result: { kind: "response" as const, status: err.error_code, body: head, retryAfterMs: null }, url, responseHead: headOf(head) };
@@ -87,7 +86,7 @@ function judgeError(deps: TelegramSenderDeps, err: unknown, url: string, timeout
   };
 }
 
-async function inviteLink(deps: TelegramSenderDeps, api: Api, bot: string, campaignId: number, signal: GrammySignal): Promise<string> {
+async function inviteLink(deps: TelegramChannelDeps, api: Api, bot: string, campaignId: number, signal: GrammySignal): Promise<string> {
   const stored = getInviteLink(deps.db, bot, campaignId);
   if (stored) return stored.link;
   const campaign = deps.runtime().campaignsById.get(campaignId)!.config;
@@ -96,7 +95,7 @@ async function inviteLink(deps: TelegramSenderDeps, api: Api, bot: string, campa
   return getInviteLink(deps.db, bot, campaignId)!.link; // a concurrent send may have stored one first
 }
 
-async function sendWelcome(deps: TelegramSenderDeps, api: Api, bot: string, leadId: number, signal: GrammySignal): Promise<Message> {
+async function sendWelcome(deps: TelegramChannelDeps, api: Api, bot: string, leadId: number, signal: GrammySignal): Promise<Message> {
   const runtime = deps.runtime();
   const lead = getLead(deps.db, leadId);
   const campaign = lead && runtime.campaignsById.get(lead.campaignId);
@@ -105,7 +104,7 @@ async function sendWelcome(deps: TelegramSenderDeps, api: Api, bot: string, lead
   const event = eventsOfLead(deps.db, lead.id).at(-1)!;
   const needsInvite = [welcome.text, welcome.button?.url].some((t) => t?.segments.some((s) => typeof s !== "string" && s.macro === "invite"));
   const invite = needsInvite && campaign.config.chat !== null ? await inviteLink(deps, api, bot, campaign.id, signal) : "";
-  const values = { ...macroValues(runtime, campaign, lead, event), invite };
+  const values = { ...macroValues(runtime.config.account_id, campaign.config, lead, event), invite };
   const text = renderText(welcome.text, values, escapeMarkdown);
   const reply_markup: InlineKeyboardMarkup | undefined = welcome.button
     ? { inline_keyboard: [[{ text: welcome.button.text, url: renderText(welcome.button.url, values, welcomeUrlEncode) }]] }

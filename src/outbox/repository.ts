@@ -1,14 +1,36 @@
 import { and, desc, eq, gte, inArray, lt, ne, not, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../db/tx.ts";
-import { deliveryAttempts, idempotencyKeys, postbacks } from "../db/schema.ts";
-import { PENDING_HOSTS_CTE } from "../delivery/repository.ts";
+import type { Db } from "../db/client.ts";
+import { statement, type Bindings } from "../db/prepared.ts";
+import { deliveryAttempts, postbacks } from "../db/schema.ts";
+import type { PostbackState, Status } from "../domain/status.ts";
+import { PENDING_HOSTS_CTE } from "./claims.ts";
 
 export type PostbackRow = typeof postbacks.$inferSelect;
+export type NewPostback = typeof postbacks.$inferInsert;
+
+const POSTBACK_COLUMNS = [
+  "channel", "leadId", "eventId", "campaignId", "status", "template", "method", "url", "body", "contentType", "verdict", "host",
+  "state", "reason", "nextAttemptAt", "createdAt", "updatedAt", "finishedAt",
+] as const;
+const INSERT_POSTBACK = `INSERT INTO postbacks (${POSTBACK_COLUMNS.map((c) => c.replace(/[A-Z]/g, (l) => `_${l.toLowerCase()}`)).join(", ")})
+  VALUES (${POSTBACK_COLUMNS.map((c) => `$${c}`).join(", ")})`;
+
+export const insertPostbacks = (db: Db, rows: NewPostback[]) => {
+  const insert = statement(db, INSERT_POSTBACK);
+  return rows.map((row) => {
+    const values: Bindings = { channel: "http" };
+    for (const c of POSTBACK_COLUMNS) values[c] = (row[c] as Bindings[string] | undefined) ?? values[c] ?? null;
+    const id = Number(insert.run(values).lastInsertRowid);
+    return { id, state: row.state ?? "pending", url: row.url, reason: row.reason ?? null, template: row.template };
+  });
+};
+
 
 export interface PostbackFilter {
-  state?: string;
+  state?: PostbackState;
   /** The lead status the postback reports (wait … trash). */
-  status?: string;
+  status?: Status;
   campaignId?: number;
   host?: string;
   leadId?: number;
@@ -36,6 +58,10 @@ export const listPostbacks = (db: Executor, f: PostbackFilter & { beforeId?: num
 
 export const getPostback = (db: Executor, id: number) => db.select().from(postbacks).where(eq(postbacks.id, id)).get();
 
+/** A lead's postbacks, oldest first (postbacks_lead). */
+export const postbacksOfLead = (db: Executor, leadId: number) =>
+  db.select().from(postbacks).where(eq(postbacks.leadId, leadId)).orderBy(postbacks.id).all();
+
 export const attemptsOf = (db: Executor, postbackId: number) =>
   db.select().from(deliveryAttempts).where(eq(deliveryAttempts.postbackId, postbackId)).orderBy(deliveryAttempts.id).all();
 
@@ -46,7 +72,7 @@ const NO_CLICK = and(eq(postbacks.state, "skipped"), eq(postbacks.reason, "no_cl
 const resendable = and(ne(postbacks.state, "pending"), not(NO_CLICK));
 
 const requeue = (now: number) => ({
-  state: "pending", reason: null, attempts: 0, nextAttemptAt: now, leaseExpiresAt: null,
+  state: "pending" as const, reason: null, attempts: 0, nextAttemptAt: now, leaseExpiresAt: null,
   leaseToken: sql`${postbacks.leaseToken} + 1`, finishedAt: null, updatedAt: now,
 });
 
@@ -82,15 +108,30 @@ export function queueGauges(db: Executor, now: number): { depth: number; oldest:
   return { depth, oldest };
 }
 
-/** Retention: delivered rows (and their attempts) finished before `before`; stale idempotency keys. */
-export function pruneDelivered(db: Executor, before: number, idempotencyBefore: number, batch = 5000): number {
+/** Retention: delivered rows (and their attempts) finished before `before`, up to `batch` of them. */
+export function pruneDelivered(db: Executor, before: number, batch = 5000): number {
   const ids = db.select({ id: postbacks.id }).from(postbacks)
     .where(and(eq(postbacks.state, "delivered"), lt(postbacks.finishedAt, before))).limit(batch).all().map((r) => r.id);
   if (ids.length) {
     db.delete(deliveryAttempts).where(inArray(deliveryAttempts.postbackId, ids)).run();
     db.delete(postbacks).where(inArray(postbacks.id, ids)).run();
   }
-  db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, idempotencyBefore)).run();
   return ids.length;
 }
 
+
+// The dashboard's counts of tracker postbacks not delivered (postbacks_open holds only those: the
+// delivered bulk is counted from lead_stats, as total minus these).
+const OPEN_OF_CAMPAIGN = `SELECT state, count(*) AS n FROM postbacks INDEXED BY postbacks_open
+  WHERE channel = 'http' AND state <> 'delivered' AND campaign_id = $campaignId AND created_at >= $since AND created_at < $until
+  GROUP BY state`;
+const OPEN_OF_ALL = `SELECT campaign_id AS campaignId, state, count(*) AS n FROM postbacks INDEXED BY postbacks_open
+  WHERE channel = 'http' AND state <> 'delivered' GROUP BY campaign_id, state`;
+
+/** Tracker postbacks of a campaign created in [since, until) that are not delivered, by state. */
+export const undeliveredPostbacksOf = (db: Db, campaignId: number, since: number, until: number) =>
+  statement<{ state: PostbackState; n: number }>(db, OPEN_OF_CAMPAIGN).all({ campaignId, since, until });
+
+/** Every tracker postback not delivered, of all time, per campaign and state: a scan of that small index. */
+export const undeliveredPostbacks = (db: Db) =>
+  statement<{ campaignId: number; state: PostbackState; n: number }>(db, OPEN_OF_ALL).all({});

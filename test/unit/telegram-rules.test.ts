@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { classifyMemberChange, isInChat, parseStartCommand, type MemberState } from "../../src/telegram/classify.ts";
+import { classifyMemberChange, isInChat, parseStartCommand, type MemberState } from "../../src/telegram/rules.ts";
 
 const USER = 100;
 const ADMIN = 200;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   BUCKET_MS, bucketCeil, bucketOf, canonicalTimeZone, dayStart, localDate, localDays, parsePeriodBound, wallToInstant, zoneOffsetMs,
-} from "../../src/stats/time.ts";
+} from "../../src/lib/time-zones.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const H = 3_600_000;

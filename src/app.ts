@@ -1,0 +1,154 @@
+// The HTTP app: every feature's routes behind one set of edge rules (rate limits, access, body
+// size, unknown parameters, well-formed text) and one error envelope. Built from its
+// dependencies by the composition root (server.ts); tests build it the same way.
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import type { Runtime } from "./campaigns/registry.ts";
+import { listCampaignRows } from "./campaigns/repository.ts";
+import { campaignRoutes } from "./campaigns/routes.ts";
+import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
+import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
+import type { Db } from "./db/client.ts";
+import type { GroupCommit } from "./db/group-commit.ts";
+import type { HttpChannel } from "./delivery/http-channel.ts";
+import { accessCheck, needsApiKey, routedPath } from "./http/auth.ts";
+import { declaredLength } from "./http/body.ts";
+import { clientAddressResolver } from "./http/client-address.ts";
+import { errorBody, errorHandler, inboundErrorBody } from "./http/errors.ts";
+import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./http/openapi.ts";
+import { RateLimiter } from "./http/rate-limit.ts";
+import { ILL_FORMED, illFormedField } from "./http/unicode.ts";
+import { declaredQueryParams, unknownParamDetails, unknownParams } from "./http/unknown-params.ts";
+import { inboundRoutes } from "./inbound/routes.ts";
+import type { Intake } from "./intake/intake.ts";
+import { leadRoutes } from "./leads/routes.ts";
+import type { Clock } from "./lib/clock.ts";
+import type { Logger } from "./lib/logger.ts";
+import type { Metrics } from "./lib/metrics.ts";
+import { VERSION } from "./lib/version.ts";
+import { demoTrackerRoutes } from "./ops/demo-tracker.ts";
+import { opsRoutes } from "./ops/routes.ts";
+import { postbackRoutes } from "./postbacks/routes.ts";
+import { presetRoutes } from "./presets/routes.ts";
+import { statsRoutes } from "./stats/routes.ts";
+import type { TelegramBots } from "./telegram/bots.ts";
+import { telegramRoutes } from "./telegram/routes.ts";
+
+/** Everything the routes use; each feature takes only its part of it. */
+export interface AppDeps {
+  db: Db;
+  commits: GroupCommit;
+  intake: Intake;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  dispatcher: { readonly inFlightCount: number; wake(): void };
+  /** The HTTP channel, for the campaign test sends (the same requests and verdicts as the dispatcher's). */
+  httpChannel: HttpChannel;
+  telegram: TelegramBots;
+  /** The running config and campaigns; replaced whole by a reload. */
+  runtime(): Runtime;
+  /** Re-reads the config file; keeps the running config when the new one is invalid. */
+  reloadConfig(): Runtime;
+}
+
+/** Inbound postbacks carry a few short parameters; 64 KiB is generous. */
+const MAX_INBOUND_BODY_BYTES = 64 * 1024;
+
+const tooManyRequests = (inbound: boolean, waitMs: number) => {
+  const headers = { "content-type": "application/json", "retry-after": String(Math.ceil(waitMs / 1000)) };
+  const body = inbound
+    ? { status: "error", error: "rate-limit", message: "too many requests; slow down" }
+    : { error: { code: "rate_limited", message: "too many requests; slow down" } };
+  return new Response(JSON.stringify(body), { status: 429, headers });
+};
+
+/** Builds the whole HTTP app; server.ts listens, tests call app.handle. */
+export function buildApp(deps: AppDeps) {
+  const refusal = accessCheck({
+    apiKeys: () => deps.runtime().config.api_keys,
+    hasSession: (request, keys) => {
+      const token = sessionToken(request.headers.get("cookie"));
+      return token !== null && validSession(deps.db, token, keys, deps.clock.now()) !== null;
+    },
+    csrfHeader: CSRF_HEADER,
+  });
+  const refuse = (request: Request, path: string) => {
+    const r = refusal(request, path);
+    return r && errorBody(r.status, r.code, r.message);
+  };
+  /** Query parameters each route declares (filled once every route is registered, below). */
+  let queryParams = new Map<string, string[]>();
+  // Built once; a reload that changes the limits or server.* takes effect after a restart.
+  const { rate_limits: limits, server } = deps.runtime().config;
+  const inboundLimit = new RateLimiter(limits.inbound_per_minute);
+  const webhookLimit = new RateLimiter(limits.webhook_per_minute);
+  const clientAddress = clientAddressResolver(server.trusted_proxies);
+  const app = new Elysia()
+    .onRequest(({ request, server }) => {
+      const path = routedPath(request.url);
+      const inbound = path === "/api/postback";
+      const limiter = inbound ? inboundLimit : path.startsWith("/telegram/") ? webhookLimit : null;
+      const wait = limiter?.take(clientAddress(request, server) ?? "unknown", Date.now()) ?? 0;
+      if (wait > 0) return tooManyRequests(inbound, wait);
+      const refused = refuse(request, path);
+      if (refused) return refused;
+      // An inbound postback is a handful of parameters: a large one is refused before it is read.
+      if (inbound && declaredLength(request) > MAX_INBOUND_BODY_BYTES) {
+        return inboundErrorBody(413, "bad-request", `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes`);
+      }
+    })
+    // Second line of defence, on the route Elysia actually matched.
+    .onBeforeHandle({ as: "global" }, ({ request, route, query, body }) => {
+      const refused = refuse(request, route);
+      if (refused) return refused;
+      if (needsApiKey(request.method, route)) {
+        const known = queryParams.get(`${request.method} ${route}`);
+        const unknown = known ? unknownParams(request.url, known) : [];
+        if (unknown.length) {
+          const details = unknownParamDetails(unknown, known!);
+          return errorBody(422, "validation_failed", `${details[0]!.field}: ${details[0]!.message}`, details);
+        }
+      }
+      // Text that is not well-formed UTF-16 is refused at the edge, naming the field (the webhook's
+      // updates are Telegram's own and handled by the telegram feature).
+      if (route.startsWith("/telegram/")) return;
+      const field = illFormedField(query, "query") ?? illFormedField(body, "body");
+      if (field === null) return;
+      if (route === "/api/postback") return inboundErrorBody(400, "bad-request", `${field.replace(/^(query|body)\./, "")}: ${ILL_FORMED}`);
+      return errorBody(422, "validation_failed", `${field}: ${ILL_FORMED}`, [{ field, message: ILL_FORMED }]);
+    })
+    // A reader may have seen rows committed but not yet fsynced (group commit syncs off the event
+    // loop): answer once they are on the disk, so nothing shown can be lost by a power cut.
+    .onAfterHandle({ as: "global" }, async ({ request }) => {
+      if (request.method === "GET") await deps.commits.durable();
+    })
+    .onError(errorHandler({
+      log: deps.log,
+      noteStorageFailure: (err) => deps.commits.noteStorageFailure(err),
+      storagePath: () => deps.runtime().config.storage.path,
+    }))
+    .use(openapi({
+      path: "/swagger",
+      provider: null, // the page is served by pageRoutes from the pinned swagger-ui-dist, embedded
+      documentation: {
+        info: { title: "tgcpa", version: VERSION, description: OPENAPI_DESCRIPTION },
+        components: { securitySchemes: SECURITY_SCHEMES },
+        // Any one of them: the API key as a Bearer token or as ?key=, or a dashboard session cookie.
+        security: [{ apiKey: [] }, { apiKeyQuery: [] }, { dashboardSession: [] }],
+      },
+    }))
+    .use(pageRoutes())
+    .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }))
+    .use(opsRoutes(deps))
+    .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone, campaigns: () => listCampaignRows(deps.db) }))
+    .use(leadRoutes(deps))
+    .use(postbackRoutes(deps))
+    .use(campaignRoutes(deps))
+    .use(inboundRoutes(deps, clientAddress))
+    .use(presetRoutes())
+    .use(telegramRoutes(deps));
+  const built = deps.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(deps.log.child({ component: "demo-tracker" }))) : app;
+  queryParams = declaredQueryParams(built.routes);
+  return built;
+}

@@ -1,0 +1,34 @@
+import type { DeliveryConfig } from "../config/model.ts";
+import type { Clock } from "../lib/clock.ts";
+import { verdictByName } from "../presets/presets.ts";
+import { AddressGuard } from "./address-guard.ts";
+import type { ChannelAttempt } from "./channel.ts";
+import { sendPostback, type OutgoingRequest } from "./http-request.ts";
+import { classifyAttempt } from "../domain/verdict.ts";
+
+/** A tracker postback as the HTTP channel sends it: the request and how its answer is judged. */
+export type HttpPostback = OutgoingRequest & { verdict: string | null };
+
+/** Sends a tracker postback; `abort` is the caller's controller (the dispatcher aborts at shutdown). */
+export type HttpChannel = (postback: HttpPostback, abort?: AbortController) => Promise<ChannelAttempt>;
+
+/**
+ * The channel of tracker postbacks (`http`): sends the request — redirects followed and every hop
+ * checked by the address guard, within delivery.timeout_ms — and judges the answer with the
+ * row's verdict (its preset's, or by status). The dispatcher sends claimed rows through it; the
+ * campaign test endpoint sends its sample requests through the same one, so both agree.
+ */
+export function createHttpChannel(deps: { delivery: () => DeliveryConfig; clock: Clock }): HttpChannel {
+  // The guard is rebuilt when a reload brings a new allow-list.
+  let guard: AddressGuard | null = null;
+  let guardFor: readonly string[] | null = null;
+  return async (postback, abort) => {
+    const d = deps.delivery();
+    if (guardFor !== d.allow_hosts) {
+      guard = new AddressGuard(d.allow_hosts);
+      guardFor = d.allow_hosts;
+    }
+    const report = await sendPostback(postback, { timeoutMs: d.timeout_ms, maxRedirects: d.max_redirects, guard: guard!, abort, now: deps.clock.now });
+    return { report, verdict: classifyAttempt(report.result, verdictByName(postback.verdict)) };
+  };
+}
