@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // Command line (SPEC §8) and the running service's process: signals, exit codes.
 import { parseArgs } from "node:util";
+import { renderConfigJsonSchema } from "./config/json-schema.ts";
 import { ConfigError, defaultConfigPath, loadConfigFile } from "./config/load.ts";
 import type { Config } from "./config/model.ts";
 import { StorageError } from "./db/client.ts";
@@ -34,6 +35,15 @@ const COMMANDS: Record<string, Command> = {
     about: "validate a config file (FILE, else --config, else the default); lists every error, exit 1 if any",
     arity: [0, 1],
     run: ([file], configOption) => checkConfig(file ?? configOption ?? defaultConfigPath(process.env)),
+  },
+  "config-schema": {
+    usage: "config-schema",
+    about: "print the config's JSON Schema for editors (the same as config/tgcpa.schema.json)",
+    arity: [0, 0],
+    run: () => {
+      process.stdout.write(renderConfigJsonSchema());
+      return 0;
+    },
   },
   backup: {
     usage: "backup FILE",

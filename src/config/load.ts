@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import { resolve } from "node:path";
-import { LineCounter, isMap, isNode, isScalar, parseDocument } from "yaml";
+import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument, type Pair, type YAMLMap } from "yaml";
 import { Checker, formatIssue, type ConfigIssue, type ConfigPath } from "./checker.ts";
 import type { Config } from "./model.ts";
 import { buildConfig } from "./validate.ts";
@@ -71,16 +71,31 @@ export function parseConfig(text: string, env: Record<string, string | undefined
       return { path: "", line: at.line, message: `YAML: ${e.message.split("\n")[0]} (column ${at.col})` };
     }));
   }
+  // Each mapping's keys are indexed once: a file of thousands of keys, each with an issue, stays
+  // linear (a search per issue took 50 s for 50,000 unknown keys, blocking the server on reload).
+  const keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+  const pairAt = (map: YAMLMap, key: string | number) => {
+    let pairs = keyIndex.get(map);
+    if (!pairs) {
+      pairs = new Map();
+      for (const item of map.items) if (isScalar(item.key) && !pairs.has(String(item.key.value))) pairs.set(String(item.key.value), item);
+      keyIndex.set(map, pairs);
+    }
+    return pairs.get(String(key));
+  };
+  const nodeAt = (path: ConfigPath) => path.reduce<unknown>(
+    (node, part) => (isMap(node) ? pairAt(node, part)?.value : isSeq(node) && typeof part === "number" ? node.items[part] : undefined),
+    doc.contents,
+  );
   // The line of the key itself (not of its value, which may start on the next line).
   const lineOf = (path: ConfigPath) => {
     for (let depth = path.length; depth >= 0; depth--) {
-      const parent = depth <= 1 ? doc.contents : doc.getIn(path.slice(0, depth - 1), true);
-      const last = path[depth - 1];
+      const parent = nodeAt(path.slice(0, Math.max(0, depth - 1)));
       if (depth > 0 && isMap(parent)) {
-        const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(last));
+        const pair = pairAt(parent, path[depth - 1]!);
         if (pair && isNode(pair.key) && pair.key.range) return lines.linePos(pair.key.range[0]).line;
       }
-      const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+      const node = nodeAt(path.slice(0, depth));
       if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
     }
     return undefined;
@@ -96,7 +111,7 @@ export function parseConfig(text: string, env: Record<string, string | undefined
   }
   const raw = substituteEnv(parsed, [], env, checker);
   const config = buildConfig(raw, checker, source);
-  if (!config) throw new ConfigError(source, checker.issues);
+  if (!config) throw new ConfigError(source, checker.inFileOrder());
   return deepFreeze(config);
 }
 
@@ -106,7 +121,7 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 function substituteEnv(value: unknown, path: ConfigPath, env: Record<string, string | undefined>, c: Checker): unknown {
   if (typeof value === "string") {
     if (!value.includes("${")) return value;
-    // Stays a string: the typed readers accept "8080" for a port, and a digits-only secret keeps its zeros.
+    // Stays a string: read.ts takes "8080" for a port, and a digits-only secret keeps its zeros.
     const out = value.replace(ENV_REF, (whole, name: string, fallback: string | undefined) => {
       const found = env[name];
       if (found !== undefined && found !== "") return found;

@@ -453,8 +453,12 @@ describe("configuration errors", () => {
     expect(details[0]!.message).toContain("token");
 
     details = await refused({ destinations: { kt: { preset: "binom", domain: kt.base, colour: "red" } } });
-    expect(details.map((d) => d.path)).toEqual(["destinations.kt"]);
+    expect(details.map((d) => d.path)).toEqual(["destinations.kt.colour"]); // a param no preset takes: an unknown key, at its own line
     expect(details[0]!.message).toContain("colour");
+
+    details = await refused({ destinations: { kt: { preset: "binom", domain: kt.base, key: "k1" } } });
+    expect(details.map((d) => d.path)).toEqual(["destinations.kt"]); // another preset's param: the preset names its own
+    expect(details[0]!.message).toBe("unknown param key for preset binom (known: domain, path)");
 
     details = await refused({ campaigns: [{ code: "c1", postbacks: { approve: { destination: "nowhere" } } }] });
     expect(details).toEqual([expect.objectContaining({ path: "campaigns[0].postbacks.approve.destination", message: expect.stringContaining("nowhere") })]);

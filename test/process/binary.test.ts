@@ -104,10 +104,15 @@ describe("command line", () => {
   test("--help lists every command and option", async () => {
     const help = await run(["--help"]);
     expect(help.code).toBe(0);
-    for (const usage of ["serve", "check-config [FILE]", "backup FILE", "restore FILE", "version"]) {
+    for (const usage of ["serve", "check-config [FILE]", "config-schema", "backup FILE", "restore FILE", "version"]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${usage.replace(/[[\]]/g, "\\$&")}  `, "m"));
     }
     for (const option of ["-c, --config FILE", "-h, --help", "-V, --version"]) expect(help.stdout).toContain(option);
+  });
+
+  test("config-schema prints the config's JSON Schema, the one kept in config/tgcpa.schema.json", async () => {
+    expect(await run(["config-schema"], { cwd: mkdtempSync(join(dir, "schema-")) })).toEqual({ code: 0, stdout: readFileSync(join(ROOT, "config/tgcpa.schema.json"), "utf8"), stderr: "" });
+    expect((await run(["config-schema", "extra"])).code).toBe(2);
   });
 
   test("an unknown option or command exits 2 naming it, and starts nothing", async () => {

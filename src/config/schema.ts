@@ -1,0 +1,221 @@
+// The config file's structure, written once: every key with its type, default, range and meaning.
+// read.ts reads the YAML against it, model.ts takes the types from it (Static<>), json-schema.ts
+// publishes it for editors. What a schema cannot say (macros, presets, durations in ms, cross-field
+// rules, paths, time zones) is in validate.ts.
+import { Type, type SchemaOptions, type Static, type TSchema } from "@sinclair/typebox";
+import { PRESETS, VERDICT_MODES } from "../presets/presets.ts";
+
+/**
+ * A key whose default is given may be left out of the file (json-schema.ts drops it from `required`),
+ * so the type read back has it: Static<> of the schema is the file after its defaults are filled in.
+ */
+const withDefault = <T extends TSchema>(schema: T, value: Static<T>): T => ({ ...schema, default: value });
+
+/** Closed words, read whatever their case and given back as spelt here. */
+const oneOf = <const T extends readonly string[]>(words: T, options: SchemaOptions = {}) =>
+  Type.Unsafe<T[number]>({ type: "string", enum: [...words], ...options });
+
+const mapping = <T extends Parameters<typeof Type.Object>[0]>(properties: T, options: SchemaOptions = {}) =>
+  Type.Object(properties, { additionalProperties: false, ...options });
+
+const nullable = <T extends TSchema>(schema: T, options: SchemaOptions = {}) => Type.Union([schema, Type.Null()], { default: null, ...options });
+
+const int = (minimum: number, maximum: number, options: SchemaOptions = {}) => Type.Integer({ minimum, maximum, ...options });
+
+/** A list of strings none of which may be empty (keys, hosts, addresses). */
+const words = (options: SchemaOptions = {}, item: SchemaOptions = {}) => Type.Array(Type.String({ minLength: 1, ...item }), { default: [], ...options });
+
+/** lib/duration.ts reads the same: one or more `<n><unit>` (`90s`, `1h30m`, `250ms`), or a plain number of seconds. */
+export const DURATION_PATTERN = "^\\s*(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ms|s|m|h|d|w))+)\\s*$";
+const duration = (options: SchemaOptions = {}) => Type.Union(
+  [Type.Number({ minimum: 0 }), Type.String({ pattern: DURATION_PATTERN })],
+  { errorMessage: "must be a duration such as 90s, 5m, 2h, 30d (a plain number is seconds)", ...options },
+);
+
+const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
+const CAMPAIGN_CODE = "^[A-Za-z0-9_]{1,63}$";
+
+const ServerSchema = mapping({
+  host: withDefault(Type.String({ description: "address the HTTP API listens on" }), "0.0.0.0"),
+  port: withDefault(int(0, 65535, { description: "port the HTTP API listens on" }), 8080),
+  public_url: nullable(Type.String({ pattern: "^https?://[^/]+", errorMessage: "must be an http(s) URL" }), {
+    description: "the public HTTPS base URL (for Telegram webhooks); a trailing / is dropped",
+  }),
+  trusted_proxies: words({
+    description: "addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (e.g. [127.0.0.1, \"::1\"])",
+  }),
+}, { default: {}, description: "the HTTP server (a change needs a restart)" });
+
+const StorageSchema = mapping({
+  path: withDefault(Type.String({ description: "SQLite file, relative to the config file's folder; :memory: for none" }), "data/tgcpa.db"),
+  synchronous: withDefault(oneOf(["OFF", "NORMAL", "FULL", "EXTRA"], {
+    description: "SQLite synchronous: FULL (or EXTRA) answers a write once it is on the disk; NORMAL may lose the last commits on power loss",
+  }), "FULL"),
+  busy_timeout_ms: withDefault(int(0, 600_000, { description: "how long a write waits for a lock held by another process before failing (503), ms" }), 5000),
+}, { default: {}, description: "the database (a change needs a restart)" });
+
+const RateLimitsSchema = mapping({
+  inbound_per_minute: withDefault(int(0, 10_000_000, { description: "requests per minute per client address on /api/postback; 0 = off" }), 600),
+  inbound_bad_key_per_minute: withDefault(int(0, 10_000_000, {
+    description: "requests per minute per client address to /api/postback without a valid key (each one is logged); 0 = off",
+  }), 30),
+  webhook_per_minute: withDefault(int(0, 10_000_000, { description: "requests per minute per client address on /telegram/{bot}; 0 = off" }), 6000),
+}, { default: {}, description: "requests per minute per client address on the public endpoints" });
+
+const LogSchema = mapping({
+  level: withDefault(oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"], { description: "pino level" }), "info"),
+  format: withDefault(oneOf(["json", "pretty"], {
+    description: "json: one JSON object a line, for log collectors; pretty: one readable line per event, in local time",
+  }), "json"),
+}, { default: {} });
+
+const DashboardSchema = mapping({
+  timezone: withDefault(Type.String({
+    description: "IANA time zone the dashboard and GET /api/stats count days in by default (e.g. Europe/Moscow; offsets are refused)",
+  }), "UTC"),
+  session_ttl: withDefault(duration({ description: "how long a dashboard sign-in lasts (5m … 365d)" }), "7d"),
+}, { default: {} });
+
+const DeliverySchema = mapping({
+  timeout_ms: withDefault(int(100, 300_000, { description: "one attempt, all redirects included, ms" }), 10_000),
+  max_in_flight: withDefault(int(1, 4096, { description: "requests in flight in total" }), 64),
+  per_host_in_flight: withDefault(int(1, 4096, { description: "requests in flight per tracker host" }), 8),
+  allow_hosts: words({ description: "hostnames or CIDRs the address guard lets through although they are not public" }),
+  // An empty step (`- ` in YAML) has always read as 0s.
+  retry_ladder: withDefault(Type.Array(duration({ default: 0 }), {
+    minItems: 1, errorMessage: "needs at least one step", description: "wait before each attempt; its length is the number of attempts",
+  }), DEFAULT_RETRY_LADDER),
+  jitter: withDefault(Type.Number({ minimum: 0, maximum: 1, description: "± fraction applied to each non-zero step of the ladder" }), 0.2),
+  lease_ms: Type.Optional(int(1, 86_400_000, {
+    description: "how long a claimed row belongs to this process, ms; must exceed timeout_ms (default: max(60000, 2 × timeout_ms))",
+  })),
+  max_redirects: withDefault(int(0, 10, { description: "redirects followed per attempt, each re-checked by the address guard" }), 3),
+  circuit_failures: withDefault(int(1, 1000, { description: "failures in a row that pause a host" }), 5),
+  circuit_cooldown: withDefault(duration({ description: "how long a host is paused after circuit_failures" }), "1m"),
+  retention: withDefault(duration({ description: "delivered postbacks, attempt logs, inbound log rows and journal entries older than this are pruned" }), "30d"),
+  shutdown_grace_ms: withDefault(int(0, 600_000, { description: "on SIGTERM, how long in-flight requests may finish, ms" }), 10_000),
+}, { default: {}, description: "the outbox dispatcher" });
+
+const BotSchema = mapping({
+  token: Type.String({
+    pattern: "^\\d+:[A-Za-z0-9_-]+$", errorMessage: "does not look like a BotFather token (digits:letters)", writeOnly: true,
+    description: "the BotFather token; use ${TG_BOT_TOKEN}",
+  }),
+  mode: withDefault(oneOf(["polling", "webhook"], { description: "webhook needs server.public_url" }), "polling"),
+  api_root: nullable(Type.String(), { description: "a local Bot API server instead of api.telegram.org" }),
+  secret: nullable(Type.String({ writeOnly: true }), { description: "webhook secret; derived from the token if unset" }),
+  max_per_second: Type.Optional(int(1, 1000, {
+    description: "Bot API sends per second at most (welcomes, join-request approvals, invite links); default 25, 1000 with paid_broadcast",
+  })),
+  paid_broadcast: withDefault(Type.Boolean({
+    description: "send with Telegram's allow_paid_broadcast: up to 1000 messages/s, billed by Telegram in Stars over the free 30/s",
+  }), false),
+});
+
+/** Every param some preset takes, each once (a preset refuses those it does not take, see presets.ts). */
+const presetParams = () => {
+  const params = new Map<string, string[]>();
+  for (const preset of PRESETS) for (const p of preset.params) params.set(p.name, [...(params.get(p.name) ?? []), `${preset.name}: ${p.description}`]);
+  return Object.fromEntries([...params].map(([name, uses]) => [name, Type.Optional(Type.String({ description: uses.join("; ") }))]));
+};
+
+const DestinationSchema = mapping({
+  preset: Type.String({ description: "a tracker preset (GET /api/presets lists them)", examples: PRESETS.map((p) => p.name) }),
+  verdict: withDefault(oneOf(VERDICT_MODES, {
+    description: "how its answers are judged: the preset's reading, the HTTP status alone, or not at all",
+  }), "preset"),
+  ...presetParams(),
+});
+
+const TemplateRequestSchema = mapping({
+  url: Type.String({ description: "the URL, with macros such as {click} and {status}" }),
+  method: Type.Optional(oneOf(["GET", "POST"], { description: "default: POST with a body, else GET" })),
+  json: Type.Optional(Type.Unknown({ description: "a JSON body (POST); macros inside strings are filled in" })),
+  form: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]), {
+    description: "a form body (POST); values percent-encoded",
+  })),
+  verdict: withDefault(oneOf(VERDICT_MODES, { description: "how its answers are judged, as for destinations" }), "preset"),
+}, { title: "postback request" });
+
+const DestinationRefSchema = mapping({ destination: Type.String({ description: "a name under destinations" }) }, { title: "postback destination" });
+
+const TEMPLATE = [
+  Type.String({ description: "a URL (GET); empty = no postback" }), TemplateRequestSchema, DestinationRefSchema, Type.Null(),
+] as const;
+const EventTemplateSchema = Type.Union(
+  [...TEMPLATE, Type.Array(Type.Union([...TEMPLATE]), { description: "several templates = several requests" })],
+  { title: "postback template", description: "a URL, a request, {destination: NAME}, a list of them, or empty for none" },
+);
+
+const eventTemplates = (options: SchemaOptions) => mapping({
+  wait: Type.Optional(EventTemplateSchema),
+  hold: Type.Optional(EventTemplateSchema),
+  approve: Type.Optional(EventTemplateSchema),
+  cancel: Type.Optional(EventTemplateSchema),
+  trash: Type.Optional(EventTemplateSchema),
+  destination: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], {
+    description: "destinations whose preset URLs serve every status not listed here",
+  })),
+}, options);
+
+const PayoutSchema = mapping({
+  payout: withDefault(Type.String({ description: "the {payout} macro" }), ""),
+  currency: withDefault(Type.String({ description: "the {currency} macro" }), ""),
+}, { title: "payout" });
+
+const WelcomeSchema = mapping({
+  text: Type.String({ description: "Telegram legacy Markdown with the macros, {invite} included (4096 characters; 1024 with media)" }),
+  photo: Type.Optional(Type.String({ description: "a local photo sent with the text as its caption (relative to the config file's folder)" })),
+  video: Type.Optional(Type.String({ description: "a local video sent with the text as its caption (relative to the config file's folder)" })),
+  button: Type.Optional(mapping({
+    text: Type.String(),
+    url: Type.String({ description: "http(s) URL with the macros; {invite} is the campaign's invite link" }),
+  }, { description: "an inline URL button under the message" })),
+}, { description: "a message the bot sends on /start (needs the campaign's bot)" });
+
+const CampaignSchema = mapping({
+  code: Type.String({
+    pattern: CAMPAIGN_CODE, errorMessage: "must be 1-63 characters of A-Z a-z 0-9 _ (no \"-\": the deep link splits at the first \"-\")",
+    description: "unique; the deep link is https://t.me/<bot>?start=<code>-<click>",
+  }),
+  name: Type.Optional(Type.String({ description: "default: the code" })),
+  bot: nullable(Type.String(), { description: "a name under bots" }),
+  chat: nullable(Type.Integer({ errorMessage: "must be a Telegram chat id such as -1001234567890" }), { description: "the channel or group, e.g. -1001234567890" }),
+  paused: withDefault(Type.Boolean(), false),
+  unsub_window: withDefault(duration({ description: "a leave or ban within this time of the join cancels the lead; 0 = never closes" }), 0),
+  postbacks: nullable(eventTemplates({}), { description: "this campaign's own five templates (all or nothing); null: the global ones" }),
+  payouts: withDefault(mapping({
+    wait: Type.Optional(PayoutSchema), hold: Type.Optional(PayoutSchema), approve: Type.Optional(PayoutSchema),
+    cancel: Type.Optional(PayoutSchema), trash: Type.Optional(PayoutSchema),
+  }, { description: "{payout} and {currency} per status" }), {}),
+  welcome: nullable(WelcomeSchema),
+  auto_approve: withDefault(Type.Boolean({ description: "approve join requests to the chat through the Bot API" }), false),
+  join_request: withDefault(Type.Boolean({ description: "the campaign's invite link asks to join instead of letting people in at once" }), false),
+});
+
+export const ConfigFileSchema = mapping({
+  server: ServerSchema,
+  storage: StorageSchema,
+  rate_limits: RateLimitsSchema,
+  log: LogSchema,
+  dashboard: DashboardSchema,
+  account_id: withDefault(Type.String({ description: "the {user} macro" }), "1"),
+  // Its default fails minItems: left out, it is refused with the reason rather than "is required".
+  api_keys: withDefault(Type.Array(Type.String({ minLength: 1, writeOnly: true }), {
+    minItems: 1, errorMessage: "at least one API key is required to protect /api",
+    description: "keys for everything under /api (Authorization: Bearer KEY) and for the dashboard's sign-in",
+  }), []),
+  inbound_keys: words({ description: "keys for inbound postbacks (/api/postback)" }, { writeOnly: true }),
+  demo_tracker: withDefault(Type.Boolean({ description: "enables /demo/postback and /demo/received (the example config only)" }), false),
+  delivery: DeliverySchema,
+  bots: withDefault(Type.Record(Type.String(), BotSchema, {
+    description: "Telegram bots by name",
+    propertyNames: { pattern: "^[A-Za-z0-9_-]{1,64}$", errorMessage: "a bot name is 1-64 characters of A-Z a-z 0-9 _ - (it is part of the webhook URL)" },
+  }), {}),
+  destinations: withDefault(Type.Record(Type.String(), DestinationSchema, { description: "tracker presets by name, with their params" }), {}),
+  postbacks: eventTemplates({ default: {}, description: "the global templates: a URL, a request, {destination: NAME} or a list of them per status" }),
+  campaigns: withDefault(Type.Array(CampaignSchema), []),
+}, { title: "tgcpa config", default: {} });
+
+/** The file as read: every key with a default is there; the rest is optional. */
+export type ConfigFile = Static<typeof ConfigFileSchema>;
