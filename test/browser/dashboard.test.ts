@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
-import { FakeKeitaro } from "../helpers/fake-trackers.ts";
+import { FakeKeitaro } from "../helpers/fake-trackers/index.ts";
 import { openBrowser, type Browser } from "../helpers/browser.ts";
 import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
 

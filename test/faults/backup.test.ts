@@ -7,13 +7,13 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { FakeTracker, ok } from "../helpers/fake-tracker.ts";
+import { RecordingTracker, ok } from "../helpers/fake-trackers/index.ts";
 import { testConfig } from "../helpers/service.ts";
 import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
 import { integrity, leadEvents, listPostbacks, postEvent, waitFor, type Ev } from "./lib.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
-let tracker: FakeTracker | undefined;
+let tracker: RecordingTracker | undefined;
 const dir = processTestDir("backup", () => tracker?.close());
 
 /** `bun src/main.ts backup|restore FILE --config CONFIG`, as an operator would run it next to the service. */
@@ -25,7 +25,7 @@ async function runBackup(target: string, configPath: string, command: "backup" |
 
 describe("online backup and restore (subprocess)", () => {
   test("a backup taken under write load is sound, and a restore from it has every lead committed before it", async () => {
-    tracker = await FakeTracker.start(() => ok(), { delayMs: 5 });
+    tracker = await RecordingTracker.start(() => ok(), { delayMs: 5 });
     const t = tracker;
     const dbPath = join(dir, "tgcpa.db");
     const target = join(dir, "backups", "copy.db");

@@ -17,10 +17,10 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { testConfig } from "../helpers/service.ts";
 import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
-import { SEED, hash01, integrity, leadEvents, listPostbacks, openSnapshot, postEvent, rng, trackerQuiet, waitFor, type Ev } from "./lib.ts";
+import { SEED, hash01, integrity, leadEvents, listPostbacks, openSnapshot, postEvent, rng, waitFor, type Ev } from "./lib.ts";
 
 const ROUNDS = 20;
 const CLIENTS = 3;
@@ -38,7 +38,7 @@ interface Row {
   lease_expires_at: number | null;
 }
 
-let tracker: FakeTracker | undefined;
+let tracker: RecordingTracker | undefined;
 const dir = processTestDir("crashloop", () => tracker?.close());
 
 describe("crash loop (subprocess, 20 × kill -9)", () => {
@@ -47,7 +47,7 @@ describe("crash loop (subprocess, 20 × kill -9)", () => {
     const decided: number[] = []; // status the tracker chose for request #i
     const seenUrls = new Set<string>();
     const acceptedUrls = new Set<string>(); // URLs answered (or about to be answered) 200
-    tracker = await FakeTracker.start((req, index) => {
+    tracker = await RecordingTracker.start((req, index) => {
       const first = !seenUrls.has(req.url);
       seenUrls.add(req.url);
       const status = first && hash01(req.url) < FAIL_FIRST ? 503 : 200;
@@ -143,7 +143,7 @@ describe("crash loop (subprocess, 20 × kill -9)", () => {
           expect(await s.stop()).toBe(0);
           logs.push(s.output());
           svc = undefined;
-          await trackerQuiet(t, 200);
+          await t.waitQuiet(200);
           for (let i = runStart; i < t.received.length; i++) runOf[i] = round;
           break;
         }
@@ -159,7 +159,7 @@ describe("crash loop (subprocess, 20 × kill -9)", () => {
         expect(clientErrors).toEqual([]);
         logs.push(s.output());
         svc = undefined;
-        await trackerQuiet(t);
+        await t.waitQuiet();
         const runEnd = t.received.length;
         for (let i = runStart; i < runEnd; i++) runOf[i] = round;
 

@@ -6,7 +6,7 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { FakeTracker, ok } from "../helpers/fake-tracker.ts";
+import { RecordingTracker, ok } from "../helpers/fake-trackers/index.ts";
 import { testConfig } from "../helpers/service.ts";
 import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
 import { integrity, leadEvents, listPostbacks, postEvent, waitFor } from "./lib.ts";
@@ -14,17 +14,17 @@ import { integrity, leadEvents, listPostbacks, postEvent, waitFor } from "./lib.
 const LEADS = 30;
 const PER_HOST = 2;
 
-const trackers: FakeTracker[] = [];
+const trackers: RecordingTracker[] = [];
 const dir = processTestDir("isolation", () => Promise.all(trackers.map((t) => t.close())));
 
 describe("isolation between tracker hosts (subprocess)", () => {
   test("host A hangs with its cap in flight; every postback to host B arrives", async () => {
     let aHangs = true;
-    const a = await FakeTracker.start(() => (aHangs ? "hang" : ok()));
-    const b = await FakeTracker.start(() => ok(), { delayMs: 20 });
+    const a = await RecordingTracker.start(() => (aHangs ? "hang" : ok()));
+    const b = await RecordingTracker.start(() => ok(), { delayMs: 20 });
     trackers.push(a, b);
     const dbPath = join(dir, "tgcpa.db");
-    const tpl = (t: FakeTracker) => `${t.base}/pb?click={click}&status={status}&event={event}`;
+    const tpl = (t: RecordingTracker) => `${t.base}/pb?click={click}&status={status}&event={event}`;
     const config = testConfig(dir, {
       log: { level: "warn" },
       storage: { path: dbPath },

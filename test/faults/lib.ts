@@ -1,10 +1,9 @@
 // Shared pieces of the process-level fault tests (test/faults/*.test.ts): a seeded random source,
 // event posting with Idempotency-Keys across restarts, database snapshots for integrity checks,
-// CPU time of a process from /proc, and "wait until the tracker is quiet".
+// CPU time of a process from /proc.
 import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { FakeTracker } from "../helpers/fake-tracker.ts";
 import type { ServiceProcess } from "../helpers/subprocess.ts";
 
 /** The seed of every test in this folder; override with TGCPA_FAULT_SEED to replay another run. */
@@ -35,17 +34,6 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await Bun.sleep(everyMs);
-  }
-}
-
-/**
- * After a process died: requests it had already written may still be read by the tracker. Waits
- * until neither a request nor a connection has arrived for `quietMs`.
- */
-export async function trackerQuiet(t: FakeTracker, quietMs = 300) {
-  for (let seen = -1; seen !== t.received.length + t.connections * 1e6;) {
-    seen = t.received.length + t.connections * 1e6;
-    await Bun.sleep(quietMs);
   }
 }
 

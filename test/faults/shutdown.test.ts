@@ -8,10 +8,10 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeTracker, type Behaviour } from "../helpers/fake-tracker.ts";
+import { RecordingTracker, type Behaviour } from "../helpers/fake-trackers/index.ts";
 import { testConfig } from "../helpers/service.ts";
 import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
-import { SEED, hash01, integrity, leadEvents, listPostbacks, postEvent, rng, trackerQuiet, waitFor, type Ev } from "./lib.ts";
+import { SEED, hash01, integrity, leadEvents, listPostbacks, postEvent, rng, waitFor, type Ev } from "./lib.ts";
 
 const CLIENTS = 4;
 const PER_HOST = 8;
@@ -30,7 +30,7 @@ interface Row {
   next_attempt_at: number;
 }
 
-let tracker: FakeTracker | undefined;
+let tracker: RecordingTracker | undefined;
 const dir = processTestDir("shutdown", () => tracker?.close());
 
 describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
@@ -38,7 +38,7 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
     const decided: ("ok" | "hang")[] = [];
     const seen = new Set<string>();
     let hangs = true; // only in the first run
-    tracker = await FakeTracker.start((req, index): Behaviour => {
+    tracker = await RecordingTracker.start((req, index): Behaviour => {
       const first = !seen.has(req.url);
       seen.add(req.url);
       // at most MAX_HANGS, so that hung requests never take every per-host slot
@@ -102,7 +102,7 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
       expect(code).toBe(0);
       expect(s.output()).toContain("shutdown: unfinished postbacks released");
       svc = undefined;
-      await trackerQuiet(t);
+      await t.waitQuiet();
       const runEnd = t.received.length;
       const firstRun = t.received.slice(0, runEnd);
 
@@ -207,7 +207,7 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
 
   test("SIGTERM while another process holds the write lock: the stop is not reported as a failed start", async () => {
     const lockedDir = mkdtempSync(join(tmpdir(), "tgcpa-shutdown-locked-"));
-    const t = await FakeTracker.start(() => "hang");
+    const t = await RecordingTracker.start(() => "hang");
     const dbPath = join(lockedDir, "tgcpa.db");
     let locker: Database | undefined;
     try {

@@ -14,13 +14,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeTracker, ok } from "../helpers/fake-tracker.ts";
+import { RecordingTracker, ok } from "../helpers/fake-trackers/index.ts";
 import { testConfig } from "../helpers/service.ts";
 import { killAllServices, liveServices, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
 import { cpuShare, integrity, leadEvents, listPostbacks, postEvent, waitFor, type Ev } from "./lib.ts";
 
 const root = mkdtempSync(join(tmpdir(), "tgcpa-storage-"));
-const trackers: FakeTracker[] = [];
+const trackers: RecordingTracker[] = [];
 
 // ---- where the disk-full database goes: a tmpfs mounted for the test, or an existing small one ----
 const TMPFS_BYTES = 8 * 1024 * 1024;
@@ -79,7 +79,7 @@ async function storageGauge(s: ServiceProcess) {
 async function tracker(failFirst: string) {
   const seen = new Set<string>();
   const statuses: number[] = [];
-  const t = await FakeTracker.start((req, index) => {
+  const t = await RecordingTracker.start((req, index) => {
     const first = !seen.has(req.url);
     seen.add(req.url);
     statuses[index] = first && req.url.includes(failFirst) ? 503 : 200;
@@ -91,7 +91,7 @@ async function tracker(failFirst: string) {
   return { t, delivered };
 }
 
-function configFor(dir: string, dbPath: string, t: FakeTracker) {
+function configFor(dir: string, dbPath: string, t: RecordingTracker) {
   return testConfig(dir, {
     log: { level: "warn" },
     storage: { path: dbPath, busy_timeout_ms: 200 },
@@ -182,7 +182,7 @@ describe("storage trouble (subprocess)", () => {
     mkdirSync(dir);
     const dbPath = join(dir, "tgcpa.db");
     const [e0] = leadEvents("lc", "st", 0, 935_000);
-    const t = await FakeTracker.start(() => ok(), { delayMs: 1000 }); // the answer comes a second after the request
+    const t = await RecordingTracker.start(() => ok(), { delayMs: 1000 }); // the answer comes a second after the request
     trackers.push(t);
     let svc: ServiceProcess | undefined;
     let locker: Database | undefined;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker, ok, type Responder } from "../helpers/fake-tracker.ts";
+import { RecordingTracker, ok, type Responder } from "../helpers/fake-trackers/index.ts";
 import { eventually, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -8,8 +8,8 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function setup(opts: { responder?: Responder; config?: (t: FakeTracker) => ConfigInput; clock?: FakeClock } = {}) {
-  const tracker = await FakeTracker.start(opts.responder);
+async function setup(opts: { responder?: Responder; config?: (t: RecordingTracker) => ConfigInput; clock?: FakeClock } = {}) {
+  const tracker = await RecordingTracker.start(opts.responder);
   cleanup.push(() => tracker.close());
   const pb = (status: string) => `${tracker.base}/pb?click={click}&status=${status}&lead={lead}`;
   const config = opts.config?.(tracker) ?? {
@@ -219,7 +219,7 @@ describe("delivery", () => {
   });
 
   test("per-host in-flight cap holds while the host hangs, and other hosts still flow", async () => {
-    const slow = await FakeTracker.start(() => "hang");
+    const slow = await RecordingTracker.start(() => "hang");
     cleanup.push(() => slow.close());
     const { tracker, svc } = await setup({
       config: (t) => ({
@@ -267,7 +267,7 @@ describe("delivery", () => {
   test("a row claimed ahead for a busy host waits for a slot, and goes back unattempted when the host's circuit opens", async () => {
     const clock = new FakeClock();
     // The first request is answered after 1.5 s, with a 503; every later one at once, with a 200.
-    const tracker = await FakeTracker.start((_, i) => (i === 0 ? { status: 503 } : ok()), { delayMs: (_, i) => (i === 0 ? 1500 : 0) });
+    const tracker = await RecordingTracker.start((_, i) => (i === 0 ? { status: 503 } : ok()), { delayMs: (_, i) => (i === 0 ? 1500 : 0) });
     cleanup.push(() => tracker.close());
     const svc = await startTestService({
       postbacks: { wait: `${tracker.base}/pb?c={click}` },
@@ -292,7 +292,7 @@ describe("delivery", () => {
 
   test("a row that waited for a slot so long that its lease could run out mid-request is given back and claimed afresh", async () => {
     const clock = new FakeClock();
-    const tracker = await FakeTracker.start(() => ok(), { delayMs: (_, i) => (i === 0 ? 1500 : 0) });
+    const tracker = await RecordingTracker.start(() => ok(), { delayMs: (_, i) => (i === 0 ? 1500 : 0) });
     cleanup.push(() => tracker.close());
     // timeout 2 s, lease 5 s (test defaults): a queued row may start within 3 s of its claim.
     const svc = await startTestService({

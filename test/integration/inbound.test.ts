@@ -5,8 +5,7 @@
  */
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { FakeKeitaro } from "../helpers/fake-trackers.ts";
+import { RecordingTracker, FakeKeitaro } from "../helpers/fake-trackers/index.ts";
 import { API_KEY, eventually, startTestService, type TestService } from "../helpers/service.ts";
 
 const INBOUND_KEY = "inbound-secret-1";
@@ -21,7 +20,7 @@ afterEach(async () => {
 async function setup() {
   const kt = await FakeKeitaro.start({ key: KT_KEY });
   cleanup.push(() => kt.close());
-  const raw = await FakeTracker.start();
+  const raw = await RecordingTracker.start();
   cleanup.push(() => raw.close());
   const svc = await startTestService({
     inbound_keys: [INBOUND_KEY],

@@ -7,8 +7,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { FakeKeitaro, FakeKeitaroCompatible, type ContractTracker } from "../helpers/fake-trackers.ts";
+import { RecordingTracker, FakeKeitaro, FakeKeitaroCompatible, type ContractTracker } from "../helpers/fake-trackers/index.ts";
 import { applyEvent, eventually, listPostbacks, outboxSettled, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -16,7 +15,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function tracker<T extends ContractTracker | FakeTracker>(start: Promise<T>): Promise<T> {
+async function tracker<T extends ContractTracker | RecordingTracker>(start: Promise<T>): Promise<T> {
   const t = await start;
   cleanup.push(() => t.close());
   return t;
@@ -34,9 +33,6 @@ const event = applyEvent;
 
 /** The log lines at pino level warn (40), parsed. */
 const warnings = (svc: TestService) => svc.logs.map((l) => JSON.parse(l)).filter((l) => l.level === "warn");
-
-/** A plain recorder's requests as `METHOD path?query`, in arrival order. */
-const lines = (t: FakeTracker) => t.received.map((r) => `${r.method} ${r.url}`);
 
 const metricsText = async (svc: TestService) => (await fetch(`${svc.url}/metrics`)).text();
 
@@ -177,7 +173,7 @@ describe("genuine Keitaro (always 200; the body decides)", () => {
 describe("no request that cannot count", () => {
   test("a lead with no click: the {click} postback is skipped (no_click) and nothing is sent; a template without {click} still goes", async () => {
     const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["late-click"] }));
-    const crm = await tracker(FakeTracker.start());
+    const crm = await tracker(RecordingTracker.start());
     const { svc } = await service({
       destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY } },
       postbacks: { wait: [{ destination: "kc" }, `${crm.base}/hook?lead={lead}&s={status}&c={click}x`, `${crm.base}/plain?c={click}`] },
@@ -191,7 +187,7 @@ describe("no request that cannot count", () => {
     await crm.waitForCount(2);
     await settled(svc);
     expect(kc.lines.map((l) => l.split("&")[0])).toEqual([`GET /${KEY}/postback?subid=late-click`]);
-    expect(lines(crm)).toEqual([`GET /hook?lead=${first.lead}&s=wait&c=late-clickx`, "GET /plain?c=late-click"]);
+    expect(crm.lines).toEqual([`GET /hook?lead=${first.lead}&s=wait&c=late-clickx`, "GET /plain?c=late-click"]);
 
     const skipped = await postbacks(svc, "&state=skipped");
     expect(skipped.map((p) => p.reason)).toEqual(["no_click", "no_click", "no_click"]);
@@ -205,7 +201,7 @@ describe("no request that cannot count", () => {
   });
 
   test("a template that does not use {click} is sent for a lead without one", async () => {
-    const crm = await tracker(FakeTracker.start());
+    const crm = await tracker(RecordingTracker.start());
     const { svc } = await service({
       postbacks: { wait: `${crm.base}/hook?lead={lead}&sub={subscriber}` },
       campaigns: [{ code: "c1" }],
@@ -213,12 +209,12 @@ describe("no request that cannot count", () => {
     const { lead } = await event(svc, { subscriber: 5, status: "wait" });
     await crm.waitForCount(1);
     await settled(svc);
-    expect(lines(crm)).toEqual([`GET /hook?lead=${lead}&sub=5`]);
+    expect(crm.lines).toEqual([`GET /hook?lead=${lead}&sub=5`]);
   });
 
   test("presets leave out an empty payout/currency; a plain template keeps what the user wrote", async () => {
     const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["k1"], defaultCurrency: "EUR" }));
-    const raw = await tracker(FakeTracker.start());
+    const raw = await tracker(RecordingTracker.start());
     const { svc } = await service({
       destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY } },
       postbacks: { wait: [{ destination: "kc" }, `${raw.base}/pb?c={click}&p={payout}&cur={currency}`] },
@@ -230,7 +226,7 @@ describe("no request that cannot count", () => {
     await settled(svc);
     expect(kc.lines).toEqual([`GET /${KEY}/postback?subid=k1&status=wait&tid=${lead}&lead_status=wait,hold&sale_status=approve&rejected_status=cancel,trash`]);
     expect(kc.conversions.get("k1")).toMatchObject({ payout: "0", currency: "EUR" }); // not "" and ""
-    expect(lines(raw)).toEqual(["GET /pb?c=k1&p=&cur="]);
+    expect(raw.lines).toEqual(["GET /pb?c=k1&p=&cur="]);
   });
 });
 
@@ -274,7 +270,7 @@ describe("verdict overrides per destination", () => {
 describe("signals that fire", () => {
   test("a row ending rejected or failed logs one warn line with id, campaign, host, status and reason — and no URL or key", async () => {
     const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["ok"] }));
-    const down = await tracker(FakeTracker.start(() => ({ status: 503, body: "Service Unavailable" })));
+    const down = await tracker(RecordingTracker.start(() => ({ status: 503, body: "Service Unavailable" })));
     const { svc } = await service({
       delivery: { retry_ladder: ["0s"] },
       destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY } },
@@ -312,7 +308,7 @@ describe("signals that fire", () => {
 
   test("/metrics counts outcomes per host and per reason class", async () => {
     const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["ok1", "ok2"] }));
-    const other = await tracker(FakeTracker.start(() => ({ status: 200, body: "OK" })));
+    const other = await tracker(RecordingTracker.start(() => ({ status: 200, body: "OK" })));
     const { svc } = await service({
       delivery: { retry_ladder: ["0s"] },
       destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY }, wrong: { preset: "keitaro", domain: kc.base, key: "nope" } },

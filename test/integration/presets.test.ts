@@ -1,14 +1,11 @@
 /**
  * Tracker presets end to end: config `destinations` → lead events → the real dispatcher → fake
- * trackers that answer like the real ones (helpers/fake-trackers.ts). Every expected URL below is
+ * trackers that answer like the real ones (helpers/fake-trackers/). Every expected URL below is
  * written from shared/reference/trackers.md, not computed by src code.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import {
-  FakeAlterCpaLite, FakeAlterCpaPro, FakeBinom, FakeGenericTracker, FakeKeitaro, type ContractTracker,
-} from "../helpers/fake-trackers.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { FakeAlterCpaLite, FakeAlterCpaPro, FakeBinom, FakeUndocumentedTracker, FakeKeitaro, RecordingTracker, type ContractTracker } from "../helpers/fake-trackers/index.ts";
 import { applyEvent, listPostbacks, outboxSettled, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -16,7 +13,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function tracker<T extends ContractTracker | FakeTracker>(start: Promise<T>): Promise<T> {
+async function tracker<T extends ContractTracker | RecordingTracker>(start: Promise<T>): Promise<T> {
   const t = await start;
   cleanup.push(() => t.close());
   return t;
@@ -105,7 +102,7 @@ const CASES: PresetCase[] = [
   },
   {
     preset: "binom-goal",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "clickid",
     url: (s) => `/postback?clickid=${enc(s.click)}&goal=${s.status}`,
@@ -138,35 +135,35 @@ const CASES: PresetCase[] = [
   },
   {
     preset: "voluum",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "cid",
     url: (s) => `/postback?cid=${enc(s.click)}&et=${s.status}${opt("payout", s.payout)}${opt("currency", s.currency)}&txid=${s.event}`,
   },
   {
     preset: "redtrack",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "clickid",
     url: (s) => `/postback?clickid=${enc(s.click)}&status=${REDTRACK[s.status]}&type=${s.status}${opt("sum", s.payout)}`,
   },
   {
     preset: "bemob",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "cid",
     url: (s) => `/postback?cid=${enc(s.click)}&status=${s.status}${opt("payout", s.payout)}&txid=${s.event}`,
   },
   {
     preset: "peerclick",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "cid",
     url: (s) => `/postback?cid=${enc(s.click)}&status=${s.status}${opt("payout", s.payout)}${opt("currency", s.currency)}&txid=${s.event}`,
   },
   {
     preset: "clickflare",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "click_id",
     url: (s) => `/cf/cv?click_id=${enc(s.click)}&ct=${s.status}${opt("payout", s.payout)}&txid=${s.event}`,
@@ -319,7 +316,7 @@ describe("refusals in a 200 answer", () => {
   });
 
   test("a parking page (HTML with 200) where the tracker should answer is rejected by every preset, with a short reason", async () => {
-    const parked = await tracker(FakeTracker.start(() => ({ status: 200, body: "<!DOCTYPE html><html><body>This domain is parked. Buy it!</body></html>", headers: { "content-type": "text/html" } })));
+    const parked = await tracker(RecordingTracker.start(() => ({ status: 200, body: "<!DOCTYPE html><html><body>This domain is parked. Buy it!</body></html>", headers: { "content-type": "text/html" } })));
     const svc = await service({
       destinations: { kt: { preset: "keitaro", domain: parked.base, key: KEY }, bn: { preset: "binom", domain: parked.base } },
       postbacks: { destination: ["kt", "bn"] },
@@ -369,7 +366,7 @@ describe("destinations in templates", () => {
 
   test("lists mix destinations, raw URLs and POST bodies; JSON and form bodies are substituted and escaped", async () => {
     const kt = await tracker(FakeKeitaro.start({ key: KEY }));
-    const raw = await tracker(FakeTracker.start());
+    const raw = await tracker(RecordingTracker.start());
     const click = `q"uo\\te&x=y+z ключ`;
     const svc = await service({
       destinations: { kt: { preset: "keitaro", domain: kt.base, key: KEY } },

@@ -7,7 +7,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { startTestService } from "../helpers/service.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -19,7 +19,7 @@ const BACKLOG = 20_000;
 
 test("queue depth and oldest-due age are right under a seeded backlog", async () => {
   const clock = new FakeClock();
-  const tracker = await FakeTracker.start(() => "hang");
+  const tracker = await RecordingTracker.start(() => "hang");
   cleanup.push(() => tracker.close());
   const svc = await startTestService({
     postbacks: { wait: `${tracker.base}/pb?c={click}` },

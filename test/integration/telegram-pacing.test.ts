@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { FakeBotApi, tg, type ApiCall } from "../helpers/fake-bot-api.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { eventually, freePort, startTestService } from "../helpers/service.ts";
 
 // A burst of Starts against a Bot API that enforces Telegram's limits (30/s per bot, 1/s per chat,
@@ -19,7 +19,7 @@ async function setup(mode: "polling" | "webhook", bot: Record<string, unknown> =
   const api = await FakeBotApi.start({ limits: true });
   cleanup.push(() => api.close());
   api.addBot({ token: TOKEN, username: "tgcpa_pacing_bot" });
-  const tracker = await FakeTracker.start();
+  const tracker = await RecordingTracker.start();
   cleanup.push(() => tracker.close());
   const port = await freePort();
   const svc = await startTestService({

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
 
 const TOKEN = "123456:ABC-resilience";
@@ -91,7 +91,7 @@ for (const mode of ["polling", "webhook"] as const) {
       const api = await FakeBotApi.start();
       cleanup.push(() => api.close());
       api.addBot({ token: TOKEN, username: "tgcpa_test_bot" });
-      const tracker = await FakeTracker.start();
+      const tracker = await RecordingTracker.start();
       cleanup.push(() => tracker.close());
       const port = await freePort();
       const svc = await startTestService({

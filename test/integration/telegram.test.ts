@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
 
 const TOKEN = "123456:ABC-test-token";
@@ -21,7 +21,7 @@ async function setup(mode: "polling" | "webhook", opts: { window?: string } = {}
   const api = await FakeBotApi.start();
   cleanup.push(() => api.close());
   api.addBot({ token: TOKEN, username: "tgcpa_test_bot" });
-  const tracker = await FakeTracker.start();
+  const tracker = await RecordingTracker.start();
   cleanup.push(() => tracker.close());
   const port = await freePort();
   const pb = `${tracker.base}/pb?click={click}&status={status}&sub={subscriber}`;
@@ -219,7 +219,7 @@ describe("Telegram setup", () => {
     cleanup.push(() => api.close());
     api.addBot({ token: TOKEN, username: "tgcpa_test_bot" });
     await fetch(`${api.apiRoot}/bot${TOKEN}/setWebhook`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: "https://old.example/hook" }) });
-    const tracker = await FakeTracker.start();
+    const tracker = await RecordingTracker.start();
     cleanup.push(() => tracker.close());
     const config = {
       bots: { main: { token: TOKEN, mode: "polling", api_root: api.apiRoot } },

@@ -7,7 +7,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { FakeTracker, ok, type Received } from "../helpers/fake-tracker.ts";
+import { RecordingTracker, ok, type Received } from "../helpers/fake-trackers/index.ts";
 import { testConfig } from "../helpers/service.ts";
 import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
 
@@ -48,12 +48,12 @@ interface SnapRow {
   lease_expires_at: number | null;
 }
 
-let tracker: FakeTracker | undefined;
+let tracker: RecordingTracker | undefined;
 const dir = processTestDir("crash", () => tracker?.close());
 
 describe("crash recovery (subprocess, kill -9)", () => {
   test("a SIGKILL during delivery loses nothing, re-sends only what was in flight, keeps per-lead order", async () => {
-    tracker = await FakeTracker.start(() => ok(), { delayMs: slowAnswer });
+    tracker = await RecordingTracker.start(() => ok(), { delayMs: slowAnswer });
     const t = tracker;
     const dbPath = join(dir, "tgcpa.db");
     const pbUrl = `${t.base}/pb?click={click}&status={status}&lead={lead}&event={event}`;
@@ -135,10 +135,7 @@ describe("crash recovery (subprocess, kill -9)", () => {
 
       // Requests the dead process had already written may still be read by the tracker: wait
       // until it is quiet. Everything on a connection accepted until then came from the first run.
-      for (let seen = -1; seen !== t.received.length + t.connections * 1e6;) {
-        seen = t.received.length + t.connections * 1e6;
-        await Bun.sleep(300);
-      }
+      await t.waitQuiet(300);
       const firstRunConnections = t.connections;
       const firstRun = [...t.received];
 

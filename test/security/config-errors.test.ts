@@ -4,18 +4,18 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadConfigFile } from "../../src/config/load.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { API_KEY, startTestService, testConfig, type ConfigInput, type TestService } from "../helpers/service.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const UNSET = "TGCPA_SECURITY_TEST_SURELY_UNSET_VAR";
 
-let tracker: FakeTracker;
+let tracker: RecordingTracker;
 let svc: TestService;
 let good: ConfigInput;
 
 beforeAll(async () => {
-  tracker = await FakeTracker.start();
+  tracker = await RecordingTracker.start();
   const overrides = {
     postbacks: { wait: `${tracker.base}/old?c={click}&s={status}` },
     campaigns: [{ code: "c1" }, { code: "c2" }],

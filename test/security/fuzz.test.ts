@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
 import { DbWatch, changedTables, envelopeProblem, rawHttp, rawRequest, type Answer, type Fingerprint } from "./lib.ts";
 
@@ -34,7 +34,7 @@ const totalSent = () => Object.entries(sent).reduce((sum, [k, n]) => (k === "bug
 const accepted: Record<string, number> = {};
 
 let api: FakeBotApi;
-let tracker: FakeTracker;
+let tracker: RecordingTracker;
 let svc: TestService;
 let watch: DbWatch;
 const leadIds: number[] = [];
@@ -50,7 +50,7 @@ const PROTOS = protoNames();
 beforeAll(async () => {
   api = await FakeBotApi.start();
   api.addBot({ token: TOKEN, username: "fuzz_bot" });
-  tracker = await FakeTracker.start();
+  tracker = await RecordingTracker.start();
   const port = await freePort();
   const pb = `${tracker.base}/pb?c={click}&s={status}&l={lead}`;
   svc = await startTestService({

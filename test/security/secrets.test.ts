@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { webhookSecret } from "../../src/telegram/bots.ts";
 import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { API_KEY, eventually, freePort, startTestService, testConfig, type TestService } from "../helpers/service.ts";
 import { DbWatch } from "./lib.ts";
 
@@ -28,7 +28,7 @@ const SECRETS: Record<string, string> = {
 };
 
 let api: FakeBotApi;
-let tracker: FakeTracker;
+let tracker: RecordingTracker;
 let svc: TestService;
 let closedPort: number;
 const answers: { what: string; text: string }[] = [];
@@ -49,7 +49,7 @@ let config: Record<string, unknown>;
 beforeAll(async () => {
   api = await FakeBotApi.start();
   api.addBot({ token: GOOD_TOKEN, username: "good_bot" }); // BAD_TOKEN is unknown to it: getMe → 401
-  tracker = await FakeTracker.start((req) => {
+  tracker = await RecordingTracker.start((req) => {
     const subid = req.query.subid ?? "";
     if (subid.startsWith("rej")) return { status: 200, body: "Incorrect subid" };
     if (subid.startsWith("err")) return { status: 500, body: "upstream exploded" };
