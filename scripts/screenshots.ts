@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { openBrowser } from "../test/helpers/browser.ts";
-import { FakeBotApi, tg } from "../test/helpers/fake-bot-api.ts";
+import { FakeBotApi, tg } from "../test/helpers/fake-bot-api/index.ts";
 import { FakeKeitaro } from "../test/helpers/fake-trackers/index.ts";
 import { API_KEY, eventually, freePort, startTestService } from "../test/helpers/service.ts";
 

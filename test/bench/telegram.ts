@@ -1,7 +1,7 @@
 // The Telegram scenarios of issue #11: a burst of Starts against a Bot API that enforces Telegram's
 // limits (the fake of test/helpers, in this bench process: 30 sends per rolling second per bot,
 // 1/s per chat, a 3 s flood wait for the whole bot), and the webhook intake under closed-loop load.
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { freePort, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
 import {
   CAMPAIGN, Receiver, benchConfig, cpuMeter, fmtInt, limitRow, log, ratioRow, removeDir, round, serviceEnv, tempDir,

@@ -4,7 +4,7 @@
 // make is recorded: none may leave the service's origin.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { FakeKeitaro } from "../helpers/fake-trackers/index.ts";
 import { openBrowser, type Browser } from "../helpers/browser.ts";
 import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";

@@ -1,5 +1,5 @@
 /**
- * Self-test of test/helpers/fake-bot-api.ts, driven by grammY itself: the fake must answer the way
+ * Self-test of test/helpers/fake-bot-api/, driven by grammY itself: the fake must answer the way
  * the real Bot API does for everything the service's Telegram tests rely on.
  */
 import { afterEach, describe, expect, test } from "bun:test";
@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Bot, GrammyError, InputFile } from "grammy";
 import type { Update } from "grammy/types";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 
 const TOKEN = "123456:ABC-test";
 const OTHER = "654321:XYZ-other";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { FakeBotApi, tg, type ApiCall } from "../helpers/fake-bot-api.ts";
+import { FakeBotApi, tg, type ApiCall } from "../helpers/fake-bot-api/index.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { eventually, freePort, startTestService } from "../helpers/service.ts";
 

@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";

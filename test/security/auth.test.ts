@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import * as crypto from "node:crypto";
 import { keyMatches } from "../../src/lib/keys.ts";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
 import { DbWatch, envelopeProblem, rawHttp, rawRequest } from "./lib.ts";
 

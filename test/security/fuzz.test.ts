@@ -8,7 +8,7 @@
 // Reproduce a failure with FUZZ_SEED=<seed printed on failure>.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
 import { DbWatch, changedTables, envelopeProblem, rawHttp, rawRequest, type Answer, type Fingerprint } from "./lib.ts";

@@ -3,7 +3,7 @@
 // requests go out back to back, far inside the 60/N seconds one token takes to come back.
 import { afterEach, describe, expect, test } from "bun:test";
 import { request } from "node:http";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
 import { DbWatch, rawHttp, rawRequest } from "./lib.ts";
 

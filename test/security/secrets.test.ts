@@ -4,7 +4,7 @@
 // (A tracker's own key inside a destination URL is part of the postback URL by design: not checked.)
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { webhookSecret } from "../../src/telegram/bots.ts";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { API_KEY, eventually, freePort, startTestService, testConfig, type TestService } from "../helpers/service.ts";
 import { DbWatch } from "./lib.ts";
