@@ -2,11 +2,11 @@
 // postbacks, spread over 30 days) each dashboard page is loaded as the page loads it — the same
 // /api requests, in the same order and concurrency, with the session cookie — and timed from the
 // first request to the last answer. The figure is the slowest page's median; target ≤ 300 ms.
-import { spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
+import type { ConfigInput } from "../helpers/service/config.ts";
+import { spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
 import { API_KEY, CAMPAIGN, Receiver, benchConfig, fmtInt, limitRow, log, removeDir, round, serviceEnv, summarize, tempDir, waitIdle, type BenchContext, type ScenarioReport } from "./lib.ts";
 import { seedDatabase } from "./seed.ts";
 import { dayStart } from "../../src/stats/time.ts";
-import type { ConfigInput } from "../helpers/service.ts";
 
 const DAY_MS = 86_400_000;
 const LOADS = Number(process.env.BENCH_DASHBOARD_LOADS ?? 20);

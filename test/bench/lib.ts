@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import type { Synchronous } from "../../src/config/model.ts";
-import { API_KEY, type ConfigInput } from "../helpers/service.ts";
+import { API_KEY, type ConfigInput } from "../helpers/service/config.ts";
 
 export { API_KEY };
 export const ROOT = resolve(import.meta.dir, "../..");

@@ -5,7 +5,8 @@ import { Database } from "bun:sqlite";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Synchronous } from "../../src/config/model.ts";
-import { freePort, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
+import { freePort } from "../helpers/net.ts";
+import { spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
 import {
   API_KEY, ROOT, Receiver, benchConfig, cpuMeter, fmtInt, log, machineCpuMeter, removeDir, round, sampleMemory, serviceEnv, startHelper, tempDir,
   type BenchContext, type ReceiverStats,

@@ -5,7 +5,7 @@
 //   bun run bench intake drain                 only those scenarios
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { killAllServices } from "../helpers/subprocess.ts";
+import { killAllServices } from "../helpers/service/subprocess.ts";
 import { ROOT, createContext, fmtInt, log, machineInfo, readScale, round, sourceInfo, type Row } from "./lib.ts";
 import { loadGenerator } from "./loadgen.ts";
 import { ALIASES, SCENARIOS } from "./scenarios.ts";

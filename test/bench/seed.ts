@@ -19,7 +19,7 @@ import type { LeadEventRow, LeadRow } from "../../src/leads/repository.ts";
 import { macroValues } from "../../src/leads/service.ts";
 import { ALL_TIME } from "../../src/stats/repository.ts";
 import { bucketOf } from "../../src/stats/time.ts";
-import type { ConfigInput } from "../helpers/service.ts";
+import type { ConfigInput } from "../helpers/service/config.ts";
 import { CAMPAIGN } from "./lib.ts";
 
 export interface SeedOptions {

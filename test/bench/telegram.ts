@@ -2,7 +2,8 @@
 // limits (the fake of test/helpers, in this bench process: 30 sends per rolling second per bot,
 // 1/s per chat, a 3 s flood wait for the whole bot), and the webhook intake under closed-loop load.
 import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
-import { freePort, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
+import { freePort } from "../helpers/net.ts";
+import { spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
 import {
   CAMPAIGN, Receiver, benchConfig, cpuMeter, fmtInt, limitRow, log, ratioRow, removeDir, round, serviceEnv, tempDir,
   type BenchContext, type Row, type ScenarioReport,

@@ -1,13 +1,13 @@
 import { Database } from "bun:sqlite";
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
-import { API_KEY, eventually, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { API_KEY, type ConfigInput } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 async function setup(config: (t: RecordingTracker) => ConfigInput = (t) => ({
   postbacks: { wait: `${t.base}/pb?c={click}&s={status}`, approve: `${t.base}/pb?c={click}&s={status}` },

@@ -7,7 +7,7 @@ import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { eventually, startTestService, type TestService } from "../helpers/service.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

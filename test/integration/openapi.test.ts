@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { schemaProblems } from "../helpers/json-schema.ts";
-import { API_KEY, eventually, startTestService, type TestService } from "../helpers/service.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const INBOUND = "inbound-key-openapi-01";
 let tracker: RecordingTracker;

@@ -4,16 +4,14 @@
  * tracker outage or a restart would be; the tracker hangs, so the dispatcher holds exactly its
  * caps (1 in flight + 1 claimed ahead) and the rest stays due.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
-import { startTestService } from "../helpers/service.ts";
+import { startTestService } from "../helpers/service/in-process.ts";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 const BACKLOG = 20_000;
 

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
-import { eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort } from "../helpers/net.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const TOKEN = "123456:ABC-resilience";
 const CHAT = tg.channel(-1001234567890, "Tracked channel");

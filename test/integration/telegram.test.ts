@@ -1,20 +1,20 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
-import { eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort } from "../helpers/net.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const TOKEN = "123456:ABC-test-token";
 const CHAT = tg.channel(-1001234567890, "Tracked channel");
 const PAUSED_CHAT = tg.channel(-1009999, "Paused channel");
 const ADMIN = tg.user(1, { username: "admin" });
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 async function setup(mode: "polling" | "webhook", opts: { window?: string } = {}) {
   const clock = new FakeClock();

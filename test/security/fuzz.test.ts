@@ -10,8 +10,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
-import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
-import { DbWatch, changedTables, envelopeProblem, rawHttp, rawRequest, type Answer, type Fingerprint } from "./lib.ts";
+import { DbWatch, changedTables, type Fingerprint } from "../helpers/db-inspect.ts";
+import { envelopeProblem, type Answer } from "../helpers/error-envelope.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort, rawHttp, rawRequest } from "../helpers/net.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101);
 /** FUZZ_SCALE=10 runs ten times as many batches (for a deeper search; the default keeps the file under ~30 s). */

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { RecordingTracker, type Received } from "../helpers/fake-trackers/index.ts";
-import { startTestService, type TestService } from "../helpers/service.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101);
 const MAX_CLICK_BYTES = 4096;

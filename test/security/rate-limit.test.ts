@@ -4,8 +4,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { request } from "node:http";
 import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
-import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
-import { DbWatch, rawHttp, rawRequest } from "./lib.ts";
+import { DbWatch } from "../helpers/db-inspect.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort, rawHttp, rawRequest } from "../helpers/net.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const INBOUND = "rl-inbound-key-123";
 const TOKEN = "888888:rate-limit-bot_TOKEN";

@@ -6,8 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { webhookSecret } from "../../src/telegram/bots.ts";
 import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
-import { API_KEY, eventually, freePort, startTestService, testConfig, type TestService } from "../helpers/service.ts";
-import { DbWatch } from "./lib.ts";
+import { DbWatch } from "../helpers/db-inspect.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort } from "../helpers/net.ts";
+import { API_KEY, testConfig } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const GOOD_TOKEN = "555555:GoodBotSecretPart_abcXYZ987";
 const BAD_TOKEN = "666666:UnknownToFakeApi_qwertyQWE";

@@ -3,8 +3,9 @@
 // removal of the key from the config end it; neither the key nor the token is stored.
 import { afterEach, describe, expect, test } from "bun:test";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { API_KEY, startTestService, testConfig, type TestService } from "../helpers/service.ts";
-import { DbWatch } from "./lib.ts";
+import { DbWatch } from "../helpers/db-inspect.ts";
+import { API_KEY, testConfig } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const OTHER_KEY = "second-key-abcdefghij";
 const cleanup: (() => Promise<void> | void)[] = [];
