@@ -4,7 +4,12 @@
 // first request to the last answer. The figure is the slowest page's median; target ≤ 300 ms.
 import type { ConfigInput } from "../helpers/service/config.ts";
 import { spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
-import { API_KEY, CAMPAIGN, Receiver, benchConfig, fmtInt, limitRow, log, removeDir, round, serviceEnv, summarize, tempDir, waitIdle, type BenchContext, type ScenarioReport } from "./lib.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { CAMPAIGN, benchConfig, removeDir, serviceEnv, tempDir } from "./bench-service.ts";
+import type { BenchContext } from "./context.ts";
+import { Receiver } from "./helper-processes.ts";
+import { waitIdle } from "./machine.ts";
+import { fmtInt, limitRow, log, round, summarize, type ScenarioReport } from "./report.ts";
 import { seedDatabase } from "./seed.ts";
 import { dayStart } from "../../src/stats/time.ts";
 

@@ -20,7 +20,7 @@ import { macroValues } from "../../src/leads/service.ts";
 import { ALL_TIME } from "../../src/stats/repository.ts";
 import { bucketOf } from "../../src/stats/time.ts";
 import type { ConfigInput } from "../helpers/service/config.ts";
-import { CAMPAIGN } from "./lib.ts";
+import { CAMPAIGN } from "./bench-service.ts";
 
 export interface SeedOptions {
   config: ConfigInput;

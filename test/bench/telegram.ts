@@ -4,10 +4,11 @@
 import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { freePort } from "../helpers/net.ts";
 import { spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
-import {
-  CAMPAIGN, Receiver, benchConfig, cpuMeter, fmtInt, limitRow, log, ratioRow, removeDir, round, serviceEnv, tempDir,
-  type BenchContext, type Row, type ScenarioReport,
-} from "./lib.ts";
+import { CAMPAIGN, benchConfig, removeDir, serviceEnv, tempDir } from "./bench-service.ts";
+import type { BenchContext } from "./context.ts";
+import { Receiver } from "./helper-processes.ts";
+import { cpuMeter } from "./machine.ts";
+import { fmtInt, limitRow, log, ratioRow, round, type Row, type ScenarioReport } from "./report.ts";
 import { loadGenerator, type LoadResult } from "./loadgen.ts";
 import { measureIntake } from "./measure.ts";
 

@@ -68,6 +68,11 @@ export interface SpawnOptions {
   command?: string[];
   /** Working directory of the child; default the repository root. */
   cwd?: string;
+  /**
+   * false: return once the child is started, without waiting for GET /health — for a bench drain,
+   * where the dispatcher may keep the event loop so busy that /health answers only minutes later.
+   */
+  waitForHealth?: boolean;
 }
 
 /**
@@ -127,6 +132,10 @@ async function spawnOnce(opts: SpawnOptions, port: number): Promise<ServiceProce
     },
   };
 
+  if (opts.waitForHealth === false) {
+    started.push(handle);
+    return handle;
+  }
   const deadline = Date.now() + (opts.healthTimeoutMs ?? 30_000);
   let exited = false;
   void proc.exited.then(() => (exited = true));
