@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
@@ -11,10 +12,7 @@ import { startTestService, type TestService } from "../helpers/service/in-proces
 const TOKEN = "123456:ABC-resilience";
 const CHAT = tg.channel(-1001234567890, "Tracked channel");
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 const bots = async (svc: TestService) => (await svc.api("GET", "/api/bots")).body.items;
 const health = async (svc: TestService) => {
