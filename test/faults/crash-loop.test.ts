@@ -113,160 +113,160 @@ describe("crash loop (subprocess, 20 × kill -9)", () => {
     const incomplete = () => leads.map((_, i) => i).filter((i) => leads[i]!.some((e) => !e.answer));
 
     await withServices("crash-loop", async () => {
-        let port: number | undefined;
-        let runStart = 0;
-        for (let round = 1; round <= ROUNDS + 1; round++) {
-          const last = round === ROUNDS + 1;
-          const s = await spawnService({ dir, config, port });
-          port = s.port;
-          const backlog = new Set(events().filter((e) => e.answer).flatMap((e) => e.answer!.postbackIds));
-          stopped = false;
-          work = incomplete();
-          let clients: Promise<void>[];
-          if (!last) {
-            clients = Array.from({ length: CLIENTS }, (_, c) => client(s, round, c).catch((err) => { clientErrors.push(err); }));
-          } else {
-            // the final run only finishes what is left: every lead gets both its events committed
-            clients = [(async () => {
-              for (const i of work) for (const ev of leads[i]!) {
-                if (ev.answer) continue;
-                expect(await postEvent(s, ev, round, () => false)).toBe(true);
-                committed++;
-              }
-            })()];
-            await Promise.all(clients);
-          }
-
-          // every event committed before this restart is delivered by this run
-          await eventually(async () => !(await listPostbacks(s, "&state=pending")).some((p) => backlog.has(p.id)), 90_000, `round ${round}: the backlog of ${backlog.size} postbacks delivered`, 25);
-          if (last) {
-            await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 90_000, "everything delivered", 25);
-            expect(await s.stop()).toBe(0);
-            await t.waitQuiet(200);
-            for (let i = runStart; i < t.received.length; i++) runOf[i] = round;
-            break;
-          }
-
-          // ---- kill -9 at a seeded moment, the first one after it with a post in the air ----
-          await Bun.sleep(50 + Math.floor(random() * 700));
-          await eventually(() => postsInAir > 0, 30_000, "a post in the air", 1);
-          stopped = true;
-          const answeredBeforeKill = new Set(t.received.flatMap((r, i) => (r.answeredAt !== undefined ? [i] : [])));
-          const gone = s.kill();
-          await gone;
+      let port: number | undefined;
+      let runStart = 0;
+      for (let round = 1; round <= ROUNDS + 1; round++) {
+        const last = round === ROUNDS + 1;
+        const s = await spawnService({ dir, config, port });
+        port = s.port;
+        const backlog = new Set(events().filter((e) => e.answer).flatMap((e) => e.answer!.postbackIds));
+        stopped = false;
+        work = incomplete();
+        let clients: Promise<void>[];
+        if (!last) {
+          clients = Array.from({ length: CLIENTS }, (_, c) => client(s, round, c).catch((err) => { clientErrors.push(err); }));
+        } else {
+          // the final run only finishes what is left: every lead gets both its events committed
+          clients = [(async () => {
+            for (const i of work) for (const ev of leads[i]!) {
+              if (ev.answer) continue;
+              expect(await postEvent(s, ev, round, () => false)).toBe(true);
+              committed++;
+            }
+          })()];
           await Promise.all(clients);
-          expect(clientErrors).toEqual([]);
-          await t.waitQuiet();
-          const runEnd = t.received.length;
-          for (let i = runStart; i < runEnd; i++) runOf[i] = round;
-
-          // ---- the database as this crash left it (a copy of db + wal) ----
-          const snapDir = join(dir, `snap-${round}`);
-          const snap = openSnapshot(dbPath, snapDir);
-          let rows: Row[];
-          let retriesWaiting: number;
-          let eventIds: Set<number>;
-          let keys: number;
-          try {
-            expect({ round, integrity: integrity(snap) }).toEqual({ round, integrity: "ok" });
-            rows = snap.query("SELECT id, event_id, url, state, lease_expires_at FROM postbacks").all() as Row[];
-            eventIds = new Set((snap.query("SELECT id FROM lead_events").all() as { id: number }[]).map((r) => r.id));
-            keys = (snap.query("SELECT count(*) AS n FROM idempotency_keys").get() as { n: number }).n;
-            // rows that failed an attempt and wait for their next step of the ladder
-            retriesWaiting = (snap.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND attempts > 0 AND lease_expires_at IS NULL").get() as { n: number }).n;
-          } finally {
-            snap.close();
-            rmSync(snapDir, { recursive: true, force: true });
-          }
-          // one transaction per event: its one postback row and its stored answer
-          const rowsByEvent = Map.groupBy(rows, (r) => r.event_id);
-          expect([...eventIds].filter((id) => rowsByEvent.get(id)?.length !== 1)).toEqual([]);
-          expect({ round, rows: rows.length, keys }).toEqual({ round, rows: eventIds.size, keys: eventIds.size });
-          // every event answered 200 so far is there, as answered
-          for (const ev of events().filter((e) => e.answer)) {
-            const row = rowsByEvent.get(ev.answer!.eventId)?.[0];
-            expect({ key: ev.key, row: row && { id: row.id, url: row.url } }).toEqual({ key: ev.key, row: { id: ev.answer!.postbackIds[0]!, url: ev.answer!.urls[0]! } });
-          }
-          // what this run had to deliver from earlier rounds is delivered in the crash state
-          expect(rows.filter((r) => backlog.has(r.id) && r.state !== "delivered").map((r) => r.id)).toEqual([]);
-          // nothing is sent before it is committed
-          const rowByPath = new Map(rows.map((r) => [pathOf(r.url), r]));
-          const runRequests = t.received.slice(runStart, runEnd).map((r, k) => ({ r, i: runStart + k }));
-          expect(runRequests.filter(({ r }) => !rowByPath.has(r.url)).map(({ r }) => r.url)).toEqual([]);
-          // In flight at the kill: a request the tracker accepted (200) whose row the crash left
-          // undelivered — unanswered when the kill was sent, or answered but not yet committed.
-          const accepted = runRequests.filter(({ i }) => decided[i] === 200);
-          const open = accepted.filter(({ i }) => !answeredBeforeKill.has(i));
-          for (const { r } of open) expect({ url: r.url, state: rowByPath.get(r.url)!.state }).toEqual({ url: r.url, state: "pending" });
-          const roundInFlight = accepted.filter(({ r }) => rowByPath.get(r.url)!.state !== "delivered");
-          for (const { r, i } of roundInFlight) {
-            const row = rowByPath.get(r.url)!;
-            expect({ url: r.url, state: row.state, leased: row.lease_expires_at !== null }).toEqual({ url: r.url, state: "pending", leased: true });
-            inFlight.add(i);
-            leaseOf.set(i, row.lease_expires_at!);
-          }
-          expect(roundInFlight.length).toBeLessThanOrEqual(PER_HOST);
-          figures.openAtKills += open.length;
-          figures.uncommittedAtKills += roundInFlight.length - open.length;
-          figures.inFlightPerRound.push(roundInFlight.length);
-          figures.retriesWaitingAtKills += retriesWaiting;
-          runStart = runEnd;
         }
 
-        // ---- the end: every event committed, every postback delivered once (plus the in-flight ones) ----
-        const all = events();
-        expect(all.every((e) => e.answer)).toBe(true);
-        const expected = new Map(all.map((e) => [pathOf(e.answer!.urls[0]!), e]));
-        expect(expected.size).toBe(all.length);
-        expect(t.received.filter((r) => !expected.has(r.url)).map((r) => r.url)).toEqual([]);
-        const acceptedByUrl = new Map<string, number[]>();
-        t.received.forEach((r, i) => {
-          if (decided[i] === 200) acceptedByUrl.set(r.url, [...(acceptedByUrl.get(r.url) ?? []), i]);
-        });
-        expect([...expected.keys()].filter((u) => !acceptedByUrl.get(u)?.some((i) => t.received[i]!.answeredAt !== undefined))).toEqual([]);
-        // duplicates: every accepted request but the last of its URL was in flight at a kill, and
-        // the next one came from a later run, after the dead run's lease ran out
-        const extra: number[] = [];
-        for (const [url, idx] of acceptedByUrl) {
-          for (let k = 0; k < idx.length - 1; k++) {
-            const i = idx[k]!;
-            const next = idx[k + 1]!;
-            expect({ url, request: i, inFlightAtKill: inFlight.has(i) }).toEqual({ url, request: i, inFlightAtKill: true });
-            expect(runOf[next]!).toBeGreaterThan(runOf[i]!);
-            expect(t.received[next]!.at).toBeGreaterThanOrEqual(leaseOf.get(i)!);
-            extra.push(i);
-          }
-          expect({ url, lastInFlight: inFlight.has(idx.at(-1)!) }).toEqual({ url, lastInFlight: false });
+        // every event committed before this restart is delivered by this run
+        await eventually(async () => !(await listPostbacks(s, "&state=pending")).some((p) => backlog.has(p.id)), 90_000, `round ${round}: the backlog of ${backlog.size} postbacks delivered`, 25);
+        if (last) {
+          await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 90_000, "everything delivered", 25);
+          expect(await s.stop()).toBe(0);
+          await t.waitQuiet(200);
+          for (let i = runStart; i < t.received.length; i++) runOf[i] = round;
+          break;
         }
-        expect(extra.length).toBe(inFlight.size); // each in-flight request was sent once more, no other
-        // per-lead order: approve is first sent after wait was accepted
-        const firstArrival = new Map<string, number>();
-        t.received.forEach((r, i) => { if (!firstArrival.has(r.url)) firstArrival.set(r.url, i); });
-        const outOfOrder = leads.filter(([w, a]) => firstArrival.get(pathOf(a.answer!.urls[0]!))! < acceptedByUrl.get(pathOf(w.answer!.urls[0]!))![0]!);
-        expect(outOfOrder.map(([w]) => w.key)).toEqual([]);
 
-        const db = new Database(dbPath, { readonly: true });
+        // ---- kill -9 at a seeded moment, the first one after it with a post in the air ----
+        await Bun.sleep(50 + Math.floor(random() * 700));
+        await eventually(() => postsInAir > 0, 30_000, "a post in the air", 1);
+        stopped = true;
+        const answeredBeforeKill = new Set(t.received.flatMap((r, i) => (r.answeredAt !== undefined ? [i] : [])));
+        const gone = s.kill();
+        await gone;
+        await Promise.all(clients);
+        expect(clientErrors).toEqual([]);
+        await t.waitQuiet();
+        const runEnd = t.received.length;
+        for (let i = runStart; i < runEnd; i++) runOf[i] = round;
+
+        // ---- the database as this crash left it (a copy of db + wal) ----
+        const snapDir = join(dir, `snap-${round}`);
+        const snap = openSnapshot(dbPath, snapDir);
+        let rows: Row[];
+        let retriesWaiting: number;
+        let eventIds: Set<number>;
+        let keys: number;
         try {
-          expect(integrity(db)).toBe("ok");
-          expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: all.length }]);
-          expect(db.query("SELECT count(*) AS n FROM lead_events").get()).toEqual({ n: all.length });
-          expect(db.query("SELECT status, count(*) AS n FROM leads GROUP BY status").all()).toEqual([{ status: "approve", n: leads.length }]);
-          expect(db.query("SELECT count(*) AS n FROM postbacks p WHERE (SELECT count(*) FROM delivery_attempts a WHERE a.postback_id = p.id AND a.outcome = 'delivered') != 1").get()).toEqual({ n: 0 });
-          const stored = new Map((db.query("SELECT id, url FROM postbacks").all() as { id: number; url: string }[]).map((r) => [r.id, r.url]));
-          expect(all.filter((e) => stored.get(e.answer!.postbackIds[0]!) !== e.answer!.urls[0])).toEqual([]);
+          expect({ round, integrity: integrity(snap) }).toEqual({ round, integrity: "ok" });
+          rows = snap.query("SELECT id, event_id, url, state, lease_expires_at FROM postbacks").all() as Row[];
+          eventIds = new Set((snap.query("SELECT id FROM lead_events").all() as { id: number }[]).map((r) => r.id));
+          keys = (snap.query("SELECT count(*) AS n FROM idempotency_keys").get() as { n: number }).n;
+          // rows that failed an attempt and wait for their next step of the ladder
+          retriesWaiting = (snap.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND attempts > 0 AND lease_expires_at IS NULL").get() as { n: number }).n;
         } finally {
-          db.close();
+          snap.close();
+          rmSync(snapDir, { recursive: true, force: true });
         }
+        // one transaction per event: its one postback row and its stored answer
+        const rowsByEvent = Map.groupBy(rows, (r) => r.event_id);
+        expect([...eventIds].filter((id) => rowsByEvent.get(id)?.length !== 1)).toEqual([]);
+        expect({ round, rows: rows.length, keys }).toEqual({ round, rows: eventIds.size, keys: eventIds.size });
+        // every event answered 200 so far is there, as answered
+        for (const ev of events().filter((e) => e.answer)) {
+          const row = rowsByEvent.get(ev.answer!.eventId)?.[0];
+          expect({ key: ev.key, row: row && { id: row.id, url: row.url } }).toEqual({ key: ev.key, row: { id: ev.answer!.postbackIds[0]!, url: ev.answer!.urls[0]! } });
+        }
+        // what this run had to deliver from earlier rounds is delivered in the crash state
+        expect(rows.filter((r) => backlog.has(r.id) && r.state !== "delivered").map((r) => r.id)).toEqual([]);
+        // nothing is sent before it is committed
+        const rowByPath = new Map(rows.map((r) => [pathOf(r.url), r]));
+        const runRequests = t.received.slice(runStart, runEnd).map((r, k) => ({ r, i: runStart + k }));
+        expect(runRequests.filter(({ r }) => !rowByPath.has(r.url)).map(({ r }) => r.url)).toEqual([]);
+        // In flight at the kill: a request the tracker accepted (200) whose row the crash left
+        // undelivered — unanswered when the kill was sent, or answered but not yet committed.
+        const accepted = runRequests.filter(({ i }) => decided[i] === 200);
+        const open = accepted.filter(({ i }) => !answeredBeforeKill.has(i));
+        for (const { r } of open) expect({ url: r.url, state: rowByPath.get(r.url)!.state }).toEqual({ url: r.url, state: "pending" });
+        const roundInFlight = accepted.filter(({ r }) => rowByPath.get(r.url)!.state !== "delivered");
+        for (const { r, i } of roundInFlight) {
+          const row = rowByPath.get(r.url)!;
+          expect({ url: r.url, state: row.state, leased: row.lease_expires_at !== null }).toEqual({ url: r.url, state: "pending", leased: true });
+          inFlight.add(i);
+          leaseOf.set(i, row.lease_expires_at!);
+        }
+        expect(roundInFlight.length).toBeLessThanOrEqual(PER_HOST);
+        figures.openAtKills += open.length;
+        figures.uncommittedAtKills += roundInFlight.length - open.length;
+        figures.inFlightPerRound.push(roundInFlight.length);
+        figures.retriesWaitingAtKills += retriesWaiting;
+        runStart = runEnd;
+      }
 
-        const replayed = all.filter((e) => e.answer!.replayed).length;
-        console.log(
-          `crash-loop (seed ${SEED}): ${ROUNDS} kill -9 rounds; ${leads.length} leads, ${all.length} events committed ` +
-          `(${figures.unansweredAtKills} posts unanswered at a kill, ${replayed} of the re-posts replayed); tracker requests ${t.received.length} ` +
-          `(${decided.filter((s) => s === 503).length} answered 503); in flight at the kills: ${inFlight.size} ` +
-          `(${figures.openAtKills} unanswered, ${figures.uncommittedAtKills} answered but not committed; per round ${figures.inFlightPerRound.join(",")}); ` +
-          `retries waiting at the kills: ${figures.retriesWaitingAtKills}; ` +
-          `duplicates at the tracker: ${extra.length} (all of them in flight at a kill)`,
-        );
+      // ---- the end: every event committed, every postback delivered once (plus the in-flight ones) ----
+      const all = events();
+      expect(all.every((e) => e.answer)).toBe(true);
+      const expected = new Map(all.map((e) => [pathOf(e.answer!.urls[0]!), e]));
+      expect(expected.size).toBe(all.length);
+      expect(t.received.filter((r) => !expected.has(r.url)).map((r) => r.url)).toEqual([]);
+      const acceptedByUrl = new Map<string, number[]>();
+      t.received.forEach((r, i) => {
+        if (decided[i] === 200) acceptedByUrl.set(r.url, [...(acceptedByUrl.get(r.url) ?? []), i]);
+      });
+      expect([...expected.keys()].filter((u) => !acceptedByUrl.get(u)?.some((i) => t.received[i]!.answeredAt !== undefined))).toEqual([]);
+      // duplicates: every accepted request but the last of its URL was in flight at a kill, and
+      // the next one came from a later run, after the dead run's lease ran out
+      const extra: number[] = [];
+      for (const [url, idx] of acceptedByUrl) {
+        for (let k = 0; k < idx.length - 1; k++) {
+          const i = idx[k]!;
+          const next = idx[k + 1]!;
+          expect({ url, request: i, inFlightAtKill: inFlight.has(i) }).toEqual({ url, request: i, inFlightAtKill: true });
+          expect(runOf[next]!).toBeGreaterThan(runOf[i]!);
+          expect(t.received[next]!.at).toBeGreaterThanOrEqual(leaseOf.get(i)!);
+          extra.push(i);
+        }
+        expect({ url, lastInFlight: inFlight.has(idx.at(-1)!) }).toEqual({ url, lastInFlight: false });
+      }
+      expect(extra.length).toBe(inFlight.size); // each in-flight request was sent once more, no other
+      // per-lead order: approve is first sent after wait was accepted
+      const firstArrival = new Map<string, number>();
+      t.received.forEach((r, i) => { if (!firstArrival.has(r.url)) firstArrival.set(r.url, i); });
+      const outOfOrder = leads.filter(([w, a]) => firstArrival.get(pathOf(a.answer!.urls[0]!))! < acceptedByUrl.get(pathOf(w.answer!.urls[0]!))![0]!);
+      expect(outOfOrder.map(([w]) => w.key)).toEqual([]);
+
+      const db = new Database(dbPath, { readonly: true });
+      try {
+        expect(integrity(db)).toBe("ok");
+        expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: all.length }]);
+        expect(db.query("SELECT count(*) AS n FROM lead_events").get()).toEqual({ n: all.length });
+        expect(db.query("SELECT status, count(*) AS n FROM leads GROUP BY status").all()).toEqual([{ status: "approve", n: leads.length }]);
+        expect(db.query("SELECT count(*) AS n FROM postbacks p WHERE (SELECT count(*) FROM delivery_attempts a WHERE a.postback_id = p.id AND a.outcome = 'delivered') != 1").get()).toEqual({ n: 0 });
+        const stored = new Map((db.query("SELECT id, url FROM postbacks").all() as { id: number; url: string }[]).map((r) => [r.id, r.url]));
+        expect(all.filter((e) => stored.get(e.answer!.postbackIds[0]!) !== e.answer!.urls[0])).toEqual([]);
+      } finally {
+        db.close();
+      }
+
+      const replayed = all.filter((e) => e.answer!.replayed).length;
+      console.log(
+        `crash-loop (seed ${SEED}): ${ROUNDS} kill -9 rounds; ${leads.length} leads, ${all.length} events committed ` +
+        `(${figures.unansweredAtKills} posts unanswered at a kill, ${replayed} of the re-posts replayed); tracker requests ${t.received.length} ` +
+        `(${decided.filter((s) => s === 503).length} answered 503); in flight at the kills: ${inFlight.size} ` +
+        `(${figures.openAtKills} unanswered, ${figures.uncommittedAtKills} answered but not committed; per round ${figures.inFlightPerRound.join(",")}); ` +
+        `retries waiting at the kills: ${figures.retriesWaitingAtKills}; ` +
+        `duplicates at the tracker: ${extra.length} (all of them in flight at a kill)`,
+      );
     });
   }, 170_000);
 });

@@ -44,56 +44,56 @@ describe("isolation between tracker hosts (subprocess)", () => {
     const path = (url: string) => new URL(url).pathname + new URL(url).search;
 
     await withServices("isolation", async () => {
-        const s = await spawnService({ dir, config });
-        await Promise.all(leads.map(async (evs) => {
-          for (const ev of evs) expect(await postEvent(s, ev, 1, () => false)).toBe(true);
-        }));
-        for (const ev of all) expect(ev.answer!.urls.map((u) => new URL(u).port)).toEqual([String(a.port), String(b.port)]);
+      const s = await spawnService({ dir, config });
+      await Promise.all(leads.map(async (evs) => {
+        for (const ev of evs) expect(await postEvent(s, ev, 1, () => false)).toBe(true);
+      }));
+      for (const ev of all) expect(ev.answer!.urls.map((u) => new URL(u).port)).toEqual([String(a.port), String(b.port)]);
 
-        const bUrls = new Set(all.map((e) => path(e.answer!.urls[1]!)));
-        await b.waitUntil((r) => new Set(r.filter((x) => x.answeredAt !== undefined).map((x) => x.url)).size === bUrls.size, 60_000, "all of B's postbacks");
-        // B is complete while A has exactly its cap in flight, and no more requests
-        await a.waitUntil((r) => r.length >= PER_HOST, 10_000, "A's cap in flight");
-        expect({ aReceived: a.received.length, aOpen: a.open().length }).toEqual({ aReceived: PER_HOST, aOpen: PER_HOST });
-        expect(b.received.map((r) => r.url).sort()).toEqual([...bUrls].sort()); // each B postback once
-        // B's order per lead, although each lead's postbacks to A are stuck
-        const bIndex = (url: string) => b.received.findIndex((r) => r.url === path(url));
-        expect(leads.filter(([w, ap]) => bIndex(ap.answer!.urls[1]!) < bIndex(w.answer!.urls[1]!)).map(([w]) => w.key)).toEqual([]);
-        const pendingA = await listPostbacks(s, "&state=pending");
-        expect(pendingA.length).toBe(2 * LEADS);
-        expect(pendingA.every((p) => p.host === `127.0.0.1:${a.port}`)).toBe(true);
+      const bUrls = new Set(all.map((e) => path(e.answer!.urls[1]!)));
+      await b.waitUntil((r) => new Set(r.filter((x) => x.answeredAt !== undefined).map((x) => x.url)).size === bUrls.size, 60_000, "all of B's postbacks");
+      // B is complete while A has exactly its cap in flight, and no more requests
+      await a.waitUntil((r) => r.length >= PER_HOST, 10_000, "A's cap in flight");
+      expect({ aReceived: a.received.length, aOpen: a.open().length }).toEqual({ aReceived: PER_HOST, aOpen: PER_HOST });
+      expect(b.received.map((r) => r.url).sort()).toEqual([...bUrls].sort()); // each B postback once
+      // B's order per lead, although each lead's postbacks to A are stuck
+      const bIndex = (url: string) => b.received.findIndex((r) => r.url === path(url));
+      expect(leads.filter(([w, ap]) => bIndex(ap.answer!.urls[1]!) < bIndex(w.answer!.urls[1]!)).map(([w]) => w.key)).toEqual([]);
+      const pendingA = await listPostbacks(s, "&state=pending");
+      expect(pendingA.length).toBe(2 * LEADS);
+      expect(pendingA.every((p) => p.host === `127.0.0.1:${a.port}`)).toBe(true);
 
-        // ---- SIGTERM: A's hung requests are aborted at the grace deadline and their rows released ----
-        expect(await s.stop()).toBe(0);
-        const db = new Database(dbPath, { readonly: true });
-        try {
-          expect(db.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get()).toEqual({ n: 0 });
-          expect(db.query("SELECT host, state, count(*) AS n FROM postbacks GROUP BY host, state ORDER BY host").all()).toEqual(
-            [{ host: `127.0.0.1:${a.port}`, state: "pending", n: 2 * LEADS }, { host: `127.0.0.1:${b.port}`, state: "delivered", n: 2 * LEADS }].sort((x, y) => x.host.localeCompare(y.host)),
-          );
-        } finally {
-          db.close();
-        }
+      // ---- SIGTERM: A's hung requests are aborted at the grace deadline and their rows released ----
+      expect(await s.stop()).toBe(0);
+      const db = new Database(dbPath, { readonly: true });
+      try {
+        expect(db.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get()).toEqual({ n: 0 });
+        expect(db.query("SELECT host, state, count(*) AS n FROM postbacks GROUP BY host, state ORDER BY host").all()).toEqual(
+          [{ host: `127.0.0.1:${a.port}`, state: "pending", n: 2 * LEADS }, { host: `127.0.0.1:${b.port}`, state: "delivered", n: 2 * LEADS }].sort((x, y) => x.host.localeCompare(y.host)),
+        );
+      } finally {
+        db.close();
+      }
 
-        // ---- A recovers: a restart delivers its rows, in per-lead order ----
-        aHangs = false;
-        const s2 = await spawnService({ dir, config });
-        const aUrls = new Set(all.map((e) => path(e.answer!.urls[0]!)));
-        await a.waitUntil((r) => new Set(r.filter((x) => x.answeredAt !== undefined).map((x) => x.url)).size === aUrls.size, 60_000, "all of A's postbacks");
-        await eventually(async () => (await listPostbacks(s2, "&state=pending")).length === 0, 30_000, "no pending postbacks", 25);
-        expect(await s2.stop()).toBe(0);
-        const aAnswered = a.received.filter((r) => r.answeredAt !== undefined);
-        expect(aAnswered.length).toBe(aUrls.size); // once each; the two aborted ones were never answered
-        const aIndex = (url: string) => aAnswered.findIndex((r) => r.url === path(url));
-        expect(leads.filter(([w, ap]) => aIndex(ap.answer!.urls[0]!) < aIndex(w.answer!.urls[0]!)).map(([w]) => w.key)).toEqual([]);
-        const db2 = new Database(dbPath, { readonly: true });
-        try {
-          expect(integrity(db2)).toBe("ok");
-          expect(db2.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: 4 * LEADS }]);
-        } finally {
-          db2.close();
-        }
-        console.log(`isolation: ${bUrls.size} postbacks to B delivered while A held ${PER_HOST} (its cap) hung requests and received no others; A's ${aUrls.size} delivered after it recovered`);
+      // ---- A recovers: a restart delivers its rows, in per-lead order ----
+      aHangs = false;
+      const s2 = await spawnService({ dir, config });
+      const aUrls = new Set(all.map((e) => path(e.answer!.urls[0]!)));
+      await a.waitUntil((r) => new Set(r.filter((x) => x.answeredAt !== undefined).map((x) => x.url)).size === aUrls.size, 60_000, "all of A's postbacks");
+      await eventually(async () => (await listPostbacks(s2, "&state=pending")).length === 0, 30_000, "no pending postbacks", 25);
+      expect(await s2.stop()).toBe(0);
+      const aAnswered = a.received.filter((r) => r.answeredAt !== undefined);
+      expect(aAnswered.length).toBe(aUrls.size); // once each; the two aborted ones were never answered
+      const aIndex = (url: string) => aAnswered.findIndex((r) => r.url === path(url));
+      expect(leads.filter(([w, ap]) => aIndex(ap.answer!.urls[0]!) < aIndex(w.answer!.urls[0]!)).map(([w]) => w.key)).toEqual([]);
+      const db2 = new Database(dbPath, { readonly: true });
+      try {
+        expect(integrity(db2)).toBe("ok");
+        expect(db2.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: 4 * LEADS }]);
+      } finally {
+        db2.close();
+      }
+      console.log(`isolation: ${bUrls.size} postbacks to B delivered while A held ${PER_HOST} (its cap) hung requests and received no others; A's ${aUrls.size} delivered after it recovered`);
     });
   }, 90_000);
 });

@@ -70,130 +70,130 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
     let unansweredAtStop = 0;
     const clientErrors: unknown[] = [];
     await withServices("shutdown", async () => {
-        const s = await spawnService({ dir, config });
-        const client = async (c: number) => {
-          const pace = rng(SEED + c);
-          // posts go on after the SIGTERM until the service stops answering
-          while (true) {
-            const i = leads.length;
-            leads.push(leadEvents("sd", "sd", i, 950_000));
-            for (const ev of leads[i]!) {
-              while (!termSent && committed - t.received.length >= MAX_AHEAD) await Bun.sleep(5);
-              if (!(await postEvent(s, ev, 1, () => termSent))) {
-                unansweredAtStop++;
-                return;
-              }
-              committed++;
-              await Bun.sleep(Math.floor(pace() * 15));
+      const s = await spawnService({ dir, config });
+      const client = async (c: number) => {
+        const pace = rng(SEED + c);
+        // posts go on after the SIGTERM until the service stops answering
+        while (true) {
+          const i = leads.length;
+          leads.push(leadEvents("sd", "sd", i, 950_000));
+          for (const ev of leads[i]!) {
+            while (!termSent && committed - t.received.length >= MAX_AHEAD) await Bun.sleep(5);
+            if (!(await postEvent(s, ev, 1, () => termSent))) {
+              unansweredAtStop++;
+              return;
             }
+            committed++;
+            await Bun.sleep(Math.floor(pace() * 15));
           }
-        };
-        const clients = Array.from({ length: CLIENTS }, (_, c) => client(c).catch((err) => { clientErrors.push(err); }));
-
-        // ---- SIGTERM with posts arriving, slow answers pending and requests hanging ----
-        await t.waitUntil((r) => r.length >= 60 && t.open().filter((x) => decided[t.received.indexOf(x)] === "hang").length >= 2, 60_000, "load with hanging requests");
-        const committedAtTerm = committed;
-        const openAtTerm = t.open().length;
-        const hungAtTerm = t.open().filter((x) => decided[t.received.indexOf(x)] === "hang").length;
-        termSent = true;
-        const code = await s.stop(30_000); // SIGTERM (SIGKILL only if it has not exited after 30 s)
-        const exitedAt = Date.now();
-        await Promise.all(clients);
-        expect(clientErrors).toEqual([]);
-        expect(code).toBe(0);
-        expect(s.output()).toContain("shutdown: unfinished postbacks released");
-        await t.waitQuiet();
-        const runEnd = t.received.length;
-        const firstRun = t.received.slice(0, runEnd);
-
-        // ---- the database after the clean stop ----
-        let rows: Row[];
-        let attemptsByRow: Map<number, number>;
-        const db = new Database(dbPath, { readonly: true });
-        try {
-          expect(integrity(db)).toBe("ok");
-          rows = db.query("SELECT id, event_id, url, state, attempts, lease_expires_at, next_attempt_at FROM postbacks").all() as Row[];
-          const eventIds = new Set((db.query("SELECT id FROM lead_events").all() as { id: number }[]).map((r) => r.id));
-          const keys = new Set((db.query("SELECT key FROM idempotency_keys").all() as { key: string }[]).map((r) => r.key));
-          attemptsByRow = new Map((db.query("SELECT postback_id AS id, count(*) AS n FROM delivery_attempts GROUP BY postback_id").all() as { id: number; n: number }[]).map((r) => [r.id, r.n]));
-          // every event that got a 200 is there with its postback row and its stored answer
-          const answered = leads.flat().filter((e) => e.answer);
-          expect(answered.length).toBe(committed);
-          const rowsByEvent = Map.groupBy(rows, (r) => r.event_id);
-          for (const ev of answered) {
-            const row = rowsByEvent.get(ev.answer!.eventId);
-            expect({ key: ev.key, event: eventIds.has(ev.answer!.eventId), stored: keys.has(ev.key), rows: row?.map((r) => [r.id, r.url]) })
-              .toEqual({ key: ev.key, event: true, stored: true, rows: [[ev.answer!.postbackIds[0]!, ev.answer!.urls[0]!]] });
-          }
-          expect([...eventIds].filter((id) => rowsByEvent.get(id)?.length !== 1)).toEqual([]);
-        } finally {
-          db.close();
         }
-        // no row holds a lease
-        expect(rows.filter((r) => r.state === "pending" && r.lease_expires_at !== null).map((r) => r.id)).toEqual([]);
-        // Aborted at the grace deadline: a first-run request (answered later or hung) whose row is
-        // still pending after the stop. Every hung request is one; its attempt was not counted, and
-        // its row is due at once for the next start.
-        const rowByPath = new Map(rows.map((r) => [pathOf(r.url), r]));
-        expect(firstRun.filter((r) => !rowByPath.has(r.url)).map((r) => r.url)).toEqual([]);
-        const aborted = new Set(firstRun.flatMap((r, i) => (rowByPath.get(r.url)!.state === "pending" ? [i] : [])));
-        const hungFirstRun = firstRun.flatMap((_, i) => (decided[i] === "hang" ? [i] : []));
-        expect(hungFirstRun.filter((i) => !aborted.has(i))).toEqual([]);
-        for (const i of aborted) {
-          const row = rowByPath.get(firstRun[i]!.url)!;
-          expect({ url: row.url, attempts: row.attempts, due: row.next_attempt_at <= exitedAt }).toEqual({ url: row.url, attempts: attemptsByRow.get(row.id) ?? 0, due: true });
-        }
-        expect(rows.filter((r) => r.state !== "pending" && r.state !== "delivered")).toEqual([]);
+      };
+      const clients = Array.from({ length: CLIENTS }, (_, c) => client(c).catch((err) => { clientErrors.push(err); }));
 
-        // ---- restart: post what got no answer, finish every lead, everything delivered ----
-        hangs = false;
-        const s2 = await spawnService({ dir, config });
-        const reposted: Ev[] = [];
-        for (const evs of leads) for (const ev of evs) {
-          if (ev.answer) continue;
-          expect(await postEvent(s2, ev, 2, () => false)).toBe(true);
-          reposted.push(ev);
-        }
-        const lostAnswers = reposted.filter((e) => e.answer!.replayed).map((e) => e.key);
-        const all = leads.flat();
-        await eventually(async () => (await listPostbacks(s2, "&state=pending")).length === 0, 60_000, "everything delivered after the restart", 25);
-        for (const state of ["failed", "rejected", "skipped"]) expect(await listPostbacks(s2, `&state=${state}`)).toEqual([]);
-        expect(await s2.stop()).toBe(0);
+      // ---- SIGTERM with posts arriving, slow answers pending and requests hanging ----
+      await t.waitUntil((r) => r.length >= 60 && t.open().filter((x) => decided[t.received.indexOf(x)] === "hang").length >= 2, 60_000, "load with hanging requests");
+      const committedAtTerm = committed;
+      const openAtTerm = t.open().length;
+      const hungAtTerm = t.open().filter((x) => decided[t.received.indexOf(x)] === "hang").length;
+      termSent = true;
+      const code = await s.stop(30_000); // SIGTERM (SIGKILL only if it has not exited after 30 s)
+      const exitedAt = Date.now();
+      await Promise.all(clients);
+      expect(clientErrors).toEqual([]);
+      expect(code).toBe(0);
+      expect(s.output()).toContain("shutdown: unfinished postbacks released");
+      await t.waitQuiet();
+      const runEnd = t.received.length;
+      const firstRun = t.received.slice(0, runEnd);
 
-        // ---- what the tracker saw ----
-        const expected = new Set(all.map((e) => pathOf(e.answer!.urls[0]!)));
-        expect(expected.size).toBe(all.length);
-        expect(t.received.filter((r) => !expected.has(r.url)).map((r) => r.url)).toEqual([]);
-        const byUrl = new Map<string, number[]>();
-        t.received.forEach((r, i) => byUrl.set(r.url, [...(byUrl.get(r.url) ?? []), i]));
-        expect([...expected].filter((u) => !byUrl.get(u)!.some((i) => decided[i] === "ok" && t.received[i]!.answeredAt !== undefined))).toEqual([]);
-        // a URL is requested twice only when its first-run request was aborted at the deadline;
-        // then exactly once more, by the second run
-        const duplicates = [...byUrl].filter(([, idx]) => idx.length > 1);
-        for (const [url, idx] of duplicates) {
-          expect({ url, first: aborted.has(idx[0]!), count: idx.length, secondRun: idx[1]! >= runEnd }).toEqual({ url, first: true, count: 2, secondRun: true });
+      // ---- the database after the clean stop ----
+      let rows: Row[];
+      let attemptsByRow: Map<number, number>;
+      const db = new Database(dbPath, { readonly: true });
+      try {
+        expect(integrity(db)).toBe("ok");
+        rows = db.query("SELECT id, event_id, url, state, attempts, lease_expires_at, next_attempt_at FROM postbacks").all() as Row[];
+        const eventIds = new Set((db.query("SELECT id FROM lead_events").all() as { id: number }[]).map((r) => r.id));
+        const keys = new Set((db.query("SELECT key FROM idempotency_keys").all() as { key: string }[]).map((r) => r.key));
+        attemptsByRow = new Map((db.query("SELECT postback_id AS id, count(*) AS n FROM delivery_attempts GROUP BY postback_id").all() as { id: number; n: number }[]).map((r) => [r.id, r.n]));
+        // every event that got a 200 is there with its postback row and its stored answer
+        const answered = leads.flat().filter((e) => e.answer);
+        expect(answered.length).toBe(committed);
+        const rowsByEvent = Map.groupBy(rows, (r) => r.event_id);
+        for (const ev of answered) {
+          const row = rowsByEvent.get(ev.answer!.eventId);
+          expect({ key: ev.key, event: eventIds.has(ev.answer!.eventId), stored: keys.has(ev.key), rows: row?.map((r) => [r.id, r.url]) })
+            .toEqual({ key: ev.key, event: true, stored: true, rows: [[ev.answer!.postbackIds[0]!, ev.answer!.urls[0]!]] });
         }
-        expect(duplicates.length).toBe(aborted.size);
-        // per-lead order
-        const first = new Map<string, number>();
-        t.received.forEach((r, i) => { if (!first.has(r.url)) first.set(r.url, i); });
-        const okAt = (url: string) => byUrl.get(pathOf(url))!.find((i) => decided[i] === "ok")!;
-        expect(leads.filter(([w, a]) => first.get(pathOf(a.answer!.urls[0]!))! < okAt(w.answer!.urls[0]!)).map(([w]) => w.key)).toEqual([]);
+        expect([...eventIds].filter((id) => rowsByEvent.get(id)?.length !== 1)).toEqual([]);
+      } finally {
+        db.close();
+      }
+      // no row holds a lease
+      expect(rows.filter((r) => r.state === "pending" && r.lease_expires_at !== null).map((r) => r.id)).toEqual([]);
+      // Aborted at the grace deadline: a first-run request (answered later or hung) whose row is
+      // still pending after the stop. Every hung request is one; its attempt was not counted, and
+      // its row is due at once for the next start.
+      const rowByPath = new Map(rows.map((r) => [pathOf(r.url), r]));
+      expect(firstRun.filter((r) => !rowByPath.has(r.url)).map((r) => r.url)).toEqual([]);
+      const aborted = new Set(firstRun.flatMap((r, i) => (rowByPath.get(r.url)!.state === "pending" ? [i] : [])));
+      const hungFirstRun = firstRun.flatMap((_, i) => (decided[i] === "hang" ? [i] : []));
+      expect(hungFirstRun.filter((i) => !aborted.has(i))).toEqual([]);
+      for (const i of aborted) {
+        const row = rowByPath.get(firstRun[i]!.url)!;
+        expect({ url: row.url, attempts: row.attempts, due: row.next_attempt_at <= exitedAt }).toEqual({ url: row.url, attempts: attemptsByRow.get(row.id) ?? 0, due: true });
+      }
+      expect(rows.filter((r) => r.state !== "pending" && r.state !== "delivered")).toEqual([]);
 
-        const final = new Database(dbPath, { readonly: true });
-        try {
-          expect(integrity(final)).toBe("ok");
-          expect(final.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: all.length }]);
-          expect(final.query("SELECT count(*) AS n FROM postbacks p WHERE (SELECT count(*) FROM delivery_attempts a WHERE a.postback_id = p.id AND a.outcome = 'delivered') != 1").get()).toEqual({ n: 0 });
-        } finally {
-          final.close();
-        }
-        console.log(
-          `shutdown: SIGTERM with ${committedAtTerm} events committed, ${openAtTerm} tracker requests open (${hungAtTerm} hanging); ` +
-          `${committed} events answered by the first run, ${unansweredAtStop} posts got no answer; ${aborted.size} requests aborted at the ${GRACE_MS} ms grace deadline ` +
-          `(${hungFirstRun.length} of them hung); duplicates after the restart: ${duplicates.length}; ` +
-          `posts committed by the first run but never answered: ${lostAnswers.length} ${JSON.stringify(lostAnswers)}`,
-        );
+      // ---- restart: post what got no answer, finish every lead, everything delivered ----
+      hangs = false;
+      const s2 = await spawnService({ dir, config });
+      const reposted: Ev[] = [];
+      for (const evs of leads) for (const ev of evs) {
+        if (ev.answer) continue;
+        expect(await postEvent(s2, ev, 2, () => false)).toBe(true);
+        reposted.push(ev);
+      }
+      const lostAnswers = reposted.filter((e) => e.answer!.replayed).map((e) => e.key);
+      const all = leads.flat();
+      await eventually(async () => (await listPostbacks(s2, "&state=pending")).length === 0, 60_000, "everything delivered after the restart", 25);
+      for (const state of ["failed", "rejected", "skipped"]) expect(await listPostbacks(s2, `&state=${state}`)).toEqual([]);
+      expect(await s2.stop()).toBe(0);
+
+      // ---- what the tracker saw ----
+      const expected = new Set(all.map((e) => pathOf(e.answer!.urls[0]!)));
+      expect(expected.size).toBe(all.length);
+      expect(t.received.filter((r) => !expected.has(r.url)).map((r) => r.url)).toEqual([]);
+      const byUrl = new Map<string, number[]>();
+      t.received.forEach((r, i) => byUrl.set(r.url, [...(byUrl.get(r.url) ?? []), i]));
+      expect([...expected].filter((u) => !byUrl.get(u)!.some((i) => decided[i] === "ok" && t.received[i]!.answeredAt !== undefined))).toEqual([]);
+      // a URL is requested twice only when its first-run request was aborted at the deadline;
+      // then exactly once more, by the second run
+      const duplicates = [...byUrl].filter(([, idx]) => idx.length > 1);
+      for (const [url, idx] of duplicates) {
+        expect({ url, first: aborted.has(idx[0]!), count: idx.length, secondRun: idx[1]! >= runEnd }).toEqual({ url, first: true, count: 2, secondRun: true });
+      }
+      expect(duplicates.length).toBe(aborted.size);
+      // per-lead order
+      const first = new Map<string, number>();
+      t.received.forEach((r, i) => { if (!first.has(r.url)) first.set(r.url, i); });
+      const okAt = (url: string) => byUrl.get(pathOf(url))!.find((i) => decided[i] === "ok")!;
+      expect(leads.filter(([w, a]) => first.get(pathOf(a.answer!.urls[0]!))! < okAt(w.answer!.urls[0]!)).map(([w]) => w.key)).toEqual([]);
+
+      const final = new Database(dbPath, { readonly: true });
+      try {
+        expect(integrity(final)).toBe("ok");
+        expect(final.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: all.length }]);
+        expect(final.query("SELECT count(*) AS n FROM postbacks p WHERE (SELECT count(*) FROM delivery_attempts a WHERE a.postback_id = p.id AND a.outcome = 'delivered') != 1").get()).toEqual({ n: 0 });
+      } finally {
+        final.close();
+      }
+      console.log(
+        `shutdown: SIGTERM with ${committedAtTerm} events committed, ${openAtTerm} tracker requests open (${hungAtTerm} hanging); ` +
+        `${committed} events answered by the first run, ${unansweredAtStop} posts got no answer; ${aborted.size} requests aborted at the ${GRACE_MS} ms grace deadline ` +
+        `(${hungFirstRun.length} of them hung); duplicates after the restart: ${duplicates.length}; ` +
+        `posts committed by the first run but never answered: ${lostAnswers.length} ${JSON.stringify(lostAnswers)}`,
+      );
     });
   }, 120_000);
 

@@ -134,86 +134,86 @@ describe("tracker outage (subprocess)", () => {
     const phaseStart: Partial<Record<Phase, number>> = {};
 
     await withServices("tracker-outage", async () => {
-        const s = await spawnService({ dir, config });
+      const s = await spawnService({ dir, config });
 
-        // ---- the host works ----
-        await post(s, leads.slice(0, 10).map(([w]) => w));
-        await eventually(() => t.received.filter((r) => r.status === 200).length >= 10, 30_000, "the first 10 postbacks", 25);
+      // ---- the host works ----
+      await post(s, leads.slice(0, 10).map(([w]) => w));
+      await eventually(() => t.received.filter((r) => r.status === 200).length >= 10, 30_000, "the first 10 postbacks", 25);
 
-        // ---- refuses connections: the circuit opens, the host is paused and probed once per cool-down ----
-        phaseStart.refuse = Date.now();
-        await t.refuse();
-        await post(s, [...leads.slice(0, 10).map(([, a]) => a), ...leads.slice(10, 25).flat()]);
-        await eventually(() => circuitOpenings(s) >= 1, 30_000, "the circuit to open on refused connections", 25);
-        await measure(s, "refuse");
+      // ---- refuses connections: the circuit opens, the host is paused and probed once per cool-down ----
+      phaseStart.refuse = Date.now();
+      await t.refuse();
+      await post(s, [...leads.slice(0, 10).map(([, a]) => a), ...leads.slice(10, 25).flat()]);
+      await eventually(() => circuitOpenings(s) >= 1, 30_000, "the circuit to open on refused connections", 25);
+      await measure(s, "refuse");
 
-        // ---- answers 503 ----
-        phaseStart["503"] = Date.now();
-        t.phase = "503";
-        await t.listen(t.port);
-        await post(s, leads.slice(25).flat());
-        await eventually(() => t.received.some((r) => r.phase === "503"), 30_000, "a probe answered 503", 25);
-        await measure(s, "503");
+      // ---- answers 503 ----
+      phaseStart["503"] = Date.now();
+      t.phase = "503";
+      await t.listen(t.port);
+      await post(s, leads.slice(25).flat());
+      await eventually(() => t.received.some((r) => r.phase === "503"), 30_000, "a probe answered 503", 25);
+      await measure(s, "503");
 
-        // ---- hangs: probes time out ----
-        phaseStart.hang = Date.now();
-        t.phase = "hang";
-        await eventually(() => t.received.filter((r) => r.phase === "hang").length >= 2, 30_000, "two probes into the hang", 25);
+      // ---- hangs: probes time out ----
+      phaseStart.hang = Date.now();
+      t.phase = "hang";
+      await eventually(() => t.received.filter((r) => r.phase === "hang").length >= 2, 30_000, "two probes into the hang", 25);
 
-        // ---- recovers ----
-        phaseStart.recovered = Date.now();
-        t.phase = "recovered";
-        const all = leads.flat();
-        const urls = new Set(all.map((e) => e.answer!.urls[0]!.slice(t.base.length)));
-        await eventually(() => new Set(t.received.filter((r) => r.status === 200).map((r) => r.url)).size === urls.size, 120_000, "every postback delivered after the recovery", 25);
-        await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 30_000, "no pending postbacks", 25);
-        for (const state of ["failed", "rejected", "skipped"]) expect(await listPostbacks(s, `&state=${state}`)).toEqual([]);
-        expect(await s.stop()).toBe(0);
+      // ---- recovers ----
+      phaseStart.recovered = Date.now();
+      t.phase = "recovered";
+      const all = leads.flat();
+      const urls = new Set(all.map((e) => e.answer!.urls[0]!.slice(t.base.length)));
+      await eventually(() => new Set(t.received.filter((r) => r.status === 200).map((r) => r.url)).size === urls.size, 120_000, "every postback delivered after the recovery", 25);
+      await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 30_000, "no pending postbacks", 25);
+      for (const state of ["failed", "rejected", "skipped"]) expect(await listPostbacks(s, `&state=${state}`)).toEqual([]);
+      expect(await s.stop()).toBe(0);
 
-        // ---- what the tracker saw ----
-        const ok = t.received.filter((r) => r.status === 200);
-        expect(ok.filter((r) => !urls.has(r.url)).map((r) => r.url)).toEqual([]);
-        expect(ok.length).toBe(urls.size); // each postback answered 200 exactly once
-        expect(t.received.filter((r) => r.phase === "refuse")).toEqual([]); // nothing gets through a closed listener
-        const index = new Map<string, number>();
-        t.received.forEach((r, i) => { if (!index.has(`${r.status}:${r.url}`)) index.set(`${r.status}:${r.url}`, i); });
-        const firstSent = (url: string) => t.received.findIndex((r) => r.url === url);
-        const outOfOrder = leads.filter(([w, a]) => firstSent(a.answer!.urls[0]!.slice(t.base.length)) < index.get(`200:${w.answer!.urls[0]!.slice(t.base.length)}`)!);
-        expect(outOfOrder.map(([w]) => w.key)).toEqual([]);
+      // ---- what the tracker saw ----
+      const ok = t.received.filter((r) => r.status === 200);
+      expect(ok.filter((r) => !urls.has(r.url)).map((r) => r.url)).toEqual([]);
+      expect(ok.length).toBe(urls.size); // each postback answered 200 exactly once
+      expect(t.received.filter((r) => r.phase === "refuse")).toEqual([]); // nothing gets through a closed listener
+      const index = new Map<string, number>();
+      t.received.forEach((r, i) => { if (!index.has(`${r.status}:${r.url}`)) index.set(`${r.status}:${r.url}`, i); });
+      const firstSent = (url: string) => t.received.findIndex((r) => r.url === url);
+      const outOfOrder = leads.filter(([w, a]) => firstSent(a.answer!.urls[0]!.slice(t.base.length)) < index.get(`200:${w.answer!.urls[0]!.slice(t.base.length)}`)!);
+      expect(outOfOrder.map(([w]) => w.key)).toEqual([]);
 
-        // ---- the attempt log: each kind of failure was met, and the host was not hammered ----
-        const db = new Database(dbPath, { readonly: true });
-        try {
-          expect(integrity(db)).toBe("ok");
-          expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: all.length }]);
-          const attempts = db.query("SELECT postback_id AS id, started_at AS at, outcome, error FROM delivery_attempts ORDER BY id").all() as { id: number; at: number; outcome: string; error: string | null }[];
-          const kinds = new Set(attempts.filter((a) => a.outcome === "retry").map((a) => a.error!.replace(/:.*/, "")));
-          expect([...kinds].sort()).toEqual(["http_503", "network", "timeout"]);
-          // while paused, at most one probe per cool-down (plus one at each edge of the window)
-          for (const w of windows) {
-            const probes = attempts.filter((a) => a.at >= w.from && a.at <= w.to).length;
-            expect({ phase: w.phase, probes: probes <= Math.ceil(w.wallMs / COOLDOWN_MS) + 1 }).toEqual({ phase: w.phase, probes: true });
-          }
-          // SPEC §4: after a timeout the next attempt of that row waits at least 60 s
-          const byRow = Map.groupBy(attempts, (a) => a.id);
-          const timedOut = attempts.filter((a) => a.error?.startsWith("timeout"));
-          expect(timedOut.length).toBeGreaterThanOrEqual(2);
-          for (const a of timedOut) {
-            const next = byRow.get(a.id)!.find((b) => b.at > a.at);
-            expect(next!.at - a.at).toBeGreaterThanOrEqual(60_000);
-          }
-          // no more attempts than the breaker allows: the outage cost a handful of attempts, not one per row per step
-          const failed = attempts.filter((a) => a.outcome === "retry").length;
-          console.log(
-            `tracker-outage: ${all.length} postbacks; phases refuse ${phaseStart["503"]! - phaseStart.refuse!} ms, 503 ${phaseStart.hang! - phaseStart["503"]!} ms, ` +
-            `hang ${phaseStart.recovered! - phaseStart.hang!} ms; failed attempts ${failed} (${[...kinds].join(", ")}), circuit openings logged ${circuitOpenings(s)}; ` +
-            `CPU while paused: ${windows.map((w) => `${w.phase} ${(w.share * 100).toFixed(1)} % (${Math.round(w.cpuMs)} ms over ${Math.round(w.wallMs)} ms)`).join(", ")}; ` +
-            `last delivery ${Math.round((Math.max(...ok.map((r) => r.at)) - phaseStart.recovered!) / 1000)} s after the recovery (the 60 s timeout floor)`,
-          );
-        } finally {
-          db.close();
+      // ---- the attempt log: each kind of failure was met, and the host was not hammered ----
+      const db = new Database(dbPath, { readonly: true });
+      try {
+        expect(integrity(db)).toBe("ok");
+        expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: all.length }]);
+        const attempts = db.query("SELECT postback_id AS id, started_at AS at, outcome, error FROM delivery_attempts ORDER BY id").all() as { id: number; at: number; outcome: string; error: string | null }[];
+        const kinds = new Set(attempts.filter((a) => a.outcome === "retry").map((a) => a.error!.replace(/:.*/, "")));
+        expect([...kinds].sort()).toEqual(["http_503", "network", "timeout"]);
+        // while paused, at most one probe per cool-down (plus one at each edge of the window)
+        for (const w of windows) {
+          const probes = attempts.filter((a) => a.at >= w.from && a.at <= w.to).length;
+          expect({ phase: w.phase, probes: probes <= Math.ceil(w.wallMs / COOLDOWN_MS) + 1 }).toEqual({ phase: w.phase, probes: true });
         }
-        for (const w of windows) expect({ phase: w.phase, share: w.share < MAX_CPU_SHARE }).toEqual({ phase: w.phase, share: true });
+        // SPEC §4: after a timeout the next attempt of that row waits at least 60 s
+        const byRow = Map.groupBy(attempts, (a) => a.id);
+        const timedOut = attempts.filter((a) => a.error?.startsWith("timeout"));
+        expect(timedOut.length).toBeGreaterThanOrEqual(2);
+        for (const a of timedOut) {
+          const next = byRow.get(a.id)!.find((b) => b.at > a.at);
+          expect(next!.at - a.at).toBeGreaterThanOrEqual(60_000);
+        }
+        // no more attempts than the breaker allows: the outage cost a handful of attempts, not one per row per step
+        const failed = attempts.filter((a) => a.outcome === "retry").length;
+        console.log(
+          `tracker-outage: ${all.length} postbacks; phases refuse ${phaseStart["503"]! - phaseStart.refuse!} ms, 503 ${phaseStart.hang! - phaseStart["503"]!} ms, ` +
+          `hang ${phaseStart.recovered! - phaseStart.hang!} ms; failed attempts ${failed} (${[...kinds].join(", ")}), circuit openings logged ${circuitOpenings(s)}; ` +
+          `CPU while paused: ${windows.map((w) => `${w.phase} ${(w.share * 100).toFixed(1)} % (${Math.round(w.cpuMs)} ms over ${Math.round(w.wallMs)} ms)`).join(", ")}; ` +
+          `last delivery ${Math.round((Math.max(...ok.map((r) => r.at)) - phaseStart.recovered!) / 1000)} s after the recovery (the 60 s timeout floor)`,
+        );
+      } finally {
+        db.close();
+      }
+      for (const w of windows) expect({ phase: w.phase, share: w.share < MAX_CPU_SHARE }).toEqual({ phase: w.phase, share: true });
     });
   }, 150_000);
 });
