@@ -59,6 +59,9 @@ describe("isolation between tracker hosts (subprocess)", () => {
       // B's order per lead, although each lead's postbacks to A are stuck
       const bIndex = (url: string) => b.received.findIndex((r) => r.url === path(url));
       expect(leads.filter(([w, ap]) => bIndex(ap.answer!.urls[1]!) < bIndex(w.answer!.urls[1]!)).map(([w]) => w.key)).toEqual([]);
+      // The tracker has answered every B postback; the service records each answer just after it
+      // reads it, so wait for those records before counting what is still pending.
+      await eventually(async () => (await listPostbacks(s, "&state=delivered")).length === 2 * LEADS, 10_000, "B's deliveries recorded", 25);
       const pendingA = await listPostbacks(s, "&state=pending");
       expect(pendingA.length).toBe(2 * LEADS);
       expect(pendingA.every((p) => p.host === `127.0.0.1:${a.port}`)).toBe(true);
