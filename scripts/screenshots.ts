@@ -4,9 +4,12 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { openBrowser } from "../test/helpers/browser.ts";
-import { FakeBotApi, tg } from "../test/helpers/fake-bot-api.ts";
-import { FakeKeitaro } from "../test/helpers/fake-trackers.ts";
-import { API_KEY, eventually, freePort, startTestService } from "../test/helpers/service.ts";
+import { FakeBotApi, tg } from "../test/helpers/fake-bot-api/index.ts";
+import { FakeKeitaro } from "../test/helpers/fake-trackers/index.ts";
+import { eventually } from "../test/helpers/eventually.ts";
+import { freePort } from "../test/helpers/net.ts";
+import { API_KEY } from "../test/helpers/service/config.ts";
+import { startTestService } from "../test/helpers/service/in-process.ts";
 
 const OUT = resolve(import.meta.dir, "../docs/screenshots");
 const TOKEN = "555001:screenshot-bot_TOKEN";

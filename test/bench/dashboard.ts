@@ -2,11 +2,16 @@
 // postbacks, spread over 30 days) each dashboard page is loaded as the page loads it — the same
 // /api requests, in the same order and concurrency, with the session cookie — and timed from the
 // first request to the last answer. The figure is the slowest page's median; target ≤ 300 ms.
-import { spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
-import { API_KEY, CAMPAIGN, Receiver, benchConfig, fmtInt, limitRow, log, removeDir, round, serviceEnv, summarize, tempDir, waitIdle, type BenchContext, type ScenarioReport } from "./lib.ts";
+import type { ConfigInput } from "../helpers/service/config.ts";
+import { spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { CAMPAIGN, benchConfig, removeDir, serviceEnv, tempDir } from "./bench-service.ts";
+import type { BenchContext } from "./context.ts";
+import { Receiver } from "./helper-processes.ts";
+import { waitIdle } from "./machine.ts";
+import { fmtInt, limitRow, log, round, summarize, type ScenarioReport } from "./report.ts";
 import { seedDatabase } from "./seed.ts";
 import { dayStart } from "../../src/lib/time-zones.ts";
-import type { ConfigInput } from "../helpers/service.ts";
 
 const DAY_MS = 86_400_000;
 const LOADS = Number(process.env.BENCH_DASHBOARD_LOADS ?? 20);

@@ -4,8 +4,12 @@
 // this is an upper bound of commit → tracker receipt. The sender and the receiver live in this
 // (otherwise idle) bench process so both instants come from one clock; the service is a
 // separate process.
-import { spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
-import { API_KEY, CAMPAIGN, benchConfig, limitRow, log, removeDir, round, sampleMemory, serviceEnv, summarize, tempDir, type BenchContext, type ScenarioReport } from "./lib.ts";
+import { spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { CAMPAIGN, benchConfig, removeDir, serviceEnv, tempDir } from "./bench-service.ts";
+import type { BenchContext } from "./context.ts";
+import { sampleMemory } from "./machine.ts";
+import { limitRow, log, round, summarize, type ScenarioReport } from "./report.ts";
 
 const SUB_BASE = 300_000_000;
 const MAX_OUTSTANDING = 5000;

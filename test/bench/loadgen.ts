@@ -7,7 +7,10 @@
 // `apt-get install wrk` when it is root on a Debian/Ubuntu machine without wrk.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { API_KEY, CAMPAIGN, log, startHelper } from "./lib.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { CAMPAIGN } from "./bench-service.ts";
+import { startHelper } from "./helper-processes.ts";
+import { log } from "./report.ts";
 
 export interface LoadResult {
   generator: string;

@@ -1,15 +1,16 @@
 // The measurements behind the scenarios. Each starts its own processes on a fresh temp dir:
-// the service (test/helpers/subprocess.ts spawnService: `bun src/main.ts --config …`), the
+// the service (test/helpers/service/subprocess.ts spawnService: `bun src/main.ts --config …`), the
 // receiver, the load generator; and tears them down before returning.
 import { Database } from "bun:sqlite";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Synchronous } from "../../src/config/model.ts";
-import { freePort, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
-import {
-  API_KEY, ROOT, Receiver, benchConfig, cpuMeter, fmtInt, log, machineCpuMeter, removeDir, round, sampleMemory, serviceEnv, startHelper, tempDir,
-  type BenchContext, type ReceiverStats,
-} from "./lib.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
+import { benchConfig, removeDir, serviceEnv, tempDir } from "./bench-service.ts";
+import type { BenchContext } from "./context.ts";
+import { Receiver, startHelper, type ReceiverStats } from "./helper-processes.ts";
+import { cpuMeter, machineCpuMeter, sampleMemory } from "./machine.ts";
+import { fmtInt, log, round } from "./report.ts";
 import { loadGenerator, type LoadResult } from "./loadgen.ts";
 import { seedDatabase } from "./seed.ts";
 
@@ -108,7 +109,7 @@ export function measureIntake(ctx: BenchContext, o: { synchronous: Synchronous; 
       // Let the dispatcher finish what the intake queued, so the service stops cleanly.
       const accepted = o.noTemplates ? 0 : warmup.requests + r.requests - warmup.non2xx - r.non2xx;
       const rec = await receiver.waitFor(accepted, 60_000);
-      await svc.stop();
+      await svc.stop(20_000);
       const db = dbCounts(join(dir, "tgcpa.db"));
       if (r.non2xx || r.errors) log(`  WARNING: ${r.non2xx} non-2xx answers, ${r.errors} errors: ${svc.output().slice(-1000)}`);
       return {
@@ -150,40 +151,6 @@ export interface DrainMeasure {
 const rateOf = (s: ReceiverStats) => (s.count > 1 && s.last > s.first ? (s.count - 1) / ((s.last - s.first) / 1000) : 0);
 
 /**
- * The service as a child process WITHOUT waiting for /health: with a large backlog the
- * dispatcher can keep the event loop so busy that /health times out for minutes, yet the drain
- * is what we measure (at the receiver). Same command line as test/helpers/subprocess.ts.
- */
-async function spawnDraining(dir: string, config: Record<string, unknown>) {
-  const port = await freePort();
-  const configPath = join(dir, "config.yaml");
-  writeFileSync(configPath, JSON.stringify({ ...config, server: { host: "127.0.0.1", port } }, null, 2));
-  const proc = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), "--config", configPath], {
-    cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...serviceEnv() },
-  });
-  let output = "";
-  const decoder = new TextDecoder();
-  const drainStream = async (st: ReadableStream<Uint8Array>) => {
-    for await (const c of st) output = (output + decoder.decode(c, { stream: true })).slice(-20_000);
-  };
-  const drained = Promise.all([drainStream(proc.stdout), drainStream(proc.stderr)]).catch(() => {});
-  return {
-    pid: proc.pid,
-    url: `http://127.0.0.1:${port}`,
-    output: () => output,
-    exited: () => proc.exitCode !== null || proc.signalCode !== null,
-    /** SIGTERM (graceful: in-flight postbacks finish), SIGKILL after `ms`. */
-    async stop(ms = 20_000) {
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), ms);
-      await proc.exited;
-      clearTimeout(timer);
-      await drained;
-    },
-  };
-}
-
-/**
  * Seeds `rows` pending postbacks, starts the service and measures at the receiver until it has
  * them all — or until the time limit (BENCH_DRAIN_TIMEOUT_S; 180 s, small 90 s) or a 30 s stall, in
  * which case the rate over the window that was measured is reported and the result is marked
@@ -193,7 +160,7 @@ export function measureDrain(ctx: BenchContext, o: { rows: number; synchronous: 
   return ctx.memo(`drain.service.${o.synchronous}.${o.rows}${o.repeat ? `.r${o.repeat}` : ""}`, async () => {
     const dir = tempDir("drain");
     const receiver = await Receiver.start();
-    let svc: Awaited<ReturnType<typeof spawnDraining>> | undefined;
+    let svc: ServiceProcess | undefined;
     try {
       const config = benchConfig(dir, { receiverPort: receiver.port, synchronous: o.synchronous, inFlight: ctx.scale.inFlight });
       log(`drain: seeding ${fmtInt(o.rows)} pending postbacks…`);
@@ -201,7 +168,8 @@ export function measureDrain(ctx: BenchContext, o: { rows: number; synchronous: 
       log(`  seeded in ${round(seed.seconds)} s; starting the service (synchronous=${o.synchronous}, in flight ${ctx.scale.inFlight})`);
       const t0 = performance.now();
       const machine = machineCpuMeter();
-      svc = await spawnDraining(dir, config);
+      // Not waiting for /health: with a large backlog it may answer only minutes later; the drain is measured at the receiver.
+      svc = await spawnService({ dir, config, env: serviceEnv(), waitForHealth: false });
       const cpu = cpuMeter(svc.pid);
       const mem = sampleMemory(svc.pid, 200);
       const limitMs = ctx.scale.drainTimeoutSeconds * 1000;
@@ -214,7 +182,7 @@ export function measureDrain(ctx: BenchContext, o: { rows: number; synchronous: 
       while (true) {
         stats = await receiver.stats();
         if (stats.count >= o.rows) break;
-        if (svc.exited()) {
+        if (svc.proc.exitCode !== null || svc.proc.signalCode !== null) {
           stopReason = "service exited";
           break;
         }
@@ -250,7 +218,7 @@ export function measureDrain(ctx: BenchContext, o: { rows: number; synchronous: 
         }
       }
       const memory = mem.stop();
-      await svc.stop();
+      await svc.stop(20_000);
       const db = dbCounts(join(dir, "tgcpa.db"));
       const complete = stats.count >= o.rows && (db.postbacks.delivered ?? 0) === o.rows;
       const rate = rateOf(stats);

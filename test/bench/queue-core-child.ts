@@ -17,7 +17,7 @@ import { openDatabase } from "../../src/db/client.ts";
 import { GroupCommit } from "../../src/db/group-commit.ts";
 import { OutboxRepository } from "../../src/outbox/claims.ts";
 import type { Synchronous } from "../../src/config/model.ts";
-import { benchConfig } from "./lib.ts";
+import { benchConfig } from "./bench-service.ts";
 import { seedDatabase } from "./seed.ts";
 
 const [impl, jobsArg, dir, syncArg, inFlightArg] = process.argv.slice(2);

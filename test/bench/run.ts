@@ -5,8 +5,11 @@
 //   bun run bench intake drain                 only those scenarios
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { killAllServices } from "../helpers/subprocess.ts";
-import { ROOT, createContext, fmtInt, log, machineInfo, readScale, round, sourceInfo, type Row } from "./lib.ts";
+import { REPO_ROOT, killAllServices } from "../helpers/service/subprocess.ts";
+import { createContext } from "./context.ts";
+import { machineInfo, sourceInfo } from "./machine.ts";
+import { fmtInt, log, round, type Row } from "./report.ts";
+import { readScale } from "./scale.ts";
 import { loadGenerator } from "./loadgen.ts";
 import { ALIASES, SCENARIOS } from "./scenarios.ts";
 
@@ -96,7 +99,7 @@ async function main() {
   out.push("", `targets met: ${graded.filter((r) => r.verdict === "PASS").length} of ${graded.length}${incomplete ? ` (${incomplete} not fully measured)` : ""}`);
   process.stdout.write(`${out.join("\n")}\n`);
 
-  const dir = join(ROOT, "bench-results");
+  const dir = join(REPO_ROOT, "bench-results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "latest.json");
   writeFileSync(file, `${JSON.stringify({

@@ -2,7 +2,10 @@
 import { dashboardScenario } from "./dashboard.ts";
 import { e2eScenario } from "./e2e.ts";
 import { telegramScenario } from "./telegram.ts";
-import { fmtInt, limitRow, log, ratioRow, removeDir, round, startHelper, tempDir, type BenchContext, type Row, type ScenarioReport } from "./lib.ts";
+import { removeDir, tempDir } from "./bench-service.ts";
+import type { BenchContext } from "./context.ts";
+import { startHelper } from "./helper-processes.ts";
+import { fmtInt, limitRow, log, ratioRow, round, type Row, type ScenarioReport } from "./report.ts";
 import { measureBare, measureDrain, measureFetchBaseline, measureIntake, type DrainMeasure, type IntakeMeasure } from "./measure.ts";
 import type { Synchronous } from "../../src/config/model.ts";
 

@@ -19,8 +19,8 @@ import type { LeadEventRow, LeadRow } from "../../src/leads/repository.ts";
 import { macroValues } from "../../src/domain/templates.ts";
 import { ALL_TIME } from "../../src/stats/repository.ts";
 import { bucketOf } from "../../src/lib/time-zones.ts";
-import type { ConfigInput } from "../helpers/service.ts";
-import { CAMPAIGN } from "./lib.ts";
+import type { ConfigInput } from "../helpers/service/config.ts";
+import { CAMPAIGN } from "./bench-service.ts";
 
 export interface SeedOptions {
   config: ConfigInput;

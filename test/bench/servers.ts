@@ -1,4 +1,4 @@
-// Helper servers, each run in its own process by the bench (lib.ts startHelper):
+// Helper servers, each run in its own process by the bench (helper-processes.ts startHelper):
 //   bun test/bench/servers.ts bare       — a bare Bun.serve answering "ok" (the intake baseline)
 //   bun test/bench/servers.ts bare-json  — a bare Bun.serve that parses the JSON body and answers
 //                                          a JSON like the service's (ceiling without a framework)

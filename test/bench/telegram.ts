@@ -1,12 +1,14 @@
 // The Telegram scenarios of issue #11: a burst of Starts against a Bot API that enforces Telegram's
 // limits (the fake of test/helpers, in this bench process: 30 sends per rolling second per bot,
 // 1/s per chat, a 3 s flood wait for the whole bot), and the webhook intake under closed-loop load.
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
-import { freePort, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
-import {
-  CAMPAIGN, Receiver, benchConfig, cpuMeter, fmtInt, limitRow, log, ratioRow, removeDir, round, serviceEnv, tempDir,
-  type BenchContext, type Row, type ScenarioReport,
-} from "./lib.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
+import { freePort } from "../helpers/net.ts";
+import { spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
+import { CAMPAIGN, benchConfig, removeDir, serviceEnv, tempDir } from "./bench-service.ts";
+import type { BenchContext } from "./context.ts";
+import { Receiver } from "./helper-processes.ts";
+import { cpuMeter } from "./machine.ts";
+import { fmtInt, limitRow, log, ratioRow, round, type Row, type ScenarioReport } from "./report.ts";
 import { loadGenerator, type LoadResult } from "./loadgen.ts";
 import { measureIntake } from "./measure.ts";
 

@@ -4,10 +4,13 @@
 // make is recorded: none may leave the service's origin.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
-import { FakeKeitaro } from "../helpers/fake-trackers.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
+import { FakeKeitaro } from "../helpers/fake-trackers/index.ts";
 import { openBrowser, type Browser } from "../helpers/browser.ts";
-import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort } from "../helpers/net.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const TOKEN = "424242:dashboard-test-bot_TOKEN";
 const CHAT = tg.channel(-1009000000001, "Spring channel");

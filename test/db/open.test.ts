@@ -5,11 +5,11 @@ import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { StorageError, openDatabase } from "../../src/db/client.ts";
 import { backupDatabase } from "../../src/ops/backup.ts";
+import { runCommand } from "../helpers/service/subprocess.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -95,15 +95,15 @@ describe("what is opened", () => {
   });
 });
 
-test("the service (a real process) refuses to start on a 0-byte database: exit 1, the file and what to do on stderr", () => {
+test("the service (a real process) refuses to start on a 0-byte database: exit 1, the file and what to do on stderr", async () => {
   const dir = tempDir();
   const dbPath = join(dir, "tgcpa.db");
   writeFileSync(dbPath, "");
   const configPath = join(dir, "config.yaml");
   writeFileSync(configPath, JSON.stringify({ api_keys: ["k-0123456789"], storage: { path: dbPath }, server: { host: "127.0.0.1", port: 0 } }));
-  const p = Bun.spawnSync([process.execPath, join(ROOT, "src/main.ts"), "--config", configPath], { cwd: ROOT, stdout: "pipe", stderr: "pipe", timeout: 20_000 });
-  const stderr = p.stderr.toString();
-  expect(p.exitCode).toBe(1);
+  const p = await runCommand(["--config", configPath], { timeoutMs: 20_000 });
+  const stderr = p.stderr;
+  expect(p.code).toBe(1);
   expect(stderr).toContain(`database ${dbPath} is empty (0 bytes)`);
   expect(stderr).toContain("restore it from a backup");
   expect(statSync(dbPath).size).toBe(0);

@@ -1,19 +1,17 @@
 // The install kit (deploy/): install.sh run twice into a temporary root with a real build of the
 // binary, then the systemd unit checked by systemd-analyze. Needs root (useradd, chown), as on a
 // server and in CI; systemd-analyze comes with Debian's systemd package (.ci/run installs it).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { buildBinary } from "../../scripts/build.ts";
+import { REPO_ROOT, processTestDir, runCommand } from "../helpers/service/subprocess.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
-const INSTALL = join(ROOT, "deploy/install.sh");
-const UNIT = join(ROOT, "deploy/tgcpa.service");
+const INSTALL = join(REPO_ROOT, "deploy/install.sh");
+const UNIT = join(REPO_ROOT, "deploy/tgcpa.service");
 const isRoot = process.getuid?.() === 0;
-const dir = mkdtempSync(join(tmpdir(), "tgcpa-deploy-"));
+const dir = processTestDir("deploy");
 const binary = join(dir, "tgcpa");
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(() => buildBinary({ outfile: binary }), 120_000);
 
@@ -39,7 +37,7 @@ const owner = (path: string) => {
 };
 
 describe("deploy/install.sh", () => {
-  test.skipIf(!isRoot)("installs the binary, the user, the config and the unit into a root; a second run changes nothing", () => {
+  test.skipIf(!isRoot)("installs the binary, the user, the config and the unit into a root; a second run changes nothing", async () => {
     const root = emptyRoot();
     const first = install(root);
     expect({ code: first.code, err: first.err.replace(/useradd: Warning: missing or non-executable shell.*\n/, "") }).toEqual({ code: 0, err: "" });
@@ -65,8 +63,8 @@ describe("deploy/install.sh", () => {
     expect(key).toHaveLength(48);
     expect(config).not.toContain("@API_KEY@");
     // …and the installed binary accepts it.
-    const check = Bun.spawnSync([join(root, "usr/local/bin/tgcpa"), "check-config", configPath], { stdout: "pipe", stderr: "pipe" });
-    expect(check.stdout.toString()).toContain("ok (0 campaigns, 0 bots, database /var/lib/tgcpa/tgcpa.db)");
+    const check = await runCommand(["check-config", configPath], { command: [join(root, "usr/local/bin/tgcpa")] });
+    expect(check.stdout).toContain("ok (0 campaigns, 0 bots, database /var/lib/tgcpa/tgcpa.db)");
 
     // Twice: the same state, the operator's config (with their edits) kept.
     writeFileSync(configPath, `${config}# edited by the operator\n`);

@@ -6,26 +6,25 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { FakeTracker, ok } from "../helpers/fake-tracker.ts";
-import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
-import { integrity, leadEvents, listPostbacks, postEvent, waitFor, type Ev } from "./lib.ts";
+import { join } from "node:path";
+import { RecordingTracker, ok } from "../helpers/fake-trackers/index.ts";
+import { integrity } from "../helpers/db-inspect.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { leadEvents, postEvent, type Ev } from "../helpers/idempotent-events.ts";
+import { listPostbacks } from "../helpers/service/api-client.ts";
+import { testConfig } from "../helpers/service/config.ts";
+import { processTestDir, runCommand, spawnService, withServices } from "../helpers/service/subprocess.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
-let tracker: FakeTracker | undefined;
+let tracker: RecordingTracker | undefined;
 const dir = processTestDir("backup", () => tracker?.close());
 
 /** `bun src/main.ts backup|restore FILE --config CONFIG`, as an operator would run it next to the service. */
-async function runBackup(target: string, configPath: string, command: "backup" | "restore" = "backup") {
-  const proc = Bun.spawn([process.execPath, join(ROOT, "src/main.ts"), command, target, "--config", configPath], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
-}
+const runBackup = (target: string, configPath: string, command: "backup" | "restore" = "backup") =>
+  runCommand([command, target, "--config", configPath], { timeoutMs: 60_000 });
 
 describe("online backup and restore (subprocess)", () => {
   test("a backup taken under write load is sound, and a restore from it has every lead committed before it", async () => {
-    tracker = await FakeTracker.start(() => ok(), { delayMs: 5 });
+    tracker = await RecordingTracker.start(() => ok(), { delayMs: 5 });
     const t = tracker;
     const dbPath = join(dir, "tgcpa.db");
     const target = join(dir, "backups", "copy.db");
@@ -41,10 +40,8 @@ describe("online backup and restore (subprocess)", () => {
     let stopping = false;
     let committed = 0;
     const clientErrors: unknown[] = [];
-    let svc: ServiceProcess | undefined;
-    try {
-      svc = await spawnService({ dir, config });
-      const s = svc;
+    await withServices("backup", async () => {
+      const s = await spawnService({ dir, config });
       const client = async () => {
         while (!stopping) {
           const i = leads.length;
@@ -56,7 +53,7 @@ describe("online backup and restore (subprocess)", () => {
         }
       };
       const clients = Array.from({ length: 3 }, () => client().catch((err) => { clientErrors.push(err); }));
-      await waitFor(() => committed >= 300 || clientErrors.length > 0, 60_000, "300 events before the backup");
+      await eventually(() => committed >= 300 || clientErrors.length > 0, 60_000, "300 events before the backup", 25);
 
       // ---- the backup, while the clients keep writing ----
       const before = leads.filter(([w]) => w.answer).map(([w]) => ({ id: w.answer!.leadId, subscriber: w.body.subscriber, key: w.key }));
@@ -65,7 +62,7 @@ describe("online backup and restore (subprocess)", () => {
       const committedDuring = committed - committedAtStart;
       expect({ code: backup.code, stderr: backup.stderr }).toEqual({ code: 0, stderr: "" });
       expect(backup.stdout).toContain("integrity ok");
-      await waitFor(() => committed >= committedAtStart + committedDuring + 50, 30_000, "writes going on after the backup");
+      await eventually(() => committed >= committedAtStart + committedDuring + 50, 30_000, "writes going on after the backup", 25);
       stopping = true;
       await Promise.all(clients);
       expect(clientErrors).toEqual([]);
@@ -83,9 +80,8 @@ describe("online backup and restore (subprocess)", () => {
       expect(busy.stderr).toContain(`in use by another tgcpa process (pid ${s.pid})`);
       expect(existsSync(`${dbPath}.restoring`)).toBe(false);
 
-      await waitFor(async () => (await listPostbacks(s, "pending")).length === 0, 30_000, "the live service drained");
+      await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 30_000, "the live service drained", 25);
       expect(await s.stop()).toBe(0);
-      svc = undefined;
 
       // ---- the copy: sound, a consistent snapshot, with every lead committed before it started ----
       const copy = new Database(target, { readonly: true });
@@ -107,8 +103,7 @@ describe("online backup and restore (subprocess)", () => {
       const restore = await runBackup(target, s.configPath, "restore");
       expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: "" });
       expect(restore.stdout).toContain(`${copyLeads} leads`);
-      svc = await spawnService({ dir, config });
-      const s2 = svc;
+      const s2 = await spawnService({ dir, config });
       for (const l of before) {
         const res = await s2.api("GET", `/api/leads/${l.id}`);
         expect({ key: l.key, status: res.status, subscriber: res.body?.lead?.subscriber }).toEqual({ key: l.key, status: 200, subscriber: l.subscriber });
@@ -119,7 +114,6 @@ describe("online backup and restore (subprocess)", () => {
       await t.waitUntil((r) => r.some((x) => x.answeredAt !== undefined && x.url.includes(`event=${fresh.answer!.eventId}`) && x.url.includes(fresh.body.click)), 30_000, "the new lead's postback");
       expect((await s2.api("GET", "/health")).status).toBe(200);
       expect(await s2.stop()).toBe(0);
-      svc = undefined;
       const restored = new Database(dbPath, { readonly: true });
       try {
         expect(integrity(restored)).toBe("ok");
@@ -130,12 +124,6 @@ describe("online backup and restore (subprocess)", () => {
         `backup: taken with ${before.length} leads committed before it (${committedAtStart} events), ${committedDuring} events committed while it ran; ` +
         `the copy holds ${copyLeads} leads; all ${before.length} found after the restore`,
       );
-    } catch (err) {
-      if (svc) console.error(`backup failed; service output:\n${svc.output()}`);
-      throw err;
-    } finally {
-      await killAllServices();
-      expect(liveServices()).toBe(0);
-    }
+    });
   }, 90_000);
 });

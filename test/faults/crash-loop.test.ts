@@ -17,10 +17,14 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
-import { SEED, hash01, integrity, leadEvents, listPostbacks, openSnapshot, postEvent, rng, trackerQuiet, waitFor, type Ev } from "./lib.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { integrity, openSnapshot } from "../helpers/db-inspect.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { leadEvents, postEvent, type Ev } from "../helpers/idempotent-events.ts";
+import { SEED, hash01, rng } from "../helpers/seeded-random.ts";
+import { listPostbacks } from "../helpers/service/api-client.ts";
+import { testConfig } from "../helpers/service/config.ts";
+import { processTestDir, spawnService, withServices, type ServiceProcess } from "../helpers/service/subprocess.ts";
 
 const ROUNDS = 20;
 const CLIENTS = 3;
@@ -38,7 +42,7 @@ interface Row {
   lease_expires_at: number | null;
 }
 
-let tracker: FakeTracker | undefined;
+let tracker: RecordingTracker | undefined;
 const dir = processTestDir("crashloop", () => tracker?.close());
 
 describe("crash loop (subprocess, 20 × kill -9)", () => {
@@ -47,7 +51,7 @@ describe("crash loop (subprocess, 20 × kill -9)", () => {
     const decided: number[] = []; // status the tracker chose for request #i
     const seenUrls = new Set<string>();
     const acceptedUrls = new Set<string>(); // URLs answered (or about to be answered) 200
-    tracker = await FakeTracker.start((req, index) => {
+    tracker = await RecordingTracker.start((req, index) => {
       const first = !seenUrls.has(req.url);
       seenUrls.add(req.url);
       const status = first && hash01(req.url) < FAIL_FIRST ? 503 : 200;
@@ -80,9 +84,7 @@ describe("crash loop (subprocess, 20 × kill -9)", () => {
     const inFlight = new Set<number>(); // request indices in flight at a kill (all rounds)
     const leaseOf = new Map<number, number>(); // in-flight request index → lease expiry in the crash state
     const clientErrors: unknown[] = [];
-    const logs: string[] = [];
     const figures = { unansweredAtKills: 0, openAtKills: 0, uncommittedAtKills: 0, retriesWaitingAtKills: 0, inFlightPerRound: [] as number[] };
-    let svc: ServiceProcess | undefined;
     let work: number[] = [];
 
     async function client(s: ServiceProcess, run: number, c: number) {
@@ -110,14 +112,13 @@ describe("crash loop (subprocess, 20 × kill -9)", () => {
     }
     const incomplete = () => leads.map((_, i) => i).filter((i) => leads[i]!.some((e) => !e.answer));
 
-    try {
+    await withServices("crash-loop", async () => {
       let port: number | undefined;
       let runStart = 0;
       for (let round = 1; round <= ROUNDS + 1; round++) {
         const last = round === ROUNDS + 1;
-        svc = await spawnService({ dir, config, port });
-        port = svc.port;
-        const s = svc;
+        const s = await spawnService({ dir, config, port });
+        port = s.port;
         const backlog = new Set(events().filter((e) => e.answer).flatMap((e) => e.answer!.postbackIds));
         stopped = false;
         work = incomplete();
@@ -137,29 +138,25 @@ describe("crash loop (subprocess, 20 × kill -9)", () => {
         }
 
         // every event committed before this restart is delivered by this run
-        await waitFor(async () => !(await listPostbacks(s, "pending")).some((p) => backlog.has(p.id)), 90_000, `round ${round}: the backlog of ${backlog.size} postbacks delivered`);
+        await eventually(async () => !(await listPostbacks(s, "&state=pending")).some((p) => backlog.has(p.id)), 90_000, `round ${round}: the backlog of ${backlog.size} postbacks delivered`, 25);
         if (last) {
-          await waitFor(async () => (await listPostbacks(s, "pending")).length === 0, 90_000, "everything delivered");
+          await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 90_000, "everything delivered", 25);
           expect(await s.stop()).toBe(0);
-          logs.push(s.output());
-          svc = undefined;
-          await trackerQuiet(t, 200);
+          await t.waitQuiet(200);
           for (let i = runStart; i < t.received.length; i++) runOf[i] = round;
           break;
         }
 
         // ---- kill -9 at a seeded moment, the first one after it with a post in the air ----
         await Bun.sleep(50 + Math.floor(random() * 700));
-        await waitFor(() => postsInAir > 0, 30_000, "a post in the air", 1);
+        await eventually(() => postsInAir > 0, 30_000, "a post in the air", 1);
         stopped = true;
         const answeredBeforeKill = new Set(t.received.flatMap((r, i) => (r.answeredAt !== undefined ? [i] : [])));
         const gone = s.kill();
         await gone;
         await Promise.all(clients);
         expect(clientErrors).toEqual([]);
-        logs.push(s.output());
-        svc = undefined;
-        await trackerQuiet(t);
+        await t.waitQuiet();
         const runEnd = t.received.length;
         for (let i = runStart; i < runEnd; i++) runOf[i] = round;
 
@@ -270,13 +267,6 @@ describe("crash loop (subprocess, 20 × kill -9)", () => {
         `retries waiting at the kills: ${figures.retriesWaitingAtKills}; ` +
         `duplicates at the tracker: ${extra.length} (all of them in flight at a kill)`,
       );
-    } catch (err) {
-      if (svc) logs.push(svc.output());
-      console.error(`crash-loop failed; service output (last runs):\n${logs.slice(-3).join("\n---\n")}`);
-      throw err;
-    } finally {
-      await killAllServices();
-      expect(liveServices()).toBe(0);
-    }
+    });
   }, 170_000);
 });

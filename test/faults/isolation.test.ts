@@ -6,25 +6,28 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { FakeTracker, ok } from "../helpers/fake-tracker.ts";
-import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
-import { integrity, leadEvents, listPostbacks, postEvent, waitFor } from "./lib.ts";
+import { RecordingTracker, ok } from "../helpers/fake-trackers/index.ts";
+import { integrity } from "../helpers/db-inspect.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { leadEvents, postEvent } from "../helpers/idempotent-events.ts";
+import { listPostbacks } from "../helpers/service/api-client.ts";
+import { testConfig } from "../helpers/service/config.ts";
+import { processTestDir, spawnService, withServices } from "../helpers/service/subprocess.ts";
 
 const LEADS = 30;
 const PER_HOST = 2;
 
-const trackers: FakeTracker[] = [];
+const trackers: RecordingTracker[] = [];
 const dir = processTestDir("isolation", () => Promise.all(trackers.map((t) => t.close())));
 
 describe("isolation between tracker hosts (subprocess)", () => {
   test("host A hangs with its cap in flight; every postback to host B arrives", async () => {
     let aHangs = true;
-    const a = await FakeTracker.start(() => (aHangs ? "hang" : ok()));
-    const b = await FakeTracker.start(() => ok(), { delayMs: 20 });
+    const a = await RecordingTracker.start(() => (aHangs ? "hang" : ok()));
+    const b = await RecordingTracker.start(() => ok(), { delayMs: 20 });
     trackers.push(a, b);
     const dbPath = join(dir, "tgcpa.db");
-    const tpl = (t: FakeTracker) => `${t.base}/pb?click={click}&status={status}&event={event}`;
+    const tpl = (t: RecordingTracker) => `${t.base}/pb?click={click}&status={status}&event={event}`;
     const config = testConfig(dir, {
       log: { level: "warn" },
       storage: { path: dbPath },
@@ -40,10 +43,8 @@ describe("isolation between tracker hosts (subprocess)", () => {
     const all = leads.flat();
     const path = (url: string) => new URL(url).pathname + new URL(url).search;
 
-    let svc: ServiceProcess | undefined;
-    try {
-      svc = await spawnService({ dir, config });
-      const s = svc;
+    await withServices("isolation", async () => {
+      const s = await spawnService({ dir, config });
       await Promise.all(leads.map(async (evs) => {
         for (const ev of evs) expect(await postEvent(s, ev, 1, () => false)).toBe(true);
       }));
@@ -58,13 +59,15 @@ describe("isolation between tracker hosts (subprocess)", () => {
       // B's order per lead, although each lead's postbacks to A are stuck
       const bIndex = (url: string) => b.received.findIndex((r) => r.url === path(url));
       expect(leads.filter(([w, ap]) => bIndex(ap.answer!.urls[1]!) < bIndex(w.answer!.urls[1]!)).map(([w]) => w.key)).toEqual([]);
-      const pendingA = await listPostbacks(s, "pending");
+      // The tracker has answered every B postback; the service records each answer just after it
+      // reads it, so wait for those records before counting what is still pending.
+      await eventually(async () => (await listPostbacks(s, "&state=delivered")).length === 2 * LEADS, 10_000, "B's deliveries recorded", 25);
+      const pendingA = await listPostbacks(s, "&state=pending");
       expect(pendingA.length).toBe(2 * LEADS);
       expect(pendingA.every((p) => p.host === `127.0.0.1:${a.port}`)).toBe(true);
 
       // ---- SIGTERM: A's hung requests are aborted at the grace deadline and their rows released ----
       expect(await s.stop()).toBe(0);
-      svc = undefined;
       const db = new Database(dbPath, { readonly: true });
       try {
         expect(db.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get()).toEqual({ n: 0 });
@@ -77,13 +80,11 @@ describe("isolation between tracker hosts (subprocess)", () => {
 
       // ---- A recovers: a restart delivers its rows, in per-lead order ----
       aHangs = false;
-      svc = await spawnService({ dir, config });
-      const s2 = svc;
+      const s2 = await spawnService({ dir, config });
       const aUrls = new Set(all.map((e) => path(e.answer!.urls[0]!)));
       await a.waitUntil((r) => new Set(r.filter((x) => x.answeredAt !== undefined).map((x) => x.url)).size === aUrls.size, 60_000, "all of A's postbacks");
-      await waitFor(async () => (await listPostbacks(s2, "pending")).length === 0, 30_000, "no pending postbacks");
+      await eventually(async () => (await listPostbacks(s2, "&state=pending")).length === 0, 30_000, "no pending postbacks", 25);
       expect(await s2.stop()).toBe(0);
-      svc = undefined;
       const aAnswered = a.received.filter((r) => r.answeredAt !== undefined);
       expect(aAnswered.length).toBe(aUrls.size); // once each; the two aborted ones were never answered
       const aIndex = (url: string) => aAnswered.findIndex((r) => r.url === path(url));
@@ -96,12 +97,6 @@ describe("isolation between tracker hosts (subprocess)", () => {
         db2.close();
       }
       console.log(`isolation: ${bUrls.size} postbacks to B delivered while A held ${PER_HOST} (its cap) hung requests and received no others; A's ${aUrls.size} delivered after it recovered`);
-    } catch (err) {
-      if (svc) console.error(`isolation failed; service output:\n${svc.output()}`);
-      throw err;
-    } finally {
-      await killAllServices();
-      expect(liveServices()).toBe(0);
-    }
+    });
   }, 90_000);
 });

@@ -5,13 +5,16 @@
 // request only for the postbacks whose request was aborted at the grace deadline.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { FakeTracker, type Behaviour } from "../helpers/fake-tracker.ts";
-import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
-import { SEED, hash01, integrity, leadEvents, listPostbacks, postEvent, rng, trackerQuiet, waitFor, type Ev } from "./lib.ts";
+import { RecordingTracker, type Behaviour } from "../helpers/fake-trackers/index.ts";
+import { integrity } from "../helpers/db-inspect.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { leadEvents, postEvent, type Ev } from "../helpers/idempotent-events.ts";
+import { SEED, hash01, rng } from "../helpers/seeded-random.ts";
+import { listPostbacks } from "../helpers/service/api-client.ts";
+import { testConfig } from "../helpers/service/config.ts";
+import { killAllServices, processTestDir, spawnService, withServices } from "../helpers/service/subprocess.ts";
 
 const CLIENTS = 4;
 const PER_HOST = 8;
@@ -30,7 +33,7 @@ interface Row {
   next_attempt_at: number;
 }
 
-let tracker: FakeTracker | undefined;
+let tracker: RecordingTracker | undefined;
 const dir = processTestDir("shutdown", () => tracker?.close());
 
 describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
@@ -38,7 +41,7 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
     const decided: ("ok" | "hang")[] = [];
     const seen = new Set<string>();
     let hangs = true; // only in the first run
-    tracker = await FakeTracker.start((req, index): Behaviour => {
+    tracker = await RecordingTracker.start((req, index): Behaviour => {
       const first = !seen.has(req.url);
       seen.add(req.url);
       // at most MAX_HANGS, so that hung requests never take every per-host slot
@@ -66,10 +69,8 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
     let termSent = false;
     let unansweredAtStop = 0;
     const clientErrors: unknown[] = [];
-    let svc: ServiceProcess | undefined;
-    try {
-      svc = await spawnService({ dir, config });
-      const s = svc;
+    await withServices("shutdown", async () => {
+      const s = await spawnService({ dir, config });
       const client = async (c: number) => {
         const pace = rng(SEED + c);
         // posts go on after the SIGTERM until the service stops answering
@@ -101,8 +102,7 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
       expect(clientErrors).toEqual([]);
       expect(code).toBe(0);
       expect(s.output()).toContain("shutdown: unfinished postbacks released");
-      svc = undefined;
-      await trackerQuiet(t);
+      await t.waitQuiet();
       const runEnd = t.received.length;
       const firstRun = t.received.slice(0, runEnd);
 
@@ -147,8 +147,7 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
 
       // ---- restart: post what got no answer, finish every lead, everything delivered ----
       hangs = false;
-      svc = await spawnService({ dir, config });
-      const s2 = svc;
+      const s2 = await spawnService({ dir, config });
       const reposted: Ev[] = [];
       for (const evs of leads) for (const ev of evs) {
         if (ev.answer) continue;
@@ -157,10 +156,9 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
       }
       const lostAnswers = reposted.filter((e) => e.answer!.replayed).map((e) => e.key);
       const all = leads.flat();
-      await waitFor(async () => (await listPostbacks(s2, "pending")).length === 0, 60_000, "everything delivered after the restart");
-      for (const state of ["failed", "rejected", "skipped"]) expect(await listPostbacks(s2, state)).toEqual([]);
+      await eventually(async () => (await listPostbacks(s2, "&state=pending")).length === 0, 60_000, "everything delivered after the restart", 25);
+      for (const state of ["failed", "rejected", "skipped"]) expect(await listPostbacks(s2, `&state=${state}`)).toEqual([]);
       expect(await s2.stop()).toBe(0);
-      svc = undefined;
 
       // ---- what the tracker saw ----
       const expected = new Set(all.map((e) => pathOf(e.answer!.urls[0]!)));
@@ -196,18 +194,13 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
         `(${hungFirstRun.length} of them hung); duplicates after the restart: ${duplicates.length}; ` +
         `posts committed by the first run but never answered: ${lostAnswers.length} ${JSON.stringify(lostAnswers)}`,
       );
-    } catch (err) {
-      if (svc) console.error(`shutdown failed; service output:\n${svc.output()}`);
-      throw err;
-    } finally {
-      await killAllServices();
-      expect(liveServices()).toBe(0);
-    }
+    });
   }, 120_000);
 
   test("SIGTERM while another process holds the write lock: the stop is not reported as a failed start", async () => {
-    const lockedDir = mkdtempSync(join(tmpdir(), "tgcpa-shutdown-locked-"));
-    const t = await FakeTracker.start(() => "hang");
+    const lockedDir = join(dir, "locked");
+    mkdirSync(lockedDir);
+    const t = await RecordingTracker.start(() => "hang");
     const dbPath = join(lockedDir, "tgcpa.db");
     let locker: Database | undefined;
     try {
@@ -233,7 +226,6 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
       locker?.close();
       await killAllServices();
       await t.close();
-      rmSync(lockedDir, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -10,17 +10,27 @@
 //     is not permitted the test looks for an existing small tmpfs (at most 256 MiB free) to fill
 //     instead, and is skipped when there is none. Which method ran is printed.
 import { Database } from "bun:sqlite";
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeTracker, ok } from "../helpers/fake-tracker.ts";
-import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
-import { cpuShare, integrity, leadEvents, listPostbacks, postEvent, waitFor, type Ev } from "./lib.ts";
+import { RecordingTracker, ok } from "../helpers/fake-trackers/index.ts";
+import { integrity } from "../helpers/db-inspect.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { leadEvents, postEvent, type Ev } from "../helpers/idempotent-events.ts";
+import { cpuShare } from "../helpers/process-usage.ts";
+import { listPostbacks } from "../helpers/service/api-client.ts";
+import { testConfig } from "../helpers/service/config.ts";
+import { killAllServices, processTestDir, spawnService, withServices, type ServiceProcess } from "../helpers/service/subprocess.ts";
 
-const root = mkdtempSync(join(tmpdir(), "tgcpa-storage-"));
-const trackers: FakeTracker[] = [];
+const trackers: RecordingTracker[] = [];
+const root = processTestDir("storage", async () => {
+  await Promise.all(trackers.map((t) => t.close()));
+  if ("dir" in diskFull) {
+    if (diskFull.mounted) {
+      if (Bun.spawnSync(["umount", diskFull.dir]).exitCode !== 0) Bun.spawnSync(["umount", "-l", diskFull.dir]);
+    } else rmSync(diskFull.dir, { recursive: true, force: true });
+  }
+});
 
 // ---- where the disk-full database goes: a tmpfs mounted for the test, or an existing small one ----
 const TMPFS_BYTES = 8 * 1024 * 1024;
@@ -43,17 +53,6 @@ const diskFull = ((): { method: string; dir: string; mounted: boolean } | { meth
   return { method: "none", reason: `mounting a tmpfs failed (${why}) and no small tmpfs exists to fill` };
 })();
 console.log(`storage-trouble (b) disk full: ${"dir" in diskFull ? diskFull.method : `skipped: ${diskFull.reason}`}`);
-
-afterAll(async () => {
-  await killAllServices();
-  await Promise.all(trackers.map((t) => t.close()));
-  if ("dir" in diskFull) {
-    if (diskFull.mounted) {
-      if (Bun.spawnSync(["umount", diskFull.dir]).exitCode !== 0) Bun.spawnSync(["umount", "-l", diskFull.dir]);
-    } else rmSync(diskFull.dir, { recursive: true, force: true });
-  }
-  rmSync(root, { recursive: true, force: true });
-});
 
 /** The rows one request could have written: lead, events, postbacks, stored answer. */
 function traces(db: Database, ev: Ev) {
@@ -79,7 +78,7 @@ async function storageGauge(s: ServiceProcess) {
 async function tracker(failFirst: string) {
   const seen = new Set<string>();
   const statuses: number[] = [];
-  const t = await FakeTracker.start((req, index) => {
+  const t = await RecordingTracker.start((req, index) => {
     const first = !seen.has(req.url);
     seen.add(req.url);
     statuses[index] = first && req.url.includes(failFirst) ? 503 : 200;
@@ -91,7 +90,7 @@ async function tracker(failFirst: string) {
   return { t, delivered };
 }
 
-function configFor(dir: string, dbPath: string, t: FakeTracker) {
+function configFor(dir: string, dbPath: string, t: RecordingTracker) {
   return testConfig(dir, {
     log: { level: "warn" },
     storage: { path: dbPath, busy_timeout_ms: 200 },
@@ -110,71 +109,65 @@ describe("storage trouble (subprocess)", () => {
     const [e1] = leadEvents("lk", "st", 1, 930_000);
     const [e2, e2approve] = leadEvents("lk", "st", 2, 930_000);
     const { t, delivered } = await tracker("lead=2&"); // e1's lead is 2 (lead ids start at 1): its first attempt gets a 503
-    let svc: ServiceProcess | undefined;
     let locker: Database | undefined;
     let lockedCpu = 0;
-    try {
-      svc = await spawnService({ dir, config: configFor(dir, dbPath, t) });
-      const s = svc;
-      expect(await postEvent(s, e0, 1, () => false)).toBe(true);
-      expect(await postEvent(s, e1, 1, () => false)).toBe(true);
-      expect(e1.answer!.leadId).toBe(2);
-      await waitFor(() => delivered(e0), 20_000, "e0 delivered");
-      // e1 is pending with a retry due (its first attempt got a 503 and was recorded)
-      await waitFor(async () => (await listPostbacks(s, "pending")).some((p) => p.id === e1.answer!.postbackIds[0] && p.attempts === 1 && p.last_http_status === 503), 20_000, "e1's first attempt recorded");
-
-      // ---- another process takes the write lock and keeps it ----
-      locker = new Database(dbPath);
-      locker.run("PRAGMA busy_timeout = 10000");
-      locker.run("BEGIN IMMEDIATE");
-      const before = totals(locker);
-      const res = await s.api("POST", "/api/events", e2.body, { "idempotency-key": e2.key });
-      expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 503, code: "storage_unavailable" });
-      expect(res.headers.get("retry-after")).not.toBeNull();
-      // the dispatcher's claims fail as well while the lock is held; it keeps trying
-      await waitFor(() => s.output().includes("claiming postbacks failed"), 20_000, "a failed claim while locked");
-      // ... without spinning: a busy loop would show about 100 % of a core
-      const cpu = await cpuShare(s.pid, 2000);
-      expect(cpu.share).toBeLessThan(0.2);
-      lockedCpu = cpu.share;
-      const again = await s.api("POST", "/api/events", e2.body, { "idempotency-key": e2.key });
-      expect({ status: again.status, code: again.body?.error?.code }).toEqual({ status: 503, code: "storage_unavailable" });
-      // nothing half-written (read inside the lock holder's own transaction)
-      expect(traces(locker, e2)).toEqual(NOTHING);
-      expect(totals(locker)).toEqual(before);
-      expect(delivered(e1)).toBe(false);
-      locker.run("COMMIT");
-      locker.close();
-      locker = undefined;
-
-      // ---- the lock is gone: the same request succeeds, no restart ----
-      const pid = s.pid;
-      expect(await postEvent(s, e2, 1, () => false)).toBe(true);
-      expect(e2.answer!.replayed).toBe(false); // the failed attempts stored nothing
-      expect(await postEvent(s, e2approve, 1, () => false)).toBe(true);
-      await waitFor(() => [e1, e2, e2approve].every((e) => delivered(e)), 30_000, "e1, e2 and e2's approve delivered");
-      await waitFor(async () => (await listPostbacks(s, "pending")).length === 0, 20_000, "nothing pending");
-      expect(s.pid).toBe(pid);
-      expect((await s.api("GET", "/health")).status).toBe(200);
-      expect(await s.stop()).toBe(0);
-      svc = undefined;
-      const db = new Database(dbPath, { readonly: true });
+    await withServices("storage-trouble (a)", async () => {
       try {
-        expect(integrity(db)).toBe("ok");
-        expect(traces(db, e2)).toEqual({ lead: true, events: 2, postbacks: 2, key: 1 });
-        expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: 4 }]);
+        const s = await spawnService({ dir, config: configFor(dir, dbPath, t) });
+        expect(await postEvent(s, e0, 1, () => false)).toBe(true);
+        expect(await postEvent(s, e1, 1, () => false)).toBe(true);
+        expect(e1.answer!.leadId).toBe(2);
+        await eventually(() => delivered(e0), 20_000, "e0 delivered", 25);
+        // e1 is pending with a retry due (its first attempt got a 503 and was recorded)
+        await eventually(async () => (await listPostbacks(s, "&state=pending")).some((p) => p.id === e1.answer!.postbackIds[0] && p.attempts === 1 && p.last_http_status === 503), 20_000, "e1's first attempt recorded", 25);
+
+        // ---- another process takes the write lock and keeps it ----
+        locker = new Database(dbPath);
+        locker.run("PRAGMA busy_timeout = 10000");
+        locker.run("BEGIN IMMEDIATE");
+        const before = totals(locker);
+        const res = await s.api("POST", "/api/events", e2.body, { "idempotency-key": e2.key });
+        expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 503, code: "storage_unavailable" });
+        expect(res.headers.get("retry-after")).not.toBeNull();
+        // the dispatcher's claims fail as well while the lock is held; it keeps trying
+        await eventually(() => s.output().includes("claiming postbacks failed"), 20_000, "a failed claim while locked", 25);
+        // ... without spinning: a busy loop would show about 100 % of a core
+        const cpu = await cpuShare(s.pid, 2000);
+        expect(cpu.share).toBeLessThan(0.2);
+        lockedCpu = cpu.share;
+        const again = await s.api("POST", "/api/events", e2.body, { "idempotency-key": e2.key });
+        expect({ status: again.status, code: again.body?.error?.code }).toEqual({ status: 503, code: "storage_unavailable" });
+        // nothing half-written (read inside the lock holder's own transaction)
+        expect(traces(locker, e2)).toEqual(NOTHING);
+        expect(totals(locker)).toEqual(before);
+        expect(delivered(e1)).toBe(false);
+        locker.run("COMMIT");
+        locker.close();
+        locker = undefined;
+
+        // ---- the lock is gone: the same request succeeds, no restart ----
+        const pid = s.pid;
+        expect(await postEvent(s, e2, 1, () => false)).toBe(true);
+        expect(e2.answer!.replayed).toBe(false); // the failed attempts stored nothing
+        expect(await postEvent(s, e2approve, 1, () => false)).toBe(true);
+        await eventually(() => [e1, e2, e2approve].every((e) => delivered(e)), 30_000, "e1, e2 and e2's approve delivered", 25);
+        await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 20_000, "nothing pending", 25);
+        expect(s.pid).toBe(pid);
+        expect((await s.api("GET", "/health")).status).toBe(200);
+        expect(await s.stop()).toBe(0);
+        const db = new Database(dbPath, { readonly: true });
+        try {
+          expect(integrity(db)).toBe("ok");
+          expect(traces(db, e2)).toEqual({ lead: true, events: 2, postbacks: 2, key: 1 });
+          expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: 4 }]);
+        } finally {
+          db.close();
+        }
+        console.log(`storage-trouble (a): POST answered ${res.status} "${res.body.error.message}"; CPU while locked ${(lockedCpu * 100).toFixed(1)} %`);
       } finally {
-        db.close();
+        locker?.close();
       }
-      console.log(`storage-trouble (a): POST answered ${res.status} "${res.body.error.message}"; CPU while locked ${(lockedCpu * 100).toFixed(1)} %`);
-    } catch (err) {
-      if (svc) console.error(`storage-trouble (a) failed; service output:\n${svc.output()}`);
-      throw err;
-    } finally {
-      locker?.close();
-      await killAllServices();
-      expect(liveServices()).toBe(0);
-    }
+    });
   }, 60_000);
 
   test("(a2) a lock while a delivery's outcome is recorded does not make the tracker receive it twice", async () => {
@@ -182,27 +175,24 @@ describe("storage trouble (subprocess)", () => {
     mkdirSync(dir);
     const dbPath = join(dir, "tgcpa.db");
     const [e0] = leadEvents("lc", "st", 0, 935_000);
-    const t = await FakeTracker.start(() => ok(), { delayMs: 1000 }); // the answer comes a second after the request
+    const t = await RecordingTracker.start(() => ok(), { delayMs: 1000 }); // the answer comes a second after the request
     trackers.push(t);
-    let svc: ServiceProcess | undefined;
     let locker: Database | undefined;
     try {
-      svc = await spawnService({ dir, config: configFor(dir, dbPath, t) });
-      const s = svc;
+      const s = await spawnService({ dir, config: configFor(dir, dbPath, t) });
       expect(await postEvent(s, e0, 1, () => false)).toBe(true);
       await t.waitForCount(1, 20_000);
       // another process takes the write lock while the request is in flight, and keeps it past the answer
       locker = new Database(dbPath);
       locker.run("PRAGMA busy_timeout = 10000");
       locker.run("BEGIN IMMEDIATE");
-      await waitFor(() => t.received[0]!.answeredAt !== undefined, 20_000, "the tracker's answer");
+      await eventually(() => t.received[0]!.answeredAt !== undefined, 20_000, "the tracker's answer", 25);
       await Bun.sleep(1000); // the lock outlasts busy_timeout_ms (200) after the answer: recording the outcome must wait (today it fails: "delivery crashed")
       locker.run("COMMIT");
       locker.close();
       locker = undefined;
-      await waitFor(async () => (await listPostbacks(s, "delivered")).length === 1, 30_000, "e0 delivered");
+      await eventually(async () => (await listPostbacks(s, "&state=delivered")).length === 1, 30_000, "e0 delivered", 25);
       expect(await s.stop()).toBe(0);
-      svc = undefined;
       // the tracker accepted the first request; a second one is a needless duplicate
       expect(t.received.map((r) => r.url)).toEqual([e0.answer!.urls[0]!.slice(t.base.length)]);
     } finally {
@@ -220,87 +210,81 @@ describe("storage trouble (subprocess)", () => {
     const [e1] = leadEvents("df", "st", 1, 940_000);
     const [e2, e2approve] = leadEvents("df", "st", 2, 940_000);
     const { t, delivered } = await tracker("lead=2&");
-    let svc: ServiceProcess | undefined;
-    try {
-      svc = await spawnService({ dir, config: configFor(dir, dbPath, t) });
-      const s = svc;
-      expect(await postEvent(s, e0, 1, () => false)).toBe(true);
-      expect(await postEvent(s, e1, 1, () => false)).toBe(true);
-      expect(e1.answer!.leadId).toBe(2);
-      await waitFor(() => delivered(e0), 20_000, "e0 delivered");
-      await waitFor(async () => (await listPostbacks(s, "pending")).some((p) => p.id === e1.answer!.postbackIds[0] && p.attempts === 1), 20_000, "e1's first attempt recorded");
-
-      // ---- the disk fills up: the -wal is emptied first, so any new commit needs new space ----
-      const side = new Database(dbPath);
-      side.run("PRAGMA busy_timeout = 5000");
-      await waitFor(() => (side.query("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number }).busy === 0, 10_000, "a truncating checkpoint");
-      const before = totals(side);
-      side.close();
-      const fd = openSync(filler, "w");
-      let filled = 0;
+    await withServices("storage-trouble (b)", async () => {
       try {
-        for (const size of [1 << 20, 64 << 10, 4 << 10, 512]) {
-          const chunk = Buffer.alloc(size, 0x5a);
-          while (true) {
-            try {
-              filled += writeSync(fd, chunk);
-            } catch (err) {
-              if ((err as { code?: string }).code !== "ENOSPC") throw err;
-              break;
+        const s = await spawnService({ dir, config: configFor(dir, dbPath, t) });
+        expect(await postEvent(s, e0, 1, () => false)).toBe(true);
+        expect(await postEvent(s, e1, 1, () => false)).toBe(true);
+        expect(e1.answer!.leadId).toBe(2);
+        await eventually(() => delivered(e0), 20_000, "e0 delivered", 25);
+        await eventually(async () => (await listPostbacks(s, "&state=pending")).some((p) => p.id === e1.answer!.postbackIds[0] && p.attempts === 1), 20_000, "e1's first attempt recorded", 25);
+
+        // ---- the disk fills up: the -wal is emptied first, so any new commit needs new space ----
+        const side = new Database(dbPath);
+        side.run("PRAGMA busy_timeout = 5000");
+        await eventually(() => (side.query("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number }).busy === 0, 10_000, "a truncating checkpoint", 25);
+        const before = totals(side);
+        side.close();
+        const fd = openSync(filler, "w");
+        let filled = 0;
+        try {
+          for (const size of [1 << 20, 64 << 10, 4 << 10, 512]) {
+            const chunk = Buffer.alloc(size, 0x5a);
+            while (true) {
+              try {
+                filled += writeSync(fd, chunk);
+              } catch (err) {
+                if ((err as { code?: string }).code !== "ENOSPC") throw err;
+                break;
+              }
             }
           }
+        } finally {
+          closeSync(fd);
         }
-      } finally {
-        closeSync(fd);
-      }
-      const res = await s.api("POST", "/api/events", e2.body, { "idempotency-key": e2.key });
-      expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 503, code: "storage_unavailable" });
-      expect(res.body.error.message).toMatch(/full/i); // "database or disk is full"
-      // nothing half-written, and the service is still up
-      const ro = new Database(dbPath, { readonly: true });
-      try {
-        expect(traces(ro, e2)).toEqual(NOTHING);
-        expect(totals(ro)).toEqual(before);
-      } finally {
-        ro.close();
-      }
-      await waitFor(() => s.output().includes("claiming postbacks failed"), 20_000, "a failed claim while the disk is full");
-      expect(delivered(e1)).toBe(false);
-      expect(s.proc.exitCode).toBeNull();
-      // a monitor sees it: /health 503 "unwritable", the gauge 0
-      const down = await s.api("GET", "/health");
-      expect({ status: down.status, body: down.body }).toEqual({ status: 503, body: expect.objectContaining({ status: "error", storage: "unwritable", storage_error: expect.stringMatching(/full/i) }) });
-      expect(await storageGauge(s)).toBe("0");
+        const res = await s.api("POST", "/api/events", e2.body, { "idempotency-key": e2.key });
+        expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 503, code: "storage_unavailable" });
+        expect(res.body.error.message).toMatch(/full/i); // "database or disk is full"
+        // nothing half-written, and the service is still up
+        const ro = new Database(dbPath, { readonly: true });
+        try {
+          expect(traces(ro, e2)).toEqual(NOTHING);
+          expect(totals(ro)).toEqual(before);
+        } finally {
+          ro.close();
+        }
+        await eventually(() => s.output().includes("claiming postbacks failed"), 20_000, "a failed claim while the disk is full", 25);
+        expect(delivered(e1)).toBe(false);
+        expect(s.proc.exitCode).toBeNull();
+        // a monitor sees it: /health 503 "unwritable", the gauge 0
+        const down = await s.api("GET", "/health");
+        expect({ status: down.status, body: down.body }).toEqual({ status: 503, body: expect.objectContaining({ status: "error", storage: "unwritable", storage_error: expect.stringMatching(/full/i) }) });
+        expect(await storageGauge(s)).toBe("0");
 
-      // ---- space is back: intake and delivery recover on their own ----
-      rmSync(filler);
-      const pid = s.pid;
-      expect(await postEvent(s, e2, 1, () => false)).toBe(true);
-      expect(e2.answer!.replayed).toBe(false);
-      expect(await postEvent(s, e2approve, 1, () => false)).toBe(true);
-      await waitFor(() => [e1, e2, e2approve].every((e) => delivered(e)), 30_000, "e1, e2 and e2's approve delivered");
-      await waitFor(async () => (await listPostbacks(s, "pending")).length === 0, 20_000, "nothing pending");
-      expect(s.pid).toBe(pid);
-      expect(await s.api("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok", storage: "writable" } });
-      expect(await storageGauge(s)).toBe("1");
-      expect(await s.stop()).toBe(0);
-      svc = undefined;
-      const db = new Database(dbPath, { readonly: true });
-      try {
-        expect(integrity(db)).toBe("ok");
-        expect(traces(db, e2)).toEqual({ lead: true, events: 2, postbacks: 2, key: 1 });
-        expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: 4 }]);
+        // ---- space is back: intake and delivery recover on their own ----
+        rmSync(filler);
+        const pid = s.pid;
+        expect(await postEvent(s, e2, 1, () => false)).toBe(true);
+        expect(e2.answer!.replayed).toBe(false);
+        expect(await postEvent(s, e2approve, 1, () => false)).toBe(true);
+        await eventually(() => [e1, e2, e2approve].every((e) => delivered(e)), 30_000, "e1, e2 and e2's approve delivered", 25);
+        await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 20_000, "nothing pending", 25);
+        expect(s.pid).toBe(pid);
+        expect(await s.api("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok", storage: "writable" } });
+        expect(await storageGauge(s)).toBe("1");
+        expect(await s.stop()).toBe(0);
+        const db = new Database(dbPath, { readonly: true });
+        try {
+          expect(integrity(db)).toBe("ok");
+          expect(traces(db, e2)).toEqual({ lead: true, events: 2, postbacks: 2, key: 1 });
+          expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: 4 }]);
+        } finally {
+          db.close();
+        }
+        console.log(`storage-trouble (b): ${diskFull.method}; filler took ${(filled / 1048576).toFixed(1)} MiB; POST answered ${res.status} "${res.body.error.message}"`);
       } finally {
-        db.close();
+        rmSync(filler, { force: true });
       }
-      console.log(`storage-trouble (b): ${diskFull.method}; filler took ${(filled / 1048576).toFixed(1)} MiB; POST answered ${res.status} "${res.body.error.message}"`);
-    } catch (err) {
-      if (svc) console.error(`storage-trouble (b) failed; service output:\n${svc.output()}`);
-      throw err;
-    } finally {
-      rmSync(filler, { force: true });
-      await killAllServices();
-      expect(liveServices()).toBe(0);
-    }
+    });
   }, 60_000);
 });

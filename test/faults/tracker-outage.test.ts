@@ -13,9 +13,13 @@ import { describe, expect, test } from "bun:test";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
-import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
-import { cpuShare, integrity, leadEvents, listPostbacks, postEvent, waitFor, type Ev } from "./lib.ts";
+import { integrity } from "../helpers/db-inspect.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { leadEvents, postEvent, type Ev } from "../helpers/idempotent-events.ts";
+import { cpuShare } from "../helpers/process-usage.ts";
+import { listPostbacks } from "../helpers/service/api-client.ts";
+import { testConfig } from "../helpers/service/config.ts";
+import { processTestDir, spawnService, withServices, type ServiceProcess } from "../helpers/service/subprocess.ts";
 
 type Phase = "ok" | "refuse" | "503" | "hang" | "recovered";
 
@@ -129,20 +133,18 @@ describe("tracker outage (subprocess)", () => {
     const circuitOpenings = (s: ServiceProcess) => s.output().split("circuit opened").length - 1;
     const phaseStart: Partial<Record<Phase, number>> = {};
 
-    let svc: ServiceProcess | undefined;
-    try {
-      svc = await spawnService({ dir, config });
-      const s = svc;
+    await withServices("tracker-outage", async () => {
+      const s = await spawnService({ dir, config });
 
       // ---- the host works ----
       await post(s, leads.slice(0, 10).map(([w]) => w));
-      await waitFor(() => t.received.filter((r) => r.status === 200).length >= 10, 30_000, "the first 10 postbacks");
+      await eventually(() => t.received.filter((r) => r.status === 200).length >= 10, 30_000, "the first 10 postbacks", 25);
 
       // ---- refuses connections: the circuit opens, the host is paused and probed once per cool-down ----
       phaseStart.refuse = Date.now();
       await t.refuse();
       await post(s, [...leads.slice(0, 10).map(([, a]) => a), ...leads.slice(10, 25).flat()]);
-      await waitFor(() => circuitOpenings(s) >= 1, 30_000, "the circuit to open on refused connections");
+      await eventually(() => circuitOpenings(s) >= 1, 30_000, "the circuit to open on refused connections", 25);
       await measure(s, "refuse");
 
       // ---- answers 503 ----
@@ -150,24 +152,23 @@ describe("tracker outage (subprocess)", () => {
       t.phase = "503";
       await t.listen(t.port);
       await post(s, leads.slice(25).flat());
-      await waitFor(() => t.received.some((r) => r.phase === "503"), 30_000, "a probe answered 503");
+      await eventually(() => t.received.some((r) => r.phase === "503"), 30_000, "a probe answered 503", 25);
       await measure(s, "503");
 
       // ---- hangs: probes time out ----
       phaseStart.hang = Date.now();
       t.phase = "hang";
-      await waitFor(() => t.received.filter((r) => r.phase === "hang").length >= 2, 30_000, "two probes into the hang");
+      await eventually(() => t.received.filter((r) => r.phase === "hang").length >= 2, 30_000, "two probes into the hang", 25);
 
       // ---- recovers ----
       phaseStart.recovered = Date.now();
       t.phase = "recovered";
       const all = leads.flat();
       const urls = new Set(all.map((e) => e.answer!.urls[0]!.slice(t.base.length)));
-      await waitFor(() => new Set(t.received.filter((r) => r.status === 200).map((r) => r.url)).size === urls.size, 120_000, "every postback delivered after the recovery");
-      await waitFor(async () => (await listPostbacks(s, "pending")).length === 0, 30_000, "no pending postbacks");
-      for (const state of ["failed", "rejected", "skipped"]) expect(await listPostbacks(s, state)).toEqual([]);
+      await eventually(() => new Set(t.received.filter((r) => r.status === 200).map((r) => r.url)).size === urls.size, 120_000, "every postback delivered after the recovery", 25);
+      await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 30_000, "no pending postbacks", 25);
+      for (const state of ["failed", "rejected", "skipped"]) expect(await listPostbacks(s, `&state=${state}`)).toEqual([]);
       expect(await s.stop()).toBe(0);
-      svc = undefined;
 
       // ---- what the tracker saw ----
       const ok = t.received.filter((r) => r.status === 200);
@@ -213,12 +214,6 @@ describe("tracker outage (subprocess)", () => {
         db.close();
       }
       for (const w of windows) expect({ phase: w.phase, share: w.share < MAX_CPU_SHARE }).toEqual({ phase: w.phase, share: true });
-    } catch (err) {
-      if (svc) console.error(`tracker-outage failed; service output:\n${svc.output()}`);
-      throw err;
-    } finally {
-      await killAllServices();
-      expect(liveServices()).toBe(0);
-    }
+    });
   }, 150_000);
 });

@@ -1,19 +1,19 @@
 import { Database } from "bun:sqlite";
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { API_KEY, eventually, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { API_KEY, type ConfigInput } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
-async function setup(config: (t: FakeTracker) => ConfigInput = (t) => ({
+async function setup(config: (t: RecordingTracker) => ConfigInput = (t) => ({
   postbacks: { wait: `${t.base}/pb?c={click}&s={status}`, approve: `${t.base}/pb?c={click}&s={status}` },
   campaigns: [{ code: "c1" }, { code: "c2", unsub_window: "1h" }],
 }), clock?: FakeClock) {
-  const tracker = await FakeTracker.start();
+  const tracker = await RecordingTracker.start();
   cleanup.push(() => tracker.close());
   const svc = await startTestService(config(tracker), { clock });
   cleanup.push(() => svc.stop());
@@ -259,7 +259,7 @@ describe("operations", () => {
   });
 
   test("graceful stop lets in-flight requests finish within the grace period, then releases the rest", async () => {
-    const tracker = await FakeTracker.start(() => "hang");
+    const tracker = await RecordingTracker.start(() => "hang");
     cleanup.push(() => tracker.close());
     const svc = await startTestService({ postbacks: { wait: `${tracker.base}/pb?c={click}` }, campaigns: [{ code: "c1" }], delivery: { timeout_ms: 10_000, lease_ms: 60_000 } }, { keepDir: true });
     for (let i = 1; i <= 3; i++) await svc.api("POST", "/api/events", { campaign: "c1", subscriber: i, status: "wait", click: `c${i}` });

@@ -1,15 +1,16 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker, ok, type Responder } from "../helpers/fake-tracker.ts";
-import { eventually, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
+import { RecordingTracker, ok, type Responder } from "../helpers/fake-trackers/index.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { listPostbacks } from "../helpers/service/api-client.ts";
+import type { ConfigInput } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
-async function setup(opts: { responder?: Responder; config?: (t: FakeTracker) => ConfigInput; clock?: FakeClock } = {}) {
-  const tracker = await FakeTracker.start(opts.responder);
+async function setup(opts: { responder?: Responder; config?: (t: RecordingTracker) => ConfigInput; clock?: FakeClock } = {}) {
+  const tracker = await RecordingTracker.start(opts.responder);
   cleanup.push(() => tracker.close());
   const pb = (status: string) => `${tracker.base}/pb?click={click}&status=${status}&lead={lead}`;
   const config = opts.config?.(tracker) ?? {
@@ -23,12 +24,6 @@ async function setup(opts: { responder?: Responder; config?: (t: FakeTracker) =>
 
 const event = (svc: TestService, body: Record<string, unknown>, headers?: Record<string, string>) =>
   svc.api("POST", "/api/events", { campaign: "c1", ...body }, headers);
-
-async function postbacks(svc: TestService, query = "") {
-  const res = await svc.api("GET", `/api/postbacks?limit=500${query}`);
-  expect(res.status).toBe(200);
-  return res.body.items as any[];
-}
 
 describe("delivery", () => {
   test("every event's postbacks arrive with exactly the expected URLs", async () => {
@@ -52,7 +47,7 @@ describe("delivery", () => {
     expect((await event(svc, { campaign: "own", subscriber: 2, status: "wait", click: "k" })).status).toBe(200); // campaign sets none for wait
     expect((await event(svc, { campaign: "own", subscriber: 2, status: "approve" })).status).toBe(200);
     await tracker.waitForCount(4);
-    await eventually(async () => (await postbacks(svc, "&state=pending")).length === 0, 5000, "queue drained");
+    await eventually(async () => (await listPostbacks(svc, "&state=pending")).length === 0, 5000, "queue drained");
     const urls = tracker.received.map((r) => `${r.method} ${r.url}${r.body ? ` ${r.body}` : ""}`).sort();
     expect(urls).toEqual([
       "GET /a1?c=a%2Bb%20c%2Fd%3D%C3%A9&u=7&sub=1&n=bob",
@@ -77,7 +72,7 @@ describe("delivery", () => {
     let elapsed = 0;
     for (const [i, step] of ladder.entries()) {
       await tracker.waitForCount(i + 1);
-      await eventually(async () => (await postbacks(svc))[0].attempts === i + 1 && (await postbacks(svc))[0].next_attempt_at === new Date(t0 + elapsed + step).toISOString(), 5000, `attempt ${i + 1} recorded`);
+      await eventually(async () => (await listPostbacks(svc))[0].attempts === i + 1 && (await listPostbacks(svc))[0].next_attempt_at === new Date(t0 + elapsed + step).toISOString(), 5000, `attempt ${i + 1} recorded`);
       // The dispatcher arms its timer after the claim round that follows the outcome's commit.
       await eventually(() => clock.nextTimerIn() === step, 5000, `timer armed for ${step} ms`);
       clock.advance(step - 1);
@@ -86,8 +81,8 @@ describe("delivery", () => {
       elapsed += step;
     }
     await tracker.waitForCount(4);
-    await eventually(async () => (await postbacks(svc))[0].state === "failed", 5000, "failed");
-    const [row] = await postbacks(svc);
+    await eventually(async () => (await listPostbacks(svc))[0].state === "failed", 5000, "failed");
+    const [row] = await listPostbacks(svc);
     expect(row.reason).toContain("gave up after 4 attempts");
     expect(row.attempts).toBe(4);
     const detail = await svc.api("GET", `/api/postbacks/${row.id}`);
@@ -103,14 +98,14 @@ describe("delivery", () => {
     await event(svc, { subscriber: 1, status: "wait", click: "x" });
     await tracker.waitForCount(1);
     // step 10 s, Retry-After 15 s (≤ 2×10 s) → 15 s, but the 429 floor makes it 60 s
-    await eventually(async () => (await postbacks(svc))[0].attempts === 1 && clock.nextTimerIn() === 60_000, 5000, "first retry scheduled");
+    await eventually(async () => (await listPostbacks(svc))[0].attempts === 1 && clock.nextTimerIn() === 60_000, 5000, "first retry scheduled");
     clock.advance(60_000);
     await tracker.waitForCount(2);
     // step 1 min, Retry-After 1 h → capped at 2 min
-    await eventually(async () => (await postbacks(svc))[0].attempts === 2 && clock.nextTimerIn() === 120_000, 5000, "second retry scheduled");
+    await eventually(async () => (await listPostbacks(svc))[0].attempts === 2 && clock.nextTimerIn() === 120_000, 5000, "second retry scheduled");
     clock.advance(120_000);
     await tracker.waitForCount(3);
-    await eventually(async () => (await postbacks(svc))[0].state === "delivered", 5000, "delivered");
+    await eventually(async () => (await listPostbacks(svc))[0].state === "delivered", 5000, "delivered");
   });
 
   test("a hanging tracker times out and is retried no sooner than 60 s; a dropped connection is retried", async () => {
@@ -122,8 +117,8 @@ describe("delivery", () => {
     });
     await event(svc, { subscriber: 1, status: "wait", click: "hang" });
     await event(svc, { subscriber: 2, status: "wait", click: "drop" });
-    await eventually(async () => (await postbacks(svc)).every((p) => p.attempts === 1 && p.state === "pending" && p.reason), 5000, "both failed once");
-    const rows = await postbacks(svc);
+    await eventually(async () => (await listPostbacks(svc)).every((p) => p.attempts === 1 && p.state === "pending" && p.reason), 5000, "both failed once");
+    const rows = await listPostbacks(svc);
     const hang = rows.find((p) => p.url.includes("hang"))!;
     const drop = rows.find((p) => p.url.includes("drop"))!;
     expect(hang.reason).toStartWith("timeout");
@@ -131,7 +126,7 @@ describe("delivery", () => {
     expect(drop.reason).toStartWith("network");
     expect(new Date(drop.next_attempt_at).getTime() - clock.now()).toBe(10_000);
     clock.advance(10_000);
-    await eventually(async () => (await postbacks(svc)).find((p) => p.id === drop.id).state === "delivered", 5000, "drop delivered");
+    await eventually(async () => (await listPostbacks(svc)).find((p) => p.id === drop.id).state === "delivered", 5000, "drop delivered");
   });
 
   test("per-lead order holds while another lead's postbacks flow", async () => {
@@ -144,7 +139,7 @@ describe("delivery", () => {
     await event(svc, { subscriber: 2, status: "wait", click: "B" });
     await event(svc, { subscriber: 2, status: "approve" });
     await tracker.waitUntil((r) => r.filter((x) => x.query.click === "B").length === 2, 5000, "lead B delivered");
-    await eventually(async () => (await postbacks(svc, "&state=pending")).length === 2, 5000, "B done");
+    await eventually(async () => (await listPostbacks(svc, "&state=pending")).length === 2, 5000, "B done");
     // A's approve waits behind A's retrying wait
     expect(tracker.received.filter((r) => r.query.click === "A").map((r) => r.query.status)).toEqual(["wait"]);
     failA = false;
@@ -159,8 +154,8 @@ describe("delivery", () => {
     const { tracker, svc } = await setup({ clock, responder: () => ({ status: answer, body: "nope" }) });
     await event(svc, { subscriber: 1, status: "wait", click: "x" });
     await event(svc, { subscriber: 2, status: "wait", click: "y" });
-    await eventually(async () => (await postbacks(svc, "&state=rejected")).length === 2, 5000, "rejected");
-    const [row] = await postbacks(svc, "&state=rejected");
+    await eventually(async () => (await listPostbacks(svc, "&state=rejected")).length === 2, 5000, "rejected");
+    const [row] = await listPostbacks(svc, "&state=rejected");
     expect(row.reason).toBe("http_404: nope"); // the tracker's words come along
     expect(clock.nextTimerIn()).not.toBe(10_000); // nothing scheduled for it
     clock.advance(86_400_000);
@@ -174,7 +169,7 @@ describe("delivery", () => {
     const bulk = await svc.api("POST", "/api/postbacks/retry", { state: "rejected" });
     expect(bulk.body).toEqual({ dry_run: false, matched: 2, retried: 2 });
     await tracker.waitForCount(4);
-    await eventually(async () => (await postbacks(svc, "&state=delivered")).length === 2, 5000, "delivered after retry");
+    await eventually(async () => (await listPostbacks(svc, "&state=delivered")).length === 2, 5000, "delivered after retry");
     expect((await svc.api("POST", `/api/postbacks/${row.id}/retry`)).status).toBe(200);
     expect((await svc.api("POST", "/api/postbacks/999999/retry")).status).toBe(404);
     await tracker.waitForCount(5);
@@ -197,8 +192,8 @@ describe("delivery", () => {
     await event(svc, { subscriber: 2, status: "wait", click: "4" });
     await event(svc, { subscriber: 3, status: "wait", click: "1" });
     await event(svc, { subscriber: 3, status: "approve" });
-    await eventually(async () => (await postbacks(svc, "&state=pending")).length === 0, 5000, "all settled");
-    const rows = await postbacks(svc);
+    await eventually(async () => (await listPostbacks(svc, "&state=pending")).length === 0, 5000, "all settled");
+    const rows = await listPostbacks(svc);
     const byClick = (c: string) => rows.find((p) => p.url.endsWith(`max=${c}`));
     expect(byClick("3").state).toBe("delivered");
     expect(byClick("4").state).toBe("rejected");
@@ -213,13 +208,13 @@ describe("delivery", () => {
       config: (t) => ({ postbacks: { wait: `${t.base.replace("127.0.0.1", "localhost")}/pb?c={click}` }, campaigns: [{ code: "c1" }], delivery: { allow_hosts: [] } }),
     });
     await event(svc, { subscriber: 1, status: "wait", click: "x" });
-    await eventually(async () => (await postbacks(svc))[0].state === "rejected", 5000, "rejected");
-    expect((await postbacks(svc))[0].reason).toContain("blocked_address");
+    await eventually(async () => (await listPostbacks(svc))[0].state === "rejected", 5000, "rejected");
+    expect((await listPostbacks(svc))[0].reason).toContain("blocked_address");
     expect(tracker.received.length).toBe(0);
   });
 
   test("per-host in-flight cap holds while the host hangs, and other hosts still flow", async () => {
-    const slow = await FakeTracker.start(() => "hang");
+    const slow = await RecordingTracker.start(() => "hang");
     cleanup.push(() => slow.close());
     const { tracker, svc } = await setup({
       config: (t) => ({
@@ -251,7 +246,7 @@ describe("delivery", () => {
       }),
     });
     for (let i = 1; i <= 5; i++) await event(svc, { subscriber: i, status: "wait", click: `c${i}` });
-    await eventually(async () => (await postbacks(svc)).filter((p) => p.attempts >= 1).length >= 3, 5000, "3 failures");
+    await eventually(async () => (await listPostbacks(svc)).filter((p) => p.attempts >= 1).length >= 3, 5000, "3 failures");
     await Bun.sleep(50);
     const afterOpen = tracker.received.length;
     expect(afterOpen).toBeLessThan(5 + 1); // the circuit opened after the 3rd failure; no retry storm
@@ -260,14 +255,14 @@ describe("delivery", () => {
     expect(tracker.received.length).toBe(afterOpen);
     down = false;
     clock.advance(5 * 60_000); // cool-down over: one probe, then everything flows
-    await eventually(async () => (await postbacks(svc, "&state=delivered")).length === 5, 5000, "all delivered");
-    expect((await postbacks(svc)).every((p) => p.state === "delivered")).toBe(true);
+    await eventually(async () => (await listPostbacks(svc, "&state=delivered")).length === 5, 5000, "all delivered");
+    expect((await listPostbacks(svc)).every((p) => p.state === "delivered")).toBe(true);
   });
 
   test("a row claimed ahead for a busy host waits for a slot, and goes back unattempted when the host's circuit opens", async () => {
     const clock = new FakeClock();
     // The first request is answered after 1.5 s, with a 503; every later one at once, with a 200.
-    const tracker = await FakeTracker.start((_, i) => (i === 0 ? { status: 503 } : ok()), { delayMs: (_, i) => (i === 0 ? 1500 : 0) });
+    const tracker = await RecordingTracker.start((_, i) => (i === 0 ? { status: 503 } : ok()), { delayMs: (_, i) => (i === 0 ? 1500 : 0) });
     cleanup.push(() => tracker.close());
     const svc = await startTestService({
       postbacks: { wait: `${tracker.base}/pb?c={click}` },
@@ -283,16 +278,16 @@ describe("delivery", () => {
     expect(svc.svc.deps.dispatcher.inFlightCount).toBe(1); // a queued row is not a request in flight
     // The 503 opens the circuit: the queued row goes back without an attempt, nothing else is sent.
     await eventually(() => leased() === 0, 5000, "nothing held for the paused host");
-    expect((await postbacks(svc)).map((p) => [p.state, p.attempts]).sort()).toEqual([["pending", 0], ["pending", 0], ["pending", 1]]);
+    expect((await listPostbacks(svc)).map((p) => [p.state, p.attempts]).sort()).toEqual([["pending", 0], ["pending", 0], ["pending", 1]]);
     expect(tracker.received.length).toBe(1);
     clock.advance(5 * 60_000); // cool-down over: one probe, then everything flows
-    await eventually(async () => (await postbacks(svc, "&state=delivered")).length === 3, 5000, "all delivered");
+    await eventually(async () => (await listPostbacks(svc, "&state=delivered")).length === 3, 5000, "all delivered");
     expect(tracker.received.map((r) => r.query.c).sort()).toEqual(["c1", "c1", "c2", "c3"]); // only the 503 was sent twice
   });
 
   test("a row that waited for a slot so long that its lease could run out mid-request is given back and claimed afresh", async () => {
     const clock = new FakeClock();
-    const tracker = await FakeTracker.start(() => ok(), { delayMs: (_, i) => (i === 0 ? 1500 : 0) });
+    const tracker = await RecordingTracker.start(() => ok(), { delayMs: (_, i) => (i === 0 ? 1500 : 0) });
     cleanup.push(() => tracker.close());
     // timeout 2 s, lease 5 s (test defaults): a queued row may start within 3 s of its claim.
     const svc = await startTestService({
@@ -305,17 +300,17 @@ describe("delivery", () => {
     for (let i = 1; i <= 2; i++) await event(svc, { subscriber: i, status: "wait", click: `c${i}` });
     await eventually(() => leased() === 2, 1000, "one sent, one queued");
     clock.advance(3_001); // the queued row's lease would now end before a 2 s request could
-    await eventually(async () => (await postbacks(svc, "&state=delivered")).length === 2, 5000, "both delivered");
+    await eventually(async () => (await listPostbacks(svc, "&state=delivered")).length === 2, 5000, "both delivered");
     expect(svc.logs.some((l) => l.includes("queued postbacks given back"))).toBe(true);
-    expect((await postbacks(svc)).map((p) => p.attempts)).toEqual([1, 1]); // the given-back row was not attempted twice
+    expect((await listPostbacks(svc)).map((p) => p.attempts)).toEqual([1, 1]); // the given-back row was not attempted twice
     expect(tracker.received.map((r) => r.query.c).sort()).toEqual(["c1", "c2"]);
   });
 
   test("the attempt log keeps the first 1 KiB of the body", async () => {
     const { svc } = await setup({ responder: () => ({ status: 400, body: "é".repeat(2000) }) });
     await event(svc, { subscriber: 1, status: "wait", click: "x" });
-    await eventually(async () => (await postbacks(svc))[0].state === "rejected", 5000, "rejected");
-    const detail = await svc.api("GET", `/api/postbacks/${(await postbacks(svc))[0].id}`);
+    await eventually(async () => (await listPostbacks(svc))[0].state === "rejected", 5000, "rejected");
+    const detail = await svc.api("GET", `/api/postbacks/${(await listPostbacks(svc))[0].id}`);
     const head: string = detail.body.attempts[0].response_head;
     expect(Buffer.byteLength(head)).toBeLessThanOrEqual(1024);
     expect(Buffer.byteLength(head)).toBeGreaterThan(1000);

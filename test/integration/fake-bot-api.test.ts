@@ -1,22 +1,20 @@
 /**
- * Self-test of test/helpers/fake-bot-api.ts, driven by grammY itself: the fake must answer the way
+ * Self-test of test/helpers/fake-bot-api/, driven by grammY itself: the fake must answer the way
  * the real Bot API does for everything the service's Telegram tests rely on.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Bot, GrammyError, InputFile } from "grammy";
 import type { Update } from "grammy/types";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 
 const TOKEN = "123456:ABC-test";
 const OTHER = "654321:XYZ-other";
 
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 async function setup() {
   const fake = await FakeBotApi.start();

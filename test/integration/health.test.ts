@@ -4,15 +4,13 @@
 // call). Writes fail here because another connection holds the write lock past
 // storage.busy_timeout_ms (disk full: see test/faults/storage-trouble.test.ts).
 import { Database } from "bun:sqlite";
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { eventually, startTestService, type TestService } from "../helpers/service.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 async function setup() {
   const clock = new FakeClock();

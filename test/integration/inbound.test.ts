@@ -4,24 +4,23 @@
  * change, and the log at `GET /api/postback-log`.
  */
 import { Database } from "bun:sqlite";
-import { afterEach, describe, expect, test } from "bun:test";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { FakeKeitaro } from "../helpers/fake-trackers.ts";
-import { API_KEY, eventually, startTestService, type TestService } from "../helpers/service.ts";
+import { describe, expect, test } from "bun:test";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
+import { RecordingTracker, FakeKeitaro } from "../helpers/fake-trackers/index.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const INBOUND_KEY = "inbound-secret-1";
 const KT_KEY = "e89bcbe";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 /** c1 reports to a Keitaro (approve pays 10 USD), c2 to a raw template that shows every money macro. */
 async function setup() {
   const kt = await FakeKeitaro.start({ key: KT_KEY });
   cleanup.push(() => kt.close());
-  const raw = await FakeTracker.start();
+  const raw = await RecordingTracker.start();
   cleanup.push(() => raw.close());
   const svc = await startTestService({
     inbound_keys: [INBOUND_KEY],

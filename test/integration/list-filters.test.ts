@@ -4,14 +4,16 @@
  * the OpenAPI document lists every filter a list endpoint takes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { API_KEY, eventually, startTestService, type TestService } from "../helpers/service.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 let svc: TestService;
-let tracker: FakeTracker;
+let tracker: RecordingTracker;
 
 beforeAll(async () => {
-  tracker = await FakeTracker.start();
+  tracker = await RecordingTracker.start();
   svc = await startTestService({
     postbacks: { wait: `${tracker.base}/pb?c={click}&s={status}`, approve: `${tracker.base}/pb?c={click}&s={status}` },
     campaigns: [{ code: "c1" }],

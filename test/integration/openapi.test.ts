@@ -2,17 +2,19 @@
 // the error envelope), the routes that need no key say so, and the real answers of every operation
 // match what the document says for their status.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { schemaProblems } from "../helpers/json-schema.ts";
-import { API_KEY, eventually, startTestService, type TestService } from "../helpers/service.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const INBOUND = "inbound-key-openapi-01";
-let tracker: FakeTracker;
+let tracker: RecordingTracker;
 let svc: TestService;
 let spec: any;
 
 beforeAll(async () => {
-  tracker = await FakeTracker.start();
+  tracker = await RecordingTracker.start();
   svc = await startTestService({
     inbound_keys: [INBOUND],
     demo_tracker: true,

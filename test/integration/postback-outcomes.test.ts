@@ -5,22 +5,16 @@
  * retried that was refused, nothing refused that was recorded; no request that cannot count; the
  * warn line and the per-host counters.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { FakeKeitaro, FakeKeitaroCompatible, type ContractTracker } from "../helpers/fake-trackers.ts";
-import { applyEvent, eventually, listPostbacks, outboxSettled, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
+import { RecordingTracker, FakeKeitaro, FakeKeitaroCompatible } from "../helpers/fake-trackers/index.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { applyEvent, listPostbacks, outboxSettled } from "../helpers/service/api-client.ts";
+import type { ConfigInput } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function tracker<T extends ContractTracker | FakeTracker>(start: Promise<T>): Promise<T> {
-  const t = await start;
-  cleanup.push(() => t.close());
-  return t;
-}
+const cleanup = cleanupAfterEach();
 
 async function service(config: ConfigInput, clock = new FakeClock()) {
   const svc = await startTestService(config, { clock });
@@ -35,9 +29,6 @@ const event = applyEvent;
 /** The log lines at pino level warn (40), parsed. */
 const warnings = (svc: TestService) => svc.logs.map((l) => JSON.parse(l)).filter((l) => l.level === "warn");
 
-/** A plain recorder's requests as `METHOD path?query`, in arrival order. */
-const lines = (t: FakeTracker) => t.received.map((r) => `${r.method} ${r.url}`);
-
 const metricsText = async (svc: TestService) => (await fetch(`${svc.url}/metrics`)).text();
 
 const KEY = "3f9a1c";
@@ -45,7 +36,7 @@ const HTML_REASON = "answered with an HTML page (wrong path or key?)";
 
 describe("Keitaro preset against a Keitaro-compatible tracker (answers by HTTP status)", () => {
   test("lead, sale 2.5 USD, rejected: each recorded and each `200 Postback recorded successfully.` is delivered", async () => {
-    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["clk-1"] }));
+    const kc = await cleanup.closing(FakeKeitaroCompatible.start({ key: KEY, clicks: ["clk-1"] }));
     const { svc, clock } = await service({
       destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY } },
       postbacks: { destination: "kc" },
@@ -80,7 +71,7 @@ describe("Keitaro preset against a Keitaro-compatible tracker (answers by HTTP s
   });
 
   test("its refusals: 404 `Click ID not found in database.`, 400 `Missing subid.` / `Ignored: Missing status.` rejected once with its words; 500 retried until it records", async () => {
-    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["known", "k2"] }));
+    const kc = await cleanup.closing(FakeKeitaroCompatible.start({ key: KEY, clicks: ["known", "k2"] }));
     const { svc, clock } = await service({
       destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY } },
       postbacks: { destination: "kc" },
@@ -123,8 +114,8 @@ describe("Keitaro preset against a Keitaro-compatible tracker (answers by HTTP s
   });
 
   test("a wrong key lands on the HTML login page (200): rejected with a short reason, never the page or its CSRF token", async () => {
-    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["c-1"] }));
-    const raw = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["c-1"] }));
+    const kc = await cleanup.closing(FakeKeitaroCompatible.start({ key: KEY, clicks: ["c-1"] }));
+    const raw = await cleanup.closing(FakeKeitaroCompatible.start({ key: KEY, clicks: ["c-1"] }));
     const { svc, clock } = await service({
       destinations: { wrong: { preset: "keitaro", domain: kc.base, key: "0000" } },
       campaigns: [
@@ -156,7 +147,7 @@ describe("Keitaro preset against a Keitaro-compatible tracker (answers by HTTP s
 
 describe("genuine Keitaro (always 200; the body decides)", () => {
   test("`Success` for a click it does not know is delivered; `Incorrect postback code` is rejected once with its words", async () => {
-    const kt = await tracker(FakeKeitaro.start({ key: "e89bcbe" }));
+    const kt = await cleanup.closing(FakeKeitaro.start({ key: "e89bcbe" }));
     const { svc, clock } = await service({
       destinations: { kt: { preset: "keitaro", domain: kt.base, key: "e89bcbe" }, wrongkey: { preset: "keitaro", domain: kt.base, key: "deadbeef" } },
       campaigns: [{ code: "c1", postbacks: { destination: "kt" } }, { code: "c2", postbacks: { wait: { destination: "wrongkey" } } }],
@@ -176,8 +167,8 @@ describe("genuine Keitaro (always 200; the body decides)", () => {
 
 describe("no request that cannot count", () => {
   test("a lead with no click: the {click} postback is skipped (no_click) and nothing is sent; a template without {click} still goes", async () => {
-    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["late-click"] }));
-    const crm = await tracker(FakeTracker.start());
+    const kc = await cleanup.closing(FakeKeitaroCompatible.start({ key: KEY, clicks: ["late-click"] }));
+    const crm = await cleanup.closing(RecordingTracker.start());
     const { svc } = await service({
       destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY } },
       postbacks: { wait: [{ destination: "kc" }, `${crm.base}/hook?lead={lead}&s={status}&c={click}x`, `${crm.base}/plain?c={click}`] },
@@ -191,7 +182,7 @@ describe("no request that cannot count", () => {
     await crm.waitForCount(2);
     await settled(svc);
     expect(kc.lines.map((l) => l.split("&")[0])).toEqual([`GET /${KEY}/postback?subid=late-click`]);
-    expect(lines(crm)).toEqual([`GET /hook?lead=${first.lead}&s=wait&c=late-clickx`, "GET /plain?c=late-click"]);
+    expect(crm.lines).toEqual([`GET /hook?lead=${first.lead}&s=wait&c=late-clickx`, "GET /plain?c=late-click"]);
 
     const skipped = await postbacks(svc, "&state=skipped");
     expect(skipped.map((p) => p.reason)).toEqual(["no_click", "no_click", "no_click"]);
@@ -205,7 +196,7 @@ describe("no request that cannot count", () => {
   });
 
   test("a template that does not use {click} is sent for a lead without one", async () => {
-    const crm = await tracker(FakeTracker.start());
+    const crm = await cleanup.closing(RecordingTracker.start());
     const { svc } = await service({
       postbacks: { wait: `${crm.base}/hook?lead={lead}&sub={subscriber}` },
       campaigns: [{ code: "c1" }],
@@ -213,12 +204,12 @@ describe("no request that cannot count", () => {
     const { lead } = await event(svc, { subscriber: 5, status: "wait" });
     await crm.waitForCount(1);
     await settled(svc);
-    expect(lines(crm)).toEqual([`GET /hook?lead=${lead}&sub=5`]);
+    expect(crm.lines).toEqual([`GET /hook?lead=${lead}&sub=5`]);
   });
 
   test("presets leave out an empty payout/currency; a plain template keeps what the user wrote", async () => {
-    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["k1"], defaultCurrency: "EUR" }));
-    const raw = await tracker(FakeTracker.start());
+    const kc = await cleanup.closing(FakeKeitaroCompatible.start({ key: KEY, clicks: ["k1"], defaultCurrency: "EUR" }));
+    const raw = await cleanup.closing(RecordingTracker.start());
     const { svc } = await service({
       destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY } },
       postbacks: { wait: [{ destination: "kc" }, `${raw.base}/pb?c={click}&p={payout}&cur={currency}`] },
@@ -230,13 +221,13 @@ describe("no request that cannot count", () => {
     await settled(svc);
     expect(kc.lines).toEqual([`GET /${KEY}/postback?subid=k1&status=wait&tid=${lead}&lead_status=wait,hold&sale_status=approve&rejected_status=cancel,trash`]);
     expect(kc.conversions.get("k1")).toMatchObject({ payout: "0", currency: "EUR" }); // not "" and ""
-    expect(lines(raw)).toEqual(["GET /pb?c=k1&p=&cur="]);
+    expect(raw.lines).toEqual(["GET /pb?c=k1&p=&cur="]);
   });
 });
 
 describe("verdict overrides per destination", () => {
   test("`verdict: status` judges by HTTP status alone; `verdict: none` counts every answer; `preset` is the default", async () => {
-    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: [] }));
+    const kc = await cleanup.closing(FakeKeitaroCompatible.start({ key: KEY, clicks: [] }));
     const { svc } = await service({
       destinations: {
         bystatus: { preset: "keitaro", domain: kc.base, key: "wrong", verdict: "status" }, // HTML page with 200 → delivered
@@ -273,8 +264,8 @@ describe("verdict overrides per destination", () => {
 
 describe("signals that fire", () => {
   test("a row ending rejected or failed logs one warn line with id, campaign, host, status and reason — and no URL or key", async () => {
-    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["ok"] }));
-    const down = await tracker(FakeTracker.start(() => ({ status: 503, body: "Service Unavailable" })));
+    const kc = await cleanup.closing(FakeKeitaroCompatible.start({ key: KEY, clicks: ["ok"] }));
+    const down = await cleanup.closing(RecordingTracker.start(() => ({ status: 503, body: "Service Unavailable" })));
     const { svc } = await service({
       delivery: { retry_ladder: ["0s"] },
       destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY } },
@@ -311,8 +302,8 @@ describe("signals that fire", () => {
   });
 
   test("/metrics counts outcomes per host and per reason class", async () => {
-    const kc = await tracker(FakeKeitaroCompatible.start({ key: KEY, clicks: ["ok1", "ok2"] }));
-    const other = await tracker(FakeTracker.start(() => ({ status: 200, body: "OK" })));
+    const kc = await cleanup.closing(FakeKeitaroCompatible.start({ key: KEY, clicks: ["ok1", "ok2"] }));
+    const other = await cleanup.closing(RecordingTracker.start(() => ({ status: 200, body: "OK" })));
     const { svc } = await service({
       delivery: { retry_ladder: ["0s"] },
       destinations: { kc: { preset: "keitaro", domain: kc.base, key: KEY }, wrong: { preset: "keitaro", domain: kc.base, key: "nope" } },

@@ -1,26 +1,17 @@
 /**
  * Tracker presets end to end: config `destinations` → lead events → the real dispatcher → fake
- * trackers that answer like the real ones (helpers/fake-trackers.ts). Every expected URL below is
+ * trackers that answer like the real ones (helpers/fake-trackers/). Every expected URL below is
  * written from shared/reference/trackers.md, not computed by src code.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import {
-  FakeAlterCpaLite, FakeAlterCpaPro, FakeBinom, FakeGenericTracker, FakeKeitaro, type ContractTracker,
-} from "../helpers/fake-trackers.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { applyEvent, listPostbacks, outboxSettled, startTestService, type ConfigInput, type TestService } from "../helpers/service.ts";
+import { FakeAlterCpaLite, FakeAlterCpaPro, FakeBinom, FakeUndocumentedTracker, FakeKeitaro, RecordingTracker, type ContractTracker } from "../helpers/fake-trackers/index.ts";
+import { applyEvent, listPostbacks, outboxSettled } from "../helpers/service/api-client.ts";
+import type { ConfigInput } from "../helpers/service/config.ts";
+import { startTestService } from "../helpers/service/in-process.ts";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function tracker<T extends ContractTracker | FakeTracker>(start: Promise<T>): Promise<T> {
-  const t = await start;
-  cleanup.push(() => t.close());
-  return t;
-}
+const cleanup = cleanupAfterEach();
 
 async function service(config: ConfigInput, clock?: FakeClock) {
   const svc = await startTestService(config, { clock });
@@ -105,7 +96,7 @@ const CASES: PresetCase[] = [
   },
   {
     preset: "binom-goal",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "clickid",
     url: (s) => `/postback?clickid=${enc(s.click)}&goal=${s.status}`,
@@ -138,35 +129,35 @@ const CASES: PresetCase[] = [
   },
   {
     preset: "voluum",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "cid",
     url: (s) => `/postback?cid=${enc(s.click)}&et=${s.status}${opt("payout", s.payout)}${opt("currency", s.currency)}&txid=${s.event}`,
   },
   {
     preset: "redtrack",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "clickid",
     url: (s) => `/postback?clickid=${enc(s.click)}&status=${REDTRACK[s.status]}&type=${s.status}${opt("sum", s.payout)}`,
   },
   {
     preset: "bemob",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "cid",
     url: (s) => `/postback?cid=${enc(s.click)}&status=${s.status}${opt("payout", s.payout)}&txid=${s.event}`,
   },
   {
     preset: "peerclick",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "cid",
     url: (s) => `/postback?cid=${enc(s.click)}&status=${s.status}${opt("payout", s.payout)}${opt("currency", s.currency)}&txid=${s.event}`,
   },
   {
     preset: "clickflare",
-    start: () => FakeGenericTracker.start(),
+    start: () => FakeUndocumentedTracker.start(),
     params: {},
     clickParam: "click_id",
     url: (s) => `/cf/cv?click_id=${enc(s.click)}&ct=${s.status}${opt("payout", s.payout)}&txid=${s.event}`,
@@ -185,7 +176,7 @@ describe("each preset end to end", () => {
   for (const c of CASES) {
     test(`${c.preset}: wait → hold → approve → cancel, and hold → trash, arrive exactly as the tracker expects`, async () => {
       const clock = new FakeClock();
-      const t = await tracker(c.start());
+      const t = await cleanup.closing(c.start());
       const svc = await service({
         destinations: { trk: { preset: c.preset, domain: t.base, ...c.params } },
         postbacks: { destination: "trk" },
@@ -233,7 +224,7 @@ describe("each preset end to end", () => {
 describe("refusals in a 200 answer", () => {
   test("Keitaro `Incorrect postback code` → rejected once, with the tracker's words; a lead without a click never meets `Incorrect subid`", async () => {
     const clock = new FakeClock();
-    const kt = await tracker(FakeKeitaro.start({ key: KEY }));
+    const kt = await cleanup.closing(FakeKeitaro.start({ key: KEY }));
     const svc = await service({
       destinations: { kt: { preset: "keitaro", domain: kt.base, key: KEY }, wrongkey: { preset: "keitaro", domain: kt.base, key: "deadbeef" } },
       campaigns: [{ code: "c1", postbacks: { destination: "kt" } }, { code: "c2", postbacks: { wait: { destination: "wrongkey" } } }],
@@ -273,8 +264,8 @@ describe("refusals in a 200 answer", () => {
 
   test("AlterCPA `status: error` (bad token) → rejected once with the error code; `status: ok` → delivered; no click → nothing sent", async () => {
     const clock = new FakeClock();
-    const pro = await tracker(FakeAlterCpaPro.start({ token: PRO_TOKEN }));
-    const lite = await tracker(FakeAlterCpaLite.start({ token: LITE_TOKEN }));
+    const pro = await cleanup.closing(FakeAlterCpaPro.start({ token: PRO_TOKEN }));
+    const lite = await cleanup.closing(FakeAlterCpaLite.start({ token: LITE_TOKEN }));
     const svc = await service({
       destinations: {
         pro: { preset: "altercpa-pro", domain: pro.base, token: PRO_TOKEN },
@@ -319,7 +310,7 @@ describe("refusals in a 200 answer", () => {
   });
 
   test("a parking page (HTML with 200) where the tracker should answer is rejected by every preset, with a short reason", async () => {
-    const parked = await tracker(FakeTracker.start(() => ({ status: 200, body: "<!DOCTYPE html><html><body>This domain is parked. Buy it!</body></html>", headers: { "content-type": "text/html" } })));
+    const parked = await cleanup.closing(RecordingTracker.start(() => ({ status: 200, body: "<!DOCTYPE html><html><body>This domain is parked. Buy it!</body></html>", headers: { "content-type": "text/html" } })));
     const svc = await service({
       destinations: { kt: { preset: "keitaro", domain: parked.base, key: KEY }, bn: { preset: "binom", domain: parked.base } },
       postbacks: { destination: ["kt", "bn"] },
@@ -338,8 +329,8 @@ describe("refusals in a 200 answer", () => {
 
 describe("destinations in templates", () => {
   test("`destination: [keitaro, binom]` sends every event to both, with campaign payouts", async () => {
-    const kt = await tracker(FakeKeitaro.start({ key: KEY }));
-    const bn = await tracker(FakeBinom.start({ path: "/click" }));
+    const kt = await cleanup.closing(FakeKeitaro.start({ key: KEY }));
+    const bn = await cleanup.closing(FakeBinom.start({ path: "/click" }));
     const svc = await service({
       destinations: { kt: { preset: "keitaro", domain: `${kt.base}/`, key: KEY }, bn: { preset: "binom", domain: bn.base, path: "click" } },
       postbacks: { destination: ["kt", "bn"] },
@@ -368,8 +359,8 @@ describe("destinations in templates", () => {
   });
 
   test("lists mix destinations, raw URLs and POST bodies; JSON and form bodies are substituted and escaped", async () => {
-    const kt = await tracker(FakeKeitaro.start({ key: KEY }));
-    const raw = await tracker(FakeTracker.start());
+    const kt = await cleanup.closing(FakeKeitaro.start({ key: KEY }));
+    const raw = await cleanup.closing(RecordingTracker.start());
     const click = `q"uo\\te&x=y+z ключ`;
     const svc = await service({
       destinations: { kt: { preset: "keitaro", domain: kt.base, key: KEY } },
@@ -420,7 +411,7 @@ describe("destinations in templates", () => {
 
 describe("configuration errors", () => {
   test("unknown preset, missing or unknown param, unknown destination: reload refused with paths, running config kept", async () => {
-    const kt = await tracker(FakeKeitaro.start({ key: KEY }));
+    const kt = await cleanup.closing(FakeKeitaro.start({ key: KEY }));
     const good: ConfigInput = {
       destinations: { kt: { preset: "keitaro", domain: kt.base, key: KEY } },
       postbacks: { destination: "kt" },

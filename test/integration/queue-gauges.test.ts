@@ -4,22 +4,20 @@
  * tracker outage or a restart would be; the tracker hangs, so the dispatcher holds exactly its
  * caps (1 in flight + 1 claimed ahead) and the rest stays due.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { startTestService } from "../helpers/service.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { startTestService } from "../helpers/service/in-process.ts";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 const BACKLOG = 20_000;
 
 test("queue depth and oldest-due age are right under a seeded backlog", async () => {
   const clock = new FakeClock();
-  const tracker = await FakeTracker.start(() => "hang");
+  const tracker = await RecordingTracker.start(() => "hang");
   cleanup.push(() => tracker.close());
   const svc = await startTestService({
     postbacks: { wait: `${tracker.base}/pb?c={click}` },

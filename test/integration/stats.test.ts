@@ -3,15 +3,16 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { eventually, startTestService, type TestService } from "../helpers/service.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const INBOUND = "inbound-key-stats-0123";
 // Moscow is UTC+3 all year: 20:30Z is 23:30 on May 1 there, 21:30Z is 00:30 on May 2.
 const T0 = Date.UTC(2024, 4, 1, 20, 30);
 const T1 = Date.UTC(2024, 4, 1, 21, 30);
 
-let tracker: FakeTracker;
+let tracker: RecordingTracker;
 let svc: TestService;
 const clock = new FakeClock(T0);
 
@@ -23,7 +24,7 @@ const event = async (body: Record<string, unknown>) => {
 
 beforeAll(async () => {
   // The tracker accepts everything except leaves (400: rejected for good) and bans (503: retried later).
-  tracker = await FakeTracker.start((req) => (req.query.s === "cancel" ? { status: 400, body: "bad" } : req.query.s === "trash" ? { status: 503 } : { status: 200, body: "OK" }));
+  tracker = await RecordingTracker.start((req) => (req.query.s === "cancel" ? { status: 400, body: "bad" } : req.query.s === "trash" ? { status: 503 } : { status: 200, body: "OK" }));
   const pb = `${tracker.base}/pb?c={click}&s={status}`;
   svc = await startTestService({
     dashboard: { timezone: "Europe/Moscow" },

@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import { FakeBotApi, tg, type ApiCall } from "../helpers/fake-bot-api.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { eventually, freePort, startTestService } from "../helpers/service.ts";
+import { describe, expect, test } from "bun:test";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
+import { FakeBotApi, tg, type ApiCall } from "../helpers/fake-bot-api/index.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort } from "../helpers/net.ts";
+import { startTestService } from "../helpers/service/in-process.ts";
 
 // A burst of Starts against a Bot API that enforces Telegram's limits (30/s per bot, 1/s per chat,
 // a 3 s flood wait for the whole bot on any excess). Real time: the pacing is what is tested.
@@ -10,16 +13,13 @@ const TOKEN = "123456:ABC-pacing-token";
 const CHAT = tg.channel(-1001234567890, "Tracked channel");
 const N = 60;
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 async function setup(mode: "polling" | "webhook", bot: Record<string, unknown> = {}, delivery: Record<string, unknown> = {}) {
   const api = await FakeBotApi.start({ limits: true });
   cleanup.push(() => api.close());
   api.addBot({ token: TOKEN, username: "tgcpa_pacing_bot" });
-  const tracker = await FakeTracker.start();
+  const tracker = await RecordingTracker.start();
   cleanup.push(() => tracker.close());
   const port = await freePort();
   const svc = await startTestService({

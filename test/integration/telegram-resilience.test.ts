@@ -1,18 +1,18 @@
 import { Database } from "bun:sqlite";
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort } from "../helpers/net.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const TOKEN = "123456:ABC-resilience";
 const CHAT = tg.channel(-1001234567890, "Tracked channel");
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 const bots = async (svc: TestService) => (await svc.api("GET", "/api/bots")).body.items;
 const health = async (svc: TestService) => {
@@ -91,7 +91,7 @@ for (const mode of ["polling", "webhook"] as const) {
       const api = await FakeBotApi.start();
       cleanup.push(() => api.close());
       api.addBot({ token: TOKEN, username: "tgcpa_test_bot" });
-      const tracker = await FakeTracker.start();
+      const tracker = await RecordingTracker.start();
       cleanup.push(() => tracker.close());
       const port = await freePort();
       const svc = await startTestService({

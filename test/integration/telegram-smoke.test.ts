@@ -1,6 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import TelegramServer from "telegram-test-api";
-import { freePort, startTestService } from "../helpers/service.ts";
+import { freePort } from "../helpers/net.ts";
+import { startTestService } from "../helpers/service/in-process.ts";
 
 // Smoke test against the independent emulator from npm (telegram-test-api): a user sends the deep-link
 // command and the bot's welcome reply is read back from the emulator. The emulator has no chats or

@@ -1,27 +1,27 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort } from "../helpers/net.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const TOKEN = "123456:ABC-test-token";
 const CHAT = tg.channel(-1001234567890, "Tracked channel");
 const PAUSED_CHAT = tg.channel(-1009999, "Paused channel");
 const ADMIN = tg.user(1, { username: "admin" });
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 async function setup(mode: "polling" | "webhook", opts: { window?: string } = {}) {
   const clock = new FakeClock();
   const api = await FakeBotApi.start();
   cleanup.push(() => api.close());
   api.addBot({ token: TOKEN, username: "tgcpa_test_bot" });
-  const tracker = await FakeTracker.start();
+  const tracker = await RecordingTracker.start();
   cleanup.push(() => tracker.close());
   const port = await freePort();
   const pb = `${tracker.base}/pb?click={click}&status={status}&sub={subscriber}`;
@@ -219,7 +219,7 @@ describe("Telegram setup", () => {
     cleanup.push(() => api.close());
     api.addBot({ token: TOKEN, username: "tgcpa_test_bot" });
     await fetch(`${api.apiRoot}/bot${TOKEN}/setWebhook`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: "https://old.example/hook" }) });
-    const tracker = await FakeTracker.start();
+    const tracker = await RecordingTracker.start();
     cleanup.push(() => tracker.close());
     const config = {
       bots: { main: { token: TOKEN, mode: "polling", api_root: api.apiRoot } },

@@ -5,30 +5,24 @@
 import { Database } from "bun:sqlite";
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import pkg from "../../package.json";
 import { renderMigrationsModule } from "../../scripts/embed-migrations.ts";
 import { buildBinary } from "../../scripts/build.ts";
 import { gitCommit } from "../../src/lib/version.ts";
-import { API_KEY } from "../helpers/service.ts";
-import { freePort, processTestDir, spawnService, type ServiceProcess } from "../helpers/subprocess.ts";
+import { freePort, rawHttp, rawRequest } from "../helpers/net.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { REPO_ROOT, processTestDir, runCommand, spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
 const dir = processTestDir("bin");
 const binary = join(dir, "tgcpa");
-const COMMIT = gitCommit(ROOT) ?? "unknown";
+const COMMIT = gitCommit(REPO_ROOT) ?? "unknown";
 
 beforeAll(() => buildBinary({ outfile: binary, commit: COMMIT }), 120_000);
 
 /** Runs the binary to its end (killed after `timeoutMs`: a command that starts the service instead of answering fails). */
-async function run(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}) {
-  const proc = Bun.spawn([binary, ...args], { cwd: opts.cwd ?? dir, env: { ...process.env, ...opts.env }, stdout: "pipe", stderr: "pipe" });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 15_000);
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
-  return { code, stdout, stderr };
-}
+const run = (args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}) =>
+  runCommand(args, { command: [binary], cwd: dir, timeoutMs: 15_000, ...opts });
 
 /** A folder of its own per test, with the config the service helper will complete (host, port). */
 const testDir = (name: string) => {
@@ -58,17 +52,13 @@ describe("single binary", () => {
     expect(bad.stderr).toContain("campaigns[0].code (line 3)");
     expect(bad.stderr).toContain("campaigns[1].postbacks.approve (line 5): unknown macro {clik}");
 
-    const port = await freePort();
-    writeFileSync(join(cwd, "good.yaml"), `api_keys: [k]\nserver: { host: 127.0.0.1, port: ${port} }\nstorage: { path: data/t.db }\ncampaigns: [{ code: ok }]\nlog: { level: warn }\n`);
-    expect((await run(["check-config", "good.yaml"], { cwd })).code).toBe(0);
-    const proc = Bun.spawn([binary, "--config", "good.yaml"], { cwd, stdout: "pipe", stderr: "pipe" });
+    const good = { api_keys: ["k"], storage: { path: "data/t.db" }, campaigns: [{ code: "ok" }], log: { level: "warn" } };
+    writeFileSync(join(cwd, "config.yaml"), JSON.stringify(good));
+    expect((await run(["check-config", "config.yaml"], { cwd })).code).toBe(0);
+    const s = await startBinary(cwd, good, { cwd }); // the same file, with host and port added
     try {
-      let health: Response | undefined;
-      for (let i = 0; i < 200 && !health?.ok; i++) {
-        health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-        if (!health?.ok) await Bun.sleep(25);
-      }
-      expect(await health!.json()).toMatchObject({ status: "ok", db: "ok" });
+      const port = s.port;
+      expect(await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json())).toMatchObject({ status: "ok", db: "ok" });
       const campaigns = (await fetch(`http://127.0.0.1:${port}/api/campaigns?key=k`).then((r) => r.json())) as { items: { code: string }[] };
       expect(campaigns.items.map((c: { code: string }) => c.code)).toEqual(["ok"]);
       // The dashboard and Swagger UI come out of the executable, byte for byte, with no node_modules here.
@@ -86,9 +76,8 @@ describe("single binary", () => {
         expect({ path, status: res.status, same: Buffer.from(await res.arrayBuffer()).equals(readFileSync(file)) }).toEqual({ path, status: 200, same: true });
       }
     } finally {
-      proc.kill("SIGTERM");
+      expect(await s.stop()).toBe(0);
     }
-    expect(await proc.exited).toBe(0);
   }, 60_000);
 });
 
@@ -111,7 +100,7 @@ describe("command line", () => {
   });
 
   test("config-schema prints the config's JSON Schema, the one kept in config/tgcpa.schema.json", async () => {
-    expect(await run(["config-schema"], { cwd: mkdtempSync(join(dir, "schema-")) })).toEqual({ code: 0, stdout: readFileSync(join(ROOT, "config/tgcpa.schema.json"), "utf8"), stderr: "" });
+    expect(await run(["config-schema"], { cwd: mkdtempSync(join(dir, "schema-")) })).toEqual({ code: 0, stdout: readFileSync(join(REPO_ROOT, "config/tgcpa.schema.json"), "utf8"), stderr: "" });
     expect((await run(["config-schema", "extra"])).code).toBe(2);
   });
 
@@ -208,18 +197,9 @@ describe("log.format: pretty", () => {
   }, 60_000);
 });
 
-/** A GET over a socket bound to `from` (a loopback address other than 127.0.0.1 is another peer). */
-function getFrom(from: string, port: number, path: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const socket = connect({ host: "127.0.0.1", port, localAddress: from }, () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}Connection: close\r\n\r\n`);
-    });
-    let answer = "";
-    socket.on("data", (chunk) => (answer += chunk.toString()));
-    socket.on("end", () => resolvePromise(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)));
-    socket.on("error", reject);
-  });
-}
+/** A GET over a socket bound to `from` (a loopback address other than 127.0.0.1 is another peer); the status. */
+const getFrom = async (from: string, port: number, path: string, headers: Record<string, string>) =>
+  (await rawHttp(port, rawRequest("GET", path, { Host: "127.0.0.1", ...headers }), { from })).status;
 
 describe("server.trusted_proxies", () => {
   test("from a trusted proxy each forwarded client has its own rate-limit bucket and is logged; a forged header from another peer is ignored", async () => {

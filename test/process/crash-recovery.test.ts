@@ -5,11 +5,11 @@
 // leave a sound database.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { FakeTracker, ok, type Received } from "../helpers/fake-tracker.ts";
-import { testConfig } from "../helpers/service.ts";
-import { killAllServices, liveServices, spawnService, processTestDir, type ServiceProcess } from "../helpers/subprocess.ts";
+import { RecordingTracker, ok, type Received } from "../helpers/fake-trackers/index.ts";
+import { openSnapshot } from "../helpers/db-inspect.ts";
+import { testConfig } from "../helpers/service/config.ts";
+import { processTestDir, spawnService, withServices, type ServiceProcess } from "../helpers/service/subprocess.ts";
 
 const LEADS = 250; // × (wait, approve) = 500 events, one postback each
 const CLIENTS = 8;
@@ -48,12 +48,12 @@ interface SnapRow {
   lease_expires_at: number | null;
 }
 
-let tracker: FakeTracker | undefined;
+let tracker: RecordingTracker | undefined;
 const dir = processTestDir("crash", () => tracker?.close());
 
 describe("crash recovery (subprocess, kill -9)", () => {
   test("a SIGKILL during delivery loses nothing, re-sends only what was in flight, keeps per-lead order", async () => {
-    tracker = await FakeTracker.start(() => ok(), { delayMs: slowAnswer });
+    tracker = await RecordingTracker.start(() => ok(), { delayMs: slowAnswer });
     const t = tracker;
     const dbPath = join(dir, "tgcpa.db");
     const pbUrl = `${t.base}/pb?click={click}&status={status}&lead={lead}&event={event}`;
@@ -76,11 +76,9 @@ describe("crash recovery (subprocess, kill -9)", () => {
       })));
     const events = leads.flat();
 
-    let svc: ServiceProcess | undefined;
     let killed = false;
     let committed = 0;
     let postsInAir = 0;
-    const logs: string[] = [];
 
     /** Posts one event; false when the process was killed before it answered. */
     async function post(s: ServiceProcess, ev: Ev, run: "first" | "second"): Promise<boolean> {
@@ -108,10 +106,9 @@ describe("crash recovery (subprocess, kill -9)", () => {
       return true;
     }
 
-    try {
+    await withServices("crash-recovery", async () => {
       // ---- first run: post with concurrent clients, kill -9 while deliveries are in flight ----
       const first = await spawnService({ dir, config });
-      svc = first;
       const queue = leads.map((_, i) => i);
       const client = async () => {
         for (let i = queue.shift(); i !== undefined && !killed; i = queue.shift()) {
@@ -130,24 +127,16 @@ describe("crash recovery (subprocess, kill -9)", () => {
       const committedAtKill = committed;
       const postsInAirAtKill = postsInAir;
       await gone;
-      logs.push(first.output());
       await Promise.all(clients);
 
       // Requests the dead process had already written may still be read by the tracker: wait
       // until it is quiet. Everything on a connection accepted until then came from the first run.
-      for (let seen = -1; seen !== t.received.length + t.connections * 1e6;) {
-        seen = t.received.length + t.connections * 1e6;
-        await Bun.sleep(300);
-      }
+      await t.waitQuiet(300);
       const firstRunConnections = t.connections;
       const firstRun = [...t.received];
 
       // ---- the database as the crash left it (a copy: the original stays untouched for the restart) ----
-      const snapDir = join(dir, "snapshot");
-      mkdirSync(snapDir);
-      copyFileSync(dbPath, join(snapDir, "tgcpa.db"));
-      if (existsSync(`${dbPath}-wal`)) copyFileSync(`${dbPath}-wal`, join(snapDir, "tgcpa.db-wal"));
-      const snap = new Database(join(snapDir, "tgcpa.db"));
+      const snap = openSnapshot(dbPath, join(dir, "snapshot"));
       expect(snap.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
       const snapPostbacks = snap.query("SELECT id, lead_id, event_id, status, url, state, lease_expires_at FROM postbacks").all() as SnapRow[];
       const snapEvents = snap.query("SELECT id, lead_id, status FROM lead_events").all() as { id: number; lead_id: number; status: string }[];
@@ -195,7 +184,6 @@ describe("crash recovery (subprocess, kill -9)", () => {
 
       // ---- second run on the same config and database ----
       const second = await spawnService({ dir, config, port: first.port });
-      svc = second;
       const unanswered = leads.map((evs) => evs.filter((e) => !e.answer)).filter((evs) => evs.length > 0);
       const resent = unanswered.flat();
       const queue2 = [...unanswered];
@@ -230,8 +218,6 @@ describe("crash recovery (subprocess, kill -9)", () => {
         expect((await second.api("GET", `/api/postbacks?state=${state}&limit=500`)).body.items).toEqual([]);
       }
       expect(await second.stop()).toBe(0); // a clean SIGTERM stop
-      logs.push(second.output());
-      svc = undefined;
 
       // ---- what the tracker saw ----
       const arrivals = Map.groupBy(t.received, (r) => r.url);
@@ -271,13 +257,6 @@ describe("crash recovery (subprocess, kill -9)", () => {
         `${inFlight.length} (${openAtKill.length} unanswered, ${uncommitted.length} answered ${gaps.length ? `${Math.min(...gaps)}-${Math.max(...gaps)} ms` : "-"} before the kill but not committed); ` +
         `duplicates: ${duplicates.length}; tracker requests: ${t.received.length}`,
       );
-    } catch (err) {
-      if (svc) logs.push(svc.output());
-      console.error(`crash-recovery failed; service output:\n${logs.join("\n---\n")}`);
-      throw err;
-    } finally {
-      await killAllServices();
-      expect(liveServices()).toBe(0);
-    }
+    });
   }, 120_000);
 });

@@ -3,9 +3,13 @@
 import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import * as crypto from "node:crypto";
 import { keyMatches } from "../../src/lib/keys.ts";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
-import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
-import { DbWatch, envelopeProblem, rawHttp, rawRequest } from "./lib.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
+import { DbWatch } from "../helpers/db-inspect.ts";
+import { envelopeProblem } from "../helpers/error-envelope.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort, rawHttp, rawRequest } from "../helpers/net.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const INBOUND = "inbound-key-abcdef123456";
 const TOKEN = "111111:auth-hooked-bot_TOKEN";

@@ -2,20 +2,21 @@
 // and POST /api/config/reload report the same list, and a refused reload keeps the running config.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { loadConfigFile } from "../../src/config/load.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { API_KEY, startTestService, testConfig, type ConfigInput, type TestService } from "../helpers/service.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { API_KEY, testConfig, type ConfigInput } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
+import { runCommand } from "../helpers/service/subprocess.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
 const UNSET = "TGCPA_SECURITY_TEST_SURELY_UNSET_VAR";
 
-let tracker: FakeTracker;
+let tracker: RecordingTracker;
 let svc: TestService;
 let good: ConfigInput;
 
 beforeAll(async () => {
-  tracker = await FakeTracker.start();
+  tracker = await RecordingTracker.start();
   const overrides = {
     postbacks: { wait: `${tracker.base}/old?c={click}&s={status}` },
     campaigns: [{ code: "c1" }, { code: "c2" }],
@@ -33,13 +34,10 @@ afterAll(async () => {
 const format = (i: { path: string; line?: number; message: string }) => `${i.path || "(root)"}${i.line ? ` (line ${i.line})` : ""}: ${i.message}`;
 
 /** Runs `bun src/main.ts check-config FILE` and returns its exit code and the issues it listed. */
-function checkConfig(file: string) {
-  const env = { ...process.env };
-  delete env[UNSET];
-  const p = Bun.spawnSync([process.execPath, join(ROOT, "src/main.ts"), "check-config", file], { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" });
-  const stderr = p.stderr.toString();
-  const issues = stderr.split("\n").filter((l) => l.startsWith("  - ")).map((l) => l.slice(4));
-  return { code: p.exitCode, stdout: p.stdout.toString(), stderr, issues };
+async function checkConfig(file: string) {
+  const p = await runCommand(["check-config", file], { env: { [UNSET]: undefined } });
+  const issues = p.stderr.split("\n").filter((l) => l.startsWith("  - ")).map((l) => l.slice(4));
+  return { ...p, issues };
 }
 
 /** Writes the text as the service's config file and asks it to reload. */
@@ -52,7 +50,7 @@ async function reload(text: string) {
 async function both(name: string, text: string) {
   const file = join(svc.dir, `${name}.yaml`);
   writeFileSync(file, text);
-  const cli = checkConfig(file);
+  const cli = await checkConfig(file);
   const res = await reload(text);
   return { cli, res, fromReload: ((res.body?.error?.details ?? []) as { path: string; line?: number; message: string }[]).map(format) };
 }
@@ -144,7 +142,7 @@ inbound_keys: ["\${${UNSET}}"]
       expect(cli.issues).toEqual(fromReload);
       expect(cli.issues.length).toBeGreaterThan(0);
     }
-    const missing = checkConfig(join(svc.dir, "does-not-exist.yaml"));
+    const missing = await checkConfig(join(svc.dir, "does-not-exist.yaml"));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("cannot read file");
   }, 30_000);
@@ -228,10 +226,10 @@ describe("fixed bugs stay fixed", () => {
     expect((await svc.api("POST", "/api/config/reload")).status).toBe(200);
   }, 30_000);
 
-  test("a bot named __proto__ is either refused or kept, never silently dropped", () => {
+  test("a bot named __proto__ is either refused or kept, never silently dropped", async () => {
     const file = join(svc.dir, "proto-bot.yaml");
     writeFileSync(file, `api_keys: ["${API_KEY}"]\nbots:\n  __proto__: { token: "123:abc" }\ncampaigns:\n  - { code: c1, bot: __proto__ }\n`);
-    const cli = checkConfig(file);
+    const cli = await checkConfig(file);
     expect(cli.code === 1 || cli.stdout.includes("1 bots")).toBe(true);
   }, 20_000);
 });

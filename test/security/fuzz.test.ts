@@ -8,10 +8,14 @@
 // Reproduce a failure with FUZZ_SEED=<seed printed on failure>.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
-import { DbWatch, changedTables, envelopeProblem, rawHttp, rawRequest, type Answer, type Fingerprint } from "./lib.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { DbWatch, changedTables, type Fingerprint } from "../helpers/db-inspect.ts";
+import { envelopeProblem, type Answer } from "../helpers/error-envelope.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort, rawHttp, rawRequest } from "../helpers/net.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101);
 /** FUZZ_SCALE=10 runs ten times as many batches (for a deeper search; the default keeps the file under ~30 s). */
@@ -34,7 +38,7 @@ const totalSent = () => Object.entries(sent).reduce((sum, [k, n]) => (k === "bug
 const accepted: Record<string, number> = {};
 
 let api: FakeBotApi;
-let tracker: FakeTracker;
+let tracker: RecordingTracker;
 let svc: TestService;
 let watch: DbWatch;
 const leadIds: number[] = [];
@@ -50,7 +54,7 @@ const PROTOS = protoNames();
 beforeAll(async () => {
   api = await FakeBotApi.start();
   api.addBot({ token: TOKEN, username: "fuzz_bot" });
-  tracker = await FakeTracker.start();
+  tracker = await RecordingTracker.start();
   const port = await freePort();
   const pb = `${tracker.base}/pb?c={click}&s={status}&l={lead}`;
   svc = await startTestService({

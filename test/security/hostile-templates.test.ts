@@ -6,17 +6,17 @@
 // no {click} URL at all.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { FakeTracker, type Received } from "../helpers/fake-tracker.ts";
-import { startTestService, type TestService } from "../helpers/service.ts";
+import { RecordingTracker, type Received } from "../helpers/fake-trackers/index.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101);
 const MAX_CLICK_BYTES = 4096;
 
-let tracker: FakeTracker;
+let tracker: RecordingTracker;
 let svc: TestService;
 
 beforeAll(async () => {
-  tracker = await FakeTracker.start();
+  tracker = await RecordingTracker.start();
   const b = tracker.base;
   svc = await startTestService({
     campaigns: [{

@@ -1,11 +1,15 @@
 // rate_limits: per client address on /api/postback and /telegram/{bot}; management routes are never
 // limited; 0 turns a limit off. The limiter runs on real time (Date.now): N is small and the N+1
 // requests go out back to back, far inside the 60/N seconds one token takes to come back.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { request } from "node:http";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
-import { API_KEY, eventually, freePort, startTestService, type TestService } from "../helpers/service.ts";
-import { DbWatch, rawHttp, rawRequest } from "./lib.ts";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
+import { DbWatch } from "../helpers/db-inspect.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort, rawHttp, rawRequest } from "../helpers/net.ts";
+import { API_KEY } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const INBOUND = "rl-inbound-key-123";
 const TOKEN = "888888:rate-limit-bot_TOKEN";
@@ -14,10 +18,7 @@ const CHAT = -1004000000001;
 const N = 5; // inbound per minute
 const M = 4; // webhook per minute
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 async function setup(limits: { inbound_per_minute: number; webhook_per_minute: number; inbound_bad_key_per_minute?: number }) {
   const api = await FakeBotApi.start();

@@ -4,10 +4,13 @@
 // (A tracker's own key inside a destination URL is part of the postback URL by design: not checked.)
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { webhookSecret } from "../../src/telegram/bots.ts";
-import { FakeBotApi, tg } from "../helpers/fake-bot-api.ts";
-import { FakeTracker } from "../helpers/fake-tracker.ts";
-import { API_KEY, eventually, freePort, startTestService, testConfig, type TestService } from "../helpers/service.ts";
-import { DbWatch } from "./lib.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
+import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { DbWatch } from "../helpers/db-inspect.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { freePort } from "../helpers/net.ts";
+import { API_KEY, testConfig } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const GOOD_TOKEN = "555555:GoodBotSecretPart_abcXYZ987";
 const BAD_TOKEN = "666666:UnknownToFakeApi_qwertyQWE";
@@ -28,7 +31,7 @@ const SECRETS: Record<string, string> = {
 };
 
 let api: FakeBotApi;
-let tracker: FakeTracker;
+let tracker: RecordingTracker;
 let svc: TestService;
 let closedPort: number;
 const answers: { what: string; text: string }[] = [];
@@ -49,7 +52,7 @@ let config: Record<string, unknown>;
 beforeAll(async () => {
   api = await FakeBotApi.start();
   api.addBot({ token: GOOD_TOKEN, username: "good_bot" }); // BAD_TOKEN is unknown to it: getMe → 401
-  tracker = await FakeTracker.start((req) => {
+  tracker = await RecordingTracker.start((req) => {
     const subid = req.query.subid ?? "";
     if (subid.startsWith("rej")) return { status: 200, body: "Incorrect subid" };
     if (subid.startsWith("err")) return { status: 500, body: "upstream exploded" };

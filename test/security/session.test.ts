@@ -1,16 +1,15 @@
 // Dashboard sessions: sign-in with an API key gives an HttpOnly, SameSite=Strict cookie that stands
 // in for the key on /api; changes sent with it need X-Requested-With; sign-out, expiry and the
 // removal of the key from the config end it; neither the key nor the token is stored.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { API_KEY, startTestService, testConfig, type TestService } from "../helpers/service.ts";
-import { DbWatch } from "./lib.ts";
+import { DbWatch } from "../helpers/db-inspect.ts";
+import { API_KEY, testConfig } from "../helpers/service/config.ts";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const OTHER_KEY = "second-key-abcdefghij";
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const cleanup = cleanupAfterEach();
 
 async function service(overrides: Record<string, unknown> = {}, clock?: FakeClock) {
   const svc = await startTestService({ api_keys: [API_KEY, OTHER_KEY], campaigns: [{ code: "c1" }], ...overrides }, { clock });

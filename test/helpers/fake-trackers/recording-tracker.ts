@@ -1,3 +1,6 @@
+// The generic recording tracker: an HTTP server on 127.0.0.1 that records every request and
+// answers as the test tells it (any status and body, a delay, a hang, a dropped connection). The
+// contract trackers (keitaro.ts, altercpa.ts, …) are built on it and answer as the real ones do.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -37,7 +40,7 @@ export const ok = (body = "OK"): Behaviour => ({ status: 200, body });
  * A tracker on 127.0.0.1 (random port) that records every request and answers as told:
  * any status and body, 429 with Retry-After, a hang, or a dropped connection.
  */
-export class FakeTracker {
+export class RecordingTracker {
   readonly received: Received[] = [];
   private responder: Responder = () => ok();
   private readonly hanging = new Set<ServerResponse>();
@@ -54,8 +57,8 @@ export class FakeTracker {
     this.server.on("connection", (socket) => this.connectionIds.set(socket, ++this.connections));
   }
 
-  static async start(responder?: Responder, opts: TrackerOptions = {}): Promise<FakeTracker> {
-    const t = new FakeTracker();
+  static async start(responder?: Responder, opts: TrackerOptions = {}): Promise<RecordingTracker> {
+    const t = new RecordingTracker();
     if (responder) t.respond(responder);
     t.delayMs = opts.delayMs ?? 0;
     await new Promise<void>((resolve) => t.server.listen(0, "127.0.0.1", resolve));
@@ -69,6 +72,11 @@ export class FakeTracker {
 
   get host() {
     return `127.0.0.1:${this.port}`;
+  }
+
+  /** The requests as `METHOD path?query` exactly as sent, in arrival order. */
+  get lines() {
+    return this.received.map((r) => `${r.method} ${r.url}`);
   }
 
   respond(responder: Responder) {
@@ -144,6 +152,17 @@ export class FakeTracker {
 
   waitForCount(n: number, timeoutMs?: number) {
     return this.waitUntil((r) => r.length >= n, timeoutMs, `${n} requests`);
+  }
+
+  /**
+   * After a service process died: requests it had already written may still be read. Resolves once
+   * neither a request nor a connection has arrived for `quietMs` (real time).
+   */
+  async waitQuiet(quietMs = 300): Promise<void> {
+    for (let seen = -1; seen !== this.received.length + this.connections * 1e6;) {
+      seen = this.received.length + this.connections * 1e6;
+      await Bun.sleep(quietMs);
+    }
   }
 
   /** Releases hanging requests and stops listening. */

@@ -1,35 +1,45 @@
-// Runs the real service as a child process (`bun src/main.ts --config FILE`) for process-level
-// tests: crash (SIGKILL), graceful stop (SIGTERM), restart on the same database.
-import { afterAll } from "bun:test";
+// The one fixture for the real service as a child process — `bun src/main.ts` or a built binary —
+// for what is about processes: a crash (SIGKILL), a clean stop (SIGTERM), a restart on the same
+// database, the command line. It writes the config with a free port, waits for GET /health,
+// captures the output, stops or kills, and cleans up its temp dir. Used by test/faults,
+// test/process, test/db, test/deploy, test/security and the benchmarks alike.
+import { afterAll, expect } from "bun:test";
 import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { API_KEY, type ConfigInput } from "./service.ts";
+import { freePort } from "../net.ts";
+import { callApi, type ApiAnswer, type ApiClient } from "./api-client.ts";
+import type { ConfigInput } from "./config.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
-const MAIN = join(ROOT, "src/main.ts");
+/** The repository's root folder (the default working directory of a child). */
+export const REPO_ROOT = resolve(import.meta.dir, "../../..");
+const MAIN = join(REPO_ROOT, "src/main.ts");
 
-/** Every child still alive; killAllServices() (afterAll) and process exit kill them. */
+/** Every child still alive; killAllServices() (afterAll) and the exit of the test process kill them. */
 const live = new Set<Subprocess>();
 process.once("exit", () => {
   for (const p of live) p.kill("SIGKILL");
 });
 
-/** A port that was free a moment ago (listen on 0, close, reuse); callers retry on EADDRINUSE. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolvePort(port));
-    });
-  });
+/** Every service process started, in order: their output is what a failed test prints. */
+const started: ServiceProcess[] = [];
+
+/** Kills `proc` (SIGKILL) with the others when the test process ends or killAllServices() runs. */
+export function trackChild<P extends Subprocess>(proc: P): P {
+  live.add(proc);
+  void proc.exited.then(() => live.delete(proc));
+  return proc;
 }
 
-export interface ServiceProcess {
+/** The child's environment: the test process's, with `env` on top (an undefined value removes the variable). */
+function childEnv(env: Record<string, string | undefined> = {}): Record<string, string> {
+  const out: Record<string, string | undefined> = { ...process.env, ...env };
+  for (const [k, v] of Object.entries(out)) if (v === undefined) delete out[k];
+  return out as Record<string, string>;
+}
+
+export interface ServiceProcess extends ApiClient {
   proc: Subprocess<"ignore", "pipe", "pipe">;
   pid: number;
   port: number;
@@ -37,8 +47,8 @@ export interface ServiceProcess {
   configPath: string;
   /** Everything the child wrote so far (stdout and stderr interleaved by chunk). */
   output(): string;
-  /** Calls the API with the test key; returns status, headers and parsed JSON. */
-  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
+  /** Calls the API with the test key; returns status, headers and parsed JSON (30 s bound per call). */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer>;
   /** kill -9 and wait until the process is gone; returns the exit code (null when killed by a signal) . */
   kill(): Promise<number | null>;
   /** SIGTERM (a clean stop); SIGKILL if it has not exited after `timeoutMs`. Returns the exit code. */
@@ -58,6 +68,11 @@ export interface SpawnOptions {
   command?: string[];
   /** Working directory of the child; default the repository root. */
   cwd?: string;
+  /**
+   * false: return once the child is started, without waiting for GET /health — for a bench drain,
+   * where the dispatcher may keep the event loop so busy that /health answers only minutes later.
+   */
+  waitForHealth?: boolean;
 }
 
 /**
@@ -82,15 +97,13 @@ async function spawnOnce(opts: SpawnOptions, port: number): Promise<ServiceProce
   const configPath = join(opts.dir, "config.yaml");
   const server = { ...((opts.config.server as object) ?? {}), host: "127.0.0.1", port };
   writeFileSync(configPath, JSON.stringify({ ...opts.config, server }, null, 2));
-  const proc = Bun.spawn([...(opts.command ?? [process.execPath, MAIN]), "--config", configPath], {
-    cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, ...opts.env },
+  const proc = trackChild(Bun.spawn([...(opts.command ?? [process.execPath, MAIN]), "--config", configPath], {
+    cwd: opts.cwd ?? REPO_ROOT,
+    env: childEnv(opts.env),
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
-  });
-  live.add(proc);
-  void proc.exited.then(() => live.delete(proc));
+  }));
   const chunks: string[] = [];
   const drain = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
@@ -102,20 +115,7 @@ async function spawnOnce(opts: SpawnOptions, port: number): Promise<ServiceProce
 
   const handle: ServiceProcess = {
     proc, pid: proc.pid, port, url, configPath, output,
-    async api(method, path, body, headers = {}) {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${API_KEY}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {}
-      return { status: res.status, headers: res.headers, body: parsed };
-    },
+    api: (method, path, body, headers) => callApi(url, method, path, body, headers, 30_000),
     async kill() {
       proc.kill("SIGKILL");
       const code = await proc.exited;
@@ -132,6 +132,10 @@ async function spawnOnce(opts: SpawnOptions, port: number): Promise<ServiceProce
     },
   };
 
+  if (opts.waitForHealth === false) {
+    started.push(handle);
+    return handle;
+  }
   const deadline = Date.now() + (opts.healthTimeoutMs ?? 30_000);
   let exited = false;
   void proc.exited.then(() => (exited = true));
@@ -139,6 +143,7 @@ async function spawnOnce(opts: SpawnOptions, port: number): Promise<ServiceProce
     const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
     if (res?.status === 200) {
       await res.arrayBuffer();
+      started.push(handle);
       return handle;
     }
     if (exited || Date.now() > deadline) {
@@ -151,11 +156,62 @@ async function spawnOnce(opts: SpawnOptions, port: number): Promise<ServiceProce
   }
 }
 
+export interface CommandRun {
+  /** The exit code; not 0 or the expected one when the command was killed at its timeout. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the program to its end with `args` — `check-config`, `backup`, `restore`, `--version`, or a
+ * start that must be refused — and returns its exit code and output. Killed after `timeoutMs`
+ * (default 30 s): a command that starts the service instead of answering fails.
+ */
+export async function runCommand(
+  args: string[],
+  opts: { command?: string[]; cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+): Promise<CommandRun> {
+  const proc = trackChild(Bun.spawn([...(opts.command ?? [process.execPath, MAIN]), ...args], {
+    cwd: opts.cwd ?? REPO_ROOT,
+    env: childEnv(opts.env),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  }));
+  const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
 /** Kills (SIGKILL) every child that is still running and waits for them; for afterAll/finally. */
 export async function killAllServices(): Promise<void> {
   const procs = [...live];
   for (const p of procs) p.kill("SIGKILL");
   await Promise.all(procs.map((p) => p.exited));
+}
+
+/** Number of children started by this helper that are still running. */
+export const liveServices = () => live.size;
+
+/**
+ * Runs a test's body around service processes: when it fails, prints the output of the last
+ * three services it started (the runs before a failure); in every case kills what is still
+ * running afterwards and checks that nothing is left.
+ */
+export async function withServices<T>(what: string, body: () => Promise<T>): Promise<T> {
+  const first = started.length;
+  try {
+    return await body();
+  } catch (err) {
+    const outputs = started.slice(first).slice(-3).map((s) => s.output());
+    if (outputs.length) console.error(`${what} failed; service output (last runs):\n${outputs.join("\n---\n")}`);
+    throw err;
+  } finally {
+    await killAllServices();
+    expect(liveServices()).toBe(0);
+  }
 }
 
 /**
@@ -171,6 +227,3 @@ export function processTestDir(tag: string, close: () => unknown = () => {}): st
   });
   return dir;
 }
-
-/** Number of children started by this helper that are still running. */
-export const liveServices = () => live.size;

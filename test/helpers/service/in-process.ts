@@ -1,0 +1,56 @@
+// The real service started inside the test process (src/service.ts startService): a real HTTP
+// server on 127.0.0.1 and a real SQLite file, from a YAML file, with an injectable clock and the
+// logs kept in memory. For what is about processes (kills, signals, the binary) see subprocess.ts.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import type { Clock } from "../../../src/lib/clock.ts";
+import { createLogger } from "../../../src/lib/logger.ts";
+import { startService, type Service } from "../../../src/server.ts";
+import { callApi, type ApiClient } from "./api-client.ts";
+import { testConfig, type ConfigInput } from "./config.ts";
+
+export interface TestService extends ApiClient {
+  svc: Service;
+  dir: string;
+  configPath: string;
+  logs: string[];
+  url: string;
+  /** Rewrites the config file (for reload tests). */
+  writeConfig(config: ConfigInput): void;
+  stop(): Promise<void>;
+}
+
+/** Starts the real service (real HTTP server on 127.0.0.1, real SQLite file) from a YAML file. */
+export async function startTestService(
+  overrides: ConfigInput | ((dir: string) => ConfigInput) = {},
+  opts: { clock?: Clock; dir?: string; random?: () => number; keepDir?: boolean; port?: number } = {},
+): Promise<TestService> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "tgcpa-test-"));
+  const configPath = join(dir, "config.yaml");
+  const writeConfig = (config: ConfigInput) => writeFileSync(configPath, JSON.stringify(config, null, 2)); // JSON is YAML
+  writeConfig(testConfig(dir, typeof overrides === "function" ? overrides(dir) : overrides));
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  let svc: Service;
+  try {
+    svc = await startService({ configPath, clock: opts.clock, logger: createLogger("debug", sink), port: opts.port ?? 0, random: opts.random ?? (() => 0.5), env: {} });
+  } catch (err) {
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true }); // a refused start leaves nothing behind
+    throw err;
+  }
+  return {
+    svc, dir, configPath, logs, url: svc.url, writeConfig,
+    api: (method, path, body, headers) => callApi(svc.url, method, path, body, headers),
+    async stop() {
+      await svc.stop();
+      if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
