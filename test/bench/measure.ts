@@ -3,13 +3,14 @@
 // receiver, the load generator; and tears them down before returning.
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import type { Synchronous } from "../../src/config/model.ts";
 import { API_KEY } from "../helpers/service/config.ts";
-import { spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
+import { REPO_ROOT, spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
 import { benchConfig, removeDir, serviceEnv, tempDir } from "./bench-service.ts";
 import type { BenchContext } from "./context.ts";
 import { Receiver, startHelper, type ReceiverStats } from "./helper-processes.ts";
-import { cpuMeter, machineCpuMeter, sampleMemory } from "./machine.ts";
+import { cpuMeter, machineCpuMeter, procMemory, sampleMemory } from "./machine.ts";
 import { fmtInt, log, round } from "./report.ts";
 import { loadGenerator, type LoadResult } from "./loadgen.ts";
 import { seedDatabase } from "./seed.ts";
@@ -262,6 +263,56 @@ export function measureFetchBaseline(ctx: BenchContext, rows: number, repeat = 0
       return { rows, concurrency: ctx.scale.inFlight, rate, clientRps: r.rps, errors: r.errors, machineCpu };
     } finally {
       await receiver.stop();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idle memory
+
+/** Seconds the idle service is left alone after /health first answered, before VmRSS is read. */
+export const IDLE_SETTLE_S = 3;
+
+export interface IdleMeasure {
+  /** VmRSS of the service IDLE_SETTLE_S after /health first answered. */
+  rssMb: number;
+  /** VmRSS after one request to each of /health, /api/campaigns and /swagger/json, settled again. */
+  afterRequestsMb: number;
+  /** VmRSS of `bun -e` doing nothing but waiting: what the runtime costs before any code of ours. */
+  bareBunMb: number;
+}
+
+/**
+ * The service as the quick start runs it (config/example.yaml, its database in a temp dir), left
+ * idle: what a small VPS pays for it to sit there. A bare Bun process is measured beside it.
+ */
+export function measureIdleRss(ctx: BenchContext): Promise<IdleMeasure> {
+  return ctx.memo("memory.idle", async () => {
+    const dir = tempDir("idle");
+    const config = parseYaml(await Bun.file(join(REPO_ROOT, "config/example.yaml")).text()) as Record<string, any>;
+    config.storage = { ...config.storage, path: join(dir, "tgcpa.db") };
+    config.api_keys = [API_KEY]; // the key the fixture calls the API with
+    const rss = (pid: number) => round(procMemory(pid)?.rssMb ?? NaN);
+    const svc = await startBenchService(dir, config);
+    try {
+      await Bun.sleep(IDLE_SETTLE_S * 1000);
+      const rssMb = rss(svc.pid);
+      for (const path of ["/health", "/api/campaigns", "/swagger/json"]) {
+        const res = await svc.api("GET", path);
+        if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
+      }
+      await Bun.sleep(IDLE_SETTLE_S * 1000);
+      const afterRequestsMb = rss(svc.pid);
+      const bare = Bun.spawn([process.execPath, "-e", "setInterval(() => {}, 1000)"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+      await Bun.sleep(IDLE_SETTLE_S * 1000);
+      const bareBunMb = rss(bare.pid);
+      bare.kill("SIGKILL");
+      await bare.exited;
+      log(`idle service ${rssMb} MB, after requests ${afterRequestsMb} MB, bare Bun ${bareBunMb} MB`);
+      return { rssMb, afterRequestsMb, bareBunMb };
+    } finally {
+      await svc.stop();
+      removeDir(dir);
     }
   });
 }

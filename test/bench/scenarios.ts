@@ -6,7 +6,7 @@ import { removeDir, tempDir } from "./bench-service.ts";
 import type { BenchContext } from "./context.ts";
 import { startHelper } from "./helper-processes.ts";
 import { fmtInt, limitRow, log, ratioRow, round, type Row, type ScenarioReport } from "./report.ts";
-import { measureBare, measureDrain, measureFetchBaseline, measureIntake, type DrainMeasure, type IntakeMeasure } from "./measure.ts";
+import { IDLE_SETTLE_S, measureBare, measureDrain, measureFetchBaseline, measureIdleRss, measureIntake, type DrainMeasure, type IntakeMeasure } from "./measure.ts";
 import type { Synchronous } from "../../src/config/model.ts";
 
 const sizeLabel = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}M` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : fmtInt(n));
@@ -21,6 +21,11 @@ function intakeNote(m: IntakeMeasure) {
   return `${fmtInt(m.requests)} requests in ${round(m.seconds)} s${bad}`;
 }
 
+/**
+ * Intake against the stack's own ceiling (issue #17): the same load on a minimal Elysia route with
+ * the events body schema that writes nothing is what a request costs before any database work; the
+ * targets are ratios of that row. The bare Bun.serve rows show how far Elysia itself is from the socket.
+ */
 async function intake(ctx: BenchContext): Promise<ScenarioReport> {
   const base = await measureBare(ctx);
   const svc = await measureIntake(ctx, { synchronous: "FULL", existingLeads: 0 });
@@ -28,34 +33,32 @@ async function intake(ctx: BenchContext): Promise<ScenarioReport> {
   // What the stack itself allows before any write: the same load on servers.ts bare-json / elysia.
   const json = await measureBare(ctx, "bare-json");
   const elysia = await measureBare(ctx, "elysia");
-  const valid = svc.non2xx === 0 && svc.errors === 0;
+  const valid = (m: IntakeMeasure) => (m.non2xx === 0 && m.errors === 0 ? m.rps : null);
+  const ceiling = "minimal Elysia route, no write";
   return {
     rows: [
       ratioRow({
-        scenario: "intake", figure: `POST /api/events events/s, ${ctx.scale.clients} clients`, value: valid ? svc.rps : null, unit: "ev/s",
-        baseline: base.rps, baselineLabel: "bare Bun.serve \"ok\"", target: "≥ 50 % of baseline", minRatio: 0.5, note: intakeNote(svc),
-      }),
-      {
-        scenario: "intake", figure: "latency p50", value: svc.p50Ms, unit: "ms", baseline: base.p50Ms, baselineLabel: "bare Bun.serve \"ok\"",
-        ratio: svc.p50Ms / base.p50Ms, target: "—", verdict: "info",
-      },
-      {
-        scenario: "intake", figure: "latency p99", value: svc.p99Ms, unit: "ms", baseline: base.p99Ms, baselineLabel: "bare Bun.serve \"ok\"",
-        ratio: svc.p99Ms / base.p99Ms, target: "—", verdict: "info",
-      },
-      ratioRow({
-        scenario: "intake [extra: no postback templates]", figure: "events/s, write path only (no outbox rows, no delivery)", value: bare.rps, unit: "ev/s",
-        baseline: base.rps, baselineLabel: "bare Bun.serve \"ok\"", target: "(≥ 50 %)", minRatio: 0.5, extra: true,
+        scenario: "intake, write path", figure: `POST /api/events events/s, ${ctx.scale.clients} clients, no postback templates`, value: valid(bare), unit: "ev/s",
+        baseline: elysia.rps, baselineLabel: ceiling, target: "≥ 0.5× ceiling", minRatio: 0.5,
         note: `p50/p99 ${round(bare.p50Ms, 2)}/${round(bare.p99Ms, 2)} ms; ${intakeNote(bare)}`,
       }),
       ratioRow({
-        scenario: "intake [extra: ceiling]", figure: "bare Bun.serve that parses the JSON body and answers JSON, no write", value: json.rps, unit: "req/s",
-        baseline: base.rps, baselineLabel: "bare Bun.serve \"ok\"", target: "(none)", minRatio: null, extra: true, note: intakeNote(json),
+        scenario: "intake with templates", figure: `POST /api/events events/s, ${ctx.scale.clients} clients, one postback each, delivered meanwhile`, value: valid(svc), unit: "ev/s",
+        baseline: elysia.rps, baselineLabel: ceiling, target: "≥ 0.3× ceiling", minRatio: 0.3,
+        note: `p50/p99 ${round(svc.p50Ms, 2)}/${round(svc.p99Ms, 2)} ms; ${intakeNote(svc)}`,
       }),
       ratioRow({
         scenario: "intake [extra: ceiling]", figure: "minimal Elysia route with the events body schema, no write", value: elysia.rps, unit: "req/s",
         baseline: base.rps, baselineLabel: "bare Bun.serve \"ok\"", target: "(none)", minRatio: null, extra: true, note: intakeNote(elysia),
       }),
+      ratioRow({
+        scenario: "intake [extra: ceiling]", figure: "bare Bun.serve that parses the JSON body and answers JSON, no write", value: json.rps, unit: "req/s",
+        baseline: base.rps, baselineLabel: "bare Bun.serve \"ok\"", target: "(none)", minRatio: null, extra: true, note: intakeNote(json),
+      }),
+      {
+        scenario: "intake [extra: ceiling]", figure: "bare Bun.serve answering \"ok\"", value: base.rps, unit: "req/s", baseline: null, baselineLabel: "—",
+        ratio: null, target: "—", verdict: "info", note: `p50/p99 ${round(base.p50Ms, 2)}/${round(base.p99Ms, 2)} ms`,
+      },
     ],
     details: {},
   };
@@ -164,7 +167,17 @@ async function memory(ctx: BenchContext): Promise<ScenarioReport> {
   });
   // A peak over a drain cut short says little about the whole drain: not a pass.
   if (!m.complete && row.verdict === "PASS") row.verdict = "INCOMPLETE";
-  return { rows: [row], details: {} };
+  const idle = await measureIdleRss(ctx);
+  return {
+    rows: [
+      limitRow({
+        scenario: "memory", figure: "idle RSS after start, config/example.yaml", value: idle.rssMb, unit: "MB", target: "≤ 50 MB", max: 50,
+        note: `VmRSS ${IDLE_SETTLE_S} s after /health first answered, then after a request to each of /health, /api/campaigns, /swagger/json: ${idle.afterRequestsMb} MB; a bare Bun process here: ${idle.bareBunMb} MB`,
+      }),
+      row,
+    ],
+    details: { idle },
+  };
 }
 
 /** Extra rows: the same intake, drain and queue core at synchronous=NORMAL (not a target). */

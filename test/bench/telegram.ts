@@ -10,7 +10,7 @@ import { Receiver } from "./helper-processes.ts";
 import { cpuMeter } from "./machine.ts";
 import { fmtInt, limitRow, log, ratioRow, round, type Row, type ScenarioReport } from "./report.ts";
 import { loadGenerator, type LoadResult } from "./loadgen.ts";
-import { measureIntake } from "./measure.ts";
+import { measureBare, measureIntake } from "./measure.ts";
 
 const TOKEN = "123456:BENCH-telegram-token";
 const SECRET = "bench-secret";
@@ -173,6 +173,7 @@ export async function telegramScenario(ctx: BenchContext): Promise<ScenarioRepor
   const hook = await measureWebhookIntake(ctx, false);
   const hookFull = await measureWebhookIntake(ctx, true);
   const eventsFull = await measureIntake(ctx, { synchronous: "FULL", existingLeads: 0 });
+  const ceiling = await measureBare(ctx, "elysia");
   const ok = (r: LoadResult) => r.non2xx === 0 && r.errors === 0;
   return {
     rows: [
@@ -182,6 +183,10 @@ export async function telegramScenario(ctx: BenchContext): Promise<ScenarioRepor
         scenario: "webhook intake", figure: `POST /telegram/{bot} updates/s, ${ctx.scale.clients} clients (a Start: lead + welcome row)`, value: ok(hook) ? hook.rps : null, unit: "upd/s",
         baseline: events.rps, baselineLabel: "POST /api/events, write path only (same run)", target: "≥ 0.9× baseline", minRatio: 0.9,
         note: `p50/p99 ${round(hook.p50Ms, 2)}/${round(hook.p99Ms, 2)} ms (events: ${round(events.p50Ms, 2)}/${round(events.p99Ms, 2)} ms); ${fmtInt(hook.requests)} requests, ${hook.non2xx} non-2xx, ${hook.errors} errors`,
+      }),
+      ratioRow({
+        scenario: "webhook intake", figure: "the same updates/s against the stack's ceiling", value: ok(hook) ? hook.rps : null, unit: "upd/s",
+        baseline: ceiling.rps, baselineLabel: "minimal Elysia route, no write (same run)", target: "≥ 0.5× ceiling", minRatio: 0.5,
       }),
       ratioRow({
         scenario: "webhook intake [extra: with the wait postback]", figure: "updates/s, lead + welcome row + wait postback row, delivered meanwhile", value: ok(hookFull) ? hookFull.rps : null, unit: "upd/s",
