@@ -90,6 +90,28 @@ async function tracker(failFirst: string) {
   return { t, delivered };
 }
 
+/**
+ * The end of each trouble: the same process delivers e1, e2 and e2's approve with nothing left
+ * pending, reports its storage healthy, stops cleanly, and the database is intact with e2's
+ * rows written once and all four postbacks delivered.
+ */
+async function expectRecovered(s: ServiceProcess, pid: number, dbPath: string, delivered: (ev: Ev) => boolean, ev: { e1: Ev; e2: Ev; e2approve: Ev }) {
+  await eventually(() => [ev.e1, ev.e2, ev.e2approve].every((e) => delivered(e)), 30_000, "e1, e2 and e2's approve delivered", 25);
+  await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 20_000, "nothing pending", 25);
+  expect(s.pid).toBe(pid);
+  expect(await s.api("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok", storage: "writable" } });
+  expect(await storageGauge(s)).toBe("1");
+  expect(await s.stop()).toBe(0);
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    expect(integrity(db)).toBe("ok");
+    expect(traces(db, ev.e2)).toEqual({ lead: true, events: 2, postbacks: 2, key: 1 });
+    expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: 4 }]);
+  } finally {
+    db.close();
+  }
+}
+
 function configFor(dir: string, dbPath: string, t: RecordingTracker) {
   return testConfig(dir, {
     log: { level: "warn" },
@@ -150,19 +172,7 @@ describe("storage trouble (subprocess)", () => {
         expect(await postEvent(s, e2, 1, () => false)).toBe(true);
         expect(e2.answer!.replayed).toBe(false); // the failed attempts stored nothing
         expect(await postEvent(s, e2approve, 1, () => false)).toBe(true);
-        await eventually(() => [e1, e2, e2approve].every((e) => delivered(e)), 30_000, "e1, e2 and e2's approve delivered", 25);
-        await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 20_000, "nothing pending", 25);
-        expect(s.pid).toBe(pid);
-        expect((await s.api("GET", "/health")).status).toBe(200);
-        expect(await s.stop()).toBe(0);
-        const db = new Database(dbPath, { readonly: true });
-        try {
-          expect(integrity(db)).toBe("ok");
-          expect(traces(db, e2)).toEqual({ lead: true, events: 2, postbacks: 2, key: 1 });
-          expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: 4 }]);
-        } finally {
-          db.close();
-        }
+        await expectRecovered(s, pid, dbPath, delivered, { e1, e2, e2approve });
         console.log(`storage-trouble (a): POST answered ${res.status} "${res.body.error.message}"; CPU while locked ${(lockedCpu * 100).toFixed(1)} %`);
       } finally {
         locker?.close();
@@ -267,20 +277,7 @@ describe("storage trouble (subprocess)", () => {
         expect(await postEvent(s, e2, 1, () => false)).toBe(true);
         expect(e2.answer!.replayed).toBe(false);
         expect(await postEvent(s, e2approve, 1, () => false)).toBe(true);
-        await eventually(() => [e1, e2, e2approve].every((e) => delivered(e)), 30_000, "e1, e2 and e2's approve delivered", 25);
-        await eventually(async () => (await listPostbacks(s, "&state=pending")).length === 0, 20_000, "nothing pending", 25);
-        expect(s.pid).toBe(pid);
-        expect(await s.api("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok", storage: "writable" } });
-        expect(await storageGauge(s)).toBe("1");
-        expect(await s.stop()).toBe(0);
-        const db = new Database(dbPath, { readonly: true });
-        try {
-          expect(integrity(db)).toBe("ok");
-          expect(traces(db, e2)).toEqual({ lead: true, events: 2, postbacks: 2, key: 1 });
-          expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: 4 }]);
-        } finally {
-          db.close();
-        }
+        await expectRecovered(s, pid, dbPath, delivered, { e1, e2, e2approve });
         console.log(`storage-trouble (b): ${diskFull.method}; filler took ${(filled / 1048576).toFixed(1)} MiB; POST answered ${res.status} "${res.body.error.message}"`);
       } finally {
         rmSync(filler, { force: true });
