@@ -17,6 +17,12 @@ export type DeliveryConfig = Omit<ConfigFile["delivery"], "retry_ladder" | "leas
   retention_ms: number;
 };
 
+/**
+ * A bot's Bot API sends per second by default: Telegram allows about 30/s (the default keeps a
+ * margin below), and up to 1000 messages/s sent as paid broadcasts.
+ */
+export const BOT_SENDS_PER_SECOND = { free: 25, paid: 1000 } as const;
+
 export type BotConfig = Omit<ConfigFile["bots"][string], "max_per_second"> & {
   name: string;
   /** Bot API sends per second at most (welcomes, join-request approvals, invite links). */

@@ -78,7 +78,7 @@ const DashboardSchema = mapping({
 
 const DeliverySchema = mapping({
   timeout_ms: withDefault(int(100, 300_000, { description: "one attempt, all redirects included, ms" }), 10_000),
-  max_in_flight: withDefault(int(1, 4096, { description: "requests in flight in total" }), 64),
+  max_in_flight: withDefault(int(1, 4096, { description: "requests to trackers in flight in total (a bot's sends have their own cap)" }), 64),
   per_host_in_flight: withDefault(int(1, 4096, { description: "requests in flight per tracker host" }), 8),
   allow_hosts: words({ description: "hostnames or CIDRs the address guard lets through although they are not public" }),
   // An empty step (`- ` in YAML) has always read as 0s.
@@ -105,7 +105,7 @@ const BotSchema = mapping({
   api_root: nullable(Type.String(), { description: "a local Bot API server instead of api.telegram.org" }),
   secret: nullable(Type.String({ writeOnly: true }), { description: "webhook secret; derived from the token if unset" }),
   max_per_second: Type.Optional(int(1, 1000, {
-    description: "Bot API sends per second at most (welcomes, join-request approvals, invite links); default 25, 1000 with paid_broadcast",
+    description: "Bot API sends per second at most (welcomes, join-request approvals, invite links); default 25, 1000 with paid_broadcast (approvals then stay at 25 or less)",
   })),
   paid_broadcast: withDefault(Type.Boolean({
     description: "send with Telegram's allow_paid_broadcast: up to 1000 messages/s, billed by Telegram in Stars over the free 30/s",

@@ -14,7 +14,7 @@ import { parseDuration } from "../lib/duration.ts";
 import { canonicalTimeZone } from "../lib/time-zones.ts";
 import { PRESETS, fillPreset, presetByName, verdictName } from "../presets/presets.ts";
 import { formatPath, type Checker, type ConfigPath } from "./checker.ts";
-import type { BotConfig, CampaignConfig, Config, DeliveryConfig, DestinationConfig, Payout, WelcomeConfig } from "./model.ts";
+import { BOT_SENDS_PER_SECOND, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout, type WelcomeConfig } from "./model.ts";
 import { INVALID, readValue, type JsonSchema } from "./read.ts";
 import { ConfigFileSchema, type ConfigFile } from "./schema.ts";
 
@@ -102,8 +102,7 @@ function readBots(bots: ConfigFile["bots"]): Record<string, BotConfig> {
     name,
     ...b,
     token: b.token ?? "",
-    // Telegram allows about 30 sends/s (1000 with paid broadcasts); the default keeps a margin below.
-    max_per_second: b.max_per_second ?? (b.paid_broadcast ? 1000 : 25),
+    max_per_second: b.max_per_second ?? (b.paid_broadcast ? BOT_SENDS_PER_SECOND.paid : BOT_SENDS_PER_SECOND.free),
   }]));
 }
 

@@ -68,6 +68,11 @@ export class Dispatcher {
    * one has waited so long that its lease could end mid-request.
    */
   private queued: InFlight[] = [];
+  /**
+   * Requests started to hosts without pacing (trackers): what delivery.max_in_flight counts. A
+   * paced host (a bot) has its own cap and pace, so its sends never take the trackers' slots.
+   */
+  private unpacedStarted = 0;
   private readonly hosts: HostSlots;
   /** The next claim round: a row falls due, a paused host reopens, a storage retry. */
   private readonly claimAlarm: Alarm;
@@ -132,11 +137,11 @@ export class Dispatcher {
     }
     const d = this.deps.config().delivery;
     const queued = this.queuedPerHost();
-    // Rows waiting for their host's pace (at most a second of its sends each) are outside the
-    // claim budget: however many a bot has waiting, tracker postbacks are claimed as before.
-    let waitingForPace = 0;
-    for (const [host, n] of queued) if (this.hosts.isPaced(host)) waitingForPace += n;
-    const want = d.max_in_flight + Math.ceil(d.max_in_flight * PREFETCH_SHARE) - (this.inFlight.size - waitingForPace);
+    // Rows of paced hosts (at most a second of sends each, their own caps) are outside the claim
+    // budget: however many a bot has started or waiting, tracker postbacks are claimed as before.
+    let unpacedQueued = 0;
+    for (const [host, n] of queued) if (!this.hosts.isPaced(host)) unpacedQueued += n;
+    const want = d.max_in_flight + Math.ceil(d.max_in_flight * PREFETCH_SHARE) - (this.unpacedStarted + unpacedQueued);
     if (want <= 0) return this.claimAlarm.set(null); // completions will pump
     this.claiming = (async () => {
       let rows: ClaimedPostback[];
@@ -178,7 +183,7 @@ export class Dispatcher {
   /** Sets the claim alarm for the next moment something may be claimed: a due row, or a host that reopens. */
   private scheduleClaim(now: number, progressed: boolean) {
     const d = this.deps.config().delivery;
-    if (this.inFlightCount >= d.max_in_flight) return this.claimAlarm.set(null); // completions will pump
+    if (this.unpacedStarted >= d.max_in_flight) return this.claimAlarm.set(null); // completions will pump
     const moments = [...this.hosts.reopenings(now)];
     const due = this.deps.outbox.nextDueAt(this.hosts.blocked(now, d.per_host_in_flight, this.queuedPerHost()));
     if (due !== null) moments.push(due);
@@ -202,20 +207,21 @@ export class Dispatcher {
     if (this.queued.length === 0) return;
     const d = this.deps.config().delivery;
     const now = this.deps.clock.now();
-    let started = this.inFlightCount;
+    let started = this.unpacedStarted;
     const back: InFlight[] = [];
     let paceAt: number | null = null;
     this.queued = this.queued.filter((e) => {
       const slots = this.hosts.slots(e.row.host, d.per_host_in_flight, now);
       // Back to the database, unattempted: its host is paused, or its lease could end mid-request.
       if (slots === 0 || now > e.claimedAt + d.lease_ms - d.timeout_ms) return !back.push(e);
-      if (started >= d.max_in_flight || this.hosts.inFlight(e.row.host) >= slots) return true;
+      const paced = this.hosts.isPaced(e.row.host);
+      if ((!paced && started >= d.max_in_flight) || this.hosts.inFlight(e.row.host) >= slots) return true;
       const wait = this.hosts.paceWait(e.row, now);
       if (wait > 0) {
         paceAt = paceAt === null ? wait : Math.min(paceAt, wait);
         return true;
       }
-      started++;
+      if (!paced) started++;
       this.launch(e);
       return false;
     });
@@ -235,10 +241,13 @@ export class Dispatcher {
 
   private launch(entry: InFlight) {
     const { row } = entry;
+    const counted = !this.hosts.isPaced(row.host);
+    if (counted) this.unpacedStarted++;
     this.hosts.started(row.host);
     entry.done = this.deliver(entry).catch((err) => this.deps.log.error({ err, postback: row.id }, "delivery crashed"))
       .finally(() => {
         this.inFlight.delete(row.id);
+        if (counted) this.unpacedStarted--;
         this.hosts.finished(row.host);
         this.wake();
       });

@@ -39,6 +39,11 @@ export interface PaceLimits {
   perPrivateChatPerSecond: number;
   /** Sends per rolling minute to one group or channel (Telegram: 20). */
   perGroupPerMinute: number;
+  /**
+   * A lower rate for sends without a chat (join-request approvals), when messages go faster than
+   * the sender's other calls may (Telegram's paid broadcasts); absent: `perSecond` for all.
+   */
+  callsPerSecond?: number;
 }
 
 /** Telegram's published limits for a bot (reference/telegram.md): ~30/s overall, 1/s per chat, 20/min per group. */
@@ -56,6 +61,8 @@ export class SendPacer {
   private readonly overall: SlidingWindow;
   private readonly gapMs: number;
   private lastStart = Number.NEGATIVE_INFINITY;
+  /** Sends without a chat, when they have a rate of their own (limits.callsPerSecond). */
+  private readonly calls: { window: SlidingWindow; gapMs: number; lastStart: number } | null;
   private readonly chats = new Map<number, SlidingWindow>();
   private pauseEnd = 0;
   private lastSweep = 0;
@@ -63,11 +70,16 @@ export class SendPacer {
   constructor(readonly limits: PaceLimits) {
     this.overall = new SlidingWindow(Math.max(1, Math.floor(limits.perSecond)), 1000);
     this.gapMs = 1000 / limits.perSecond;
+    const calls = limits.callsPerSecond;
+    this.calls = calls !== undefined && calls < limits.perSecond
+      ? { window: new SlidingWindow(Math.max(1, Math.floor(calls)), 1000), gapMs: 1000 / calls, lastStart: Number.NEGATIVE_INFINITY }
+      : null;
   }
 
   /** The earliest moment a send to `chat` may start (≤ now: at once). */
   earliest(chat: number | null, now: number): number {
     let at = Math.max(now, this.pauseEnd, this.overall.earliest(now), Math.ceil(this.lastStart + this.gapMs));
+    if (chat === null && this.calls) at = Math.max(at, this.calls.window.earliest(now), Math.ceil(this.calls.lastStart + this.calls.gapMs));
     const window = chat === null ? undefined : this.chats.get(chat);
     if (window) at = Math.max(at, window.earliest(now));
     return at;
@@ -77,6 +89,10 @@ export class SendPacer {
   take(chat: number | null, now: number) {
     this.overall.take(now);
     this.lastStart = now;
+    if (chat === null && this.calls) {
+      this.calls.window.take(now);
+      this.calls.lastStart = now;
+    }
     if (chat !== null) {
       let window = this.chats.get(chat);
       if (!window) {

@@ -1,4 +1,4 @@
-import type { BotConfig } from "../config/model.ts";
+import { BOT_SENDS_PER_SECOND, type BotConfig } from "../config/model.ts";
 import type { HostPacing, Pacing } from "../delivery/host-slots.ts";
 import { SendPacer, TELEGRAM_PACE } from "../delivery/pacing.ts";
 import type { ClaimedPostback } from "../outbox/claims.ts";
@@ -30,7 +30,7 @@ function chatOf(row: ClaimedPostback): number | null {
  * pacer lives as long as its bot's limits stay the same across reloads (its pause included).
  */
 export class TelegramPacing implements Pacing {
-  private readonly pacers = new Map<string, HostPacing & { perSecond: number }>();
+  private readonly pacers = new Map<string, HostPacing & { perSecond: number; callsPerSecond: number | undefined }>();
 
   constructor(private readonly bots: () => Readonly<Record<string, BotConfig>>, private readonly perHostInFlight: () => number) {}
 
@@ -40,11 +40,13 @@ export class TelegramPacing implements Pacing {
     if (!bot) return undefined;
     let pacing = this.pacers.get(host);
     const inFlight = inFlightFor(bot.max_per_second, this.perHostInFlight());
-    if (!pacing || pacing.perSecond !== bot.max_per_second || pacing.inFlight !== inFlight) {
-      const pacer = new SendPacer({ perSecond: bot.max_per_second, ...TELEGRAM_PACE });
+    // Paid broadcasts are messages only: a paid bot's other calls (approvals) keep the free rate.
+    const callsPerSecond = bot.paid_broadcast ? Math.min(bot.max_per_second, BOT_SENDS_PER_SECOND.free) : undefined;
+    if (!pacing || pacing.perSecond !== bot.max_per_second || pacing.callsPerSecond !== callsPerSecond || pacing.inFlight !== inFlight) {
+      const pacer = new SendPacer({ perSecond: bot.max_per_second, callsPerSecond, ...TELEGRAM_PACE });
       const pausedUntil = pacing?.pacer.pausedUntil(0);
       if (pausedUntil) pacer.pause(pausedUntil); // a new rate does not end a flood wait
-      pacing = { pacer, chatOf, inFlight, perSecond: bot.max_per_second };
+      pacing = { pacer, chatOf, inFlight, perSecond: bot.max_per_second, callsPerSecond };
       this.pacers.set(host, pacing);
     }
     return pacing;

@@ -15,7 +15,7 @@ const N = 60;
 
 const cleanup = cleanupAfterEach();
 
-async function setup(mode: "polling" | "webhook", bot: Record<string, unknown> = {}, delivery: Record<string, unknown> = {}) {
+async function setup(mode: "polling" | "webhook", bot: Record<string, unknown> = {}, delivery: Record<string, unknown> = {}, campaign: Record<string, unknown> = {}) {
   const api = await FakeBotApi.start({ limits: true });
   cleanup.push(() => api.close());
   api.addBot({ token: TOKEN, username: "tgcpa_pacing_bot" });
@@ -26,7 +26,7 @@ async function setup(mode: "polling" | "webhook", bot: Record<string, unknown> =
     server: { host: "127.0.0.1", port, public_url: `http://127.0.0.1:${port}` },
     bots: { main: { token: TOKEN, mode, api_root: api.apiRoot, secret: "hook-secret", ...bot } },
     postbacks: { wait: `${tracker.base}/pb?click={click}&sub={subscriber}` },
-    campaigns: [{ code: "burst", bot: "main", chat: CHAT.id, welcome: { text: "Welcome!" } }],
+    campaigns: [{ code: "burst", bot: "main", chat: CHAT.id, welcome: { text: "Welcome!" }, ...campaign }],
     delivery,
   }, { port });
   cleanup.push(() => svc.stop());
@@ -79,6 +79,27 @@ describe("tracker postbacks beside a paced bot", () => {
     expect(welcomes().length).toBeLessThan(N / 2);
     await eventually(() => welcomes().length === N, 15_000, `${N} welcomes`);
   }, 30_000);
+
+  test("a Bot API that does not answer never takes the trackers' slots (delivery.max_in_flight counts tracker requests)", async () => {
+    // A long timeout: a hanging send holds its slot for the whole wait, not 2 s.
+    const { api, tracker, burst, welcomes } = await setup("polling", { paid_broadcast: true }, { max_in_flight: 8, timeout_ms: 30_000, lease_ms: 60_000 });
+    // Every sendMessage hangs until the gate opens: a slow or stalled Bot API.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let started = 0;
+    let messageId = 1;
+    api.setHandler("sendMessage", async (call) => {
+      started++;
+      await gate;
+      return { message_id: messageId++, date: Math.floor(Date.now() / 1000), chat: { id: Number(call.params.chat_id), type: "private", first_name: "u" }, text: String(call.params.text) };
+    });
+    await burst();
+    await tracker.waitUntil(() => tracker.received.length === N, 10_000, "wait postbacks while every welcome hangs");
+    expect(started).toBeGreaterThan(8); // the bot's sends in flight are beyond max_in_flight: their own cap
+    expect(welcomes()).toEqual([]);
+    open();
+    await eventually(() => welcomes().length === N, 15_000, `${N} welcomes`);
+  }, 30_000);
 });
 
 describe("a flood wait (Telegram 429 retry_after)", () => {
@@ -113,5 +134,18 @@ describe("a flood wait (Telegram 429 retry_after)", () => {
     expect(api.limits!.refusedTotal).toBe(0);
     expect(welcomes().every((c) => c.params.allow_paid_broadcast === true)).toBe(true);
     expect(busiestSecond(welcomes())).toBe(N); // far above the 30/s of unpaid sends
+  }, 30_000);
+
+  test("paid_broadcast leaves join-request approvals at the free pace: no 429", async () => {
+    const { api } = await setup("polling", { paid_broadcast: true }, {}, { auto_approve: true });
+    const users = Array.from({ length: N }, (_, i) => tg.user(20_000 + i));
+    for (const u of users) {
+      api.setMember(CHAT.id, tg.member(u, "left"));
+      api.enqueue(TOKEN, tg.joinRequest(CHAT, u));
+    }
+    const approvals = () => api.callsTo("approveChatJoinRequest").filter((c) => c.status === 200);
+    await eventually(() => approvals().length === N, 10_000, `${N} approvals`);
+    expect(api.limits!.refusedTotal).toBe(0); // Telegram takes ~30/s of calls that are not paid broadcasts
+    expect(busiestSecond(approvals())).toBeLessThanOrEqual(30);
   }, 30_000);
 });
