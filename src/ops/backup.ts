@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { chownSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
+import { chownSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { lastMigrationAt } from "../db/client.ts";
 import { lockDatabase } from "../db/instance-lock.ts";
@@ -19,6 +19,17 @@ export function backupDatabase(source: string, target: string, progress: Progres
   mkdirSync(dirname(resolve(target)), { recursive: true });
   progress(`copying ${source} to ${target} (one consistent snapshot; the service may keep running)`);
   const started = performance.now();
+  snapshot(source, target);
+  progress(`copy written in ${Math.round(performance.now() - started)} ms; checking its integrity`);
+  const { leads } = checkCopy(target);
+  return { bytes: statSync(target).size, leads };
+}
+
+/**
+ * Writes one consistent snapshot of `source` to `target` as a plain SQLite file (VACUUM INTO):
+ * what SQLite sees, so commits still in the source's -wal are in it too.
+ */
+function snapshot(source: string, target: string) {
   try {
     const db = new Database(source, { readonly: true });
     try {
@@ -30,9 +41,6 @@ export function backupDatabase(source: string, target: string, progress: Progres
   } catch (err) {
     throw new Error(`cannot copy ${source} to ${target}: ${(err as Error).message}`, { cause: err });
   }
-  progress(`copy written in ${Math.round(performance.now() - started)} ms; checking its integrity`);
-  const { leads } = checkCopy(target);
-  return { bytes: statSync(target).size, leads };
 }
 
 /**
@@ -69,8 +77,9 @@ export function checkCopy(path: string): { leads: number } {
  * Puts a backup in place of the database. Refused while a process holds the database (the
  * instance lock, held here too so the service cannot start halfway through). The old file and its
  * -wal/-shm are moved aside together as `<db>.before-restore-<time>` (+ `-wal`, `-shm`), so that set
- * still opens as the old database; the copy is written beside the target, synced, then renamed
- * over it, so a crash leaves either the old file or the whole new one.
+ * still opens as the old database. The backup is copied as SQLite reads it (a snapshot, not its
+ * bytes: a set left by a crash keeps its last commits in its -wal), beside the target, synced,
+ * checked, then renamed over it, so a crash leaves either the old file or the whole new one.
  */
 export function restoreDatabase(database: string, backup: string, progress: Progress = () => {}, now = new Date()): { bytes: number; leads: number; movedAside: string | null } {
   if (!existsSync(backup)) throw new Error(`no backup at ${backup}`);
@@ -81,8 +90,14 @@ export function restoreDatabase(database: string, backup: string, progress: Prog
   const lock = lockDatabase(database); // throws DatabaseInUse while the service runs
   try {
     const staging = `${database}.restoring`;
-    copyFileSync(backup, staging);
+    rmSync(staging, { force: true }); // left by a restore that was cut short
+    snapshot(backup, staging);
     syncFile(staging);
+    const copied = checkCopy(staging).leads;
+    if (copied !== leads) {
+      rmSync(staging, { force: true });
+      throw new Error(`the copy of ${backup} holds ${copied} leads, the backup ${leads}; nothing was changed`);
+    }
     const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z"); // 20260501T120000Z
     const aside = `${database}.before-restore-${stamp}`;
     let movedAside: string | null = null;

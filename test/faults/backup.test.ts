@@ -5,7 +5,7 @@
 // and leaves that file alone.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RecordingTracker, ok } from "../helpers/fake-trackers/index.ts";
 import { integrity } from "../helpers/db-inspect.ts";
@@ -126,4 +126,32 @@ describe("online backup and restore (subprocess)", () => {
       );
     });
   }, 90_000);
+
+  test("a restore from a set left by a kill -9 (its last commits still in its -wal) installs every lead", async () => {
+    const crashDir = join(dir, "crash");
+    const dbPath = join(crashDir, "tgcpa.db");
+    mkdirSync(crashDir, { recursive: true });
+    const config = testConfig(crashDir, { log: { level: "warn" }, storage: { path: dbPath }, campaigns: [{ code: "kc", name: "crash" }] });
+    await withServices("backup (crash set)", async () => {
+      const s = await spawnService({ dir: crashDir, config });
+      const events = Array.from({ length: 20 }, (_, i) => leadEvents("kc", "kc", i, 980_000)[0]!);
+      for (const ev of events) expect(await postEvent(s, ev, 1, () => false)).toBe(true);
+      await s.kill();
+      // The set as an operator finds it after the crash, copied away: the file, its -wal and -shm.
+      const set = join(dir, "crash-set.db");
+      expect(existsSync(`${dbPath}-wal`)).toBe(true);
+      for (const suffix of ["", "-wal", "-shm"]) if (existsSync(`${dbPath}${suffix}`)) copyFileSync(`${dbPath}${suffix}`, `${set}${suffix}`);
+      const restore = await runBackup(set, s.configPath, "restore");
+      expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(restore.stdout).toContain("20 leads");
+      const restored = new Database(dbPath, { readonly: true });
+      try {
+        expect(integrity(restored)).toBe("ok");
+        expect(restored.query("SELECT count(*) AS n FROM leads").get()).toEqual({ n: 20 });
+      } finally {
+        restored.close();
+      }
+      expect(existsSync(`${dbPath}-wal`)).toBe(false); // the restored file holds everything itself
+    });
+  }, 60_000);
 });
