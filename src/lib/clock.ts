@@ -5,10 +5,17 @@ export interface Clock {
   setTimer(fn: () => void, ms: number): () => void;
 }
 
+/** setTimeout's longest delay (about 24.8 days): a longer one fires at once, so it is waited for in steps. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(fn, ms) {
-    const handle = setTimeout(fn, Math.max(0, ms));
+    let handle: ReturnType<typeof setTimeout>;
+    const arm = (left: number) => {
+      handle = left > MAX_TIMEOUT_MS ? setTimeout(() => arm(left - MAX_TIMEOUT_MS), MAX_TIMEOUT_MS) : setTimeout(fn, Math.max(0, left));
+    };
+    arm(ms);
     return () => clearTimeout(handle);
   },
 };
