@@ -1,10 +1,11 @@
 import type { Config } from "../config/model.ts";
 import type { GroupCommit } from "../db/group-commit.ts";
+import { classifyAttempt } from "../domain/verdict.ts";
 import { Alarm, type Clock } from "../lib/clock.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
 import { stripUrls, type Logger } from "../lib/logger.ts";
 import type { Metrics } from "../lib/metrics.ts";
-import type { ChannelSender } from "./channel.ts";
+import type { ChannelAttempt, ChannelSender } from "./channel.ts";
 import { decideCompletion } from "./completion.ts";
 import { HostSlots, PREFETCH_SHARE, type Pacing } from "./host-slots.ts";
 import type { ClaimedPostback, OutboxRepository } from "../outbox/claims.ts";
@@ -44,6 +45,16 @@ interface InFlight {
   shuttingDown: boolean;
   /** When its claim (and lease) began, clock ms. */
   claimedAt: number;
+}
+
+/**
+ * A sender that threw instead of answering (a bug, not the peer): a counted retry on the ladder,
+ * with its attempt logged, so the row ends failed at worst. Left leased, it was sent again each
+ * time its lease ran out, for ever.
+ */
+function crashed(row: ClaimedPostback, err: unknown): ChannelAttempt {
+  const result = { kind: "error", error: "internal", message: err instanceof Error ? err.message : String(err) } as const;
+  return { report: { result, url: row.url, responseHead: null }, verdict: classifyAttempt(result) };
 }
 
 const noChannel: ChannelSender = async (row) => {
@@ -259,7 +270,10 @@ export class Dispatcher {
     const d = config().delivery;
     const startedAt = clock.now();
     const t0 = performance.now();
-    const { report, verdict } = await (this.deps.channels[row.channel] ?? noChannel)(row, entry.abort);
+    const { report, verdict } = await (this.deps.channels[row.channel] ?? noChannel)(row, entry.abort).catch((err: unknown) => {
+      if (!entry.shuttingDown) log.error({ err, postback: row.id }, "sending a postback threw; counted as a failed attempt");
+      return crashed(row, err);
+    });
     if (entry.shuttingDown) return; // released by stop(); this attempt does not count
     const durationMs = performance.now() - t0;
     const now = clock.now();

@@ -86,7 +86,11 @@ async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: Abort
       if (hop >= opts.maxRedirects) {
         return { result: { kind: "error", error: "too_many_redirects", message: `more than ${opts.maxRedirects} redirects` }, url: url.href, responseHead: null };
       }
-      url = new URL(location, url);
+      try {
+        url = new URL(location, url);
+      } catch {
+        return { result: { kind: "error", error: "malformed_url", message: `redirect to an invalid Location: ${location.slice(0, 200)}` }, url: url.href, responseHead: null };
+      }
       // Like browsers: 303 (and 301/302 after a POST) continue as a GET without a body.
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
         method = "GET";

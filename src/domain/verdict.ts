@@ -4,7 +4,7 @@ export type AttemptResult =
   | { kind: "error"; error: AttemptError; message: string };
 
 export type AttemptError =
-  | "timeout" | "network" | "dns_temporary" // worth another try
+  | "timeout" | "network" | "dns_temporary" | "internal" // worth another try (internal: a sender that threw)
   | "dns_not_found" | "blocked_address" | "malformed_url" | "too_many_redirects"; // never will work
 
 /** A preset's reading of a 2xx body: a refusal with the tracker's words, or undefined when it is not one. */
@@ -66,7 +66,7 @@ export type Classification =
 export const THROTTLE_FLOOR_MS = 60_000;
 
 const RETRY_STATUSES = new Set([408, 425, 429]);
-const RETRY_ERRORS = new Set<AttemptError>(["timeout", "network", "dns_temporary"]);
+const RETRY_ERRORS = new Set<AttemptError>(["timeout", "network", "dns_temporary", "internal"]);
 
 /** Decides delivered / retry / rejected for one attempt (pure); by the HTTP status alone unless a rule says more. */
 export function classifyAttempt(result: AttemptResult, rule: AnswerRule = STATUS_ONLY): Classification {

@@ -20,7 +20,12 @@ const inFlightFor = (perSecond: number, perHostInFlight: number) => Math.max(per
  */
 function chatOf(row: ClaimedPostback): number | null {
   if (!row.url.endsWith("/welcome") || !row.body) return null;
-  const chat = (JSON.parse(row.body) as { chat?: unknown }).chat;
+  let chat: unknown;
+  try {
+    chat = (JSON.parse(row.body) as { chat?: unknown } | null)?.chat;
+  } catch {
+    return null; // a body that is not JSON fails in its sender, as a counted attempt; not here, in the claim round
+  }
   return typeof chat === "number" ? chat : null;
 }
 

@@ -1,5 +1,10 @@
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { cleanupAfterEach } from "../helpers/cleanup.ts";
+import { FakeBotApi } from "../helpers/fake-bot-api/index.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { RecordingTracker, ok, type Responder } from "../helpers/fake-trackers/index.ts";
 import { eventually } from "../helpers/eventually.ts";
@@ -8,6 +13,7 @@ import type { ConfigInput } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const cleanup = cleanupAfterEach();
+const BOT_TOKEN = "123456:ABC-delivery-token";
 
 async function setup(opts: { responder?: Responder; config?: (t: RecordingTracker) => ConfigInput; clock?: FakeClock } = {}) {
   const tracker = await RecordingTracker.start(opts.responder);
@@ -180,11 +186,12 @@ describe("delivery", () => {
       responder: (r) => {
         const n = Number(r.query.n ?? 0);
         if (r.path === "/meta") return { status: 302, headers: { location: "http://169.254.169.254/latest/meta-data/" } };
+        if (r.path === "/bad") return { status: 302, headers: { location: "http://[bad" } };
         if (r.path === "/r" && n < Number(r.query.max)) return { status: 302, headers: { location: `/r?max=${r.query.max}&n=${n + 1}` } };
         return ok();
       },
       config: (t) => ({
-        postbacks: { wait: `${t.base}/r?max={click}`, approve: `${t.base}/meta?c={click}` },
+        postbacks: { wait: `${t.base}/r?max={click}`, approve: `${t.base}/meta?c={click}`, hold: `${t.base}/bad?c={click}` },
         campaigns: [{ code: "c1" }],
       }),
     });
@@ -192,6 +199,7 @@ describe("delivery", () => {
     await event(svc, { subscriber: 2, status: "wait", click: "4" });
     await event(svc, { subscriber: 3, status: "wait", click: "1" });
     await event(svc, { subscriber: 3, status: "approve" });
+    await event(svc, { subscriber: 2, status: "hold" });
     await eventually(async () => (await listPostbacks(svc, "&state=pending")).length === 0, 5000, "all settled");
     const rows = await listPostbacks(svc);
     const byClick = (c: string) => rows.find((p) => p.url.endsWith(`max=${c}`));
@@ -201,7 +209,45 @@ describe("delivery", () => {
     const meta = rows.find((p) => p.url.includes("/meta"));
     expect(meta.state).toBe("rejected");
     expect(meta.reason).toContain("169.254.169.254");
+    // a Location that is not a URL: the answer of one request, not a sender that throws and re-sends each lease
+    const bad = rows.find((p) => p.url.includes("/bad"));
+    expect({ state: bad.state, attempts: bad.attempts }).toEqual({ state: "rejected", attempts: 1 });
+    expect(bad.reason).toContain("malformed_url: redirect to an invalid Location");
+    expect(tracker.received.filter((r) => r.path === "/bad")).toHaveLength(1);
   });
+
+  test("a sender that throws counts as an attempt on the ladder and ends failed, instead of being sent again each lease", async () => {
+    const api = await FakeBotApi.start();
+    cleanup.push(() => api.close());
+    api.addBot({ token: BOT_TOKEN, username: "tgcpa_test_bot" });
+    const tracker = await RecordingTracker.start(() => ({ status: 503, body: "busy" }));
+    cleanup.push(() => tracker.close());
+    const dir = mkdtempSync(join(tmpdir(), "tgcpa-throwing-sender-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const config = {
+      bots: { main: { token: BOT_TOKEN, mode: "polling", api_root: api.apiRoot } },
+      postbacks: { wait: `${tracker.base}/pb?c={click}` },
+      campaigns: [{ code: "c1" }],
+      delivery: { retry_ladder: ["0s", "1h"] },
+    };
+    const first = await startTestService(config, { dir, keepDir: true });
+    expect((await event(first, { subscriber: 1, status: "wait", click: "k" })).status).toBe(200);
+    await eventually(async () => (await listPostbacks(first))[0]?.attempts === 1, 5000, "the first attempt recorded");
+    await first.stop();
+    // The row becomes a Bot API call whose body is not JSON: its sender throws while reading it.
+    const db = new Database(join(dir, "tgcpa.db"));
+    db.run("UPDATE postbacks SET channel = 'telegram', url = 'tg://main/welcome', body = 'not json', host = 'telegram:main', next_attempt_at = 0");
+    db.close();
+    const svc = await startTestService({ ...config, delivery: { retry_ladder: ["0s", "50ms", "50ms"], lease_ms: 3000 } }, { dir, keepDir: true });
+    cleanup.push(() => svc.stop());
+    await eventually(async () => (await listPostbacks(svc))[0]?.state === "failed", 10_000, "failed at the end of the ladder");
+    const [row] = await listPostbacks(svc);
+    expect(row.attempts).toBe(3);
+    expect(row.reason).toContain("last: internal: ");
+    const { attempts } = (await svc.api("GET", `/api/postbacks/${row.id}`)).body;
+    expect(attempts.map((a: { attempt: number; error: string }) => `${a.attempt} ${a.error.split(":")[0]}`).sort()).toEqual(["1 http_503", "2 internal", "3 internal"]);
+    expect(svc.logs.join("")).toContain("sending a postback threw");
+  }, 20_000);
 
   test("a blocked address is rejected without any request", async () => {
     const { tracker, svc } = await setup({
