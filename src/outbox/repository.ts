@@ -108,15 +108,25 @@ export function queueGauges(db: Executor, now: number): { depth: number; oldest:
   return { depth, oldest };
 }
 
-/** Retention: delivered rows (and their attempts) finished before `before`, up to `batch` of them. */
-export function pruneDelivered(db: Executor, before: number, batch = 5000): number {
-  const ids = db.select({ id: postbacks.id }).from(postbacks)
-    .where(and(eq(postbacks.state, "delivered"), lt(postbacks.finishedAt, before))).limit(batch).all().map((r) => r.id);
-  if (ids.length) {
-    db.delete(deliveryAttempts).where(inArray(deliveryAttempts.postbackId, ids)).run();
-    db.delete(postbacks).where(inArray(postbacks.id, ids)).run();
+/**
+ * Retention: every delivered row (and its attempts) finished before `before`, `batch` rows per
+ * transaction so a large backlog never holds the write lock long; returns how many went.
+ */
+export function pruneDelivered(db: Db, before: number, batch = 5000): number {
+  let pruned = 0;
+  for (;;) {
+    const n = db.transaction((tx) => {
+      const ids = tx.select({ id: postbacks.id }).from(postbacks)
+        .where(and(eq(postbacks.state, "delivered"), lt(postbacks.finishedAt, before))).limit(batch).all().map((r) => r.id);
+      if (ids.length) {
+        tx.delete(deliveryAttempts).where(inArray(deliveryAttempts.postbackId, ids)).run();
+        tx.delete(postbacks).where(inArray(postbacks.id, ids)).run();
+      }
+      return ids.length;
+    });
+    pruned += n;
+    if (n < batch) return pruned;
   }
-  return ids.length;
 }
 
 

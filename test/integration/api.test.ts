@@ -287,9 +287,18 @@ describe("operations", () => {
     await svc.api("POST", "/api/events", { campaign: "c1", subscriber: 1, status: "wait", click: "good" });
     await svc.api("POST", "/api/events", { campaign: "c1", subscriber: 2, status: "wait", click: "bad" });
     await eventually(async () => (await svc.api("GET", "/api/postbacks?state=pending")).body.items.length === 0, 5000, "settled");
+    // A busy day's worth more of delivered rows, each with its attempt: more than one pruning batch (5,000).
+    const seed = new Database(`${svc.dir}/tgcpa.db`);
+    const cols = (seed.query("PRAGMA table_info(postbacks)").all() as { name: string }[]).map((c) => c.name).filter((n) => n !== "id").join(", ");
+    seed.run(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+      INSERT INTO postbacks (${cols}) SELECT ${cols} FROM postbacks, n WHERE state = 'delivered'`);
+    seed.run(`INSERT INTO delivery_attempts (postback_id, attempt, started_at, duration_ms, url, http_status, outcome)
+      SELECT p.id, 1, p.created_at, 1, p.url, 200, 'delivered' FROM postbacks p WHERE p.state = 'delivered' AND NOT EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.postback_id = p.id)`);
+    expect(seed.query("SELECT count(*) AS n FROM postbacks WHERE state = 'delivered'").get()).toEqual({ n: 12_001 });
+    seed.close();
     clock.advance(86_400_000 + 3_600_000); // past retention, and the hourly pruning timer has fired
     const states = (await svc.api("GET", "/api/postbacks")).body.items.map((p: any) => p.state);
-    expect(states).toEqual(["rejected"]);
+    expect(states).toEqual(["rejected"]); // one hourly run prunes them all, not one batch
     const db = new Database(`${svc.dir}/tgcpa.db`, { readonly: true });
     expect((db.query("SELECT count(*) AS n FROM delivery_attempts").get() as { n: number }).n).toBe(1);
     expect((db.query("SELECT count(*) AS n FROM leads").get() as { n: number }).n).toBe(2);
