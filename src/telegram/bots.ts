@@ -28,6 +28,28 @@ interface Running {
   loop: Promise<void> | null;
 }
 
+/** A Bot API call that got no answer in time: the bot counts as down and is tried again. */
+class NoAnswer extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms / 1000} s`);
+  }
+}
+
+/**
+ * A Bot API call bounded by the bot's stop and by `ms` of wall time (a network timeout, like
+ * delivery's: it must end even where a test's clock stands still). A Bot API that accepts the
+ * connection and never answers would otherwise hold a bot "starting" or "running" for grammY's
+ * 500 s, out of /health's sight.
+ */
+async function bounded<T>(stop: AbortSignal, ms: number, call: (signal: GrammySignal) => Promise<T>): Promise<T> {
+  const timeout = AbortSignal.timeout(ms);
+  try {
+    return await call(AbortSignal.any([stop, timeout]) as unknown as GrammySignal);
+  } catch (err) {
+    throw timeout.aborted && !stop.aborted ? new NoAnswer(ms) : err;
+  }
+}
+
 /** A step of bringing a bot up failed: which one, and why. */
 class StartStepError extends Error {
   constructor(readonly step: string, readonly why: unknown) {
@@ -74,13 +96,41 @@ export class TelegramBots {
 
   constructor(private readonly deps: TelegramDeps) {}
 
+  /**
+   * start, stop and restart run one after another: two reloads close together would otherwise
+   * both stop the same loops and both start new ones, leaving one polling with the old config.
+   */
+  private turn: Promise<void> = Promise.resolve();
+
+  private inTurn(step: () => Promise<void>): Promise<void> {
+    const next = this.turn.then(step);
+    this.turn = next.catch(() => {});
+    return next;
+  }
+
   /** Starts every bot; resolves once each has either come up or failed its first try (it keeps trying). */
-  async start() {
+  start(): Promise<void> {
+    return this.inTurn(() => this.startAll());
+  }
+
+  stop(): Promise<void> {
+    return this.inTurn(() => this.stopAll());
+  }
+
+  /** After a config reload: bots are restarted with their new settings. */
+  restart(): Promise<void> {
+    return this.inTurn(async () => {
+      await this.stopAll();
+      await this.startAll();
+    });
+  }
+
+  private async startAll() {
     const bots = Object.values(this.deps.runtime().config.bots);
     await Promise.all(bots.map((b) => this.startBot(b)));
   }
 
-  async stop() {
+  private async stopAll() {
     const all = [...this.running.values()];
     for (const r of all) {
       r.abort.abort();
@@ -88,12 +138,6 @@ export class TelegramBots {
     }
     await Promise.all(all.map((r) => r.loop));
     this.running.clear();
-  }
-
-  /** After a config reload: bots are restarted with their new settings. */
-  async restart() {
-    await this.stop();
-    await this.start();
   }
 
   api(name: string): Api | undefined {
@@ -174,15 +218,15 @@ export class TelegramBots {
   /** getMe, then setWebhook (webhook) or deleteWebhook (polling); rejects with the step that failed. */
   private async connect(r: Running) {
     const { config, bot } = r;
-    const signal = r.abort.signal as unknown as GrammySignal;
-    const step = async <T>(name: string, call: () => Promise<T>): Promise<T> => {
+    const timeoutMs = this.deps.runtime().config.delivery.timeout_ms;
+    const step = async <T>(name: string, call: (signal: GrammySignal) => Promise<T>): Promise<T> => {
       try {
-        return await call();
+        return await bounded(r.abort.signal, timeoutMs, call);
       } catch (err) {
         throw new StartStepError(name, err);
       }
     };
-    const me = await step("getMe failed", () => bot.api.getMe(signal));
+    const me = await step("getMe failed", (signal) => bot.api.getMe(signal));
     bot.botInfo = me;
     r.state.id = me.id;
     r.state.username = me.username;
@@ -191,10 +235,10 @@ export class TelegramBots {
       const base = this.deps.runtime().config.server.public_url;
       if (!base) throw new StartStepError("setWebhook failed", new Error("server.public_url is required for webhook mode"));
       const url = `${base}/telegram/${encodeURIComponent(config.name)}`;
-      await step("setWebhook failed", () => bot.api.setWebhook(url, { secret_token: webhookSecret(config), allowed_updates: [...ALLOWED_UPDATES] }, signal));
+      await step("setWebhook failed", (signal) => bot.api.setWebhook(url, { secret_token: webhookSecret(config), allowed_updates: [...ALLOWED_UPDATES] }, signal));
       r.state.webhook_url = url;
     } else {
-      await step("deleteWebhook failed", () => bot.api.deleteWebhook({ drop_pending_updates: false }, signal)); // a webhook left from before blocks getUpdates
+      await step("deleteWebhook failed", (signal) => bot.api.deleteWebhook({ drop_pending_updates: false }, signal)); // a webhook left from before blocks getUpdates
     }
     r.state.status = "running";
     this.deps.log.info({ bot: config.name, username: me.username, mode: config.mode }, "telegram bot started");
@@ -210,7 +254,9 @@ export class TelegramBots {
     while (!signal.aborted) {
       try {
         const offset = getBotRow(this.deps.db, r.config.name)?.pollingOffset ?? 0;
-        const updates = await r.bot.api.getUpdates({ offset, timeout: POLL_TIMEOUT_S, allowed_updates: [...ALLOWED_UPDATES] }, signal as unknown as GrammySignal);
+        // Telegram holds a long poll up to its timeout: no answer by then and a request's timeout more, and the bot is down.
+        const pollMs = POLL_TIMEOUT_S * 1000 + this.deps.runtime().config.delivery.timeout_ms;
+        const updates = await bounded(signal, pollMs, (s) => r.bot.api.getUpdates({ offset, timeout: POLL_TIMEOUT_S, allowed_updates: [...ALLOWED_UPDATES] }, s));
         if (signal.aborted) break;
         r.state.status = "running";
         worked = true;

@@ -83,6 +83,40 @@ describe("a bot stays up", () => {
     await eventually(async () => (await bots(svc))[0].polling_offset === id + 1, 5000, "update applied after the retry");
     expect((await bots(svc))[0].status).toBe("running");
   });
+
+  test("a Bot API that takes the connection and never answers: the start ends after delivery.timeout_ms, the bot shows it and /health names it", async () => {
+    // A stalled proxy or local Bot API server: TCP accepted, not a byte answered.
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    cleanup.push(() => silent.stop(true));
+    const svc = await startTestService({
+      bots: { main: { token: TOKEN, mode: "polling", api_root: `http://127.0.0.1:${silent.port}` } },
+      delivery: { timeout_ms: 500, lease_ms: 5000 },
+    });
+    cleanup.push(() => svc.stop());
+    const [bot] = await bots(svc);
+    expect(bot).toMatchObject({ name: "main", status: "error", last_error: "getMe failed: no answer within 0.5 s" });
+    expect(await health(svc)).toEqual({ status: 200, body: expect.objectContaining({ status: "degraded", bots_down: ["main"] }) });
+  });
+
+  test("two reloads close together leave one loop per bot: no conflicting getUpdates, nothing sent after the stop", async () => {
+    const api = await FakeBotApi.start();
+    cleanup.push(() => api.close());
+    api.addBot({ token: TOKEN, username: "tgcpa_test_bot" });
+    const svc = await startTestService({ bots: { main: { token: TOKEN, mode: "polling", api_root: api.apiRoot } } });
+    await eventually(() => api.callsTo("getUpdates").length > 0, 5000, "polling");
+    // Two SIGHUPs, or a SIGHUP and POST /api/config/reload, before the first restart has finished.
+    svc.svc.deps.reloadConfig();
+    svc.svc.deps.reloadConfig();
+    await eventually(() => api.callsTo("getMe").length === 3, 5000, "both restarts done");
+    await Bun.sleep(300); // a loop left behind would now be polling beside the new one
+    const conflicts = () => api.callsTo("getUpdates").filter((c) => c.status === 409);
+    expect(conflicts()).toEqual([]);
+    expect((await bots(svc))[0]).toMatchObject({ status: "running", last_error: null });
+    await svc.stop();
+    const calls = api.calls.length;
+    await Bun.sleep(300);
+    expect(api.calls.slice(calls)).toEqual([]);
+  });
 });
 
 for (const mode of ["polling", "webhook"] as const) {
