@@ -139,7 +139,7 @@ export function buildApp(deps: AppDeps) {
       },
     }))
     .use(pageRoutes())
-    .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }))
+    .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }, clientAddress))
     .use(opsRoutes(deps))
     .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone, campaigns: () => listCampaignRows(deps.db) }))
     .use(leadRoutes(deps))

@@ -4,6 +4,7 @@ import type { Db } from "../db/client.ts";
 import type { GroupCommit } from "../db/group-commit.ts";
 import type { Clock } from "../lib/clock.ts";
 import { RateLimiter } from "../http/rate-limit.ts";
+import type { ClientAddress } from "../http/client-address.ts";
 import { AppError, notFound } from "../lib/errors.ts";
 import { iso } from "../lib/json.ts";
 import { keyMatches } from "../lib/keys.ts";
@@ -55,12 +56,14 @@ export interface SessionDeps {
 }
 
 /** Sign-in and sign-out of the dashboard; the session cookie then stands in for the API key on /api. */
-export function sessionRoutes(ctx: SessionDeps) {
+export function sessionRoutes(ctx: SessionDeps, clientAddress: ClientAddress) {
   const signIns = new RateLimiter(SIGN_INS_PER_MINUTE);
   const secure = () => ctx.config().server.public_url?.startsWith("https://") ?? false;
   return new Elysia({ detail: { tags: ["session"] } })
     .post("/api/session", async ({ body, request, server, set }) => {
-      const wait = signIns.take(server?.requestIP(request)?.address ?? "unknown", Date.now());
+      // Per client, as the other limits count (behind a trusted proxy: the forwarded address), or
+      // everyone behind the proxy would share one bucket that anybody could keep full.
+      const wait = signIns.take(clientAddress(request, server) ?? "unknown", Date.now());
       if (wait > 0) {
         set.headers["retry-after"] = String(Math.ceil(wait / 1000));
         throw new AppError(429, "rate_limited", "too many sign-in attempts; wait a minute");

@@ -79,6 +79,18 @@ describe("sign-in", () => {
     expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(statuses[20]).toBe(429);
   });
+
+  test("behind a trusted proxy the limit is per forwarded client: one client's failures do not lock out another", async () => {
+    const svc = await service({ server: { host: "127.0.0.1", port: 0, trusted_proxies: ["127.0.0.1"] } });
+    const from = (client: string, key: string) => fetch(`${svc.url}/api/session`, {
+      method: "POST", headers: { "content-type": "application/json", "x-forwarded-for": client }, body: JSON.stringify({ key }),
+    }).then((r) => r.status);
+    const attacker: number[] = [];
+    for (let i = 0; i < 21; i++) attacker.push(await from("203.0.113.7", "wrong"));
+    expect(attacker.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(attacker[20]).toBe(429);
+    expect(await from("198.51.100.9", API_KEY)).toBe(200); // another client behind the same proxy
+  });
 });
 
 describe("the session cookie on /api", () => {
