@@ -107,8 +107,11 @@ export function parsePeriodBound(value: string | undefined, timeZone: string): n
   return ms === "invalid" || ms < 0 || ms > LATEST_MS ? "invalid" : ms;
 }
 
-/** The end of year 9999 (UTC): later bounds are typos, and Date cannot show them. */
-const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/**
+ * The last bound taken: 9999-12-30 (UTC). Later ones are typos, and the local days around them
+ * (a day past a bound, in a zone up to 14 h ahead) would run into year 10000, which dates cannot show.
+ */
+const LATEST_MS = Date.UTC(9999, 11, 30);
 
 function parseBound(value: string, timeZone: string): number | "invalid" {
   if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);

@@ -251,6 +251,11 @@ describe("operations", () => {
     const stats = await svc.api("GET", "/api/stats");
     expect(stats.body.items).toEqual([expect.objectContaining({ campaign: "c1", wait: 1, approve: 0 })]);
     expect((await svc.api("GET", "/api/stats?since=yesterday")).status).toBe(422);
+    // the far end of the calendar: the last days taken answer, later ones are refused naming the bound (was a 500)
+    expect((await svc.api("GET", "/api/stats?since=9999-12-28&until=9999-12-29T23:00&tz=Pacific/Kiritimati")).status).toBe(200);
+    expect((await svc.api("GET", "/api/stats?since=9999-12-28&until=9999-12-29&tz=Etc/GMT%2B12")).status).toBe(200);
+    const late = await svc.api("GET", "/api/stats?since=9999-12-31&until=9999-12-31T23:59:59Z");
+    expect({ status: late.status, field: late.body.error?.details?.[0]?.field }).toEqual({ status: 422, field: "query.since" });
     const spec = (await (await fetch(`${svc.url}/swagger/json`)).json()) as { paths: Record<string, unknown> };
     for (const path of ["/api/events", "/api/leads", "/api/leads/{id}", "/api/postbacks", "/api/postbacks/{id}/retry", "/api/postbacks/retry", "/api/campaigns", "/api/campaigns/{code}/test", "/api/stats", "/api/config/reload", "/health", "/metrics"]) {
       expect(Object.keys(spec.paths)).toContain(path);
