@@ -18,11 +18,12 @@ import { errorBody, errorHandler, inboundErrorBody } from "./http/errors.ts";
 import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./http/openapi.ts";
 import { RateLimiter } from "./http/rate-limit.ts";
 import { ILL_FORMED, illFormedField } from "./http/unicode.ts";
-import { declaredQueryParams, unknownParamDetails, unknownParams } from "./http/unknown-params.ts";
+import { bodyFieldDetails, declaredParams, unknownParamDetails, unknownParams } from "./http/unknown-params.ts";
 import { inboundRoutes } from "./inbound/routes.ts";
 import type { Intake } from "./intake/intake.ts";
 import { leadRoutes } from "./leads/routes.ts";
 import type { Clock } from "./lib/clock.ts";
+import { AppError } from "./lib/errors.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Metrics } from "./lib/metrics.ts";
 import { VERSION } from "./lib/version.ts";
@@ -77,8 +78,9 @@ export function buildApp(deps: AppDeps) {
     const r = refusal(request, path);
     return r && errorBody(r.status, r.code, r.message);
   };
-  /** Query parameters each route declares (filled once every route is registered, below). */
+  /** Query parameters and body fields each route declares (filled once every route is registered, below). */
   let queryParams = new Map<string, string[]>();
+  let bodyFields = new Map<string, string[]>();
   // Built once; a reload that changes the limits or server.* takes effect after a restart.
   const { rate_limits: limits, server } = deps.runtime().config;
   const inboundLimit = new RateLimiter(limits.inbound_per_minute);
@@ -97,6 +99,12 @@ export function buildApp(deps: AppDeps) {
       if (inbound && declaredLength(request) > MAX_INBOUND_BODY_BYTES) {
         return inboundErrorBody(413, "bad-request", `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes`);
       }
+    })
+    // Before validation, which would drop fields the body schema does not know (and read an array as {}).
+    .onTransform({ as: "global" }, ({ request, route, body }) => {
+      const known = needsApiKey(request.method, route) ? bodyFields.get(`${request.method} ${route}`) : undefined;
+      const details = known ? bodyFieldDetails(body, known) : [];
+      if (details.length) throw new AppError(422, "validation_failed", `${details[0]!.field}: ${details[0]!.message}`, details);
     })
     // Second line of defence, on the route Elysia actually matched.
     .onBeforeHandle({ as: "global" }, ({ request, route, query, body }) => {
@@ -149,6 +157,7 @@ export function buildApp(deps: AppDeps) {
     .use(presetRoutes())
     .use(telegramRoutes(deps));
   const built = deps.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(deps.log.child({ component: "demo-tracker" }))) : app;
-  queryParams = declaredQueryParams(built.routes);
+  queryParams = declaredParams(built.routes, "query");
+  bodyFields = declaredParams(built.routes, "body");
   return built;
 }

@@ -1,8 +1,10 @@
 /**
- * Unknown query parameters are refused, not ignored: a typo such as `?statu=approve` would
- * otherwise list every row, and a filter put in the query of `POST /api/postbacks/retry` would
- * re-send everything. Each route's known parameters are read from its own query schema (the one
- * the OpenAPI document shows), so the check never disagrees with the documentation.
+ * Unknown query parameters and body fields are refused, not ignored: a typo such as
+ * `?statu=approve` would otherwise list every row, `{"dryrun": true}` or `{"campain": …}` in the
+ * body of `POST /api/postbacks/retry` would re-send everything, and `{"clikc": …}` in an event
+ * would record a lead without its click. Each route's known names are read from its own query and
+ * body schemas (the ones the OpenAPI document shows), so the check never disagrees with the
+ * documentation.
  */
 
 /** The API key may travel in the query of every management route. */
@@ -11,15 +13,18 @@ const ALWAYS_ALLOWED = ["key"];
 interface RouteInfo {
   method: string;
   path: string;
-  hooks?: { query?: unknown };
+  hooks?: { query?: unknown; body?: unknown };
 }
 
-/** The query parameters each route declares, by `METHOD path` (none for a route without a query schema). */
-export function declaredQueryParams(routes: readonly RouteInfo[]): Map<string, string[]> {
+/**
+ * The names each route declares in its query or its body, by `METHOD path`: none for a route
+ * without a query schema; for the body, only routes whose body schema is an object.
+ */
+export function declaredParams(routes: readonly RouteInfo[], part: "query" | "body"): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const r of routes) {
-    const properties = (r.hooks?.query as { properties?: Record<string, unknown> } | undefined)?.properties;
-    out.set(`${r.method} ${r.path}`, Object.keys(properties ?? {}));
+    const properties = (r.hooks?.[part] as { properties?: Record<string, unknown> } | undefined)?.properties;
+    if (properties || part === "query") out.set(`${r.method} ${r.path}`, Object.keys(properties ?? {}));
   }
   return out;
 }
@@ -36,4 +41,17 @@ export function unknownParams(url: string, declared: readonly string[]): string[
 export function unknownParamDetails(unknown: readonly string[], declared: readonly string[]) {
   const known = declared.length ? `known: ${declared.join(", ")}` : "this route takes no query parameters";
   return unknown.map((name) => ({ field: `query.${name}`, message: `unknown parameter (${known})` }));
+}
+
+/**
+ * What is wrong with a JSON body, as parsed and before validation, against the fields its route
+ * declares: not an object (an array would be read as an empty filter), or fields it does not know;
+ * one validation detail each. Empty when it is fine, or absent (the schema says whether it may be).
+ */
+export function bodyFieldDetails(body: unknown, declared: readonly string[]): { field: string; message: string }[] {
+  if (body === undefined || body === null) return [];
+  if (typeof body !== "object" || Array.isArray(body)) return [{ field: "body", message: "must be a JSON object" }];
+  return Object.keys(body)
+    .filter((name) => !declared.includes(name))
+    .map((name) => ({ field: `body.${name}`, message: `unknown field (known: ${declared.join(", ")})` }));
 }

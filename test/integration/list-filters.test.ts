@@ -1,6 +1,7 @@
 /**
- * Filters say no (issue 12): an unknown query parameter on a management route is a 422 naming it
- * (a typo like `?statu=approve` must not list everything), `?key=` is accepted everywhere, and
+ * Filters say no (issue 12): an unknown query parameter or body field on a management route is a
+ * 422 naming it (a typo like `?statu=approve` must not list everything, nor `{"dryrun": true}`
+ * re-send everything), `?key=` is accepted everywhere, and
  * the OpenAPI document lists every filter a list endpoint takes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -57,6 +58,31 @@ describe("unknown query parameters", () => {
     const res = await svc.api("POST", "/api/postbacks/retry?campaign=c1", { dry_run: true });
     expect(res.status).toBe(422);
     expect(res.body.error.details).toEqual([{ field: "query.campaign", message: expect.stringContaining("unknown parameter") }]);
+  });
+});
+
+describe("unknown body fields", () => {
+  test("a misspelt field of a bulk retry is refused, not dropped: {dryrun} would re-send, {campain} would match every campaign", async () => {
+    const delivered = (await svc.api("GET", "/api/postbacks?state=delivered")).body.items.length;
+    for (const body of [{ state: "delivered", dryrun: true }, { state: "delivered", campain: "other" }]) {
+      const res = await svc.api("POST", "/api/postbacks/retry", body);
+      const field = Object.keys(body)[1];
+      expect({ status: res.status, details: res.body.error?.details }).toEqual({
+        status: 422, details: [{ field: `body.${field}`, message: expect.stringContaining("unknown field (known: state, status, campaign") }],
+      });
+    }
+    // a JSON array is not read as an empty filter (every failed row)
+    const array = await svc.api("POST", "/api/postbacks/retry", []);
+    expect({ status: array.status, details: array.body.error?.details }).toEqual({ status: 422, details: [{ field: "body", message: "must be a JSON object" }] });
+    expect((await svc.api("GET", "/api/postbacks?state=delivered")).body.items.length).toBe(delivered); // nothing was queued again
+  });
+
+  test("an event with a misspelt field is refused and writes nothing (a lead without its click would be recorded)", async () => {
+    const leads = (await svc.api("GET", "/api/leads")).body.items.length;
+    const res = await svc.api("POST", "/api/events", { campaign: "c1", subscriber: 9, status: "wait", clikc: "k9" });
+    expect(res.status).toBe(422);
+    expect(res.body.error.message).toStartWith("body.clikc: unknown field (known: campaign, subscriber, status, click");
+    expect((await svc.api("GET", "/api/leads")).body.items.length).toBe(leads);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { declaredQueryParams, unknownParamDetails, unknownParams } from "../../src/http/unknown-params.ts";
+import { bodyFieldDetails, declaredParams, unknownParamDetails, unknownParams } from "../../src/http/unknown-params.ts";
 
 describe("unknownParams", () => {
   const declared = ["state", "status", "limit"];
@@ -17,12 +17,33 @@ describe("unknownParams", () => {
   });
 });
 
-test("declaredQueryParams reads each route's query schema; a route without one declares none", () => {
-  const map = declaredQueryParams([
+test("declaredParams reads each route's query schema; a route without one declares none", () => {
+  const map = declaredParams([
     { method: "GET", path: "/api/leads", hooks: { query: { type: "object", properties: { campaign: {}, limit: {} } } } },
     { method: "GET", path: "/api/bots", hooks: {} },
-  ]);
+  ], "query");
   expect(Object.fromEntries(map)).toEqual({ "GET /api/leads": ["campaign", "limit"], "GET /api/bots": [] });
+});
+
+test("declaredParams reads each route's body fields; routes without an object body are not checked", () => {
+  const map = declaredParams([
+    { method: "POST", path: "/api/postbacks/retry", hooks: { body: { type: "object", properties: { state: {}, dry_run: {} } } } },
+    { method: "POST", path: "/api/config/reload", hooks: {} },
+  ], "body");
+  expect(Object.fromEntries(map)).toEqual({ "POST /api/postbacks/retry": ["state", "dry_run"] });
+});
+
+test.each([
+  [{ dry_run: true }, []],
+  [undefined, []],
+  [{ dryrun: true, campain: "x" }, [
+    { field: "body.dryrun", message: "unknown field (known: state, dry_run)" },
+    { field: "body.campain", message: "unknown field (known: state, dry_run)" },
+  ]],
+  [[], [{ field: "body", message: "must be a JSON object" }]],
+  ["text", [{ field: "body", message: "must be a JSON object" }]],
+])("bodyFieldDetails(%p)", (body, expected) => {
+  expect(bodyFieldDetails(body, ["state", "dry_run"])).toEqual(expected);
 });
 
 test("unknownParamDetails names the parameter and what the route takes", () => {
