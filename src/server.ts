@@ -79,6 +79,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   let telegram: TelegramBots | null = null;
   const telegramChannel = createTelegramChannel({
     db, clock, runtime: () => runtime, api: (name) => telegram?.api(name), timeoutMs: () => runtime.config.delivery.timeout_ms,
+    log: log.child({ component: "telegram" }),
   });
   const commits = new GroupCommit(db, {
     synchronous: config.storage.synchronous,

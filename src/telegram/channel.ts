@@ -6,6 +6,7 @@ import type { ChannelAttempt, ChannelSender } from "../delivery/channel.ts";
 import { headOf } from "../delivery/http-request.ts";
 import { macroValues, renderText, welcomeUrlEncode } from "../domain/templates.ts";
 import type { Clock } from "../lib/clock.ts";
+import type { Logger } from "../lib/logger.ts";
 import { insertJournal } from "../journal/repository.ts";
 import { eventsOfLead, getLead } from "../leads/repository.ts";
 import { cacheFileId, getCachedFileId, getInviteLink, saveInviteLink } from "./repository.ts";
@@ -25,6 +26,7 @@ export interface TelegramChannelDeps {
   runtime: () => Runtime;
   api: (bot: string) => Api | undefined;
   timeoutMs: () => number;
+  log: Logger;
 }
 
 const done = (url: string, head: string): ChannelAttempt => ({
@@ -119,6 +121,14 @@ async function sendWelcome(deps: TelegramChannelDeps, api: Api, bot: string, lea
   const other = { caption: text, parse_mode: "Markdown" as const, reply_markup, ...paid };
   const message: Message = kind === "photo" ? await api.sendPhoto(chatId, file, other, signal) : await api.sendVideo(chatId, file, other, signal);
   const fileId = kind === "photo" ? message.photo?.at(-1)?.file_id : message.video?.file_id;
-  if (!cached && fileId) cacheFileId(deps.db, bot, path, fileId, deps.clock.now());
+  if (!cached && fileId) {
+    // Only a cache: the message is out, so a failed write (a locked database) must not make it a
+    // failed attempt, sent again; the next welcome uploads the file once more.
+    try {
+      cacheFileId(deps.db, bot, path, fileId, deps.clock.now());
+    } catch (err) {
+      deps.log.warn({ bot, code: (err as { code?: string }).code, message: (err as Error).message }, "caching the welcome media's file id failed; it is uploaded again next time");
+    }
+  }
   return message;
 }

@@ -1,3 +1,4 @@
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -283,4 +284,39 @@ describe("Telegram setup", () => {
     expect(second!.files).toEqual({});
     expect(second!.params.photo).toBe(fileId);
   });
+
+  test("a photo that went out is not sent again when its file id cannot be cached (the database locked at that moment)", async () => {
+    const api = await FakeBotApi.start();
+    cleanup.push(() => api.close());
+    api.addBot({ token: TOKEN, username: "tgcpa_test_bot" });
+    let locker: Database | undefined;
+    cleanup.push(() => locker?.close());
+    let sends = 0;
+    let dbPath = "";
+    // Telegram takes the photo; just before its answer arrives another process takes the write lock for a while.
+    api.setHandler("sendPhoto", async (call) => {
+      sends++;
+      locker = new Database(dbPath);
+      locker.run("BEGIN IMMEDIATE");
+      setTimeout(() => locker!.run("ROLLBACK"), 600);
+      return { message_id: sends, date: Math.floor(Date.now() / 1000), chat: { id: Number(call.params.chat_id), type: "private", first_name: "u" }, caption: "hi",
+        photo: [{ file_id: `photo-${sends}`, file_unique_id: `u-${sends}`, width: 90, height: 90 }] };
+    });
+    const svc = await startTestService((dir) => {
+      dbPath = join(dir, "tgcpa.db");
+      writeFileSync(join(dir, "welcome.jpg"), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]));
+      return {
+        storage: { path: dbPath, busy_timeout_ms: 100 },
+        bots: { main: { token: TOKEN, mode: "polling", api_root: api.apiRoot } },
+        campaigns: [{ code: "spring", bot: "main", chat: CHAT.id, welcome: { text: "hi", photo: join(dir, "welcome.jpg") } }],
+      };
+    });
+    cleanup.push(() => svc.stop());
+    api.enqueue(TOKEN, tg.startMessage(tg.user(803), "spring-p3"));
+    await eventually(async () => (await svc.api("GET", "/api/postbacks?state=delivered")).body.items.some((p: any) => p.url === "tg://main/welcome"), 10_000, "the welcome recorded as delivered");
+    const [welcome] = (await svc.api("GET", "/api/postbacks?state=delivered")).body.items.filter((p: any) => p.url === "tg://main/welcome");
+    expect(welcome.attempts).toBe(1);
+    expect(sends).toBe(1);
+    expect(svc.logs.join("")).toContain("caching the welcome media's file id failed");
+  }, 20_000);
 });
