@@ -120,14 +120,15 @@ async function main(argv: string[]): Promise<number> {
     return usageError((err as Error).message);
   }
   const { values, positionals } = parsed;
+  const [name = "serve", ...args] = positionals;
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name]! : undefined;
+  // Before --help and --version: `tgcpa bogus --help` is a typo to point out, not a success.
+  if (!command) return usageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(", ")})`);
   if (values.help) {
     process.stdout.write(help());
     return 0;
   }
   if (values.version) return COMMANDS.version!.run([], undefined);
-  const [name = "serve", ...args] = positionals;
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name]! : undefined;
-  if (!command) return usageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(", ")})`);
   const [least, most] = command.arity;
   if (args.length > most) return usageError(`unexpected argument "${args[most]}" (usage: tgcpa ${command.usage})`);
   if (args.length < least) return usageError(`${name} needs ${command.usage.split(" ").slice(1 + args.length).join(" ")} (usage: tgcpa ${command.usage})`);

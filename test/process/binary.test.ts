@@ -109,6 +109,7 @@ describe("command line", () => {
       [["--conifg", "x.yaml"], "unknown option --conifg"],
       [["serve", "--prot", "80"], "unknown option --prot"],
       [["srve"], 'unknown command "srve"'],
+      [["bogus", "--help"], 'unknown command "bogus"'],
       [["backup"], "backup needs FILE"],
       [["restore", "a.db", "b.db"], 'unexpected argument "b.db"'],
       [["--config"], "--config needs a value"],
