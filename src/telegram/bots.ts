@@ -5,7 +5,7 @@ import type { BotConfig } from "../config/model.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
 import { receiveBatch, receiveUpdate, type ReceiveDeps, type Received } from "./receive.ts";
 import { getBotRow, saveBotIdentity } from "./repository.ts";
-import type { GrammySignal } from "./channel.ts";
+import { bounded, type GrammySignal } from "./api-call.ts";
 import { ALLOWED_UPDATES } from "./updates.ts";
 
 export interface BotState {
@@ -26,28 +26,6 @@ interface Running {
   state: BotState;
   abort: AbortController;
   loop: Promise<void> | null;
-}
-
-/** A Bot API call that got no answer in time: the bot counts as down and is tried again. */
-class NoAnswer extends Error {
-  constructor(ms: number) {
-    super(`no answer within ${ms / 1000} s`);
-  }
-}
-
-/**
- * A Bot API call bounded by the bot's stop and by `ms` of wall time (a network timeout, like
- * delivery's: it must end even where a test's clock stands still). A Bot API that accepts the
- * connection and never answers would otherwise hold a bot "starting" or "running" for grammY's
- * 500 s, out of /health's sight.
- */
-async function bounded<T>(stop: AbortSignal, ms: number, call: (signal: GrammySignal) => Promise<T>): Promise<T> {
-  const timeout = AbortSignal.timeout(ms);
-  try {
-    return await call(AbortSignal.any([stop, timeout]) as unknown as GrammySignal);
-  } catch (err) {
-    throw timeout.aborted && !stop.aborted ? new NoAnswer(ms) : err;
-  }
 }
 
 /** A step of bringing a bot up failed: which one, and why. */

@@ -9,10 +9,9 @@ import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
 import { insertJournal } from "../journal/repository.ts";
 import { eventsOfLead, getLead } from "../leads/repository.ts";
+import { bounded, NoAnswer, type GrammySignal } from "./api-call.ts";
 import { cacheFileId, getCachedFileId, getInviteLink, saveInviteLink } from "./repository.ts";
 
-/** grammY's Node build types its signal with the abort-controller shim; the runtime takes a standard one. */
-export type GrammySignal = Parameters<Api["getMe"]>[0];
 
 /** Errors Telegram returns for work that is already done: the call counts as delivered. */
 const BENIGN = ["HIDE_REQUESTER_MISSING", "USER_ALREADY_PARTICIPANT"];
@@ -45,25 +44,23 @@ export function createTelegramChannel(deps: TelegramChannelDeps): ChannelSender 
     const api = deps.api(bot);
     if (!api) return { report: { result: { kind: "error", error: "malformed_url", message: `bot ${bot} is not configured` }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: `bot ${bot} is not configured` } };
     const body = JSON.parse(row.body ?? "{}") as Record<string, number>;
-    const timeout = AbortSignal.timeout(deps.timeoutMs());
-    const both = AbortSignal.any([abort.signal, timeout]) as unknown as GrammySignal;
     try {
       if (method === "welcome") {
-        const message = await sendWelcome(deps, api, bot, body.lead!, both);
+        const message = await bounded(abort.signal, deps.timeoutMs(), (signal) => sendWelcome(deps, api, bot, body.lead!, signal));
         return done(row.url, `message ${message.message_id}`);
       }
       if (method === "approveChatJoinRequest") {
-        await api.approveChatJoinRequest(body.chat_id!, body.user_id!, both);
+        await bounded(abort.signal, deps.timeoutMs(), (signal) => api.approveChatJoinRequest(body.chat_id!, body.user_id!, signal));
         return done(row.url, "true");
       }
       return { report: { result: { kind: "error", error: "malformed_url", message: `unknown method ${method}` }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: `unknown method ${method}` } };
     } catch (err) {
-      return judgeError(deps, err, row.url, timeout, method, body);
+      return judgeError(deps, err, row.url, method, body);
     }
   };
 }
 
-function judgeError(deps: TelegramChannelDeps, err: unknown, url: string, timeout: AbortSignal, method: string, body: Record<string, number>): ChannelAttempt {
+function judgeError(deps: TelegramChannelDeps, err: unknown, url: string, method: string, body: Record<string, number>): ChannelAttempt {
   if (err instanceof GrammyError) {
     const head = `${err.error_code}: ${err.description}`;
     const report = { result: { kind: "response" as const, status: err.error_code, body: head, retryAfterMs: null }, url, responseHead: headOf(head) };
@@ -80,7 +77,7 @@ function judgeError(deps: TelegramChannelDeps, err: unknown, url: string, timeou
     }
     return { report, verdict: { outcome: "rejected", reason: `telegram_${err.error_code}: ${err.description}` } };
   }
-  const timedOut = timeout.aborted;
+  const timedOut = err instanceof NoAnswer;
   const message = err instanceof HttpError ? String((err.error as Error)?.message ?? err.message) : (err as Error).message;
   return {
     report: { result: { kind: "error", error: timedOut ? "timeout" : "network", message }, url, responseHead: null },
