@@ -1,7 +1,7 @@
 import type { Db } from "./client.ts";
 
 /** Rows deleted per statement: each batch is one short write, so a large backlog never holds the lock long. */
-const PRUNE_BATCH = 5000;
+export const PRUNE_BATCH = 5000;
 
 /**
  * Retention: deletes the rows of `table` whose `column` (epoch ms, indexed) is below `before`, in

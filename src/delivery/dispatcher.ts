@@ -233,7 +233,7 @@ export class Dispatcher {
         return true;
       }
       if (!paced) started++;
-      this.launch(e);
+      this.launch(e, !paced);
       return false;
     });
     if (back.length) this.giveBack(back, now);
@@ -250,9 +250,9 @@ export class Dispatcher {
     );
   }
 
-  private launch(entry: InFlight) {
+  /** Starts a row's delivery; `counted`: it takes one of delivery.max_in_flight (its host is not paced). */
+  private launch(entry: InFlight, counted: boolean) {
     const { row } = entry;
-    const counted = !this.hosts.isPaced(row.host);
     if (counted) this.unpacedStarted++;
     this.hosts.started(row.host);
     entry.done = this.deliver(entry).catch((err) => this.deps.log.error({ err, postback: row.id }, "delivery crashed"))

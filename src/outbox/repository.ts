@@ -2,6 +2,7 @@ import { and, desc, eq, gte, inArray, lt, ne, not, sql, type SQL } from "drizzle
 import type { Executor } from "../db/tx.ts";
 import type { Db } from "../db/client.ts";
 import { statement, type Bindings } from "../db/prepared.ts";
+import { PRUNE_BATCH } from "../db/prune.ts";
 import { deliveryAttempts, postbacks } from "../db/schema.ts";
 import type { PostbackState, Status } from "../domain/status.ts";
 import { PENDING_HOSTS_CTE } from "./claims.ts";
@@ -112,7 +113,7 @@ export function queueGauges(db: Executor, now: number): { depth: number; oldest:
  * Retention: every delivered row (and its attempts) finished before `before`, `batch` rows per
  * transaction so a large backlog never holds the write lock long; returns how many went.
  */
-export function pruneDelivered(db: Db, before: number, batch = 5000): number {
+export function pruneDelivered(db: Db, before: number, batch = PRUNE_BATCH): number {
   let pruned = 0;
   for (;;) {
     const n = db.transaction((tx) => {
