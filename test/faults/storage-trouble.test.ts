@@ -91,6 +91,20 @@ async function tracker(failFirst: string) {
 }
 
 /**
+ * The start of each trouble: the service up, e0 delivered, and e1 pending with a retry due (its
+ * first attempt got the tracker's 503 and was recorded).
+ */
+async function startWithRetryDue(dir: string, dbPath: string, t: RecordingTracker, delivered: (ev: Ev) => boolean, e0: Ev, e1: Ev): Promise<ServiceProcess> {
+  const s = await spawnService({ dir, config: configFor(dir, dbPath, t) });
+  expect(await postEvent(s, e0, 1, () => false)).toBe(true);
+  expect(await postEvent(s, e1, 1, () => false)).toBe(true);
+  expect(e1.answer!.leadId).toBe(2);
+  await eventually(() => delivered(e0), 20_000, "e0 delivered", 25);
+  await eventually(async () => (await listPostbacks(s, "&state=pending")).some((p) => p.id === e1.answer!.postbackIds[0] && p.attempts === 1 && p.last_http_status === 503), 20_000, "e1's first attempt recorded", 25);
+  return s;
+}
+
+/**
  * The end of each trouble: the same process delivers e1, e2 and e2's approve with nothing left
  * pending, reports its storage healthy, stops cleanly, and the database is intact with e2's
  * rows written once and all four postbacks delivered.
@@ -135,13 +149,7 @@ describe("storage trouble (subprocess)", () => {
     let lockedCpu = 0;
     await withServices("storage-trouble (a)", async () => {
       try {
-        const s = await spawnService({ dir, config: configFor(dir, dbPath, t) });
-        expect(await postEvent(s, e0, 1, () => false)).toBe(true);
-        expect(await postEvent(s, e1, 1, () => false)).toBe(true);
-        expect(e1.answer!.leadId).toBe(2);
-        await eventually(() => delivered(e0), 20_000, "e0 delivered", 25);
-        // e1 is pending with a retry due (its first attempt got a 503 and was recorded)
-        await eventually(async () => (await listPostbacks(s, "&state=pending")).some((p) => p.id === e1.answer!.postbackIds[0] && p.attempts === 1 && p.last_http_status === 503), 20_000, "e1's first attempt recorded", 25);
+        const s = await startWithRetryDue(dir, dbPath, t, delivered, e0, e1);
 
         // ---- another process takes the write lock and keeps it ----
         locker = new Database(dbPath);
@@ -222,12 +230,7 @@ describe("storage trouble (subprocess)", () => {
     const { t, delivered } = await tracker("lead=2&");
     await withServices("storage-trouble (b)", async () => {
       try {
-        const s = await spawnService({ dir, config: configFor(dir, dbPath, t) });
-        expect(await postEvent(s, e0, 1, () => false)).toBe(true);
-        expect(await postEvent(s, e1, 1, () => false)).toBe(true);
-        expect(e1.answer!.leadId).toBe(2);
-        await eventually(() => delivered(e0), 20_000, "e0 delivered", 25);
-        await eventually(async () => (await listPostbacks(s, "&state=pending")).some((p) => p.id === e1.answer!.postbackIds[0] && p.attempts === 1), 20_000, "e1's first attempt recorded", 25);
+        const s = await startWithRetryDue(dir, dbPath, t, delivered, e0, e1);
 
         // ---- the disk fills up: the -wal is emptied first, so any new commit needs new space ----
         const side = new Database(dbPath);
