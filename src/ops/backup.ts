@@ -1,9 +1,9 @@
 import { Database } from "bun:sqlite";
 import { chownSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { lastMigrationAt } from "../db/client.ts";
-import { lockDatabase } from "../db/instance-lock.ts";
-import { migrationJournal } from "../db/migrations.generated.ts";
+import { lastMigrationAt } from "../storage/sqlite/client.ts";
+import { lockDatabase } from "../storage/sqlite/instance-lock.ts";
+import { migrationJournal } from "../storage/sqlite/migrations.generated.ts";
 
 /** A line of progress for the person at the terminal (the command line prints it). */
 export type Progress = (line: string) => void;

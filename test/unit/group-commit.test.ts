@@ -3,8 +3,8 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase, type Db } from "../../src/db/client.ts";
-import { GroupCommit } from "../../src/db/group-commit.ts";
+import { openDatabase, type Db } from "../../src/storage/sqlite/client.ts";
+import { GroupCommit } from "../../src/storage/sqlite/group-commit.ts";
 
 /** A sync the test completes by hand: each call waits until release() or refuse(). */
 class ManualSync {

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate as drizzleMigrate } from "drizzle-orm/bun-sqlite/migrator";
-import type { Synchronous } from "../config/model.ts";
-import type { Logger } from "../lib/logger.ts";
+import type { Synchronous } from "../../config/model.ts";
+import type { Logger } from "../../lib/logger.ts";
 import { migrationJournal, migrationSql } from "./migrations.generated.ts";
 import * as schema from "./schema.ts";
 

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { CHANNELS, EVENT_SOURCES, POSTBACK_STATES, STATUSES } from "../domain/status.ts";
+import { CHANNELS, EVENT_SOURCES, POSTBACK_STATES, STATUSES } from "../../domain/status.ts";
 
 /** Times are epoch milliseconds (integer) throughout. */
 

@@ -1,41 +1,7 @@
 import type { Statement } from "bun:sqlite";
-import type { Db } from "../db/client.ts";
-
-/** A claimed outbox row: what the sender needs plus the fencing token that proves the claim. */
-export interface ClaimedPostback {
-  id: number;
-  leadId: number;
-  host: string;
-  method: string;
-  url: string;
-  body: string | null;
-  contentType: string | null;
-  attempts: number;
-  leaseToken: number;
-  /** The preset body verdict to judge the answer with, if any. */
-  verdict: string | null;
-  /** http (tracker postback) or telegram (Bot API call). */
-  channel: string;
-  /** Its next_attempt_at before the claim: where it stands in line, kept when it is given back unsent. */
-  dueAt: number;
-}
-
-export interface AttemptRecord {
-  postbackId: number;
-  attempt: number;
-  startedAt: number;
-  durationMs: number;
-  url: string;
-  httpStatus: number | null;
-  outcome: "delivered" | "retry" | "rejected";
-  error: string | null;
-  responseHead: string | null;
-}
-
-export type Completion =
-  | { state: "delivered" | "rejected" | "failed"; reason: string | null }
-  /** `uncounted`: the attempt does not count toward the retry ladder (the peer asked the sender to wait). */
-  | { state: "pending"; reason: string; nextAttemptAt: number; uncounted?: boolean };
+import type { ClaimedPostback, ClaimRequest, Completion } from "../outbox-types.ts";
+import type { NewAttempt } from "../rows.ts";
+import type { Db } from "./client.ts";
 
 // No earlier row of the same lead to the same host is still pending (SPEC §4 order).
 const HEAD_OF_LINE = `NOT EXISTS (
@@ -69,17 +35,17 @@ const PENDING_HOSTS = `WITH RECURSIVE ${PENDING_HOSTS_CTE} SELECT host FROM host
 const CLAIM_SLACK = 64;
 
 /** The outbox queries of the dispatcher, prepared once (bun:sqlite directly: this is the hot path). */
-export class OutboxRepository {
+export class OutboxClaims {
   private readonly pendingHosts: Statement<{ host: string }>;
   private readonly selectDue: Statement<ClaimedPostback>;
   private readonly lease: Statement;
-  private readonly complete: Statement;
+  private readonly completeRow: Statement;
   private readonly logAttempt: Statement;
   private readonly nextWake: Statement<{ at: number | null }>;
   private readonly releaseOne: Statement;
   private readonly aboutRow: Statement<{ campaign: string | null; status: string }>;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     const sqlite = db.$client;
     this.pendingHosts = sqlite.prepare(PENDING_HOSTS);
     // One host's due rows in due order, read in cursor pages. INDEXED BY: the planner must not
@@ -96,7 +62,7 @@ export class OutboxRepository {
       UPDATE postbacks SET lease_token = lease_token + 1, lease_expires_at = $until, next_attempt_at = $until,
         attempts = attempts + 1, updated_at = $now
       WHERE id IN (SELECT value FROM json_each($ids)) AND state = 'pending'`);
-    this.complete = sqlite.prepare(`
+    this.completeRow = sqlite.prepare(`
       UPDATE postbacks SET state = $state, reason = $reason, next_attempt_at = coalesce($next, next_attempt_at),
         attempts = attempts - $uncounted,
         lease_expires_at = NULL, last_http_status = $http, updated_at = $now,
@@ -120,13 +86,8 @@ export class OutboxRepository {
       SELECT c.code AS campaign, p.status FROM postbacks p LEFT JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = $id`);
   }
 
-  /**
-   * Leases up to `limit` due rows, in the caller's transaction (the dispatcher claims through the
-   * group commit): the oldest due rows of all hosts together, each host giving at most
-   * `allowance(host)` (its per-host cap, circuit breaker and pace). Hosts in `blocked` are not read
-   * at all, so a paused host's backlog costs a claim nothing.
-   */
-  claimDue(now: number, limit: number, leaseMs: number, blocked: string[], allowance: (host: string) => number, inFlight: (id: number) => boolean = () => false): ClaimedPostback[] {
+  /** Leases due rows (ClaimRequest), in the caller's transaction: the dispatcher claims through the group commit. */
+  claimDue({ now, limit, leaseMs, blocked, allowance, inFlight }: ClaimRequest): ClaimedPostback[] {
     const skip = new Set(blocked);
     const candidates: ClaimedPostback[] = [];
     for (const { host } of this.pendingHosts.all()) {
@@ -163,9 +124,9 @@ export class OutboxRepository {
    * Records the attempt and moves the row on; false when the lease was lost (fenced out). Runs in
    * the caller's transaction (the dispatcher batches completions through the group commit).
    */
-  completeAttempt(row: ClaimedPostback, attempt: AttemptRecord, outcome: Completion, now: number): boolean {
+  complete(row: ClaimedPostback, attempt: NewAttempt, outcome: Completion, now: number): boolean {
     this.logAttempt.run({ ...attempt });
-    const changed = this.complete.run({
+    const changed = this.completeRow.run({
       id: row.id, token: row.leaseToken, state: outcome.state, reason: outcome.reason,
       next: outcome.state === "pending" ? outcome.nextAttemptAt : null, http: attempt.httpStatus, now,
       uncounted: outcome.state === "pending" && outcome.uncounted ? 1 : 0,
@@ -173,13 +134,8 @@ export class OutboxRepository {
     return changed === 1;
   }
 
-  /** Gives claimed rows back without counting the attempt (shutdown before they finished). */
-  release(rows: ClaimedPostback[], now: number) {
-    this.db.$client.transaction(() => this.releaseInTransaction(rows, now)).immediate();
-  }
-
-  /** The same, in the caller's transaction (the dispatcher gives queued rows back through the group commit). */
-  releaseInTransaction(rows: ClaimedPostback[], now: number) {
+  /** Gives claimed rows back without counting the attempt, in the caller's transaction. */
+  release(rows: readonly ClaimedPostback[], now: number) {
     for (const r of rows) this.releaseOne.run({ id: r.id, token: r.leaseToken, due: Math.min(r.dueAt, now), now });
   }
 
@@ -189,7 +145,7 @@ export class OutboxRepository {
   }
 
   /** When the next row becomes claimable (due time or lease expiry), ignoring blocked hosts. */
-  nextDueAt(blocked: string[]): number | null {
+  nextDueAt(blocked: readonly string[]): number | null {
     const skip = new Set(blocked);
     let next: number | null = null;
     for (const { host } of this.pendingHosts.all()) {

@@ -1,20 +1,20 @@
 import type { Statement } from "bun:sqlite";
-import { closeSync, fdatasync, openSync } from "node:fs";
-import type { Synchronous } from "../config/model.ts";
-import { isStorageUnavailable } from "../lib/errors.ts";
-import { COMMIT_BUCKETS_MS, Histogram } from "../lib/histogram.ts";
+import type { Synchronous } from "../../config/model.ts";
+import { isStorageUnavailable } from "../../lib/errors.ts";
+import { COMMIT_BUCKETS_MS, Histogram } from "../../lib/histogram.ts";
+import type { StorageState } from "../port.ts";
 import type { Db } from "./client.ts";
+import { WalDurability, type WalSync } from "./wal-sync.ts";
+
+export type { WalSync } from "./wal-sync.ts";
 
 interface Pending<T> {
-  work: () => T;
+  work: () => T | Promise<T>;
   resolve: (value: T) => void;
   reject: (err: unknown) => void;
   /** Answered at its commit, before the WAL sync (see run). */
   early: boolean;
 }
-
-/** Flushes the write-ahead log to the disk (fdatasync); injected in tests. */
-export type WalSync = () => Promise<void>;
 
 export interface GroupCommitOptions {
   /** The configured storage.synchronous: FULL and EXTRA answer a write only once it is on the disk. */
@@ -33,16 +33,17 @@ export interface GroupCommitOptions {
   now?: () => number;
 }
 
-/**
- * Whether the database takes writes, as the last write that went through here found: a batch that
- * changed rows and committed (writable), or one that failed with storage trouble — disk full, I/O
- * error, read-only, a lock held too long — (not writable, with that error, since when).
- */
-export type StorageState = { writable: true } | { writable: false; error: string; since: number };
-
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 const NONE = Symbol("no error");
+
+/** A write awaited something that is not its transaction (a timer, the network): a bug, refused with its batch. */
+export class HeldTransaction extends Error {
+  constructor() {
+    super("a write awaited something other than its transaction; the batch was rolled back");
+    this.name = "HeldTransaction";
+  }
+}
 
 /**
  * Group commit: writes that arrive while the event loop is busy share one transaction, and every
@@ -52,70 +53,65 @@ const NONE = Symbol("no error");
  * event); if any write throws, the whole transaction is rolled back and the batch runs again with
  * each write in its own savepoint. So `work` may run twice: it must act on the database only.
  *
+ * A write is an async function over the SQLite stores, whose methods answer at once: a batch runs
+ * from BEGIN to COMMIT within one turn of the event loop (its awaits are microtasks only), so no
+ * request is served while its transaction is open. A write that awaits anything else (a timer, the
+ * network) would hold the transaction open: that batch is rolled back and refused (HeldTransaction).
+ *
  * Durability without blocking the thread: with synchronous FULL (or EXTRA) the batch commits at
  * synchronous=NORMAL — SQLite writes the WAL frames but does not fsync them — and the WAL file is
  * then fdatasync'ed on the runtime's file-system thread pool before any caller of the batch is
- * answered. So a write is acknowledged exactly when FULL would acknowledge it (its WAL frames are
- * on the disk), while the event loop keeps serving requests and building the next batch during
- * the fsync. One fsync covers every batch committed before it started. Checkpoints keep SQLite's
- * own NORMAL rules (the WAL is synced before, the database after). Writes outside the group commit
- * keep the configured mode and its in-thread fsync.
+ * answered (WalDurability). So a write is acknowledged exactly when FULL would acknowledge it,
+ * while the event loop keeps serving requests and building the next batch during the fsync.
+ * Checkpoints keep SQLite's own NORMAL rules (the WAL is synced before, the database after).
  */
 export class GroupCommit {
   /** For /metrics: batches and writes committed, the time each batch held the event loop, and each WAL sync. */
-  readonly stats = {
-    batches: 0,
-    writes: 0,
-    commitMs: new Histogram(COMMIT_BUCKETS_MS),
-    syncMs: new Histogram(COMMIT_BUCKETS_MS),
-  };
+  readonly stats: { batches: number; writes: number; commitMs: Histogram; syncMs: Histogram };
   private queue: Pending<unknown>[] = [];
   private scheduled = false;
-  /** Batches committed so far, and how many of them are known to be on the disk. */
-  private committed = 0;
-  private synced = 0;
-  /** Who waits for which batch to reach the disk, in batch order. */
-  private waiters: { batch: number; done: () => void; fail: (err: unknown) => void }[] = [];
-  private syncing: Promise<void> | null = null;
-  private failed: unknown = null;
+  private flushing = false;
   private readonly maxBatch: number;
   private readonly deferSync: boolean;
-  private readonly sync: WalSync;
-  private readonly begin: Statement;
-  private readonly release: Statement;
-  private readonly rollback: Statement;
+  private readonly wal: WalDurability;
+  private readonly statements: Record<"begin" | "commit" | "abort" | "savepoint" | "release" | "rollback" | "totalChanges", Statement>;
   /** The configured mode, set again after each batch (null when batches are not deferred). */
   private readonly restore: string | null;
-  private walFd: number | null = null;
-  private readonly totalChanges: Statement;
   private changesSeen = 0;
   private storage: StorageState = { writable: true };
   private readonly now: () => number;
   /** When a batch last committed changes (clock ms): the storage probe runs only after a quiet spell. */
   lastWriteAt: number;
 
-  constructor(private readonly db: Db, private readonly opts: GroupCommitOptions) {
+  constructor(private readonly db: Db, opts: GroupCommitOptions) {
     this.maxBatch = opts.maxBatch ?? 256;
     this.deferSync = (opts.synchronous === "FULL" || opts.synchronous === "EXTRA") && opts.path !== ":memory:";
-    this.sync = opts.sync ?? (() => this.fdatasyncWal());
+    this.wal = new WalDurability(opts.path, opts.sync, opts.onSyncFailure);
+    this.stats = { batches: 0, writes: 0, commitMs: new Histogram(COMMIT_BUCKETS_MS), syncMs: this.wal.syncMs };
     const sqlite = db.$client;
-    this.begin = sqlite.prepare("SAVEPOINT grouped_write");
-    this.release = sqlite.prepare("RELEASE grouped_write");
-    this.rollback = sqlite.prepare("ROLLBACK TO grouped_write");
+    this.statements = {
+      begin: sqlite.prepare("BEGIN IMMEDIATE"),
+      commit: sqlite.prepare("COMMIT"),
+      abort: sqlite.prepare("ROLLBACK"),
+      savepoint: sqlite.prepare("SAVEPOINT grouped_write"),
+      release: sqlite.prepare("RELEASE grouped_write"),
+      rollback: sqlite.prepare("ROLLBACK TO grouped_write"),
+      totalChanges: sqlite.prepare("SELECT total_changes() AS n"),
+    };
     this.restore = this.deferSync ? `PRAGMA synchronous = ${opts.synchronous}` : null;
-    this.totalChanges = sqlite.prepare("SELECT total_changes() AS n");
-    this.changesSeen = (this.totalChanges.get() as { n: number }).n;
+    this.changesSeen = (this.statements.totalChanges.get() as { n: number }).n;
     this.now = opts.now ?? Date.now;
     this.lastWriteAt = this.now();
   }
 
   /** What the last write found (a refused sync is for good: writes are refused from then on). */
   storageState(): StorageState {
-    if (this.failed) return { writable: false, error: `the disk refused to sync: ${(this.failed as Error).message}`, since: this.storage.writable ? this.lastWriteAt : this.storage.since };
+    const failed = this.wal.failed;
+    if (failed) return { writable: false, error: `the disk refused to sync: ${(failed as Error).message}`, since: this.storage.writable ? this.lastWriteAt : this.storage.since };
     return this.storage;
   }
 
-  /** A write met storage trouble (here, or on a path that writes on its own, e.g. an HTTP route). */
+  /** A write met storage trouble (here, or on a path that writes on its own: the backup). */
   noteStorageFailure(err: unknown) {
     if (!isStorageUnavailable(err)) return;
     this.changesMoved(); // rows its statements changed before the failure prove nothing
@@ -124,9 +120,9 @@ export class GroupCommit {
   }
 
   /**
-   * `work` runs synchronously on the shared connection, inside the batch's transaction. It may run
-   * a second time (after a rollback, when another write of its batch threw), so it must have no
-   * effect but on the database and return its result.
+   * Runs `work` inside a batch's transaction on the shared connection. It may run a second time
+   * (after a rollback, when another write of its batch threw), so it must have no effect but on
+   * the database and return its result.
    *
    * The promise settles once the batch is on the disk — or, with `beforeSync`, as soon as it is
    * committed: for a write whose result only this process acts on and which nothing outside
@@ -134,47 +130,50 @@ export class GroupCommit {
    * slot waits for its own sync, which covers this commit). A committed write survives a crash of
    * the process either way; only a power cut can take one not yet synced.
    */
-  run<T>(work: () => T, opts: { beforeSync?: boolean } = {}): Promise<T> {
+  run<T>(work: () => T | Promise<T>, opts: { beforeSync?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.failed) return reject(this.failed);
+      if (this.wal.failed) return reject(this.wal.failed);
       this.queue.push({ work, resolve, reject, early: opts.beforeSync === true } as Pending<unknown>);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
-  /**
-   * Resolves once everything committed so far is on the disk; undefined when it already is. A
-   * reader awaits it before answering, so nothing it shows can be lost by a power cut.
-   */
+  /** Resolves once everything committed so far is on the disk; undefined when it already is. */
   durable(): Promise<void> | undefined {
-    if (this.synced === this.committed) return undefined;
-    return new Promise((done, fail) => this.waiters.push({ batch: this.committed, done, fail }));
+    return this.wal.durable();
   }
 
   /** Resolves once every write handed in so far is committed and on the disk (shutdown). */
   async drain(): Promise<void> {
-    while (this.queue.length || this.scheduled || this.syncing) {
-      await (this.syncing ?? new Promise((resolve) => setImmediate(resolve)));
+    while (this.queue.length || this.scheduled || this.flushing || this.wal.inProgress) {
+      await (this.wal.inProgress ?? new Promise((resolve) => setImmediate(resolve)));
     }
-    if (this.walFd !== null) closeSync(this.walFd);
-    this.walFd = null;
+    this.wal.close();
   }
 
-  private flush() {
+  private schedule() {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush() {
     this.scheduled = false;
+    this.flushing = true;
     const batch = this.queue.splice(0, this.maxBatch);
-    if (this.queue.length) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
+    try {
+      if (this.wal.failed) return batch.forEach((item) => item.reject(this.wal.failed));
+      const started = performance.now();
+      const outcomes = await this.commit(batch);
+      this.stats.commitMs.observe(performance.now() - started);
+      if (outcomes) this.settle(batch, outcomes);
+    } finally {
+      this.flushing = false;
+      if (this.queue.length) this.schedule();
     }
-    if (this.failed) return batch.forEach((item) => item.reject(this.failed));
-    const started = performance.now();
-    const outcomes = this.commit(batch);
-    this.stats.commitMs.observe(performance.now() - started);
-    if (!outcomes) return;
+  }
+
+  private settle(batch: Pending<unknown>[], outcomes: Outcome[]) {
     this.noteOutcomes(outcomes);
     this.stats.batches++;
     this.stats.writes += batch.length;
@@ -185,19 +184,19 @@ export class GroupCommit {
     };
     if (!this.deferSync) return batch.forEach(settle);
     batch.forEach((item, i) => item.early && settle(item, i));
-    const answer = () => batch.forEach((item, i) => !item.early && settle(item, i));
-    const fail = (err: unknown) => batch.forEach((item) => !item.early && item.reject(err));
-    this.waiters.push({ batch: ++this.committed, done: answer, fail });
-    this.startSync();
+    this.wal.committedBatch(
+      () => batch.forEach((item, i) => !item.early && settle(item, i)),
+      (err) => batch.forEach((item) => !item.early && item.reject(err)),
+    );
   }
 
   /** Runs the batch in one transaction; null when the transaction itself failed (every caller rejected). */
-  private commit(batch: Pending<unknown>[]): Outcome[] | null {
+  private async commit(batch: Pending<unknown>[]): Promise<Outcome[] | null> {
     const sqlite = this.db.$client;
     // PRAGMA synchronous acts when prepared, not when stepped: a fresh statement each time.
     if (this.restore) sqlite.run("PRAGMA synchronous = NORMAL");
     try {
-      return this.commitTogether(batch) ?? this.commitIsolated(batch);
+      return (await this.commitTogether(batch)) ?? (await this.commitIsolated(batch));
     } catch (error) {
       this.noteStorageFailure(error);
       for (const item of batch) item.reject(error); // nothing of the batch was committed
@@ -212,14 +211,14 @@ export class GroupCommit {
    * Storage trouble (disk full, I/O error, a lock) fails the whole batch with its own error:
    * another run could not do better, and SQLite may have rolled the transaction back itself.
    */
-  private commitTogether(batch: Pending<unknown>[]): Outcome[] | null {
+  private async commitTogether(batch: Pending<unknown>[]): Promise<Outcome[] | null> {
     const outcomes: Outcome[] = [];
     let failed: unknown = NONE; // what a write threw (the transaction's own error may be the rollback's)
     try {
-      this.transaction(() => {
+      await this.transaction(async () => {
         for (const item of batch) {
           try {
-            outcomes.push({ ok: true, value: item.work() });
+            outcomes.push({ ok: true, value: await item.work() });
           } catch (error) {
             failed = error;
             throw error;
@@ -227,7 +226,7 @@ export class GroupCommit {
         }
       });
     } catch (error) {
-      if (failed === NONE) throw error;
+      if (failed === NONE || failed instanceof HeldTransaction) throw error;
       if (isStorageUnavailable(failed)) throw failed;
       // A batch of one needs no second run: its write is the one that threw.
       return batch.length === 1 ? [{ ok: false, error: failed }] : null;
@@ -236,22 +235,23 @@ export class GroupCommit {
   }
 
   /** Each write in its own savepoint: one that throws is rolled back alone. */
-  private commitIsolated(batch: Pending<unknown>[]): Outcome[] {
+  private async commitIsolated(batch: Pending<unknown>[]): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     const sqlite = this.db.$client;
+    const { savepoint, release, rollback } = this.statements;
     let lost: unknown = NONE;
     try {
-      this.transaction(() => {
+      await this.transaction(async () => {
         for (const item of batch) {
-          this.begin.run();
+          savepoint.run();
           try {
-            outcomes.push({ ok: true, value: item.work() });
-            this.release.run();
+            outcomes.push({ ok: true, value: await item.work() });
+            release.run();
           } catch (error) {
             // SQLite rolled the whole transaction back (disk full, I/O error): nothing is kept.
             if (!sqlite.inTransaction) throw (lost = error);
-            this.rollback.run();
-            this.release.run();
+            rollback.run();
+            release.run();
             outcomes.push({ ok: false, error });
           }
         }
@@ -263,13 +263,26 @@ export class GroupCommit {
   }
 
   /**
-   * BEGIN IMMEDIATE … COMMIT. A transaction left open by a rollback that failed is rolled back
-   * first, or this batch would nest inside it and never be committed.
+   * BEGIN IMMEDIATE … COMMIT around `body`, which must finish within this turn of the event loop.
+   * A transaction left open by a rollback that failed is rolled back first, or this batch would
+   * nest inside it and never be committed.
    */
-  private transaction(body: () => void) {
+  private async transaction(body: () => Promise<void>) {
     const sqlite = this.db.$client;
-    if (sqlite.inTransaction) sqlite.run("ROLLBACK");
-    sqlite.transaction(body).immediate();
+    if (sqlite.inTransaction) this.statements.abort.run();
+    let turnEnded = false;
+    const watch = setImmediate(() => (turnEnded = true));
+    this.statements.begin.run();
+    try {
+      await body();
+      if (turnEnded) throw new HeldTransaction();
+      this.statements.commit.run();
+    } catch (error) {
+      if (sqlite.inTransaction) this.statements.abort.run();
+      throw error;
+    } finally {
+      clearImmediate(watch);
+    }
   }
 
   /** A committed batch: writable if it changed rows, unless one of its writes met storage trouble. */
@@ -283,46 +296,9 @@ export class GroupCommit {
 
   /** Whether the connection changed rows since the last look (SQLite's total_changes()). */
   private changesMoved(): boolean {
-    const changes = (this.totalChanges.get() as { n: number }).n;
+    const changes = (this.statements.totalChanges.get() as { n: number }).n;
     if (changes === this.changesSeen) return false;
     this.changesSeen = changes;
     return true;
-  }
-
-  /** One fsync at a time; it covers every batch committed before it started. */
-  private startSync() {
-    if (this.syncing || this.failed || this.synced === this.committed) return;
-    const upTo = this.committed;
-    const started = performance.now();
-    this.syncing = this.sync().then(
-      () => {
-        this.stats.syncMs.observe(performance.now() - started);
-        this.synced = upTo;
-        let n = 0;
-        while (n < this.waiters.length && this.waiters[n]!.batch <= upTo) n++;
-        for (const w of this.waiters.splice(0, n)) w.done();
-      },
-      (err) => {
-        // The disk refused: what was committed may be lost at the next power cut. Refuse from now on.
-        this.failed = err;
-        for (const w of this.waiters.splice(0)) w.fail(err);
-        this.opts.onSyncFailure?.(err);
-      },
-    ).finally(() => {
-      this.syncing = null;
-      this.startSync();
-    });
-  }
-
-  /** The WAL file lives as long as this connection is open (SQLite removes it only at the last close). */
-  private fdatasyncWal(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      try {
-        this.walFd ??= openSync(`${this.opts.path}-wal`, "r");
-      } catch (err) {
-        return reject(err);
-      }
-      fdatasync(this.walFd, (err) => (err ? reject(err) : resolve())); // on the runtime's file-system thread pool
-    });
   }
 }
