@@ -24,7 +24,7 @@ interface TableShape {
 /** The kind of value a column holds, whatever the dialect's word for it. */
 const KIND: Record<string, string> = {
   SQLiteInteger: "integer", SQLiteBoolean: "boolean", SQLiteText: "text", SQLiteTextJson: "json",
-  PgBigInt53: "integer", PgInteger: "integer", PgBoolean: "boolean", PgText: "text", PgJsonb: "json",
+  PgBigInt53: "integer", PgInteger: "integer", PgBoolean: "boolean", PgText: "text", jsonb: "json",
 };
 
 /**
@@ -44,7 +44,7 @@ function shapeOf(config: AnyConfig, render: (s: SQL) => string, tableName: (t: T
   const composite = config.primaryKeys.flatMap((k) => k.columns.map((c) => c.name));
   return {
     columns: Object.fromEntries(columns.map((c) => [c.name, {
-      type: KIND[c.columnType] ?? c.columnType,
+      type: KIND[c.columnType === "PgCustomColumn" ? c.getSQLType() : c.columnType] ?? c.columnType,
       notNull: c.notNull,
       default: c.hasDefault ? (is(c.default, SQL) ? render(c.default) : c.default) : undefined,
       // An id the database assigns: AUTOINCREMENT in SQLite, an identity column in PostgreSQL.
