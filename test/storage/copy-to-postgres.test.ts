@@ -118,7 +118,7 @@ describePostgres("copy-to-postgres", () => {
     expect(next.id).toBe("24");
     const [nextEvent] = await sql`INSERT INTO journal (kind, created_at) VALUES ('x', 0) RETURNING id`;
     expect(nextEvent.id).toBe("24");
-  });
+  }, 30_000);
 
   test("an empty SQLite database copies as empty tables, and ids then start at 1", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tgcpa-copy-empty-"));
@@ -129,7 +129,7 @@ describePostgres("copy-to-postgres", () => {
     const counts = await copySqliteToPostgres(source.$client, sql);
     expect(counts.every((c) => c.source === 0 && c.target === 0)).toBe(true);
     expect((await sql`INSERT INTO journal (kind, created_at) VALUES ('x', 0) RETURNING id`)[0].id).toBe("1");
-  });
+  }, 30_000);
 
   test("refused: a database that is not migrated, one that holds rows; a copy that fails half-way leaves nothing", async () => {
     const { db: source } = seededSqlite(4);
@@ -150,7 +150,7 @@ describePostgres("copy-to-postgres", () => {
     expect((failed as { errno?: string }).errno).toBe("22P02"); // invalid_text_representation
     expect(Object.values(await targetCounts(sql)).every((n) => n === 0)).toBe(true);
     expect(source.$client.query("SELECT count(*) AS n FROM leads").get()).toEqual({ n: 4 }); // the source still readable, untouched
-  });
+  }, 30_000);
 
   test("tgcpa copy-to-postgres --to URL: migrates the target, copies, prints the counts; refused while the service holds the file", async () => {
     const { path, db: source } = seededSqlite(6);
@@ -186,5 +186,5 @@ describePostgres("copy-to-postgres", () => {
     } finally {
       held.release();
     }
-  });
+  }, 120_000);
 });

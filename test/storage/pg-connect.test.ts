@@ -61,7 +61,7 @@ describePostgres("openPostgres", () => {
     const err = await openError(`postgres://tgcpa:${SECRET}@127.0.0.1:${port}/tgcpa`);
     expect(err.message).toBe(`PostgreSQL at postgres://tgcpa:***@127.0.0.1:${port}/tgcpa: connection refused: check the host and port in storage.url and that the server is running`);
     expect(isStorageUnavailable(err.cause)).toBe(true);
-  });
+  }, 30_000);
 
   test("a database that does not exist, a role that does not exist: said so, with what to do, never the password", async () => {
     const missing = new URL(databaseUrl("tgcpa_no_such_db"));
@@ -75,7 +75,7 @@ describePostgres("openPostgres", () => {
     expect(noRole.message).toContain('role "tgcpa_no_such_role" does not exist: check the user and password in storage.url');
     for (const e of [noDb, noRole]) expect(e.message).not.toContain(SECRET);
     expect(isStorageUnavailable(noDb.cause)).toBe(false);
-  });
+  }, 30_000);
 
   test("an open pool keeps to pool_size connections and names them; after close a query reads as unavailable", async () => {
     const pool = await openPostgres({ url: db().url, pool_size: 2, application_name: "tgcpa_pool_size_test" });
@@ -87,5 +87,5 @@ describePostgres("openPostgres", () => {
     const err = await pool.sql`SELECT 1`.then(() => null, (e: unknown) => e);
     expect((err as { code?: string }).code).toBe("ERR_POSTGRES_CONNECTION_CLOSED");
     expect(isStorageUnavailable(err)).toBe(true);
-  });
+  }, 30_000);
 });

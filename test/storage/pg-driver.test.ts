@@ -60,7 +60,7 @@ describePostgres("Bun.sql against PostgreSQL", () => {
     const many = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => sql`SELECT ${i}::int AS n, pg_sleep(0.01)`));
     expect(many.map((r) => r[0].n)).toEqual([1, 2, 3, 4, 5, 6]);
     expect((await backends(ctl, app)).some((pid) => pids.includes(pid))).toBe(false);
-  });
+  }, 30_000);
 
   test("a transaction whose connection is terminated rejects as 'unavailable' and leaves nothing", async () => {
     const { sql, app } = pool(2);
@@ -74,7 +74,7 @@ describePostgres("Bun.sql against PostgreSQL", () => {
     await terminate(ctl, await backends(ctl, app, "query LIKE 'SELECT pg_sleep(30)%'"));
     expect(isStorageUnavailable(await txDone)).toBe(true);
     expect((await sql`SELECT count(*)::int AS n FROM drv_killed`)[0].n).toBe(0);
-  });
+  }, 30_000);
 
   test("a unique violation inside a transaction: rejects with 23505, rolls back the whole transaction, the connection is usable", async () => {
     const { sql } = pool(1); // one connection: the next query runs on the very one that failed
@@ -94,7 +94,7 @@ describePostgres("Bun.sql against PostgreSQL", () => {
     expect((await sql`SELECT pg_backend_pid() AS pid`)[0].pid).toBe(pid);
     const other = pool(1).sql;
     expect((await other`SELECT k FROM drv_unique ORDER BY id`).map((r: { k: string }) => r.k)).toEqual(["a", "c"]);
-  });
+  }, 30_000);
 
   test("int8: read as exact decimal strings (never rounded), written from JS numbers exactly up to 2^53 - 1", async () => {
     const { sql } = pool(1);
@@ -109,7 +109,7 @@ describePostgres("Bun.sql against PostgreSQL", () => {
     expect(beyond).toEqual({ max: "9223372036854775807", above: "9007199254740993" });
     expect(() => readInt8(beyond.above)).toThrow(RangeError);
     expect((await sql`SELECT count(*) AS n FROM drv_int8`)[0].n).toBe(String(values.length)); // count(*) is int8 too
-  });
+  }, 30_000);
 
   test("drizzle over Bun.sql with tgcpa's schema: int8 as numbers, jsonb stored as JSON objects (not JSON strings)", async () => {
     const { sql } = pool(1);
@@ -121,7 +121,7 @@ describePostgres("Bun.sql against PostgreSQL", () => {
     const [stored] = await sql`SELECT jsonb_typeof(detail) AS type, detail->>'reason' AS reason, detail->'nested'->>'ok' AS ok FROM journal WHERE id = ${row!.id}`;
     expect(stored).toEqual({ type: "object", reason: "organic", ok: "true" });
     expect(await orm.select().from(journal).where(eq(journal.id, row!.id))).toEqual([row!]);
-  });
+  }, 30_000);
 
   test("LISTEN/NOTIFY: delivered at commit only, never after a rollback, and again once the listening connection was terminated", async () => {
     const { sql, app } = pool(2);
@@ -159,7 +159,7 @@ describePostgres("Bun.sql against PostgreSQL", () => {
     await eventually(() => listens >= 2, 15_000, "the listener to subscribe again");
     await sql.notify("tgcpa_drv_wake", "after-reconnect");
     await heard("after-reconnect");
-  });
+  }, 30_000);
 
   test("pg_advisory_xact_lock serializes two transactions on one key and is released at commit", async () => {
     const { sql, app } = pool(3);
@@ -189,7 +189,7 @@ describePostgres("Bun.sql against PostgreSQL", () => {
     await Promise.all([a, b]);
     expect(steps).toEqual(["a locked", "a commits", "b locked"]);
     expect((await sql`SELECT pg_try_advisory_xact_lock(42, 7) AS got`)[0].got).toBe(true); // released by both commits
-  });
+  }, 30_000);
 
   test("FOR UPDATE SKIP LOCKED: a second claimer skips the row another transaction holds, without waiting", async () => {
     const { sql } = pool(3);
@@ -218,5 +218,5 @@ describePostgres("Bun.sql against PostgreSQL", () => {
     expect(await sql`SELECT id, claimed_by FROM drv_queue ORDER BY id`).toEqual([
       { id: "1", claimed_by: "a" }, { id: "2", claimed_by: "b" }, { id: "3", claimed_by: null },
     ]);
-  });
+  }, 30_000);
 });

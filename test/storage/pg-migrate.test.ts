@@ -70,7 +70,7 @@ describePostgres("PostgreSQL migrations", () => {
     const expectedTables = [...schemaTables.map((t) => t.name), MIGRATIONS_TABLE].sort();
     for (const r of results) expect(r.tables).toEqual(expectedTables);
     expect(await recorded(sql)).toEqual(tags);
-  });
+  }, 60_000);
 
   test("a failing migration leaves none of the pending ones applied, and the next start applies them", async () => {
     const { sql } = await emptyDatabase();
@@ -82,7 +82,7 @@ describePostgres("PostgreSQL migrations", () => {
 
     expect((await migratePostgres(sql)).applied).toEqual(tags);
     expect(await migratePostgres(sql)).toEqual({ applied: [], unknown: [] });
-  });
+  }, 30_000);
 
   test("a database migrated by a newer build: its extra migrations are reported, nothing is applied again", async () => {
     const { sql } = await emptyDatabase();
@@ -91,7 +91,7 @@ describePostgres("PostgreSQL migrations", () => {
     const log = { info: () => {}, debug: () => {}, warn: (o: unknown) => void warnings.push(o) };
     expect(await migratePostgres(sql, { log: log as never })).toEqual({ applied: [], unknown: ["9000_newer"] });
     expect(warnings).toEqual([{ unknown: ["9000_newer"] }]);
-  });
+  }, 30_000);
 
   test("the migrated database has every column (type, nullability, default) and index the drizzle schema declares", async () => {
     const { sql } = await emptyDatabase();
@@ -112,5 +112,5 @@ describePostgres("PostgreSQL migrations", () => {
     expect(indexes).toEqual(schemaTables.flatMap((t) => t.indexes.map((i) => i.config.name!)).sort());
     const [username] = await sql`SELECT indexdef FROM pg_indexes WHERE indexname = 'leads_username'`;
     expect(username.indexdef).toBe("CREATE INDEX leads_username ON public.leads USING btree (lower(username)) WHERE (username <> ''::text)");
-  });
+  }, 30_000);
 });

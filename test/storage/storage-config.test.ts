@@ -65,7 +65,7 @@ describe("check-config", () => {
     const run = await runCommand(["check-config", file]);
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
     expect(run.stdout).toBe(`${file}: ok (0 campaigns, 0 bots, database postgres://tgcpa:***@db.internal:5432/tgcpa)\n`);
-  });
+  }, 30_000);
 
   test("a refused URL: its path and line, not its text", async () => {
     const file = join(dir, "bad.yaml");
@@ -74,5 +74,5 @@ describe("check-config", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("storage.url (line 4): is not a URL with a host");
     expect(run.stdout + run.stderr).not.toContain(SECRET);
-  });
+  }, 30_000);
 });
