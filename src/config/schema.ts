@@ -52,6 +52,13 @@ const StorageSchema = mapping({
     description: "SQLite synchronous: FULL (or EXTRA) answers a write once it is on the disk; NORMAL may lose the last commits on power loss",
   }), "FULL"),
   busy_timeout_ms: withDefault(int(0, 600_000, { description: "how long a write waits for a lock held by another process before failing (503), ms" }), 5000),
+  driver: withDefault(oneOf(["sqlite", "postgres"], {
+    description: "sqlite: one file (storage.path), one process; postgres: a PostgreSQL database (storage.url) several instances share (the engine lands with the rest of issue 20)",
+  }), "sqlite"),
+  url: nullable(Type.String({
+    pattern: "^postgres(ql)?://", errorMessage: "must be a postgres:// or postgresql:// URL", writeOnly: true,
+  }), { description: "PostgreSQL URL, needed with driver postgres: postgres://USER:${TGCPA_PG_PASSWORD}@HOST:5432/DATABASE (its password is never shown)" }),
+  pool_size: withDefault(int(1, 1000, { description: "PostgreSQL connections this instance opens at most (driver postgres)" }), 10),
 }, { default: {}, description: "the database (a change needs a restart)" });
 
 const RateLimitsSchema = mapping({

@@ -39,7 +39,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
       public_url: file.server.public_url?.replace(/\/+$/, "") ?? null,
       trusted_proxies: checkAddresses(file.server.trusted_proxies, ["server", "trusted_proxies"], c),
     },
-    storage: { ...file.storage, path: inConfigFolder(file.storage.path) },
+    storage: { ...file.storage, path: inConfigFolder(file.storage.path), url: readStorageUrl(file.storage, c) },
     rate_limits: file.rate_limits,
     log: file.log,
     dashboard: {
@@ -57,6 +57,25 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     campaigns: readCampaigns(file.campaigns, c, file.bots, destinations, inConfigFolder),
   } satisfies Config;
   return c.issues.length ? undefined : config;
+}
+
+/** storage.url: required with the postgres driver, and a URL with a host; never repeated in a message (it holds a password). */
+function readStorageUrl(storage: ConfigFile["storage"], c: Checker): string | null {
+  const path: ConfigPath = ["storage", "url"];
+  if (storage.url === null) {
+    // A refused URL reads as its default (null) here; it is reported once, by the reader.
+    const refused = c.issues.some((i) => i.path === formatPath(path));
+    if (storage.driver === "postgres" && !refused) c.fail(path, "is required with storage.driver: postgres (postgres://USER:PASSWORD@HOST:5432/DATABASE)");
+    return null;
+  }
+  let host = "";
+  try {
+    host = new URL(storage.url).hostname;
+  } catch {
+    // A refused value is not repeated: it may hold the password.
+  }
+  if (!host) c.fail(path, "is not a URL with a host, such as postgres://USER:PASSWORD@HOST:5432/DATABASE");
+  return storage.url;
 }
 
 function readTimeZone(name: string, path: ConfigPath, c: Checker): string {

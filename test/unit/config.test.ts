@@ -32,7 +32,7 @@ describe("a minimal config gets the documented defaults", () => {
     expect(parseConfig(yaml("api_keys: [k]"), {})).toEqual({
       source: null,
       server: { host: "0.0.0.0", port: 8080, public_url: null, trusted_proxies: [] },
-      storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000 },
+      storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000, driver: "sqlite", url: null, pool_size: 10 },
       rate_limits: { inbound_per_minute: 600, inbound_bad_key_per_minute: 30, webhook_per_minute: 6000 },
       log: { level: "info", format: "json" },
       dashboard: { timezone: "UTC", session_ttl_ms: 7 * D },
