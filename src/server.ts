@@ -90,7 +90,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       opts.onFatal?.(err);
     },
   });
-  const httpChannel = createHttpChannel({ delivery: () => runtime.config.delivery, clock });
+  const httpChannel = createHttpChannel({ delivery: () => runtime.config.delivery, destinations: () => runtime.config.destinations, clock });
   const dispatcher = new Dispatcher({
     outbox, commits, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     channels: { http: httpChannel, telegram: telegramChannel },

@@ -1,3 +1,4 @@
+import { adTarget } from "../adplatforms/index.ts";
 import { answerWords, type AnswerRule, type BodyVerdict } from "../domain/verdict.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
 
@@ -69,8 +70,16 @@ const RULES = new Map<string, AnswerRule>([
 ]);
 const HTML_CHECK_ONLY: AnswerRule = { judge: "body" };
 
-/** The rule for a row's stored verdict name; no name (a plain template, a preset without an answer format) still refuses HTML pages. */
-export const verdictByName = (name: string | null | undefined): AnswerRule => (name ? RULES.get(name) : undefined) ?? HTML_CHECK_ONLY;
+/**
+ * The rule for a row's stored verdict name; no name (a plain template, a preset without an answer
+ * format) still refuses HTML pages. An ad row's `<preset>@<destination>` is judged by its platform.
+ */
+export function verdictByName(name: string | null | undefined): AnswerRule {
+  const rule = name ? RULES.get(name) : undefined;
+  if (rule) return rule;
+  const ad = adTarget(name);
+  return ad ? { judge: "platform", classify: ad.platform.classify } : HTML_CHECK_ONLY;
+}
 
 export const PRESETS: Preset[] = [
   {
