@@ -128,7 +128,7 @@ const presetParams = () => {
   return Object.fromEntries([...params].map(([name, { uses, secret }]) => [name, Type.Optional(Type.String({ description: uses.join("; "), ...(secret ? { writeOnly: true } : {}) }))]));
 };
 
-const AdEventName = nullable(Type.String(), { description: "the event name (yandex-metrica: the goal's Target) sent for this status; empty or null: none" });
+const AdEventName = Type.Union([Type.String(), Type.Null()], { description: "the event name (yandex-metrica: the goal's Target) sent for this status; empty or null: none" });
 
 const DestinationSchema = mapping({
   preset: Type.String({ description: "a tracker or ad-platform preset (GET /api/presets lists them)", examples: [...PRESETS, ...AD_PLATFORMS].map((p) => p.name) }),
