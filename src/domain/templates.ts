@@ -130,21 +130,27 @@ export interface MacroCampaign {
 const SUBS = ["sub1", "sub2", "sub3", "sub4", "sub5"] as const;
 const CLICK_PARAMS = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", ...SUBS, "fbclid", "ttclid", "gclid", "yclid"] as const;
 
+type ClickValues = Record<(typeof CLICK_MACROS)[number], string> & { [param: `param:${string}`]: string };
+
+/** Every click macro empty: a lead without a click record (built once; macroValues is on the write path). */
+const NO_CLICK: Readonly<ClickValues> = Object.freeze(Object.fromEntries(CLICK_MACROS.map((m) => [m, ""])) as ClickValues);
+
 /** SPEC §9: the click macros, each empty when absent, and `param:NAME` for every query parameter. */
-function clickValues(click: ClickRecord | undefined) {
-  const params = click?.params ?? {};
+function clickValues(click: ClickRecord | undefined): Readonly<ClickValues> {
+  if (!click) return NO_CLICK;
+  const params = click.params;
   const named = Object.fromEntries(CLICK_PARAMS.map((name) => [name, Object.hasOwn(params, name) ? params[name]! : ""]));
   const out: Record<string, string> = {
     ...named,
-    fbc: click?.fbc ?? "",
-    fbp: click?.fbp ?? "",
-    ip: click?.ip ?? "",
-    user_agent: click?.userAgent ?? "",
-    referrer: click?.referrer ?? "",
-    landing_url: click?.landingUrl ?? "",
+    fbc: click.fbc ?? "",
+    fbp: click.fbp ?? "",
+    ip: click.ip ?? "",
+    user_agent: click.userAgent ?? "",
+    referrer: click.referrer ?? "",
+    landing_url: click.landingUrl ?? "",
   };
   for (const [name, value] of Object.entries(params)) out[`${PARAM_MACRO_PREFIX}${name}`] = value;
-  return out as Record<(typeof CLICK_MACROS)[number], string> & { [param: `param:${string}`]: string };
+  return out as ClickValues;
 }
 
 /** SPEC §3 and §9: the value of every macro for one lead event (and the click that brought it, when known). */

@@ -225,6 +225,21 @@ describe("every documented answer → its verdict (sent through the campaign tes
   });
 });
 
+describe("GET /api/presets", () => {
+  test("lists the four ad platforms with their params, the secret marked, default events and the stored URL", async () => {
+    const res = await api("GET", "/api/presets");
+    expect(res.status).toBe(200);
+    const ads = res.body.ad_platforms as any[];
+    expect(ads.map((p) => [p.name, p.params.filter((x: any) => x.secret).map((x: any) => x.name), p.default_events, p.example])).toEqual([
+      ["meta-capi", ["access_token"], { wait: "Lead", approve: "CompleteRegistration" }, "https://graph.facebook.com/v25.0/YOUR_PIXEL_ID/events?access_token=***"],
+      ["tiktok-events", ["access_token"], { wait: "Lead", approve: "CompleteRegistration" }, "https://business-api.tiktok.com/open_api/v1.3/event/track/"],
+      ["ga4", ["api_secret"], { wait: "generate_lead", approve: "join_group" }, "https://www.google-analytics.com/mp/collect?measurement_id=YOUR_MEASUREMENT_ID&api_secret=***"],
+      ["yandex-metrica", ["oauth_token"], {}, "https://api-metrika.yandex.net/management/v1/counter/YOUR_COUNTER_ID/offline_conversions/upload"],
+    ]);
+    expect((res.body.items as any[]).map((p) => p.name)).not.toContain("meta-capi"); // the tracker presets' list is as it was
+  });
+});
+
 describe("secrets", () => {
   test("no token or API secret in the logs, any API answer, the attempt log, the database", async () => {
     for (const path of ["/api/campaigns", "/api/presets", "/api/stats", "/api/leads?limit=500"]) expect((await api("GET", path)).status).toBe(200);
