@@ -69,6 +69,8 @@ const RULES = new Map<string, AnswerRule>([
   ...Object.entries(VERDICTS).map(([name, refusal]) => [name, { judge: "body", refusal }] as [string, AnswerRule]),
 ]);
 const HTML_CHECK_ONLY: AnswerRule = { judge: "body" };
+/** One rule per ad platform, made on first use (every attempt asks for its row's rule). */
+const PLATFORM_RULES = new Map<string, AnswerRule>();
 
 /**
  * The rule for a row's stored verdict name; no name (a plain template, a preset without an answer
@@ -78,7 +80,12 @@ export function verdictByName(name: string | null | undefined): AnswerRule {
   const rule = name ? RULES.get(name) : undefined;
   if (rule) return rule;
   const ad = adTarget(name);
-  return ad ? { judge: "platform", classify: ad.platform.classify } : HTML_CHECK_ONLY;
+  if (!ad) return HTML_CHECK_ONLY;
+  const known = PLATFORM_RULES.get(ad.platform.name);
+  if (known) return known;
+  const made: AnswerRule = { judge: "platform", classify: ad.platform.classify };
+  PLATFORM_RULES.set(ad.platform.name, made);
+  return made;
 }
 
 export const PRESETS: Preset[] = [
