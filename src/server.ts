@@ -95,7 +95,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     read: storage.read, clock, runtime: () => runtime, api: (name) => telegram?.api(name), timeoutMs: () => runtime.config.delivery.timeout_ms,
     log: log.child({ component: "telegram" }),
   });
-  const httpChannel = createHttpChannel({ delivery: () => runtime.config.delivery, clock });
+  const httpChannel = createHttpChannel({ delivery: () => runtime.config.delivery, destinations: () => runtime.config.destinations, clock });
   const dispatcher = new Dispatcher({
     storage, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     channels: { http: httpChannel, telegram: telegramChannel },
