@@ -15,8 +15,9 @@ import { accessCheck, needsApiKey, routedPath } from "./http/auth.ts";
 import { declaredLength } from "./http/body.ts";
 import { clientAddressResolver } from "./http/client-address.ts";
 import { errorBody, errorHandler, inboundErrorBody } from "./http/errors.ts";
-import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./http/openapi.ts";
+import { OPENAPI_DESCRIPTION, OPENAPI_TAGS, SECURITY_SCHEMES, openapiServers } from "./http/openapi.ts";
 import { RateLimiter } from "./http/rate-limit.ts";
+import { coerceIntegerText, integerFields } from "./http/integer-fields.ts";
 import { ILL_FORMED, illFormedField } from "./http/unicode.ts";
 import { bodyFieldDetails, declaredParams, unknownParamDetails, unknownParams } from "./http/unknown-params.ts";
 import { inboundRoutes } from "./inbound/routes.ts";
@@ -81,6 +82,7 @@ export function buildApp(deps: AppDeps) {
   /** Query parameters and body fields each route declares (filled once every route is registered, below). */
   let queryParams = new Map<string, string[]>();
   let bodyFields = new Map<string, string[]>();
+  let integers = new Map<string, Record<"query" | "params" | "body", string[]>>();
   // Built once; a reload that changes the limits or server.* takes effect after a restart.
   const { rate_limits: limits, server } = deps.runtime().config;
   const inboundLimit = new RateLimiter(limits.inbound_per_minute);
@@ -101,7 +103,9 @@ export function buildApp(deps: AppDeps) {
       }
     })
     // Before validation, which would drop fields the body schema does not know (and read an array as {}).
-    .onTransform({ as: "global" }, ({ request, route, body }) => {
+    .onTransform({ as: "global" }, ({ request, route, body, query, params }) => {
+      const ints = integers.get(`${request.method} ${route}`);
+      if (ints) for (const [values, names] of [[query, ints.query], [params, ints.params], [body, ints.body]] as const) coerceIntegerText(values, names);
       const known = needsApiKey(request.method, route) ? bodyFields.get(`${request.method} ${route}`) : undefined;
       const details = known ? bodyFieldDetails(body, known) : [];
       if (details.length) throw new AppError(422, "validation_failed", `${details[0]!.field}: ${details[0]!.message}`, details);
@@ -141,6 +145,7 @@ export function buildApp(deps: AppDeps) {
       provider: null, // the page is served by pageRoutes from the pinned swagger-ui-dist, embedded
       documentation: {
         info: { title: "tgcpa", version: VERSION, description: OPENAPI_DESCRIPTION },
+        servers: openapiServers(server.public_url), tags: OPENAPI_TAGS,
         components: { securitySchemes: SECURITY_SCHEMES },
         // Any one of them: the API key as a Bearer token or as ?key=, or a dashboard session cookie.
         security: [{ apiKey: [] }, { apiKeyQuery: [] }, { dashboardSession: [] }],
@@ -159,5 +164,6 @@ export function buildApp(deps: AppDeps) {
   const built = deps.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(deps.log.child({ component: "demo-tracker" }))) : app;
   queryParams = declaredParams(built.routes, "query");
   bodyFields = declaredParams(built.routes, "body");
+  integers = integerFields(built.routes);
   return built;
 }

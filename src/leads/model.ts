@@ -3,17 +3,20 @@ import { NextBefore, Nullable } from "../http/openapi.ts";
 import { iso } from "../lib/json.ts";
 import type { LeadEventRow, LeadRow } from "./repository.ts";
 import { PostbackJson, postbackExample, type CodeOf } from "../postbacks/model.ts";
-import { StatusSchema } from "../http/schema.ts";
+import { Int, StatusSchema, withMessage } from "../http/schema.ts";
 
 export const EventBody = t.Object({
-  campaign: t.String({ minLength: 1, maxLength: 63, description: "campaign code", error: "must be a campaign code (1-63 characters)" }),
+  campaign: withMessage(t.String({ minLength: 1, maxLength: 63, description: "campaign code" }), "must be a campaign code (1-63 characters)"),
   // Checked in the handler: Elysia would coerce strings like " " or "0x10" into an integer branch.
   subscriber: t.Any({ description: "subscriber's Telegram user id: an integer, or a string of decimal digits", examples: [123456789] }),
   status: StatusSchema,
   click: t.Optional(t.String({ maxLength: 4096, description: "tracker click id" })),
   username: t.Optional(t.String({ maxLength: 64, description: "@username without @" })),
-  chat: t.Optional(t.Integer({ description: "chat id; defaults to the campaign's" })),
-  time: t.Optional(t.Number({ minimum: 0, maximum: 253402300799, description: "UNIX time in seconds; defaults to now", error: "must be UNIX seconds between 0 and 253402300799 (year 9999)" })),
+  chat: t.Optional(Int({ description: "chat id; defaults to the campaign's" })),
+  time: t.Optional(withMessage(
+    t.Number({ minimum: 0, maximum: 253402300799, description: "UNIX time in seconds; defaults to now" }),
+    "must be UNIX seconds between 0 and 253402300799 (year 9999)",
+  )),
 });
 
 export const leadJson = (l: LeadRow, codeOf: CodeOf) => ({
@@ -44,12 +47,12 @@ export const eventJson = (e: LeadEventRow) => ({
 const Time = t.String({ format: "date-time" });
 
 export const LeadJson = t.Object({
-  id: t.Integer(), campaign: t.String(), subscriber: t.Integer(), click: t.String(), username: t.String(), chat: Nullable(t.Integer()),
+  id: Int(), campaign: t.String(), subscriber: Int(), click: t.String(), username: t.String(), chat: Nullable(Int()),
   status: t.String({ description: "wait | hold | approve | cancel | trash" }), joined_at: Nullable(Time), created_at: Time, updated_at: Time,
 });
 
 export const EventJson = t.Object({
-  id: t.Integer(), lead: t.Integer(), status: t.String(), prev_status: Nullable(t.String()), source: t.String({ description: "api | telegram | inbound" }),
+  id: Int(), lead: Int(), status: t.String(), prev_status: Nullable(t.String()), source: t.String({ description: "api | telegram | inbound" }),
   reason: Nullable(t.String({ description: "why postbacks were withheld or skipped: campaign_paused, outside_unsub_window, click_added" })),
   occurred_at: Time, created_at: Time,
 });
@@ -64,7 +67,7 @@ export const EventAnswer = t.Object({
   reason: Nullable(t.String()),
   lead: Nullable(LeadJson),
   events: t.Array(EventJson),
-  postbacks: t.Array(t.Object({ id: t.Integer(), state: t.String(), url: t.String(), reason: Nullable(t.String()), template: t.String() })),
+  postbacks: t.Array(t.Object({ id: Int(), state: t.String(), url: t.String(), reason: Nullable(t.String()), template: t.String() })),
 });
 export const eventAnswerExample = {
   applied: true, reason: null, lead: leadExample, events: [eventExample],

@@ -1,7 +1,8 @@
 import { t } from "elysia";
+import { Int } from "../http/schema.ts";
 import { Nullable } from "../http/openapi.ts";
 
-const PerStatus = t.Object({ wait: t.Integer(), hold: t.Integer(), approve: t.Integer(), cancel: t.Integer(), trash: t.Integer() });
+const PerStatus = t.Object({ wait: Int(), hold: Int(), approve: Int(), cancel: Int(), trash: Int() });
 const Rate = Nullable(t.Number());
 const Summary = t.Object({
   events: PerStatus,
@@ -9,7 +10,7 @@ const Summary = t.Object({
   rates: t.Object({
     join_requests_per_start: Rate, joins_per_start: Rate, joins_per_join_request: Rate, leaves_per_join: Rate, bans_per_join: Rate,
   }, { description: "ratios of unique leads between steps of the same period; null when the step before has none" }),
-  postbacks: t.Object({ total: t.Integer(), delivered: t.Integer(), pending: t.Integer(), failed: t.Integer(), rejected: t.Integer(), skipped: t.Integer() }, {
+  postbacks: t.Object({ total: Int(), delivered: Int(), pending: Int(), failed: Int(), rejected: Int(), skipped: Int() }, {
     description: "postbacks created in the period, by outcome",
   }),
 });
@@ -18,10 +19,10 @@ export const StatsAnswer = t.Object({
   timezone: t.String(),
   since: t.String({ format: "date-time", description: "the start used (rounded down to 15 minutes)" }),
   until: t.String({ format: "date-time", description: "the end used, exclusive (rounded up to 15 minutes)" }),
-  bucket_minutes: t.Integer(),
+  bucket_minutes: Int(),
   days: t.Array(t.String({ description: "YYYY-MM-DD in timezone" })),
   items: t.Array(t.Object({
-    day: t.String(), campaign: t.String(), wait: t.Integer(), hold: t.Integer(), approve: t.Integer(), cancel: t.Integer(), trash: t.Integer(), leads: PerStatus,
+    day: t.String(), campaign: t.String(), wait: Int(), hold: Int(), approve: Int(), cancel: Int(), trash: Int(), leads: PerStatus,
   }), { description: "lead events per day and campaign (days with events only), and unique leads per step that day" }),
   campaigns: t.Array(t.Object({ campaign: t.String(), in_config: t.Boolean(), ...Summary.properties })),
   totals: Summary,

@@ -62,7 +62,7 @@ describe("POST /api/events", () => {
       [{ campaign: "c1", subscriber: "abc", status: "wait" }, "body.subscriber"],
       [{ campaign: "c1", subscriber: 1.5, status: "wait" }, "body.subscriber"],
       [{ subscriber: 1, status: "wait" }, "body.campaign"],
-      [{ campaign: "nope", subscriber: 1, status: "wait" }, "campaign"],
+      [{ campaign: "nope", subscriber: 1, status: "wait" }, "body.campaign"], // known to the schema, unknown to the config: the same name
       [{ campaign: "c1", subscriber: 1, status: "wait", time: -5 }, "body.time"],
       [{ campaign: "c1", subscriber: 1, status: "wait", click: "x".repeat(5000) }, "body.click"],
     ];
