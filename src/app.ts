@@ -11,6 +11,7 @@ import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts"
 import type { Db } from "./db/client.ts";
 import type { GroupCommit } from "./db/group-commit.ts";
 import type { HttpChannel } from "./delivery/http-channel.ts";
+import { accessLog } from "./http/access-log.ts";
 import { accessCheck, needsApiKey, routedPath } from "./http/auth.ts";
 import { declaredLength } from "./http/body.ts";
 import { clientAddressResolver } from "./http/client-address.ts";
@@ -74,6 +75,7 @@ export function buildApp(deps: AppDeps) {
       return token !== null && validSession(deps.db, token, keys, deps.clock.now()) !== null;
     },
     csrfHeader: CSRF_HEADER,
+    metricsNeedKey: () => !deps.runtime().config.server.metrics_public,
   });
   const refuse = (request: Request, path: string) => {
     const r = refusal(request, path);
@@ -88,18 +90,25 @@ export function buildApp(deps: AppDeps) {
   const inboundLimit = new RateLimiter(limits.inbound_per_minute);
   const webhookLimit = new RateLimiter(limits.webhook_per_minute);
   const clientAddress = clientAddressResolver(server.trusted_proxies);
+  const access = accessLog({ log: deps.log, clientAddress, enabled: () => deps.runtime().config.log.access });
+  const handleError = errorHandler({
+    log: deps.log,
+    noteStorageFailure: (err) => deps.commits.noteStorageFailure(err),
+    storagePath: () => deps.runtime().config.storage.path,
+  });
   const app = new Elysia()
+    .onRequest(({ request, server }) => access.begin(request, server))
     .onRequest(({ request, server }) => {
       const path = routedPath(request.url);
       const inbound = path === "/api/postback";
       const limiter = inbound ? inboundLimit : path.startsWith("/telegram/") ? webhookLimit : null;
       const wait = limiter?.take(clientAddress(request, server) ?? "unknown", Date.now()) ?? 0;
-      if (wait > 0) return tooManyRequests(inbound, wait);
+      if (wait > 0) return access.answeredEarly(request, tooManyRequests(inbound, wait));
       const refused = refuse(request, path);
-      if (refused) return refused;
+      if (refused) return access.answeredEarly(request, refused);
       // An inbound postback is a handful of parameters: a large one is refused before it is read.
       if (inbound && declaredLength(request) > MAX_INBOUND_BODY_BYTES) {
-        return inboundErrorBody(413, "bad-request", `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes`);
+        return access.answeredEarly(request, inboundErrorBody(413, "bad-request", `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes`));
       }
     })
     // Before validation, which would drop fields the body schema does not know (and read an array as {}).
@@ -135,11 +144,8 @@ export function buildApp(deps: AppDeps) {
     .onAfterHandle({ as: "global" }, async ({ request }) => {
       if (request.method === "GET") await deps.commits.durable();
     })
-    .onError(errorHandler({
-      log: deps.log,
-      noteStorageFailure: (err) => deps.commits.noteStorageFailure(err),
-      storagePath: () => deps.runtime().config.storage.path,
-    }))
+    .onError((ctx) => access.answeredError(ctx.request, handleError(ctx)))
+    .onAfterResponse({ as: "global" }, (ctx) => access.finished(ctx))
     .use(openapi({
       path: "/swagger",
       provider: null, // the page is served by pageRoutes from the pinned swagger-ui-dist, embedded

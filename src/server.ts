@@ -86,7 +86,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     path: config.storage.path,
     now: clock.now,
     onSyncFailure: (err) => {
-      log.fatal({ code: (err as { code?: string }).code, message: (err as Error).message, db: config.storage.path }, "the disk refused to sync the database; refusing writes");
+      log.fatal({ err, db: config.storage.path }, "the disk refused to sync the database; refusing writes");
       opts.onFatal?.(err);
     },
   });

@@ -166,7 +166,7 @@ export class Dispatcher {
         });
       } catch (err) {
         // Storage trouble (locked, disk full): nothing is lost; try again shortly.
-        this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "claiming postbacks failed; retrying");
+        this.deps.log.error({ err }, "claiming postbacks failed; retrying");
         if (this.running) this.claimAlarm.set(this.deps.clock.now() + IDLE_RECHECK_MS);
         return;
       }
@@ -246,7 +246,7 @@ export class Dispatcher {
     const rows = entries.map((e) => e.row);
     this.deps.commits.run(() => this.deps.outbox.releaseInTransaction(rows, now)).then(
       () => this.deps.log.info({ released: rows.length }, "queued postbacks given back"),
-      (err) => this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "giving queued postbacks back failed; their leases will expire"),
+      (err) => this.deps.log.error({ err }, "giving queued postbacks back failed; their leases will expire"),
     );
   }
 
@@ -376,7 +376,7 @@ export class Dispatcher {
       this.deps.log.info({ released: rows.length }, "shutdown: unfinished postbacks released");
     } catch (err) {
       // Storage unavailable at shutdown: nothing is lost, the leases simply expire.
-      this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "shutdown: releasing leases failed; they will expire");
+      this.deps.log.error({ err }, "shutdown: releasing leases failed; they will expire");
     }
   }
 }

@@ -61,7 +61,7 @@ export function errorHandler(deps: ErrorHandlerDeps) {
     if (status < 500) return errorBody(status, "bad_request", (error as Error).message ?? "bad request");
     if (isStorageUnavailable(error)) {
       deps.noteStorageFailure(error);
-      log.error({ code: (error as { code: string }).code, message: (error as Error).message, db: deps.storagePath() }, "storage unavailable");
+      log.error({ err: error, db: deps.storagePath() }, "storage unavailable");
       return new Response(JSON.stringify({ error: { code: "storage_unavailable", message: `storage unavailable (${(error as Error).message}); nothing was written, try again` } }), {
         status: 503,
         headers: { "content-type": "application/json", "retry-after": "5" },

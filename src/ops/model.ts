@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { Int } from "../http/schema.ts";
-import { NextBefore, Nullable, asResponses } from "../http/openapi.ts";
+import { ErrorEnvelope, NextBefore, Nullable, asResponses } from "../http/openapi.ts";
 
 const Storage = {
   storage: t.Union([t.Literal("writable"), t.Literal("unwritable")], { description: "whether the last write (or a probe) was taken" }),
@@ -40,6 +40,10 @@ export const metricsResponses = asResponses({
   200: {
     description: "Prometheus text exposition format",
     content: { "text/plain": { schema: t.String(), example: "# HELP tgcpa_in_flight Postback requests in flight.\n# TYPE tgcpa_in_flight gauge\ntgcpa_in_flight 0\n" } },
+  },
+  401: {
+    description: "server.metrics_public is false and no valid API key was sent (Authorization: Bearer KEY or ?key=KEY)",
+    content: { "application/json": { schema: ErrorEnvelope, example: { error: { code: "unauthorized", message: "a valid API key is required (Authorization: Bearer KEY or ?key=KEY), or a dashboard session" } } } },
   },
 });
 

@@ -3,6 +3,7 @@ import { Bot, GrammyError, HttpError, type Api } from "grammy";
 import type { Update } from "grammy/types";
 import type { BotConfig } from "../config/model.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
+import { describedError } from "../lib/logger.ts";
 import { receiveBatch, receiveUpdate, type ReceiveDeps, type Received } from "./receive.ts";
 import { getBotRow, saveBotIdentity } from "./repository.ts";
 import { bounded, type GrammySignal } from "./api-call.ts";
@@ -155,7 +156,7 @@ export class TelegramBots {
     r.state.status = "error";
     r.state.last_error = `${what}: ${describeBotError(err, r.config.token)}`;
     r.state.last_error_at = new Date(this.deps.clock.now()).toISOString();
-    this.deps.log.warn({ bot: r.config.name, error: r.state.last_error }, "telegram bot error; trying again");
+    this.deps.log.warn({ bot: r.config.name, err: describedError("BotError", r.state.last_error) }, "telegram bot error; trying again");
   }
 
   /** Starts a bot's loop; resolves after its first try to come up, whatever its outcome. */
@@ -244,7 +245,7 @@ export class TelegramBots {
         }
       } catch (err) {
         if (signal.aborted) break;
-        if (isStorageUnavailable(err)) this.deps.log.error({ bot: r.config.name, code: (err as { code?: string }).code }, "storage unavailable; the updates are fetched again");
+        if (isStorageUnavailable(err)) this.deps.log.error({ bot: r.config.name, err }, "storage unavailable; the updates are fetched again");
         else this.fail(r, err, "getUpdates failed");
         return worked;
       }

@@ -124,7 +124,7 @@ async function sendWelcome(deps: TelegramChannelDeps, api: Api, bot: string, lea
     try {
       cacheFileId(deps.db, bot, path, fileId, deps.clock.now());
     } catch (err) {
-      deps.log.warn({ bot, code: (err as { code?: string }).code, message: (err as Error).message }, "caching the welcome media's file id failed; it is uploaded again next time");
+      deps.log.warn({ bot, err }, "caching the welcome media's file id failed; it is uploaded again next time");
     }
   }
   return message;
