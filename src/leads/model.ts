@@ -64,7 +64,8 @@ const leadExample = {
 const eventExample = { id: 77, lead: 42, status: "approve", prev_status: "wait", source: "api", reason: null, occurred_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:01:00.000Z" };
 export const EventAnswer = t.Object({
   applied: t.Boolean({ description: "false when nothing changed (duplicate, not allowed, no lead)" }),
-  reason: Nullable(t.String()),
+  reason: Nullable(t.String({ description: "why nothing changed (duplicate, transition_not_allowed, no_lead, campaign_paused) or why postbacks were withheld" })),
+  message: t.Optional(t.String({ description: "when nothing changed: what happened to the event, in words" })),
   lead: Nullable(LeadJson),
   events: t.Array(EventJson),
   postbacks: t.Array(t.Object({ id: Int(), state: t.String(), url: t.String(), reason: Nullable(t.String()), template: t.String() })),
@@ -73,6 +74,28 @@ export const eventAnswerExample = {
   applied: true, reason: null, lead: leadExample, events: [eventExample],
   postbacks: [{ id: 101, state: "pending", url: postbackExample.url, reason: null, template: "postbacks.approve" }],
 };
+
+/**
+ * What an event that changed nothing became, in words, for the answer of POST /api/events. An
+ * approve without a lead is not lost: it is journaled as an organic join, and the subscriber's
+ * Start within `graceMs` turns it into the new lead's approve (SPEC §2).
+ */
+export function ignoredMessage(reason: string | null, status: string, graceMs: number): string | undefined {
+  switch (reason) {
+    case "no_lead":
+      return status === "approve"
+        ? `no lead for this subscriber in this campaign: the join was kept as an organic join (GET /api/journal); if the subscriber's Start arrives within ${graceMs / 1000} s, it becomes the new lead's approve`
+        : `no lead for this subscriber in this campaign: a lead starts with wait (its Start); the ${status} was journaled as event_ignored`;
+    case "duplicate":
+      return `the lead is already ${status}: nothing recorded, no postback`;
+    case "transition_not_allowed":
+      return `the lead cannot go to ${status} from its status (README: Lead lifecycle): journaled as event_ignored, no postback`;
+    case "campaign_paused":
+      return "the campaign is paused: it creates no new leads";
+    default:
+      return undefined;
+  }
+}
 
 export const LeadList = t.Object({ items: t.Array(LeadJson), next_before: NextBefore });
 export const leadListExample = { items: [leadExample], next_before: null };

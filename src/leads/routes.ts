@@ -9,11 +9,11 @@ import { postbackJson } from "../postbacks/model.ts";
 import { invalid, notFound } from "../lib/errors.ts";
 import { responses } from "../http/openapi.ts";
 import {
-  EventAnswer, EventBody, LeadDetail, LeadList, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample,
+  ignoredMessage, EventAnswer, EventBody, LeadDetail, LeadList, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample,
 } from "./model.ts";
 import { postbacksOfLead } from "../outbox/repository.ts";
 import { eventsOfLead, getLead, listLeads } from "./repository.ts";
-import { recordLeadEvent, type LeadEventResult } from "./service.ts";
+import { ORGANIC_JOIN_GRACE_MS, recordLeadEvent, type LeadEventResult } from "./service.ts";
 
 const MAX_IDEMPOTENCY_KEY = 200;
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -43,6 +43,7 @@ export function leadRoutes(ctx: LeadDeps) {
       const render = (r: LeadEventResult) => ({
         applied: r.applied,
         reason: r.reason,
+        ...(r.applied ? {} : { message: ignoredMessage(r.reason, req.status, ORGANIC_JOIN_GRACE_MS) }),
         lead: r.lead && leadJson(r.lead, () => req.campaign),
         events: r.events.map(eventJson),
         postbacks: r.postbacks,
