@@ -9,6 +9,7 @@ import { findSession } from "../../src/dashboard/repository.ts";
 import { eventsOfLead, listLeads } from "../../src/leads/repository.ts";
 import { attemptsOf, listPostbacks, postbacksOfLead, undeliveredPostbacksOf } from "../../src/outbox/repository.ts";
 import { allTimeCounters, countLeadEvent, firstBucket, sumsPerDay } from "../../src/stats/repository.ts";
+import { approvedJoinRequests } from "../../src/stats/request-joins.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tgcpa-plans-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,6 +62,7 @@ test.each([
   ["stats: the first bucket", () => firstBucket(db, 1)],
   ["stats: postbacks not delivered", () => undeliveredPostbacksOf(db, 1, 0, 86_400_000)],
   ["all-time counters", () => allTimeCounters(db, [1, 2])],
+  ["stats: join requests approved in a period", () => approvedJoinRequests(db, 1, 0, 86_400_000)],
   ["the counter of an event", () => db.$client.transaction(() => countLeadEvent(db, { id: 9, leadId: 1, campaignId: 1, status: "approve", occurredAt: 0 }, false, 1, 0))()],
   ["a session", () => findSession(db, "a".repeat(64))],
 ] as const)("%s: no scan of a big table", (_name, fn) => {
