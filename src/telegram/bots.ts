@@ -19,6 +19,8 @@ export interface BotState {
   last_error_at: string | null;
   webhook_url: string | null;
   last_update_at: string | null;
+  /** When a bot that failed is tried again (ISO; while that try runs, its time); null while it runs. */
+  next_retry_at: string | null;
 }
 
 interface Running {
@@ -164,7 +166,7 @@ export class TelegramBots {
     const bot = new Bot(config.token, { client: { ...(config.api_root ? { apiRoot: config.api_root.replace(/\/+$/, "") } : {}) } });
     const r: Running = {
       config, bot, abort: new AbortController(), loop: null,
-      state: { name: config.name, mode: config.mode, status: "starting", id: null, username: null, last_error: null, last_error_at: null, webhook_url: null, last_update_at: null },
+      state: { name: config.name, mode: config.mode, status: "starting", id: null, username: null, last_error: null, last_error_at: null, webhook_url: null, last_update_at: null, next_retry_at: null },
     };
     this.running.set(config.name, r);
     return new Promise((firstTry) => {
@@ -190,6 +192,7 @@ export class TelegramBots {
         if (await this.poll(r)) wait = FIRST_RETRY_MS; // polled fine for a while: a new failure starts the backoff anew
         if (signal.aborted) return;
       }
+      r.state.next_retry_at = new Date(this.deps.clock.now() + wait).toISOString();
       await this.sleep(wait, signal);
     }
   }
@@ -220,6 +223,7 @@ export class TelegramBots {
       await step("deleteWebhook failed", (signal) => bot.api.deleteWebhook({ drop_pending_updates: false }, signal)); // a webhook left from before blocks getUpdates
     }
     r.state.status = "running";
+    r.state.next_retry_at = null;
     this.deps.log.info({ bot: config.name, username: me.username, mode: config.mode }, "telegram bot started");
   }
 
@@ -238,6 +242,7 @@ export class TelegramBots {
         const updates = await bounded(signal, pollMs, (s) => r.bot.api.getUpdates({ offset, timeout: POLL_TIMEOUT_S, allowed_updates: [...ALLOWED_UPDATES] }, s));
         if (signal.aborted) break;
         r.state.status = "running";
+        r.state.next_retry_at = null;
         worked = true;
         if (updates.length) {
           await receiveBatch(this.deps, r.config.name, updates);

@@ -84,6 +84,13 @@ describe("log lines", () => {
     expect(line.err.type).toBe("BotError");
     expect(line.err.message).toStartWith("getMe failed: network");
     expect(svc.logs.join("")).not.toContain(BOT_TOKEN);
+    // GET /api/bots says when it is tried next (the first retry: 1 s after the failure).
+    let bot: any;
+    await eventually(async () => (bot = (await svc.api("GET", "/api/bots")).body.items[0]).next_retry_at !== null, 3000, "next_retry_at");
+    expect(bot.status).toBe("error");
+    const ahead = Date.parse(bot.next_retry_at) - Date.parse(bot.last_error_at);
+    expect(ahead).toBeGreaterThanOrEqual(1000);
+    expect(ahead).toBeLessThanOrEqual(60_000);
   });
 });
 
