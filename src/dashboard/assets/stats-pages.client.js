@@ -203,7 +203,7 @@ function testSend(code) {
       button.disabled = false;
     }
   });
-  return h("div", { class: "card" },
+  return h("div", { class: "card test-send" },
     h("h2", null, "Send test postback"),
     h("p", { class: "muted" }, "Sends this campaign's postbacks for the status to the tracker now (click test-click), judged as real ones; not recorded."),
     h("div", { class: "controls" }, h("label", null, "Status", status), button),
