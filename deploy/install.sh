@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     --root) [ $# -ge 2 ] || usage; root="${2%/}"; shift 2 ;;
     --root=*) root="${1#--root=}"; root="${root%/}"; shift ;;
     --no-start) start=no; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "install.sh: unknown option $1" >&2; usage ;;
     *) [ -z "$binary" ] || usage; binary="$1"; shift ;;
   esac
