@@ -48,7 +48,9 @@ export function dailyChart(days, series, width = 900) {
   const every = Math.max(1, Math.ceil(days.length / Math.max(2, Math.floor(innerW / 56))));
   days.forEach((d, i) => {
     const anchor = days.length > 1 && i === days.length - 1 ? "end" : i === 0 && days.length > 1 ? "start" : "middle"; // the edge labels stay inside
-    if (i % every === 0 || i === days.length - 1) grid.append(s("text", { x: x(i), y: H - 8, "text-anchor": anchor }, d.slice(5)));
+    const last = days.length - 1;
+    // Every `every`-th day and the last one, but not a regular one so close to the last that they would overlap.
+    if (i === last || (i % every === 0 && last - i >= every)) grid.append(s("text", { x: x(i), y: H - 8, "text-anchor": anchor }, d.slice(5)));
   });
   svg.append(grid);
 
