@@ -8,12 +8,14 @@ import { campaignRoutes } from "./campaigns/routes.ts";
 import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
 import type { HttpChannel } from "./delivery/http-channel.ts";
+import { accessLog } from "./http/access-log.ts";
 import { accessCheck, needsApiKey, routedPath } from "./http/auth.ts";
 import { declaredLength } from "./http/body.ts";
 import { clientAddressResolver } from "./http/client-address.ts";
 import { errorBody, errorHandler, inboundErrorBody } from "./http/errors.ts";
-import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./http/openapi.ts";
+import { OPENAPI_DESCRIPTION, OPENAPI_TAGS, SECURITY_SCHEMES, openapiServers } from "./http/openapi.ts";
 import { RateLimiter } from "./http/rate-limit.ts";
+import { coerceIntegerText, integerFields } from "./http/integer-fields.ts";
 import { ILL_FORMED, illFormedField } from "./http/unicode.ts";
 import { bodyFieldDetails, declaredParams, unknownParamDetails, unknownParams } from "./http/unknown-params.ts";
 import { inboundRoutes } from "./inbound/routes.ts";
@@ -71,6 +73,7 @@ export function buildApp(deps: AppDeps) {
       return token !== null && (await validSession(deps.storage.read, token, keys, deps.clock.now())) !== null;
     },
     csrfHeader: CSRF_HEADER,
+    metricsNeedKey: () => !deps.runtime().config.server.metrics_public,
   });
   const refuse = async (request: Request, path: string) => {
     const r = await refusal(request, path);
@@ -79,27 +82,37 @@ export function buildApp(deps: AppDeps) {
   /** Query parameters and body fields each route declares (filled once every route is registered, below). */
   let queryParams = new Map<string, string[]>();
   let bodyFields = new Map<string, string[]>();
+  let integers = new Map<string, Record<"query" | "params" | "body", string[]>>();
   // Built once; a reload that changes the limits or server.* takes effect after a restart.
   const { rate_limits: limits, server } = deps.runtime().config;
   const inboundLimit = new RateLimiter(limits.inbound_per_minute);
   const webhookLimit = new RateLimiter(limits.webhook_per_minute);
   const clientAddress = clientAddressResolver(server.trusted_proxies);
+  const access = accessLog({ log: deps.log, clientAddress, enabled: () => deps.runtime().config.log.access });
+  const handleError = errorHandler({
+    log: deps.log,
+    noteStorageFailure: (err) => deps.storage.noteFailure(err),
+    storagePath: () => deps.runtime().config.storage.path,
+  });
   const app = new Elysia()
+    .onRequest(({ request, server }) => access.begin(request, server))
     .onRequest(async ({ request, server }) => {
       const path = routedPath(request.url);
       const inbound = path === "/api/postback";
       const limiter = inbound ? inboundLimit : path.startsWith("/telegram/") ? webhookLimit : null;
       const wait = limiter?.take(clientAddress(request, server) ?? "unknown", Date.now()) ?? 0;
-      if (wait > 0) return tooManyRequests(inbound, wait);
+      if (wait > 0) return access.answeredEarly(request, tooManyRequests(inbound, wait));
       const refused = await refuse(request, path);
-      if (refused) return refused;
+      if (refused) return access.answeredEarly(request, refused);
       // An inbound postback is a handful of parameters: a large one is refused before it is read.
       if (inbound && declaredLength(request) > MAX_INBOUND_BODY_BYTES) {
-        return inboundErrorBody(413, "bad-request", `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes`);
+        return access.answeredEarly(request, inboundErrorBody(413, "bad-request", `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes`));
       }
     })
     // Before validation, which would drop fields the body schema does not know (and read an array as {}).
-    .onTransform({ as: "global" }, ({ request, route, body }) => {
+    .onTransform({ as: "global" }, ({ request, route, body, query, params }) => {
+      const ints = integers.get(`${request.method} ${route}`);
+      if (ints) for (const [values, names] of [[query, ints.query], [params, ints.params], [body, ints.body]] as const) coerceIntegerText(values, names);
       const known = needsApiKey(request.method, route) ? bodyFields.get(`${request.method} ${route}`) : undefined;
       const details = known ? bodyFieldDetails(body, known) : [];
       if (details.length) throw new AppError(422, "validation_failed", `${details[0]!.field}: ${details[0]!.message}`, details);
@@ -129,16 +142,14 @@ export function buildApp(deps: AppDeps) {
     .onAfterHandle({ as: "global" }, async ({ request }) => {
       if (request.method === "GET") await deps.storage.durable();
     })
-    .onError(errorHandler({
-      log: deps.log,
-      noteStorageFailure: (err) => deps.storage.noteFailure(err),
-      storagePath: () => deps.runtime().config.storage.path,
-    }))
+    .onError((ctx) => access.answeredError(ctx.request, handleError(ctx)))
+    .onAfterResponse({ as: "global" }, (ctx) => access.finished(ctx))
     .use(openapi({
       path: "/swagger",
       provider: null, // the page is served by pageRoutes from the pinned swagger-ui-dist, embedded
       documentation: {
         info: { title: "tgcpa", version: VERSION, description: OPENAPI_DESCRIPTION },
+        servers: openapiServers(server.public_url), tags: OPENAPI_TAGS,
         components: { securitySchemes: SECURITY_SCHEMES },
         // Any one of them: the API key as a Bearer token or as ?key=, or a dashboard session cookie.
         security: [{ apiKey: [] }, { apiKeyQuery: [] }, { dashboardSession: [] }],
@@ -157,5 +168,6 @@ export function buildApp(deps: AppDeps) {
   const built = deps.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(deps.log.child({ component: "demo-tracker" }))) : app;
   queryParams = declaredParams(built.routes, "query");
   bodyFields = declaredParams(built.routes, "body");
+  integers = integerFields(built.routes);
   return built;
 }
