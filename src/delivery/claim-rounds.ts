@@ -62,6 +62,7 @@ export class ClaimRounds {
             blocked: hosts.blocked(now, d.per_host_in_flight, queued),
             allowance: (host) => hosts.claimAllowance(host, d.per_host_in_flight, now, queued.get(host) ?? 0),
             inFlight: (id) => admission.held.has(id),
+            heldIds: () => admission.held.keys(),
           });
         });
       } catch (err) {

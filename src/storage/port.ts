@@ -11,6 +11,7 @@ import type {
   WrittenPostback,
 } from "./rows.ts";
 import type { ClaimedPostback, ClaimRequest, Completion } from "./outbox-types.ts";
+import type { BotLeaseReads, BotLeaseWrites, CircuitReads, CircuitWrites, InstanceReads, InstanceWrites } from "./port-cluster.ts";
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
@@ -238,6 +239,9 @@ export interface Reads {
   telegram: TelegramReads;
   stats: StatsReads;
   sessions: SessionReads;
+  instances: InstanceReads;
+  botLeases: BotLeaseReads;
+  circuits: CircuitReads;
 }
 
 /** The write handle: every aggregate's reads and writes, inside one transaction. */
@@ -250,6 +254,9 @@ export interface Tx {
   telegram: TelegramReads & TelegramWrites;
   stats: StatsReads & StatsWrites;
   sessions: SessionReads & SessionWrites;
+  instances: InstanceReads & InstanceWrites;
+  botLeases: BotLeaseReads & BotLeaseWrites;
+  circuits: CircuitReads & CircuitWrites;
   /** One row rewritten: whether it commits tells that the database still takes writes. */
   writeProbe(now: number): Awaitable<void>;
 }
@@ -268,6 +275,13 @@ export interface WriteOptions {
    * outcome frees a slot). Engines whose commit is durable ignore it.
    */
   beforeSync?: boolean;
+  /**
+   * A short write that may share its transaction with others marked so that arrive together (the
+   * dispatcher's delivery outcomes): an engine that runs each write in a transaction of its own
+   * (PostgreSQL) runs these as one, their outbox completions as one statement. SQLite's group
+   * commit shares every transaction anyway.
+   */
+  shared?: boolean;
 }
 
 export interface Storage {
@@ -288,6 +302,12 @@ export interface Storage {
   readonly lastWriteAt: number;
   /** Answers a trivial read; throws when the database cannot be read. */
   ping(): Promise<void>;
+  /**
+   * Runs `work` unless another instance on the database is running work of the same `name` (a
+   * session lock for as long as it runs): undefined when it was skipped. One process per database
+   * (SQLite) always runs it.
+   */
+  runAlone<T>(name: string, work: () => Promise<T>): Promise<T | undefined>;
   /** For /metrics. */
   readonly metrics: StorageMetrics;
   /** Waits for every write handed in, then closes. */

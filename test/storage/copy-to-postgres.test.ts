@@ -64,6 +64,10 @@ function seededSqlite(n: number): { db: Db; path: string } {
     db.insert(s.inviteLinks).values(range.map((i) => ({ bot: "bot0", campaignId: 1 + i, link: `https://t.me/+abc${i}`, createsJoinRequest: i % 2 === 0, createdAt: T0 }))).run();
     db.insert(s.mediaCache).values(range.map((i) => ({ bot: "bot0", path: `/srv/media/${awkward(i)}-${i}.jpg`, fileId: `AgAC${i}`, createdAt: T0 }))).run();
     db.insert(s.storageProbe).values({ id: 1, writtenAt: T0 }).run();
+    db.insert(s.instances).values(range.map((i) => ({ id: `host-${i}-${awkward(i)}`, version: "0.1.0", commit: i % 2 ? "abc123" : null, configHash: `h${i}`,
+      hostname: awkward(i), pid: 4_000_000 + i, startedAt: T0, heartbeatAt: T0 + i }))).run();
+    db.insert(s.botLeases).values(range.map((i) => ({ bot: `bot${i}`, owner: `host-${i}`, epoch: 1 + i, expiresAt: T0 + 5000, acquiredAt: T0, updatedAt: T0 + i }))).run();
+    db.insert(s.circuits).values(range.map((i) => ({ host: `trk${i}.example:${8000 + i}`, openUntil: T0 + 60_000, failures: 5 + i, openedBy: `host-${i}`, updatedAt: T0 }))).run();
   })();
   return { db, path };
 }
@@ -136,7 +140,7 @@ describePostgres("copy-to-postgres", () => {
     const bare = await database(false);
     const notMigrated = await copySqliteToPostgres(source.$client, bare.sql).then(() => null, (e: unknown) => e);
     expect(notMigrated).toBeInstanceOf(StorageError);
-    expect((notMigrated as Error).message).toStartWith("the PostgreSQL database is not migrated to this version (missing: 0000_init)");
+    expect((notMigrated as Error).message).toStartWith("the PostgreSQL database is not migrated to this version (missing: 0000_init");
 
     const { sql } = await database(true);
     await sql`INSERT INTO bots (name, updated_at) VALUES ('other', 0)`;

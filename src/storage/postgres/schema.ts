@@ -212,3 +212,33 @@ export const storageProbe = pgTable("storage_probe", {
   id: int8("id").primaryKey(),
   writtenAt: int8("written_at").notNull(),
 });
+
+// ---- several instances on one database (src/storage/port-cluster.ts) ----
+
+export const instances = pgTable("instances", {
+  id: text("id").primaryKey(),
+  version: text("version").notNull(),
+  commit: text("commit"),
+  configHash: text("config_hash").notNull(),
+  hostname: text("hostname").notNull().default(""),
+  pid: int8("pid").notNull(),
+  startedAt: int8("started_at").notNull(),
+  heartbeatAt: int8("heartbeat_at").notNull(),
+});
+
+export const botLeases = pgTable("bot_leases", {
+  bot: text("bot").primaryKey(),
+  owner: text("owner").notNull(),
+  epoch: int8("epoch").notNull(),
+  expiresAt: int8("expires_at").notNull(),
+  acquiredAt: int8("acquired_at").notNull(),
+  updatedAt: int8("updated_at").notNull(),
+});
+
+export const circuits = pgTable("circuits", {
+  host: text("host").primaryKey(),
+  openUntil: int8("open_until").notNull(),
+  failures: int8("failures").notNull(),
+  openedBy: text("opened_by").notNull(),
+  updatedAt: int8("updated_at").notNull(),
+});

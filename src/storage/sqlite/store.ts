@@ -5,6 +5,7 @@ import type { Reads, Storage, Tx } from "../port.ts";
 import { openDatabase, type Db } from "./client.ts";
 import { GroupCommit, type WalSync } from "./group-commit.ts";
 import { SqliteCampaigns } from "./campaigns.ts";
+import { SqliteBotLeases, SqliteCircuits, SqliteInstances } from "./cluster.ts";
 import { lockDatabase, type InstanceLock } from "./instance-lock.ts";
 import { SqliteInbound } from "./inbound.ts";
 import { SqliteJournal } from "./journal.ts";
@@ -46,6 +47,9 @@ export function sqliteStores(db: Db): Tx {
     telegram: new SqliteTelegram(db),
     stats: new SqliteStats(db),
     sessions: new SqliteSessions(db),
+    instances: new SqliteInstances(db),
+    botLeases: new SqliteBotLeases(db),
+    circuits: new SqliteCircuits(db),
     writeProbe: (now) => {
       db.insert(storageProbe).values({ id: 1, writtenAt: now }).onConflictDoUpdate({ target: storageProbe.id, set: { writtenAt: sql`excluded.written_at` } }).run();
     },
@@ -83,6 +87,7 @@ export function openSqliteStorage(opts: SqliteStorageOptions): SqliteStorage {
       return commits.lastWriteAt;
     },
     ping: async () => void ping.get(),
+    runAlone: (_name, work) => work(), // the instance lock: this process is the only one
     metrics: commits.stats,
     close: () => (closed ??= (async () => {
       try {

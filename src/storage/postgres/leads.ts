@@ -1,0 +1,109 @@
+import type { LeadChange, LeadFilter, LeadReads, LeadWrites } from "../port.ts";
+import type { IdempotentAnswer, LeadEventRow, LeadRow, NewLead, NewLeadEvent } from "../rows.ts";
+import { LOCK_SPACE } from "./locks.ts";
+import { num, type Params, type Pg } from "./query.ts";
+import { IDEMPOTENT_ANSWER, LEAD, LEAD_EVENT } from "./rows.ts";
+import { prune } from "./prune.ts";
+
+const LEAD_COLUMNS = LEAD.columns();
+const EVENT_COLUMNS = LEAD_EVENT.columns();
+
+const INSERT_LEAD = `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
+const INSERT_EVENT = `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, occurred_at, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`;
+const UPDATE_LEAD = `UPDATE leads SET status = $2, click = $3, joined_at = $4, updated_at = $5,
+  username = coalesce($6, username), chat_id = coalesce($7, chat_id) WHERE id = $1 RETURNING ${LEAD_COLUMNS}`;
+
+/**
+ * Leads, their events and the stored answers of POST /api/events. lock() and lockIdempotencyKey()
+ * take a transaction-scoped advisory lock, so two instances writing one lead (or one key) at once
+ * run one after the other: the second reads what the first committed (READ COMMITTED reads each
+ * statement's own snapshot).
+ */
+export class PgLeads implements LeadReads, LeadWrites {
+  constructor(private readonly pg: Pg) {}
+
+  async find(campaignId: number, subscriber: number): Promise<LeadRow | null> {
+    const row = await this.pg.one(`SELECT ${LEAD_COLUMNS} FROM leads WHERE campaign_id = $1 AND subscriber = $2`, [campaignId, subscriber]);
+    return row && LEAD.map(row);
+  }
+
+  async get(id: number): Promise<LeadRow | null> {
+    const row = await this.pg.one(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1`, [id]);
+    return row && LEAD.map(row);
+  }
+
+  async byClick(click: string, campaignId?: number): Promise<LeadRow | null> {
+    const row = campaignId === undefined
+      ? await this.pg.one(`SELECT ${LEAD_COLUMNS} FROM leads WHERE click = $1 ORDER BY id DESC LIMIT 1`, [click])
+      : await this.pg.one(`SELECT ${LEAD_COLUMNS} FROM leads WHERE click = $1 AND campaign_id = $2 ORDER BY id DESC LIMIT 1`, [click, campaignId]);
+    return row && LEAD.map(row);
+  }
+
+  async list(f: LeadFilter): Promise<LeadRow[]> {
+    const where: string[] = [];
+    const params: Params = [];
+    const bind = (v: unknown) => `$${params.push(v)}`;
+    if (f.campaignIds !== undefined) where.push(`campaign_id = ANY(${bind(f.campaignIds)}::int8[])`);
+    if (f.status) where.push(`status = ${bind(f.status)}`);
+    if (f.subscriber !== undefined) where.push(`subscriber = ${bind(f.subscriber)}`);
+    if (f.click !== undefined) where.push(`click = ${bind(f.click)}`);
+    // The index leads_username's own expression and condition, so the planner can use it.
+    if (f.username !== undefined) where.push(`lower(username) = lower(${bind(f.username)}) AND username <> ''`);
+    if (f.beforeId !== undefined) where.push(`id < ${bind(f.beforeId)}`);
+    const rows = await this.pg.all(`SELECT ${LEAD_COLUMNS} FROM leads ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY id DESC LIMIT ${bind(f.limit)}`, params);
+    return rows.map(LEAD.map);
+  }
+
+  async events(leadId: number): Promise<LeadEventRow[]> {
+    return (await this.pg.all(`SELECT ${EVENT_COLUMNS} FROM lead_events WHERE lead_id = $1 ORDER BY id`, [leadId])).map(LEAD_EVENT.map);
+  }
+
+  async hasEarlierEvent(leadId: number, eventId: number, status: string): Promise<boolean> {
+    return (await this.pg.one(`SELECT 1 AS x FROM lead_events WHERE lead_id = $1 AND id < $2 AND status = $3 LIMIT 1`, [leadId, eventId, status])) !== null;
+  }
+
+  async idempotentAnswer(key: string): Promise<IdempotentAnswer | null> {
+    const row = await this.pg.one(`SELECT ${IDEMPOTENT_ANSWER.columns()} FROM idempotency_keys WHERE key = $1`, [key]);
+    return row && IDEMPOTENT_ANSWER.map(row);
+  }
+
+  async lock(campaignId: number, subscriber: number): Promise<void> {
+    await this.pg.all(`SELECT pg_advisory_xact_lock(${LOCK_SPACE.lead}, hashtext($1))`, [`${campaignId}:${subscriber}`]);
+  }
+
+  async lockIdempotencyKey(key: string): Promise<void> {
+    await this.pg.all(`SELECT pg_advisory_xact_lock(${LOCK_SPACE.idempotencyKey}, hashtext($1))`, [key]);
+  }
+
+  async insert(row: NewLead): Promise<LeadRow> {
+    const [{ id }] = await this.pg.all<{ id: string }>(INSERT_LEAD, [
+      row.campaignId, row.subscriber, row.click, row.username, row.chatId, row.status, row.joinedAt, row.createdAt, row.updatedAt,
+    ]) as [{ id: string }];
+    return { id: num(id), ...row };
+  }
+
+  async update(id: number, change: LeadChange): Promise<LeadRow> {
+    const row = await this.pg.one(UPDATE_LEAD, [id, change.status, change.click, change.joinedAt, change.updatedAt, change.username, change.chatId]);
+    if (!row) throw new Error(`lead ${id} not found`);
+    return LEAD.map(row);
+  }
+
+  async insertEvent(row: NewLeadEvent): Promise<LeadEventRow> {
+    const [{ id }] = await this.pg.all<{ id: string }>(INSERT_EVENT, [
+      row.leadId, row.campaignId, row.status, row.prevStatus, row.source, row.reason, row.payout, row.currency, row.occurredAt, row.createdAt,
+    ]) as [{ id: string }];
+    return { id: num(id), ...row };
+  }
+
+  async storeIdempotentAnswer(row: IdempotentAnswer): Promise<void> {
+    await this.pg.run(`INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at) VALUES ($1, $2, $3, $4, $5)`,
+      [row.key, row.requestHash, row.statusCode, row.response, row.createdAt]);
+  }
+
+  pruneIdempotencyKeys(before: number, limit: number): Promise<number> {
+    return prune(this.pg, "idempotency_keys", "created_at", before, limit);
+  }
+}

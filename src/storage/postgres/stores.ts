@@ -1,0 +1,66 @@
+import type { CounterAdd, Reads, Tx } from "../port.ts";
+import { PgCampaigns } from "./campaigns.ts";
+import { PgBotLeases, PgCircuits, PgInstances } from "./cluster.ts";
+import { PgInbound } from "./inbound.ts";
+import { PgJournal } from "./journal.ts";
+import { PgLeads } from "./leads.ts";
+import type { PendingCompletion } from "./outbox-claims.ts";
+import { PgOutbox } from "./outbox.ts";
+import type { Pg } from "./query.ts";
+import { PgSessions } from "./sessions.ts";
+import { PgStats } from "./stats.ts";
+import { PgTelegram } from "./telegram.ts";
+
+/** What a write transaction hands its stores beyond its connection. */
+export interface TxHooks {
+  /** Counter additions, written by the engine when the work is done (stats.ts addCounters). */
+  deferCounters: (counts: readonly CounterAdd[]) => void;
+  /** In a transaction of shared writes: outbox completions collected into one statement. */
+  completions?: (item: PendingCompletion) => Promise<boolean>;
+}
+
+/** The read stores on the pool: each statement on a free connection. */
+export function pgReads(pg: Pg): Reads {
+  return {
+    leads: new PgLeads(pg),
+    outbox: new PgOutbox(pg),
+    campaigns: new PgCampaigns(pg),
+    journal: new PgJournal(pg),
+    inbound: new PgInbound(pg),
+    telegram: new PgTelegram(pg),
+    stats: new PgStats(pg),
+    sessions: new PgSessions(pg),
+    instances: new PgInstances(pg),
+    botLeases: new PgBotLeases(pg),
+    circuits: new PgCircuits(pg),
+  };
+}
+
+/**
+ * Every store on one transaction. Built per transaction, lazily: most writes touch two or three
+ * aggregates, and a store is one small object over the transaction's connection.
+ */
+export function pgTx(pg: Pg, hooks: TxHooks): Tx {
+  const cache = new Map<string, unknown>();
+  const lazy = <T>(name: string, make: () => T): T => {
+    let store = cache.get(name) as T | undefined;
+    if (store === undefined) cache.set(name, (store = make()));
+    return store;
+  };
+  return {
+    get leads() { return lazy("leads", () => new PgLeads(pg)); },
+    get outbox() { return lazy("outbox", () => new PgOutbox(pg, hooks.completions ?? null)); },
+    get campaigns() { return lazy("campaigns", () => new PgCampaigns(pg)); },
+    get journal() { return lazy("journal", () => new PgJournal(pg)); },
+    get inbound() { return lazy("inbound", () => new PgInbound(pg)); },
+    get telegram() { return lazy("telegram", () => new PgTelegram(pg)); },
+    get stats() { return lazy("stats", () => new PgStats(pg, hooks.deferCounters)); },
+    get sessions() { return lazy("sessions", () => new PgSessions(pg)); },
+    get instances() { return lazy("instances", () => new PgInstances(pg)); },
+    get botLeases() { return lazy("botLeases", () => new PgBotLeases(pg)); },
+    get circuits() { return lazy("circuits", () => new PgCircuits(pg)); },
+    async writeProbe(now: number) {
+      await pg.run(`INSERT INTO storage_probe (id, written_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at`, [now]);
+    },
+  };
+}
