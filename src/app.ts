@@ -5,6 +5,8 @@ import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Runtime } from "./config/runtime.ts";
 import { campaignRoutes } from "./campaigns/routes.ts";
+import type { Cluster } from "./cluster/cluster.ts";
+import { clusterRoutes } from "./cluster/routes.ts";
 import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
 import type { HttpChannel } from "./delivery/http-channel.ts";
@@ -47,6 +49,8 @@ export interface AppDeps {
   /** The HTTP channel, for the campaign test sends (the same requests and verdicts as the dispatcher's). */
   httpChannel: HttpChannel;
   telegram: TelegramBots;
+  /** The other instances on the database (PostgreSQL); on SQLite this process alone. */
+  cluster: Cluster;
   /** The running config and campaigns; replaced whole by a reload. */
   runtime(): Runtime;
   /** Re-reads the config file; keeps the running config when the new one is invalid. */
@@ -164,7 +168,8 @@ export function buildApp(deps: AppDeps) {
     .use(campaignRoutes({ ...deps, telegramState: telegramStateOf(deps.storage.read) }))
     .use(inboundRoutes(deps, clientAddress))
     .use(presetRoutes())
-    .use(telegramRoutes(deps));
+    .use(telegramRoutes(deps))
+    .use(clusterRoutes(deps));
   const built = deps.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(deps.log.child({ component: "demo-tracker" }))) : app;
   queryParams = declaredParams(built.routes, "query");
   bodyFields = declaredParams(built.routes, "body");

@@ -1,5 +1,7 @@
 import { syncCampaigns } from "./campaigns/registry.ts";
-import { loadConfigFile } from "./config/load.ts";
+import { configHash, newInstanceId, SoloCluster, type Cluster } from "./cluster/cluster.ts";
+import { PgCluster } from "./cluster/pg-cluster.ts";
+import { ConfigError, loadConfigFile } from "./config/load.ts";
 import type { Config } from "./config/model.ts";
 import type { Runtime } from "./config/runtime.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
@@ -9,11 +11,12 @@ import { reasonClass } from "./domain/verdict.ts";
 import { MAX_BODY_BYTES } from "./http/body.ts";
 import { createIntake } from "./intake/intake.ts";
 import { systemClock, type Clock } from "./lib/clock.ts";
-import { createLogger, type Logger } from "./lib/logger.ts";
+import { createLogger, describedError, type Logger } from "./lib/logger.ts";
 import { EMBEDDED_COMMIT, VERSION } from "./lib/version.ts";
 import { Metrics } from "./lib/metrics.ts";
 import { pruneExpired } from "./ops/retention.ts";
-import { openSqliteStorage } from "./storage/sqlite/store.ts";
+import { openStorage } from "./storage/open.ts";
+import type { PostgresStorage } from "./storage/postgres/store.ts";
 import { TelegramBots } from "./telegram/bots.ts";
 import { TelegramPacing } from "./telegram/pacing.ts";
 import { createTelegramChannel } from "./telegram/channel.ts";
@@ -56,13 +59,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const clock = opts.clock ?? systemClock;
   let config: Config = loadConfigFile(opts.configPath, env);
   const log = opts.logger ?? createLogger(config.log.level, undefined, config.log.format);
-  const storage = openSqliteStorage({
-    ...config.storage, log: log.child({ component: "db" }), now: clock.now,
+  const instanceId = newInstanceId();
+  const storage = await openStorage(config.storage, {
+    log: log.child({ component: "db" }), now: clock.now, instanceId,
     onSyncFailure: (err) => {
       log.fatal({ err, db: config.storage.path }, "the disk refused to sync the database; refusing writes");
       opts.onFatal?.(err);
     },
-  }); // throws DatabaseInUse while another process has the file, StorageError when it is not tgcpa's
+  }); // throws DatabaseInUse while another process has the file, StorageError when it is not tgcpa's or the server cannot be reached
   let runtime: Runtime;
   try {
     runtime = await syncCampaigns(storage, config, clock.now());
@@ -70,8 +74,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     await storage.close();
     throw err;
   }
+  const hash = () => configHash(config.source);
+  // Several instances on one PostgreSQL database; on SQLite this process is the only one.
+  const cluster: Cluster = storage.engine === "postgres"
+    ? new PgCluster({ storage: storage as PostgresStorage, clock, log: log.child({ component: "cluster" }), bots: () => Object.keys(runtime.config.bots), configHash: hash, instanceId })
+    : new SoloCluster(clock, hash);
   // Retention, hourly: every batch is a write of its own, so a large backlog never holds the writer long.
-  // A run asked for while one is under way runs once after it, at the time it then starts.
+  // A run asked for while one is under way runs once after it, at the time it then starts. One
+  // instance on the database at a time runs it (the others skip that hour's run).
   let cancelPrune = () => {};
   let pruning: Promise<void> | null = null;
   let pruneAgain = false;
@@ -82,7 +92,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     pruning = (async () => {
       do {
         pruneAgain = false;
-        await pruneExpired({ storage, log, now: clock.now(), retentionMs: runtime.config.delivery.retention_ms });
+        await storage.runAlone("retention", () => pruneExpired({ storage, log, now: clock.now(), retentionMs: runtime.config.delivery.retention_ms }))
+          .catch((err) => log.error({ err }, "retention pruning failed"));
       } while (pruneAgain && !stopping);
     })().finally(() => (pruning = null));
   };
@@ -100,23 +111,32 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     storage, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     channels: { http: httpChannel, telegram: telegramChannel },
     pacing: new TelegramPacing(() => runtime.config.bots, () => runtime.config.delivery.per_host_in_flight),
+    shared: cluster.shared ? cluster : undefined,
   });
-  const intake = createIntake({ storage, metrics, wake: () => dispatcher.wake() });
-  telegram = new TelegramBots({ storage, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime });
+  const intake = createIntake({ storage, metrics, wake: () => {
+    dispatcher.wake();
+    cluster.rowsCommitted();
+  } });
+  telegram = new TelegramBots({
+    storage, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime, owns: (bot) => cluster.ownsBot(bot), inOrder: storage.serialWrites,
+  });
 
+  /** Re-reads this instance's file; `told`: another instance reloaded (it is not told back). */
+  const reload = async (told: boolean) => {
+    const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays
+    if (next.storage.path !== config.storage.path || next.storage.url !== config.storage.url) log.warn("storage changed: takes effect after a restart");
+    runtime = await syncCampaigns(storage, next, clock.now());
+    config = next;
+    dispatcher.reconfigure();
+    telegram.restart().catch((err) => log.error({ err }, "restarting bots after reload failed"));
+    log.info({ campaigns: runtime.campaigns.size, ...(told ? { told_by: "another instance" } : {}) }, "config reloaded");
+    if (!told) cluster.reloaded();
+    return runtime;
+  };
   const deps: AppDeps = {
-    storage, intake, clock, log, metrics, dispatcher, telegram, httpChannel,
+    storage, intake, clock, log, metrics, dispatcher, telegram, httpChannel, cluster,
     runtime: () => runtime,
-    async reloadConfig() {
-      const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays
-      if (next.storage.path !== config.storage.path) log.warn("storage.path changed: takes effect after a restart");
-      runtime = await syncCampaigns(storage, next, clock.now());
-      config = next;
-      dispatcher.reconfigure();
-      telegram.restart().catch((err) => log.error({ err }, "restarting bots after reload failed"));
-      log.info({ campaigns: runtime.campaigns.size }, "config reloaded");
-      return runtime;
-    },
+    reloadConfig: () => reload(false),
   };
 
   const app = buildApp(deps);
@@ -132,11 +152,31 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     throw err;
   }
   const server = app.server!;
+  try {
+    // Its first heartbeat takes the bots no other instance holds, before they are started.
+    await cluster.start({
+      botsChanged: () => {
+        telegram.ownershipChanged().catch((err) => log.error({ err }, "starting or stopping bots after an ownership change failed"));
+        dispatcher.wake();
+      },
+      wake: () => dispatcher.wake(),
+      reload: () => void reload(true).catch((err) => log.error({ err: err instanceof ConfigError ? describedError("ConfigError", err.message) : err },
+        "another instance reloaded its config; this one's file could not be reloaded, the running config is kept")),
+      circuitsOpen: (open) => dispatcher.circuitsOpen(open),
+    });
+  } catch (err) {
+    stopping = true;
+    cancelPrune();
+    await server.stop();
+    await storage.close();
+    throw err;
+  }
   dispatcher.start();
   await telegram.start(); // bots that fail are marked with their error; the service runs on
 
   const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
-  log.info({ version: VERSION, ...(EMBEDDED_COMMIT ? { commit: EMBEDDED_COMMIT } : {}), port: server.port, config: config.source, db: config.storage.path }, "tgcpa listening");
+  const db = storage.engine === "postgres" ? (storage as PostgresStorage).pool.shown : config.storage.path;
+  log.info({ version: VERSION, ...(EMBEDDED_COMMIT ? { commit: EMBEDDED_COMMIT } : {}), port: server.port, config: config.source, db, instance: cluster.instanceId }, "tgcpa listening");
   let stopped: Promise<void> | null = null;
   return {
     deps, app, server,
@@ -149,6 +189,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       try {
         await dispatcher.stop();
         await pruning;
+        await cluster.stop(); // after the bots and the dispatcher: their leases go to another instance only now
       } finally {
         await storage.close();
         log.info("tgcpa stopped");

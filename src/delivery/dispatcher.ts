@@ -8,7 +8,7 @@ import { Admission } from "./admission.ts";
 import { AttemptRunner } from "./attempt-runner.ts";
 import type { ChannelSender } from "./channel.ts";
 import { ClaimRounds } from "./claim-rounds.ts";
-import { HostSlots, type Pacing } from "./host-slots.ts";
+import { HostSlots, type Pacing, type SharedHosts } from "./host-slots.ts";
 
 export interface DispatcherDeps {
   /** Claims and outcomes are writes like any other (on SQLite they share the intake's group commits and fsyncs). */
@@ -22,6 +22,8 @@ export interface DispatcherDeps {
   channels: Record<string, ChannelSender>;
   /** Hosts sent to at a limited rate (Telegram bots); tracker hosts are never paced. */
   pacing?: Pacing;
+  /** Other instances on the database: the hosts they send to, and the circuits they share (PostgreSQL). */
+  shared?: SharedHosts;
 }
 
 /**
@@ -40,7 +42,7 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {
     const delivery = () => deps.config().delivery;
-    this.hosts = new HostSlots(deps.pacing, this.breaker());
+    this.hosts = new HostSlots(deps.pacing, this.breaker(), deps.shared);
     const runner = new AttemptRunner({ ...deps, delivery, hosts: this.hosts, running: () => this.running });
     this.admission = new Admission({
       delivery, clock: deps.clock, hosts: this.hosts,
@@ -68,6 +70,11 @@ export class Dispatcher {
   reconfigure() {
     this.hosts.reconfigure(this.breaker());
     this.wake();
+  }
+
+  /** Circuits open on the database (other instances'): their hosts pause here too. */
+  circuitsOpen(open: readonly { host: string; openUntil: number }[]) {
+    if (this.hosts.mergeShared(open, this.deps.clock.now())) this.wake();
   }
 
   /** Ask for a claim round soon; many wakes in one tick collapse into one round. */
@@ -126,6 +133,9 @@ export class Dispatcher {
     try {
       await this.deps.storage.write(async (tx) => tx.outbox.release(rows, now));
       this.deps.log.info({ released: rows.length }, what);
+      // Claimable again only from this commit on: an engine that runs writes side by side
+      // (PostgreSQL) may have run the claim round that followed the give-back before it.
+      this.wake();
     } catch (err) {
       // Storage unavailable: nothing is lost, the leases simply expire.
       this.deps.log.error({ err }, `${what}: failed; their leases will expire`);

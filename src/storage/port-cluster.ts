@@ -21,6 +21,11 @@ export interface InstanceRow {
 export interface InstanceReads {
   /** Every instance, the first started first. */
   list(): Awaitable<InstanceRow[]>;
+  /**
+   * The database's own clock, epoch ms: heartbeats and bot leases are in its time, so instances
+   * whose clocks disagree still agree on when a lease ends.
+   */
+  databaseNow(): Awaitable<number>;
 }
 
 export interface InstanceWrites {

@@ -286,6 +286,12 @@ export interface WriteOptions {
 
 export interface Storage {
   readonly engine: "sqlite" | "postgres";
+  /**
+   * Writes handed in together commit in the order they were handed in (SQLite: one writer, its
+   * group commit). False when they run side by side (PostgreSQL): a caller that needs their order
+   * hands them in one after the other.
+   */
+  readonly serialWrites: boolean;
   readonly read: Reads;
   /**
    * Runs `work` in a transaction and settles once it is committed and durable. `work` may run a

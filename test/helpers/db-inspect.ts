@@ -4,6 +4,7 @@
 import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { onPostgres, openTestDb } from "./service/database.ts";
 
 /**
  * Columns that requests may change; the dispatcher's own bookkeeping (state, attempts, leases,
@@ -70,3 +71,18 @@ export function openSnapshot(dbPath: string, into: string): Database {
 
 /** PRAGMA integrity_check's rows joined: "ok" for a sound file. */
 export const integrity = (db: Database) => (db.query("PRAGMA integrity_check").all() as { integrity_check: string }[]).map((r) => r.integrity_check).join("; ");
+
+/** Every text value stored anywhere in the service's database, on either engine (TGCPA_TEST_STORAGE), for secret scans. */
+export async function storedText(path: string): Promise<string> {
+  const db = await openTestDb(path, { readonly: true });
+  try {
+    const tables = (await db.all<{ name: string }>(onPostgres
+      ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+      : "SELECT name FROM sqlite_master WHERE type = 'table'")).map((r) => r.name);
+    const parts: string[] = [];
+    for (const t of tables) parts.push(JSON.stringify((await db.all(`SELECT * FROM "${t}"`)).map((r) => Object.values(r))));
+    return parts.join("\n");
+  } finally {
+    await db.close();
+  }
+}

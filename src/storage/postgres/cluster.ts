@@ -2,7 +2,7 @@
 import type {
   BotLeaseReads, BotLeaseRow, BotLeaseWrites, CircuitReads, CircuitRow, CircuitWrites, InstanceReads, InstanceRow, InstanceWrites,
 } from "../port-cluster.ts";
-import type { Pg } from "./query.ts";
+import { num, type Pg } from "./query.ts";
 import { BOT_LEASE, CIRCUIT, INSTANCE } from "./rows.ts";
 
 export class PgInstances implements InstanceReads, InstanceWrites {
@@ -10,6 +10,11 @@ export class PgInstances implements InstanceReads, InstanceWrites {
 
   async list(): Promise<InstanceRow[]> {
     return (await this.pg.all(`SELECT ${INSTANCE.columns()} FROM instances ORDER BY started_at, id COLLATE "C"`)).map(INSTANCE.map);
+  }
+
+  /** clock_timestamp(): the server's time now, not the transaction's start. */
+  async databaseNow(): Promise<number> {
+    return num((await this.pg.one(`SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::int8 AS now`))!.now);
   }
 
   async heartbeat(r: InstanceRow): Promise<void> {

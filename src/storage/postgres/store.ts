@@ -91,6 +91,7 @@ class PostgresEngine {
     const engine = this;
     return {
       engine: "postgres",
+      serialWrites: false,
       pool: this.pool,
       read: pgReads(new Pg(this.sql)),
       write: (work, o) => this.track(this.write(work, o)),

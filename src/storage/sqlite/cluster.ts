@@ -15,6 +15,11 @@ export class SqliteInstances implements InstanceReads, InstanceWrites {
     return this.db.select().from(instances).orderBy(asc(instances.startedAt), asc(instances.id)).all();
   }
 
+  /** The database is a file of this process: its clock is this machine's. */
+  databaseNow(): number {
+    return Date.now();
+  }
+
   heartbeat(row: InstanceRow) {
     const { id, ...rest } = row;
     this.db.insert(instances).values(row).onConflictDoUpdate({ target: instances.id, set: rest }).run();

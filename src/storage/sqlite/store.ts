@@ -76,6 +76,7 @@ export function openSqliteStorage(opts: SqliteStorageOptions): SqliteStorage {
   let closed: Promise<void> | null = null;
   return {
     engine: "sqlite",
+    serialWrites: true,
     db,
     commits,
     read: stores as Reads,
