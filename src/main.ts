@@ -197,6 +197,13 @@ function withConfig(configOption: string | undefined, work: (config: Config) => 
 }
 
 async function serve(configPath: string): Promise<number> {
+  // Listened for from the start: a stop asked for while the service is still starting (it answers
+  // /health once it listens, before its bots and the other instances are settled) is a clean stop
+  // once the start is done, not the default action of the signal.
+  const stopAsked = new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
   let service;
   try {
     service = await startService({ configPath, onFatal: () => process.exit(1) }); // logged by the service
@@ -218,10 +225,7 @@ async function serve(configPath: string): Promise<number> {
       else log.error({ err }, "config reload failed");
     });
   });
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await stopAsked;
   log.info("shutting down");
   try {
     await service.stop();

@@ -4,7 +4,7 @@
 import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { onPostgres, openTestDb } from "./service/database.ts";
+import { onPostgres, openTestDb, type TestDb } from "./service/database.ts";
 
 /**
  * Columns that requests may change; the dispatcher's own bookkeeping (state, attempts, leases,
@@ -85,4 +85,24 @@ export async function storedText(path: string): Promise<string> {
   } finally {
     await db.close();
   }
+}
+
+/**
+ * The database as a crash left it, for a test to look at before the next start: on SQLite a copy
+ * of the file and its -wal (openSnapshot), on PostgreSQL the database itself (nothing writes to it
+ * until the next process starts).
+ */
+export async function crashState(dbPath: string, into: string): Promise<TestDb> {
+  if (!onPostgres) {
+    const copy = openSnapshot(dbPath, into);
+    copy.close();
+    return openTestDb(join(into, "tgcpa.db"));
+  }
+  return openTestDb(dbPath, { readonly: true });
+}
+
+/** SQLite's integrity_check of the database ("ok" when sound); PostgreSQL keeps its own files sound and has none: "ok". */
+export async function integrityOf(db: TestDb): Promise<string> {
+  if (onPostgres) return "ok";
+  return (await db.all<{ integrity_check: string }>("PRAGMA integrity_check")).map((r) => r.integrity_check).join("; ");
 }
