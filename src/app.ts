@@ -34,6 +34,7 @@ import { postbackRoutes } from "./postbacks/routes.ts";
 import { presetRoutes } from "./presets/routes.ts";
 import { statsRoutes } from "./stats/routes.ts";
 import type { Storage } from "./storage/port.ts";
+import { redactUrl } from "./storage/postgres/connect.ts";
 import type { TelegramBots } from "./telegram/bots.ts";
 import { telegramRoutes } from "./telegram/routes.ts";
 import { telegramStateOf } from "./telegram/rights.ts";
@@ -96,7 +97,7 @@ export function buildApp(deps: AppDeps) {
   const handleError = errorHandler({
     log: deps.log,
     noteStorageFailure: (err) => deps.storage.noteFailure(err),
-    storagePath: () => deps.runtime().config.storage.path,
+    storagePath: () => (deps.runtime().config.storage.driver === "postgres" ? redactUrl(deps.runtime().config.storage.url ?? "") : deps.runtime().config.storage.path),
   });
   const app = new Elysia()
     .onRequest(({ request, server }) => access.begin(request, server))

@@ -139,21 +139,9 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     reloadConfig: () => reload(false),
   };
 
-  const app = buildApp(deps);
-  // listen (not Bun.serve) gives handlers the server, for client IPs; Bun answers 413 to any body
-  // over the limit. Elysia would share the port (SO_REUSEPORT) with any other process listening on
-  // it; a taken port must fail the start instead.
   try {
-    app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port, maxRequestBodySize: MAX_BODY_BYTES, reusePort: false });
-  } catch (err) {
-    stopping = true;
-    cancelPrune();
-    await storage.close(); // nothing was started yet; a retry in this process must find the database free
-    throw err;
-  }
-  const server = app.server!;
-  try {
-    // Its first heartbeat takes the bots no other instance holds, before they are started.
+    // Its first heartbeat (on PostgreSQL) takes the bots no other instance holds, before they are
+    // started, and lists this instance before it answers anyone.
     await cluster.start({
       botsChanged: () => {
         telegram.ownershipChanged().catch((err) => log.error({ err }, "starting or stopping bots after an ownership change failed"));
@@ -167,10 +155,24 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   } catch (err) {
     stopping = true;
     cancelPrune();
-    await server.stop();
     await storage.close();
     throw err;
   }
+
+  const app = buildApp(deps);
+  // listen (not Bun.serve) gives handlers the server, for client IPs; Bun answers 413 to any body
+  // over the limit. Elysia would share the port (SO_REUSEPORT) with any other process listening on
+  // it; a taken port must fail the start instead.
+  try {
+    app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port, maxRequestBodySize: MAX_BODY_BYTES, reusePort: false });
+  } catch (err) {
+    stopping = true;
+    cancelPrune();
+    await cluster.stop();
+    await storage.close(); // nothing was started yet; a retry in this process must find the database free
+    throw err;
+  }
+  const server = app.server!;
   dispatcher.start();
   await telegram.start(); // bots that fail are marked with their error; the service runs on
 
