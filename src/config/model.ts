@@ -40,6 +40,13 @@ export interface WelcomeConfig {
   button: { text: string; url: CompiledText } | null;
 }
 
+/** One welcome of a campaign; a plain `welcome:` is a single variant named "". */
+export interface WelcomeVariant extends WelcomeConfig {
+  name: string;
+  languages: string[];
+  weight: number;
+}
+
 type CampaignFile = ConfigFile["campaigns"][number];
 
 export type CampaignConfig = Omit<CampaignFile, "name" | "unsub_window" | "postbacks" | "payouts" | "welcome"> & {
@@ -50,7 +57,8 @@ export type CampaignConfig = Omit<CampaignFile, "name" | "unsub_window" | "postb
   /** null: the global templates apply. */
   postbacks: EventTemplates | null;
   payouts: Partial<Record<Status, Payout>>;
-  welcome: WelcomeConfig | null;
+  /** The variants (at least one), or null for no welcome. */
+  welcome: WelcomeVariant[] | null;
 };
 
 export interface DestinationConfig {

@@ -192,7 +192,7 @@ const PayoutSchema = mapping({
   currency: withDefault(Type.String({ description: "the {currency} macro" }), ""),
 }, { title: "payout" });
 
-const WelcomeSchema = mapping({
+const welcomeFields = {
   text: Type.String({ description: "Telegram legacy Markdown with the macros, {invite} included (4096 characters; 1024 with media)" }),
   photo: Type.Optional(Type.String({ description: "a local photo sent with the text as its caption (relative to the config file's folder)" })),
   video: Type.Optional(Type.String({ description: "a local video sent with the text as its caption (relative to the config file's folder)" })),
@@ -200,7 +200,19 @@ const WelcomeSchema = mapping({
     text: Type.String(),
     url: Type.String({ description: "http(s) URL with the macros; {invite} is the campaign's invite link" }),
   }, { description: "an inline URL button under the message" })),
-}, { description: "a message the bot sends on /start (needs the campaign's bot)" });
+};
+
+const WelcomeSchema = mapping(welcomeFields, { description: "a message the bot sends on /start (needs the campaign's bot)" });
+
+const WelcomeVariantSchema = mapping({
+  name: Type.Optional(Type.String({
+    pattern: "^[A-Za-z0-9_.-]{1,32}$", errorMessage: "must be 1-32 characters of A-Z a-z 0-9 _ . -",
+    description: "how the variant is recorded on the lead and named in the stats; default v1, v2, … by position",
+  })),
+  languages: words({ description: "language codes this variant is for (ru, en, pt-BR; ru also takes ru-RU); empty: any language" }),
+  weight: withDefault(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, description: "relative share among the variants that fit the subscriber's language" }), 1),
+  ...welcomeFields,
+}, { title: "welcome variant" });
 
 const CampaignSchema = mapping({
   code: Type.String({
@@ -217,7 +229,9 @@ const CampaignSchema = mapping({
     wait: Type.Optional(PayoutSchema), hold: Type.Optional(PayoutSchema), approve: Type.Optional(PayoutSchema),
     cancel: Type.Optional(PayoutSchema), trash: Type.Optional(PayoutSchema),
   }, { description: "{payout} and {currency} per status" }), {}),
-  welcome: nullable(WelcomeSchema),
+  welcome: nullable(Type.Union([WelcomeSchema, Type.Array(WelcomeVariantSchema, { minItems: 1, errorMessage: "needs at least one variant" })]), {
+    description: "the message sent on /start, or a list of variants: chosen by the subscriber's language, then by weight, the same one on every Start",
+  }),
   auto_approve: withDefault(Type.Boolean({ description: "approve join requests to the chat through the Bot API" }), false),
   join_request: withDefault(Type.Boolean({ description: "the campaign's invite link asks to join instead of letting people in at once" }), false),
 });

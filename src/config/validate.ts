@@ -16,7 +16,7 @@ import { AD_PLATFORMS, adPlatformByName } from "../adplatforms/index.ts";
 import { readAdDestination } from "../adplatforms/config.ts";
 import { PRESETS, fillPreset, presetByName, verdictName } from "../presets/presets.ts";
 import { formatPath, type Checker, type ConfigPath } from "./checker.ts";
-import { BOT_SENDS_PER_SECOND, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout, type WelcomeConfig } from "./model.ts";
+import { BOT_SENDS_PER_SECOND, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout, type WelcomeConfig, type WelcomeVariant } from "./model.ts";
 import { INVALID, readValue, type JsonSchema } from "./read.ts";
 import { webhookUrlProblem } from "./webhook-url.ts";
 import { ConfigFileSchema, type ConfigFile } from "./schema.ts";
@@ -194,15 +194,43 @@ function readCampaigns(
       unsub_window_ms: ms(unsub_window),
       postbacks: postbacks === null ? null : readEventTemplates(postbacks, [...p, "postbacks"], c, destinations),
       payouts: Object.fromEntries(Object.entries(payouts).filter(([, v]) => v)) as Partial<Record<Status, Payout>>,
-      welcome: welcome === null ? null : (readWelcome(welcome, [...p, "welcome"], c, o.bot, inConfigFolder) ?? null),
+      welcome: welcome === null ? null : readWelcomeVariants(welcome, [...p, "welcome"], c, o.bot, inConfigFolder),
     }];
   });
 }
 
 const WELCOME_SAMPLE = { ...SAMPLE_VALUES, invite: "https://t.me/+sample" };
 
+type WelcomeFile = NonNullable<ConfigFile["campaigns"][number]["welcome"]>;
+
+/** `welcome:` as one message (a single variant named "") or a list of named variants, each checked as a welcome. */
+function readWelcomeVariants(
+  o: WelcomeFile, p: ConfigPath, c: Checker, bot: string | null, inConfigFolder: (path: string) => string,
+): WelcomeVariant[] | null {
+  if (!Array.isArray(o)) {
+    const one = readWelcome(o, p, c, bot, inConfigFolder);
+    return one ? [{ ...one, name: "", languages: [], weight: 1 }] : null;
+  }
+  if (bot === null) c.fail(p, "a welcome message needs the campaign's bot");
+  const names = new Map<string, number>();
+  const variants = o.flatMap((v, i) => {
+    if (!v) return [];
+    const name = v.name ?? `v${i + 1}`;
+    const twin = names.get(name);
+    if (twin !== undefined) c.fail([...p, i, "name"], `"${name}" is already the name of welcome[${twin}]`);
+    else names.set(name, i);
+    v.languages.forEach((l, j) => {
+      if (l !== undefined && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(l)) c.fail([...p, i, "languages", j], `"${l}" is not a language code such as en, ru or pt-BR`);
+    });
+    // The bot was checked once, for the whole list, above.
+    const one = readWelcome(v, [...p, i], c, "", inConfigFolder);
+    return one ? [{ ...one, name, languages: v.languages.map((l) => l.toLowerCase()), weight: v.weight }] : [];
+  });
+  return variants.length ? variants : null;
+}
+
 function readWelcome(
-  o: NonNullable<ConfigFile["campaigns"][number]["welcome"]>, p: ConfigPath, c: Checker, bot: string | null, inConfigFolder: (path: string) => string,
+  o: Exclude<WelcomeFile, unknown[]>, p: ConfigPath, c: Checker, bot: string | null, inConfigFolder: (path: string) => string,
 ): WelcomeConfig | undefined {
   if (bot === null) c.fail(p, "a welcome message needs the campaign's bot");
   const compile = (source: string, path: ConfigPath) => {

@@ -7,7 +7,9 @@ import { NO_EFFECTS, type Effects, type Intake } from "../intake/intake.ts";
 import { counterAdds } from "../stats/counters.ts";
 import { AppError, invalid } from "../lib/errors.ts";
 import type { Tx } from "../storage/port.ts";
-import type { LeadEventRow, LeadRow, NewPostback, WrittenPostback } from "../storage/rows.ts";
+import type { LeadEventRow, LeadProfileRow, LeadRow, NewPostback, WrittenPostback } from "../storage/rows.ts";
+import type { SubscriberProfile } from "../domain/quality.ts";
+import { recordProfile } from "./profile.ts";
 
 export type { EventSource } from "../domain/status.ts";
 
@@ -24,6 +26,8 @@ export interface LeadEventRequest {
   /** Inbound postbacks may carry the payout of this event (overrides the campaign's). */
   payout?: string;
   currency?: string;
+  /** What Telegram's User object told of the subscriber (a Telegram update); absent for other sources. */
+  profile?: SubscriberProfile;
 }
 
 export type AppliedPostback = WrittenPostback;
@@ -33,6 +37,8 @@ export interface LeadEventResult {
   /** Why nothing changed (duplicate, no_lead, …) or why postbacks were withheld. */
   reason: string | null;
   lead: LeadRow | null;
+  /** The lead's profile as this event left it (quality, welcome variant); null when nothing was applied to a lead. */
+  profile: LeadProfileRow | null;
   events: LeadEventRow[];
   postbacks: AppliedPostback[];
 }
@@ -65,11 +71,11 @@ export async function applyLeadEvent(tx: Tx, runtime: Runtime, req: LeadEventReq
     } else if (decision.reason !== "duplicate") {
       await tx.journal.insert({ kind: "event_ignored", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? null, detail: { status: req.status, reason: decision.reason, source: req.source }, createdAt: now });
     }
-    return { applied: false, reason: decision.reason, lead: existing, events: [], postbacks: [] };
+    return { applied: false, reason: decision.reason, lead: existing, profile: existing && (await tx.profiles.ofLead(existing.id)), events: [], postbacks: [] };
   }
 
-  let { lead, event, postbacks } = await writeDecision(tx, runtime, campaign, existing, decision, req, at, now);
-  const result: LeadEventResult = { applied: true, reason: decision.reason, lead, events: [event], postbacks };
+  let { lead, profile, event, postbacks } = await writeDecision(tx, runtime, campaign, existing, decision, req, at, now);
+  const result: LeadEventResult = { applied: true, reason: decision.reason, lead, profile, events: [event], postbacks };
 
   // Telegram may deliver a join before the Start that preceded it: apply that join now.
   if (decision.createLead) {
@@ -79,8 +85,9 @@ export async function applyLeadEvent(tx: Tx, runtime: Runtime, req: LeadEventReq
       const joinAt = Math.max(at, Number((join.detail as { at?: number } | null)?.at ?? at));
       const approve = decideLeadEvent({ ...lead, status: "wait" }, { status: "approve", click: lead.click, at: joinAt }, rules);
       if (approve.kind === "apply") {
-        ({ lead, event, postbacks } = await writeDecision(tx, runtime, campaign, lead, approve, { ...req, status: "approve" }, joinAt, now));
+        ({ lead, profile, event, postbacks } = await writeDecision(tx, runtime, campaign, lead, approve, { ...req, status: "approve" }, joinAt, now));
         result.lead = lead;
+        result.profile = profile;
         result.events.push(event);
         result.postbacks.push(...postbacks);
       }
@@ -109,11 +116,12 @@ async function writeDecision(
     source: req.source, reason: decision.reason, occurredAt: at, createdAt: now,
     payout: req.payout ?? null, currency: req.currency ?? null,
   });
-  const rows = decision.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, lead, event, decision.postbacks === "skip", now);
+  const profile = await recordProfile(tx, campaign, lead, existing, event, req.profile, now);
+  const rows = decision.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, { ...lead, quality: profile.quality }, event, decision.postbacks === "skip", now);
   // The dashboard's per-period counters: a new lead's event is its first of that status without a look-up.
   const first = existing === null || !(await tx.leads.hasEarlierEvent(lead.id, event.id, event.status));
   await tx.stats.add(counterAdds(event, first, rows.length, now));
-  return { lead, event, postbacks: await tx.outbox.insert(rows) };
+  return { lead, profile, event, postbacks: await tx.outbox.insert(rows) };
 }
 
 
@@ -122,7 +130,7 @@ async function writeDecision(
  * sent (skipped, `no_click`) — even when the campaign is paused, so that no later re-send of a
  * `campaign_paused` row can send it either.
  */
-function buildPostbacks(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow, event: LeadEventRow, skip: boolean, now: number): NewPostback[] {
+function buildPostbacks(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow & { quality: number }, event: LeadEventRow, skip: boolean, now: number): NewPostback[] {
   const templates = resolveTemplates(runtime.config.postbacks, campaign.config.postbacks, event.status as Status);
   const values = macroValues(runtime.config.account_id, campaign.config, lead, event);
   return templates.map((template) => {

@@ -11,6 +11,7 @@ import type {
   WrittenPostback,
 } from "./rows.ts";
 import type { ClaimedPostback, ClaimRequest, Completion } from "./outbox-types.ts";
+import type { CohortReads, CohortWrites, ProfileReads, ProfileWrites } from "./port-insights.ts";
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
@@ -238,6 +239,8 @@ export interface Reads {
   telegram: TelegramReads;
   stats: StatsReads;
   sessions: SessionReads;
+  profiles: ProfileReads;
+  cohorts: CohortReads;
 }
 
 /** The write handle: every aggregate's reads and writes, inside one transaction. */
@@ -250,6 +253,8 @@ export interface Tx {
   telegram: TelegramReads & TelegramWrites;
   stats: StatsReads & StatsWrites;
   sessions: SessionReads & SessionWrites;
+  profiles: ProfileReads & ProfileWrites;
+  cohorts: CohortReads & CohortWrites;
   /** One row rewritten: whether it commits tells that the database still takes writes. */
   writeProbe(now: number): Awaitable<void>;
 }

@@ -186,3 +186,36 @@ export interface StatusSums {
   leads: number;
   postbacks: number;
 }
+
+/** What tgcpa learned of a lead's subscriber (lead_profiles): its quality signals, score, welcome variant and cohort. */
+export interface LeadProfileRow {
+  leadId: number;
+  campaignId: number;
+  premium: boolean | null;
+  language: string | null;
+  hasUsername: boolean | null;
+  startToJoinMs: number | null;
+  fastLeave: boolean;
+  quality: number;
+  qualityReasons: { code: string; points: number }[];
+  welcomeVariant: string | null;
+  firstJoinedAt: number | null;
+  cohortBand: string | null;
+  updatedAt: number;
+}
+
+/** Increments of one retention cohort counter row (retention_counts). */
+export interface CohortCounterAdd {
+  campaignId: number;
+  bucket: number;
+  variant: string;
+  band: string;
+  joined: number;
+  out1d: number;
+  out7d: number;
+  out14d: number;
+  out30d: number;
+}
+
+/** Cohort counter sums of one local day, variant and band. */
+export type CohortSumRow = Omit<CohortCounterAdd, "campaignId" | "bucket"> & { day: number };

@@ -7,6 +7,7 @@ import type { Tx } from "../storage/port.ts";
 import type { NewPostback } from "../storage/rows.ts";
 import { classifyMemberChange, parseStartCommand, type MemberState } from "./rules.ts";
 import { telegramHost } from "./pacing.ts";
+import { profileOf } from "../domain/quality.ts";
 
 /** The updates tgcpa asks Telegram for (chat_member is only sent when named). */
 export const ALLOWED_UPDATES = ["message", "my_chat_member", "chat_member", "chat_join_request"] as const;
@@ -124,7 +125,7 @@ async function onMessage(s: Scope, message: Message) {
 
   const result = await applyLeadEvent(s.tx, s.runtime, {
     campaign: start.code, subscriber: from.id, status: "wait", click: start.click, username: from.username ?? "",
-    source: "telegram", at: s.now,
+    source: "telegram", at: s.now, profile: profileOf(from),
   }, s.now);
   record(s, result, "wait");
   // A repeated Start re-sends the welcome; the lead itself is not created twice.
@@ -143,7 +144,7 @@ async function onJoinRequest(s: Scope, req: ChatJoinRequest) {
     return;
   }
   for (const c of campaigns) {
-    const r = await applyLeadEvent(s.tx, s.runtime, { campaign: c.config.code, subscriber: req.from.id, status: "hold", username: req.from.username, source: "telegram", at: s.now }, s.now);
+    const r = await applyLeadEvent(s.tx, s.runtime, { campaign: c.config.code, subscriber: req.from.id, status: "hold", username: req.from.username, source: "telegram", at: s.now, profile: profileOf(req.from) }, s.now);
     record(s, r, "hold");
   }
   const approver = campaigns.find((c) => c.config.auto_approve);
@@ -168,6 +169,7 @@ async function onChatMember(s: Scope, u: ChatMemberUpdated) {
   for (const c of campaigns) {
     const r = await applyLeadEvent(s.tx, s.runtime, {
       campaign: c.config.code, subscriber: user.id, status, username: user.username, chat: u.chat.id, source: "telegram", at: s.now,
+      profile: profileOf(user),
     }, s.now);
     record(s, r, status);
   }

@@ -450,7 +450,7 @@ describe("relative paths are taken from the config file's folder, not the workin
   test("storage.path and a welcome photo, relative", () => {
     const config = load("storage: { path: data/t.db }", "campaigns: [{ code: a, bot: main, welcome: { text: hi, photo: media/welcome.jpg } }]");
     expect(config.storage.path).toBe(join(dir, "etc", "data", "t.db"));
-    expect(config.campaigns[0]!.welcome!.media).toEqual({ kind: "photo", path: join(dir, "etc", "media", "welcome.jpg") });
+    expect(config.campaigns[0]!.welcome![0]!.media).toEqual({ kind: "photo", path: join(dir, "etc", "media", "welcome.jpg") });
   });
 
   test("the default storage.path lands beside the config too", () => {

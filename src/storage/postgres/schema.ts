@@ -212,3 +212,31 @@ export const storageProbe = pgTable("storage_probe", {
   id: int8("id").primaryKey(),
   writtenAt: int8("written_at").notNull(),
 });
+
+export const leadProfiles = pgTable("lead_profiles", {
+  leadId: int8("lead_id").primaryKey(),
+  campaignId: int8("campaign_id").notNull(),
+  premium: boolean("premium"),
+  language: text("language"),
+  hasUsername: boolean("has_username"),
+  startToJoinMs: int8("start_to_join_ms"),
+  fastLeave: boolean("fast_leave").notNull().default(false),
+  quality: integer("quality").notNull(),
+  qualityReasons: jsonb<{ code: string; points: number }[]>("quality_reasons").notNull(),
+  welcomeVariant: text("welcome_variant"),
+  firstJoinedAt: int8("first_joined_at"),
+  cohortBand: text("cohort_band"),
+  updatedAt: int8("updated_at").notNull(),
+});
+
+export const retentionCounts = pgTable("retention_counts", {
+  campaignId: int8("campaign_id").notNull(),
+  bucket: int8("bucket").notNull(),
+  variant: text("variant").notNull().default(""),
+  band: text("band").notNull(),
+  joined: integer("joined").notNull().default(0),
+  out1d: integer("out_1d").notNull().default(0),
+  out7d: integer("out_7d").notNull().default(0),
+  out14d: integer("out_14d").notNull().default(0),
+  out30d: integer("out_30d").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);

@@ -10,6 +10,7 @@ import { SqliteInbound } from "./inbound.ts";
 import { SqliteJournal } from "./journal.ts";
 import { SqliteLeads } from "./leads.ts";
 import { SqliteOutbox } from "./outbox.ts";
+import { SqliteCohorts, SqliteProfiles } from "./profiles.ts";
 import { storageProbe } from "./schema.ts";
 import { SqliteSessions } from "./sessions.ts";
 import { SqliteStats } from "./stats.ts";
@@ -46,6 +47,8 @@ export function sqliteStores(db: Db): Tx {
     telegram: new SqliteTelegram(db),
     stats: new SqliteStats(db),
     sessions: new SqliteSessions(db),
+    profiles: new SqliteProfiles(db),
+    cohorts: new SqliteCohorts(db),
     writeProbe: (now) => {
       db.insert(storageProbe).values({ id: 1, writtenAt: now }).onConflictDoUpdate({ target: storageProbe.id, set: { writtenAt: sql`excluded.written_at` } }).run();
     },
