@@ -210,7 +210,7 @@ const WelcomeVariantSchema = mapping({
     description: "how the variant is recorded on the lead and named in the stats; default v1, v2, … by position",
   })),
   languages: words({ description: "language codes this variant is for (ru, en, pt-BR; ru also takes ru-RU); empty: any language" }),
-  weight: withDefault(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, description: "relative share among the variants that fit the subscriber's language" }), 1),
+  weight: withDefault(Type.Number({ minimum: 0.001, maximum: 1_000_000, description: "relative share among the variants that fit the subscriber's language (0.001 … 1000000)" }), 1),
   ...welcomeFields,
 }, { title: "welcome variant" });
 

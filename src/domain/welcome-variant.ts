@@ -15,14 +15,23 @@ export function languageFits(subscriber: string, wanted: string): boolean {
   return s === w || s.split("-")[0] === w;
 }
 
-/** 32-bit FNV-1a of a text, as a fraction in [0, 1): the same seed gives the same fraction. */
+/**
+ * 32-bit FNV-1a of a text, finished with MurmurHash3's fmix32, as a fraction in [0, 1): the same
+ * seed gives the same fraction. The finish spreads a change of the last character (consecutive
+ * user ids) over the high bits the fraction is read from; FNV-1a alone leaves them nearly equal.
+ */
 export function seedFraction(seed: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < seed.length; i++) {
     h ^= seed.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return h / 2 ** 32;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
 }
 
 /**

@@ -18,7 +18,7 @@ export const ProfileJson = t.Object({
   has_username: Nullable(t.Boolean()),
   account_age: Nullable(t.Object({
     estimate: t.String({ description: "about: registered about `date` (± error_days); after: registered after `date` (the id is above the last known one)" }),
-    date: Time,
+    date: t.String({ format: "date", description: "a day (UTC): the estimate is coarse" }),
     error_days: Nullable(Int()),
   }, { description: "an outside estimate from the user id (README: Quality signals says how wrong it can be)" })),
   start_to_join_ms: Nullable(Int({ description: "from the Start to the first join, ms" })),
@@ -31,7 +31,7 @@ export const ProfileJson = t.Object({
 export const profileExample = {
   quality: 80, band: "high", reasons: [{ code: "username", points: 10 }, { code: "language", points: 5 }, { code: "old_account", points: 15 }],
   premium: false, language: "ru", has_username: true,
-  account_age: { estimate: "about", date: "2016-06-01T00:00:00.000Z", error_days: 183 },
+  account_age: { estimate: "about", date: "2016-06-01", error_days: 183 },
   start_to_join_ms: 42_000, fast_leave: false, welcome_variant: "ru", first_joined_at: "2024-05-01T10:01:00.000Z", cohort_band: "high",
 };
 
@@ -45,8 +45,8 @@ export function profileJson(p: LeadProfileRow, subscriber: number) {
     language: p.language,
     has_username: p.hasUsername,
     account_age: age && (age.kind === "about"
-      ? { estimate: "about", date: iso(age.at)!, error_days: Math.round(ACCOUNT_AGE_ERROR_MS / 86_400_000) }
-      : { estimate: "after", date: iso(age.after)!, error_days: null }),
+      ? { estimate: "about", date: iso(age.at)!.slice(0, 10), error_days: Math.round(ACCOUNT_AGE_ERROR_MS / 86_400_000) }
+      : { estimate: "after", date: iso(age.after)!.slice(0, 10), error_days: null }),
     start_to_join_ms: p.startToJoinMs,
     fast_leave: p.fastLeave,
     welcome_variant: p.welcomeVariant,

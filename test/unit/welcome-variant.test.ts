@@ -44,8 +44,16 @@ describe("chooseVariant by weight, seeded", () => {
     expect([...picked].sort()).toEqual([0, 1]);
   });
   test("one variant (a plain welcome) is always it", () => expect(chooseVariant([v("only")], "ru", "x")).toBe(0));
-  test("seedFraction is in [0, 1) and known for a fixed seed (FNV-1a 32-bit)", () => {
-    expect(seedFraction("")).toBe(0x811c9dc5 / 2 ** 32);
-    expect(seedFraction("a")).toBe(0xe40c292c / 2 ** 32);
+  test("seedFraction is stable across releases for a fixed seed (FNV-1a 32-bit, then fmix32)", () => {
+    expect(seedFraction("")).toBe(2872998923 / 2 ** 32);
+    expect(seedFraction("a")).toBe(444641715 / 2 ** 32);
+  });
+  test("consecutive subscriber ids spread over the whole range (the high bits move)", () => {
+    const fractions = Array.from({ length: 1000 }, (_, i) => seedFraction(`spring:${4_318_000_000 + i}`));
+    for (let tenth = 0; tenth < 10; tenth++) {
+      const n = fractions.filter((f) => Math.floor(f * 10) === tenth).length;
+      expect(n).toBeGreaterThan(60);
+      expect(n).toBeLessThan(140);
+    }
   });
 });

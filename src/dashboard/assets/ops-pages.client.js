@@ -2,6 +2,7 @@
 // Postbacks (filters, attempt log, Retry, bulk retry with its dry-run count), leads search and a
 // lead's history, bots and chats.
 import { api, qs } from "./api.client.js";
+import { qualityPanel } from "./quality.client.js";
 import { addDays, badge, botState, breakable, fill, formValues, h, midnight, num, select, table, time } from "./ui.client.js";
 
 /** @typedef {import("./app.client.js").PageContext} PageContext */
@@ -148,6 +149,7 @@ const leadColumns = (/** @type {string} */ tz) => /** @type {[string, (l: any) =
   ["Status", (l) => badge(l.status)],
   ["Created", (l) => time(l.created_at, tz)],
   ["Updated", (l) => time(l.updated_at, tz)],
+  ["Quality", (l) => (l.quality === null ? "—" : String(l.quality)), { num: true }],
 ]);
 
 /** @param {PageContext} ctx */
@@ -182,10 +184,12 @@ export async function leadsPage(ctx) {
 
 /** @param {PageContext} ctx */
 export async function leadPage(ctx) {
-  const { lead, events, postbacks } = await api("GET", `/api/leads/${encodeURIComponent(ctx.arg ?? "")}`);
+  const { lead, profile, events, postbacks } = await api("GET", `/api/leads/${encodeURIComponent(ctx.arg ?? "")}`);
   return h("div", null,
     h("h1", null, `Lead ${lead.id}`),
     table(leadColumns(ctx.tz), [lead]),
+    h("h2", null, "Quality"),
+    qualityPanel(profile),
     h("h2", null, "Events"),
     table([
       ["ID", (e) => e.id, { num: true }],

@@ -1,0 +1,68 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, parseConfig } from "../../src/config/load.ts";
+import type { ConfigIssue } from "../../src/config/checker.ts";
+
+const yaml = (...lines: string[]) => lines.join("\n") + "\n";
+const HEAD = ["api_keys: [k]", "bots: { main: { token: '1:abc' } }", "campaigns:", "  - code: spring", "    bot: main"];
+
+function issuesOf(text: string): ConfigIssue[] {
+  try {
+    parseConfig(text, {});
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  throw new Error("expected a ConfigError, the config loaded");
+}
+
+describe("welcome: one message or a list of variants", () => {
+  test("the old single form is one variant named \"\" for any language", () => {
+    const config = parseConfig(yaml(...HEAD, "    welcome: { text: Hi }"), {});
+    expect(config.campaigns[0]!.welcome).toEqual([
+      { name: "", languages: [], weight: 1, text: expect.objectContaining({ source: "Hi" }), media: null, button: null },
+    ]);
+  });
+
+  test("variants get their names (default v1, v2 … by position), lower-cased languages and weights (default 1)", () => {
+    const config = parseConfig(yaml(...HEAD,
+      "    welcome:",
+      "      - { name: ru, languages: [ru, UK], text: Привет }",
+      "      - { text: 'Hi A', weight: 3 }",
+      "      - { text: 'Hi B', button: { text: Join, url: '{invite}' } }"), {});
+    const variants = config.campaigns[0]!.welcome!;
+    expect(variants.map((v) => [v.name, v.languages, v.weight, v.text.source])).toEqual([
+      ["ru", ["ru", "uk"], 1, "Привет"], ["v2", [], 3, "Hi A"], ["v3", [], 1, "Hi B"],
+    ]);
+    expect(variants[2]!.button?.text).toBe("Join");
+  });
+
+  test("every problem is reported with its YAML path and line", () => {
+    const issues = issuesOf(yaml(...HEAD,
+      "    welcome:",
+      "      - { name: a, text: 'Hi {nope}' }",
+      "      - { name: a, languages: [russian], text: ok, weight: 0 }",
+      "      - { name: 'bad name!', text: ok }"));
+    expect(issues.map((i) => [i.path, i.line])).toEqual(expect.arrayContaining([
+      ["campaigns[0].welcome[0].text", 7],
+      ["campaigns[0].welcome[1].weight", 8],
+      ["campaigns[0].welcome[2].name", 9],
+    ]));
+    // The rules a schema cannot say come once the structure is sound.
+    const rules = issuesOf(yaml(...HEAD,
+      "    welcome:",
+      "      - { name: a, text: 'Hi {nope}' }",
+      "      - { name: a, languages: [russian], text: ok }"));
+    expect(rules.map((i) => [i.path, i.message])).toEqual(expect.arrayContaining([
+      ["campaigns[0].welcome[0].text", expect.stringContaining("unknown macro {nope}")],
+      ["campaigns[0].welcome[1].name", "\"a\" is already the name of welcome[0]"],
+      ["campaigns[0].welcome[1].languages[0]", "\"russian\" is not a language code such as en, ru or pt-BR"],
+    ]));
+  });
+
+  test("an empty list and a list without the campaign's bot are refused", () => {
+    expect(issuesOf(yaml("api_keys: [k]", "campaigns:", "  - code: spring", "    welcome: []")).map((i) => [i.path, i.message]))
+      .toEqual([["campaigns[0].welcome", "needs at least one variant"]]);
+    expect(issuesOf(yaml("api_keys: [k]", "campaigns:", "  - code: spring", "    welcome: [{ text: hi }]")).map((i) => [i.path, i.message]))
+      .toEqual([["campaigns[0].welcome", "a welcome message needs the campaign's bot"]]);
+  });
+});
