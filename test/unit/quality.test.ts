@@ -68,7 +68,7 @@ describe("scoreQuality: 50 moved by each known signal, clamped to 0-100, with it
   test.each(cases)("$name → $score", ({ s, score, codes }) => {
     const q = scoreQuality({ ...base, ...s }, NOW);
     expect(q.score).toBe(score);
-    expect(q.reasons.map((r) => r.code)).toEqual(codes);
+    expect(q.reasons.map((r) => r.code as string)).toEqual(codes);
     // The reasons add up to the score unless it was clamped.
     if (score > 0 && score < 100) expect(q.reasons.reduce((a, r) => a + r.points, 50)).toBe(score);
   });
@@ -85,7 +85,7 @@ describe("profileOf reads Telegram's User object (is_premium absent unless true,
     [{ id: 1, is_bot: false, first_name: "A" }, { premium: false, language: null, hasUsername: false }],
     [{ id: 1, is_bot: false, first_name: "A", is_premium: true as const, language_code: "ru", username: "a" }, { premium: true, language: "ru", hasUsername: true }],
     [{ id: 1, is_bot: false, first_name: "A", language_code: "" }, { premium: false, language: null, hasUsername: false }],
-  ])("%o", (user, expected) => expect(profileOf(user)).toEqual(expected));
+  ])("%o", (user, expected) => expect(profileOf(user as Parameters<typeof profileOf>[0])).toEqual(expected));
 });
 
 describe("nextSignals: the first join's delay and a fast leave", () => {
