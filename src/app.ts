@@ -31,6 +31,7 @@ import { opsRoutes } from "./ops/routes.ts";
 import { postbackRoutes } from "./postbacks/routes.ts";
 import { presetRoutes } from "./presets/routes.ts";
 import { statsRoutes } from "./stats/routes.ts";
+import { retentionRoutes } from "./retention/routes.ts";
 import type { Storage } from "./storage/port.ts";
 import type { TelegramBots } from "./telegram/bots.ts";
 import { telegramRoutes } from "./telegram/routes.ts";
@@ -159,6 +160,7 @@ export function buildApp(deps: AppDeps) {
     .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }, clientAddress))
     .use(opsRoutes(deps))
     .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
+    .use(retentionRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
     .use(leadRoutes(deps))
     .use(postbackRoutes(deps))
     .use(campaignRoutes({ ...deps, telegramState: telegramStateOf(deps.storage.read) }))
