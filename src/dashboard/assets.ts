@@ -10,6 +10,7 @@ import index from "./assets/index.html" with { type: "file" };
 import journalPage from "./assets/journal-page.client.js" with { type: "file" };
 import opsPages from "./assets/ops-pages.client.js" with { type: "file" };
 import quality from "./assets/quality.client.js" with { type: "file" };
+import insightsPages from "./assets/insights-pages.client.js" with { type: "file" };
 import statsPages from "./assets/stats-pages.client.js" with { type: "file" };
 import style from "./assets/style.css" with { type: "file" };
 import swaggerInit from "./assets/swagger-init.client.js" with { type: "file" };
@@ -40,6 +41,7 @@ export const DASHBOARD_ASSETS: Record<string, Asset> = {
   "ops-pages.client.js": { path: opsPages, type: JS },
   "journal-page.client.js": { path: journalPage, type: JS },
   "quality.client.js": { path: quality, type: JS },
+  "insights-pages.client.js": { path: insightsPages, type: JS },
   "style.css": { path: style, type: CSS },
 };
 

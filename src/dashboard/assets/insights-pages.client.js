@@ -1,0 +1,64 @@
+// @ts-check
+// What the buyer paid for (issue 22): retention cohorts per campaign (GET /api/retention) as a
+// table and a curve, in the page's time zone.
+import { api, qs } from "./api.client.js";
+import { dailyChart } from "./chart.client.js";
+import { periodControls, periodOf } from "./stats-pages.client.js";
+import { addDays, h, num, pct, select, table } from "./ui.client.js";
+
+/** @typedef {import("./app.client.js").PageContext} PageContext */
+
+const COLORS = ["#1d4ed8", "#12805c", "#c0262d", "#7a5af8", "#b45309", "#0e7490"];
+const GROUPINGS = /** @type {Record<string, string>} */ ({ none: "campaign", variant: "welcome variant", quality: "quality band" });
+
+/** @param {any} g a group's name as the API gives it @param {string} by */
+const groupName = (g, by) => (by === "none" ? "All subscribers" : by === "variant" ? (g === "" ? "plain welcome" : `variant ${g}`) : `quality ${g}`);
+
+/** "72 % (29)", or — while the day has not come for the whole cohort. @param {{ retained: number | null, share: number | null }} f */
+const cell = (f) => (f.retained === null ? h("span", { class: "muted", title: "not every member has reached this day yet" }, "—") : `${pct(f.share)} (${num(f.retained)})`);
+
+/** The chart's box width, as the overview's chart takes it. */
+function chartWidth() {
+  const main = document.getElementById("main");
+  const style = main ? getComputedStyle(main) : null;
+  return main && style ? main.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 34 : 900;
+}
+
+/** @param {PageContext} ctx */
+export async function retentionPage(ctx) {
+  // Cohorts need time to age: 30 days back by default.
+  const p = ctx.params.get("from") ? periodOf(ctx) : { ...periodOf(ctx), from: addDays(periodOf(ctx).to, -29) };
+  const by = ctx.params.get("by") || "none";
+  const campaign = ctx.params.get("campaign") || undefined;
+  const [r, configured] = await Promise.all([
+    api("GET", `/api/retention${qs({ tz: p.tz, since: p.from, until: addDays(p.to, 1), campaign, by })}`),
+    api("GET", "/api/campaigns"),
+  ]);
+  const pick = h("form", { class: "controls", onchange: (/** @type {Event} */ e) => {
+    const form = /** @type {HTMLFormElement} */ (/** @type {HTMLElement} */ (e.target).form);
+    const data = new FormData(form);
+    ctx.go("retention", { tz: ctx.params.get("tz") ?? undefined, from: p.from, to: p.to, campaign: String(data.get("campaign") ?? "") || undefined, by: String(data.get("by") ?? "") || undefined });
+  } },
+  h("label", null, "Campaign", select("campaign", configured.items.map((/** @type {any} */ c) => c.code), campaign ?? null, "all")),
+  h("label", null, "Split by", select("by", ["variant", "quality"], by === "none" ? null : by, "campaign only")));
+  const sections = r.campaigns.flatMap((/** @type {any} */ c) => [
+    h("h2", null, `${c.campaign}${GROUPINGS[by] && by !== "none" ? ` by ${GROUPINGS[by]}` : ""}`),
+    c.groups.length ? dailyChart(r.days_after.map(String), c.groups.map((/** @type {any} */ g, /** @type {number} */ i) => ({
+      key: `${c.campaign}-${g.group || "plain"}`, name: groupName(g.group, by), color: COLORS[i % COLORS.length],
+      values: g.total.filter((/** @type {any} */ t) => t.share !== null).map((/** @type {any} */ t) => Math.round(t.share * 1000) / 10),
+    })), chartWidth(), (d) => `day ${d}`) : null,
+    ...c.groups.map((/** @type {any} */ g) => h("div", { class: "cohorts", dataset: { campaign: c.campaign, group: g.group } },
+      h("h3", null, groupName(g.group, by)),
+      table([
+        ["First join", (row) => row.day],
+        ["Joined", (row) => num(row.joined), { num: true }],
+        ...r.days_after.map((/** @type {number} */ n, /** @type {number} */ i) => /** @type {[string, (row: any) => any, { num: boolean }]} */ ([`Day ${n}`, (row) => cell(row.retention[i]), { num: true }])),
+      ], [...g.cohorts, { day: "All cohorts", joined: g.cohorts.reduce((/** @type {number} */ s, /** @type {any} */ x) => s + x.joined, 0), retention: g.total }]))),
+  ]);
+  return h("div", null,
+    h("h1", null, "Retention"),
+    h("p", { class: "muted" }, "Of the subscribers who first joined on a day, the share still in the chat 1, 7, 14 and 30 days (× 24 h) later. A leave or a ban counts, also outside the unsubscribe window; a re-join brings them back. — : that day has not come yet for the whole cohort. The curve is the share per day after the join over the cohorts old enough."),
+    periodControls(ctx, p),
+    pick,
+    sections.length ? sections : h("p", { class: "muted" }, "No joins in this period."));
+}
