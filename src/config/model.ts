@@ -49,7 +49,9 @@ export interface WelcomeVariant extends WelcomeConfig {
 
 type CampaignFile = ConfigFile["campaigns"][number];
 
-export type CampaignConfig = Omit<CampaignFile, "name" | "unsub_window" | "postbacks" | "payouts" | "welcome"> & {
+export type CampaignConfig = Omit<CampaignFile, "name" | "unsub_window" | "postbacks" | "payouts" | "welcome" | "costs"> & {
+  /** Costs per day from the config, amounts in millionths of the currency. */
+  costs: { day: string; micros: number; currency: string }[];
   /** The code unless named. */
   name: string;
   /** 0 = the window never closes. */

@@ -232,6 +232,13 @@ const CampaignSchema = mapping({
   welcome: nullable(Type.Union([WelcomeSchema, Type.Array(WelcomeVariantSchema, { minItems: 1, errorMessage: "needs at least one variant" })]), {
     description: "the message sent on /start, or a list of variants: chosen by the subscriber's language, then by weight, the same one on every Start",
   }),
+  costs: withDefault(Type.Array(mapping({
+    date: Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$", errorMessage: "must be a date YYYY-MM-DD", description: "a day in dashboard.timezone" }),
+    amount: Type.Union([Type.String(), Type.Number()], { description: "what the campaign cost that day, e.g. \"125.40\" (up to 6 decimals)" }),
+    currency: Type.String({ description: "ISO 4217 code, e.g. USD" }),
+  }, { title: "cost" }), {
+    description: "what the campaign cost per day (GET /api/money); a cost entered through PUT /api/costs/{campaign}/{date} or the dashboard's CSV upload replaces the day's",
+  }), []),
   auto_approve: withDefault(Type.Boolean({ description: "approve join requests to the chat through the Bot API" }), false),
   join_request: withDefault(Type.Boolean({ description: "the campaign's invite link asks to join instead of letting people in at once" }), false),
 });

@@ -11,6 +11,7 @@ import {
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../domain/templates.ts";
 import { parseDuration } from "../lib/duration.ts";
+import { isCurrency, isDate, normalCurrency, parseAmount } from "../domain/money.ts";
 import { canonicalTimeZone } from "../lib/time-zones.ts";
 import { AD_PLATFORMS, adPlatformByName } from "../adplatforms/index.ts";
 import { readAdDestination } from "../adplatforms/config.ts";
@@ -180,7 +181,7 @@ function readCampaigns(
   return campaigns.flatMap((o, i) => {
     if (!o) return []; // refused as a whole (not a mapping)
     const p = ["campaigns", i];
-    const { code, unsub_window, postbacks, payouts, welcome, ...rest } = o;
+    const { code, unsub_window, postbacks, payouts, welcome, costs, ...rest } = o;
     if (code !== undefined) {
       const twin = seen.get(code);
       if (twin !== undefined) c.fail([...p, "code"], `"${code}" is already used by campaigns[${twin}]`);
@@ -195,7 +196,24 @@ function readCampaigns(
       postbacks: postbacks === null ? null : readEventTemplates(postbacks, [...p, "postbacks"], c, destinations),
       payouts: Object.fromEntries(Object.entries(payouts).filter(([, v]) => v)) as Partial<Record<Status, Payout>>,
       welcome: welcome === null ? null : readWelcomeVariants(welcome, [...p, "welcome"], c, o.bot, inConfigFolder),
+      costs: readCosts(costs, [...p, "costs"], c),
     }];
+  });
+}
+
+/** A campaign's costs per day: real dates, amounts of 0 or more, ISO currency codes, one per day. */
+function readCosts(costs: ConfigFile["campaigns"][number]["costs"], p: ConfigPath, c: Checker): CampaignConfig["costs"] {
+  const days = new Map<string, number>();
+  return costs.flatMap((o, i) => {
+    if (!o) return [];
+    const micros = parseAmount(o.amount);
+    const currency = normalCurrency(o.currency);
+    if (!isDate(o.date)) c.fail([...p, i, "date"], `"${o.date}" is not a date`);
+    else if (days.has(o.date)) c.fail([...p, i, "date"], `${o.date} is already costs[${days.get(o.date)}]`);
+    else days.set(o.date, i);
+    if (micros === null || micros < 0) c.fail([...p, i, "amount"], `"${o.amount}" is not an amount such as 12.50 (0 or more, up to 6 decimals)`);
+    if (!isCurrency(currency)) c.fail([...p, i, "currency"], `"${o.currency}" is not a currency code such as USD or EUR`);
+    return micros === null ? [] : [{ day: o.date, micros, currency }];
   });
 }
 

@@ -10,6 +10,8 @@ import type { Tx } from "../storage/port.ts";
 import type { LeadEventRow, LeadProfileRow, LeadRow, NewPostback, WrittenPostback } from "../storage/rows.ts";
 import type { SubscriberProfile } from "../domain/quality.ts";
 import { recordProfile } from "./profile.ts";
+import { revenueOf } from "../domain/money.ts";
+import { bucketOf } from "../lib/time-zones.ts";
 
 export type { EventSource } from "../domain/status.ts";
 
@@ -118,6 +120,8 @@ async function writeDecision(
   });
   const profile = await recordProfile(tx, campaign, lead, existing, event, req.profile, now);
   const rows = decision.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, { ...lead, quality: profile.quality }, event, decision.postbacks === "skip", now);
+  const earned = revenueOf(event, campaign.config.payouts[event.status as Status], decision.postbacks === "send");
+  if (earned) await tx.money.addRevenue({ campaignId: campaign.id, bucket: bucketOf(event.occurredAt), currency: earned.currency, amountMicros: earned.micros, events: 1 });
   // The dashboard's per-period counters: a new lead's event is its first of that status without a look-up.
   const first = existing === null || !(await tx.leads.hasEarlierEvent(lead.id, event.id, event.status));
   await tx.stats.add(counterAdds(event, first, rows.length, now));

@@ -1,7 +1,7 @@
 // The storage port's aggregates of issue 22 (what the buyer paid for): lead profiles (quality
-// signals, welcome variant, cohort) and retention cohort counters. Imported by port.ts.
+// signals, welcome variant, cohort), retention cohort counters, revenue counters and costs. Imported by port.ts.
 import type { Awaitable } from "./port.ts";
-import type { CohortCounterAdd, CohortSumRow, LeadProfileRow } from "./rows.ts";
+import type { CohortCounterAdd, CohortSumRow, CostRow, LeadProfileRow, RevenueAdd } from "./rows.ts";
 
 export interface ProfileReads {
   ofLead(leadId: number): Awaitable<LeadProfileRow | null>;
@@ -24,4 +24,17 @@ export interface CohortReads {
 
 export interface CohortWrites {
   add(row: CohortCounterAdd): Awaitable<void>;
+}
+
+export interface MoneyReads {
+  /** Revenue sums of one campaign per day (its index in `days`) and currency. */
+  revenuePerDay(campaignId: number, days: readonly (readonly [number, number])[]): Awaitable<{ day: number; currency: string; amountMicros: number; events: number }[]>;
+  /** The costs entered for a campaign on the days from `since` to `until` (YYYY-MM-DD, both included). */
+  costs(campaignId: number, since: string, until: string): Awaitable<CostRow[]>;
+}
+
+export interface MoneyWrites {
+  addRevenue(row: RevenueAdd): Awaitable<void>;
+  /** Inserts or replaces the cost of the row's campaign and day. */
+  putCost(row: CostRow): Awaitable<void>;
 }

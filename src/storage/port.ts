@@ -11,7 +11,7 @@ import type {
   WrittenPostback,
 } from "./rows.ts";
 import type { ClaimedPostback, ClaimRequest, Completion } from "./outbox-types.ts";
-import type { CohortReads, CohortWrites, ProfileReads, ProfileWrites } from "./port-insights.ts";
+import type { CohortReads, CohortWrites, MoneyReads, MoneyWrites, ProfileReads, ProfileWrites } from "./port-insights.ts";
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
@@ -241,6 +241,7 @@ export interface Reads {
   sessions: SessionReads;
   profiles: ProfileReads;
   cohorts: CohortReads;
+  money: MoneyReads;
 }
 
 /** The write handle: every aggregate's reads and writes, inside one transaction. */
@@ -255,6 +256,7 @@ export interface Tx {
   sessions: SessionReads & SessionWrites;
   profiles: ProfileReads & ProfileWrites;
   cohorts: CohortReads & CohortWrites;
+  money: MoneyReads & MoneyWrites;
   /** One row rewritten: whether it commits tells that the database still takes writes. */
   writeProbe(now: number): Awaitable<void>;
 }

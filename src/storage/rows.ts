@@ -219,3 +219,23 @@ export interface CohortCounterAdd {
 
 /** Cohort counter sums of one local day, variant and band. */
 export type CohortSumRow = Omit<CohortCounterAdd, "campaignId" | "bucket"> & { day: number };
+
+/** Increments of one revenue counter row (revenue_counts). */
+export interface RevenueAdd {
+  campaignId: number;
+  bucket: number;
+  currency: string;
+  amountMicros: number;
+  events: number;
+}
+
+/** What a campaign cost on a day (campaign_costs). */
+export interface CostRow {
+  campaignId: number;
+  /** YYYY-MM-DD in dashboard.timezone. */
+  day: string;
+  currency: string;
+  amountMicros: number;
+  source: "api" | "csv";
+  updatedAt: number;
+}

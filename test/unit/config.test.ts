@@ -64,7 +64,7 @@ describe("a minimal config gets the documented defaults", () => {
   test("a campaign with only a code", () => {
     const config = parseConfig(yaml("api_keys: [k]", "campaigns:", "  - code: spring"), {});
     expect(config.campaigns).toEqual([
-      { code: "spring", name: "spring", bot: null, chat: null, paused: false, unsub_window_ms: 0, postbacks: null, payouts: {}, welcome: null, auto_approve: false, join_request: false },
+      { code: "spring", name: "spring", bot: null, chat: null, paused: false, unsub_window_ms: 0, postbacks: null, payouts: {}, welcome: null, costs: [], auto_approve: false, join_request: false },
     ]);
   });
 

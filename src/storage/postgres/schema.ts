@@ -240,3 +240,20 @@ export const retentionCounts = pgTable("retention_counts", {
   out14d: integer("out_14d").notNull().default(0),
   out30d: integer("out_30d").notNull().default(0),
 }, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);
+
+export const revenueCounts = pgTable("revenue_counts", {
+  campaignId: int8("campaign_id").notNull(),
+  bucket: int8("bucket").notNull(),
+  currency: text("currency").notNull(),
+  amountMicros: int8("amount_micros").notNull().default(0),
+  events: integer("events").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.currency] })]);
+
+export const campaignCosts = pgTable("campaign_costs", {
+  campaignId: int8("campaign_id").notNull(),
+  day: text("day").notNull(),
+  currency: text("currency").notNull(),
+  amountMicros: int8("amount_micros").notNull(),
+  source: text("source").notNull(),
+  updatedAt: int8("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.day] })]);

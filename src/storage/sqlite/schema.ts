@@ -292,3 +292,27 @@ export const retentionCounts = sqliteTable("retention_counts", {
   out14d: integer("out_14d").notNull().default(0),
   out30d: integer("out_30d").notNull().default(0),
 }, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);
+
+/**
+ * Revenue (GET /api/money), written in the transaction of each lead event that earned a payout
+ * (domain/money.ts revenueOf): per campaign, 15-minute bucket of the event's time and currency
+ * ('' when none was given), the sum in millionths of the currency and the events.
+ */
+export const revenueCounts = sqliteTable("revenue_counts", {
+  campaignId: integer("campaign_id").notNull(),
+  bucket: integer("bucket").notNull(),
+  currency: text("currency").notNull(),
+  amountMicros: integer("amount_micros").notNull().default(0),
+  events: integer("events").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.currency] })]);
+
+/** What a campaign cost on a day (a date in dashboard.timezone): one amount per campaign and day, replaced by each new entry. */
+export const campaignCosts = sqliteTable("campaign_costs", {
+  campaignId: integer("campaign_id").notNull(),
+  day: text("day").notNull(),
+  currency: text("currency").notNull(),
+  amountMicros: integer("amount_micros").notNull(),
+  /** api (PUT /api/costs/…) | csv (the dashboard's upload) */
+  source: text("source").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.day] })]);

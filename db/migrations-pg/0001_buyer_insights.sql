@@ -1,3 +1,13 @@
+CREATE TABLE "campaign_costs" (
+	"campaign_id" bigint NOT NULL,
+	"day" text NOT NULL,
+	"currency" text NOT NULL,
+	"amount_micros" bigint NOT NULL,
+	"source" text NOT NULL,
+	"updated_at" bigint NOT NULL,
+	CONSTRAINT "campaign_costs_campaign_id_day_pk" PRIMARY KEY("campaign_id","day")
+);
+--> statement-breakpoint
 CREATE TABLE "lead_profiles" (
 	"lead_id" bigint PRIMARY KEY NOT NULL,
 	"campaign_id" bigint NOT NULL,
@@ -25,4 +35,13 @@ CREATE TABLE "retention_counts" (
 	"out_14d" integer DEFAULT 0 NOT NULL,
 	"out_30d" integer DEFAULT 0 NOT NULL,
 	CONSTRAINT "retention_counts_campaign_id_bucket_variant_band_pk" PRIMARY KEY("campaign_id","bucket","variant","band")
+);
+--> statement-breakpoint
+CREATE TABLE "revenue_counts" (
+	"campaign_id" bigint NOT NULL,
+	"bucket" bigint NOT NULL,
+	"currency" text NOT NULL,
+	"amount_micros" bigint DEFAULT 0 NOT NULL,
+	"events" integer DEFAULT 0 NOT NULL,
+	CONSTRAINT "revenue_counts_campaign_id_bucket_currency_pk" PRIMARY KEY("campaign_id","bucket","currency")
 );

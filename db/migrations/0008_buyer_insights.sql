@@ -1,3 +1,13 @@
+CREATE TABLE `campaign_costs` (
+	`campaign_id` integer NOT NULL,
+	`day` text NOT NULL,
+	`currency` text NOT NULL,
+	`amount_micros` integer NOT NULL,
+	`source` text NOT NULL,
+	`updated_at` integer NOT NULL,
+	PRIMARY KEY(`campaign_id`, `day`)
+);
+--> statement-breakpoint
 CREATE TABLE `lead_profiles` (
 	`lead_id` integer PRIMARY KEY NOT NULL,
 	`campaign_id` integer NOT NULL,
@@ -25,4 +35,13 @@ CREATE TABLE `retention_counts` (
 	`out_14d` integer DEFAULT 0 NOT NULL,
 	`out_30d` integer DEFAULT 0 NOT NULL,
 	PRIMARY KEY(`campaign_id`, `bucket`, `variant`, `band`)
+);
+--> statement-breakpoint
+CREATE TABLE `revenue_counts` (
+	`campaign_id` integer NOT NULL,
+	`bucket` integer NOT NULL,
+	`currency` text NOT NULL,
+	`amount_micros` integer DEFAULT 0 NOT NULL,
+	`events` integer DEFAULT 0 NOT NULL,
+	PRIMARY KEY(`campaign_id`, `bucket`, `currency`)
 );
