@@ -62,3 +62,65 @@ export async function retentionPage(ctx) {
     pick,
     sections.length ? sections : h("p", { class: "muted" }, "No joins in this period."));
 }
+
+/** "12.50 USD", or — . @param {string | null} amount @param {string} currency */
+const cash = (amount, currency) => (amount === null ? "—" : `${amount}${currency ? ` ${currency}` : ""}`);
+
+/** The CSV upload: a file's lines of campaign,date,amount,currency; all or nothing. @param {() => void} done */
+function costUpload(done) {
+  const file = /** @type {HTMLInputElement} */ (h("input", { type: "file", name: "costs", accept: ".csv,text/csv,text/plain" }));
+  const result = h("p", { class: "upload-result", role: "status" });
+  const form = h("form", { class: "controls", onsubmit: async (/** @type {Event} */ e) => {
+    e.preventDefault();
+    const chosen = file.files?.[0];
+    if (!chosen) return void (result.textContent = "Choose a CSV file first.");
+    try {
+      const r = await api("POST", "/api/costs/csv", { csv: await chosen.text() });
+      result.className = "upload-result ok";
+      result.textContent = `${r.written} cost line${r.written === 1 ? "" : "s"} written.`;
+      done();
+    } catch (err) {
+      result.className = "upload-result error";
+      result.textContent = /** @type {Error} */ (err).message;
+    }
+  } },
+  h("label", null, "Costs CSV (campaign,date,amount,currency)", file),
+  h("button", { type: "submit" }, "Upload"));
+  return h("div", { class: "card" }, form, result);
+}
+
+/** @param {PageContext} ctx */
+export async function moneyPage(ctx) {
+  const p = periodOf(ctx);
+  const campaign = ctx.params.get("campaign") || undefined;
+  const m = await api("GET", `/api/money${qs({ tz: p.tz, since: p.from, until: addDays(p.to, 1), campaign })}`);
+  const sections = m.campaigns.flatMap((/** @type {any} */ c) => [
+    h("h2", null, c.campaign),
+    table([
+      ["Currency", (t) => t.currency || "(none)"],
+      ["Revenue", (t) => t.revenue, { num: true }],
+      ["Cost", (t) => t.cost ?? "—", { num: true }],
+      ["Difference", (t) => t.difference ?? "—", { num: true }],
+      ["Subscribers", (t) => num(t.subscribers), { num: true }],
+      ["Cost / subscriber", (t) => t.cost_per_subscriber ?? "—", { num: true }],
+      ["Still there on day 7", (t) => num(t.retained_7), { num: true }],
+      ["Cost / subscriber on day 7", (t) => t.cost_per_retained_7 ?? "—", { num: true }],
+    ], c.totals, { empty: "No revenue or cost in this period." }),
+    table([
+      ["Day", (d) => d.day],
+      ["Subscribers", (d) => num(d.subscribers), { num: true }],
+      ["Day 7", (d) => num(d.retained_7), { num: true }],
+      ["Revenue", (d) => (d.revenue.length ? d.revenue.map((/** @type {any} */ r) => cash(r.amount, r.currency)).join(" · ") : "—"), { num: true }],
+      ["Cost", (d) => (d.cost ? cash(d.cost.amount, d.cost.currency) : "—"), { num: true }],
+      ["Cost / subscriber", (d) => (d.cost ? cash(d.cost_per_subscriber, d.cost.currency) : "—"), { num: true }],
+      ["Cost / day-7 subscriber", (d) => (d.cost ? cash(d.cost_per_retained_7, d.cost.currency) : "—"), { num: true }],
+      ["Difference", (d) => (d.cost ? cash(d.difference, d.cost.currency) : "—"), { num: true }],
+    ], c.days, { empty: "No subscribers, revenue or cost in this period." }),
+  ]);
+  return h("div", null,
+    h("h1", null, "Money"),
+    h("p", { class: "muted" }, "Revenue: the payouts reported (per status in the campaign's payouts, or an inbound postback's). Cost: entered per day here (CSV), through PUT /api/costs/{campaign}/{date}, or in the config. Subscribers: first joins of the day. Each currency apart: a difference is shown in the cost's currency only."),
+    periodControls(ctx, p),
+    costUpload(() => ctx.go("money", { tz: ctx.params.get("tz") ?? undefined, from: p.from, to: p.to, campaign, t: String(Date.now()) })),
+    sections.length ? sections : h("p", { class: "muted" }, "No campaigns."));
+}
