@@ -1,5 +1,6 @@
 // The scenarios of issue #5: each turns same-run measurements into table rows.
 import { dashboardScenario } from "./dashboard.ts";
+import { retentionScenario } from "./retention.ts";
 import { e2eScenario } from "./e2e.ts";
 import { telegramScenario } from "./telegram.ts";
 import { removeDir, tempDir } from "./bench-service.ts";
@@ -216,6 +217,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioRe
   memory,
   normal,
   dashboard: dashboardScenario,
+  retention: retentionScenario,
 };
 
 /** Aliases accepted on the command line. */
