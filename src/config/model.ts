@@ -49,7 +49,11 @@ export interface WelcomeVariant extends WelcomeConfig {
 
 type CampaignFile = ConfigFile["campaigns"][number];
 
-export type CampaignConfig = Omit<CampaignFile, "name" | "unsub_window" | "postbacks" | "payouts" | "welcome" | "costs"> & {
+export type CampaignConfig = Omit<CampaignFile, "name" | "unsub_window" | "postbacks" | "payouts" | "welcome" | "costs" | "approve_after" | "join_requests"> & {
+  /** The approve postback waits this long after the join, ms (0: at once). */
+  approve_after_ms: number;
+  /** How the bot answers join requests (auto_approve folded in as approve_after 0); null: left to the admins. */
+  join_requests: import("../domain/approval-rules.ts").JoinRequestRules | null;
   /** Costs per day from the config, amounts in millionths of the currency. */
   costs: { day: string; micros: number; currency: string }[];
   /** The code unless named. */

@@ -239,7 +239,20 @@ const CampaignSchema = mapping({
   }, { title: "cost" }), {
     description: "what the campaign cost per day (GET /api/money); a cost entered through PUT /api/costs/{campaign}/{date} or the dashboard's CSV upload replaces the day's",
   }), []),
-  auto_approve: withDefault(Type.Boolean({ description: "approve join requests to the chat through the Bot API" }), false),
+  approve_after: withDefault(duration({
+    description: "the approve postback leaves only once the subscriber has stayed this long (e.g. 24h); a leave before then skips it; 0 = at once",
+  }), 0),
+  approve_after_leave: withDefault(oneOf(["skip", "cancel"], {
+    description: "a leave before approve_after: skip (no postback for the leave either) or cancel (the leave's postback is sent)",
+  }), "skip"),
+  min_quality: nullable(int(0, 100, { description: "below this quality score (0-100) a join is not reported as an approve (below_min_quality)" })),
+  below_min_quality: withDefault(oneOf(["trash", "skip"], { description: "what a join below min_quality reports: a trash postback, or nothing (skipped rows)" }), "trash"),
+  join_requests: nullable(mapping({
+    approve_after: Type.Optional(duration({ description: "approve each request this long after it came (0 = at once)" })),
+    decline_below: Type.Optional(int(0, 100, { description: "decline requests of subscribers whose quality score is below this" })),
+    manual: Type.Optional(Type.Boolean({ description: "hold requests for a person: Approve and Decline on the lead page and POST /api/leads/{id}/join-request" })),
+  }), { description: "how the bot answers join requests to the chat (through the paced Telegram channel); null: left to the chat's admins" }),
+  auto_approve: withDefault(Type.Boolean({ description: "approve join requests at once: the same as join_requests: { approve_after: 0 }" }), false),
   join_request: withDefault(Type.Boolean({ description: "the campaign's invite link asks to join instead of letting people in at once" }), false),
 });
 

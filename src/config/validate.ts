@@ -181,7 +181,7 @@ function readCampaigns(
   return campaigns.flatMap((o, i) => {
     if (!o) return []; // refused as a whole (not a mapping)
     const p = ["campaigns", i];
-    const { code, unsub_window, postbacks, payouts, welcome, costs, ...rest } = o;
+    const { code, unsub_window, postbacks, payouts, welcome, costs, approve_after, join_requests, ...rest } = o;
     if (code !== undefined) {
       const twin = seen.get(code);
       if (twin !== undefined) c.fail([...p, "code"], `"${code}" is already used by campaigns[${twin}]`);
@@ -197,8 +197,24 @@ function readCampaigns(
       payouts: Object.fromEntries(Object.entries(payouts).filter(([, v]) => v)) as Partial<Record<Status, Payout>>,
       welcome: welcome === null ? null : readWelcomeVariants(welcome, [...p, "welcome"], c, o.bot, inConfigFolder),
       costs: readCosts(costs, [...p, "costs"], c),
+      approve_after_ms: ms(approve_after),
+      join_requests: readJoinRequests(join_requests, o.auto_approve, p, c),
     }];
   });
+}
+
+/**
+ * join_requests, with auto_approve folded in: `auto_approve: true` is `join_requests: { approve_after: 0 }`
+ * (both at once are refused: one would silently override the other). approve_after and manual exclude each other.
+ */
+function readJoinRequests(
+  o: ConfigFile["campaigns"][number]["join_requests"], autoApprove: boolean, p: ConfigPath, c: Checker,
+): CampaignConfig["join_requests"] {
+  if (o === null) return autoApprove ? { approveAfterMs: 0, declineBelow: null, manual: false } : null;
+  if (autoApprove) c.fail([...p, "auto_approve"], "is join_requests: { approve_after: 0 }; set one of them");
+  if (o.approve_after !== undefined && o.manual) c.fail([...p, "join_requests", "manual"], "holds requests for a person; approve_after approves them: choose one");
+  if (o.approve_after === undefined && o.decline_below === undefined && !o.manual) c.fail([...p, "join_requests"], "needs approve_after, decline_below or manual: true");
+  return { approveAfterMs: o.approve_after === undefined ? null : ms(o.approve_after), declineBelow: o.decline_below ?? null, manual: o.manual === true };
 }
 
 /** A campaign's costs per day: real dates, amounts of 0 or more, ISO currency codes, one per day. */

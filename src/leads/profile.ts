@@ -25,7 +25,7 @@ export function variantFor(campaign: CampaignEntry, subscriber: number, language
  * written (its score fills the `{quality}` macro of the event's postbacks).
  */
 export async function recordProfile(
-  tx: Tx, campaign: CampaignEntry, lead: LeadRow, prev: LeadRow | null, event: LeadEventRow, profile: SubscriberProfile | undefined, now: number,
+  tx: Tx, campaign: CampaignEntry, lead: LeadRow, prev: LeadRow | null, event: Pick<LeadEventRow, "status" | "occurredAt">, profile: SubscriberProfile | undefined, now: number,
 ): Promise<LeadProfileRow> {
   const stored = prev ? await tx.profiles.ofLead(lead.id) : null;
   const before: QualitySignals = stored ? { ...stored, subscriber: lead.subscriber } : unknownSignals(lead.subscriber);

@@ -107,6 +107,11 @@ export interface OutboxWrites {
   insert(rows: NewPostback[]): Awaitable<WrittenPostback[]>;
   /** One finished row back in the queue, due now, with a fresh ladder; null when it is pending or a no_click row. */
   requeue(id: number, now: number): Awaitable<PostbackRow | null>;
+  /**
+   * A lead's tracker rows of `status` still waiting for a later time (approve_after): pending, never
+   * tried nor claimed, due after `now`; recorded as skipped with `reason`. How many.
+   */
+  skipWaiting(leadId: number, status: Status, now: number, reason: string): Awaitable<number>;
   /** Every finished row of the filter back in the queue (no_click rows excepted); how many. */
   requeueMatching(filter: PostbackFilter, now: number): Awaitable<number>;
   /** Leases due rows (see ClaimRequest). */

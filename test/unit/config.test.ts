@@ -64,7 +64,8 @@ describe("a minimal config gets the documented defaults", () => {
   test("a campaign with only a code", () => {
     const config = parseConfig(yaml("api_keys: [k]", "campaigns:", "  - code: spring"), {});
     expect(config.campaigns).toEqual([
-      { code: "spring", name: "spring", bot: null, chat: null, paused: false, unsub_window_ms: 0, postbacks: null, payouts: {}, welcome: null, costs: [], auto_approve: false, join_request: false },
+      { code: "spring", name: "spring", bot: null, chat: null, paused: false, unsub_window_ms: 0, postbacks: null, payouts: {}, welcome: null, costs: [], auto_approve: false, join_request: false,
+        approve_after_ms: 0, approve_after_leave: "skip", min_quality: null, below_min_quality: "trash", join_requests: null },
     ]);
   });
 
