@@ -33,6 +33,7 @@ import { presetRoutes } from "./presets/routes.ts";
 import { statsRoutes } from "./stats/routes.ts";
 import { retentionRoutes } from "./retention/routes.ts";
 import { moneyRoutes } from "./money/routes.ts";
+import { joinRequestRoutes } from "./leads/join-request-routes.ts";
 import type { Storage } from "./storage/port.ts";
 import type { TelegramBots } from "./telegram/bots.ts";
 import { telegramRoutes } from "./telegram/routes.ts";
@@ -164,6 +165,7 @@ export function buildApp(deps: AppDeps) {
     .use(retentionRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
     .use(moneyRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
     .use(leadRoutes(deps))
+    .use(joinRequestRoutes(deps))
     .use(postbackRoutes(deps))
     .use(campaignRoutes({ ...deps, telegramState: telegramStateOf(deps.storage.read) }))
     .use(inboundRoutes(deps, clientAddress))

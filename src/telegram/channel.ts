@@ -61,6 +61,10 @@ export function createTelegramChannel(deps: TelegramChannelDeps): ChannelSender 
         await bounded(abort.signal, deps.timeoutMs(), (signal) => api.approveChatJoinRequest(body.chat_id!, body.user_id!, signal));
         return done(row.url, "true");
       }
+      if (method === "declineChatJoinRequest") {
+        await bounded(abort.signal, deps.timeoutMs(), (signal) => api.declineChatJoinRequest(body.chat_id!, body.user_id!, signal));
+        return done(row.url, "true");
+      }
       return { report: { result: { kind: "error", error: "malformed_url", message: `unknown method ${method}` }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: `unknown method ${method}` } };
     } catch (err) {
       return judgeError(deps, err, row.url, method, body);

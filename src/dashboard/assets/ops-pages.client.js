@@ -2,7 +2,7 @@
 // Postbacks (filters, attempt log, Retry, bulk retry with its dry-run count), leads search and a
 // lead's history, bots and chats.
 import { api, qs } from "./api.client.js";
-import { qualityPanel } from "./quality.client.js";
+import { joinRequestButtons, qualityPanel } from "./quality.client.js";
 import { addDays, badge, botState, breakable, fill, formValues, h, midnight, num, select, table, time } from "./ui.client.js";
 
 /** @typedef {import("./app.client.js").PageContext} PageContext */
@@ -188,6 +188,7 @@ export async function leadPage(ctx) {
   return h("div", null,
     h("h1", null, `Lead ${lead.id}`),
     table(leadColumns(ctx.tz), [lead]),
+    joinRequestButtons(lead, () => setTimeout(() => ctx.go("lead/" + lead.id, { t: String(Date.now()) }), 1500)),
     h("h2", null, "Quality"),
     qualityPanel(profile),
     h("h2", null, "Events"),

@@ -1,5 +1,7 @@
 // @ts-check
-// The lead page's quality panel (issue 22): the score with the reasons that moved it, and the signals.
+// The lead page's parts of issue 22: the quality panel (the score with the reasons that moved it,
+// and the signals) and Approve / Decline for a held join request.
+import { api } from "./api.client.js";
 import { h, table } from "./ui.client.js";
 
 /** What each reason code means, for a person. */
@@ -37,4 +39,27 @@ export function qualityPanel(p) {
       ["Fast leave", () => (p.fast_leave ? "yes" : "no")],
       ["Welcome variant", () => p.welcome_variant ?? "—"],
     ], [p]));
+}
+
+/**
+ * Approve and Decline for a lead whose join request waits (status hold): the bot answers through
+ * its paced channel (POST /api/leads/{id}/join-request). @param {any} lead @param {() => void} done
+ */
+export function joinRequestButtons(lead, done) {
+  if (lead.status !== "hold") return null;
+  const note = h("span", { class: "muted", role: "status" });
+  const answer = (/** @type {string} */ decision) => async () => {
+    try {
+      const r = await api("POST", `/api/leads/${lead.id}/join-request`, { decision });
+      note.textContent = `${r.method} queued (postback ${r.postback.id}).`;
+      done();
+    } catch (err) {
+      note.textContent = /** @type {Error} */ (err).message;
+    }
+  };
+  return h("div", { class: "row join-request" },
+    h("span", null, "Join request waiting:"),
+    h("button", { type: "button", dataset: { decision: "approve" }, onclick: answer("approve") }, "Approve"),
+    h("button", { type: "button", class: "secondary", dataset: { decision: "decline" }, onclick: answer("decline") }, "Decline"),
+    note);
 }
