@@ -8,6 +8,16 @@ CREATE TABLE "campaign_costs" (
 	CONSTRAINT "campaign_costs_campaign_id_day_pk" PRIMARY KEY("campaign_id","day")
 );
 --> statement-breakpoint
+CREATE TABLE "funnel_counts" (
+	"campaign_id" bigint NOT NULL,
+	"bucket" bigint NOT NULL,
+	"variant" text DEFAULT '' NOT NULL,
+	"band" text NOT NULL,
+	"starts" integer DEFAULT 0 NOT NULL,
+	"joins" integer DEFAULT 0 NOT NULL,
+	CONSTRAINT "funnel_counts_campaign_id_bucket_variant_band_pk" PRIMARY KEY("campaign_id","bucket","variant","band")
+);
+--> statement-breakpoint
 CREATE TABLE "lead_profiles" (
 	"lead_id" bigint PRIMARY KEY NOT NULL,
 	"campaign_id" bigint NOT NULL,

@@ -8,6 +8,16 @@ CREATE TABLE `campaign_costs` (
 	PRIMARY KEY(`campaign_id`, `day`)
 );
 --> statement-breakpoint
+CREATE TABLE `funnel_counts` (
+	`campaign_id` integer NOT NULL,
+	`bucket` integer NOT NULL,
+	`variant` text DEFAULT '' NOT NULL,
+	`band` text NOT NULL,
+	`starts` integer DEFAULT 0 NOT NULL,
+	`joins` integer DEFAULT 0 NOT NULL,
+	PRIMARY KEY(`campaign_id`, `bucket`, `variant`, `band`)
+);
+--> statement-breakpoint
 CREATE TABLE `lead_profiles` (
 	`lead_id` integer PRIMARY KEY NOT NULL,
 	`campaign_id` integer NOT NULL,

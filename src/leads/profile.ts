@@ -6,6 +6,7 @@ import { cohortChange } from "../domain/cohorts.ts";
 import { nextSignals, qualityBand, scoreQuality, type QualitySignals, type SubscriberProfile } from "../domain/quality.ts";
 import { chooseVariant } from "../domain/welcome-variant.ts";
 import type { Tx } from "../storage/port.ts";
+import { bucketOf } from "../lib/time-zones.ts";
 import type { LeadEventRow, LeadProfileRow, LeadRow } from "../storage/rows.ts";
 
 /** The signals of a lead with no profile row yet: nothing known but its subscriber id. */
@@ -42,6 +43,11 @@ export async function recordProfile(
     cohortBand: firstJoin ? qualityBand(score) : (stored?.cohortBand ?? null), updatedAt: now,
   };
   await tx.profiles.save(row);
+  if (!prev || firstJoin) {
+    await tx.cohorts.addFunnel({
+      campaignId: campaign.id, bucket: bucketOf(event.occurredAt), variant: variant ?? "", band: qualityBand(score), starts: prev ? 0 : 1, joins: firstJoin ? 1 : 0,
+    });
+  }
   const change = cohortChange({ prevStatus: prev?.status ?? null, status: event.status, at: event.occurredAt, firstJoinedAt: stored?.firstJoinedAt ?? null });
   if (change && row.cohortBand) {
     await tx.cohorts.add({

@@ -239,3 +239,13 @@ export interface CostRow {
   source: "api" | "csv";
   updatedAt: number;
 }
+
+/** Increments of one funnel counter row (funnel_counts). */
+export interface FunnelAdd {
+  campaignId: number;
+  bucket: number;
+  variant: string;
+  band: string;
+  starts: number;
+  joins: number;
+}

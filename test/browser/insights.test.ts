@@ -89,6 +89,15 @@ describe("at 390 px", () => {
     await page.screenshot({ path: "/tmp/h22-money.png", fullPage: true });
   }, 30_000);
 
+  test("the campaign page shows Start → join and day-7 retention per variant and quality band", async () => {
+    await open(`#/campaign/spring?from=${new Date(clock.now() - 25 * DAY).toISOString().slice(0, 10)}`);
+    expect(await overflowing()).toEqual([]);
+    const variants = (await page.locator("[data-segments='By welcome variant'] tbody").innerText()).replace(/\s+/g, " ");
+    expect(variants).toBe("plain welcome 4 4 100 % 75 % (3 of 4)");
+    const bands = (await page.locator("[data-segments='By quality band'] tbody").innerText()).replace(/\s+/g, " ");
+    expect(bands).toBe("medium 4 4 100 % 75 % (3 of 4)");
+  }, 30_000);
+
   test("the lead page shows its quality and the reasons", async () => {
     const id = (await svc.api("GET", "/api/leads?subscriber=4318000004")).body.items[0].id;
     await open(`#/lead/${id}`);

@@ -91,6 +91,16 @@ describe("GET /api/retention", () => {
     ]);
   });
 
+  test("GET /api/stats: Start → join and day-7 retention per variant and per quality band", async () => {
+    const c = (await svc.api("GET", "/api/stats?campaign=spring&since=2025-03-01&until=2025-05-02")).body.campaigns[0];
+    // One plain welcome (no variants): a single group "". Day 7 has come for every cohort; 5 of 7 in.
+    expect(c.by_variant).toEqual([{ group: "", starts: 7, joins: 7, joins_per_start: 1, day7_cohort: 7, day7_retained: 5, day7_retention: 0.7143 }]);
+    expect(c.by_quality).toEqual([
+      { group: "low", starts: 1, joins: 1, joins_per_start: 1, day7_cohort: 1, day7_retained: 0, day7_retention: 0 },
+      { group: "medium", starts: 6, joins: 6, joins_per_start: 1, day7_cohort: 6, day7_retained: 5, day7_retention: 0.8333 },
+    ]);
+  });
+
   test("F's leave outside the unsubscribe window sent nothing, yet counts here", async () => {
     const lead = (await svc.api("GET", `/api/leads?subscriber=${F}`)).body.items[0];
     const events = (await svc.api("GET", `/api/leads/${lead.id}`)).body.events;

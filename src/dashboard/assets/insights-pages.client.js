@@ -124,3 +124,25 @@ export async function moneyPage(ctx) {
     costUpload(() => ctx.go("money", { tz: ctx.params.get("tz") ?? undefined, from: p.from, to: p.to, campaign, t: String(Date.now()) })),
     sections.length ? sections : h("p", { class: "muted" }, "No campaigns."));
 }
+
+/**
+ * A campaign's funnel per welcome variant and per quality band (GET /api/stats by_variant, by_quality).
+ * @param {any} totals the campaign's entry of GET /api/stats
+ */
+export function segmentTables(totals) {
+  if (!totals?.by_variant) return null;
+  /** @param {string} label @param {any[]} rows @param {(g: string) => string} name */
+  const part = (label, rows, name) => h("div", { class: "segments", dataset: { segments: label } },
+    h("h3", null, label),
+    table([
+      ["", (r) => name(r.group)],
+      ["Starts", (r) => num(r.starts), { num: true }],
+      ["Joins", (r) => num(r.joins), { num: true }],
+      ["Start → join", (r) => pct(r.joins_per_start), { num: true }],
+      ["Day-7 retention", (r) => (r.day7_retained === null ? "—" : `${pct(r.day7_retention)} (${num(r.day7_retained)} of ${num(r.day7_cohort)})`), { num: true }],
+    ], rows, { empty: "No Starts or joins in this period." }));
+  return h("div", null,
+    h("h2", null, "By welcome variant and quality"),
+    part("By welcome variant", totals.by_variant, (g) => (g === "" ? "plain welcome" : g)),
+    part("By quality band", totals.by_quality, (g) => g));
+}

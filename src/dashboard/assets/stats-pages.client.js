@@ -3,6 +3,7 @@
 // of joins and leaves per day, and a campaign's link, health and rendered templates.
 import { api, qs } from "./api.client.js";
 import { dailyChart } from "./chart.client.js";
+import { segmentTables } from "./insights-pages.client.js";
 import { addDays, badge, botState, breakable, fill, h, num, pct, table, today, zones } from "./ui.client.js";
 
 /** @typedef {import("./app.client.js").PageContext} PageContext */
@@ -163,6 +164,7 @@ export async function campaignPage(ctx) {
     h("h2", null, "Funnel"),
     periodControls(ctx, p),
     funnel(totals, (o) => postbacksLink(p, o, code)),
+    segmentTables(totals),
     h("h2", null, "Joins and leaves per day"),
     chartOf(s.days, s.items),
     h("h2", null, "Postbacks for a sample lead"),

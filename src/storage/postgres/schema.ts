@@ -257,3 +257,12 @@ export const campaignCosts = pgTable("campaign_costs", {
   source: text("source").notNull(),
   updatedAt: int8("updated_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.campaignId, t.day] })]);
+
+export const funnelCounts = pgTable("funnel_counts", {
+  campaignId: int8("campaign_id").notNull(),
+  bucket: int8("bucket").notNull(),
+  variant: text("variant").notNull().default(""),
+  band: text("band").notNull(),
+  starts: integer("starts").notNull().default(0),
+  joins: integer("joins").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);

@@ -1,5 +1,5 @@
 import type { CohortReads, CohortWrites, ProfileReads, ProfileWrites } from "../port-insights.ts";
-import type { CohortCounterAdd, CohortSumRow, LeadProfileRow } from "../rows.ts";
+import type { CohortCounterAdd, CohortSumRow, FunnelAdd, LeadProfileRow } from "../rows.ts";
 import type { Db } from "./client.ts";
 import { statement } from "./prepared.ts";
 
@@ -52,6 +52,12 @@ const PER_DAY = `WITH days AS (SELECT CAST(key AS INTEGER) AS day, json_extract(
 
 const FIRST_BUCKET = `SELECT min(bucket) AS first FROM retention_counts WHERE campaign_id = $campaignId`;
 
+const ADD_FUNNEL = `INSERT INTO funnel_counts (campaign_id, bucket, variant, band, starts, joins) VALUES ($campaignId, $bucket, $variant, $band, $starts, $joins)
+  ON CONFLICT (campaign_id, bucket, variant, band) DO UPDATE SET starts = starts + excluded.starts, joins = joins + excluded.joins`;
+
+const FUNNEL = `SELECT variant, band, sum(starts) AS starts, sum(joins) AS joins FROM funnel_counts
+  WHERE campaign_id = $campaignId AND bucket >= $since AND bucket < $until GROUP BY variant, band`;
+
 /** Retention cohort counters (retention_counts), written in the transaction of each join and leave. */
 export class SqliteCohorts implements CohortReads, CohortWrites {
   constructor(private readonly db: Db) {}
@@ -66,5 +72,13 @@ export class SqliteCohorts implements CohortReads, CohortWrites {
 
   add(row: CohortCounterAdd) {
     statement(this.db, ADD).run({ ...row });
+  }
+
+  funnel(campaignId: number, since: number, until: number) {
+    return statement<{ variant: string; band: string; starts: number; joins: number }>(this.db, FUNNEL).all({ campaignId, since, until });
+  }
+
+  addFunnel(row: FunnelAdd) {
+    statement(this.db, ADD_FUNNEL).run({ ...row });
   }
 }

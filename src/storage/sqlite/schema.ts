@@ -316,3 +316,18 @@ export const campaignCosts = sqliteTable("campaign_costs", {
   source: text("source").notNull(),
   updatedAt: integer("updated_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.campaignId, t.day] })]);
+
+/**
+ * The funnel per welcome variant and quality band (GET /api/stats by_variant, by_quality), written
+ * with the lead's profile: per campaign, 15-minute bucket, variant ('' for none) and band, the
+ * Starts (new leads, at their Start, with the band then) and first joins (at the join, with the
+ * band then).
+ */
+export const funnelCounts = sqliteTable("funnel_counts", {
+  campaignId: integer("campaign_id").notNull(),
+  bucket: integer("bucket").notNull(),
+  variant: text("variant").notNull().default(""),
+  band: text("band").notNull(),
+  starts: integer("starts").notNull().default(0),
+  joins: integer("joins").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);
