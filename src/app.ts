@@ -11,11 +11,12 @@ import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts"
 import type { Db } from "./db/client.ts";
 import type { GroupCommit } from "./db/group-commit.ts";
 import type { HttpChannel } from "./delivery/http-channel.ts";
-import { accessCheck, needsApiKey, routedPath } from "./http/auth.ts";
+import { accessCheck, needsApiKey, presentedKey, routedPath } from "./http/auth.ts";
 import { declaredLength } from "./http/body.ts";
-import { clientAddressResolver } from "./http/client-address.ts";
+import { clientAddressResolver, httpsResolver } from "./http/client-address.ts";
 import { errorBody, errorHandler, inboundErrorBody } from "./http/errors.ts";
 import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./http/openapi.ts";
+import { KeyFailureLimit } from "./http/key-failures.ts";
 import { RateLimiter } from "./http/rate-limit.ts";
 import { ILL_FORMED, illFormedField } from "./http/unicode.ts";
 import { bodyFieldDetails, declaredParams, unknownParamDetails, unknownParams } from "./http/unknown-params.ts";
@@ -86,6 +87,7 @@ export function buildApp(deps: AppDeps) {
   const inboundLimit = new RateLimiter(limits.inbound_per_minute);
   const webhookLimit = new RateLimiter(limits.webhook_per_minute);
   const clientAddress = clientAddressResolver(server.trusted_proxies);
+  const keyFailures = new KeyFailureLimit({ perClientPerMinute: limits.api_key_failures_per_minute, allPerMinute: limits.api_key_failures_all_per_minute });
   const app = new Elysia()
     .onRequest(({ request, server }) => {
       const path = routedPath(request.url);
@@ -93,7 +95,19 @@ export function buildApp(deps: AppDeps) {
       const limiter = inbound ? inboundLimit : path.startsWith("/telegram/") ? webhookLimit : null;
       const wait = limiter?.take(clientAddress(request, server) ?? "unknown", Date.now()) ?? 0;
       if (wait > 0) return tooManyRequests(inbound, wait);
+      // A key presented to the management API: a wrong one costs its client a slot (key-failures.ts).
+      const keyed = needsApiKey(request.method, path) ? presentedKey(request) : null;
+      const client = keyed && (clientAddress(request, server) ?? "unknown");
+      const keyWait = client ? keyFailures.wait(client, Date.now()) : 0;
+      if (keyWait > 0) {
+        deps.metrics.recordAuthFailure(keyed!.via, "limited");
+        return tooManyRequests(false, keyWait);
+      }
       const refused = refuse(request, path);
+      if (client && refused?.status === 401) {
+        keyFailures.failed(client, Date.now());
+        deps.metrics.recordAuthFailure(keyed!.via, "refused");
+      } else if (client) keyFailures.succeeded(client, Date.now());
       if (refused) return refused;
       // An inbound postback is a handful of parameters: a large one is refused before it is read.
       if (inbound && declaredLength(request) > MAX_INBOUND_BODY_BYTES) {
@@ -147,7 +161,7 @@ export function buildApp(deps: AppDeps) {
       },
     }))
     .use(pageRoutes())
-    .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }, clientAddress))
+    .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }, { clientAddress, cameOverHttps: httpsResolver(server.trusted_proxies), keyFailures }))
     .use(opsRoutes(deps))
     .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone, campaigns: () => listCampaignRows(deps.db) }))
     .use(leadRoutes(deps))

@@ -3,6 +3,7 @@ import type { ClientAddress, PeerSource } from "../http/client-address.ts";
 import { RateLimiter } from "../http/rate-limit.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
 import { keyMatches } from "../lib/keys.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import { iso } from "../lib/json.ts";
 import { listInbound } from "./repository.ts";
 import { responses } from "../http/openapi.ts";
@@ -38,7 +39,7 @@ const INBOUND_PARAMETERS = [
   ...["stn", "sth", "sta", "stc", "stt"].map((n, i) => param(n, `extra words (comma-separated) meaning ${["wait", "hold", "approve", "cancel", "trash"][i]}`)),
 ] as never[];
 
-export function inboundRoutes(ctx: InboundDeps, clientAddress: ClientAddress) {
+export function inboundRoutes(ctx: InboundDeps & { metrics: Metrics }, clientAddress: ClientAddress) {
   // A request without a valid key is answered from these limits before anything is done or logged
   // (built once, like the other limits: a reload that changes them takes effect after a restart).
   const perAddress = ctx.runtime().config.rate_limits.inbound_bad_key_per_minute;
@@ -51,6 +52,8 @@ export function inboundRoutes(ctx: InboundDeps, clientAddress: ClientAddress) {
       const now = Date.now();
       // The shared budget is spent only by requests their own address's limit lets through.
       const wait = badKeyPerAddress.take(ip ?? "unknown", now) || badKeyAll.take("*", now);
+      // A request without any key is no guess, but is limited and logged the same.
+      if (params.key !== undefined) ctx.metrics.recordAuthFailure("inbound", wait > 0 ? "limited" : "refused");
       if (wait > 0) {
         set.status = 429;
         set.headers["retry-after"] = String(Math.ceil(wait / 1000));

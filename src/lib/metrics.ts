@@ -23,6 +23,8 @@ export class Metrics {
   /** How long each attempt took, seconds (request and answer; all redirects). */
   readonly attemptSeconds = new Histogram(ATTEMPT_BUCKETS_S);
   private readonly outcomeHosts = new Set<string>();
+  /** Keys presented and wrong, by `how|answer` (how: bearer, query, sign_in, inbound; answer: refused 401/403, or limited 429 unchecked). */
+  readonly authFailures = new Map<string, number>();
 
   private static bump(map: Map<string, number>, key: string, by = 1) {
     map.set(key, (map.get(key) ?? 0) + by);
@@ -46,6 +48,11 @@ export class Metrics {
     Metrics.bump(this.outcomes, `${label}|${state === "pending" ? "retry" : state}|${this.reasonClass(reason)}`);
   }
 
+  /** A key presented that was wrong (`refused`), or not checked because its client was past its limit (`limited`). */
+  recordAuthFailure(via: string, answer: "refused" | "limited") {
+    Metrics.bump(this.authFailures, `${via}|${answer}`);
+  }
+
   recordPostbacksCreated(states: readonly string[]) {
     for (const s of states) if (s !== "pending") Metrics.bump(this.postbacks, s);
   }
@@ -59,6 +66,8 @@ export class Metrics {
     page.counter("tgcpa_postback_outcomes_total", "Delivery attempts by host, outcome (delivered, retry, rejected, failed) and reason class.",
       split(this.outcomes, ["host", "outcome", "reason"]));
     page.counter("tgcpa_postbacks_finished_total", "Postbacks that reached a final state in this process.", split(this.postbacks, ["state"]));
+    page.counter("tgcpa_auth_failures_total", "Keys presented that were wrong (refused) or not checked because the client was past its limit (limited), by how they came (bearer, query, sign_in, inbound).",
+      split(this.authFailures, ["via", "answer"]));
     page.histogram("tgcpa_postback_attempt_seconds", "How long a delivery attempt took (the request, its redirects and the answer).", this.attemptSeconds);
   }
 }

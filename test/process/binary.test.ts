@@ -52,14 +52,14 @@ describe("single binary", () => {
     expect(bad.stderr).toContain("campaigns[0].code (line 3)");
     expect(bad.stderr).toContain("campaigns[1].postbacks.approve (line 5): unknown macro {clik}");
 
-    const good = { api_keys: ["k"], storage: { path: "data/t.db" }, campaigns: [{ code: "ok" }], log: { level: "warn" } };
+    const good = { api_keys: [API_KEY], storage: { path: "data/t.db" }, campaigns: [{ code: "ok" }], log: { level: "warn" } };
     writeFileSync(join(cwd, "config.yaml"), JSON.stringify(good));
     expect((await run(["check-config", "config.yaml"], { cwd })).code).toBe(0);
     const s = await startBinary(cwd, good, { cwd }); // the same file, with host and port added
     try {
       const port = s.port;
       expect(await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json())).toMatchObject({ status: "ok", db: "ok" });
-      const campaigns = (await fetch(`http://127.0.0.1:${port}/api/campaigns?key=k`).then((r) => r.json())) as { items: { code: string }[] };
+      const campaigns = (await fetch(`http://127.0.0.1:${port}/api/campaigns?key=${API_KEY}`).then((r) => r.json())) as { items: { code: string }[] };
       expect(campaigns.items.map((c: { code: string }) => c.code)).toEqual(["ok"]);
       // The dashboard and Swagger UI come out of the executable, byte for byte, with no node_modules here.
       const served: [string, string][] = [
@@ -208,11 +208,11 @@ describe("server.trusted_proxies", () => {
     const s = await startBinary(d, baseConfig({
       storage: { path: join(d, "tgcpa.db") },
       server: { trusted_proxies: ["127.0.0.1"] },
-      inbound_keys: ["inbound-key-1"],
+      inbound_keys: ["inbound-key-1-0123456789abcdef0123456789abcdef"],
       rate_limits: { inbound_per_minute: 3 },
     }));
     try {
-      const postback = (from: string, xff: string) => getFrom(from, s.port, "/api/postback?key=inbound-key-1&click=nope&status=approve", { "X-Forwarded-For": xff });
+      const postback = (from: string, xff: string) => getFrom(from, s.port, "/api/postback?key=inbound-key-1-0123456789abcdef0123456789abcdef&click=nope&status=approve", { "X-Forwarded-For": xff });
       const statuses = async (from: string, xffs: string[]) => {
         const out: number[] = [];
         for (const xff of xffs) out.push(await postback(from, xff));
