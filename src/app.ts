@@ -15,6 +15,7 @@ import { accessCheck, needsApiKey, presentedKey, routedPath } from "./http/auth.
 import { declaredLength } from "./http/body.ts";
 import { clientAddressResolver, httpsResolver } from "./http/client-address.ts";
 import { errorBody, errorHandler, inboundErrorBody } from "./http/errors.ts";
+import { MAX_API_JSON_BYTES, nestedDeeperThan, tooDeep } from "./http/json-limits.ts";
 import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./http/openapi.ts";
 import { KeyFailureLimit } from "./http/key-failures.ts";
 import { RateLimiter } from "./http/rate-limit.ts";
@@ -113,9 +114,13 @@ export function buildApp(deps: AppDeps) {
       if (inbound && declaredLength(request) > MAX_INBOUND_BODY_BYTES) {
         return inboundErrorBody(413, "bad-request", `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes`);
       }
+      if (path.startsWith("/api/") && !inbound && declaredLength(request) > MAX_API_JSON_BYTES) {
+        return errorBody(413, "body_too_large", `body: larger than ${MAX_API_JSON_BYTES} bytes`);
+      }
     })
     // Before validation, which would drop fields the body schema does not know (and read an array as {}).
     .onTransform({ as: "global" }, ({ request, route, body }) => {
+      if (nestedDeeperThan(body)) throw tooDeep(); // before anything walks it: validation, the field check
       const known = needsApiKey(request.method, route) ? bodyFields.get(`${request.method} ${route}`) : undefined;
       const details = known ? bodyFieldDetails(body, known) : [];
       if (details.length) throw new AppError(422, "validation_failed", `${details[0]!.field}: ${details[0]!.message}`, details);

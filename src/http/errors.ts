@@ -43,11 +43,33 @@ export interface ErrorHandlerDeps {
  */
 export function errorHandler(deps: ErrorHandlerDeps) {
   const log = deps.log.child({ component: "http" });
+  const render = renderError(deps, log);
+  // Whatever the error, the answer is the envelope: were this handler to throw, the runtime would
+  // answer with its own page (in development mode: the stack, paths and source lines).
+  return (context: { code: unknown; error: unknown; request: Request }) => {
+    try {
+      return render(context);
+    } catch (err) {
+      try {
+        log.error({ code: String(context.code), message: err instanceof Error ? err.message.slice(0, 200) : "unknown" }, "the error handler failed");
+      } catch {
+        // the log line is not worth a second failure
+      }
+      return errorBody(500, "internal", "internal error");
+    }
+  };
+}
+
+function renderError(deps: ErrorHandlerDeps, log: Logger) {
   return ({ code, error, request }: { code: unknown; error: unknown; request: Request }) => {
-    if (error instanceof AppError) return errorBody(error.status, error.code, error.message, error.details);
+    if (error instanceof AppError) {
+      // The inbound endpoint speaks AlterCPA's envelope (a body refused before validation, e.g. too deep).
+      if (routedPath(request.url) === "/api/postback") return inboundErrorBody(error.status === 422 ? 400 : error.status, "bad-request", error.message);
+      return errorBody(error.status, error.code, error.message, error.details);
+    }
     if (code === "VALIDATION") {
       const v = error as { type: string; all: readonly unknown[] };
-      const details = validationDetails(v.type, v.all);
+      const details = validationDetails(String(v.type), v.all);
       const first = details[0];
       return errorBody(422, "validation_failed", first ? `${first.field}: ${first.message}` : "invalid request", details);
     }
@@ -58,7 +80,7 @@ export function errorHandler(deps: ErrorHandlerDeps) {
     if (code === "NOT_FOUND") return errorBody(404, "not_found", "no such route");
     if (code === "INVALID_COOKIE_SIGNATURE") return errorBody(400, "bad_request", "invalid cookie");
     const status = typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;
-    if (status < 500) return errorBody(status, "bad_request", (error as Error).message ?? "bad request");
+    if (status < 500) return errorBody(status, "bad_request", typeof (error as Error).message === "string" ? (error as Error).message.slice(0, 200) : "bad request");
     if (isStorageUnavailable(error)) {
       deps.noteStorageFailure(error);
       log.error({ code: (error as { code: string }).code, message: (error as Error).message, db: deps.storagePath() }, "storage unavailable");
