@@ -24,7 +24,7 @@ export function backupDatabase(source: string, target: string, progress: Progres
   const started = performance.now();
   const partial = createPartial(target);
   try {
-    snapshot(source, partial);
+    snapshot(source, partial, target);
     syncPath(partial);
     progress(`copy written in ${Math.round(performance.now() - started)} ms; checking its integrity`);
     const { leads } = checkCopy(partial);
@@ -40,7 +40,7 @@ export function backupDatabase(source: string, target: string, progress: Progres
  * Writes one consistent snapshot of `source` to `target` as a plain SQLite file (VACUUM INTO):
  * what SQLite sees, so commits still in the source's -wal are in it too.
  */
-function snapshot(source: string, target: string) {
+function snapshot(source: string, target: string, shown = target) {
   try {
     const db = new Database(source, { readonly: true });
     try {
@@ -50,7 +50,7 @@ function snapshot(source: string, target: string) {
       db.close();
     }
   } catch (err) {
-    throw new Error(`cannot copy ${source} to ${target}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot copy ${source} to ${shown}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -118,7 +118,7 @@ export function restoreDatabase(database: string, backup: string, progress: Prog
   try {
     const staging = createPartial(database);
     try {
-      snapshot(backup, staging);
+      snapshot(backup, staging, database);
       syncPath(staging);
       const copied = checkCopy(staging).leads;
       if (copied !== leads) throw new Error(`the copy of ${backup} holds ${copied} leads, the backup ${leads}; nothing was changed`);
