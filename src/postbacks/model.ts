@@ -47,7 +47,7 @@ export const postbackListExample = { items: [postbackExample], next_before: null
 
 export const AttemptJson = t.Object({
   attempt: t.Integer(), started_at: t.String({ format: "date-time" }), duration_ms: t.Integer(), url: t.String(), http_status: Nullable(t.Integer()),
-  outcome: t.String({ description: "delivered | retry | rejected" }), error: Nullable(t.String()), response_head: Nullable(t.String({ description: "the first 1 KiB of the answer" })),
+  outcome: t.String({ description: "delivered | retry | rejected" }), error: Nullable(t.String()), response_head: Nullable(t.String({ description: "the first 1 KiB of the answer, token-shaped values redacted; for an HTML page only its status and a short reason" })),
 });
 export const PostbackDetail = t.Object({ postback: PostbackJson, attempts: t.Array(AttemptJson) });
 export const postbackDetailExample = {
