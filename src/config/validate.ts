@@ -240,6 +240,7 @@ const reportedDestination = (name: string, c: Checker) => c.issues.some((i) => i
 function destinationTemplate(name: string, path: ConfigPath, c: Checker, destinations: Destinations, status: Status): Template | undefined {
   const d = destinations.get(name);
   if (!d) return reportedDestination(name, c) ? undefined : c.fail(path, `no destination named ${JSON.stringify(name)} under destinations`);
+  if (d.templates[status] === "") return undefined; // the preset sends nothing for this status (prosper202: approve only)
   const url = compileAt(d.templates[status], path, c);
   return url && {
     label: `destinations.${d.config.name}.${status}`, method: "GET", url, destination: d.config.name,
