@@ -70,6 +70,9 @@ const RateLimitsSchema = mapping({
     description: "requests per minute per client address to /api/postback without a valid key (each one is logged); 0 = off",
   }), 30),
   webhook_per_minute: withDefault(int(0, 10_000_000, { description: "requests per minute per client address on /telegram/{bot}; 0 = off" }), 6000),
+  requests_in_progress_per_client: withDefault(int(0, 1_000_000, {
+    description: "requests in progress at once per client address without a valid API key or session (sign-in, inbound postbacks, webhooks; Telegram opens up to 40); past it 429; 0 = off",
+  }), 128),
   api_key_failures_per_minute: withDefault(int(0, 10_000_000, {
     description: "wrong API keys per minute per client address (Authorization: Bearer, ?key=, the dashboard sign-in); past it the address's keys get 429 unchecked; 0 = off",
   }), 20),

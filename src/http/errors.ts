@@ -1,6 +1,7 @@
 import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { routedPath } from "./auth.ts";
+import { bodyPending } from "./body-deadline.ts";
 
 /** The one error envelope: `{error: {code, message, details?}}` with its HTTP status. */
 export const errorBody = (status: number, code: string, message: string, details?: unknown) =>
@@ -34,6 +35,8 @@ export interface ErrorHandlerDeps {
   noteStorageFailure(err: unknown): void;
   /** The database file, for the log line. */
   storagePath(): string;
+  /** Told of a body that missed its deadline (408), for /metrics. */
+  noteBodyTimeout?(): void;
 }
 
 /**
@@ -48,7 +51,10 @@ export function errorHandler(deps: ErrorHandlerDeps) {
   // answer with its own page (in development mode: the stack, paths and source lines).
   return (context: { code: unknown; error: unknown; request: Request }) => {
     try {
-      return render(context);
+      const res = render(context);
+      // Answered before its body was read (a wrong webhook secret, a missed deadline): the rest is never read.
+      if (bodyPending(context.request)) res.headers.set("connection", "close");
+      return res;
     } catch (err) {
       try {
         log.error({ code: String(context.code), message: err instanceof Error ? err.message.slice(0, 200) : "unknown" }, "the error handler failed");
@@ -61,11 +67,17 @@ export function errorHandler(deps: ErrorHandlerDeps) {
 }
 
 function renderError(deps: ErrorHandlerDeps, log: Logger) {
-  return ({ code, error, request }: { code: unknown; error: unknown; request: Request }) => {
+  return ({ code, error: thrown, request }: { code: unknown; error: unknown; request: Request }) => {
+    // Elysia wraps what a body read threw (a missed body deadline) in its ParseError.
+    const cause = code === "PARSE" ? (thrown as { cause?: unknown }).cause : undefined;
+    const error = cause instanceof AppError ? cause : thrown;
     if (error instanceof AppError) {
       // The inbound endpoint speaks AlterCPA's envelope (a body refused before validation, e.g. too deep).
-      if (routedPath(request.url) === "/api/postback") return inboundErrorBody(error.status === 422 ? 400 : error.status, "bad-request", error.message);
-      return errorBody(error.status, error.code, error.message, error.details);
+      const res = routedPath(request.url) === "/api/postback"
+        ? inboundErrorBody(error.status === 422 ? 400 : error.status, "bad-request", error.message)
+        : errorBody(error.status, error.code, error.message, error.details);
+      if (error.status === 408) deps.noteBodyTimeout?.();
+      return res;
     }
     if (code === "VALIDATION") {
       const v = error as { type: string; all: readonly unknown[] };

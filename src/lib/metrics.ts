@@ -53,6 +53,11 @@ export class Metrics {
     Metrics.bump(this.authFailures, `${via}|${answer}`);
   }
 
+  /** Bodies that did not arrive within their deadline (408), and requests refused for their client's cap on requests in progress (429). */
+  readonly slowClients = { bodyTimeouts: 0, refusedInProgress: 0 };
+  /** Requests in progress without a key, as the app counts them (set by app.ts). */
+  requestsInProgress: () => number = () => 0;
+
   recordPostbacksCreated(states: readonly string[]) {
     for (const s of states) if (s !== "pending") Metrics.bump(this.postbacks, s);
   }
@@ -68,6 +73,9 @@ export class Metrics {
     page.counter("tgcpa_postbacks_finished_total", "Postbacks that reached a final state in this process.", split(this.postbacks, ["state"]));
     page.counter("tgcpa_auth_failures_total", "Keys presented that were wrong (refused) or not checked because the client was past its limit (limited), by how they came (bearer, query, sign_in, inbound).",
       split(this.authFailures, ["via", "answer"]));
+    page.gauge("tgcpa_http_requests_in_progress", "Requests in progress without a valid API key or session (capped per client address).", [[{}, this.requestsInProgress()]]);
+    page.counter("tgcpa_http_body_timeouts_total", "Request bodies that did not arrive within their deadline (answered 408, the connection closed).", [[{}, this.slowClients.bodyTimeouts]]);
+    page.counter("tgcpa_http_refused_in_progress_total", "Requests refused (429) because their client address had rate_limits.requests_in_progress_per_client in progress.", [[{}, this.slowClients.refusedInProgress]]);
     page.histogram("tgcpa_postback_attempt_seconds", "How long a delivery attempt took (the request, its redirects and the answer).", this.attemptSeconds);
   }
 }

@@ -34,7 +34,8 @@ describe("a minimal config gets the documented defaults", () => {
       server: { host: "0.0.0.0", port: 8080, public_url: null, trusted_proxies: [] },
       storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000 },
       rate_limits: {
-        inbound_per_minute: 600, inbound_bad_key_per_minute: 30, webhook_per_minute: 6000, api_key_failures_per_minute: 20, api_key_failures_all_per_minute: 200,
+        inbound_per_minute: 600, inbound_bad_key_per_minute: 30, webhook_per_minute: 6000, requests_in_progress_per_client: 128,
+        api_key_failures_per_minute: 20, api_key_failures_all_per_minute: 200,
       },
       log: { level: "info", format: "json" },
       dashboard: { timezone: "UTC", session_ttl_ms: 7 * D },
