@@ -11,16 +11,11 @@ import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts"
 import type { Db } from "./db/client.ts";
 import type { GroupCommit } from "./db/group-commit.ts";
 import type { HttpChannel } from "./delivery/http-channel.ts";
-import { accessCheck, needsApiKey, presentedKey, routedPath } from "./http/auth.ts";
-import { declaredLength } from "./http/body.ts";
-import { clientAddressResolver, httpsResolver, type PeerSource } from "./http/client-address.ts";
+import { accessCheck, needsApiKey } from "./http/auth.ts";
+import { edgeRules } from "./http/edge.ts";
 import { errorBody, errorHandler, inboundErrorBody } from "./http/errors.ts";
-import { MAX_API_JSON_BYTES, nestedDeeperThan, tooDeep } from "./http/json-limits.ts";
+import { nestedDeeperThan, tooDeep } from "./http/json-limits.ts";
 import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./http/openapi.ts";
-import { KeyFailureLimit } from "./http/key-failures.ts";
-import { RateLimiter } from "./http/rate-limit.ts";
-import { RequestsInProgress } from "./http/requests-in-progress.ts";
-import { armBodyDeadline, hasBody } from "./http/body-deadline.ts";
 import { ILL_FORMED, illFormedField } from "./http/unicode.ts";
 import { bodyFieldDetails, declaredParams, unknownParamDetails, unknownParams } from "./http/unknown-params.ts";
 import { inboundRoutes } from "./inbound/routes.ts";
@@ -57,17 +52,6 @@ export interface AppDeps {
   reloadConfig(): Runtime;
 }
 
-/** Inbound postbacks carry a few short parameters; 64 KiB is generous. */
-const MAX_INBOUND_BODY_BYTES = 64 * 1024;
-
-const tooManyRequests = (inbound: boolean, waitMs: number, message = "too many requests; slow down") => {
-  const headers = { "content-type": "application/json", "retry-after": String(Math.ceil(waitMs / 1000)) };
-  const body = inbound
-    ? { status: "error", error: "rate-limit", message }
-    : { error: { code: "rate_limited", message } };
-  return new Response(JSON.stringify(body), { status: 429, headers });
-};
-
 /** Builds the whole HTTP app; server.ts listens, tests call app.handle. */
 export function buildApp(deps: AppDeps) {
   const refusal = accessCheck({
@@ -86,58 +70,9 @@ export function buildApp(deps: AppDeps) {
   let queryParams = new Map<string, string[]>();
   let bodyFields = new Map<string, string[]>();
   // Built once; a reload that changes the limits or server.* takes effect after a restart.
-  const { rate_limits: limits, server } = deps.runtime().config;
-  const inboundLimit = new RateLimiter(limits.inbound_per_minute);
-  const webhookLimit = new RateLimiter(limits.webhook_per_minute);
-  const clientAddress = clientAddressResolver(server.trusted_proxies);
-  const inProgress = new RequestsInProgress(limits.requests_in_progress_per_client);
-  deps.metrics.requestsInProgress = () => inProgress.total;
-  const keyFailures = new KeyFailureLimit({ perClientPerMinute: limits.api_key_failures_per_minute, allPerMinute: limits.api_key_failures_all_per_minute });
-  /** The edge rules, in order; a Response refuses the request before anything reads its body. */
-  const edgeRefusal = (request: Request, server: PeerSource): Response | undefined => {
-    const path = routedPath(request.url);
-    const inbound = path === "/api/postback";
-    const limiter = inbound ? inboundLimit : path.startsWith("/telegram/") ? webhookLimit : null;
-    const wait = limiter?.take(clientAddress(request, server) ?? "unknown", Date.now()) ?? 0;
-    if (wait > 0) return tooManyRequests(inbound, wait);
-    // A key presented to the management API: a wrong one costs its client a slot (key-failures.ts).
-    const keyed = needsApiKey(request.method, path) ? presentedKey(request) : null;
-    const client = keyed && (clientAddress(request, server) ?? "unknown");
-    const keyWait = client ? keyFailures.wait(client, Date.now()) : 0;
-    if (keyWait > 0) {
-      deps.metrics.recordAuthFailure(keyed!.via, "limited");
-      return tooManyRequests(false, keyWait);
-    }
-    const refused = refuse(request, path);
-    if (client && refused?.status === 401) {
-      keyFailures.failed(client, Date.now());
-      deps.metrics.recordAuthFailure(keyed!.via, "refused");
-    } else if (client) keyFailures.succeeded(client, Date.now());
-    if (refused) return refused;
-    // An inbound postback is a handful of parameters, a management body a few hundred bytes: a large one is refused before it is read.
-    if (inbound && declaredLength(request) > MAX_INBOUND_BODY_BYTES) {
-      return inboundErrorBody(413, "bad-request", `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes`);
-    }
-    if (path.startsWith("/api/") && !inbound && declaredLength(request) > MAX_API_JSON_BYTES) {
-      return errorBody(413, "body_too_large", `body: larger than ${MAX_API_JSON_BYTES} bytes`);
-    }
-    // Without a key or session, a client has at most so many requests in progress (slow bodies);
-    // counted last, as every request counted here is let go by onAfterResponse.
-    if (!needsApiKey(request.method, path) && !inProgress.enter(request, clientAddress(request, server) ?? "unknown")) {
-      deps.metrics.slowClients.refusedInProgress++;
-      return tooManyRequests(inbound, 1000, "too many requests in progress from this address");
-    }
-    armBodyDeadline(request); // its body must arrive in time (body-deadline.ts)
-    return undefined;
-  };
+  const edge = edgeRules({ ...deps.runtime().config, metrics: deps.metrics, refuse });
   const app = new Elysia()
-    .onRequest(({ request, server }) => {
-      const refusal = edgeRefusal(request, server);
-      // A refusal sent before the body is read closes the connection: kept open, a slow body
-      // would hold it (and its file descriptor) outside every limit.
-      if (refusal && hasBody(request)) refusal.headers.set("connection", "close");
-      return refusal;
-    })
+    .onRequest(({ request, server }) => edge.refusal(request, server))
     // Before validation, which would drop fields the body schema does not know (and read an array as {}).
     .onTransform({ as: "global" }, ({ request, route, body }) => {
       if (nestedDeeperThan(body)) throw tooDeep(); // before anything walks it: validation, the field check
@@ -170,7 +105,7 @@ export function buildApp(deps: AppDeps) {
     .onAfterHandle({ as: "global" }, async ({ request }) => {
       if (request.method === "GET") await deps.commits.durable();
     })
-    .onAfterResponse({ as: "global" }, ({ request }) => inProgress.leave(request))
+    .onAfterResponse({ as: "global" }, ({ request }) => edge.answered(request))
     .onError(errorHandler({
       log: deps.log,
       noteStorageFailure: (err) => deps.commits.noteStorageFailure(err),
@@ -188,13 +123,13 @@ export function buildApp(deps: AppDeps) {
       },
     }))
     .use(pageRoutes())
-    .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }, { clientAddress, cameOverHttps: httpsResolver(server.trusted_proxies), keyFailures }))
+    .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }, edge.signIn))
     .use(opsRoutes(deps))
     .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone, campaigns: () => listCampaignRows(deps.db) }))
     .use(leadRoutes(deps))
     .use(postbackRoutes(deps))
     .use(campaignRoutes(deps))
-    .use(inboundRoutes(deps, clientAddress))
+    .use(inboundRoutes(deps, edge.signIn.clientAddress))
     .use(presetRoutes())
     .use(telegramRoutes(deps));
   const built = deps.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(deps.log.child({ component: "demo-tracker" }))) : app;
