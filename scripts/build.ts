@@ -29,7 +29,7 @@ export interface BuildOptions {
   commit?: string;
 }
 
-/** `bun build --compile` of src/main.ts; the migrations are embedded by src/db/migrations.generated.ts. */
+/** `bun build --compile` of src/main.ts; the migrations are embedded by src/storage/sqlite/migrations.generated.ts. */
 export function buildBinary({ outfile, target, commit = process.env.TGCPA_COMMIT || (gitCommit(ROOT) ?? "unknown") }: BuildOptions): void {
   const run = Bun.spawnSync([
     process.execPath, "build", "--compile", "--minify", "--sourcemap",

@@ -3,13 +3,10 @@
 // dependencies by the composition root (server.ts); tests build it the same way.
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
-import type { Runtime } from "./campaigns/registry.ts";
-import { listCampaignRows } from "./campaigns/repository.ts";
+import type { Runtime } from "./config/runtime.ts";
 import { campaignRoutes } from "./campaigns/routes.ts";
 import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
-import type { Db } from "./db/client.ts";
-import type { GroupCommit } from "./db/group-commit.ts";
 import type { HttpChannel } from "./delivery/http-channel.ts";
 import { accessCheck, needsApiKey } from "./http/auth.ts";
 import { edgeRules } from "./http/edge.ts";
@@ -31,13 +28,14 @@ import { opsRoutes } from "./ops/routes.ts";
 import { postbackRoutes } from "./postbacks/routes.ts";
 import { presetRoutes } from "./presets/routes.ts";
 import { statsRoutes } from "./stats/routes.ts";
+import type { Storage } from "./storage/port.ts";
 import type { TelegramBots } from "./telegram/bots.ts";
 import { telegramRoutes } from "./telegram/routes.ts";
+import { telegramStateOf } from "./telegram/rights.ts";
 
 /** Everything the routes use; each feature takes only its part of it. */
 export interface AppDeps {
-  db: Db;
-  commits: GroupCommit;
+  storage: Storage;
   intake: Intake;
   clock: Clock;
   log: Logger;
@@ -49,21 +47,21 @@ export interface AppDeps {
   /** The running config and campaigns; replaced whole by a reload. */
   runtime(): Runtime;
   /** Re-reads the config file; keeps the running config when the new one is invalid. */
-  reloadConfig(): Runtime;
+  reloadConfig(): Promise<Runtime>;
 }
 
 /** Builds the whole HTTP app; server.ts listens, tests call app.handle. */
 export function buildApp(deps: AppDeps) {
   const refusal = accessCheck({
     apiKeys: () => deps.runtime().config.api_keys,
-    hasSession: (request, keys) => {
+    hasSession: async (request, keys) => {
       const token = sessionToken(request.headers.get("cookie"));
-      return token !== null && validSession(deps.db, token, keys, deps.clock.now()) !== null;
+      return token !== null && (await validSession(deps.storage.read, token, keys, deps.clock.now())) !== null;
     },
     csrfHeader: CSRF_HEADER,
   });
-  const refuse = (request: Request, path: string) => {
-    const r = refusal(request, path);
+  const refuse = async (request: Request, path: string) => {
+    const r = await refusal(request, path);
     return r && errorBody(r.status, r.code, r.message);
   };
   /** Query parameters and body fields each route declares (filled once every route is registered, below). */
@@ -81,8 +79,8 @@ export function buildApp(deps: AppDeps) {
       if (details.length) throw new AppError(422, "validation_failed", `${details[0]!.field}: ${details[0]!.message}`, details);
     })
     // Second line of defence, on the route Elysia actually matched.
-    .onBeforeHandle({ as: "global" }, ({ request, route, query, body }) => {
-      const refused = refuse(request, route);
+    .onBeforeHandle({ as: "global" }, async ({ request, route, query, body }) => {
+      const refused = await refuse(request, route);
       if (refused) return refused;
       if (needsApiKey(request.method, route)) {
         const known = queryParams.get(`${request.method} ${route}`);
@@ -103,12 +101,12 @@ export function buildApp(deps: AppDeps) {
     // A reader may have seen rows committed but not yet fsynced (group commit syncs off the event
     // loop): answer once they are on the disk, so nothing shown can be lost by a power cut.
     .onAfterHandle({ as: "global" }, async ({ request }) => {
-      if (request.method === "GET") await deps.commits.durable();
+      if (request.method === "GET") await deps.storage.durable();
     })
     .onAfterResponse({ as: "global" }, ({ request }) => edge.answered(request))
     .onError(errorHandler({
       log: deps.log,
-      noteStorageFailure: (err) => deps.commits.noteStorageFailure(err),
+      noteStorageFailure: (err) => deps.storage.noteFailure(err),
       storagePath: () => deps.runtime().config.storage.path,
       noteBodyTimeout: () => void deps.metrics.slowClients.bodyTimeouts++,
     }))
@@ -125,10 +123,10 @@ export function buildApp(deps: AppDeps) {
     .use(pageRoutes())
     .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }, edge.signIn))
     .use(opsRoutes(deps))
-    .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone, campaigns: () => listCampaignRows(deps.db) }))
+    .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
     .use(leadRoutes(deps))
     .use(postbackRoutes(deps))
-    .use(campaignRoutes(deps))
+    .use(campaignRoutes({ ...deps, telegramState: telegramStateOf(deps.storage.read) }))
     .use(inboundRoutes(deps, edge.signIn.clientAddress))
     .use(presetRoutes())
     .use(telegramRoutes(deps));

@@ -5,12 +5,14 @@ import { parseArgs } from "node:util";
 import { renderConfigJsonSchema } from "./config/json-schema.ts";
 import { ConfigError, defaultConfigPath, loadConfigFile } from "./config/load.ts";
 import type { Config } from "./config/model.ts";
-import { StorageError } from "./db/client.ts";
-import { DatabaseInUse } from "./db/instance-lock.ts";
+import { StorageError } from "./storage/sqlite/client.ts";
+import { DatabaseInUse } from "./storage/sqlite/instance-lock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { VERSION, buildCommit } from "./lib/version.ts";
 import { backupDatabase, restoreDatabase } from "./ops/backup.ts";
 import { startService } from "./server.ts";
+import { redactUrl } from "./storage/postgres/connect.ts";
+import { copyToPostgres } from "./storage/postgres/copy-command.ts";
 
 /** Exit codes: 0 done, 1 refused or failed (bad config, database in use, …), 2 a bad command line. */
 const USAGE_ERROR = 2;
@@ -21,7 +23,7 @@ interface Command {
   about: string;
   /** How many arguments the command takes: [at least, at most]. */
   arity: [number, number];
-  run(args: string[], configOption: string | undefined): Promise<number> | number;
+  run(args: string[], configOption: string | undefined, options: { to?: string }): Promise<number> | number;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -64,6 +66,21 @@ const COMMANDS: Record<string, Command> = {
       say(`restored ${config.storage.path} from ${file} (${bytes} bytes, ${leads} leads); start the service`);
     }),
   },
+  "copy-to-postgres": {
+    usage: "copy-to-postgres --to URL",
+    about: "copy the SQLite database (storage.path; the service stopped) into an empty PostgreSQL database at URL, counts per table printed",
+    arity: [0, 0],
+    run: async (_, configOption, { to }) => {
+      if (!to) return usageError("copy-to-postgres needs --to URL (usage: tgcpa copy-to-postgres --to URL)");
+      try {
+        await copyToPostgres(loadConfigFile(configOption ?? defaultConfigPath(process.env)), to, say);
+        return 0;
+      } catch (err) {
+        complain(err instanceof ConfigError || err instanceof StorageError || err instanceof DatabaseInUse ? err.message : `tgcpa: ${(err as Error).message}`);
+        return 1;
+      }
+    },
+  },
   version: {
     usage: "version",
     about: "print the version and the commit it was built from",
@@ -79,6 +96,7 @@ const OPTIONS = {
   config: { type: "string", short: "c" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
+  to: { type: "string" },
 } as const;
 
 function help(): string {
@@ -95,6 +113,7 @@ options:
                       relative paths inside it are taken from its folder
   -h, --help          print this help
   -V, --version       print the version and the commit
+      --to URL        copy-to-postgres: the PostgreSQL database to fill
 
 exit status: 0 done, 1 refused or failed (invalid config, database in use, …), 2 bad command line
 `;
@@ -129,20 +148,22 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(help());
     return 0;
   }
-  if (values.version) return COMMANDS.version!.run([], undefined);
+  if (values.version) return COMMANDS.version!.run([], undefined, {});
+  if (values.to !== undefined && name !== "copy-to-postgres") return usageError(`--to belongs to copy-to-postgres, not ${name}`);
   const [least, most] = command.arity;
   if (args.length > most) return usageError(`unexpected argument "${args[most]}" (usage: tgcpa ${command.usage})`);
   if (args.length < least) return usageError(`${name} needs ${command.usage.split(" ").slice(1 + args.length).join(" ")} (usage: tgcpa ${command.usage})`);
   if (name === "check-config" && args[0] !== undefined && values.config !== undefined && args[0] !== values.config) {
     return usageError("check-config got two files (FILE and --config); give one");
   }
-  return command.run(args, values.config);
+  return command.run(args, values.config, { to: values.to });
 }
 
 function checkConfig(path: string): number {
   try {
     const config = loadConfigFile(path);
-    say(`${config.source}: ok (${config.campaigns.length} campaigns, ${Object.keys(config.bots).length} bots, database ${config.storage.path})`);
+    const database = config.storage.driver === "postgres" ? redactUrl(config.storage.url ?? "") : config.storage.path;
+    say(`${config.source}: ok (${config.campaigns.length} campaigns, ${Object.keys(config.bots).length} bots, database ${database})`);
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

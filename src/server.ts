@@ -1,11 +1,8 @@
-import { syncCampaigns, type Runtime } from "./campaigns/registry.ts";
+import { syncCampaigns } from "./campaigns/registry.ts";
 import { loadConfigFile } from "./config/load.ts";
 import type { Config } from "./config/model.ts";
-import { openDatabase } from "./db/client.ts";
-import { lockDatabase } from "./db/instance-lock.ts";
-import { GroupCommit } from "./db/group-commit.ts";
+import type { Runtime } from "./config/runtime.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
-import { OutboxRepository } from "./outbox/claims.ts";
 import { buildApp, type AppDeps } from "./app.ts";
 import { createHttpChannel } from "./delivery/http-channel.ts";
 import { reasonClass } from "./domain/verdict.ts";
@@ -16,12 +13,9 @@ import { systemClock, type Clock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
 import { EMBEDDED_COMMIT, VERSION } from "./lib/version.ts";
 import { Metrics } from "./lib/metrics.ts";
-import { pruneInboundLog } from "./inbound/repository.ts";
-import { pruneJournal } from "./journal/repository.ts";
-import { pruneIdempotencyKeys } from "./leads/repository.ts";
-import { pruneDelivered } from "./outbox/repository.ts";
+import { pruneExpired } from "./ops/retention.ts";
+import { openSqliteStorage } from "./storage/sqlite/store.ts";
 import { TelegramBots } from "./telegram/bots.ts";
-import { pruneProcessedUpdates } from "./telegram/repository.ts";
 import { TelegramPacing } from "./telegram/pacing.ts";
 import { createTelegramChannel } from "./telegram/channel.ts";
 
@@ -43,7 +37,7 @@ export interface ServiceOptions {
 }
 
 export interface Service {
-  /** What the app was built from (tests reach the database, the dispatcher and the log through it). */
+  /** What the app was built from (tests reach the storage, the dispatcher and the log through it). */
   deps: AppDeps;
   app: ReturnType<typeof buildApp>;
   server: NonNullable<ReturnType<typeof buildApp>["server"]>;
@@ -53,9 +47,6 @@ export interface Service {
 }
 
 const PRUNE_EVERY_MS = 3_600_000;
-const IDEMPOTENCY_TTL_MS = 86_400_000;
-/** Telegram drops undelivered updates after 24 h; keeping their ids a week is ample. */
-const PROCESSED_UPDATES_TTL_MS = 7 * 86_400_000;
 
 /**
  * Opens the database, migrates, mirrors campaigns, builds the app, starts the dispatcher and
@@ -66,48 +57,62 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const clock = opts.clock ?? systemClock;
   let config: Config = loadConfigFile(opts.configPath, env);
   const log = opts.logger ?? createLogger(config.log.level, undefined, config.log.format);
-  const lock = lockDatabase(config.storage.path); // throws DatabaseInUse while another process has the file
-  let db: ReturnType<typeof openDatabase>;
-  try {
-    db = openDatabase({ ...config.storage, log: log.child({ component: "db" }) });
-  } catch (err) {
-    lock.release();
-    throw err;
-  }
-  let runtime: Runtime = syncCampaigns(db, config, clock.now());
-  const metrics = new Metrics(reasonClass);
-  const outbox = new OutboxRepository(db);
-  let telegram: TelegramBots | null = null;
-  const telegramChannel = createTelegramChannel({
-    db, clock, runtime: () => runtime, api: (name) => telegram?.api(name), timeoutMs: () => runtime.config.delivery.timeout_ms,
-    log: log.child({ component: "telegram" }),
-  });
-  const commits = new GroupCommit(db, {
-    synchronous: config.storage.synchronous,
-    path: config.storage.path,
-    now: clock.now,
+  const storage = openSqliteStorage({
+    ...config.storage, log: log.child({ component: "db" }), now: clock.now,
     onSyncFailure: (err) => {
       log.fatal({ code: (err as { code?: string }).code, message: (err as Error).message, db: config.storage.path }, "the disk refused to sync the database; refusing writes");
       opts.onFatal?.(err);
     },
+  }); // throws DatabaseInUse while another process has the file, StorageError when it is not tgcpa's
+  let runtime: Runtime;
+  try {
+    runtime = await syncCampaigns(storage, config, clock.now());
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+  // Retention, hourly: every batch is a write of its own, so a large backlog never holds the writer long.
+  // A run asked for while one is under way runs once after it, at the time it then starts.
+  let cancelPrune = () => {};
+  let pruning: Promise<void> | null = null;
+  let pruneAgain = false;
+  let stopping = false;
+  const prune = () => {
+    if (!stopping) cancelPrune = clock.setTimer(prune, PRUNE_EVERY_MS);
+    if (pruning) return void (pruneAgain = true);
+    pruning = (async () => {
+      do {
+        pruneAgain = false;
+        await pruneExpired({ storage, log, now: clock.now(), retentionMs: runtime.config.delivery.retention_ms });
+      } while (pruneAgain && !stopping);
+    })().finally(() => (pruning = null));
+  };
+  prune();
+  await pruning; // the first run before anything is served or sent
+
+  const metrics = new Metrics(reasonClass);
+  let telegram: TelegramBots | null = null;
+  const telegramChannel = createTelegramChannel({
+    read: storage.read, clock, runtime: () => runtime, api: (name) => telegram?.api(name), timeoutMs: () => runtime.config.delivery.timeout_ms,
+    log: log.child({ component: "telegram" }),
   });
-  const httpChannel = createHttpChannel({ delivery: () => runtime.config.delivery, clock });
+  const httpChannel = createHttpChannel({ delivery: () => runtime.config.delivery, destinations: () => runtime.config.destinations, clock });
   const dispatcher = new Dispatcher({
-    outbox, commits, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
+    storage, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     channels: { http: httpChannel, telegram: telegramChannel },
     pacing: new TelegramPacing(() => runtime.config.bots, () => runtime.config.delivery.per_host_in_flight),
   });
-  const intake = createIntake({ commits, metrics, wake: () => dispatcher.wake() });
-  telegram = new TelegramBots({ db, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime });
+  const intake = createIntake({ storage, metrics, wake: () => dispatcher.wake() });
+  telegram = new TelegramBots({ storage, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime });
 
   const deps: AppDeps = {
-    db, commits, intake, clock, log, metrics, dispatcher, telegram, httpChannel,
+    storage, intake, clock, log, metrics, dispatcher, telegram, httpChannel,
     runtime: () => runtime,
-    reloadConfig() {
+    async reloadConfig() {
       const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays
       if (next.storage.path !== config.storage.path) log.warn("storage.path changed: takes effect after a restart");
+      runtime = await syncCampaigns(storage, next, clock.now());
       config = next;
-      runtime = syncCampaigns(db, next, clock.now());
       dispatcher.reconfigure();
       telegram.restart().catch((err) => log.error({ err }, "restarting bots after reload failed"));
       log.info({ campaigns: runtime.campaigns.size }, "config reloaded");
@@ -128,31 +133,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       error: () => errorBody(500, "internal", "internal error"),
     });
   } catch (err) {
-    db.$client.close(); // nothing was started yet; a retry in this process must find the database free
-    lock.release();
+    stopping = true;
+    cancelPrune();
+    await storage.close(); // nothing was started yet; a retry in this process must find the database free
     throw err;
   }
   const server = app.server!;
   dispatcher.start();
   await telegram.start(); // bots that fail are marked with their error; the service runs on
-
-  let cancelPrune = () => {};
-  const prune = () => {
-    const now = clock.now();
-    try {
-      const before = now - runtime.config.delivery.retention_ms;
-      const n = pruneDelivered(db, before);
-      pruneIdempotencyKeys(db, now - IDEMPOTENCY_TTL_MS);
-      pruneProcessedUpdates(db, now - PROCESSED_UPDATES_TTL_MS);
-      const inbound = pruneInboundLog(db, before);
-      const journal = pruneJournal(db, before);
-      if (n || inbound || journal) log.info({ pruned: n, inbound_log: inbound, journal }, "retention: delivered postbacks, inbound log and journal pruned");
-    } catch (err) {
-      log.error({ err }, "retention pruning failed");
-    }
-    cancelPrune = clock.setTimer(prune, PRUNE_EVERY_MS);
-  };
-  prune();
 
   const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
   log.info({ version: VERSION, ...(EMBEDDED_COMMIT ? { commit: EMBEDDED_COMMIT } : {}), port: server.port, config: config.source, db: config.storage.path }, "tgcpa listening");
@@ -161,15 +149,15 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     deps, app, server,
     url: `http://${host}:${server.port}`,
     stop: () => (stopped ??= (async () => {
+      stopping = true;
       cancelPrune();
       await server.stop();
       await telegram.stop();
       try {
         await dispatcher.stop();
+        await pruning;
       } finally {
-        await commits.drain();
-        db.$client.close();
-        lock.release();
+        await storage.close();
         log.info("tgcpa stopped");
       }
     })()),

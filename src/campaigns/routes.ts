@@ -1,23 +1,25 @@
 import { Elysia, t } from "elysia";
-import type { Db } from "../db/client.ts";
 import type { Clock } from "../lib/clock.ts";
-import type { Runtime } from "./registry.ts";
+import type { Runtime } from "../config/runtime.ts";
 import type { HttpChannel } from "../delivery/http-channel.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
 import { lacksClick, macroValues, renderRequest, resolveTemplates } from "../domain/templates.ts";
 import { notFound } from "../lib/errors.ts";
 import { StatusSchema } from "../http/schema.ts";
 import type { CampaignConfig } from "../config/model.ts";
-import { getBotRow, getChat } from "../telegram/repository.ts";
-import { missingRights } from "../telegram/rights.ts";
-import { allTimeCounters } from "../stats/repository.ts";
+import type { Reads } from "../storage/port.ts";
 import { responses } from "../http/openapi.ts";
 import { CampaignList, TestAnswer, campaignListExample, testAnswerExample } from "./model.ts";
 import { postbackOutcomes } from "../stats/service.ts";
 
 export interface CampaignDeps {
-  db: Db;
+  storage: { read: Pick<Reads, "stats" | "outbox"> };
   clock: Clock;
+  /** What the telegram feature knows of a campaign's bot and chat. */
+  telegramState: {
+    botUsername(bot: string): Promise<string | null>;
+    chatAccess(bot: string, chat: number): Promise<{ ok: boolean; missing: string[] }>;
+  };
   runtime(): Runtime;
   /** Sends a test postback as the dispatcher would (the same request, redirects, guard and verdict). */
   httpChannel: HttpChannel;
@@ -25,20 +27,17 @@ export interface CampaignDeps {
 
 export function campaignRoutes(ctx: CampaignDeps) {
   /** Whether the campaign's bot is admin in its chat with the rights it needs (null: no bot or chat). */
-  const telegramStatus = (c: CampaignConfig) => {
-    if (!c.bot || c.chat === null) return null;
-    const chat = getChat(ctx.db, c.bot, c.chat);
-    const missing = chat ? missingRights(chat.status, chat.rights ?? null) : ["administrator"];
-    return { ok: missing.length === 0, missing };
-  };
-  const deepLink = (c: CampaignConfig) => {
-    const username = c.bot ? getBotRow(ctx.db, c.bot)?.username : null;
+  const telegramStatus = (c: CampaignConfig) => (!c.bot || c.chat === null ? null : ctx.telegramState.chatAccess(c.bot, c.chat));
+  const deepLink = async (c: CampaignConfig) => {
+    const username = c.bot ? await ctx.telegramState.botUsername(c.bot) : null;
     return username ? `https://t.me/${username}?start=${c.code}-{click}` : null; // known once the bot answered getMe
   };
   return new Elysia({ detail: { tags: ["campaigns"] } })
-    .get("/api/campaigns", () => {
+    .get("/api/campaigns", async () => {
       const { config, campaigns } = ctx.runtime();
-      const { sums, open } = allTimeCounters(ctx.db, [...campaigns.values()].map((c) => c.id)); // the dashboard's counters: no scan of the events
+      // The dashboard's counters: no scan of the events.
+      const sums = await ctx.storage.read.stats.totals([...campaigns.values()].map((c) => c.id));
+      const open = await ctx.storage.read.outbox.undelivered();
       const eventCount = (id: number, ...statuses: string[]) =>
         sums.filter((r) => r.campaignId === id && statuses.includes(r.status)).reduce((sum, r) => sum + r.events, 0);
       const postbackCounts = (id: number) => {
@@ -46,7 +45,7 @@ export function campaignRoutes(ctx: CampaignDeps) {
         return Object.fromEntries(Object.entries(outcomes).filter(([state, n]) => state !== "total" && n > 0));
       };
       return {
-        items: [...campaigns.values()].map(({ id, config: c }) => ({
+        items: await Promise.all([...campaigns.values()].map(async ({ id, config: c }) => ({
           code: c.code,
           name: c.name,
           bot: c.bot,
@@ -54,8 +53,8 @@ export function campaignRoutes(ctx: CampaignDeps) {
           paused: c.paused,
           unsub_window_s: c.unsub_window_ms / 1000,
           start_payload: `${c.code}-{click}`,
-          deep_link: deepLink(c),
-          bot_admin: telegramStatus(c),
+          deep_link: await deepLink(c),
+          bot_admin: await telegramStatus(c),
           templates_from: c.postbacks ? "campaign" : "global",
           templates: Object.fromEntries(STATUSES.map((s) => [s, resolveTemplates(config.postbacks, c.postbacks, s).map((tpl) => ({
             template: tpl.label, method: tpl.method, url: tpl.url.source,
@@ -67,7 +66,7 @@ export function campaignRoutes(ctx: CampaignDeps) {
             unsubs: eventCount(id, "cancel", "trash"),
             postbacks: postbackCounts(id),
           },
-        })),
+        }))),
       };
     }, { detail: { summary: "Campaigns with their effective templates and counters", responses: responses({ schema: CampaignList, example: campaignListExample, description: "Every campaign of the running config" }, 401) } })
     .post("/api/campaigns/:code/test", async ({ params, body }) => {

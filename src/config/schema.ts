@@ -3,6 +3,7 @@
 // publishes it for editors. What a schema cannot say (macros, presets, durations in ms, cross-field
 // rules, paths, time zones) is in validate.ts.
 import { Type, type SchemaOptions, type Static, type TSchema } from "@sinclair/typebox";
+import { AD_PLATFORMS } from "../adplatforms/index.ts";
 import { PRESETS, VERDICT_MODES } from "../presets/presets.ts";
 
 /**
@@ -62,6 +63,13 @@ const StorageSchema = mapping({
     description: "SQLite synchronous: FULL (or EXTRA) answers a write once it is on the disk; NORMAL may lose the last commits on power loss",
   }), "FULL"),
   busy_timeout_ms: withDefault(int(0, 600_000, { description: "how long a write waits for a lock held by another process before failing (503), ms" }), 5000),
+  driver: withDefault(oneOf(["sqlite", "postgres"], {
+    description: "sqlite: one file (storage.path), one process; postgres: a PostgreSQL database (storage.url) several instances share (the engine lands with the rest of issue 20)",
+  }), "sqlite"),
+  url: nullable(Type.String({
+    pattern: "^postgres(ql)?://", errorMessage: "must be a postgres:// or postgresql:// URL", writeOnly: true,
+  }), { description: "PostgreSQL URL, needed with driver postgres: postgres://USER:${TGCPA_PG_PASSWORD}@HOST:5432/DATABASE (its password is never shown)" }),
+  pool_size: withDefault(int(1, 1000, { description: "PostgreSQL connections this instance opens at most (driver postgres)" }), 10),
 }, { default: {}, description: "the database (a change needs a restart)" });
 
 const RateLimitsSchema = mapping({
@@ -131,18 +139,33 @@ const BotSchema = mapping({
   }), false),
 });
 
-/** Every param some preset takes, each once (a preset refuses those it does not take, see presets.ts). */
+/**
+ * Every param some preset takes, each once (a preset refuses those it does not take, see presets.ts
+ * and adplatforms/config.ts). An ad platform's token or secret is write-only: editors never show it.
+ */
 const presetParams = () => {
-  const params = new Map<string, string[]>();
-  for (const preset of PRESETS) for (const p of preset.params) params.set(p.name, [...(params.get(p.name) ?? []), `${preset.name}: ${p.description}`]);
-  return Object.fromEntries([...params].map(([name, uses]) => [name, Type.Optional(Type.String({ description: uses.join("; ") }))]));
+  const params = new Map<string, { uses: string[]; secret: boolean }>();
+  for (const preset of [...PRESETS, ...AD_PLATFORMS]) {
+    for (const p of preset.params as { name: string; description: string; secret?: boolean }[]) {
+      const known = params.get(p.name) ?? { uses: [], secret: false };
+      params.set(p.name, { uses: [...known.uses, `${preset.name}: ${p.description}`], secret: known.secret || p.secret === true });
+    }
+  }
+  return Object.fromEntries([...params].map(([name, { uses, secret }]) => [name, Type.Optional(Type.String({ description: uses.join("; "), ...(secret ? { writeOnly: true } : {}) }))]));
 };
 
+const AdEventName = Type.Union([Type.String(), Type.Null()], { description: "the event name (yandex-metrica: the goal's Target) sent for this status; empty or null: none" });
+
 const DestinationSchema = mapping({
-  preset: Type.String({ description: "a tracker preset (GET /api/presets lists them)", examples: PRESETS.map((p) => p.name) }),
+  preset: Type.String({ description: "a tracker or ad-platform preset (GET /api/presets lists them)", examples: [...PRESETS, ...AD_PLATFORMS].map((p) => p.name) }),
   verdict: withDefault(oneOf(VERDICT_MODES, {
-    description: "how its answers are judged: the preset's reading, the HTTP status alone, or not at all",
+    description: "how its answers are judged: the preset's reading, the HTTP status alone, or not at all (ad platforms: preset only)",
   }), "preset"),
+  events: Type.Optional(mapping({
+    wait: Type.Optional(AdEventName), hold: Type.Optional(AdEventName), approve: Type.Optional(AdEventName),
+    cancel: Type.Optional(AdEventName), trash: Type.Optional(AdEventName),
+  }, { description: "ad platforms: the event name per status, replacing the preset's defaults (GET /api/presets shows them)" })),
+  validate_only: Type.Optional(Type.Boolean({ description: "ga4: send to the validation endpoint /debug/mp/collect, which checks the events and records nothing" })),
   ...presetParams(),
 });
 
@@ -231,7 +254,7 @@ export const ConfigFileSchema = mapping({
     description: "Telegram bots by name",
     propertyNames: { pattern: "^[A-Za-z0-9_-]{1,64}$", errorMessage: "a bot name is 1-64 characters of A-Z a-z 0-9 _ - (it is part of the webhook URL)" },
   }), {}),
-  destinations: withDefault(Type.Record(Type.String(), DestinationSchema, { description: "tracker presets by name, with their params" }), {}),
+  destinations: withDefault(Type.Record(Type.String(), DestinationSchema, { description: "tracker and ad-platform presets by name, with their params" }), {}),
   postbacks: eventTemplates({ default: {}, description: "the global templates: a URL, a request, {destination: NAME} or a list of them per status" }),
   campaigns: withDefault(Type.Array(CampaignSchema), []),
 }, { title: "tgcpa config", default: {} });

@@ -12,6 +12,8 @@ import {
 } from "../domain/templates.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { canonicalTimeZone } from "../lib/time-zones.ts";
+import { AD_PLATFORMS, adPlatformByName } from "../adplatforms/index.ts";
+import { readAdDestination } from "../adplatforms/config.ts";
 import { PRESETS, fillPreset, presetByName, verdictName } from "../presets/presets.ts";
 import { formatPath, type Checker, type ConfigPath } from "./checker.ts";
 import { BOT_SENDS_PER_SECOND, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout, type WelcomeConfig } from "./model.ts";
@@ -39,7 +41,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
       public_url: file.server.public_url?.replace(/\/+$/, "") ?? null,
       trusted_proxies: checkAddresses(file.server.trusted_proxies, ["server", "trusted_proxies"], c),
     },
-    storage: { ...file.storage, path: inConfigFolder(file.storage.path) },
+    storage: { ...file.storage, path: inConfigFolder(file.storage.path), url: readStorageUrl(file.storage, c) },
     rate_limits: file.rate_limits,
     log: file.log,
     dashboard: {
@@ -57,6 +59,25 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     campaigns: readCampaigns(file.campaigns, c, file.bots, destinations, inConfigFolder),
   } satisfies Config;
   return c.issues.length ? undefined : config;
+}
+
+/** storage.url: required with the postgres driver, and a URL with a host; never repeated in a message (it holds a password). */
+function readStorageUrl(storage: ConfigFile["storage"], c: Checker): string | null {
+  const path: ConfigPath = ["storage", "url"];
+  if (storage.url === null) {
+    // A refused URL reads as its default (null) here; it is reported once, by the reader.
+    const refused = c.issues.some((i) => i.path === formatPath(path));
+    if (storage.driver === "postgres" && !refused) c.fail(path, "is required with storage.driver: postgres (postgres://USER:PASSWORD@HOST:5432/DATABASE)");
+    return null;
+  }
+  let host = "";
+  try {
+    host = new URL(storage.url).hostname;
+  } catch {
+    // A refused value is not repeated: it may hold the password.
+  }
+  if (!host) c.fail(path, "is not a URL with a host, such as postgres://USER:PASSWORD@HOST:5432/DATABASE");
+  return storage.url;
 }
 
 function readTimeZone(name: string, path: ConfigPath, c: Checker): string {
@@ -106,16 +127,23 @@ function readBots(bots: ConfigFile["bots"]): Record<string, BotConfig> {
   }]));
 }
 
-type Destinations = Map<string, { config: DestinationConfig; templates: Record<Status, string>; verdict?: string }>;
+/** Tracker presets give a URL per status; ad platforms a built template per status that has an event. */
+type Destinations = Map<string, { config: DestinationConfig; templates?: Record<Status, string>; built?: Partial<Record<Status, Template>>; verdict?: string }>;
 
 function readDestinations(destinations: ConfigFile["destinations"], c: Checker): Destinations {
   const out: Destinations = new Map();
   for (const [name, d] of Object.entries(destinations)) {
     if (d?.preset === undefined) continue; // refused or missing: reported by the reader
     const p = ["destinations", name];
+    const ad = adPlatformByName(d.preset);
+    if (ad) {
+      const read = readAdDestination(name, d, ad, c);
+      if (read) out.set(name, read);
+      continue;
+    }
     const preset = presetByName(d.preset);
     if (!preset) {
-      c.fail([...p, "preset"], `unknown preset "${d.preset}" (known: ${PRESETS.map((x) => x.name).join(", ")})`);
+      c.fail([...p, "preset"], `unknown preset "${d.preset}" (known: ${[...PRESETS, ...AD_PLATFORMS].map((x) => x.name).join(", ")})`);
       continue;
     }
     const { preset: _, verdict, ...params } = d as typeof d & Record<string, string>;
@@ -221,7 +249,7 @@ function readEventTemplates(o: EventTemplatesFile, p: ConfigPath, c: Checker, de
   });
   for (const status of STATUSES) {
     if (!Object.hasOwn(o, status)) {
-      out[status] = defaults.flatMap((d) => destinationTemplate(d.name, d.path, c, destinations, status) ?? []);
+      out[status] = defaults.flatMap((d) => destinationTemplate(d.name, d.path, c, destinations, status, false) ?? []);
       continue;
     }
     const entry = o[status];
@@ -237,11 +265,17 @@ function readEventTemplates(o: EventTemplatesFile, p: ConfigPath, c: Checker, de
 /** A destination that was refused has its own issue; templates that name it add none. */
 const reportedDestination = (name: string, c: Checker) => c.issues.some((i) => i.path.startsWith(`destinations.${name}`));
 
-function destinationTemplate(name: string, path: ConfigPath, c: Checker, destinations: Destinations, status: Status): Template | undefined {
+/** `explicit`: the status names the destination itself, so an ad destination without its event is an error. */
+function destinationTemplate(name: string, path: ConfigPath, c: Checker, destinations: Destinations, status: Status, explicit = true): Template | undefined {
   const d = destinations.get(name);
   if (!d) return reportedDestination(name, c) ? undefined : c.fail(path, `no destination named ${JSON.stringify(name)} under destinations`);
-  if (d.templates[status] === "") return undefined; // the preset sends nothing for this status (prosper202: approve only)
-  const url = compileAt(d.templates[status], path, c);
+  if (d.built) {
+    const template = d.built[status];
+    if (!template && explicit) c.fail(path, `destination ${JSON.stringify(name)} sends no event for ${status} (name one under destinations.${name}.events.${status})`);
+    return template;
+  }
+  if (d.templates![status] === "") return undefined; // the preset sends nothing for this status (prosper202: approve only)
+  const url = compileAt(d.templates![status], path, c);
   return url && {
     label: `destinations.${d.config.name}.${status}`, method: "GET", url, destination: d.config.name,
     omitWhenEmpty: loneMacroParams(url.source), ...(d.verdict ? { verdict: d.verdict } : {}),

@@ -1,7 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { Config } from "../config/model.ts";
-import type { Db } from "../db/client.ts";
-import type { GroupCommit } from "../db/group-commit.ts";
+import type { Storage } from "../storage/port.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { CameOverHttps, ClientAddress, PeerSource } from "../http/client-address.ts";
 import type { KeyFailureLimit } from "../http/key-failures.ts";
@@ -13,7 +12,7 @@ import { DASHBOARD_ASSETS, DASHBOARD_PAGE, SWAGGER_ASSETS, SWAGGER_PAGE, type As
 import { SessionAnswer, SignInBody, SignedOutAnswer, sessionExample } from "./model.ts";
 import { responses } from "../http/openapi.ts";
 import {
-  CSRF_HEADER, clearedSessionCookie, closeSession, openSession, sessionCookie, sessionToken, validSession,
+  CSRF_HEADER, clearedSessionCookie, closeSession, newSession, openSession, sessionCookie, sessionToken, validSession,
 } from "./session.ts";
 
 // The pages load nothing from anywhere but this service; the browser enforces it.
@@ -46,8 +45,7 @@ export function pageRoutes() {
 }
 
 export interface SessionDeps {
-  db: Db;
-  commits: GroupCommit;
+  storage: Pick<Storage, "read" | "write">;
   clock: Clock;
   metrics: Metrics;
   /** The running config (API keys, session lifetime, whether the public URL is https). */
@@ -86,9 +84,10 @@ export function sessionRoutes(ctx: SessionDeps, origin: SignInOrigin) {
       }
       origin.keyFailures.succeeded(client, Date.now());
       const ttl = config.dashboard.session_ttl_ms;
-      const session = await ctx.commits.run(() => openSession(ctx.db, body.key, ctx.clock.now(), ttl));
+      const session = newSession(body.key, ctx.clock.now(), ttl);
+      await ctx.storage.write((tx) => openSession(tx, session));
       set.headers["set-cookie"] = sessionCookie(session.token, { secure: secure(request, server), maxAgeSeconds: Math.floor(ttl / 1000) });
-      return { authenticated_by: "session" as const, expires_at: iso(session.expiresAt)!, timezone: config.dashboard.timezone };
+      return { authenticated_by: "session" as const, expires_at: iso(session.row.expiresAt)!, timezone: config.dashboard.timezone };
     }, {
       body: SignInBody,
       detail: {
@@ -98,11 +97,11 @@ export function sessionRoutes(ctx: SessionDeps, origin: SignInOrigin) {
         responses: responses({ schema: SessionAnswer, example: sessionExample, description: "Signed in; the Set-Cookie header carries the session" }, 401, 422, 429, 503),
       },
     })
-    .get("/api/session", ({ request }) => {
+    .get("/api/session", async ({ request }) => {
       const config = ctx.config();
       const token = sessionToken(request.headers.get("cookie"));
       const bearer = request.headers.get("authorization") !== null || new URL(request.url).searchParams.has("key");
-      const session = !bearer && token ? validSession(ctx.db, token, config.api_keys, ctx.clock.now()) : null;
+      const session = !bearer && token ? await validSession(ctx.storage.read, token, config.api_keys, ctx.clock.now()) : null;
       return { authenticated_by: session ? ("session" as const) : ("api_key" as const), expires_at: session ? iso(session.expiresAt) : null, timezone: config.dashboard.timezone };
     }, {
       detail: {
@@ -113,7 +112,7 @@ export function sessionRoutes(ctx: SessionDeps, origin: SignInOrigin) {
     .delete("/api/session", async ({ request, server, set }) => {
       if (!request.headers.get(CSRF_HEADER)) throw new AppError(403, "csrf_header_missing", `sign-out needs the header ${CSRF_HEADER}`);
       const token = sessionToken(request.headers.get("cookie"));
-      if (token) await ctx.commits.run(() => closeSession(ctx.db, token));
+      if (token) await ctx.storage.write(async (tx) => closeSession(tx, token));
       set.headers["set-cookie"] = clearedSessionCookie(secure(request, server));
       return { signed_out: true as const };
     }, {

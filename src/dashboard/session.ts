@@ -2,8 +2,7 @@
 // The database keeps only the token's SHA-256 and an HMAC of the key keyed by the token, so a copy
 // of the database reveals neither, and a session stops working the moment its key leaves the config.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Db } from "../db/client.ts";
-import { deleteExpiredSessions, deleteSession, findSession, insertSession } from "./repository.ts";
+import type { Reads, Tx } from "../storage/port.ts";
 
 export const SESSION_COOKIE = "tgcpa_session";
 /**
@@ -39,18 +38,21 @@ export const sessionCookie = (token: string, o: CookieOptions) =>
 export const clearedSessionCookie = (secure: boolean) =>
   `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${secure ? "; Secure" : ""}`;
 
-/** Opens a session for a key that was already checked; returns the token for the cookie. */
-export function openSession(db: Db, key: string, now: number, ttlMs: number): { token: string; expiresAt: number } {
+/** A new session's token (for the cookie) and what is stored of it, for a key that was already checked. */
+export function newSession(key: string, now: number, ttlMs: number) {
   const token = randomBytes(32).toString("base64url");
-  const expiresAt = now + ttlMs;
-  deleteExpiredSessions(db, now); // the table stays as small as the sessions in use
-  insertSession(db, { id: digest(token), keyCheck: keyCheck(token, key).toString("hex"), createdAt: now, expiresAt });
-  return { token, expiresAt };
+  return { token, row: { id: digest(token), keyCheck: keyCheck(token, key).toString("hex"), createdAt: now, expiresAt: now + ttlMs } };
+}
+
+/** Stores a new session; expired ones go, so the table stays as small as the sessions in use. */
+export async function openSession(tx: Tx, session: ReturnType<typeof newSession>) {
+  await tx.sessions.deleteExpired(session.row.createdAt);
+  await tx.sessions.insert(session.row);
 }
 
 /** The session a token names, if it has not expired and its key is still one of `keys`. */
-export function validSession(db: Db, token: string, keys: readonly string[], now: number): { expiresAt: number } | null {
-  const row = findSession(db, digest(token));
+export async function validSession(read: Pick<Reads, "sessions">, token: string, keys: readonly string[], now: number): Promise<{ expiresAt: number } | null> {
+  const row = await read.sessions.find(digest(token));
   if (!row || row.expiresAt <= now) return null;
   const stored = Buffer.from(row.keyCheck, "hex");
   if (stored.length !== 32) return null;
@@ -59,4 +61,4 @@ export function validSession(db: Db, token: string, keys: readonly string[], now
   return ok ? { expiresAt: row.expiresAt } : null;
 }
 
-export const closeSession = (db: Db, token: string) => deleteSession(db, digest(token));
+export const closeSession = (tx: Tx, token: string) => tx.sessions.delete(digest(token));

@@ -1,11 +1,22 @@
 import type { SendReport } from "./http-request.ts";
-import type { ClaimedPostback } from "../outbox/claims.ts";
+import type { ClaimedPostback } from "../storage/outbox-types.ts";
 import type { Classification } from "../domain/verdict.ts";
+import type { InviteLinkRow, MediaFileRow, NewJournal } from "../storage/rows.ts";
 
-/** One attempt over one channel: what happened and how it is judged. */
+/**
+ * What a send learned that must be stored: written in the transaction that saves the attempt's
+ * outcome, never beside it. A channel returns them as data; it writes nothing itself.
+ */
+export type SideEffect =
+  | { kind: "journal"; row: NewJournal }
+  | { kind: "invite_link"; row: InviteLinkRow }
+  | { kind: "media_file_id"; row: MediaFileRow };
+
+/** One attempt over one channel: what happened, how it is judged, and what it learned. */
 export interface ChannelAttempt {
   report: SendReport;
   verdict: Classification;
+  effects?: readonly SideEffect[];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { nextRetryDelay } from "./backoff.ts";
-import type { Completion } from "../outbox/claims.ts";
+import type { Completion } from "../storage/outbox-types.ts";
 import type { Classification } from "../domain/verdict.ts";
 
 export interface RetryPolicy {

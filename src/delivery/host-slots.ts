@@ -1,6 +1,6 @@
 import { CircuitBreakers } from "./circuit.ts";
 import type { SendPacer } from "./pacing.ts";
-import type { ClaimedPostback } from "../outbox/claims.ts";
+import type { ClaimedPostback } from "../storage/outbox-types.ts";
 import type { Classification } from "../domain/verdict.ts";
 
 /** A host whose peer limits how fast it may be sent to (a Telegram bot), and how its rows are paced. */

@@ -7,6 +7,8 @@ export interface OutgoingRequest {
   url: string;
   body: string | null;
   contentType: string | null;
+  /** Extra headers (an ad platform's token, filled in at send time); not sent on to another origin by a redirect. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface SendOptions {
@@ -61,6 +63,7 @@ async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: Abort
     return { result: { kind: "error", error: "malformed_url", message: "not a valid URL" }, url: req.url, responseHead: null };
   }
   let { method, body } = req;
+  const origin = url.origin;
   for (let hop = 0; ; hop++) {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       return { result: { kind: "error", error: "malformed_url", message: `unsupported scheme ${url.protocol}` }, url: url.href, responseHead: null };
@@ -73,7 +76,11 @@ async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: Abort
       res = await fetchChecked(url, guard.addresses, {
         method,
         body: body ?? undefined,
-        headers: { "user-agent": USER_AGENT, ...(body !== null && req.contentType ? { "content-type": req.contentType } : {}) },
+        headers: {
+          "user-agent": USER_AGENT,
+          ...(body !== null && req.contentType ? { "content-type": req.contentType } : {}),
+          ...(req.headers && url.origin === origin ? req.headers : {}), // as fetch drops Authorization across origins
+        },
         redirect: "manual",
         signal,
         ...(opts.ca === undefined ? {} : { tls: { ca: opts.ca } }),

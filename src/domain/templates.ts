@@ -1,11 +1,39 @@
 import { STATUSES, type Status } from "./status.ts";
 
-/** Macros a postback template may use (SPEC §3). */
-export const POSTBACK_MACROS = [
+/** Macros of a lead event (SPEC §3). */
+export const LEAD_MACROS = [
   "click", "status", "campaign", "user", "lead", "subscriber", "username", "chat", "time", "event", "payout", "currency",
 ] as const;
+/**
+ * Macros of the click that brought the lead (SPEC §9; tgcpa's click link): empty when the lead has
+ * no click record or the click did not carry it. Any other query parameter is `{param:NAME}`.
+ */
+export const CLICK_MACROS = [
+  "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "sub1", "sub2", "sub3", "sub4", "sub5",
+  "fbclid", "fbc", "fbp", "ttclid", "gclid", "yclid", "ip", "user_agent", "referrer", "landing_url",
+] as const;
+/** Macros a postback template may use; `{param:NAME}` besides them (compileText). */
+export const POSTBACK_MACROS = [...LEAD_MACROS, ...CLICK_MACROS] as const;
 export type Macro = (typeof POSTBACK_MACROS)[number];
-export type MacroValues = Record<Macro, string>;
+/** `{param:NAME}`: any query parameter of the click, by its name. */
+export const PARAM_MACRO_PREFIX = "param:";
+export type MacroValues = Record<Macro, string> & { [param: `param:${string}`]: string };
+
+/** The query parameters of a click the click link records (and so the macros it fills). */
+export interface ClickRecord {
+  /** Every query parameter of the click, by name (utm_*, sub1…5, fbclid, ttclid, gclid, yclid, …). */
+  params: Record<string, string>;
+  /** The `_fbc` cookie, or `fb.1.<ms>.<fbclid>` built from the fbclid when it was absent. */
+  fbc?: string;
+  /** The `_fbp` cookie. */
+  fbp?: string;
+  /** The client's address (through server.trusted_proxies). */
+  ip?: string;
+  userAgent?: string;
+  referrer?: string;
+  /** The URL the click landed on: its presence means the visitor passed a page (Meta's `website`). */
+  landingUrl?: string;
+}
 
 type Segment = string | { macro: string };
 
@@ -17,16 +45,21 @@ export interface CompiledText {
   pathSegments: number;
 }
 
-const MACRO = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+// `{name}`, or `{param:NAME}` with a query parameter's name of URL-unreserved characters.
+const MACRO = /\{([A-Za-z_][A-Za-z0-9_]*(?::[A-Za-z0-9_.~-]+)?)\}/g;
 
-/** Splits a template into literal text and macros; throws listing every unknown `{name}`. */
-export function compileText(source: string, allowed: readonly string[] = POSTBACK_MACROS): CompiledText {
+/**
+ * Splits a template into literal text and macros; throws listing every unknown `{name}`.
+ * `{param:NAME}` is taken when `paramMacros` (every text with the click macros).
+ */
+export function compileText(source: string, allowed: readonly string[] = POSTBACK_MACROS, paramMacros = allowed.includes("utm_source")): CompiledText {
   const segments: Segment[] = [];
   const unknown: string[] = [];
   let last = 0;
   for (const match of source.matchAll(MACRO)) {
     const name = match[1]!;
-    if (!allowed.includes(name)) {
+    const known = name.startsWith(PARAM_MACRO_PREFIX) ? paramMacros : allowed.includes(name);
+    if (!known) {
       unknown.push(`{${name}}`);
       continue;
     }
@@ -34,7 +67,10 @@ export function compileText(source: string, allowed: readonly string[] = POSTBAC
     segments.push({ macro: name });
     last = match.index + match[0].length;
   }
-  if (unknown.length) throw new Error(`unknown macro ${unknown.join(", ")} (known: ${allowed.map((m) => `{${m}}`).join(" ")})`);
+  if (unknown.length) {
+    const known = [...allowed.map((m) => `{${m}}`), ...(paramMacros ? ["{param:NAME}"] : [])];
+    throw new Error(`unknown macro ${unknown.join(", ")} (known: ${known.join(" ")})`);
+  }
   if (last < source.length) segments.push(source.slice(last));
   const pathEnd = segments.findIndex((seg) => typeof seg === "string" && /[?#]/.test(seg));
   return { source, segments, pathSegments: pathEnd === -1 ? segments.length : pathEnd };
@@ -91,11 +127,38 @@ export interface MacroCampaign {
   payouts: Partial<Record<Status, { payout: string; currency: string }>>;
 }
 
-/** SPEC §3: the value of every macro for one lead event. */
-export function macroValues(accountId: string, campaign: MacroCampaign, lead: MacroLead, event: MacroEvent): MacroValues {
+const SUBS = ["sub1", "sub2", "sub3", "sub4", "sub5"] as const;
+const CLICK_PARAMS = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", ...SUBS, "fbclid", "ttclid", "gclid", "yclid"] as const;
+
+type ClickValues = Record<(typeof CLICK_MACROS)[number], string> & { [param: `param:${string}`]: string };
+
+/** Every click macro empty: a lead without a click record (built once; macroValues is on the write path). */
+const NO_CLICK: Readonly<ClickValues> = Object.freeze(Object.fromEntries(CLICK_MACROS.map((m) => [m, ""])) as ClickValues);
+
+/** SPEC §9: the click macros, each empty when absent, and `param:NAME` for every query parameter. */
+function clickValues(click: ClickRecord | undefined): Readonly<ClickValues> {
+  if (!click) return NO_CLICK;
+  const params = click.params;
+  const named = Object.fromEntries(CLICK_PARAMS.map((name) => [name, Object.hasOwn(params, name) ? params[name]! : ""]));
+  const out: Record<string, string> = {
+    ...named,
+    fbc: click.fbc ?? "",
+    fbp: click.fbp ?? "",
+    ip: click.ip ?? "",
+    user_agent: click.userAgent ?? "",
+    referrer: click.referrer ?? "",
+    landing_url: click.landingUrl ?? "",
+  };
+  for (const [name, value] of Object.entries(params)) out[`${PARAM_MACRO_PREFIX}${name}`] = value;
+  return out as ClickValues;
+}
+
+/** SPEC §3 and §9: the value of every macro for one lead event (and the click that brought it, when known). */
+export function macroValues(accountId: string, campaign: MacroCampaign, lead: MacroLead, event: MacroEvent, click?: ClickRecord): MacroValues {
   const status = event.status as Status;
   const configured = campaign.payouts[status];
   return {
+    ...clickValues(click),
     click: lead.click,
     status,
     campaign: campaign.code,
@@ -120,12 +183,18 @@ export const welcomeUrlEncode = (value: string, macro: string, inPath: boolean) 
 /** A JSON body template: every string leaf is a template, the structure is kept as it is. */
 export type JsonTemplate = CompiledText | number | boolean | null | JsonTemplate[] | { [key: string]: JsonTemplate };
 
+/**
+ * A body a destination builds from the values itself (an ad platform's events: hashed ids, numbers,
+ * a CSV upload), instead of a template with macros.
+ */
+export type BuiltBody = { type: "built"; render(values: MacroValues): { body: string; contentType: string } };
+
 export interface Template {
   /** Where it came from in the config, e.g. `campaigns[0].postbacks.approve[1]`. */
   label: string;
   method: "GET" | "POST";
   url: CompiledText;
-  body?: { type: "json"; value: JsonTemplate } | { type: "form"; fields: [string, CompiledText][] };
+  body?: { type: "json"; value: JsonTemplate } | { type: "form"; fields: [string, CompiledText][] } | BuiltBody;
   /** The destination (preset) it came from, if any. */
   destination?: string;
   /**
@@ -137,6 +206,8 @@ export interface Template {
   /**
    * How its answers are judged, by name (presets.ts `verdictByName`): a tracker's answer format
    * (`keitaro`, `altercpa`), `status` or `none`; unset = a 2xx is delivered unless it is an HTML page.
+   * An ad platform's row stores `<preset>@<destination>` (`meta-capi@fb`): the platform's answers,
+   * and the destination whose secret the HTTP channel fills in at send time (adplatforms/secrets.ts).
    */
   verdict?: string;
 }
@@ -201,6 +272,10 @@ export function renderRequest(template: Template, values: MacroValues): Rendered
   if (!body) return { method: template.method, url, body: null, contentType: null };
   if (body.type === "json") {
     return { method: template.method, url, body: JSON.stringify(renderJson(body.value, values)), contentType: "application/json" };
+  }
+  if (body.type === "built") {
+    const built = body.render(values);
+    return { method: template.method, url, body: built.body, contentType: built.contentType };
   }
   // A form field's whole value is data: its literal text is encoded as well as its macros.
   const form = body.fields.map(([k, v]) => `${encodeValue(k)}=${encodeValue(renderText(v, values, (x) => x))}`).join("&");

@@ -7,7 +7,8 @@ export type AttemptResult =
 
 export type AttemptError =
   | "timeout" | "network" | "dns_temporary" | "internal" // worth another try (internal: a sender that threw)
-  | "dns_not_found" | "blocked_address" | "malformed_url" | "too_many_redirects"; // never will work
+  | "dns_not_found" | "blocked_address" | "malformed_url" | "too_many_redirects" // never will work
+  | "no_destination"; // an ad row whose destination (and so its secret) is no longer configured
 
 /** A preset's reading of a 2xx body: a refusal with the tracker's words, or undefined when it is not one. */
 export type BodyVerdict = (body: string) => { refused: string } | undefined;
@@ -18,9 +19,12 @@ export type BodyVerdict = (body: string) => { refused: string } | undefined;
  *   that answers with a web page hit a wrong path or key), or one the tracker's format knows;
  * - `status`: by the HTTP status alone;
  * - `none`: every HTTP answer counts as delivered, whatever its status; only a request that got
- *   no answer (timeout, network, DNS) is retried, and one that cannot be sent is rejected.
+ *   no answer (timeout, network, DNS) is retried, and one that cannot be sent is rejected;
+ * - `platform`: an ad platform's own reading of every answer, whatever its status (adplatforms/).
  */
-export type AnswerRule = { judge: "body"; refusal?: BodyVerdict } | { judge: "status" } | { judge: "none" };
+export type AnswerRule =
+  | { judge: "body"; refusal?: BodyVerdict } | { judge: "status" } | { judge: "none" }
+  | { judge: "platform"; classify(answer: Extract<AttemptResult, { kind: "response" }>): Classification };
 
 /** The stored reason for an HTML page where a postback answer belongs; never the page itself. */
 export const HTML_PAGE_REASON = "answered with an HTML page (wrong path or key?)";
@@ -84,6 +88,7 @@ export function classifyAttempt(result: AttemptResult, rule: AnswerRule = STATUS
   }
   const { status } = result;
   if (rule.judge === "none") return { outcome: "delivered" };
+  if (rule.judge === "platform") return rule.classify(result);
   if (status >= 200 && status < 300) {
     if (rule.judge === "status") return { outcome: "delivered" };
     if (isHtmlPage(result.body)) return { outcome: "rejected", reason: HTML_PAGE_REASON };
@@ -104,21 +109,23 @@ export function classifyAttempt(result: AttemptResult, rule: AnswerRule = STATUS
  * the number of series stays bounded.
  */
 export const REASON_CLASSES = [
-  "ok", "tracker_refused", "html_page", "http_4xx", "http_429", "http_5xx", "http_other",
-  "timeout", "network", "dns", "blocked_address", "malformed_url", "too_many_redirects", "no_click", "campaign_paused", "other",
+  "ok", "tracker_refused", "platform_refused", "platform_retry", "html_page", "http_4xx", "http_429", "http_5xx", "http_other",
+  "timeout", "network", "dns", "blocked_address", "malformed_url", "too_many_redirects", "no_click", "campaign_paused", "no_destination", "other",
 ] as const;
 export type ReasonClass = (typeof REASON_CLASSES)[number];
 
 const REASON_WORDS = new Map<string, ReasonClass>([
   ["timeout", "timeout"], ["network", "network"], ["dns_not_found", "dns"], ["dns_temporary", "dns"],
   ["blocked_address", "blocked_address"], ["malformed_url", "malformed_url"], ["too_many_redirects", "too_many_redirects"],
-  ["no_click", "no_click"], ["campaign_paused", "campaign_paused"],
+  ["no_click", "no_click"], ["campaign_paused", "campaign_paused"], ["no_destination", "no_destination"],
 ]);
 
 /** The class of one attempt's or row's reason (null: delivered). */
 export function reasonClass(reason: string | null): ReasonClass {
   if (reason === null) return "ok";
   if (reason.startsWith("tracker refused:")) return "tracker_refused";
+  if (reason.startsWith("platform refused:")) return "platform_refused";
+  if (reason.startsWith("platform retry:")) return "platform_retry";
   if (reason === HTML_PAGE_REASON) return "html_page";
   const status = /^(?:http|telegram)_(\d{3})\b/.exec(reason)?.[1];
   if (status !== undefined) {

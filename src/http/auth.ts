@@ -37,7 +37,7 @@ export type Access = "key" | "session" | null;
 export interface AccessDeps {
   apiKeys(): readonly string[];
   /** Whether the request carries a valid dashboard session (its cookie), for the keys in force. */
-  hasSession(request: Request, keys: readonly string[]): boolean;
+  hasSession(request: Request, keys: readonly string[]): Promise<boolean>;
   /** The header a change made with the session cookie must carry (CSRF). */
   csrfHeader: string;
 }
@@ -50,21 +50,21 @@ export type Refusal = { status: 401 | 403; code: string; message: string };
  * header. Checked twice per request (on the routed path, then on the matched route): the
  * verdict is kept per request.
  */
-export function accessCheck(deps: AccessDeps): (request: Request, path: string) => Refusal | undefined {
+export function accessCheck(deps: AccessDeps): (request: Request, path: string) => Promise<Refusal | undefined> {
   const verdicts = new WeakMap<Request, Access>();
-  const access = (request: Request): Access => {
+  const access = async (request: Request): Promise<Access> => {
     let verdict = verdicts.get(request);
     if (verdict !== undefined) return verdict;
     const keys = deps.apiKeys();
     const key = presentedKey(request)?.key ?? null;
     if (key !== null) verdict = keyMatches(key, keys) ? "key" : null;
-    else verdict = deps.hasSession(request, keys) ? "session" : null;
+    else verdict = (await deps.hasSession(request, keys)) ? "session" : null;
     verdicts.set(request, verdict);
     return verdict;
   };
-  return (request, path) => {
+  return async (request, path) => {
     if (!needsApiKey(request.method, path)) return undefined;
-    const verdict = access(request);
+    const verdict = await access(request);
     if (!verdict) return { status: 401, code: "unauthorized", message: "a valid API key is required (Authorization: Bearer KEY or ?key=KEY), or a dashboard session" };
     if (verdict === "session" && !SAFE_METHODS.has(request.method) && !request.headers.get(deps.csrfHeader)) {
       return { status: 403, code: "csrf_header_missing", message: `a change made with the dashboard's session cookie needs the header ${deps.csrfHeader} (the dashboard sends it); scripts use an API key` };

@@ -30,7 +30,7 @@ export interface EdgeDeps {
   server: Config["server"];
   metrics: Metrics;
   /** The access rule's refusal (a 401 or 403 envelope) for a request on a path, if any. */
-  refuse(request: Request, path: string): Response | undefined;
+  refuse(request: Request, path: string): Promise<Response | undefined>;
 }
 
 export function edgeRules(deps: EdgeDeps) {
@@ -42,7 +42,7 @@ export function edgeRules(deps: EdgeDeps) {
   metrics.requestsInProgress = () => inProgress.total;
   const keyFailures = new KeyFailureLimit({ perClientPerMinute: limits.api_key_failures_per_minute, allPerMinute: limits.api_key_failures_all_per_minute });
 
-  const check = (request: Request, peer: PeerSource): Response | undefined => {
+  const check = async (request: Request, peer: PeerSource): Promise<Response | undefined> => {
     const path = routedPath(request.url);
     const inbound = path === "/api/postback";
     const limiter = inbound ? inboundLimit : path.startsWith("/telegram/") ? webhookLimit : null;
@@ -56,7 +56,7 @@ export function edgeRules(deps: EdgeDeps) {
       metrics.recordAuthFailure(keyed!.via, "limited");
       return tooManyRequests(false, keyWait);
     }
-    const refused = deps.refuse(request, path);
+    const refused = await deps.refuse(request, path);
     if (client && refused?.status === 401) {
       keyFailures.failed(client, Date.now());
       metrics.recordAuthFailure(keyed!.via, "refused");
@@ -81,8 +81,8 @@ export function edgeRules(deps: EdgeDeps) {
 
   return {
     /** A Response refuses the request (Elysia's onRequest); undefined lets it through. */
-    refusal(request: Request, peer: PeerSource): Response | undefined {
-      const refused = check(request, peer);
+    async refusal(request: Request, peer: PeerSource): Promise<Response | undefined> {
+      const refused = await check(request, peer);
       // A refusal sent before the body is read closes the connection: kept open, a slow body
       // would hold it (and its file descriptor) outside every limit.
       if (refused && hasBody(request)) refused.headers.set("connection", "close");

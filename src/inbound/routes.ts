@@ -5,7 +5,6 @@ import { pageQuery, queryString } from "../http/schema.ts";
 import { keyMatches } from "../lib/keys.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import { iso } from "../lib/json.ts";
-import { listInbound } from "./repository.ts";
 import { responses } from "../http/openapi.ts";
 import { InboundLog, inboundLogExample, inboundResponses } from "./model.ts";
 import { handleInbound, type InboundDeps } from "./service.ts";
@@ -67,9 +66,9 @@ export function inboundRoutes(ctx: InboundDeps & { metrics: Metrics }, clientAdd
   return new Elysia({ detail: { tags: ["inbound"] } })
     .get("/api/postback", handle, { detail: { summary: "Inbound postback", description: DESCRIPTION, security: [{ inboundKey: [] }], parameters: INBOUND_PARAMETERS, responses: inboundResponses } })
     .post("/api/postback", handle, { detail: { summary: "Inbound postback", description: DESCRIPTION, security: [{ inboundKey: [] }], parameters: INBOUND_PARAMETERS, responses: inboundResponses } })
-    .get("/api/postback-log", ({ query }) => {
+    .get("/api/postback-log", async ({ query }) => {
       const limit = query.limit ?? 50;
-      const rows = listInbound(ctx.db, { result: query.result, beforeId: query.before, limit });
+      const rows = await ctx.storage.read.inbound.list({ result: query.result, beforeId: query.before, limit });
       return {
         items: rows.map((r) => ({ id: r.id, result: r.result, lead: r.leadId, status: r.status, params: r.params, ip: r.ip, created_at: iso(r.createdAt) })),
         next_before: rows.length === limit ? rows.at(-1)!.id : null,

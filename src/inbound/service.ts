@@ -1,15 +1,15 @@
-import { campaignCodes, findCampaignId } from "../campaigns/repository.ts";
-import type { Runtime } from "../campaigns/registry.ts";
-import type { Db } from "../db/client.ts";
+import { campaignCodes } from "../campaigns/registry.ts";
+import type { Runtime } from "../config/runtime.ts";
 import type { Intake } from "../intake/intake.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
 import { keyMatches } from "../lib/keys.ts";
 import { NO_EFFECTS } from "../intake/intake.ts";
 import { applyLeadEvent, effectsOf } from "../leads/service.ts";
-import type { LeadRow } from "../leads/repository.ts";
+import type { Storage } from "../storage/port.ts";
+import type { LeadRow } from "../storage/rows.ts";
+import { boundedLogRow } from "./log-row.ts";
 import { CUSTOM_LIST_PARAMS, recognizeStatus, type CustomLists } from "./recognize.ts";
-import { leadByClick, leadById, logInbound } from "./repository.ts";
 
 export type InboundCode = "ok" | "no-changes" | "access" | "no-click" | "bad-click" | "bad-status" | "db";
 
@@ -31,7 +31,7 @@ const fail = (error: Exclude<InboundCode, "ok">, message: string, lead?: number)
  * disk), and every request is logged with its result code.
  */
 export interface InboundDeps {
-  db: Db;
+  storage: Pick<Storage, "read">;
   intake: Intake;
   clock: Clock;
   log: Logger;
@@ -42,11 +42,11 @@ export async function handleInbound(ctx: InboundDeps, params: Record<string, str
   const { key, ...logged } = params;
   const now = ctx.clock.now();
   const runtime = ctx.runtime();
-  let lead: LeadRow | undefined;
+  let lead: LeadRow | null = null;
   const log = async (answer: InboundAnswer, status: string | null) => {
     try {
-      await ctx.intake(() => {
-        logInbound(ctx.db, { result: answer.body.status === "ok" ? "ok" : answer.body.error, leadId: lead?.id ?? null, status, params: logged, ip, createdAt: now });
+      await ctx.intake(async (tx) => {
+        await tx.inbound.log(boundedLogRow({ result: answer.body.status === "ok" ? "ok" : answer.body.error, leadId: lead?.id ?? null, status, params: logged, ip, createdAt: now }));
         return { effects: NO_EFFECTS };
       });
     } catch (err) {
@@ -60,11 +60,12 @@ export async function handleInbound(ctx: InboundDeps, params: Record<string, str
   for (const [param, status] of Object.entries(CUSTOM_LIST_PARAMS)) if (params[param]) custom[status] = params[param];
   if (!params.lead && !params.click) return log(fail("no-click", "give the lead (lead=ID) or the click (click=…)"), null);
 
+  const { read } = ctx.storage;
   try {
-    if (params.lead) lead = /^\d{1,15}$/.test(params.lead) ? leadById(ctx.db, Number(params.lead)) : undefined;
+    if (params.lead) lead = /^\d{1,15}$/.test(params.lead) ? await read.leads.get(Number(params.lead)) : null;
     else {
-      const campaignId = params.campaign ? findCampaignId(ctx.db, params.campaign) : undefined;
-      lead = params.campaign && campaignId === undefined ? undefined : leadByClick(ctx.db, params.click!, campaignId);
+      const campaignId = params.campaign ? await read.campaigns.findId(params.campaign) : undefined;
+      lead = campaignId === null ? null : await read.leads.byClick(params.click!, campaignId);
     }
   } catch (err) {
     ctx.log.error({ err }, "inbound postback: lead lookup failed");
@@ -75,20 +76,20 @@ export async function handleInbound(ctx: InboundDeps, params: Record<string, str
   const status = recognizeStatus(params.status ?? "", custom);
   if (!status) return log(fail("bad-status", `status ${JSON.stringify(params.status ?? "")} is not recognised`, lead.id), params.status ?? null);
 
-  const code = campaignCodes(ctx.db)(lead.campaignId);
+  const code = (await campaignCodes(ctx.storage))(lead.campaignId);
   if (!runtime.campaigns.has(code)) return log(fail("bad-click", `the lead's campaign ${code} is no longer configured`, lead.id), status);
 
   try {
     const found = lead;
-    const { answer } = await ctx.intake(() => {
-      const r = applyLeadEvent(ctx.db, runtime, {
+    const { answer } = await ctx.intake(async (tx) => {
+      const r = await applyLeadEvent(tx, runtime, {
         campaign: code, subscriber: found.subscriber, status, source: "inbound",
         ...(params.payout ? { payout: params.payout } : {}), ...(params.currency ? { currency: params.currency } : {}),
       }, now);
       const answer: InboundAnswer = r.applied
         ? { httpStatus: 200, body: { status: "ok", lead: found.id, changed: true } }
         : fail("no-changes", r.reason === "duplicate" ? `the lead is already ${status}` : `${found.status} → ${status} is not a transition tgcpa makes`, found.id);
-      logInbound(ctx.db, { result: r.applied ? "ok" : "no-changes", leadId: found.id, status, params: logged, ip, createdAt: now });
+      await tx.inbound.log(boundedLogRow({ result: r.applied ? "ok" : "no-changes", leadId: found.id, status, params: logged, ip, createdAt: now }));
       return { answer, effects: effectsOf(status, r) };
     });
     return answer;

@@ -1,7 +1,7 @@
 import { t } from "elysia";
 import { NextBefore, Nullable } from "../http/openapi.ts";
 import { iso } from "../lib/json.ts";
-import type { LeadEventRow, LeadRow } from "./repository.ts";
+import type { LeadEventRow, LeadRow } from "../storage/rows.ts";
 import { PostbackJson, postbackExample, type CodeOf } from "../postbacks/model.ts";
 import { StatusSchema } from "../http/schema.ts";
 

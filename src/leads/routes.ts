@@ -1,7 +1,6 @@
 import { Elysia, t } from "elysia";
-import { campaignCodes, findCampaignId, listCampaignRows } from "../campaigns/repository.ts";
-import type { Runtime } from "../campaigns/registry.ts";
-import type { Db } from "../db/client.ts";
+import { campaignCodes } from "../campaigns/registry.ts";
+import type { Runtime } from "../config/runtime.ts";
 import type { Intake } from "../intake/intake.ts";
 import type { Clock } from "../lib/clock.ts";
 import { IdParams, StatusSchema, pageQuery, queryString } from "../http/schema.ts";
@@ -11,8 +10,7 @@ import { responses } from "../http/openapi.ts";
 import {
   EventAnswer, EventBody, LeadDetail, LeadList, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample,
 } from "./model.ts";
-import { postbacksOfLead } from "../outbox/repository.ts";
-import { eventsOfLead, getLead, listLeads } from "./repository.ts";
+import type { Storage } from "../storage/port.ts";
 import { recordLeadEvent, type LeadEventResult } from "./service.ts";
 
 const MAX_IDEMPOTENCY_KEY = 200;
@@ -20,7 +18,7 @@ const JSON_HEADERS = { "content-type": "application/json" };
 const REPLAYED_HEADERS = { ...JSON_HEADERS, "idempotent-replayed": "true" };
 
 export interface LeadDeps {
-  db: Db;
+  storage: Pick<Storage, "read">;
   intake: Intake;
   clock: Clock;
   runtime(): Runtime;
@@ -63,17 +61,18 @@ export function leadRoutes(ctx: LeadDeps) {
         responses: responses({ schema: EventAnswer, example: eventAnswerExample, description: "The event as applied (or why nothing changed), after the commit" }, 400, 401, 403, 422, 503),
       },
     })
-    .get("/api/leads", ({ query }) => {
-      const campaignId = query.campaign === undefined ? undefined : findCampaignId(ctx.db, query.campaign);
-      if (query.campaign !== undefined && campaignId === undefined) return { items: [], next_before: null };
+    .get("/api/leads", async ({ query }) => {
+      const { read } = ctx.storage;
+      const campaignId = query.campaign === undefined ? null : await read.campaigns.findId(query.campaign);
+      if (query.campaign !== undefined && campaignId === null) return { items: [], next_before: null };
       const searched = query.subscriber !== undefined || query.click !== undefined;
-      const campaignIds = campaignId !== undefined ? [campaignId] : searched ? listCampaignRows(ctx.db).map((c) => c.id) : undefined;
+      const campaignIds = campaignId !== null ? [campaignId] : searched ? (await read.campaigns.all()).map((c) => c.id) : undefined;
       const limit = query.limit ?? 50;
-      const rows = listLeads(ctx.db, {
+      const rows = await read.leads.list({
         campaignIds, status: query.status, click: query.click, username: query.username?.replace(/^@/, ""), limit,
         subscriber: query.subscriber === undefined ? undefined : Number(query.subscriber), beforeId: query.before,
       });
-      const codeOf = campaignCodes(ctx.db);
+      const codeOf = await campaignCodes(ctx.storage);
       return { items: rows.map((l) => leadJson(l, codeOf)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
     }, {
       query: t.Object({
@@ -86,14 +85,15 @@ export function leadRoutes(ctx: LeadDeps) {
       }),
       detail: { summary: "List leads, newest first", responses: responses({ schema: LeadList, example: leadListExample, description: "A page of leads" }, 401, 422) },
     })
-    .get("/api/leads/:id", ({ params }) => {
-      const lead = getLead(ctx.db, params.id);
+    .get("/api/leads/:id", async ({ params }) => {
+      const { read } = ctx.storage;
+      const lead = await read.leads.get(params.id);
       if (!lead) throw notFound("lead", params.id);
-      const codeOf = campaignCodes(ctx.db);
+      const codeOf = await campaignCodes(ctx.storage);
       return {
         lead: leadJson(lead, codeOf),
-        events: eventsOfLead(ctx.db, lead.id).map(eventJson),
-        postbacks: postbacksOfLead(ctx.db, lead.id).map((p) => postbackJson(p, codeOf)),
+        events: (await read.leads.events(lead.id)).map(eventJson),
+        postbacks: (await read.outbox.ofLead(lead.id)).map((p) => postbackJson(p, codeOf)),
       };
     }, {
       params: IdParams,

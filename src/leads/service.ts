@@ -1,19 +1,15 @@
-import type { CampaignEntry, Runtime } from "../campaigns/registry.ts";
-import type { Db } from "../db/client.ts";
+import type { CampaignEntry, Runtime } from "../config/runtime.ts";
 import { decideLeadEvent, type Decision } from "../domain/lifecycle.ts";
-import type { Status } from "../domain/status.ts";
+import type { EventSource, Status } from "../domain/status.ts";
 import { lacksClick, macroValues, renderRequest, resolveTemplates } from "../domain/templates.ts";
 import type { Clock } from "../lib/clock.ts";
 import { NO_EFFECTS, type Effects, type Intake } from "../intake/intake.ts";
-import { countLeadEvent } from "../stats/repository.ts";
+import { counterAdds } from "../stats/counters.ts";
 import { AppError, invalid } from "../lib/errors.ts";
-import { findRecentOrganicJoin, insertJournal, markJournal } from "../journal/repository.ts";
-import { insertPostbacks, type NewPostback } from "../outbox/repository.ts";
-import {
-  findIdempotentAnswer, storeIdempotentAnswer, findLead, insertLead, insertLeadEvent, updateLead, type LeadEventRow, type LeadRow,
-} from "./repository.ts";
+import type { Tx } from "../storage/port.ts";
+import type { LeadEventRow, LeadRow, NewPostback, WrittenPostback } from "../storage/rows.ts";
 
-export type EventSource = "api" | "telegram" | "inbound";
+export type { EventSource } from "../domain/status.ts";
 
 export interface LeadEventRequest {
   campaign: string;
@@ -30,13 +26,7 @@ export interface LeadEventRequest {
   currency?: string;
 }
 
-export interface AppliedPostback {
-  id: number;
-  state: string;
-  url: string;
-  reason: string | null;
-  template: string;
-}
+export type AppliedPostback = WrittenPostback;
 
 export interface LeadEventResult {
   applied: boolean;
@@ -58,36 +48,38 @@ function campaignOf(runtime: Runtime, code: string): CampaignEntry {
 
 /**
  * Applies one lead event inside the caller's transaction: the lead, the event and every
- * postback row it causes are written together or not at all.
+ * postback row it causes are written together or not at all. Reads, decides (domain/lifecycle.ts),
+ * then writes; the lead is locked first, so two writers of the same lead do what one would.
  */
-export function applyLeadEvent(tx: Db, runtime: Runtime, req: LeadEventRequest, now: number): LeadEventResult {
+export async function applyLeadEvent(tx: Tx, runtime: Runtime, req: LeadEventRequest, now: number): Promise<LeadEventResult> {
   const campaign = campaignOf(runtime, req.campaign);
   const at = req.at ?? now;
   const rules = { paused: campaign.config.paused, unsubWindowMs: campaign.config.unsub_window_ms };
-  const existing = findLead(tx, campaign.id, req.subscriber) ?? null;
-  const decision = decideLeadEvent(existing && { ...existing, status: existing.status as Status }, { status: req.status, click: req.click ?? "", at }, rules);
+  await tx.leads.lock(campaign.id, req.subscriber);
+  const existing = await tx.leads.find(campaign.id, req.subscriber);
+  const decision = decideLeadEvent(existing, { status: req.status, click: req.click ?? "", at }, rules);
 
   if (decision.kind === "ignore") {
     if (decision.reason === "no_lead" && req.status === "approve") {
-      insertJournal(tx, { kind: "organic_join", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? campaign.config.chat, detail: { source: req.source, at }, createdAt: now });
+      await tx.journal.insert({ kind: "organic_join", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? campaign.config.chat, detail: { source: req.source, at }, createdAt: now });
     } else if (decision.reason !== "duplicate") {
-      insertJournal(tx, { kind: "event_ignored", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? null, detail: { status: req.status, reason: decision.reason, source: req.source }, createdAt: now });
+      await tx.journal.insert({ kind: "event_ignored", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? null, detail: { status: req.status, reason: decision.reason, source: req.source }, createdAt: now });
     }
     return { applied: false, reason: decision.reason, lead: existing, events: [], postbacks: [] };
   }
 
-  let { lead, event, postbacks } = writeDecision(tx, runtime, campaign, existing, decision, req, at, now);
+  let { lead, event, postbacks } = await writeDecision(tx, runtime, campaign, existing, decision, req, at, now);
   const result: LeadEventResult = { applied: true, reason: decision.reason, lead, events: [event], postbacks };
 
   // Telegram may deliver a join before the Start that preceded it: apply that join now.
   if (decision.createLead) {
-    const join = findRecentOrganicJoin(tx, campaign.id, req.subscriber, now - ORGANIC_JOIN_GRACE_MS);
+    const join = latest(await tx.journal.organicJoins(campaign.id, req.subscriber, now - ORGANIC_JOIN_GRACE_MS));
     if (join) {
-      markJournal(tx, join.id, "organic_join_applied");
+      await tx.journal.setKind(join.id, "organic_join_applied");
       const joinAt = Math.max(at, Number((join.detail as { at?: number } | null)?.at ?? at));
       const approve = decideLeadEvent({ ...lead, status: "wait" }, { status: "approve", click: lead.click, at: joinAt }, rules);
       if (approve.kind === "apply") {
-        ({ lead, event, postbacks } = writeDecision(tx, runtime, campaign, lead, approve, { ...req, status: "approve" }, joinAt, now));
+        ({ lead, event, postbacks } = await writeDecision(tx, runtime, campaign, lead, approve, { ...req, status: "approve" }, joinAt, now));
         result.lead = lead;
         result.events.push(event);
         result.postbacks.push(...postbacks);
@@ -97,22 +89,31 @@ export function applyLeadEvent(tx: Db, runtime: Runtime, req: LeadEventRequest, 
   return result;
 }
 
-function writeDecision(
-  tx: Db, runtime: Runtime, campaign: CampaignEntry, existing: LeadRow | null,
+/** The most recent of a few journal rows (newest time, then newest id). */
+function latest<T extends { id: number; createdAt: number }>(rows: readonly T[]): T | undefined {
+  let found: T | undefined;
+  for (const r of rows) if (!found || r.createdAt > found.createdAt || (r.createdAt === found.createdAt && r.id > found.id)) found = r;
+  return found;
+}
+
+async function writeDecision(
+  tx: Tx, runtime: Runtime, campaign: CampaignEntry, existing: LeadRow | null,
   decision: Extract<Decision, { kind: "apply" }>, req: LeadEventRequest, at: number, now: number,
 ) {
   const fields = { status: decision.status, click: decision.click, joinedAt: decision.joinedAt, updatedAt: now };
   const lead = existing
-    ? updateLead(tx, existing.id, { ...fields, username: req.username ?? null, chatId: req.chat ?? null })
-    : insertLead(tx, { ...fields, campaignId: campaign.id, subscriber: req.subscriber, username: req.username ?? "", chatId: req.chat ?? campaign.config.chat, createdAt: now });
-  const event = insertLeadEvent(tx, {
+    ? await tx.leads.update(existing.id, { ...fields, username: req.username ?? null, chatId: req.chat ?? null })
+    : await tx.leads.insert({ ...fields, campaignId: campaign.id, subscriber: req.subscriber, username: req.username ?? "", chatId: req.chat ?? campaign.config.chat, createdAt: now });
+  const event = await tx.leads.insertEvent({
     leadId: lead.id, campaignId: campaign.id, status: decision.status, prevStatus: existing?.status ?? null,
     source: req.source, reason: decision.reason, occurredAt: at, createdAt: now,
     payout: req.payout ?? null, currency: req.currency ?? null,
   });
   const rows = decision.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, lead, event, decision.postbacks === "skip", now);
-  countLeadEvent(tx, event, existing === null, rows.length, now); // the dashboard's per-period counters
-  return { lead, event, postbacks: insertPostbacks(tx, rows) };
+  // The dashboard's per-period counters: a new lead's event is its first of that status without a look-up.
+  const first = existing === null || !(await tx.leads.hasEarlierEvent(lead.id, event.id, event.status));
+  await tx.stats.add(counterAdds(event, first, rows.length, now));
+  return { lead, event, postbacks: await tx.outbox.insert(rows) };
 }
 
 
@@ -156,18 +157,18 @@ export interface Recorded {
  * postback rows and the stored idempotent answer (through the intake: answered once it is on the disk).
  */
 export async function recordLeadEvent(
-  deps: { db: Db; intake: Intake; clock: Clock; runtime: () => Runtime },
+  deps: { intake: Intake; clock: Clock; runtime: () => Runtime },
   req: LeadEventRequest,
   render: (result: LeadEventResult) => unknown,
   idempotency?: { key: string; requestHash: string },
 ): Promise<Recorded> {
   // Refused before the write, so a typo does not send its whole batch down the group commit's slow path.
   campaignOf(deps.runtime(), req.campaign);
-  const { statusCode, json, replayed } = await deps.intake(() => {
-    const tx = deps.db; // statements run on the shared connection, inside the batch's transaction
+  const { statusCode, json, replayed } = await deps.intake(async (tx) => {
     const now = deps.clock.now();
     if (idempotency) {
-      const earlier = findIdempotentAnswer(tx, idempotency.key);
+      await tx.leads.lockIdempotencyKey(idempotency.key);
+      const earlier = await tx.leads.idempotentAnswer(idempotency.key);
       if (earlier) {
         if (earlier.requestHash !== idempotency.requestHash) {
           throw new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", [{ field: "Idempotency-Key", message: "used before with another body" }]);
@@ -175,9 +176,9 @@ export async function recordLeadEvent(
         return { statusCode: earlier.statusCode, json: earlier.response, replayed: true, effects: NO_EFFECTS };
       }
     }
-    const result = applyLeadEvent(tx, deps.runtime(), req, now);
+    const result = await applyLeadEvent(tx, deps.runtime(), req, now);
     const json = JSON.stringify(render(result));
-    if (idempotency) storeIdempotentAnswer(tx, { key: idempotency.key, requestHash: idempotency.requestHash, statusCode: 200, response: json, createdAt: now });
+    if (idempotency) await tx.leads.storeIdempotentAnswer({ key: idempotency.key, requestHash: idempotency.requestHash, statusCode: 200, response: json, createdAt: now });
     return { statusCode: 200, json, replayed: false, effects: effectsOf(req.status, result) };
   });
   return { statusCode, json, replayed };

@@ -9,6 +9,9 @@ export type LogFormat = "json" | "pretty";
 const REDACT = [
   "token", "*.token", "*.*.token", "key", "*.key", "api_keys", "inbound_keys", "*.api_keys", "*.inbound_keys",
   "secret", "*.secret", "authorization", "*.authorization", "headers.authorization", "req.headers.authorization",
+  // ad-platform destinations' params
+  "access_token", "*.access_token", "*.*.access_token", "api_secret", "*.api_secret", "*.*.api_secret",
+  "oauth_token", "*.oauth_token", "*.*.oauth_token", "access-token", "*.access-token",
 ];
 
 /**

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { migrationJournal, migrationSql } from "../db/migrations.generated.ts";
+import { migrationJournal, migrationSql } from "../storage/sqlite/migrations.generated.ts";
 
 interface SchemaObject {
   type: string;

@@ -1,8 +1,8 @@
 import { Database } from "bun:sqlite";
 import { chownSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { lockDatabase } from "../db/instance-lock.ts";
-import { migrationJournal } from "../db/migrations.generated.ts";
+import { lockDatabase } from "../storage/sqlite/instance-lock.ts";
+import { migrationJournal } from "../storage/sqlite/migrations.generated.ts";
 import { createPartial, nameExists, publish, syncPath } from "./exclusive-files.ts";
 import { appliedPrefix, migratedSchema, readSchema, schemaDifferences, type Schema } from "./backup-schema.ts";
 

@@ -1,8 +1,5 @@
-import { sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
-import type { GroupCommit, StorageState } from "../db/group-commit.ts";
-import { storageProbe } from "../db/schema.ts";
 import { iso } from "../lib/json.ts";
+import type { Storage, StorageState } from "../storage/port.ts";
 
 /** ok: all is well; degraded: the service runs but a part of it does not (200); error: it cannot do its job (503). */
 export type HealthLevel = "ok" | "degraded" | "error";
@@ -27,31 +24,27 @@ export function healthAnswer(parts: readonly HealthPart[]): { httpStatus: 200 | 
 }
 
 /** The database answers a read. */
-export function databasePart(db: Db): HealthPart {
+export async function databasePart(storage: Pick<Storage, "ping">): Promise<HealthPart> {
   try {
-    db.$client.query("SELECT 1").get();
+    await storage.ping();
     return { level: "ok", fields: { db: "ok" } };
   } catch (err) {
     return { level: "error", fields: { db: (err as Error).message } };
   }
 }
 
-/** The database takes writes, as the last write found (see GroupCommit.storageState): no write of its own. */
+/** The database takes writes, as the last write found (Storage.state): no write of its own. */
 export function storagePart(state: StorageState): HealthPart {
   if (state.writable) return { level: "ok", fields: { storage: "writable" } };
   return { level: "error", fields: { storage: "unwritable", storage_error: state.error, storage_unwritable_since: iso(state.since) } };
 }
 
-/** The probe's write: one row rewritten (a page in the WAL), run through the group commit. */
-export const writeStorageProbe = (db: Db, now: number) =>
-  db.insert(storageProbe).values({ id: 1, writtenAt: now }).onConflictDoUpdate({ target: storageProbe.id, set: { writtenAt: sql`excluded.written_at` } }).run();
-
 /** After this long without a write (or a probe), asking for the storage state writes one probe row first. */
 export const STORAGE_PROBE_AFTER_MS = 10_000;
 
 /**
- * Whether the database takes writes, known cheaply: every write through the group commit records
- * its outcome (GroupCommit.storageState), so while the service writes, asking costs nothing. Only
+ * Whether the database takes writes, known cheaply: every write records its outcome
+ * (Storage.state), so while the service writes, asking costs nothing. Only
  * when nothing has written for STORAGE_PROBE_AFTER_MS does a request for the state (/health,
  * /metrics) write one row first and answer from its outcome — at most one write per that period,
  * shared by concurrent requests, and none at all while nobody asks. No timer, nothing at start.
@@ -60,19 +53,19 @@ export class StorageProbe {
   private lastProbeAt = Number.NEGATIVE_INFINITY;
   private running: Promise<void> | null = null;
 
-  constructor(private readonly deps: { db: Db; commits: GroupCommit; now: () => number }) {}
+  constructor(private readonly deps: { storage: Pick<Storage, "write" | "state" | "lastWriteAt">; now: () => number }) {}
 
   async state(): Promise<StorageState> {
-    const { commits, now } = this.deps;
-    const quietFor = now() - Math.max(commits.lastWriteAt, this.lastProbeAt);
+    const { storage, now } = this.deps;
+    const quietFor = now() - Math.max(storage.lastWriteAt, this.lastProbeAt);
     if (!this.running && quietFor >= STORAGE_PROBE_AFTER_MS) {
       this.lastProbeAt = now();
-      this.running = commits.run(() => writeStorageProbe(this.deps.db, now())).then(
+      this.running = storage.write(async (tx) => tx.writeProbe(now())).then(
         () => {},
         () => {}, // its outcome is in the storage state
       ).finally(() => (this.running = null));
     }
     if (this.running) await this.running;
-    return commits.storageState();
+    return storage.state();
   }
 }

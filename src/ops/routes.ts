@@ -1,41 +1,37 @@
 import { Elysia, t } from "elysia";
-import type { Runtime } from "../campaigns/registry.ts";
-import type { Db } from "../db/client.ts";
-import type { GroupCommit } from "../db/group-commit.ts";
+import type { Runtime } from "../config/runtime.ts";
+import type { Storage } from "../storage/port.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Metrics } from "../lib/metrics.ts";
-import { listJournal } from "../journal/repository.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
 import { AppError } from "../lib/errors.ts";
 import { MetricsPage, processMetrics } from "../lib/prometheus.ts";
 import { iso } from "../lib/json.ts";
 import { ConfigError } from "../config/load.ts";
-import { campaignCodes } from "../campaigns/repository.ts";
-import { postbackStateCounts, queueGauges } from "../outbox/repository.ts";
+import { campaignCodes } from "../campaigns/registry.ts";
 import { responses } from "../http/openapi.ts";
 import { StorageProbe, databasePart, healthAnswer, storagePart } from "./health.ts";
 import { JournalList, ReloadAnswer, healthResponses, journalExample, metricsResponses, reloadExample } from "./model.ts";
 
 /** What the operations routes use: health, metrics, the journal and the config reload. */
 export interface OpsDeps {
-  db: Db;
-  commits: GroupCommit;
+  storage: Storage;
   clock: Clock;
   metrics: Metrics;
   dispatcher: { readonly inFlightCount: number };
   telegram: { down(): string[] };
   /** Re-reads the config file; throws ConfigError and keeps the running config when it is invalid. */
-  reloadConfig(): Runtime;
+  reloadConfig(): Promise<Runtime>;
 }
 
 export function opsRoutes(ctx: OpsDeps) {
-  const storage = new StorageProbe({ db: ctx.db, commits: ctx.commits, now: ctx.clock.now });
+  const storage = new StorageProbe({ storage: ctx.storage, now: ctx.clock.now });
   return new Elysia()
     .get("/health", async ({ set }) => {
       // Each part adds its level and fields; the worst level is the status (degraded: 200, error: 503).
       const down = ctx.telegram.down();
       const answer = healthAnswer([
-        databasePart(ctx.db),
+        await databasePart(ctx.storage),
         storagePart(await storage.state()),
         // Still 200: the service works, but the bots named here receive and send nothing until they are back.
         { level: down.length ? "degraded" : "ok", fields: { in_flight: ctx.dispatcher.inFlightCount, ...(down.length ? { bots_down: down } : {}) } },
@@ -46,12 +42,12 @@ export function opsRoutes(ctx: OpsDeps) {
     .get("/metrics", async ({ set }) => {
       set.headers["content-type"] = "text/plain; version=0.0.4";
       await storage.state(); // fresh for tgcpa_storage_writable
-      return renderMetrics(ctx);
+      return await renderMetrics(ctx);
     }, { detail: { tags: ["ops"], summary: "Prometheus metrics", security: [], responses: metricsResponses } })
-    .get("/api/journal", ({ query }) => {
+    .get("/api/journal", async ({ query }) => {
       const limit = query.limit ?? 50;
-      const rows = listJournal(ctx.db, { kind: query.kind, beforeId: query.before, limit });
-      const codeOf = campaignCodes(ctx.db);
+      const rows = await ctx.storage.read.journal.list({ kind: query.kind, beforeId: query.before, limit });
+      const codeOf = await campaignCodes(ctx.storage);
       return {
         items: rows.map((j) => ({
           id: j.id, kind: j.kind, campaign: j.campaignId == null ? null : codeOf(j.campaignId), subscriber: j.subscriber,
@@ -66,9 +62,9 @@ export function opsRoutes(ctx: OpsDeps) {
       }),
       detail: { tags: ["ops"], summary: "Activity journal: organic joins, ignored events, reloads", responses: responses({ schema: JournalList, example: journalExample, description: "A page of the journal, newest first" }, 401, 422) },
     })
-    .post("/api/config/reload", () => {
+    .post("/api/config/reload", async () => {
       try {
-        const runtime = ctx.reloadConfig();
+        const runtime = await ctx.reloadConfig();
         return { status: "ok", campaigns: runtime.campaigns.size, source: runtime.config.source };
       } catch (err) {
         if (err instanceof ConfigError) {
@@ -90,18 +86,19 @@ export function opsRoutes(ctx: OpsDeps) {
 
 /** A Prometheus label value: backslash, double quote and newline escaped. */
 /** The /metrics page: this process's counters, the database's gauges, the commit path and the process. */
-function renderMetrics(ctx: OpsDeps): string {
+async function renderMetrics(ctx: OpsDeps): Promise<string> {
   const now = ctx.clock.now();
   const page = new MetricsPage();
   ctx.metrics.writeTo(page);
-  page.gauge("tgcpa_postbacks", "Postbacks in the database by state.", postbackStateCounts(ctx.db).map((r) => [{ state: r.state }, r.n] as const));
-  const q = queueGauges(ctx.db, now);
+  const { read } = ctx.storage;
+  page.gauge("tgcpa_postbacks", "Postbacks in the database by state.", (await read.outbox.stateCounts()).map((r) => [{ state: r.state }, r.n] as const));
+  const q = await read.outbox.queueGauges(now);
   page.gauge("tgcpa_queue_depth", "Pending postbacks that are due now.", [[{}, q.depth]]);
   page.gauge("tgcpa_oldest_due_age_seconds", "How long the oldest due postback has been waiting.", [[{}, q.oldest === null ? 0 : Math.max(0, (now - q.oldest) / 1000)]]);
   page.gauge("tgcpa_in_flight", "Postback requests in flight.", [[{}, ctx.dispatcher.inFlightCount]]);
   page.gauge("tgcpa_storage_writable", "1 while the database takes writes (the last write, or the idle probe, succeeded); 0 while writes fail.",
-    [[{}, ctx.commits.storageState().writable ? 1 : 0]]);
-  const commits = ctx.commits.stats;
+    [[{}, ctx.storage.state().writable ? 1 : 0]]);
+  const commits = ctx.storage.metrics;
   page.counter("tgcpa_commit_batches_total", "Group-commit transactions committed.", [[{}, commits.batches]]);
   page.counter("tgcpa_commit_writes_total", "Writes committed through the group commit (intake, claims, outcomes).", [[{}, commits.writes]]);
   page.histogram("tgcpa_commit_seconds", "Time a group-commit batch held the event loop (its SQLite work and commit).", commits.commitMs, 1 / 1000);

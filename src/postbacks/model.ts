@@ -1,12 +1,12 @@
 import { t } from "elysia";
 import { NextBefore, Nullable } from "../http/openapi.ts";
-import type { postbacks } from "../db/schema.ts";
+import type { PostbackRow } from "../storage/rows.ts";
 import { iso } from "../lib/json.ts";
 
 /** The campaign code of a campaign id (campaigns removed from the config keep their code). */
 export type CodeOf = (campaignId: number) => string;
 
-export const postbackJson = (p: typeof postbacks.$inferSelect, codeOf: CodeOf) => ({
+export const postbackJson = (p: PostbackRow, codeOf: CodeOf) => ({
   id: p.id,
   lead: p.leadId,
   event: p.eventId,

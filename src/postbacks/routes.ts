@@ -1,6 +1,5 @@
 import { Elysia, t } from "elysia";
-import { campaignCodes, findCampaignId } from "../campaigns/repository.ts";
-import type { Db } from "../db/client.ts";
+import { campaignCodes } from "../campaigns/registry.ts";
 import type { Clock } from "../lib/clock.ts";
 import { IdParams, pageQuery, queryInt, queryString } from "../http/schema.ts";
 import { AppError, invalid, notFound } from "../lib/errors.ts";
@@ -11,9 +10,7 @@ import { responses } from "../http/openapi.ts";
 import {
   PostbackDetail, PostbackList, RetriedMany, RetriedOne, postbackDetailExample, postbackListExample, retriedManyExample, retriedOneExample,
 } from "./model.ts";
-import {
-  attemptsOf, countResendable, getPostback, listPostbacks, requeuePostback, requeuePostbacks, type PostbackFilter,
-} from "../outbox/repository.ts";
+import type { PostbackFilter, Storage } from "../storage/port.ts";
 
 const STATES = POSTBACK_STATES;
 const FINISHED = POSTBACK_STATES.filter((s) => s !== "pending");
@@ -31,31 +28,31 @@ const FilterFields = {
 type FilterInput = { campaign?: string; host?: string; since?: string; until?: string; state?: PostbackState; status?: Status; lead?: number };
 
 export interface PostbackDeps {
-  db: Db;
+  storage: Pick<Storage, "read" | "write">;
   clock: Clock;
   /** Wakes the dispatcher after rows were queued again. */
   dispatcher: { wake(): void };
 }
 
-/** Turns query/body filter fields into a repository filter; null when the campaign does not exist. */
-function toFilter(ctx: PostbackDeps, input: FilterInput, where: "query" | "body"): PostbackFilter | null {
+/** Turns query/body filter fields into a storage filter; null when the campaign does not exist. */
+async function toFilter(ctx: PostbackDeps, input: FilterInput, where: "query" | "body"): Promise<PostbackFilter | null> {
   const since = parseTimeFilter(input.since);
   const until = parseTimeFilter(input.until);
   if (since === "invalid") throw invalid(`${where}.since`, "must be an ISO date or UNIX seconds");
   if (until === "invalid") throw invalid(`${where}.until`, "must be an ISO date or UNIX seconds");
-  const campaignId = input.campaign === undefined ? undefined : findCampaignId(ctx.db, input.campaign);
-  if (input.campaign !== undefined && campaignId === undefined) return null;
-  return { state: input.state, status: input.status, campaignId, host: input.host, leadId: input.lead, since, until };
+  const campaignId = input.campaign === undefined ? undefined : await ctx.storage.read.campaigns.findId(input.campaign);
+  if (input.campaign !== undefined && campaignId === null) return null;
+  return { state: input.state, status: input.status, campaignId: campaignId ?? undefined, host: input.host, leadId: input.lead, since, until };
 }
 
 export function postbackRoutes(ctx: PostbackDeps) {
   return new Elysia({ detail: { tags: ["postbacks"] } })
-    .get("/api/postbacks", ({ query }) => {
-      const filter = toFilter(ctx, query, "query");
+    .get("/api/postbacks", async ({ query }) => {
+      const filter = await toFilter(ctx, query, "query");
       if (!filter) return { items: [], next_before: null };
       const limit = query.limit ?? 50;
-      const rows = listPostbacks(ctx.db, { ...filter, beforeId: query.before, limit });
-      const codeOf = campaignCodes(ctx.db);
+      const rows = await ctx.storage.read.outbox.list({ ...filter, beforeId: query.before, limit });
+      const codeOf = await campaignCodes(ctx.storage);
       return { items: rows.map((p) => postbackJson(p, codeOf)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
     }, {
       query: t.Object({
@@ -66,12 +63,12 @@ export function postbackRoutes(ctx: PostbackDeps) {
       }),
       detail: { summary: "List postbacks (the outbox), newest first", responses: responses({ schema: PostbackList, example: postbackListExample, description: "A page of postbacks" }, 401, 422) },
     })
-    .get("/api/postbacks/:id", ({ params }) => {
-      const row = getPostback(ctx.db, params.id);
+    .get("/api/postbacks/:id", async ({ params }) => {
+      const row = await ctx.storage.read.outbox.get(params.id);
       if (!row) throw notFound("postback", params.id);
       return {
-        postback: postbackJson(row, campaignCodes(ctx.db)),
-        attempts: attemptsOf(ctx.db, row.id).map((a) => ({
+        postback: postbackJson(row, await campaignCodes(ctx.storage)),
+        attempts: (await ctx.storage.read.outbox.attempts(row.id)).map((a) => ({
           attempt: a.attempt, started_at: iso(a.startedAt), duration_ms: a.durationMs, url: a.url,
           http_status: a.httpStatus, outcome: a.outcome, error: a.error, response_head: a.responseHead,
         })),
@@ -80,16 +77,17 @@ export function postbackRoutes(ctx: PostbackDeps) {
       params: IdParams,
       detail: { summary: "One postback with its attempt log", responses: responses({ schema: PostbackDetail, example: postbackDetailExample, description: "The postback and every attempt" }, 401, 404, 422) },
     })
-    .post("/api/postbacks/:id/retry", ({ params }) => {
-      const row = requeuePostback(ctx.db, params.id, ctx.clock.now());
+    .post("/api/postbacks/:id/retry", async ({ params }) => {
+      const now = ctx.clock.now();
+      const row = await ctx.storage.write(async (tx) => tx.outbox.requeue(params.id, now));
       if (!row) {
-        const found = getPostback(ctx.db, params.id);
+        const found = await ctx.storage.read.outbox.get(params.id);
         if (!found) throw notFound("postback", params.id);
         if (found.reason === "no_click") throw new AppError(409, "no_click", `postback ${params.id} has no click id: a tracker cannot count it, so it is not sent`);
         throw new AppError(409, "already_pending", `postback ${params.id} is already queued`);
       }
       ctx.dispatcher.wake();
-      return { postback: postbackJson(row, campaignCodes(ctx.db)) };
+      return { postback: postbackJson(row, await campaignCodes(ctx.storage)) };
     }, {
       params: IdParams,
       detail: {
@@ -98,12 +96,13 @@ export function postbackRoutes(ctx: PostbackDeps) {
         responses: responses({ schema: RetriedOne, example: retriedOneExample, description: "The row, queued again" }, 401, 403, 404, 409, 422, 503),
       },
     })
-    .post("/api/postbacks/retry", ({ body }) => {
-      const filter = toFilter(ctx, { ...body, state: body.state ?? "failed" }, "body");
+    .post("/api/postbacks/retry", async ({ body }) => {
+      const filter = await toFilter(ctx, { ...body, state: body.state ?? "failed" }, "body");
       if (!filter) throw invalid("campaign", `unknown campaign code "${body.campaign}"`);
-      const matched = countResendable(ctx.db, filter);
+      const matched = await ctx.storage.read.outbox.countResendable(filter);
       if (body.dry_run) return { dry_run: true, matched, retried: 0 };
-      const retried = requeuePostbacks(ctx.db, filter, ctx.clock.now());
+      const now = ctx.clock.now();
+      const retried = await ctx.storage.write(async (tx) => tx.outbox.requeueMatching(filter, now));
       if (retried) ctx.dispatcher.wake();
       return { dry_run: false, matched, retried };
     }, {

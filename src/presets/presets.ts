@@ -1,3 +1,4 @@
+import { adTarget } from "../adplatforms/index.ts";
 import { answerWords, type AnswerRule, type BodyVerdict } from "../domain/verdict.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
 
@@ -84,9 +85,24 @@ const RULES = new Map<string, AnswerRule>([
   ...Object.entries(VERDICTS).map(([name, refusal]) => [name, { judge: "body", refusal }] as [string, AnswerRule]),
 ]);
 const HTML_CHECK_ONLY: AnswerRule = { judge: "body" };
+/** One rule per ad platform, made on first use (every attempt asks for its row's rule). */
+const PLATFORM_RULES = new Map<string, AnswerRule>();
 
-/** The rule for a row's stored verdict name; no name (a plain template, a preset without an answer format) still refuses HTML pages. */
-export const verdictByName = (name: string | null | undefined): AnswerRule => (name ? RULES.get(name) : undefined) ?? HTML_CHECK_ONLY;
+/**
+ * The rule for a row's stored verdict name; no name (a plain template, a preset without an answer
+ * format) still refuses HTML pages. An ad row's `<preset>@<destination>` is judged by its platform.
+ */
+export function verdictByName(name: string | null | undefined): AnswerRule {
+  const rule = name ? RULES.get(name) : undefined;
+  if (rule) return rule;
+  const ad = adTarget(name);
+  if (!ad) return HTML_CHECK_ONLY;
+  const known = PLATFORM_RULES.get(ad.platform.name);
+  if (known) return known;
+  const made: AnswerRule = { judge: "platform", classify: ad.platform.classify };
+  PLATFORM_RULES.set(ad.platform.name, made);
+  return made;
+}
 
 export const PRESETS: Preset[] = [
   {

@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import type { Db } from "../db/client.ts";
+import type { Storage } from "../storage/port.ts";
 import type { Clock } from "../lib/clock.ts";
 import { queryString } from "../http/schema.ts";
 import { invalid } from "../lib/errors.ts";
@@ -11,17 +11,15 @@ import { canonicalTimeZone, parsePeriodBound } from "../lib/time-zones.ts";
 const BOUND = "a date (YYYY-MM-DD, midnight in tz), a local time (YYYY-MM-DDTHH:MM, in tz), an ISO time with Z or an offset, or UNIX seconds";
 
 export interface StatsDeps {
-  db: Db;
+  storage: Pick<Storage, "read">;
   clock: Clock;
   /** The time zone days are counted in when a request names none (dashboard.timezone). */
   defaultTimeZone(): string;
-  /** Every campaign ever mirrored from the config: id, code, and whether the config still has it. */
-  campaigns(): { id: number; code: string; inConfig: boolean }[];
 }
 
 export function statsRoutes(ctx: StatsDeps) {
   return new Elysia({ detail: { tags: ["ops"] } })
-    .get("/api/stats", ({ query }) => {
+    .get("/api/stats", async ({ query }) => {
       const timeZone = query.tz === undefined ? ctx.defaultTimeZone() : canonicalTimeZone(query.tz);
       if (!timeZone) throw invalid("query.tz", `unknown time zone "${query.tz}" (an IANA name such as UTC, Europe/Moscow or Asia/Kolkata)`);
       const since = parsePeriodBound(query.since, timeZone);
@@ -29,9 +27,10 @@ export function statsRoutes(ctx: StatsDeps) {
       if (since === "invalid") throw invalid("query.since", `must be ${BOUND}`);
       if (until === "invalid") throw invalid("query.until", `must be ${BOUND}`);
       if (since !== undefined && until !== undefined && until <= since) throw invalid("query.until", "must be after since");
-      let campaigns = ctx.campaigns();
+      // Every campaign ever mirrored from the config, with whether the config still has it.
+      let campaigns = await ctx.storage.read.campaigns.all();
       if (query.campaign !== undefined) campaigns = campaigns.filter((c) => c.code === query.campaign);
-      return periodStats(ctx.db, { timeZone, since, until, campaigns }, ctx.clock.now());
+      return periodStats(ctx.storage.read, { timeZone, since, until, campaigns }, ctx.clock.now());
     }, {
       query: t.Object({
         campaign: queryString("campaign", "campaign code; all campaigns when absent"),

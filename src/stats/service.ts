@@ -1,7 +1,6 @@
-import type { Db } from "../db/client.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
-import { undeliveredPostbacksOf } from "../outbox/repository.ts";
-import { firstBucket, sumsPerDay, type StatusSums } from "./repository.ts";
+import type { Reads } from "../storage/port.ts";
+import type { StatusSums } from "../storage/rows.ts";
 import { invalid } from "../lib/errors.ts";
 import { BUCKET_MS, MAX_DAYS, bucketCeil, bucketOf, dayStart, localDate, localDays, nextDate } from "../lib/time-zones.ts";
 
@@ -68,13 +67,13 @@ interface CampaignTotals {
  * Funnel counts per campaign and per local day of a period, from the 15-minute counters (one
  * index range per day and campaign) and the index of postbacks not delivered.
  */
-export function periodStats(db: Db, req: StatsRequest, now: number) {
+export async function periodStats(read: Pick<Reads, "stats" | "outbox">, req: StatsRequest, now: number) {
   const tz = req.timeZone;
   const until = bucketCeil(req.until ?? dayStart(tz, nextDate(localDate(tz, now))));
   let since: number;
   if (req.since !== undefined) since = bucketOf(req.since);
   else {
-    const firsts = req.campaigns.map((c) => firstBucket(db, c.id)).filter((b): b is number => b !== null);
+    const firsts = (await Promise.all(req.campaigns.map((c) => read.stats.firstBucket(c.id)))).filter((b): b is number => b !== null);
     since = dayStart(tz, localDate(tz, firsts.length ? Math.min(...firsts) : Math.min(now, until - BUCKET_MS)));
   }
   if (until - since > MAX_DAYS * 86_400_000) throw invalid(req.since === undefined ? "query.until" : "query.since", `the period is longer than ${MAX_DAYS} days`);
@@ -84,9 +83,9 @@ export function periodStats(db: Db, req: StatsRequest, now: number) {
   const items: Record<string, unknown>[] = [];
   const perCampaign: (CampaignTotals & { code: string; inConfig: boolean })[] = [];
   for (const c of req.campaigns) {
-    const totals: CampaignTotals = { events: zeroes(), leads: zeroes(), postbacks: 0, open: undeliveredPostbacksOf(db, c.id, since, until) };
+    const totals: CampaignTotals = { events: zeroes(), leads: zeroes(), postbacks: 0, open: await read.outbox.undeliveredOf(c.id, since, until) };
     const byDay = new Map<number, StatusSums[]>();
-    for (const row of sumsPerDay(db, c.id, bounds)) {
+    for (const row of await read.stats.sumsPerDay(c.id, bounds)) {
       const list = byDay.get(row.day) ?? [];
       list.push(row);
       byDay.set(row.day, list);

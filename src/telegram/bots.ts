@@ -4,7 +4,7 @@ import type { Update } from "grammy/types";
 import type { BotConfig } from "../config/model.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
 import { receiveBatch, receiveUpdate, type ReceiveDeps, type Received } from "./receive.ts";
-import { getBotRow, saveBotIdentity } from "./repository.ts";
+import type { Storage } from "../storage/port.ts";
 import { bounded, type GrammySignal } from "./api-call.ts";
 import { ALLOWED_UPDATES } from "./updates.ts";
 
@@ -35,8 +35,8 @@ class StartStepError extends Error {
   }
 }
 
-/** Updates are written through the intake; the rest is the bots' own. */
-export type TelegramDeps = ReceiveDeps;
+/** Updates are written through the intake; a bot's identity and offset are read and written through the storage port. */
+export type TelegramDeps = ReceiveDeps & { storage: Pick<Storage, "read" | "write"> };
 
 const POLL_TIMEOUT_S = 25;
 /** A bot that cannot reach Telegram (or is refused) is tried again after 1 s, 2 s, 4 s, … up to this. */
@@ -126,8 +126,8 @@ export class TelegramBots {
     return this.running.get(name)?.config;
   }
 
-  offset(name: string): number | undefined {
-    return getBotRow(this.deps.db, name)?.pollingOffset;
+  async offset(name: string): Promise<number | undefined> {
+    return (await this.deps.storage.read.telegram.bot(name))?.pollingOffset;
   }
 
   states(): BotState[] {
@@ -208,7 +208,8 @@ export class TelegramBots {
     bot.botInfo = me;
     r.state.id = me.id;
     r.state.username = me.username;
-    saveBotIdentity(this.deps.db, config.name, me.id, me.username, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    await this.deps.storage.write(async (tx) => tx.telegram.saveBotIdentity(config.name, me.id, me.username, now));
     if (config.mode === "webhook") {
       const base = this.deps.runtime().config.server.public_url;
       if (!base) throw new StartStepError("setWebhook failed", new Error("server.public_url is required for webhook mode"));
@@ -231,7 +232,7 @@ export class TelegramBots {
     let worked = false;
     while (!signal.aborted) {
       try {
-        const offset = getBotRow(this.deps.db, r.config.name)?.pollingOffset ?? 0;
+        const offset = (await this.deps.storage.read.telegram.bot(r.config.name))?.pollingOffset ?? 0;
         // Telegram holds a long poll up to its timeout: no answer by then and a request's timeout more, and the bot is down.
         const pollMs = POLL_TIMEOUT_S * 1000 + this.deps.runtime().config.delivery.timeout_ms;
         const updates = await bounded(signal, pollMs, (s) => r.bot.api.getUpdates({ offset, timeout: POLL_TIMEOUT_S, allowed_updates: [...ALLOWED_UPDATES] }, s));

@@ -1,16 +1,13 @@
 import { GrammyError, HttpError, InputFile, type Api } from "grammy";
 import type { InlineKeyboardMarkup, Message } from "grammy/types";
-import type { Runtime } from "../campaigns/registry.ts";
-import type { Db } from "../db/client.ts";
-import type { ChannelAttempt, ChannelSender } from "../delivery/channel.ts";
+import type { Runtime } from "../config/runtime.ts";
+import type { ChannelAttempt, ChannelSender, SideEffect } from "../delivery/channel.ts";
 import { headOf } from "../delivery/http-request.ts";
 import { macroValues, renderText, welcomeUrlEncode } from "../domain/templates.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
-import { insertJournal } from "../journal/repository.ts";
-import { eventsOfLead, getLead } from "../leads/repository.ts";
+import type { Reads } from "../storage/port.ts";
 import { bounded, NoAnswer, type GrammySignal } from "./api-call.ts";
-import { cacheFileId, getCachedFileId, getInviteLink, saveInviteLink } from "./repository.ts";
 
 
 /** Errors Telegram returns for work that is already done: the call counts as delivered. */
@@ -20,7 +17,8 @@ const BENIGN = ["HIDE_REQUESTER_MISSING", "USER_ALREADY_PARTICIPANT"];
 const escapeMarkdown = (value: string) => value.replace(/([_*`[])/g, "\\$1");
 
 export interface TelegramChannelDeps {
-  db: Db;
+  /** What a welcome is made of: the lead, its latest event, the stored invite link and media file ids. */
+  read: Pick<Reads, "leads" | "telegram">;
   clock: Clock;
   runtime: () => Runtime;
   api: (bot: string) => Api | undefined;
@@ -28,17 +26,23 @@ export interface TelegramChannelDeps {
   log: Logger;
 }
 
-const done = (url: string, head: string): ChannelAttempt => ({
+const done = (url: string, head: string, effects: SideEffect[] = []): ChannelAttempt => ({
   report: { result: { kind: "response", status: 200, body: head, retryAfterMs: null }, url, responseHead: headOf(head) },
   verdict: { outcome: "delivered" },
+  effects,
 });
 
 /**
  * Sends the outbox rows of channel `telegram` (url `tg://BOT/METHOD`, body JSON) and judges
  * Telegram's answer: 429 → retry after exactly `retry_after`; 403 (blocked by the user) → rejected
- * and journaled; other 4xx → rejected; 5xx and network errors → the retry ladder.
+ * and journaled; other 4xx → rejected; 5xx and network errors → the retry ladder. What a send
+ * learns — an invite link it created, a media file's id, a bot blocked by its user — comes back as
+ * side effects, written in the outcome's commit.
  */
 export function createTelegramChannel(deps: TelegramChannelDeps): ChannelSender {
+  // Invite links created by this process, by bot and campaign: two welcomes sent before the first
+  // one's outcome (and its link) is committed use one link.
+  const created = new Map<string, Promise<string>>();
   return async (row, abort) => {
     const [, bot = "", method = ""] = /^tg:\/\/([^/]+)\/(.+)$/.exec(row.url) ?? [];
     const api = deps.api(bot);
@@ -46,8 +50,9 @@ export function createTelegramChannel(deps: TelegramChannelDeps): ChannelSender 
     const body = JSON.parse(row.body ?? "{}") as Record<string, number>;
     try {
       if (method === "welcome") {
-        const message = await bounded(abort.signal, deps.timeoutMs(), (signal) => sendWelcome(deps, api, bot, body.lead!, signal));
-        return done(row.url, `message ${message.message_id}`);
+        const effects: SideEffect[] = [];
+        const message = await bounded(abort.signal, deps.timeoutMs(), (signal) => sendWelcome(deps, created, api, bot, body.lead!, signal, effects));
+        return done(row.url, `message ${message.message_id}`, effects);
       }
       if (method === "approveChatJoinRequest") {
         await bounded(abort.signal, deps.timeoutMs(), (signal) => api.approveChatJoinRequest(body.chat_id!, body.user_id!, signal));
@@ -60,7 +65,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): ChannelSender 
   };
 }
 
-function judgeError(deps: TelegramChannelDeps, err: unknown, url: string, method: string, body: Record<string, number>): ChannelAttempt {
+async function judgeError(deps: TelegramChannelDeps, err: unknown, url: string, method: string, body: Record<string, number>): Promise<ChannelAttempt> {
   if (err instanceof GrammyError) {
     const head = `${err.error_code}: ${err.description}`;
     const report = { result: { kind: "response" as const, status: err.error_code, body: head, retryAfterMs: null }, url, responseHead: headOf(head) };
@@ -71,11 +76,12 @@ function judgeError(deps: TelegramChannelDeps, err: unknown, url: string, method
       return { report, verdict: { outcome: "retry", reason: `telegram_429: ${err.description}`, retryAfterMs: ms, minDelayMs: 0, pauseHostMs: ms } };
     }
     if (err.error_code >= 500) return { report, verdict: { outcome: "retry", reason: `telegram_${err.error_code}: ${err.description}`, retryAfterMs: null, minDelayMs: 0 } };
+    const effects: SideEffect[] = [];
     if (err.error_code === 403 && method === "welcome") {
-      const lead = getLead(deps.db, body.lead!);
-      insertJournal(deps.db, { kind: "bot_blocked", campaignId: lead?.campaignId, subscriber: lead?.subscriber, detail: { description: err.description }, createdAt: deps.clock.now() });
+      const lead = await deps.read.leads.get(body.lead!);
+      effects.push({ kind: "journal", row: { kind: "bot_blocked", campaignId: lead?.campaignId, subscriber: lead?.subscriber, detail: { description: err.description }, createdAt: deps.clock.now() } });
     }
-    return { report, verdict: { outcome: "rejected", reason: `telegram_${err.error_code}: ${err.description}` } };
+    return { report, verdict: { outcome: "rejected", reason: `telegram_${err.error_code}: ${err.description}` }, effects };
   }
   const timedOut = err instanceof NoAnswer;
   const message = err instanceof HttpError ? String((err.error as Error)?.message ?? err.message) : (err as Error).message;
@@ -85,24 +91,37 @@ function judgeError(deps: TelegramChannelDeps, err: unknown, url: string, method
   };
 }
 
-async function inviteLink(deps: TelegramChannelDeps, api: Api, bot: string, campaignId: number, signal: GrammySignal): Promise<string> {
-  const stored = getInviteLink(deps.db, bot, campaignId);
+/** The campaign's invite link: the stored one, else one created (once per process) and returned to be stored. */
+async function inviteLink(
+  deps: TelegramChannelDeps, created: Map<string, Promise<string>>, api: Api, bot: string, campaignId: number, signal: GrammySignal, effects: SideEffect[],
+): Promise<string> {
+  const stored = await deps.read.telegram.inviteLink(bot, campaignId);
   if (stored) return stored.link;
   const campaign = deps.runtime().campaignsById.get(campaignId)!.config;
-  const link = await api.createChatInviteLink(campaign.chat!, { name: campaign.code.slice(0, 32), ...(campaign.join_request ? { creates_join_request: true } : {}) }, signal);
-  saveInviteLink(deps.db, { bot, campaignId, link: link.invite_link, createsJoinRequest: campaign.join_request, createdAt: deps.clock.now() });
-  return getInviteLink(deps.db, bot, campaignId)!.link; // a concurrent send may have stored one first
+  const key = `${bot}\n${campaignId}`;
+  let link = created.get(key);
+  if (!link) {
+    link = api.createChatInviteLink(campaign.chat!, { name: campaign.code.slice(0, 32), ...(campaign.join_request ? { creates_join_request: true } : {}) }, signal)
+      .then((l) => l.invite_link);
+    created.set(key, link);
+    link.catch(() => created.delete(key)); // a failed creation is tried again by the next send
+  }
+  const url = await link;
+  effects.push({ kind: "invite_link", row: { bot, campaignId, link: url, createsJoinRequest: campaign.join_request, createdAt: deps.clock.now() } });
+  return url;
 }
 
-async function sendWelcome(deps: TelegramChannelDeps, api: Api, bot: string, leadId: number, signal: GrammySignal): Promise<Message> {
+async function sendWelcome(
+  deps: TelegramChannelDeps, created: Map<string, Promise<string>>, api: Api, bot: string, leadId: number, signal: GrammySignal, effects: SideEffect[],
+): Promise<Message> {
   const runtime = deps.runtime();
-  const lead = getLead(deps.db, leadId);
+  const lead = await deps.read.leads.get(leadId);
   const campaign = lead && runtime.campaignsById.get(lead.campaignId);
   const welcome = campaign?.config.welcome;
   if (!lead || !campaign || !welcome) throw new GrammyError("welcome not sent", { ok: false, error_code: 400, description: "the campaign no longer has a welcome message" }, "welcome", {});
-  const event = eventsOfLead(deps.db, lead.id).at(-1)!;
+  const event = (await deps.read.leads.events(lead.id)).at(-1)!;
   const needsInvite = [welcome.text, welcome.button?.url].some((t) => t?.segments.some((s) => typeof s !== "string" && s.macro === "invite"));
-  const invite = needsInvite && campaign.config.chat !== null ? await inviteLink(deps, api, bot, campaign.id, signal) : "";
+  const invite = needsInvite && campaign.config.chat !== null ? await inviteLink(deps, created, api, bot, campaign.id, signal, effects) : "";
   const values = { ...macroValues(runtime.config.account_id, campaign.config, lead, event), invite };
   const text = renderText(welcome.text, values, escapeMarkdown);
   const reply_markup: InlineKeyboardMarkup | undefined = welcome.button
@@ -113,19 +132,12 @@ async function sendWelcome(deps: TelegramChannelDeps, api: Api, bot: string, lea
   const paid = runtime.config.bots[bot]?.paid_broadcast ? { allow_paid_broadcast: true } : {};
   if (!welcome.media) return api.sendMessage(chatId, text, { parse_mode: "Markdown", reply_markup, ...paid }, signal);
   const { kind, path } = welcome.media;
-  const cached = getCachedFileId(deps.db, bot, path);
+  const cached = await deps.read.telegram.mediaFileId(bot, path);
   const file = cached ?? new InputFile(path);
   const other = { caption: text, parse_mode: "Markdown" as const, reply_markup, ...paid };
   const message: Message = kind === "photo" ? await api.sendPhoto(chatId, file, other, signal) : await api.sendVideo(chatId, file, other, signal);
   const fileId = kind === "photo" ? message.photo?.at(-1)?.file_id : message.video?.file_id;
-  if (!cached && fileId) {
-    // Only a cache: the message is out, so a failed write (a locked database) must not make it a
-    // failed attempt, sent again; the next welcome uploads the file once more.
-    try {
-      cacheFileId(deps.db, bot, path, fileId, deps.clock.now());
-    } catch (err) {
-      deps.log.warn({ bot, code: (err as { code?: string }).code, message: (err as Error).message }, "caching the welcome media's file id failed; it is uploaded again next time");
-    }
-  }
+  // Stored with the outcome: the next welcome sends the file id instead of uploading the file again.
+  if (!cached && fileId) effects.push({ kind: "media_file_id", row: { bot, path, fileId, createdAt: deps.clock.now() } });
   return message;
 }

@@ -1,7 +1,7 @@
 import { BOT_SENDS_PER_SECOND, type BotConfig } from "../config/model.ts";
 import type { HostPacing, Pacing } from "../delivery/host-slots.ts";
 import { SendPacer, TELEGRAM_PACE } from "../delivery/pacing.ts";
-import type { ClaimedPostback } from "../outbox/claims.ts";
+import type { ClaimedPostback } from "../storage/outbox-types.ts";
 
 /** The host of a bot's outbox rows: its own unit for ordering, caps, pacing and the circuit breaker. */
 export const telegramHost = (bot: string) => `telegram:${bot}`;

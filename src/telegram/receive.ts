@@ -1,16 +1,13 @@
 import type { Update } from "grammy/types";
-import type { Runtime } from "../campaigns/registry.ts";
-import type { Db } from "../db/client.ts";
+import type { Runtime } from "../config/runtime.ts";
 import { NO_EFFECTS, type Intake } from "../intake/intake.ts";
 import type { Clock } from "../lib/clock.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { insertJournal } from "../journal/repository.ts";
-import { advancePollingOffset, markUpdateProcessed } from "./repository.ts";
+import type { Tx } from "../storage/port.ts";
 import { applyUpdate, malformedUpdate, type UpdateOutcome } from "./updates.ts";
 
 export interface ReceiveDeps {
-  db: Db;
   intake: Intake;
   clock: Clock;
   log: Logger;
@@ -31,9 +28,9 @@ const errorText = (err: unknown) => String((err as Error)?.message ?? err).slice
  * Marks a poisoned update as processed (a webhook resend is then a duplicate) and journals it as
  * `update_failed` with its update_id and the error; runs in the caller's transaction.
  */
-function recordFailure(tx: Db, bot: string, updateId: number, error: string, now: number) {
-  if (markUpdateProcessed(tx, bot, updateId, now)) {
-    insertJournal(tx, { kind: "update_failed", detail: { bot, update_id: updateId, error }, createdAt: now });
+async function recordFailure(tx: Tx, bot: string, updateId: number, error: string, now: number) {
+  if (await tx.telegram.markUpdateProcessed(bot, updateId, now)) {
+    await tx.journal.insert({ kind: "update_failed", detail: { bot, update_id: updateId, error }, createdAt: now });
   }
 }
 
@@ -42,7 +39,7 @@ async function apply(deps: ReceiveDeps, bot: string, update: Update): Promise<Re
   const malformed = malformedUpdate(update);
   if (malformed) return { kind: "skipped", error: `${malformed}: missing, of the wrong type or not well-formed text` };
   try {
-    const outcome = await deps.intake(() => applyUpdate(deps.db, deps.runtime(), bot, update, deps.clock.now()));
+    const outcome = await deps.intake((tx) => applyUpdate(tx, deps.runtime(), bot, update, deps.clock.now()));
     return { kind: "applied", outcome };
   } catch (err) {
     if (isStorageUnavailable(err)) throw err;
@@ -90,10 +87,10 @@ export async function receiveBatch(deps: ReceiveDeps, bot: string, updates: read
 async function journalSkipped(deps: ReceiveDeps, bot: string, skipped: { id: number; error: string }[], offset?: number) {
   if (skipped.length === 0 && offset === undefined) return;
   for (const s of skipped) deps.log.warn({ bot, update_id: s.id, error: s.error }, "update could not be applied; journaled as update_failed and skipped");
-  await deps.intake(() => {
+  await deps.intake(async (tx) => {
     const now = deps.clock.now();
-    for (const s of skipped) recordFailure(deps.db, bot, s.id, s.error, now);
-    if (offset !== undefined) advancePollingOffset(deps.db, bot, offset, now);
+    for (const s of skipped) await recordFailure(tx, bot, s.id, s.error, now);
+    if (offset !== undefined) await tx.telegram.advancePollingOffset(bot, offset, now);
     return { effects: NO_EFFECTS };
   });
 }

@@ -1,18 +1,17 @@
 import { Elysia, t } from "elysia";
 import type { Update } from "grammy/types";
-import type { Db } from "../db/client.ts";
 import { AppError, notFound } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
 import { iso } from "../lib/json.ts";
 import { readBodyLimited } from "../http/body.ts";
 import { nestedDeeperThan, tooDeep } from "../http/json-limits.ts";
 import { webhookSecret, type TelegramBots } from "./bots.ts";
-import { listChats } from "./repository.ts";
 import { isAdmin, missingRights } from "./rights.ts";
 
 /** An update is a few KiB; 1 MiB is ample, and anything larger is refused with 413 before it is read further. */
 const MAX_UPDATE_BYTES = 1024 * 1024;
 import { Nullable, responses } from "../http/openapi.ts";
+import type { Reads } from "../storage/port.ts";
 
 const Time = Nullable(t.String({ format: "date-time" }));
 const BotList = t.Object({
@@ -37,7 +36,7 @@ const chatListExample = {
 
 
 export interface TelegramRoutesDeps {
-  db: Db;
+  storage: { read: Pick<Reads, "telegram"> };
   telegram: Pick<TelegramBots, "config" | "offset" | "receive" | "states">;
 }
 
@@ -80,11 +79,11 @@ export function telegramRoutes(ctx: TelegramRoutesDeps) {
           400, [401, { code: "unauthorized", message: "wrong or missing X-Telegram-Bot-Api-Secret-Token" }], [404, { code: "not_found", message: "webhook bot main not found" }], [413, { code: "body_too_large", message: "the request body is larger than 1048576 bytes" }], [415, { code: "unsupported_media_type", message: "an update is sent as application/json" }], 422, 429, 503),
       },
     })
-    .get("/api/bots", () => ({
-      items: ctx.telegram.states().map((s) => ({ ...s, polling_offset: s.mode === "polling" ? (ctx.telegram.offset(s.name) ?? 0) : null })),
+    .get("/api/bots", async () => ({
+      items: await Promise.all(ctx.telegram.states().map(async (s) => ({ ...s, polling_offset: s.mode === "polling" ? ((await ctx.telegram.offset(s.name)) ?? 0) : null }))),
     }), { detail: { tags: ["telegram"], summary: "Bots: username, mode, webhook or polling state, last error", responses: responses({ schema: BotList, example: botListExample, description: "Every configured bot" }, 401) } })
-    .get("/api/chats", () => ({
-      items: listChats(ctx.db).map((c) => ({
+    .get("/api/chats", async () => ({
+      items: (await ctx.storage.read.telegram.chats()).map((c) => ({
         bot: c.bot, chat: c.chatId, title: c.title, type: c.type, status: c.status, admin: isAdmin(c.status),
         rights: c.rights, missing_rights: missingRights(c.status, c.rights ?? null), updated_at: iso(c.updatedAt),
       })),

@@ -1,14 +1,12 @@
 import type { ChatJoinRequest, ChatMemberUpdated, Message, Update } from "grammy/types";
-import type { CampaignEntry, Runtime } from "../campaigns/registry.ts";
-import type { Db } from "../db/client.ts";
-import { insertJournal } from "../journal/repository.ts";
-import { insertPostbacks, type NewPostback } from "../outbox/repository.ts";
+import type { CampaignEntry, Runtime } from "../config/runtime.ts";
 import { applyLeadEvent, type LeadEventResult } from "../leads/service.ts";
 import type { Status } from "../domain/status.ts";
 import type { Effects } from "../intake/intake.ts";
+import type { Tx } from "../storage/port.ts";
+import type { NewPostback } from "../storage/rows.ts";
 import { classifyMemberChange, parseStartCommand, type MemberState } from "./rules.ts";
 import { telegramHost } from "./pacing.ts";
-import { markUpdateProcessed, upsertChat } from "./repository.ts";
 
 /** The updates tgcpa asks Telegram for (chat_member is only sent when named). */
 export const ALLOWED_UPDATES = ["message", "my_chat_member", "chat_member", "chat_join_request"] as const;
@@ -20,8 +18,8 @@ export interface UpdateOutcome {
 }
 
 interface Scope {
-  /** The connection, inside the update's transaction. */
-  tx: Db;
+  /** The update's transaction. */
+  tx: Tx;
   runtime: Runtime;
   bot: string;
   now: number;
@@ -83,14 +81,14 @@ export function malformedUpdate(update: Update): string | null {
  * update_id and writes the lead events and the outbox rows they cause. The same update again
  * changes nothing.
  */
-export function applyUpdate(tx: Db, runtime: Runtime, bot: string, update: Update, now: number): UpdateOutcome {
+export async function applyUpdate(tx: Tx, runtime: Runtime, bot: string, update: Update, now: number): Promise<UpdateOutcome> {
   const outcome: UpdateOutcome = { duplicate: false, effects: { events: [], rows: [] } };
-  if (!markUpdateProcessed(tx, bot, update.update_id, now)) return { ...outcome, duplicate: true };
+  if (!(await tx.telegram.markUpdateProcessed(bot, update.update_id, now))) return { ...outcome, duplicate: true };
   const scope: Scope = { tx, runtime, bot, now, outcome };
-  if (update.message) onMessage(scope, update.message);
-  else if (update.chat_join_request) onJoinRequest(scope, update.chat_join_request);
-  else if (update.chat_member) onChatMember(scope, update.chat_member);
-  else if (update.my_chat_member) onMyChatMember(scope, update.my_chat_member);
+  if (update.message) await onMessage(scope, update.message);
+  else if (update.chat_join_request) await onJoinRequest(scope, update.chat_join_request);
+  else if (update.chat_member) await onChatMember(scope, update.chat_member);
+  else if (update.my_chat_member) await onMyChatMember(scope, update.my_chat_member);
   return outcome;
 }
 
@@ -103,72 +101,72 @@ function record(s: Scope, r: LeadEventResult, status: Status) {
   for (const p of r.postbacks) s.outcome.effects.rows.push(p.state);
 }
 
-function enqueueTelegram(s: Scope, row: Pick<NewPostback, "leadId" | "eventId" | "campaignId" | "status" | "template"> & { method: string; body: unknown }) {
-  insertPostbacks(s.tx, [{
+async function enqueueTelegram(s: Scope, row: Pick<NewPostback, "leadId" | "eventId" | "campaignId" | "status" | "template"> & { method: string; body: unknown }) {
+  await s.tx.outbox.insert([{
     ...row, channel: "telegram", url: `tg://${s.bot}/${row.method}`, body: JSON.stringify(row.body), contentType: "application/json",
     host: telegramHost(s.bot), state: "pending", nextAttemptAt: s.now, createdAt: s.now, updatedAt: s.now,
   }]);
   s.outcome.effects.rows.push("pending");
 }
 
-function onMessage(s: Scope, message: Message) {
+async function onMessage(s: Scope, message: Message) {
   if (message.chat.type !== "private" || !message.from || !message.text) return;
   const start = parseStartCommand(message.text);
   if (!start) return;
   const from = message.from;
   const journal = (reason: string, detail: Record<string, unknown> = {}) =>
-    insertJournal(s.tx, { kind: "start_rejected", subscriber: from.id, detail: { bot: s.bot, reason, ...detail }, createdAt: s.now });
+    s.tx.journal.insert({ kind: "start_rejected", subscriber: from.id, detail: { bot: s.bot, reason, ...detail }, createdAt: s.now });
   if (start.kind === "missing") return journal("no_payload");
   if (start.kind === "malformed") return journal("malformed_payload", { payload: start.payload });
   const campaign = s.runtime.campaigns.get(start.code);
   if (!campaign || campaign.config.bot !== s.bot) return journal("unknown_campaign", { code: start.code });
   if (campaign.config.paused) return journal("campaign_paused", { code: start.code });
 
-  const result = applyLeadEvent(s.tx, s.runtime, {
+  const result = await applyLeadEvent(s.tx, s.runtime, {
     campaign: start.code, subscriber: from.id, status: "wait", click: start.click, username: from.username ?? "",
     source: "telegram", at: s.now,
   }, s.now);
   record(s, result, "wait");
   // A repeated Start re-sends the welcome; the lead itself is not created twice.
   if (campaign.config.welcome && result.lead) {
-    enqueueTelegram(s, {
+    await enqueueTelegram(s, {
       leadId: result.lead.id, eventId: result.events[0]?.id ?? 0, campaignId: campaign.id, status: "wait",
       template: `campaigns.${campaign.config.code}.welcome`, method: "welcome", body: { lead: result.lead.id, chat: from.id },
     });
   }
 }
 
-function onJoinRequest(s: Scope, req: ChatJoinRequest) {
+async function onJoinRequest(s: Scope, req: ChatJoinRequest) {
   const campaigns = campaignsOfChat(s, req.chat.id);
   if (campaigns.length === 0) {
-    insertJournal(s.tx, { kind: "untracked_chat", subscriber: req.from.id, chatId: req.chat.id, detail: { bot: s.bot, update: "chat_join_request" }, createdAt: s.now });
+    await s.tx.journal.insert({ kind: "untracked_chat", subscriber: req.from.id, chatId: req.chat.id, detail: { bot: s.bot, update: "chat_join_request" }, createdAt: s.now });
     return;
   }
   for (const c of campaigns) {
-    const r = applyLeadEvent(s.tx, s.runtime, { campaign: c.config.code, subscriber: req.from.id, status: "hold", username: req.from.username, source: "telegram", at: s.now }, s.now);
+    const r = await applyLeadEvent(s.tx, s.runtime, { campaign: c.config.code, subscriber: req.from.id, status: "hold", username: req.from.username, source: "telegram", at: s.now }, s.now);
     record(s, r, "hold");
   }
   const approver = campaigns.find((c) => c.config.auto_approve);
   if (approver) {
     // Ordered per requester (an organic requester has no lead: keyed by the negated user id).
-    enqueueTelegram(s, {
+    await enqueueTelegram(s, {
       leadId: -req.from.id, eventId: 0, campaignId: approver.id, status: "hold", template: `campaigns.${approver.config.code}.auto_approve`,
       method: "approveChatJoinRequest", body: { chat_id: req.chat.id, user_id: req.from.id },
     });
   }
 }
 
-function onChatMember(s: Scope, u: ChatMemberUpdated) {
+async function onChatMember(s: Scope, u: ChatMemberUpdated) {
   const user = u.new_chat_member.user;
   const status = classifyMemberChange(u.old_chat_member as MemberState, u.new_chat_member as MemberState, user.id, u.from.id);
   if (!status) return; // unban (kicked → left), or a change that keeps them in or out
   const campaigns = campaignsOfChat(s, u.chat.id);
   if (campaigns.length === 0) {
-    insertJournal(s.tx, { kind: "untracked_chat", subscriber: user.id, chatId: u.chat.id, detail: { bot: s.bot, update: "chat_member", status }, createdAt: s.now });
+    await s.tx.journal.insert({ kind: "untracked_chat", subscriber: user.id, chatId: u.chat.id, detail: { bot: s.bot, update: "chat_member", status }, createdAt: s.now });
     return;
   }
   for (const c of campaigns) {
-    const r = applyLeadEvent(s.tx, s.runtime, {
+    const r = await applyLeadEvent(s.tx, s.runtime, {
       campaign: c.config.code, subscriber: user.id, status, username: user.username, chat: u.chat.id, source: "telegram", at: s.now,
     }, s.now);
     record(s, r, status);
@@ -177,10 +175,10 @@ function onChatMember(s: Scope, u: ChatMemberUpdated) {
 
 const RIGHTS = ["can_invite_users", "can_restrict_members", "can_manage_chat", "can_post_messages", "can_promote_members", "can_delete_messages"] as const;
 
-function onMyChatMember(s: Scope, u: ChatMemberUpdated) {
+async function onMyChatMember(s: Scope, u: ChatMemberUpdated) {
   const member = u.new_chat_member as unknown as Record<string, unknown>;
   const rights = Object.fromEntries(RIGHTS.filter((r) => r in member).map((r) => [r, member[r] === true]));
-  upsertChat(s.tx, {
+  await s.tx.telegram.upsertChat({
     bot: s.bot, chatId: u.chat.id, title: "title" in u.chat ? (u.chat.title ?? "") : "", type: u.chat.type,
     status: u.new_chat_member.status, rights, updatedAt: s.now,
   });

@@ -2,9 +2,9 @@
 // the two sides):
 //   bun test/bench/queue-core-child.ts tgcpa    JOBS DIR SYNCHRONOUS
 //   bun test/bench/queue-core-child.ts plainjob JOBS DIR SYNCHRONOUS
-// tgcpa: JOBS pending postbacks seeded (seed.ts), then OutboxRepository.claimDue through the GroupCommit (batches of
-// IN_FLIGHT, as the dispatcher asks for) + completeAttempt per row, each completion submitted to
-// the service's GroupCommit as src/delivery/dispatcher.ts does (completions that arrive together
+// tgcpa: JOBS pending postbacks seeded (seed.ts), then claims through the SQLite storage port (batches of
+// IN_FLIGHT, as the dispatcher asks for) + a completion per row, each a write of the storage port as
+// src/delivery/attempt-runner.ts makes it (completions that arrive together
 // share one transaction, settled at their commit; the next claim waits for the sync), no HTTP,
 // until the outbox is empty and on the disk.
 // plainjob: JOBS jobs added with addMany (untimed), then a plainjob worker with a no-op handler
@@ -13,9 +13,7 @@
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { bun as plainBun, defineQueue, defineWorker, JobStatus } from "plainjob";
-import { openDatabase } from "../../src/db/client.ts";
-import { GroupCommit } from "../../src/db/group-commit.ts";
-import { OutboxRepository } from "../../src/outbox/claims.ts";
+import { openSqliteStorage } from "../../src/storage/sqlite/store.ts";
 import type { Synchronous } from "../../src/config/model.ts";
 import { benchConfig } from "./bench-service.ts";
 import { seedDatabase } from "./seed.ts";
@@ -31,18 +29,16 @@ async function runTgcpa() {
   // The receiver port is never contacted here: no HTTP in this scenario.
   const config = benchConfig(dir!, { receiverPort: 9, synchronous, inFlight });
   seedDatabase({ config, rows: jobs, state: "pending" });
-  const db = openDatabase({ path: join(dir!, "tgcpa.db"), synchronous });
-  const outbox = new OutboxRepository(db);
-  const commits = new GroupCommit(db, { synchronous, path: join(dir!, "tgcpa.db") });
+  const storage = openSqliteStorage({ path: join(dir!, "tgcpa.db"), synchronous });
   const t0 = performance.now();
   let done = 0;
   let lost = 0;
   while (done < jobs && performance.now() - t0 < TIME_LIMIT_MS) {
-    const rows = await commits.run(() => outbox.claimDue(Date.now(), inFlight, 60_000, [], () => inFlight));
+    const rows = await storage.write(async (tx) => tx.outbox.claimDue({ now: Date.now(), limit: inFlight, leaseMs: 60_000, blocked: [], allowance: () => inFlight, inFlight: () => false }));
     if (rows.length === 0) break;
     const kept = await Promise.all(rows.map((row) => {
       const startedAt = Date.now();
-      return commits.run(() => outbox.completeAttempt(row, {
+      return storage.write(async (tx) => tx.outbox.complete(row, {
         postbackId: row.id, attempt: row.attempts, startedAt, durationMs: 1, url: row.url, httpStatus: 200,
         outcome: "delivered", error: null, responseHead: "OK",
       }, { state: "delivered", reason: null }, Date.now()), { beforeSync: true });
@@ -52,10 +48,10 @@ async function runTgcpa() {
       else lost++;
     }
   }
-  await commits.durable(); // the last outcomes on the disk too, as plainjob's are
+  await storage.durable(); // the last outcomes on the disk too, as plainjob's are
   const seconds = (performance.now() - t0) / 1000;
-  const left = db.$client.query<{ n: number }, []>("SELECT count(*) AS n FROM postbacks WHERE state = 'pending'").get()!.n;
-  db.$client.close();
+  const left = storage.db.$client.query<{ n: number }, []>("SELECT count(*) AS n FROM postbacks WHERE state = 'pending'").get()!.n;
+  await storage.close();
   return { impl: "tgcpa", jobs: done, lost, left, seconds, rate: done / seconds, synchronous };
 }
 

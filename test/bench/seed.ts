@@ -1,6 +1,6 @@
 // Seeds a service database quickly and realistically, BEFORE the service starts: the schema
 // comes from the service's own migration path (openDatabase), the campaign from its own
-// syncCampaigns, and each postback row is rendered with the service's own templates and macros
+// campaign mirror (the storage's campaigns.sync), and each postback row is rendered with the service's own templates and macros
 // (resolveTemplates, renderRequest, macroValues) — the same columns buildPostbacks writes —
 // then inserted with plain bun:sqlite in large transactions.
 //
@@ -11,13 +11,14 @@
 // Seeding is setup, not a measurement: it runs with synchronous=OFF on its own connection; the
 // service later opens the file with its configured synchronous mode.
 import type { Status } from "../../src/domain/status.ts";
-import { syncCampaigns } from "../../src/campaigns/registry.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import { openDatabase } from "../../src/db/client.ts";
+import { buildRuntime } from "../../src/config/runtime.ts";
+import { openDatabase } from "../../src/storage/sqlite/client.ts";
+import { SqliteCampaigns } from "../../src/storage/sqlite/campaigns.ts";
 import { renderRequest, resolveTemplates } from "../../src/domain/templates.ts";
-import type { LeadEventRow, LeadRow } from "../../src/leads/repository.ts";
+import type { LeadEventRow, LeadRow } from "../../src/storage/rows.ts";
 import { macroValues } from "../../src/domain/templates.ts";
-import { ALL_TIME } from "../../src/stats/repository.ts";
+import { ALL_TIME } from "../../src/stats/counters.ts";
 import { bucketOf } from "../../src/lib/time-zones.ts";
 import type { ConfigInput } from "../helpers/service/config.ts";
 import { CAMPAIGN } from "./bench-service.ts";
@@ -41,7 +42,8 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
   const config = parseConfig(JSON.stringify(o.config), {});
   const db = openDatabase({ path: config.storage.path, synchronous: "OFF" });
   const now = Date.now();
-  const runtime = syncCampaigns(db, config, now);
+  const mirrors = config.campaigns.map((c) => ({ code: c.code, name: c.name, bot: c.bot, chat: c.chat, paused: c.paused }));
+  const runtime = buildRuntime(config, db.$client.transaction(() => new SqliteCampaigns(db).sync(mirrors, now))());
   const campaign = runtime.campaigns.get(CAMPAIGN)!;
   const status: Status = "wait";
   const templates = resolveTemplates(config.postbacks, campaign.config.postbacks, status);

@@ -5,8 +5,10 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase, type Db } from "../../src/db/client.ts";
-import { leadByClick, leadByClickQuery } from "../../src/inbound/repository.ts";
+import { openDatabase, type Db } from "../../src/storage/sqlite/client.ts";
+import { SqliteLeads, leadByClickQuery } from "../../src/storage/sqlite/leads.ts";
+
+const leadByClick = (db: Db, click: string, campaignId?: number) => new SqliteLeads(db).byClick(click, campaignId);
 
 let dir: string;
 let db: Db;
@@ -49,5 +51,5 @@ test("the lookup returns the newest lead with the click", () => {
   expect(leadByClick(db, "clk-7")?.subscriber).toBe(15_007);
   expect(leadByClick(db, "clk-8")?.subscriber).toBe(15_008);
   expect(leadByClick(db, "clk-8", 1)?.subscriber).toBe(15_008);
-  expect(leadByClick(db, "clk-8", 2)).toBeUndefined();
+  expect(leadByClick(db, "clk-8", 2)).toBeNull();
 });

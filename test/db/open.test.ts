@@ -1,4 +1,4 @@
-// Opening the database file (src/db/client.ts): only a missing file is created fresh. An existing
+// Opening the database file (src/storage/sqlite/client.ts): only a missing file is created fresh. An existing
 // file that is empty (0 bytes, e.g. truncated by accident), not SQLite, or another program's
 // database stops the start with an error naming the file and what to do — and is left as it was.
 import { Database } from "bun:sqlite";
@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { StorageError, openDatabase } from "../../src/db/client.ts";
+import { StorageError, openDatabase } from "../../src/storage/sqlite/client.ts";
 import { backupDatabase } from "../../src/ops/backup.ts";
 import { runCommand } from "../helpers/service/subprocess.ts";
 

@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { StorageError, openDatabase } from "../../src/db/client.ts";
+import { StorageError, openDatabase } from "../../src/storage/sqlite/client.ts";
 import { leadEvents, postEvent } from "../helpers/idempotent-events.ts";
 import { testConfig } from "../helpers/service/config.ts";
 import { killAllServices, processTestDir, runCommand, spawnService, withServices } from "../helpers/service/subprocess.ts";

@@ -1,18 +1,17 @@
 // Every dashboard view answers from an index: the query plans of the searches, the stats and the
-// writes on the event path, captured from the repository functions themselves, scan no big table.
+// writes on the event path, captured from the SQLite stores' methods themselves, scan no big table.
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase } from "../../src/db/client.ts";
-import { findSession } from "../../src/dashboard/repository.ts";
-import { eventsOfLead, listLeads } from "../../src/leads/repository.ts";
-import { attemptsOf, listPostbacks, postbacksOfLead, undeliveredPostbacksOf } from "../../src/outbox/repository.ts";
-import { allTimeCounters, countLeadEvent, firstBucket, sumsPerDay } from "../../src/stats/repository.ts";
+import { openDatabase } from "../../src/storage/sqlite/client.ts";
+import { counterAdds } from "../../src/stats/counters.ts";
+import { sqliteStores } from "../../src/storage/sqlite/store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tgcpa-plans-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const db = openDatabase({ path: join(dir, "t.db"), synchronous: "OFF" });
+const s = sqliteStores(db);
 
 /** Runs `fn` and returns the plan of every statement it ran, as "detail | detail" lines. */
 function plansOf(fn: () => unknown): string[] {
@@ -47,22 +46,25 @@ function plansOf(fn: () => unknown): string[] {
 const BIG = /\bSCAN (leads|lead_events|postbacks(?! USING COVERING INDEX postbacks_open)|lead_stats|delivery_attempts|journal|inbound_log|dashboard_sessions)\b/;
 
 test.each([
-  ["leads by subscriber in every campaign", () => listLeads(db, { campaignIds: [1, 2, 3], subscriber: 5, limit: 50 })],
-  ["leads by click in every campaign", () => listLeads(db, { campaignIds: [1, 2, 3], click: "abc", limit: 50 })],
-  ["leads by username", () => listLeads(db, { username: "Alice", limit: 50 })],
-  ["a lead's events and postbacks", () => [eventsOfLead(db, 1), postbacksOfLead(db, 1)]],
-  ["postbacks by state", () => listPostbacks(db, { state: "failed", limit: 50, beforeId: 1000 })],
-  ["postbacks by campaign", () => listPostbacks(db, { campaignId: 1, limit: 50 })],
-  ["postbacks by host", () => listPostbacks(db, { host: "trk.example.com", limit: 50 })],
-  ["postbacks of a day", () => listPostbacks(db, { since: 86_400_000, until: 172_800_000, limit: 50 })],
-  ["failed postbacks of a day", () => listPostbacks(db, { state: "failed", since: 86_400_000, until: 172_800_000, limit: 50 })],
-  ["a postback's attempts", () => attemptsOf(db, 1)],
-  ["stats per day", () => sumsPerDay(db, 1, [[0, 86_400_000], [86_400_000, 172_800_000]])],
-  ["stats: the first bucket", () => firstBucket(db, 1)],
-  ["stats: postbacks not delivered", () => undeliveredPostbacksOf(db, 1, 0, 86_400_000)],
-  ["all-time counters", () => allTimeCounters(db, [1, 2])],
-  ["the counter of an event", () => db.$client.transaction(() => countLeadEvent(db, { id: 9, leadId: 1, campaignId: 1, status: "approve", occurredAt: 0 }, false, 1, 0))()],
-  ["a session", () => findSession(db, "a".repeat(64))],
+  ["leads by subscriber in every campaign", () => s.leads.list({ campaignIds: [1, 2, 3], subscriber: 5, limit: 50 })],
+  ["leads by click in every campaign", () => s.leads.list({ campaignIds: [1, 2, 3], click: "abc", limit: 50 })],
+  ["leads by username", () => s.leads.list({ username: "Alice", limit: 50 })],
+  ["a lead's events and postbacks", () => [s.leads.events(1), s.outbox.ofLead(1)]],
+  ["postbacks by state", () => s.outbox.list({ state: "failed", limit: 50, beforeId: 1000 })],
+  ["postbacks by campaign", () => s.outbox.list({ campaignId: 1, limit: 50 })],
+  ["postbacks by host", () => s.outbox.list({ host: "trk.example.com", limit: 50 })],
+  ["postbacks of a day", () => s.outbox.list({ since: 86_400_000, until: 172_800_000, limit: 50 })],
+  ["failed postbacks of a day", () => s.outbox.list({ state: "failed", since: 86_400_000, until: 172_800_000, limit: 50 })],
+  ["a postback's attempts", () => s.outbox.attempts(1)],
+  ["stats per day", () => s.stats.sumsPerDay(1, [[0, 86_400_000], [86_400_000, 172_800_000]])],
+  ["stats: the first bucket", () => s.stats.firstBucket(1)],
+  ["stats: postbacks not delivered", () => s.outbox.undeliveredOf(1, 0, 86_400_000)],
+  ["all-time counters", () => [s.stats.totals([1, 2]), s.outbox.undelivered()]],
+  ["the counter of an event", () => db.$client.transaction(() => {
+    s.leads.hasEarlierEvent(1, 9, "approve");
+    s.stats.add(counterAdds({ campaignId: 1, status: "approve", occurredAt: 0 }, false, 1, 0));
+  })()],
+  ["a session", () => s.sessions.find("a".repeat(64))],
 ] as const)("%s: no scan of a big table", (_name, fn) => {
   const plans = plansOf(fn);
   expect(plans.length).toBeGreaterThan(0);

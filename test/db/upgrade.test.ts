@@ -3,9 +3,9 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase } from "../../src/db/client.ts";
-import { OutboxRepository } from "../../src/outbox/claims.ts";
-import { migrationJournal, migrationSql } from "../../src/db/migrations.generated.ts";
+import { openDatabase } from "../../src/storage/sqlite/client.ts";
+import { OutboxClaims } from "../../src/storage/sqlite/outbox-claims.ts";
+import { migrationJournal, migrationSql } from "../../src/storage/sqlite/migrations.generated.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -41,9 +41,9 @@ test("upgrading a database with postbacks leased by the old process: they are cl
   old.close();
 
   const db = openDatabase({ path, synchronous: "FULL" });
-  const outbox = new OutboxRepository(db);
+  const outbox = new OutboxClaims(db);
   expect(outbox.nextDueAt([])).toBe(1000);
-  const claim = (now: number) => db.$client.transaction(() => outbox.claimDue(now, 10, 100_000, [], () => 10).map((r) => r.url))();
+  const claim = (now: number) => db.$client.transaction(() => outbox.claimDue({ now, limit: 10, leaseMs: 100_000, blocked: [], allowance: () => 10, inFlight: () => false }).map((r) => r.url))();
   expect(claim(2000)).toEqual(["http://h.example/due"]);
   expect(outbox.nextDueAt([])).toBe(60_000); // the old process's lease
   expect(claim(59_999)).toEqual([]);

@@ -10,8 +10,8 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSy
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { openDatabase } from "../../src/db/client.ts";
-import { migrationJournal, migrationSql } from "../../src/db/migrations.generated.ts";
+import { openDatabase } from "../../src/storage/sqlite/client.ts";
+import { migrationJournal, migrationSql } from "../../src/storage/sqlite/migrations.generated.ts";
 import { backupDatabase, restoreDatabase } from "../../src/ops/backup.ts";
 import { applyEvent } from "../helpers/service/api-client.ts";
 import { startTestService } from "../helpers/service/in-process.ts";

@@ -316,7 +316,7 @@ describe("delivery", () => {
       delivery: { per_host_in_flight: 1, max_in_flight: 4, circuit_failures: 1, circuit_cooldown: "5m", retry_ladder: ["0s", "1s"] },
     }, { clock });
     cleanup.push(() => svc.stop());
-    const leased = () => (svc.svc.deps.db.$client.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
+    const leased = () => (svc.sqlite().query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
     for (let i = 1; i <= 3; i++) await event(svc, { subscriber: i, status: "wait", click: `c${i}` });
     // One request out (the host's cap), one more row claimed ahead, the third left in the database.
     await eventually(() => leased() === 2, 1000, "one sent, one queued");
@@ -342,7 +342,7 @@ describe("delivery", () => {
       delivery: { per_host_in_flight: 1, max_in_flight: 4 },
     }, { clock });
     cleanup.push(() => svc.stop());
-    const leased = () => (svc.svc.deps.db.$client.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
+    const leased = () => (svc.sqlite().query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
     for (let i = 1; i <= 2; i++) await event(svc, { subscriber: i, status: "wait", click: `c${i}` });
     await eventually(() => leased() === 2, 1000, "one sent, one queued");
     clock.advance(3_001); // the queued row's lease would now end before a 2 s request could

@@ -285,7 +285,7 @@ describe("Telegram setup", () => {
     expect(second!.params.photo).toBe(fileId);
   });
 
-  test("a photo that went out is not sent again when its file id cannot be cached (the database locked at that moment)", async () => {
+  test("a photo that went out is not sent again when its outcome and file id cannot be saved at once (the database locked at that moment); the file id is kept", async () => {
     const api = await FakeBotApi.start();
     cleanup.push(() => api.close());
     api.addBot({ token: TOKEN, username: "tgcpa_test_bot" });
@@ -293,12 +293,16 @@ describe("Telegram setup", () => {
     cleanup.push(() => locker?.close());
     let sends = 0;
     let dbPath = "";
-    // Telegram takes the photo; just before its answer arrives another process takes the write lock for a while.
+    const photos: unknown[] = [];
+    // Telegram takes the photo; just before its first answer arrives another process takes the write lock for a while.
     api.setHandler("sendPhoto", async (call) => {
       sends++;
-      locker = new Database(dbPath);
-      locker.run("BEGIN IMMEDIATE");
-      setTimeout(() => locker!.run("ROLLBACK"), 600);
+      photos.push(call.params.photo);
+      if (sends === 1) {
+        locker = new Database(dbPath);
+        locker.run("BEGIN IMMEDIATE");
+        setTimeout(() => locker!.run("ROLLBACK"), 600);
+      }
       return { message_id: sends, date: Math.floor(Date.now() / 1000), chat: { id: Number(call.params.chat_id), type: "private", first_name: "u" }, caption: "hi",
         photo: [{ file_id: `photo-${sends}`, file_unique_id: `u-${sends}`, width: 90, height: 90 }] };
     });
@@ -317,6 +321,11 @@ describe("Telegram setup", () => {
     const [welcome] = (await svc.api("GET", "/api/postbacks?state=delivered")).body.items.filter((p: any) => p.url === "tg://main/welcome");
     expect(welcome.attempts).toBe(1);
     expect(sends).toBe(1);
-    expect(svc.logs.join("")).toContain("caching the welcome media's file id failed");
+    expect(svc.logs.join("")).toContain("saving a delivery outcome failed; keeping it and retrying");
+    // The file id was saved with the outcome: the next welcome sends it instead of the file.
+    api.enqueue(TOKEN, tg.startMessage(tg.user(804), "spring-p4"));
+    await eventually(() => sends === 2, 10_000, "the second welcome sent");
+    expect(photos[1]).toBe("photo-1");
+    expect(photos[0]).not.toBe("photo-1"); // the first one was an upload
   }, 20_000);
 });

@@ -41,7 +41,7 @@ const leadSubscribers = async (s: ServiceProcess) => ((await s.api("GET", "/api/
 
 describe("single binary", () => {
   test("the embedded migrations match db/migrations", () => {
-    expect(readFileSync("src/db/migrations.generated.ts", "utf8")).toBe(renderMigrationsModule());
+    expect(readFileSync("src/storage/sqlite/migrations.generated.ts", "utf8")).toBe(renderMigrationsModule());
   });
 
   test("checks configs and runs from any directory; a clean stop on SIGTERM", async () => {

@@ -3,8 +3,8 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase, type Db } from "../../src/db/client.ts";
-import { GroupCommit } from "../../src/db/group-commit.ts";
+import { openDatabase, type Db } from "../../src/storage/sqlite/client.ts";
+import { GroupCommit, HeldTransaction } from "../../src/storage/sqlite/group-commit.ts";
 
 /** A sync the test completes by hand: each call waits until release() or refuse(). */
 class ManualSync {
@@ -272,5 +272,39 @@ describe("storage state (what /health and tgcpa_storage_writable report)", () =>
     expect(commits.storageState()).toEqual({ writable: true });
     commits.noteStorageFailure(Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR_WRITE" }));
     expect(commits.storageState()).toEqual({ writable: false, error: "disk I/O error", since: 5 });
+  });
+});
+
+describe("a write must finish within its transaction's turn", () => {
+  test("a write that awaits a timer is refused with its batch (HeldTransaction) and nothing of the batch is kept; the next batch goes through", async () => {
+    const { db, path } = fileDb();
+    const commits = track(new GroupCommit(db, { synchronous: "NORMAL", path }));
+    const innocent = watch(commits.run(insert(db, 1)));
+    const holder = watch(commits.run(async () => {
+      insert(db, 2)();
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the network, say: the transaction would stay open meanwhile
+      return insert(db, 3)();
+    }));
+    for (let i = 0; i < 20 && !holder.done; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(holder.error).toBeInstanceOf(HeldTransaction);
+    expect(innocent.error).toBeInstanceOf(HeldTransaction);
+    expect(count(db)).toBe(0);
+    expect(db.$client.inTransaction).toBe(false);
+    expect(await commits.run(insert(db, 4))).toBe(1);
+    expect(count(db)).toBe(1);
+  });
+
+  test("writes that await only their own statements (microtasks) share one batch", async () => {
+    const { db, path } = fileDb();
+    const commits = track(new GroupCommit(db, { synchronous: "NORMAL", path }));
+    const step = async (v: number) => {
+      await Promise.resolve();
+      const n = insert(db, v)();
+      await Promise.resolve();
+      return n;
+    };
+    const results = await Promise.all([1, 2, 3].map((v) => commits.run(() => step(v))));
+    expect(results).toEqual([1, 1, 1]);
+    expect(commits.stats.batches).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { HostSlots, type Pacing } from "../../src/delivery/host-slots.ts";
 import { SendPacer, TELEGRAM_PACE } from "../../src/delivery/pacing.ts";
-import type { ClaimedPostback } from "../../src/outbox/claims.ts";
+import type { ClaimedPostback } from "../../src/storage/outbox-types.ts";
 
 const BREAKER = { failures: 2, cooldownMs: 60_000 };
 const row = (host: string, chat?: number): ClaimedPostback => ({

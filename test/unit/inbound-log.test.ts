@@ -1,13 +1,14 @@
-// What one inbound log row may keep (src/inbound/repository.ts): a request without a valid key keeps
+// What one inbound log row may keep (src/inbound/log-row.ts): a request without a valid key keeps
 // only its time, address and result; any other keeps its parameters capped, with the cut marked.
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase, type Db } from "../../src/db/client.ts";
-import { LOG_LIMITS, boundedLogRow, capParams, capText, logInbound, pruneInboundLog } from "../../src/inbound/repository.ts";
-import { insertJournal, pruneJournal } from "../../src/journal/repository.ts";
+import { LOG_LIMITS, boundedLogRow, capParams, capText } from "../../src/inbound/log-row.ts";
+import { PRUNE_BATCH, pruneInBatches } from "../../src/ops/retention.ts";
+import type { NewInboundLog } from "../../src/storage/rows.ts";
+import { openSqliteStorage, type SqliteStorage } from "../../src/storage/sqlite/store.ts";
 
 const bytes = (s: string) => Buffer.byteLength(s);
 
@@ -64,29 +65,34 @@ describe("boundedLogRow", () => {
 
 describe("retention of the inbound log and the journal (real SQLite file)", () => {
   let dir: string;
-  let db: Db;
-  afterEach(() => {
-    db?.$client.close();
+  let storage: SqliteStorage;
+  afterEach(async () => {
+    await storage?.close();
     rmSync(dir, { recursive: true, force: true });
   });
   const open = () => {
     dir = mkdtempSync(join(tmpdir(), "tgcpa-inbound-log-"));
-    db = openDatabase({ path: join(dir, "tgcpa.db"), synchronous: "NORMAL" });
-    return db;
+    storage = openSqliteStorage({ path: join(dir, "tgcpa.db"), synchronous: "NORMAL" });
+    return storage;
   };
-  const count = (sql: string) => (db.$client.query(sql).get() as { n: number }).n;
+  const count = (sql: string) => (storage.db.$client.query(sql).get() as { n: number }).n;
+  /** Logs rows as the inbound service does: each bounded first. */
+  const log = (rows: NewInboundLog[]) => storage.write(async (tx) => {
+    for (const row of rows) await tx.inbound.log(boundedLogRow(row));
+  });
 
-  test("a 16 MB request without a key stores a row of a few bytes", () => {
+  test("a 16 MB request without a key stores a row of a few bytes", async () => {
     open();
-    logInbound(db, { result: "access", leadId: null, status: null, params: { click: "x".repeat(16 * 1024 * 1024) }, ip: "203.0.113.7", createdAt: 1 });
-    const stored = db.$client.query("SELECT length(params) + length(ip) + length(result) AS n FROM inbound_log").get() as { n: number };
+    await log([{ result: "access", leadId: null, status: null, params: { click: "x".repeat(16 * 1024 * 1024) }, ip: "203.0.113.7", createdAt: 1 }]);
+    const stored = storage.db.$client.query("SELECT length(params) + length(ip) + length(result) AS n FROM inbound_log").get() as { n: number };
     expect(stored.n).toBeLessThan(40);
   });
 
-  test("rows older than the retention go, newer stay; key-less rows beyond the newest N go whatever their age", () => {
+  test("rows older than the retention go, newer stay; key-less rows beyond the newest N go whatever their age", async () => {
     open();
-    for (let i = 0; i < 12_000; i++) logInbound(db, { result: i % 2 ? "access" : "ok", leadId: null, status: null, params: {}, ip: "x", createdAt: i });
-    const pruned = pruneInboundLog(db, 2000, 3000);
+    await log(Array.from({ length: 12_000 }, (_, i) => ({ result: i % 2 ? "access" : "ok", leadId: null, status: null, params: {}, ip: "x", createdAt: i })));
+    const pruned = (await pruneInBatches(storage, (tx) => tx.inbound.prune(2000, PRUNE_BATCH)))
+      + (await storage.write(async (tx) => tx.inbound.pruneAccessRows(3000)));
     // below 2000: 2000 rows gone; of the 5000 key-less rows left, the oldest 2000 go
     expect(pruned).toBe(4000);
     expect(count("SELECT count(*) AS n FROM inbound_log WHERE result = 'access'")).toBe(3000);
@@ -95,16 +101,18 @@ describe("retention of the inbound log and the journal (real SQLite file)", () =
     expect(count("SELECT min(created_at) AS n FROM inbound_log")).toBe(2000);
   });
 
-  test("journal entries older than the retention go, in batches past 5000", () => {
+  test("journal entries older than the retention go, in batches past 5000", async () => {
     open();
-    for (let i = 0; i < 7000; i++) insertJournal(db, { kind: "organic_join", subscriber: i, createdAt: i });
-    expect(pruneJournal(db, 6000)).toBe(6000);
+    await storage.write(async (tx) => {
+      for (let i = 0; i < 7000; i++) await tx.journal.insert({ kind: "organic_join", subscriber: i, createdAt: i });
+    });
+    expect(await pruneInBatches(storage, (tx) => tx.journal.prune(6000, PRUNE_BATCH))).toBe(6000);
     expect(count("SELECT count(*) AS n FROM journal")).toBe(1000);
   });
 
   test("pruning by time uses the created_at indexes", () => {
     open();
-    const plan = (sql: string) => (db.$client.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("; ");
+    const plan = (sql: string) => (storage.db.$client.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("; ");
     expect(plan("SELECT rowid FROM inbound_log WHERE created_at < 5 LIMIT 5000")).toContain("USING COVERING INDEX inbound_log_created");
     expect(plan("SELECT rowid FROM journal WHERE created_at < 5 LIMIT 5000")).toContain("USING COVERING INDEX journal_created");
     expect(plan("SELECT id FROM inbound_log WHERE result = 'access' ORDER BY id DESC LIMIT 1 OFFSET 9999")).toContain("USING COVERING INDEX inbound_log_result");

@@ -2,11 +2,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseInUse, lockDatabase } from "../../src/db/instance-lock.ts";
+import { DatabaseInUse, lockDatabase } from "../../src/storage/sqlite/instance-lock.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tgcpa-lock-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const LOCK_MODULE = join(import.meta.dir, "../../src/db/instance-lock.ts");
+const LOCK_MODULE = join(import.meta.dir, "../../src/storage/sqlite/instance-lock.ts");
 
 /** Another process that takes the lock, says so on stdout, and holds it until killed. */
 async function holderProcess(database: string) {

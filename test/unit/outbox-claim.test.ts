@@ -2,8 +2,8 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase, type Db } from "../../src/db/client.ts";
-import { OutboxRepository } from "../../src/outbox/claims.ts";
+import { openDatabase, type Db } from "../../src/storage/sqlite/client.ts";
+import { OutboxClaims } from "../../src/storage/sqlite/outbox-claims.ts";
 
 const dirs: string[] = [];
 const dbs: Db[] = [];
@@ -22,9 +22,9 @@ function outboxWith(rows: [lead: number, host: string, due: number][]) {
   const insert = db.$client.prepare(`INSERT INTO postbacks (lead_id, event_id, campaign_id, status, template, method, url, host, state, next_attempt_at, created_at, updated_at)
     VALUES (?, 1, 1, 'wait', 't', 'GET', ?, ?, 'pending', ?, 0, 0)`);
   db.$client.transaction(() => rows.forEach(([lead, host, due], i) => insert.run(lead, `http://${host}/${i + 1}`, host, due)))();
-  const outbox = new OutboxRepository(db);
+  const outbox = new OutboxClaims(db);
   const claim = (now: number, limit: number, allowance: Record<string, number>, blocked: string[] = []) =>
-    db.$client.transaction(() => outbox.claimDue(now, limit, 60_000, blocked, (h) => allowance[h] ?? 0).map((r) => r.url))();
+    db.$client.transaction(() => outbox.claimDue({ now, limit, leaseMs: 60_000, blocked, allowance: (h) => allowance[h] ?? 0, inFlight: () => false }).map((r) => r.url))();
   return { db, outbox, claim };
 }
 

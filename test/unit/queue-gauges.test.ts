@@ -2,8 +2,10 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase, type Db } from "../../src/db/client.ts";
-import { queueGauges } from "../../src/outbox/repository.ts";
+import { openDatabase, type Db } from "../../src/storage/sqlite/client.ts";
+import { SqliteOutbox } from "../../src/storage/sqlite/outbox.ts";
+
+const queueGauges = (db: Db, now: number) => new SqliteOutbox(db).queueGauges(now);
 
 const dirs: string[] = [];
 const dbs: Db[] = [];

@@ -1,11 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import {
-  POSTBACK_MACROS, compileText, emptyTemplates, lacksClick, loneMacroParams, renderRequest, renderText, resolveTemplates, usesMacro,
+  CLICK_MACROS, LEAD_MACROS, POSTBACK_MACROS, compileText, emptyTemplates, lacksClick, loneMacroParams, renderRequest, renderText, resolveTemplates, usesMacro,
   type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../../src/domain/templates.ts";
 import { STATUSES } from "../../src/domain/status.ts";
 
 const values = (over: Partial<MacroValues> = {}): MacroValues => ({
+  ...Object.fromEntries(CLICK_MACROS.map((m) => [m, ""])) as Record<(typeof CLICK_MACROS)[number], string>,
   click: "c1", status: "approve", campaign: "spring", user: "1", lead: "42", subscriber: "777",
   username: "alice", chat: "-1001234567890", time: "1735689600", event: "9001", payout: "1.5", currency: "USD",
   ...over,
@@ -16,8 +17,9 @@ const getTemplate = (url: string, label = "t"): Template => ({ label, method: "G
 describe("compileText", () => {
   const KNOWN = ["click", "status", "campaign", "user", "lead", "subscriber", "username", "chat", "time", "event", "payout", "currency"];
 
-  test("the known macro set is exactly the 12 of SPEC §3 (minus welcome-only {invite})", () => {
-    expect(([...POSTBACK_MACROS] as string[]).sort()).toEqual([...KNOWN].sort());
+  test("the lead macros are exactly the 12 of SPEC §3 (minus welcome-only {invite}); the rest are the click macros of SPEC §9", () => {
+    expect(([...LEAD_MACROS] as string[]).sort()).toEqual([...KNOWN].sort());
+    expect([...POSTBACK_MACROS]).toEqual([...LEAD_MACROS, ...CLICK_MACROS]);
   });
 
   test.each(KNOWN)("accepts {%s} and renders it", (macro) => {

@@ -5,9 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import type { Database } from "bun:sqlite";
 import type { Clock } from "../../../src/lib/clock.ts";
 import { createLogger } from "../../../src/lib/logger.ts";
 import { startService, type Service } from "../../../src/server.ts";
+import type { SqliteStorage } from "../../../src/storage/sqlite/store.ts";
 import { callApi, type ApiClient } from "./api-client.ts";
 import { testConfig, type ConfigInput } from "./config.ts";
 
@@ -19,6 +21,8 @@ export interface TestService extends ApiClient {
   url: string;
   /** Rewrites the config file (for reload tests). */
   writeConfig(config: ConfigInput): void;
+  /** The SQLite connection behind the storage port, for a test that looks at rows directly. */
+  sqlite(): Database;
   stop(): Promise<void>;
 }
 
@@ -47,6 +51,10 @@ export async function startTestService(
   }
   return {
     svc, dir, configPath, logs, url: svc.url, writeConfig,
+    sqlite: () => {
+      if (svc.deps.storage.engine !== "sqlite") throw new Error("this test reads SQLite rows directly");
+      return (svc.deps.storage as SqliteStorage).db.$client;
+    },
     api: (method, path, body, headers) => callApi(svc.url, method, path, body, headers),
     async stop() {
       await svc.stop();

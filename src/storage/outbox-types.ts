@@ -1,0 +1,40 @@
+// What the dispatcher and the outbox exchange: a claimed row, a claim's request, an attempt's outcome.
+
+/** A claimed outbox row: what the sender needs plus the fencing token that proves the claim. */
+export interface ClaimedPostback {
+  id: number;
+  leadId: number;
+  host: string;
+  method: string;
+  url: string;
+  body: string | null;
+  contentType: string | null;
+  attempts: number;
+  leaseToken: number;
+  /** The preset body verdict to judge the answer with, if any. */
+  verdict: string | null;
+  /** http (tracker postback) or telegram (Bot API call). */
+  channel: string;
+  /** Its next_attempt_at before the claim: where it stands in line, kept when it is given back unsent. */
+  dueAt: number;
+}
+
+/**
+ * A claim: up to `limit` due rows, the oldest due rows of all hosts together, each host giving at
+ * most `allowance(host)` (its per-host cap, circuit breaker and pace). Hosts in `blocked` are not
+ * read at all, so a paused host's backlog costs a claim nothing; rows this process still has in
+ * flight (`inFlight`) are never claimed twice, even if their lease ran out.
+ */
+export interface ClaimRequest {
+  now: number;
+  limit: number;
+  leaseMs: number;
+  blocked: readonly string[];
+  allowance: (host: string) => number;
+  inFlight: (id: number) => boolean;
+}
+
+export type Completion =
+  | { state: "delivered" | "rejected" | "failed"; reason: string | null }
+  /** `uncounted`: the attempt does not count toward the retry ladder (the peer asked the sender to wait). */
+  | { state: "pending"; reason: string; nextAttemptAt: number; uncounted?: boolean };

@@ -1,0 +1,301 @@
+// The storage port: what the features ask of the database, per aggregate, with reads and writes
+// apart. A write happens only inside `Storage.write(async (tx) => …)`, where `tx` carries the
+// write methods; `Storage.read` has none, so a write outside a transaction does not type-check.
+// Methods answer `Awaitable` values: the SQLite adapter answers at once (its group commit runs a
+// batch of writes on one connection), an asynchronous engine answers with promises. Callers
+// always `await` them, so one domain code runs on both.
+import type { Status, PostbackState } from "../domain/status.ts";
+import type {
+  AttemptRow, BotRow, CampaignRow, ChatRow, IdempotentAnswer, InboundLogRow, InviteLinkRow, JournalRow, LeadEventRow, LeadRow,
+  MediaFileRow, NewAttempt, NewInboundLog, NewJournal, NewLead, NewLeadEvent, NewPostback, PostbackRow, SessionRow, StatusSums,
+  WrittenPostback,
+} from "./rows.ts";
+import type { ClaimedPostback, ClaimRequest, Completion } from "./outbox-types.ts";
+
+export type Awaitable<T> = T | PromiseLike<T>;
+
+// ---- leads, their events and the stored answers of POST /api/events ----
+
+export interface LeadFilter {
+  /** One campaign, or several: a search by subscriber or click names them all, so the per-campaign indexes serve it. */
+  campaignIds?: number[];
+  status?: Status;
+  subscriber?: number;
+  click?: string;
+  /** Case-insensitive, without @. */
+  username?: string;
+  beforeId?: number;
+  limit: number;
+}
+
+export interface LeadChange {
+  status: string;
+  click: string;
+  joinedAt: number | null;
+  updatedAt: number;
+  /** null keeps the stored one. */
+  username: string | null;
+  chatId: number | null;
+}
+
+export interface LeadReads {
+  find(campaignId: number, subscriber: number): Awaitable<LeadRow | null>;
+  get(id: number): Awaitable<LeadRow | null>;
+  /** The newest lead with this click, in the campaign if one is given. */
+  byClick(click: string, campaignId?: number): Awaitable<LeadRow | null>;
+  list(filter: LeadFilter): Awaitable<LeadRow[]>;
+  /** A lead's events, oldest first. */
+  events(leadId: number): Awaitable<LeadEventRow[]>;
+  /** Whether the lead has an event of `status` before `eventId` (its first of that status is counted once). */
+  hasEarlierEvent(leadId: number, eventId: number, status: string): Awaitable<boolean>;
+  idempotentAnswer(key: string): Awaitable<IdempotentAnswer | null>;
+}
+
+export interface LeadWrites {
+  /**
+   * Serialises the writes of one lead (campaign × subscriber) until the transaction ends, so two
+   * writers of the same lead do what one would. Taken before the lead is read.
+   */
+  lock(campaignId: number, subscriber: number): Awaitable<void>;
+  /** The same for one Idempotency-Key, taken before its stored answer is read. */
+  lockIdempotencyKey(key: string): Awaitable<void>;
+  insert(row: NewLead): Awaitable<LeadRow>;
+  update(id: number, change: LeadChange): Awaitable<LeadRow>;
+  insertEvent(row: NewLeadEvent): Awaitable<LeadEventRow>;
+  storeIdempotentAnswer(row: IdempotentAnswer): Awaitable<void>;
+  /** Retention: up to `limit` stored answers older than `before`; how many went. */
+  pruneIdempotencyKeys(before: number, limit: number): Awaitable<number>;
+}
+
+// ---- the outbox ----
+
+export interface PostbackFilter {
+  state?: PostbackState;
+  /** The lead status the postback reports. */
+  status?: Status;
+  campaignId?: number;
+  host?: string;
+  leadId?: number;
+  /** created_at range, epoch ms; until is exclusive. */
+  since?: number;
+  until?: number;
+}
+
+export interface OutboxReads {
+  list(filter: PostbackFilter & { beforeId?: number; limit: number }): Awaitable<PostbackRow[]>;
+  get(id: number): Awaitable<PostbackRow | null>;
+  /** A lead's postbacks, oldest first. */
+  ofLead(leadId: number): Awaitable<PostbackRow[]>;
+  attempts(postbackId: number): Awaitable<AttemptRow[]>;
+  /** The rows a bulk re-send with this filter would take. */
+  countResendable(filter: PostbackFilter): Awaitable<number>;
+  stateCounts(): Awaitable<{ state: PostbackState; n: number }[]>;
+  /** Pending rows due now, and the earliest due time among them. */
+  queueGauges(now: number): Awaitable<{ depth: number; oldest: number | null }>;
+  /** Tracker postbacks of a campaign created in [since, until) that are not delivered, by state. */
+  undeliveredOf(campaignId: number, since: number, until: number): Awaitable<{ state: PostbackState; n: number }[]>;
+  /** Every tracker postback not delivered, per campaign and state. */
+  undelivered(): Awaitable<{ campaignId: number; state: PostbackState; n: number }[]>;
+  /** What a log line says of a row beyond its claim: its campaign's code and the status it reports. */
+  about(id: number): Awaitable<{ campaign: string | null; status: string } | null>;
+  /** When the next row becomes claimable (its due time, or its lease's end), hosts in `blocked` left out. */
+  nextDueAt(blocked: readonly string[]): Awaitable<number | null>;
+}
+
+export interface OutboxWrites {
+  insert(rows: NewPostback[]): Awaitable<WrittenPostback[]>;
+  /** One finished row back in the queue, due now, with a fresh ladder; null when it is pending or a no_click row. */
+  requeue(id: number, now: number): Awaitable<PostbackRow | null>;
+  /** Every finished row of the filter back in the queue (no_click rows excepted); how many. */
+  requeueMatching(filter: PostbackFilter, now: number): Awaitable<number>;
+  /** Leases due rows (see ClaimRequest). */
+  claimDue(req: ClaimRequest): Awaitable<ClaimedPostback[]>;
+  /** Records the attempt and moves the row on; false when the lease was lost (fenced out). */
+  complete(row: ClaimedPostback, attempt: NewAttempt, outcome: Completion, now: number): Awaitable<boolean>;
+  /** Gives claimed rows back unsent, at their place in line, without counting the attempt. */
+  release(rows: readonly ClaimedPostback[], now: number): Awaitable<void>;
+  /** Retention: up to `limit` delivered rows (and their attempts) finished before `before`; how many went. */
+  pruneDelivered(before: number, limit: number): Awaitable<number>;
+}
+
+// ---- campaigns mirrored from the config ----
+
+export interface CampaignMirror {
+  code: string;
+  name: string;
+  bot: string | null;
+  chat: number | null;
+  paused: boolean;
+}
+
+export interface CampaignReads {
+  /** Every campaign ever mirrored, oldest first, with whether it is still in the config. */
+  all(): Awaitable<CampaignRow[]>;
+  findId(code: string): Awaitable<number | null>;
+}
+
+export interface CampaignWrites {
+  /** Mirrors the config's campaigns by code (the others are marked out of the config); their ids by code. */
+  sync(campaigns: readonly CampaignMirror[], now: number): Awaitable<Map<string, number>>;
+}
+
+// ---- the activity journal ----
+
+export interface JournalReads {
+  list(filter: { kind?: string; beforeId?: number; limit: number }): Awaitable<JournalRow[]>;
+  /** Organic joins of a subscriber in a campaign since `since` not yet applied to a lead. */
+  organicJoins(campaignId: number, subscriber: number, since: number): Awaitable<Pick<JournalRow, "id" | "detail" | "createdAt">[]>;
+}
+
+export interface JournalWrites {
+  insert(row: NewJournal): Awaitable<void>;
+  setKind(id: number, kind: string): Awaitable<void>;
+  prune(before: number, limit: number): Awaitable<number>;
+}
+
+// ---- inbound postbacks' log ----
+
+export interface InboundReads {
+  list(filter: { result?: string; beforeId?: number; limit: number }): Awaitable<InboundLogRow[]>;
+}
+
+export interface InboundWrites {
+  log(row: NewInboundLog): Awaitable<void>;
+  prune(before: number, limit: number): Awaitable<number>;
+  /** Keeps the newest `keep` rows of requests without a valid key; how many went. */
+  pruneAccessRows(keep: number): Awaitable<number>;
+}
+
+// ---- Telegram: bots, chats, processed updates, invite links, media ----
+
+export interface TelegramReads {
+  bot(name: string): Awaitable<BotRow | null>;
+  chats(): Awaitable<ChatRow[]>;
+  chat(bot: string, chatId: number): Awaitable<ChatRow | null>;
+  inviteLink(bot: string, campaignId: number): Awaitable<InviteLinkRow | null>;
+  mediaFileId(bot: string, path: string): Awaitable<string | null>;
+}
+
+export interface TelegramWrites {
+  /** Records an update id; false when it was applied before (the update must change nothing). */
+  markUpdateProcessed(bot: string, updateId: number, now: number): Awaitable<boolean>;
+  pruneProcessedUpdates(before: number, limit: number): Awaitable<number>;
+  saveBotIdentity(name: string, telegramId: number, username: string, now: number): Awaitable<void>;
+  /** Moves the polling offset forward, never back. */
+  advancePollingOffset(name: string, offset: number, now: number): Awaitable<void>;
+  upsertChat(row: ChatRow): Awaitable<void>;
+  /** Keeps the first link stored for a bot and campaign. */
+  saveInviteLink(row: InviteLinkRow): Awaitable<void>;
+  saveMediaFileId(row: MediaFileRow): Awaitable<void>;
+}
+
+// ---- the dashboard's counters ----
+
+export interface CounterAdd {
+  campaignId: number;
+  bucket: number;
+  status: string;
+  events: number;
+  leads: number;
+  postbacks: number;
+}
+
+export interface StatsReads {
+  /** Counter sums of one campaign per day (its index in `days`, each [start, end)) and status. */
+  sumsPerDay(campaignId: number, days: readonly (readonly [number, number])[]): Awaitable<(StatusSums & { day: number })[]>;
+  /** The earliest bucket a campaign has counters in. */
+  firstBucket(campaignId: number): Awaitable<number | null>;
+  /** All-time counters of the campaigns, per status. */
+  totals(campaignIds: readonly number[]): Awaitable<(StatusSums & { campaignId: number })[]>;
+}
+
+export interface StatsWrites {
+  add(counts: readonly CounterAdd[]): Awaitable<void>;
+}
+
+// ---- dashboard sessions ----
+
+export interface SessionReads {
+  find(id: string): Awaitable<SessionRow | null>;
+}
+
+export interface SessionWrites {
+  insert(row: SessionRow): Awaitable<void>;
+  delete(id: string): Awaitable<void>;
+  deleteExpired(now: number): Awaitable<void>;
+}
+
+// ---- the whole ----
+
+export interface Reads {
+  leads: LeadReads;
+  outbox: OutboxReads;
+  campaigns: CampaignReads;
+  journal: JournalReads;
+  inbound: InboundReads;
+  telegram: TelegramReads;
+  stats: StatsReads;
+  sessions: SessionReads;
+}
+
+/** The write handle: every aggregate's reads and writes, inside one transaction. */
+export interface Tx {
+  leads: LeadReads & LeadWrites;
+  outbox: OutboxReads & OutboxWrites;
+  campaigns: CampaignReads & CampaignWrites;
+  journal: JournalReads & JournalWrites;
+  inbound: InboundReads & InboundWrites;
+  telegram: TelegramReads & TelegramWrites;
+  stats: StatsReads & StatsWrites;
+  sessions: SessionReads & SessionWrites;
+  /** One row rewritten: whether it commits tells that the database still takes writes. */
+  writeProbe(now: number): Awaitable<void>;
+}
+
+/**
+ * Whether the database takes writes, as the last write found: one that changed rows and
+ * committed (writable), or one that failed with storage trouble — disk full, I/O error,
+ * read-only, a lock held too long, the server gone — (not writable, with that error, since when).
+ */
+export type StorageState = { writable: true } | { writable: false; error: string; since: number };
+
+export interface WriteOptions {
+  /**
+   * Settle at the commit, before the engine has made it durable: for a write whose result only
+   * this process acts on and which nothing outside sees before a later durable write (a delivery
+   * outcome frees a slot). Engines whose commit is durable ignore it.
+   */
+  beforeSync?: boolean;
+}
+
+export interface Storage {
+  readonly engine: "sqlite" | "postgres";
+  readonly read: Reads;
+  /**
+   * Runs `work` in a transaction and settles once it is committed and durable. `work` may run a
+   * second time (a batch retried with each write isolated), so it must act on the database only.
+   * It must await nothing but `tx` while it runs: the transaction stays open meanwhile.
+   */
+  write<T>(work: (tx: Tx) => Promise<T>, opts?: WriteOptions): Promise<T>;
+  /** Resolves once everything committed so far is durable; undefined when it already is. A reader awaits it before answering. */
+  durable(): Promise<void> | undefined;
+  state(): StorageState;
+  /** A write outside `write` met storage trouble (the health state hears of it). */
+  noteFailure(err: unknown): void;
+  /** When a write last committed changes (clock ms). */
+  readonly lastWriteAt: number;
+  /** Answers a trivial read; throws when the database cannot be read. */
+  ping(): Promise<void>;
+  /** For /metrics. */
+  readonly metrics: StorageMetrics;
+  /** Waits for every write handed in, then closes. */
+  close(): Promise<void>;
+}
+
+export interface StorageMetrics {
+  batches: number;
+  writes: number;
+  /** Histograms in ms: the time a batch held the event loop, and each durability sync. */
+  commitMs: import("../lib/histogram.ts").Histogram;
+  syncMs: import("../lib/histogram.ts").Histogram;
+}

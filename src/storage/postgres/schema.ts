@@ -1,0 +1,214 @@
+// The PostgreSQL schema: the same tables, columns, keys and indexes as the SQLite one
+// (src/storage/sqlite/schema.ts, which keeps the meaning of each column; test/storage/schema-parity.test.ts
+// holds the two together). Types: times (epoch ms), ids and Telegram ids are int8 read as JS
+// numbers (exact up to 2^53 - 1); bounded counters (attempts, HTTP statuses, durations in ms,
+// per-bucket counts) are int4; booleans are boolean; JSON is jsonb. Ids are identity columns
+// "by default", so copy-to-postgres can keep the SQLite ids and then move each sequence past them.
+import { sql } from "drizzle-orm";
+import { bigint, boolean, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { CHANNELS, EVENT_SOURCES, POSTBACK_STATES, STATUSES } from "../../domain/status.ts";
+
+/** An int8 column read as a JS number (times in epoch ms, ids, Telegram ids). */
+const int8 = (name: string) => bigint(name, { mode: "number" });
+/**
+ * A jsonb column passed to Bun.sql as the value itself: Bun encodes an object as JSON and parses
+ * jsonb when it reads. drizzle's own jsonb() stringifies first, and Bun then stores that string as
+ * a JSON *string* ("{\"a\":1}"), which reads back equal through drizzle but defeats every
+ * `->>` and index on it (test/storage/pg-driver.test.ts holds Bun to this).
+ */
+const jsonb = <T>(name: string) => customType<{ data: T; driverData: T }>({ dataType: () => "jsonb", toDriver: (v) => v, fromDriver: (v) => v })(name);
+/** An id assigned by the database unless given (copy-to-postgres gives the SQLite ones). */
+const identity = () => int8("id").primaryKey().generatedByDefaultAsIdentity();
+
+export const campaigns = pgTable("campaigns", {
+  id: identity(),
+  code: text("code").notNull().unique(),
+  name: text("name").notNull().default(""),
+  bot: text("bot"),
+  chatId: int8("chat_id"),
+  paused: boolean("paused").notNull().default(false),
+  inConfig: boolean("in_config").notNull().default(true),
+  createdAt: int8("created_at").notNull(),
+  updatedAt: int8("updated_at").notNull(),
+});
+
+export const leads = pgTable("leads", {
+  id: identity(),
+  campaignId: int8("campaign_id").notNull().references(() => campaigns.id),
+  subscriber: int8("subscriber").notNull(),
+  click: text("click").notNull().default(""),
+  username: text("username").notNull().default(""),
+  chatId: int8("chat_id"),
+  status: text("status", { enum: STATUSES }).notNull(),
+  joinedAt: int8("joined_at"),
+  createdAt: int8("created_at").notNull(),
+  updatedAt: int8("updated_at").notNull(),
+}, (t) => [
+  uniqueIndex("leads_campaign_subscriber").on(t.campaignId, t.subscriber),
+  index("leads_campaign_click").on(t.campaignId, t.click),
+  index("leads_click").on(t.click),
+  index("leads_created").on(t.createdAt),
+  // SQLite's `username COLLATE NOCASE`: PostgreSQL has no NOCASE collation, so the search must
+  // compare lower(username) to lower($1) to use this index.
+  index("leads_username").on(sql`lower(${t.username})`).where(sql`username <> ''`),
+]);
+
+export const leadEvents = pgTable("lead_events", {
+  id: identity(),
+  leadId: int8("lead_id").notNull().references(() => leads.id),
+  campaignId: int8("campaign_id").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
+  prevStatus: text("prev_status", { enum: STATUSES }),
+  source: text("source", { enum: EVENT_SOURCES }).notNull(),
+  reason: text("reason"),
+  payout: text("payout"),
+  currency: text("currency"),
+  occurredAt: int8("occurred_at").notNull(),
+  createdAt: int8("created_at").notNull(),
+}, (t) => [
+  index("lead_events_lead").on(t.leadId, t.id),
+  index("lead_events_campaign_time").on(t.campaignId, t.occurredAt),
+]);
+
+export const postbacks = pgTable("postbacks", {
+  id: identity(),
+  channel: text("channel", { enum: CHANNELS }).notNull().default("http"),
+  leadId: int8("lead_id").notNull(),
+  eventId: int8("event_id").notNull(),
+  campaignId: int8("campaign_id").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
+  template: text("template").notNull(),
+  method: text("method").notNull(),
+  url: text("url").notNull(),
+  body: text("body"),
+  contentType: text("content_type"),
+  verdict: text("verdict"),
+  host: text("host").notNull(),
+  state: text("state", { enum: POSTBACK_STATES }).notNull(),
+  reason: text("reason"),
+  attempts: integer("attempts").notNull().default(0),
+  nextAttemptAt: int8("next_attempt_at").notNull(),
+  /** Bumped once per claim of this row: the length of its retry ladder plus its re-sends. */
+  leaseToken: integer("lease_token").notNull().default(0),
+  leaseExpiresAt: int8("lease_expires_at"),
+  lastHttpStatus: integer("last_http_status"),
+  createdAt: int8("created_at").notNull(),
+  updatedAt: int8("updated_at").notNull(),
+  finishedAt: int8("finished_at"),
+}, (t) => [
+  index("postbacks_host_due").on(t.host, t.nextAttemptAt, t.id).where(sql`state = 'pending'`),
+  index("postbacks_lead").on(t.leadId, t.host, t.id),
+  index("postbacks_state").on(t.state, t.id),
+  index("postbacks_campaign").on(t.campaignId, t.id),
+  index("postbacks_host").on(t.host, t.id),
+  index("postbacks_finished").on(t.finishedAt).where(sql`state = 'delivered'`),
+  index("postbacks_created").on(t.createdAt),
+  index("postbacks_open").on(t.campaignId, t.createdAt, t.state).where(sql`channel = 'http' AND state <> 'delivered'`),
+]);
+
+export const deliveryAttempts = pgTable("delivery_attempts", {
+  id: identity(),
+  postbackId: int8("postback_id").notNull(),
+  attempt: integer("attempt").notNull(),
+  startedAt: int8("started_at").notNull(),
+  /** ms; one attempt is bounded by delivery.timeout_ms (at most 300,000). */
+  durationMs: integer("duration_ms").notNull(),
+  url: text("url").notNull(),
+  httpStatus: integer("http_status"),
+  outcome: text("outcome").notNull(),
+  error: text("error"),
+  responseHead: text("response_head"),
+}, (t) => [index("delivery_attempts_postback").on(t.postbackId, t.id)]);
+
+export const leadStats = pgTable("lead_stats", {
+  campaignId: int8("campaign_id").notNull(),
+  /** Epoch ms of the 15-minute bucket's start. */
+  bucket: int8("bucket").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
+  events: integer("events").notNull().default(0),
+  leads: integer("leads").notNull().default(0),
+  postbacks: integer("postbacks").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.status] })]);
+
+export const dashboardSessions = pgTable("dashboard_sessions", {
+  id: text("id").primaryKey(),
+  keyCheck: text("key_check").notNull(),
+  createdAt: int8("created_at").notNull(),
+  expiresAt: int8("expires_at").notNull(),
+});
+
+export const journal = pgTable("journal", {
+  id: identity(),
+  kind: text("kind").notNull(),
+  campaignId: int8("campaign_id"),
+  subscriber: int8("subscriber"),
+  chatId: int8("chat_id"),
+  detail: jsonb<Record<string, unknown>>("detail"),
+  createdAt: int8("created_at").notNull(),
+}, (t) => [
+  index("journal_kind_subscriber").on(t.kind, t.subscriber, t.createdAt),
+  index("journal_created").on(t.createdAt),
+]);
+
+export const idempotencyKeys = pgTable("idempotency_keys", {
+  key: text("key").primaryKey(),
+  requestHash: text("request_hash").notNull(),
+  statusCode: integer("status_code").notNull(),
+  response: text("response").notNull(),
+  createdAt: int8("created_at").notNull(),
+});
+
+export const inboundLog = pgTable("inbound_log", {
+  id: identity(),
+  result: text("result").notNull(),
+  leadId: int8("lead_id"),
+  status: text("status"),
+  params: jsonb<Record<string, string>>("params").notNull(),
+  ip: text("ip"),
+  createdAt: int8("created_at").notNull(),
+}, (t) => [index("inbound_log_created").on(t.createdAt), index("inbound_log_result").on(t.result, t.id)]);
+
+export const bots = pgTable("bots", {
+  name: text("name").primaryKey(),
+  telegramId: int8("telegram_id"),
+  username: text("username"),
+  pollingOffset: int8("polling_offset").notNull().default(0),
+  updatedAt: int8("updated_at").notNull(),
+});
+
+export const chats = pgTable("chats", {
+  bot: text("bot").notNull(),
+  chatId: int8("chat_id").notNull(),
+  title: text("title").notNull().default(""),
+  type: text("type").notNull().default(""),
+  status: text("status").notNull(),
+  rights: jsonb<Record<string, boolean>>("rights"),
+  updatedAt: int8("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.chatId] })]);
+
+export const processedUpdates = pgTable("processed_updates", {
+  bot: text("bot").notNull(),
+  updateId: int8("update_id").notNull(),
+  createdAt: int8("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.updateId] }), index("processed_updates_created").on(t.createdAt)]);
+
+export const inviteLinks = pgTable("invite_links", {
+  bot: text("bot").notNull(),
+  campaignId: int8("campaign_id").notNull(),
+  link: text("link").notNull(),
+  createsJoinRequest: boolean("creates_join_request").notNull(),
+  createdAt: int8("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.campaignId] })]);
+
+export const mediaCache = pgTable("media_cache", {
+  bot: text("bot").notNull(),
+  path: text("path").notNull(),
+  fileId: text("file_id").notNull(),
+  createdAt: int8("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.path] })]);
+
+/** One row (id 1), as in SQLite: written by the health probe, never by an identity. */
+export const storageProbe = pgTable("storage_probe", {
+  id: int8("id").primaryKey(),
+  writtenAt: int8("written_at").notNull(),
+});

@@ -1,0 +1,188 @@
+// The rows of tgcpa's tables as the application sees them, whatever engine stores them. Times are
+// epoch milliseconds and ids are integers throughout (every engine reads them back as numbers).
+import type { Channel, EventSource, PostbackState, Status } from "../domain/status.ts";
+
+export interface CampaignRow {
+  id: number;
+  code: string;
+  inConfig: boolean;
+}
+
+export interface LeadRow {
+  id: number;
+  campaignId: number;
+  subscriber: number;
+  click: string;
+  username: string;
+  chatId: number | null;
+  status: Status;
+  joinedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewLead = Omit<LeadRow, "id">;
+
+/** Append-only: one row per status change that was applied. */
+export interface LeadEventRow {
+  id: number;
+  leadId: number;
+  campaignId: number;
+  status: Status;
+  prevStatus: Status | null;
+  source: EventSource;
+  /** Why postbacks were skipped or withheld (campaign_paused, outside_unsub_window, click_added). */
+  reason: string | null;
+  /** Set by an inbound postback; overrides the campaign's payout for this event's macros. */
+  payout: string | null;
+  currency: string | null;
+  occurredAt: number;
+  createdAt: number;
+}
+
+export type NewLeadEvent = Omit<LeadEventRow, "id">;
+
+/** One outbox row: an HTTP request to a tracker, or (channel telegram) a Bot API call. */
+export interface PostbackRow {
+  id: number;
+  channel: Channel;
+  leadId: number;
+  eventId: number;
+  campaignId: number;
+  status: Status;
+  template: string;
+  method: string;
+  url: string;
+  body: string | null;
+  contentType: string | null;
+  verdict: string | null;
+  host: string;
+  state: PostbackState;
+  reason: string | null;
+  attempts: number;
+  nextAttemptAt: number;
+  leaseToken: number;
+  leaseExpiresAt: number | null;
+  lastHttpStatus: number | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+/** What writing an outbox row takes; the lease and attempt columns start empty. */
+export type NewPostback = Pick<PostbackRow,
+  "leadId" | "eventId" | "campaignId" | "status" | "template" | "method" | "url" | "host" | "state" | "nextAttemptAt" | "createdAt" | "updatedAt"
+> & Partial<Pick<PostbackRow, "channel" | "body" | "contentType" | "verdict" | "reason" | "finishedAt">>;
+
+/** What the writer of an outbox row learns back. */
+export interface WrittenPostback {
+  id: number;
+  state: PostbackState;
+  url: string;
+  reason: string | null;
+  template: string;
+}
+
+export interface AttemptRow {
+  id: number;
+  postbackId: number;
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  url: string;
+  httpStatus: number | null;
+  outcome: "delivered" | "retry" | "rejected";
+  error: string | null;
+  /** First 1 KiB of the response body. */
+  responseHead: string | null;
+}
+
+export type NewAttempt = Omit<AttemptRow, "id">;
+
+/** Activity that is not a lead event: organic joins, ignored events, rejected Starts, blocked bots. */
+export interface JournalRow {
+  id: number;
+  kind: string;
+  campaignId: number | null;
+  subscriber: number | null;
+  chatId: number | null;
+  detail: Record<string, unknown> | null;
+  createdAt: number;
+}
+
+export type NewJournal = Omit<JournalRow, "id" | "campaignId" | "subscriber" | "chatId" | "detail"> &
+  Partial<Pick<JournalRow, "campaignId" | "subscriber" | "chatId" | "detail">>;
+
+/** The stored answer of POST /api/events for one Idempotency-Key. */
+export interface IdempotentAnswer {
+  key: string;
+  requestHash: string;
+  statusCode: number;
+  response: string;
+  createdAt: number;
+}
+
+export interface InboundLogRow {
+  id: number;
+  /** ok | no-changes | access | no-click | bad-click | bad-status | db */
+  result: string;
+  leadId: number | null;
+  status: string | null;
+  /** The request's parameters, the key removed. */
+  params: Record<string, string>;
+  ip: string | null;
+  createdAt: number;
+}
+
+export type NewInboundLog = Omit<InboundLogRow, "id">;
+
+/** A configured bot as Telegram knows it (getMe), and its polling position. */
+export interface BotRow {
+  name: string;
+  telegramId: number | null;
+  username: string | null;
+  pollingOffset: number;
+  updatedAt: number;
+}
+
+/** A chat where a bot is (or was), with the bot's status and admin rights there. */
+export interface ChatRow {
+  bot: string;
+  chatId: number;
+  title: string;
+  type: string;
+  status: string;
+  rights: Record<string, boolean> | null;
+  updatedAt: number;
+}
+
+export interface InviteLinkRow {
+  bot: string;
+  campaignId: number;
+  link: string;
+  createsJoinRequest: boolean;
+  createdAt: number;
+}
+
+/** Telegram's file_id of a local media file, per bot. */
+export interface MediaFileRow {
+  bot: string;
+  path: string;
+  fileId: string;
+  createdAt: number;
+}
+
+export interface SessionRow {
+  id: string;
+  keyCheck: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** Counter sums of the per-period counters (lead_stats). */
+export interface StatusSums {
+  status: string;
+  events: number;
+  leads: number;
+  postbacks: number;
+}

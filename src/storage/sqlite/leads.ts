@@ -1,0 +1,106 @@
+import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
+import type { LeadChange, LeadFilter, LeadReads, LeadWrites } from "../port.ts";
+import type { IdempotentAnswer, LeadEventRow, LeadRow, NewLead, NewLeadEvent } from "../rows.ts";
+import type { Db } from "./client.ts";
+import { prepared, statement } from "./prepared.ts";
+import { pruneBatch } from "./prune.ts";
+import { leadEvents, leads } from "./schema.ts";
+
+const p = sql.placeholder;
+
+const LEAD_COLUMNS = `id, campaign_id AS campaignId, subscriber, click, username, chat_id AS chatId, status,
+  joined_at AS joinedAt, created_at AS createdAt, updated_at AS updatedAt`;
+
+const FIND_LEAD = `SELECT ${LEAD_COLUMNS} FROM leads WHERE campaign_id = $campaignId AND subscriber = $subscriber`;
+
+// Inserts without RETURNING (SQLite materialises RETURNING rows; the row is known here anyway).
+const INSERT_LEAD = `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at)
+  VALUES ($campaignId, $subscriber, $click, $username, $chatId, $status, $joinedAt, $createdAt, $updatedAt)`;
+
+const INSERT_EVENT = `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, occurred_at, created_at)
+  VALUES ($leadId, $campaignId, $status, $prevStatus, $source, $reason, $payout, $currency, $occurredAt, $createdAt)`;
+
+// Served by lead_events_lead (lead_id, id): the few events of one lead.
+const EARLIER_OF_STATUS = `SELECT 1 AS x FROM lead_events WHERE lead_id = $leadId AND id < $eventId AND status = $status LIMIT 1`;
+
+const FIND_KEY = `SELECT key, request_hash AS requestHash, status_code AS statusCode, response, created_at AS createdAt
+  FROM idempotency_keys WHERE key = $key`;
+const STORE_KEY = `INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at)
+  VALUES ($key, $requestHash, $statusCode, $response, $createdAt)`;
+
+/** Leads, their events and the stored answers of POST /api/events, on the hot write path through prepared statements. */
+export class SqliteLeads implements LeadReads, LeadWrites {
+  constructor(private readonly db: Db) {}
+
+  find(campaignId: number, subscriber: number): LeadRow | null {
+    return statement<LeadRow>(this.db, FIND_LEAD).get({ campaignId, subscriber });
+  }
+
+  get(id: number): LeadRow | null {
+    return this.db.select().from(leads).where(eq(leads.id, id)).get() ?? null;
+  }
+
+  byClick(click: string, campaignId?: number): LeadRow | null {
+    return leadByClickQuery(this.db, click, campaignId).get() ?? null;
+  }
+
+  list(f: LeadFilter): LeadRow[] {
+    const where: SQL[] = [];
+    if (f.campaignIds !== undefined) where.push(inArray(leads.campaignId, f.campaignIds));
+    if (f.status) where.push(eq(leads.status, f.status));
+    if (f.subscriber !== undefined) where.push(eq(leads.subscriber, f.subscriber));
+    if (f.click !== undefined) where.push(eq(leads.click, f.click));
+    // The partial index's own condition, spelled as in the index, so the planner can use it.
+    if (f.username !== undefined) where.push(sql`${leads.username} = ${f.username} COLLATE NOCASE AND username <> ''`);
+    if (f.beforeId !== undefined) where.push(lt(leads.id, f.beforeId));
+    return this.db.select().from(leads).where(and(...where)).orderBy(desc(leads.id)).limit(f.limit).all();
+  }
+
+  events(leadId: number): LeadEventRow[] {
+    return this.db.select().from(leadEvents).where(eq(leadEvents.leadId, leadId)).orderBy(leadEvents.id).all();
+  }
+
+  hasEarlierEvent(leadId: number, eventId: number, status: string): boolean {
+    return statement(this.db, EARLIER_OF_STATUS).get({ leadId, eventId, status }) !== null;
+  }
+
+  idempotentAnswer(key: string): IdempotentAnswer | null {
+    return statement<IdempotentAnswer>(this.db, FIND_KEY).get({ key });
+  }
+
+  /** One writer (the group commit) runs every transaction: nothing to serialise. */
+  lock() {}
+
+  lockIdempotencyKey() {}
+
+  insert(row: NewLead): LeadRow {
+    const { lastInsertRowid } = statement(this.db, INSERT_LEAD).run({ ...row });
+    return { id: Number(lastInsertRowid), ...row };
+  }
+
+  update(id: number, change: LeadChange): LeadRow {
+    return prepared(this.db, "leads.update", (d) => d.update(leads).set({
+      status: sql`${p("status")}`, click: sql`${p("click")}`, joinedAt: sql`${p("joinedAt")}`, updatedAt: sql`${p("updatedAt")}`,
+      username: sql`coalesce(${p("username")}, ${leads.username})`, chatId: sql`coalesce(${p("chatId")}, ${leads.chatId})`,
+    }).where(eq(leads.id, p("id"))).returning().prepare()).get({ id, ...change })!;
+  }
+
+  insertEvent(row: NewLeadEvent): LeadEventRow {
+    const { lastInsertRowid } = statement(this.db, INSERT_EVENT).run({ ...row });
+    return { id: Number(lastInsertRowid), ...row };
+  }
+
+  storeIdempotentAnswer(row: IdempotentAnswer) {
+    statement(this.db, STORE_KEY).run({ ...row });
+  }
+
+  pruneIdempotencyKeys(before: number, limit: number): number {
+    return pruneBatch(this.db, "idempotency_keys", "created_at", before, limit);
+  }
+}
+
+/** The query of byClick (its plan is tested: served by leads_click, or leads_campaign_click with a campaign). */
+export const leadByClickQuery = (db: Db, click: string, campaignId?: number) =>
+  db.select().from(leads)
+    .where(and(eq(leads.click, click), campaignId === undefined ? undefined : eq(leads.campaignId, campaignId)))
+    .orderBy(desc(leads.id)).limit(1);

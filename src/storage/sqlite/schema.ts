@@ -1,0 +1,248 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { CHANNELS, EVENT_SOURCES, POSTBACK_STATES, STATUSES } from "../../domain/status.ts";
+
+/** Times are epoch milliseconds (integer) throughout. */
+
+/** Campaigns mirrored from the config by code, so leads keep a stable id across reloads. */
+export const campaigns = sqliteTable("campaigns", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  code: text("code").notNull().unique(),
+  name: text("name").notNull().default(""),
+  bot: text("bot"),
+  chatId: integer("chat_id"),
+  paused: integer("paused", { mode: "boolean" }).notNull().default(false),
+  /** false once the campaign is no longer in the config; its leads stay. */
+  inConfig: integer("in_config", { mode: "boolean" }).notNull().default(true),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const leads = sqliteTable("leads", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  campaignId: integer("campaign_id").notNull().references(() => campaigns.id),
+  subscriber: integer("subscriber").notNull(),
+  click: text("click").notNull().default(""),
+  username: text("username").notNull().default(""),
+  chatId: integer("chat_id"),
+  status: text("status", { enum: STATUSES }).notNull(),
+  joinedAt: integer("joined_at"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+}, (t) => [
+  uniqueIndex("leads_campaign_subscriber").on(t.campaignId, t.subscriber),
+  index("leads_campaign_click").on(t.campaignId, t.click),
+  // An inbound postback by click without a campaign; its rowid order serves ORDER BY id DESC.
+  index("leads_click").on(t.click),
+  index("leads_created").on(t.createdAt),
+  // Leads search by username (case-insensitive, as Telegram treats usernames); most leads have none.
+  index("leads_username").on(sql`${t.username} COLLATE NOCASE`).where(sql`username <> ''`),
+]);
+
+/** Append-only: one row per status change that was applied. */
+export const leadEvents = sqliteTable("lead_events", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  leadId: integer("lead_id").notNull().references(() => leads.id),
+  campaignId: integer("campaign_id").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
+  prevStatus: text("prev_status", { enum: STATUSES }),
+  source: text("source", { enum: EVENT_SOURCES }).notNull(),
+  /** Why postbacks were skipped or withheld (campaign_paused, outside_unsub_window, click_added). */
+  reason: text("reason"),
+  /** Set by an inbound postback; overrides the campaign's payout for this event's macros. */
+  payout: text("payout"),
+  currency: text("currency"),
+  occurredAt: integer("occurred_at").notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [
+  index("lead_events_lead").on(t.leadId, t.id),
+  index("lead_events_campaign_time").on(t.campaignId, t.occurredAt),
+]);
+
+/**
+ * The outbox: one HTTP request to a tracker for one lead event and one template — or, with
+ * channel `telegram`, one Bot API call (welcome message, join-request approval) that must not be lost.
+ */
+export const postbacks = sqliteTable("postbacks", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** http: a postback to a tracker; telegram: a Bot API call (method, body JSON; url tg://bot/method). */
+  channel: text("channel", { enum: CHANNELS }).notNull().default("http"),
+  leadId: integer("lead_id").notNull(),
+  eventId: integer("event_id").notNull(),
+  campaignId: integer("campaign_id").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
+  template: text("template").notNull(),
+  method: text("method").notNull(),
+  url: text("url").notNull(),
+  body: text("body"),
+  contentType: text("content_type"),
+  /** Body verdict of the preset the template came from (keitaro, altercpa), if any. */
+  verdict: text("verdict"),
+  /** host[:port] of the URL: the unit of ordering, caps and the circuit breaker. */
+  host: text("host").notNull(),
+  /** pending | delivered | failed | rejected | skipped */
+  state: text("state", { enum: POSTBACK_STATES }).notNull(),
+  reason: text("reason"),
+  attempts: integer("attempts").notNull().default(0),
+  nextAttemptAt: integer("next_attempt_at").notNull(),
+  /** Fencing token: bumped on every claim; a completion must present the current one. */
+  leaseToken: integer("lease_token").notNull().default(0),
+  leaseExpiresAt: integer("lease_expires_at"),
+  lastHttpStatus: integer("last_http_status"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  finishedAt: integer("finished_at"),
+}, (t) => [
+  // The due rows of each host in due order. A claim moves next_attempt_at to the lease's expiry, so
+  // this one index serves claims, the next wake-up and the recovery of rows leased by a process
+  // that died; led by the host, so a claim reads only hosts that may take rows now and never walks
+  // past the backlog of a paused or paced one.
+  index("postbacks_host_due").on(t.host, t.nextAttemptAt, t.id).where(sql`state = 'pending'`),
+  // Per-lead order (an earlier pending row to the same host) and a lead's postbacks. Not partial:
+  // its entry never changes when a row is claimed or finished.
+  index("postbacks_lead").on(t.leadId, t.host, t.id),
+  index("postbacks_state").on(t.state, t.id),
+  index("postbacks_campaign").on(t.campaignId, t.id),
+  index("postbacks_host").on(t.host, t.id),
+  index("postbacks_finished").on(t.finishedAt).where(sql`state = 'delivered'`),
+  // The outbox filtered by time (GET /api/postbacks?since&until, the dashboard's date filter).
+  index("postbacks_created").on(t.createdAt),
+  // Postback outcomes of a campaign over a period (GET /api/stats): the rows not delivered, by
+  // creation time. Delivered rows (the bulk) stay out of it; they are the counted total minus these.
+  index("postbacks_open").on(t.campaignId, t.createdAt, t.state).where(sql`channel = 'http' AND state <> 'delivered'`),
+]);
+
+export const deliveryAttempts = sqliteTable("delivery_attempts", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  postbackId: integer("postback_id").notNull(),
+  attempt: integer("attempt").notNull(),
+  startedAt: integer("started_at").notNull(),
+  durationMs: integer("duration_ms").notNull(),
+  url: text("url").notNull(),
+  httpStatus: integer("http_status"),
+  /** delivered | retry | rejected */
+  outcome: text("outcome").notNull(),
+  error: text("error"),
+  /** First 1 KiB of the response body. */
+  responseHead: text("response_head"),
+}, (t) => [index("delivery_attempts_postback").on(t.postbackId, t.id)]);
+
+/**
+ * Per-period counters, written in the transaction of each lead event (leads/service.ts writeDecision):
+ * one row per campaign, 15-minute bucket of UTC time (epoch ms of its start) and status. `events`
+ * and `leads` are bucketed by the event's time; `leads` counts the leads whose first event of that
+ * status this is. `postbacks` counts the postback rows (channel http) the event created, bucketed
+ * by their creation time. 15 minutes: every time zone's day is a whole number of buckets.
+ */
+export const leadStats = sqliteTable("lead_stats", {
+  campaignId: integer("campaign_id").notNull(),
+  bucket: integer("bucket").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
+  events: integer("events").notNull().default(0),
+  leads: integer("leads").notNull().default(0),
+  postbacks: integer("postbacks").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.status] })]);
+
+/**
+ * Dashboard sign-ins. The cookie carries a random token; only its SHA-256 is stored, with an
+ * HMAC of the API key it was opened with, keyed by the token: a session ends when its key leaves
+ * the config, and neither the token nor the key can be read back from the database.
+ */
+export const dashboardSessions = sqliteTable("dashboard_sessions", {
+  id: text("id").primaryKey(),
+  keyCheck: text("key_check").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
+/** Activity that is not a lead event: organic joins, ignored events, config reloads. */
+export const journal = sqliteTable("journal", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  kind: text("kind").notNull(),
+  campaignId: integer("campaign_id"),
+  subscriber: integer("subscriber"),
+  chatId: integer("chat_id"),
+  detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [
+  index("journal_kind_subscriber").on(t.kind, t.subscriber, t.createdAt),
+  index("journal_created").on(t.createdAt),
+]);
+
+/** Stored answers of POST /api/events by Idempotency-Key, written in the event's own transaction. */
+export const idempotencyKeys = sqliteTable("idempotency_keys", {
+  key: text("key").primaryKey(),
+  requestHash: text("request_hash").notNull(),
+  statusCode: integer("status_code").notNull(),
+  response: text("response").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Every inbound postback (GET|POST /api/postback) with its result code. */
+export const inboundLog = sqliteTable("inbound_log", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** ok | no-changes | access | no-click | bad-click | bad-status | db */
+  result: text("result").notNull(),
+  leadId: integer("lead_id"),
+  status: text("status"),
+  /** The request's parameters, the key removed. */
+  params: text("params", { mode: "json" }).$type<Record<string, string>>().notNull(),
+  ip: text("ip"),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [index("inbound_log_created").on(t.createdAt), index("inbound_log_result").on(t.result, t.id)]);
+
+/** A configured bot as Telegram knows it (getMe), and its polling position. */
+export const bots = sqliteTable("bots", {
+  name: text("name").primaryKey(),
+  telegramId: integer("telegram_id"),
+  username: text("username"),
+  /** getUpdates offset: the next update_id to ask for (polling mode). */
+  pollingOffset: integer("polling_offset").notNull().default(0),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Chats where a bot is (or was) a member, from my_chat_member updates. */
+export const chats = sqliteTable("chats", {
+  bot: text("bot").notNull(),
+  chatId: integer("chat_id").notNull(),
+  title: text("title").notNull().default(""),
+  type: text("type").notNull().default(""),
+  /** The bot's own status there: creator, administrator, member, left, kicked. */
+  status: text("status").notNull(),
+  /** The bot's admin rights as Telegram sent them. */
+  rights: text("rights", { mode: "json" }).$type<Record<string, boolean>>(),
+  updatedAt: integer("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.chatId] })]);
+
+/** Update ids already applied per bot: the same update twice changes nothing. */
+export const processedUpdates = sqliteTable("processed_updates", {
+  bot: text("bot").notNull(),
+  updateId: integer("update_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.updateId] }), index("processed_updates_created").on(t.createdAt)]);
+
+/** The invite link a bot created for a campaign (one per campaign and bot). */
+export const inviteLinks = sqliteTable("invite_links", {
+  bot: text("bot").notNull(),
+  campaignId: integer("campaign_id").notNull(),
+  link: text("link").notNull(),
+  createsJoinRequest: integer("creates_join_request", { mode: "boolean" }).notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.campaignId] })]);
+
+/** Telegram file_id of a local media file, per bot (a file_id belongs to one bot). */
+export const mediaCache = sqliteTable("media_cache", {
+  bot: text("bot").notNull(),
+  path: text("path").notNull(),
+  fileId: text("file_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.bot, t.path] })]);
+
+/**
+ * One row, rewritten through the group commit when nothing else has written for a while: whether
+ * that write succeeds tells /health and tgcpa_storage_writable that the disk still takes writes.
+ */
+export const storageProbe = sqliteTable("storage_probe", {
+  id: integer("id").primaryKey(),
+  writtenAt: integer("written_at").notNull(),
+});
