@@ -8,7 +8,7 @@ const HTML_MARKUP = /<(?:!doctype\s+html|html|head|body|meta|form|input|script|i
 export const isHtmlMarkup = (body: string) => HTML_MARKUP.test(body);
 
 /**
- * Token-shaped, and so replaced by `[redacted]`:
+ * Token-shaped, and so replaced by `***`:
  * - the value after a name that says secret — token, csrf/xsrf, key, secret, session, sid, auth,
  *   password, jwt, nonce (`csrf_token=…`, `"apiKey": "…"`, `name="_csrf" value="…"`): a run of 8 or
  *   more characters that are not blanks, quotes, `& , ; : = < >` (so `Unauthorized: session=…` is
@@ -22,7 +22,8 @@ const JWT = /\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]{4,}/g;
 const LONG_RUN = /[A-Za-z0-9+/_-]{32,}={0,2}/g;
 const mixed = (run: string) => /[A-Za-z]/.test(run) && /\d/.test(run);
 
-export const REDACTED = "[redacted]";
+/** The same mark the ad platforms' secrets get in the attempt log (adplatforms/secrets.ts). */
+export const REDACTED = "***";
 
 export function redactTokens(text: string): string {
   return text

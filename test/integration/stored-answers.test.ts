@@ -60,8 +60,8 @@ describe("stored answers", () => {
       "/0000/postback": "HTTP 200: an HTML page, not stored (it may hold a session or CSRF token)",
       "/html404": "HTTP 404: an HTML page, not stored (it may hold a session or CSRF token)",
       "/fragment": "HTTP 200: an HTML page, not stored (it may hold a session or CSRF token)",
-      "/text401": "Unauthorized: session=[redacted]; retry with a valid key",
-      "/json": JSON.stringify({ status: "ok", token: "[redacted]", jwt: "[redacted]" }),
+      "/text401": "Unauthorized: session=***; retry with a valid key",
+      "/json": JSON.stringify({ status: "ok", token: "***", jwt: "***" }),
     });
     const stored = databaseText(svc);
     for (const secret of [TOKEN, kc.csrfToken, JWT, "<html", "<head", "<meta"]) expect({ secret, stored: stored.includes(secret) }).toEqual({ secret, stored: false });

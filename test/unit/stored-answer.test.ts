@@ -9,14 +9,14 @@ const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLXBhcnQ";
 
 describe("redactTokens", () => {
   test.each([
-    ["a CSRF meta tag's content", `<meta name="csrf-token" content="${HEX32}">`, `<meta name="csrf-token" content="[redacted]">`],
-    ["a hidden _csrf input", `<input type="hidden" name="_csrf" value="abc12345xyz">`, `<input type="hidden" name="_csrf" value="[redacted]">`],
-    ["token= in a query", "ok; next=/x?token=s3cr3t-value&a=1", "ok; next=/x?token=[redacted]&a=1"],
-    ["a JSON api key", `{"status":"ok","apiKey":"k-abcdefgh123"}`, `{"status":"ok","apiKey":"[redacted]"}`],
-    ["session: in a header-like line", "Session: 9f8e7d6c5b4a", "Session: [redacted]"],
-    ["a lone long hex run", `id ${HEX32} done`, "id [redacted] done"],
-    ["a lone long base64 run with letters and digits", `x ${B64} y`, "x [redacted] y"],
-    ["a JWT", `Bearer ${JWT}`, "Bearer [redacted]"],
+    ["a CSRF meta tag's content", `<meta name="csrf-token" content="${HEX32}">`, `<meta name="csrf-token" content="***">`],
+    ["a hidden _csrf input", `<input type="hidden" name="_csrf" value="abc12345xyz">`, `<input type="hidden" name="_csrf" value="***">`],
+    ["token= in a query", "ok; next=/x?token=s3cr3t-value&a=1", "ok; next=/x?token=***&a=1"],
+    ["a JSON api key", `{"status":"ok","apiKey":"k-abcdefgh123"}`, `{"status":"ok","apiKey":"***"}`],
+    ["session: in a header-like line", "Session: 9f8e7d6c5b4a", "Session: ***"],
+    ["a lone long hex run", `id ${HEX32} done`, "id *** done"],
+    ["a lone long base64 run with letters and digits", `x ${B64} y`, "x *** y"],
+    ["a JWT", `Bearer ${JWT}`, "Bearer ***"],
   ])("%s", (_, text, expected) => {
     expect(redactTokens(text)).toBe(expected);
   });
@@ -53,7 +53,7 @@ describe("storedAnswerHead", () => {
   });
 
   test("a refusal's words carry no token either", () => {
-    expect(answerWords(`Forbidden: bad token=${HEX32}`)).toBe("Forbidden: bad token=[redacted]");
+    expect(answerWords(`Forbidden: bad token=${HEX32}`)).toBe("Forbidden: bad token=***");
     expect(answerWords(`<head><meta name="csrf-token" content="${HEX32}"></head>`)).toBeNull();
   });
 });
