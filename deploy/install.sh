@@ -7,14 +7,17 @@
 # - a system user and group `tgcpa` (created once)
 # - /etc/tgcpa/tgcpa.yaml from tgcpa.yaml beside this script, with a fresh API key (created once,
 #   never overwritten: your edits survive upgrades), mode 0640 root:tgcpa
+# - /etc/tgcpa/tgcpa.schema.json, the config's JSON Schema for editors, from the installed binary
+#   (rewritten every run, so it matches the binary)
 # - /var/lib/tgcpa (the database), owned by tgcpa
 # - /etc/systemd/system/tgcpa.service from tgcpa.service beside this script (local changes belong
 #   in a drop-in: `systemctl edit tgcpa`)
 # then enables and starts the service, or restarts it when it was running (an upgrade).
 #
-# Running it again changes nothing but the binary and the unit. --root DIR installs into another
-# root directory (a test, an image being built) and touches no running system; --no-start leaves
-# the service alone.
+# Running it again changes nothing but the binary, the schema and the unit. --root DIR installs into
+# another root directory (a test, an image being built) and touches no running system; that root
+# must already be a system's: DIR/etc/passwd, group, shadow and gshadow (useradd --root edits them).
+# --no-start leaves the service alone. Needs: bash, useradd (passwd), install, od, awk, cmp, timeout.
 set -euo pipefail
 
 usage() { echo "usage: $0 [--root DIR] [--no-start] TGCPA_BINARY" >&2; exit 2; }
@@ -27,7 +30,7 @@ while [ $# -gt 0 ]; do
     --root) [ $# -ge 2 ] || usage; root="${2%/}"; shift 2 ;;
     --root=*) root="${1#--root=}"; root="${root%/}"; shift ;;
     --no-start) start=no; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "install.sh: unknown option $1" >&2; usage ;;
     *) [ -z "$binary" ] || usage; binary="$1"; shift ;;
   esac
@@ -40,6 +43,15 @@ die() { echo "install.sh: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run me as root (sudo $0 …): I create a user and write to /etc and /usr/local"
 [ -f "$binary" ] || die "no file $binary"
+for tool in useradd install od awk cmp timeout; do
+  command -v "$tool" >/dev/null || die "needs $tool on PATH (Debian: apt install passwd coreutils gawk diffutils)"
+done
+if [ -n "$root" ]; then
+  [ -d "$root" ] || die "--root $root: no such directory"
+  for f in passwd group shadow gshadow; do
+    [ -f "$root/etc/$f" ] || die "--root $root has no etc/$f: the root must be a system's (useradd --root adds the user there); create $root/etc/passwd, group, shadow and gshadow (e.g. debootstrap, or a root line in each) and run me again"
+  done
+fi
 for f in tgcpa.service tgcpa.yaml; do [ -f "$kit/$f" ] || die "missing $kit/$f (run me from the tgcpa kit or the repository's deploy/ folder)"; done
 # Refuse what would not run here: a wrong architecture, or an x64 build this CPU lacks instructions for.
 # (timeout: a tgcpa older than --version would start the service instead of answering.)
@@ -85,6 +97,13 @@ else
   say "wrote $config with a new API key (api_keys)"
 fi
 
+# ---- the config's JSON Schema, from this binary (the first line of tgcpa.yaml names it) ----
+schema="$root/etc/tgcpa/tgcpa.schema.json"
+"$binary" config-schema > "$schema.new" || die "$binary config-schema failed"
+chmod 0644 "$schema.new"
+mv -f "$schema.new" "$schema"
+say "wrote $schema"
+
 # ---- state directory (systemd creates it too; created here so backup/restore work before the first start) ----
 install -d -m 0750 -o "$uid" -g "$gid" "$root/var/lib/tgcpa"
 
@@ -96,6 +115,11 @@ else
   install -d -m 0755 "$root/etc/systemd/system"
   install -m 0644 -o 0 -g 0 "$kit/tgcpa.service" "$unit"
   say "installed $unit"
+fi
+
+# On the live system, the unit as installed (its ExecStart now exists) is checked by systemd itself.
+if [ -z "$root" ] && command -v systemd-analyze >/dev/null; then
+  systemd-analyze verify "$unit" || die "systemd-analyze verify $unit failed (above)"
 fi
 
 if ! "$target" check-config "$config" >/dev/null; then

@@ -18,8 +18,14 @@ const ROOT = resolve(import.meta.dir, "..");
  */
 export const RELEASE_TARGETS = ["linux-x64", "linux-arm64"] as const;
 
-/** What goes into a kit beside the binary (from deploy/). */
-const KIT_FILES = ["install.sh", "tgcpa.service", "tgcpa.yaml", "Caddyfile", "nginx.conf", "README.md"];
+/**
+ * What goes into a kit beside the binary (from deploy/; tgcpa.schema.json there is a link to
+ * config/tgcpa.schema.json, copied as a file: the kit's tgcpa.yaml names it).
+ */
+export const KIT_FILES = [
+  "install.sh", "tgcpa.service", "tgcpa.yaml", "tgcpa.schema.json",
+  "Caddyfile", "Caddyfile.lockdown", "nginx-http.conf", "nginx.conf", "README.md",
+];
 
 export interface BuildOptions {
   outfile: string;

@@ -98,6 +98,13 @@ await page.goto(`${svc.url}/swagger/`);
 await page.waitForSelector(".opblock");
 await page.screenshot({ path: join(OUT, "swagger.png") });
 
+// The overview on a phone (390 px wide, the width of a common one).
+await page.setViewportSize({ width: 390, height: 844 });
+await page.goto(`${svc.url}/dashboard#/overview`);
+await page.waitForFunction(() => (globalThis as any).document.getElementById("main")?.dataset.rendered === "#/overview");
+await page.waitForTimeout(300);
+await page.screenshot({ path: join(OUT, "overview-phone.png"), fullPage: true });
+
 if (browser.foreign.length) throw new Error(`requests left the service: ${browser.foreign.join(", ")}`);
 await browser.close();
 await svc.stop();

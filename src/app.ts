@@ -8,11 +8,13 @@ import { campaignRoutes } from "./campaigns/routes.ts";
 import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
 import type { HttpChannel } from "./delivery/http-channel.ts";
+import { accessLog } from "./http/access-log.ts";
 import { accessCheck, needsApiKey } from "./http/auth.ts";
 import { edgeRules } from "./http/edge.ts";
 import { errorBody, errorHandler, inboundErrorBody } from "./http/errors.ts";
 import { nestedDeeperThan, tooDeep } from "./http/json-limits.ts";
-import { OPENAPI_DESCRIPTION, SECURITY_SCHEMES } from "./http/openapi.ts";
+import { OPENAPI_DESCRIPTION, OPENAPI_TAGS, SECURITY_SCHEMES, openapiServers } from "./http/openapi.ts";
+import { coerceIntegerText, integerFields } from "./http/integer-fields.ts";
 import { ILL_FORMED, illFormedField } from "./http/unicode.ts";
 import { bodyFieldDetails, declaredParams, unknownParamDetails, unknownParams } from "./http/unknown-params.ts";
 import { inboundRoutes } from "./inbound/routes.ts";
@@ -59,6 +61,7 @@ export function buildApp(deps: AppDeps) {
       return token !== null && (await validSession(deps.storage.read, token, keys, deps.clock.now())) !== null;
     },
     csrfHeader: CSRF_HEADER,
+    metricsNeedKey: () => !deps.runtime().config.server.metrics_public,
   });
   const refuse = async (request: Request, path: string) => {
     const r = await refusal(request, path);
@@ -67,13 +70,31 @@ export function buildApp(deps: AppDeps) {
   /** Query parameters and body fields each route declares (filled once every route is registered, below). */
   let queryParams = new Map<string, string[]>();
   let bodyFields = new Map<string, string[]>();
+  let integers = new Map<string, Record<"query" | "params" | "body", string[]>>();
   // Built once; a reload that changes the limits or server.* takes effect after a restart.
-  const edge = edgeRules({ ...deps.runtime().config, metrics: deps.metrics, refuse });
+  const { server } = deps.runtime().config;
+  const edge = edgeRules({
+    ...deps.runtime().config, metrics: deps.metrics, refuse,
+    checksKey: (method, path) => needsApiKey(method, path) || (path === "/metrics" && !deps.runtime().config.server.metrics_public),
+  });
+  const access = accessLog({ log: deps.log, clientAddress: edge.signIn.clientAddress, enabled: () => deps.runtime().config.log.access });
+  const handleError = errorHandler({
+    log: deps.log,
+    noteStorageFailure: (err) => deps.storage.noteFailure(err),
+    storagePath: () => deps.runtime().config.storage.path,
+    noteBodyTimeout: () => void deps.metrics.slowClients.bodyTimeouts++,
+  });
   const app = new Elysia()
-    .onRequest(({ request, server }) => edge.refusal(request, server))
+    .onRequest(({ request, server }) => access.begin(request, server))
+    .onRequest(async ({ request, server }) => {
+      const refused = await edge.refusal(request, server);
+      return refused && access.answeredEarly(request, refused);
+    })
     // Before validation, which would drop fields the body schema does not know (and read an array as {}).
-    .onTransform({ as: "global" }, ({ request, route, body }) => {
+    .onTransform({ as: "global" }, ({ request, route, body, query, params }) => {
       if (nestedDeeperThan(body)) throw tooDeep(); // before anything walks it: validation, the field check
+      const ints = integers.get(`${request.method} ${route}`);
+      if (ints) for (const [values, names] of [[query, ints.query], [params, ints.params], [body, ints.body]] as const) coerceIntegerText(values, names);
       const known = needsApiKey(request.method, route) ? bodyFields.get(`${request.method} ${route}`) : undefined;
       const details = known ? bodyFieldDetails(body, known) : [];
       if (details.length) throw new AppError(422, "validation_failed", `${details[0]!.field}: ${details[0]!.message}`, details);
@@ -103,18 +124,17 @@ export function buildApp(deps: AppDeps) {
     .onAfterHandle({ as: "global" }, async ({ request }) => {
       if (request.method === "GET") await deps.storage.durable();
     })
-    .onAfterResponse({ as: "global" }, ({ request }) => edge.answered(request))
-    .onError(errorHandler({
-      log: deps.log,
-      noteStorageFailure: (err) => deps.storage.noteFailure(err),
-      storagePath: () => deps.runtime().config.storage.path,
-      noteBodyTimeout: () => void deps.metrics.slowClients.bodyTimeouts++,
-    }))
+    .onError((ctx) => access.answeredError(ctx.request, handleError(ctx)))
+    .onAfterResponse({ as: "global" }, (ctx) => {
+      edge.answered(ctx.request);
+      access.finished(ctx);
+    })
     .use(openapi({
       path: "/swagger",
       provider: null, // the page is served by pageRoutes from the pinned swagger-ui-dist, embedded
       documentation: {
         info: { title: "tgcpa", version: VERSION, description: OPENAPI_DESCRIPTION },
+        servers: openapiServers(server.public_url), tags: OPENAPI_TAGS,
         components: { securitySchemes: SECURITY_SCHEMES },
         // Any one of them: the API key as a Bearer token or as ?key=, or a dashboard session cookie.
         security: [{ apiKey: [] }, { apiKeyQuery: [] }, { dashboardSession: [] }],
@@ -133,5 +153,6 @@ export function buildApp(deps: AppDeps) {
   const built = deps.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(deps.log.child({ component: "demo-tracker" }))) : app;
   queryParams = declaredParams(built.routes, "query");
   bodyFields = declaredParams(built.routes, "body");
+  integers = integerFields(built.routes);
   return built;
 }

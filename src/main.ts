@@ -215,7 +215,7 @@ async function serve(configPath: string): Promise<number> {
   try {
     await service.stop();
   } catch (err) {
-    log.error({ message: (err as Error).message }, "shutdown did not finish cleanly");
+    log.error({ err }, "shutdown did not finish cleanly");
     return 1;
   }
   return 0;

@@ -60,7 +60,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const storage = openSqliteStorage({
     ...config.storage, log: log.child({ component: "db" }), now: clock.now,
     onSyncFailure: (err) => {
-      log.fatal({ code: (err as { code?: string }).code, message: (err as Error).message, db: config.storage.path }, "the disk refused to sync the database; refusing writes");
+      log.fatal({ err, db: config.storage.path }, "the disk refused to sync the database; refusing writes");
       opts.onFatal?.(err);
     },
   }); // throws DatabaseInUse while another process has the file, StorageError when it is not tgcpa's

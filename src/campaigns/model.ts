@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import { Int } from "../http/schema.ts";
 import { Nullable } from "../http/openapi.ts";
 
 const TemplateJson = t.Object({ template: t.String(), method: t.String(), url: t.String({ description: "the template, macros in place" }) });
@@ -7,7 +8,7 @@ const PerStatus = <T extends Parameters<typeof t.Array>[0]>(item: T) =>
 
 export const CampaignList = t.Object({
   items: t.Array(t.Object({
-    code: t.String(), name: t.String(), bot: Nullable(t.String()), chat: Nullable(t.Integer()), paused: t.Boolean(), unsub_window_s: t.Number(),
+    code: t.String(), name: t.String(), bot: Nullable(t.String()), chat: Nullable(Int()), paused: t.Boolean(), unsub_window_s: t.Number(),
     start_payload: t.String({ description: "what follows ?start= in the deep link" }),
     deep_link: Nullable(t.String({ description: "https://t.me/BOT?start=CODE-{click}; null until the bot has answered getMe" })),
     bot_admin: Nullable(t.Object({ ok: t.Boolean(), missing: t.Array(t.String({ description: "administrator, or a right such as can_invite_users" })) })),
@@ -15,8 +16,8 @@ export const CampaignList = t.Object({
     templates: PerStatus(TemplateJson),
     payouts: t.Record(t.String(), t.Object({ payout: t.String(), currency: t.String() })),
     counters: t.Object({
-      starts: t.Integer(), confirms: t.Integer(), unsubs: t.Integer(),
-      postbacks: t.Record(t.String(), t.Integer(), { description: "all-time postbacks by state (only states with rows)" }),
+      starts: Int(), confirms: Int(), unsubs: Int(),
+      postbacks: t.Record(t.String(), Int(), { description: "all-time postbacks by state (only states with rows)" }),
     }),
   })),
 });
@@ -35,7 +36,7 @@ export const TestAnswer = t.Object({
   requests: t.Array(t.Object({
     template: t.String(), method: t.String(), url: t.String(), body: Nullable(t.String()), contentType: Nullable(t.String()),
     result: t.Optional(t.Object({
-      outcome: t.String({ description: "delivered | retry | rejected" }), reason: Nullable(t.String()), http_status: Nullable(t.Integer()), response_head: Nullable(t.String()),
+      outcome: t.String({ description: "delivered | retry | rejected" }), reason: Nullable(t.String()), http_status: Nullable(Int()), response_head: Nullable(t.String()),
     }, { description: "only with send: true" })),
   })),
 });

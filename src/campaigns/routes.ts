@@ -5,7 +5,7 @@ import type { HttpChannel } from "../delivery/http-channel.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
 import { lacksClick, macroValues, renderRequest, resolveTemplates } from "../domain/templates.ts";
 import { notFound } from "../lib/errors.ts";
-import { StatusSchema } from "../http/schema.ts";
+import { Int, StatusSchema } from "../http/schema.ts";
 import type { CampaignConfig } from "../config/model.ts";
 import type { Reads } from "../storage/port.ts";
 import { responses } from "../http/openapi.ts";
@@ -102,7 +102,7 @@ export function campaignRoutes(ctx: CampaignDeps) {
       body: t.Optional(t.Object({
         status: t.Optional(StatusSchema),
         click: t.Optional(t.String({ maxLength: 4096 })),
-        subscriber: t.Optional(t.Integer()),
+        subscriber: t.Optional(Int()),
         username: t.Optional(t.String({ maxLength: 64 })),
         send: t.Optional(t.Boolean({ description: "also send the requests (not recorded in the outbox)" })),
       })),

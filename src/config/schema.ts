@@ -55,6 +55,9 @@ const ServerSchema = mapping({
   trusted_proxies: words({
     description: "addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (e.g. [127.0.0.1, \"::1\"])",
   }),
+  metrics_public: withDefault(Type.Boolean({
+    description: "true: GET /metrics answers anyone who reaches the port; false: it needs an API key (Authorization: Bearer KEY, as Prometheus' authorization setting sends it, or ?key=)",
+  }), true),
 }, { default: {}, description: "the HTTP server (a change needs a restart)" });
 
 const StorageSchema = mapping({
@@ -94,6 +97,9 @@ const LogSchema = mapping({
   format: withDefault(oneOf(["json", "pretty"], {
     description: "json: one JSON object a line, for log collectors; pretty: one readable line per event, in local time",
   }), "json"),
+  access: withDefault(Type.Boolean({
+    description: "one info line per HTTP request: method, route, status, duration_ms, client (secret query values redacted)",
+  }), true),
 }, { default: {} });
 
 const DashboardSchema = mapping({

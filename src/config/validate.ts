@@ -18,6 +18,7 @@ import { PRESETS, fillPreset, presetByName, verdictName } from "../presets/prese
 import { formatPath, type Checker, type ConfigPath } from "./checker.ts";
 import { BOT_SENDS_PER_SECOND, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout, type WelcomeConfig } from "./model.ts";
 import { INVALID, readValue, type JsonSchema } from "./read.ts";
+import { webhookUrlProblem } from "./webhook-url.ts";
 import { ConfigFileSchema, type ConfigFile } from "./schema.ts";
 
 const SAMPLE_VALUES: MacroValues = Object.fromEntries(POSTBACK_MACROS.map((m) => [m, "x"])) as MacroValues;
@@ -53,7 +54,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     inbound_keys: file.inbound_keys,
     demo_tracker: file.demo_tracker,
     delivery: readDelivery(file.delivery, c),
-    bots: readBots(file.bots),
+    bots: readBots(file.bots, file.server.public_url?.replace(/\/+$/, "") ?? null, c),
     destinations: Object.fromEntries([...destinations].map(([k, v]) => [k, v.config])),
     postbacks: readEventTemplates(file.postbacks, ["postbacks"], c, destinations),
     campaigns: readCampaigns(file.campaigns, c, file.bots, destinations, inConfigFolder),
@@ -117,7 +118,11 @@ function readDelivery(d: ConfigFile["delivery"], c: Checker): DeliveryConfig {
   };
 }
 
-function readBots(bots: ConfigFile["bots"]): Record<string, BotConfig> {
+function readBots(bots: ConfigFile["bots"], publicUrl: string | null, c: Checker): Record<string, BotConfig> {
+  // Reported once, where the fix goes: on server.public_url when it is set but unusable, else on the first webhook bot's mode.
+  const webhookBot = Object.entries(bots).find(([, b]) => b?.mode === "webhook" && !b.api_root);
+  const problem = webhookBot ? webhookUrlProblem(publicUrl) : null;
+  if (webhookBot && problem) c.fail(publicUrl === null ? ["bots", webhookBot[0], "mode"] : ["server", "public_url"], publicUrl === null ? problem : `${problem} (bots.${webhookBot[0]} is in webhook mode)`);
   // A refused bot is still named (read.ts keeps its key): campaigns that use it are not refused twice.
   return Object.fromEntries(Object.entries(bots).filter(([, b]) => b).map(([name, b]) => [name, {
     name,

@@ -7,6 +7,7 @@ import api from "./assets/api.client.js" with { type: "file" };
 import app from "./assets/app.client.js" with { type: "file" };
 import chart from "./assets/chart.client.js" with { type: "file" };
 import index from "./assets/index.html" with { type: "file" };
+import journalPage from "./assets/journal-page.client.js" with { type: "file" };
 import opsPages from "./assets/ops-pages.client.js" with { type: "file" };
 import statsPages from "./assets/stats-pages.client.js" with { type: "file" };
 import style from "./assets/style.css" with { type: "file" };
@@ -36,6 +37,7 @@ export const DASHBOARD_ASSETS: Record<string, Asset> = {
   "chart.client.js": { path: chart, type: JS },
   "stats-pages.client.js": { path: statsPages, type: JS },
   "ops-pages.client.js": { path: opsPages, type: JS },
+  "journal-page.client.js": { path: journalPage, type: JS },
   "style.css": { path: style, type: CSS },
 };
 

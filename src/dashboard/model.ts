@@ -1,7 +1,8 @@
 import { t } from "elysia";
+import { withMessage } from "../http/schema.ts";
 
 export const SignInBody = t.Object({
-  key: t.String({ minLength: 1, maxLength: 1000, description: "an API key from api_keys", error: "must be an API key" }),
+  key: withMessage(t.String({ minLength: 1, maxLength: 1000, description: "an API key from api_keys" }), "must be an API key"),
 });
 
 export const SessionAnswer = t.Object({

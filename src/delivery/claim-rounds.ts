@@ -66,7 +66,7 @@ export class ClaimRounds {
         });
       } catch (err) {
         // Storage trouble (locked, disk full): nothing is lost; try again shortly.
-        this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, "claiming postbacks failed; retrying");
+        this.deps.log.error({ err }, "claiming postbacks failed; retrying");
         if (this.deps.running()) this.alarm.set(this.deps.clock.now() + IDLE_RECHECK_MS);
         return;
       }

@@ -127,7 +127,8 @@ export class Dispatcher {
       await this.deps.storage.write(async (tx) => tx.outbox.release(rows, now));
       this.deps.log.info({ released: rows.length }, what);
     } catch (err) {
-      this.deps.log.error({ code: (err as { code?: string }).code, message: (err as Error).message }, `${what}: failed; their leases will expire`);
+      // Storage unavailable: nothing is lost, the leases simply expire.
+      this.deps.log.error({ err }, `${what}: failed; their leases will expire`);
     }
   }
 }

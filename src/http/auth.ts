@@ -40,6 +40,8 @@ export interface AccessDeps {
   hasSession(request: Request, keys: readonly string[]): Promise<boolean>;
   /** The header a change made with the session cookie must carry (CSRF). */
   csrfHeader: string;
+  /** Whether GET /metrics needs the API key too (server.metrics_public: false). */
+  metricsNeedKey(): boolean;
 }
 
 export type Refusal = { status: 401 | 403; code: string; message: string };
@@ -63,7 +65,7 @@ export function accessCheck(deps: AccessDeps): (request: Request, path: string) 
     return verdict;
   };
   return async (request, path) => {
-    if (!needsApiKey(request.method, path)) return undefined;
+    if (!needsApiKey(request.method, path) && !(path === "/metrics" && deps.metricsNeedKey())) return undefined;
     const verdict = await access(request);
     if (!verdict) return { status: 401, code: "unauthorized", message: "a valid API key is required (Authorization: Bearer KEY or ?key=KEY), or a dashboard session" };
     if (verdict === "session" && !SAFE_METHODS.has(request.method) && !request.headers.get(deps.csrfHeader)) {

@@ -4,7 +4,7 @@
 // (a reload that changes rate_limits or server.* takes effect after a restart).
 import type { Config } from "../config/model.ts";
 import type { Metrics } from "../lib/metrics.ts";
-import { needsApiKey, presentedKey, routedPath } from "./auth.ts";
+import { presentedKey, routedPath } from "./auth.ts";
 import { declaredLength } from "./body.ts";
 import { armBodyDeadline, hasBody } from "./body-deadline.ts";
 import { clientAddressResolver, httpsResolver, type PeerSource } from "./client-address.ts";
@@ -29,6 +29,8 @@ export interface EdgeDeps {
   rate_limits: Config["rate_limits"];
   server: Config["server"];
   metrics: Metrics;
+  /** Whether the access rule checks an API key on this route (management API; /metrics with metrics_public off). */
+  checksKey(method: string, path: string): boolean;
   /** The access rule's refusal (a 401 or 403 envelope) for a request on a path, if any. */
   refuse(request: Request, path: string): Promise<Response | undefined>;
 }
@@ -49,7 +51,8 @@ export function edgeRules(deps: EdgeDeps) {
     const wait = limiter?.take(clientAddress(request, peer) ?? "unknown", Date.now()) ?? 0;
     if (wait > 0) return tooManyRequests(inbound, wait);
     // A key presented to the management API: a wrong one costs its client a slot (key-failures.ts).
-    const keyed = needsApiKey(request.method, path) ? presentedKey(request) : null;
+    const keyChecked = deps.checksKey(request.method, path);
+    const keyed = keyChecked ? presentedKey(request) : null;
     const client = keyed && (clientAddress(request, peer) ?? "unknown");
     const keyWait = client ? keyFailures.wait(client, Date.now()) : 0;
     if (keyWait > 0) {
@@ -71,7 +74,7 @@ export function edgeRules(deps: EdgeDeps) {
     }
     // Without a key or session, a client has at most so many requests in progress (slow bodies);
     // counted last, as every request counted here is let go by `answered`.
-    if (!needsApiKey(request.method, path) && !inProgress.enter(request, clientAddress(request, peer) ?? "unknown")) {
+    if (!keyChecked && !inProgress.enter(request, clientAddress(request, peer) ?? "unknown")) {
       metrics.slowClients.refusedInProgress++;
       return tooManyRequests(inbound, 1000, "too many requests in progress from this address");
     }

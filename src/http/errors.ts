@@ -2,6 +2,7 @@ import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { routedPath } from "./auth.ts";
 import { bodyPending } from "./body-deadline.ts";
+import { fieldMessage } from "./schema.ts";
 
 /** The one error envelope: `{error: {code, message, details?}}` with its HTTP status. */
 export const errorBody = (status: number, code: string, message: string, details?: unknown) =>
@@ -14,17 +15,16 @@ export const errorBody = (status: number, code: string, message: string, details
 export const inboundErrorBody = (status: number, error: string, message: string) =>
   new Response(JSON.stringify({ status: "error", error, message }), { status, headers: { "content-type": "application/json" } });
 
-/** One entry per field: the schema's own `error` text where it has one, else TypeBox's message. */
+/** One entry per field: the schema's own message where it has one (schema.ts withMessage), else TypeBox's. */
 export function validationDetails(where: string, issues: readonly unknown[]) {
   const byField = new Map<string, string>();
-  for (const issue of issues as { path?: string; message?: string; schema?: { error?: unknown; title?: string } }[]) {
+  for (const issue of issues as { path?: string; message?: string; schema?: { title?: string } }[]) {
     // A title with a dot names the whole field (path params, which Elysia reports without a path).
     const title = issue.schema?.title;
     const path = issue.path || (title && !title.includes(".") ? `/${title}` : "");
     const field = title?.includes(".") && !issue.path ? title : `${where === "property" ? "query" : where}${path.replace(/\//g, ".")}`;
     if (byField.has(field)) continue;
-    const own = issue.schema?.error;
-    byField.set(field, typeof own === "string" ? own : (issue.message ?? "is invalid").replace(/^Expected/, "expected"));
+    byField.set(field, fieldMessage(issue.schema) ?? (issue.message ?? "is invalid").replace(/^Expected/, "expected"));
   }
   return [...byField].map(([field, message]) => ({ field, message }));
 }
@@ -95,7 +95,7 @@ function renderError(deps: ErrorHandlerDeps, log: Logger) {
     if (status < 500) return errorBody(status, "bad_request", typeof (error as Error).message === "string" ? (error as Error).message.slice(0, 200) : "bad request");
     if (isStorageUnavailable(error)) {
       deps.noteStorageFailure(error);
-      log.error({ code: (error as { code: string }).code, message: (error as Error).message, db: deps.storagePath() }, "storage unavailable");
+      log.error({ err: error, db: deps.storagePath() }, "storage unavailable");
       return new Response(JSON.stringify({ error: { code: "storage_unavailable", message: `storage unavailable (${(error as Error).message}); nothing was written, try again` } }), {
         status: 503,
         headers: { "content-type": "application/json", "retry-after": "5" },

@@ -2,6 +2,7 @@
 // and the error envelope for each status it can answer with. Documentation only: answers are not
 // validated against these at run time; test/integration/openapi.test.ts checks real answers match.
 import { t, type TSchema } from "elysia";
+import { Int } from "./schema.ts";
 
 export const ErrorEnvelope = t.Object({
   error: t.Object({
@@ -17,6 +18,33 @@ Management routes (/api/…) take an API key from \`api_keys\`: \`Authorization:
 (both listed under Authorize), or the dashboard's session cookie. \`GET|POST /api/postback\` takes an inbound key
 from \`inbound_keys\` as \`?key=\` instead; \`/telegram/{bot}\` takes the bot's webhook secret;
 \`/health\` and \`/metrics\` take nothing. Errors share one envelope \`{error: {code, message, details?}}\`.`;
+
+/** The operations' groups, in the order Swagger UI shows them. */
+export const OPENAPI_TAGS = [
+  { name: "leads", description: "lead events in, leads out" },
+  { name: "postbacks", description: "the outbox: postbacks, their attempts, re-sends" },
+  { name: "campaigns", description: "campaigns, their deep links and test postbacks" },
+  { name: "inbound", description: "postbacks from other systems (AlterCPA style) and their log" },
+  { name: "telegram", description: "the webhook, bots and chats" },
+  { name: "destinations", description: "tracker presets" },
+  { name: "ops", description: "health, metrics, stats, journal, config reload" },
+  { name: "session", description: "the dashboard's sign-in" },
+  { name: "demo", description: "the example config's stand-in tracker" },
+];
+
+/**
+ * Where the API is: the configured public URL when there is one, and always the origin that
+ * served this document (a relative URL), which is right for a client on the same host or behind
+ * the proxy.
+ */
+export const openapiServers = (publicUrl: string | null | undefined) => [
+  ...(publicUrl ? [{ url: publicUrl.replace(/\/+$/, ""), description: "server.public_url" }] : []),
+  { url: "/", description: "the origin that served this document" },
+];
+
+/** A request body documented by hand, for routes that read their body themselves (no body schema). */
+export const requestBody = (description: string, content: Record<string, { schema: unknown; example?: unknown }>) =>
+  ({ required: true, description, content }) as never; // what Elysia's detail.requestBody takes
 
 export const SECURITY_SCHEMES = {
   apiKey: { type: "http", scheme: "bearer", description: "An API key from api_keys, as Authorization: Bearer KEY" },
@@ -77,6 +105,6 @@ export function responses(ok: Success, ...errors: (ErrorStatus | [ErrorStatus, {
 export const asResponses = (r: Record<string, unknown>) => r as Record<string, never>; // what Elysia's detail.responses takes
 
 /** Paging of list answers: the cursor for the next page, null on the last one. */
-export const NextBefore = t.Union([t.Integer(), t.Null()], { description: "pass as `before` for the next page; null on the last page" });
+export const NextBefore = t.Union([Int(), t.Null()], { description: "pass as `before` for the next page; null on the last page" });
 
 export const Nullable = <T extends TSchema>(schema: T) => t.Union([schema, t.Null()]);

@@ -1,11 +1,12 @@
 import { t } from "elysia";
+import { Int } from "../http/schema.ts";
 import { NextBefore, Nullable, asResponses } from "../http/openapi.ts";
 
-const Ok = t.Object({ status: t.Literal("ok"), lead: t.Integer(), changed: t.Literal(true) });
+const Ok = t.Object({ status: t.Literal("ok"), lead: Int(), changed: t.Literal(true) });
 const Err = t.Object({
   status: t.Literal("error"),
   error: t.String({ description: "access | no-click | bad-click | bad-status | no-changes | db | rate-limit | bad-request" }),
-  lead: t.Optional(t.Integer()),
+  lead: t.Optional(Int()),
   message: t.String(),
 });
 const json = (schema: unknown, example: unknown) => ({ "application/json": { schema, example } });
@@ -26,7 +27,7 @@ export const inboundResponses = asResponses({
 
 export const InboundLog = t.Object({
   items: t.Array(t.Object({
-    id: t.Integer(), result: t.String({ description: "ok | no-changes | access | no-click | bad-click | bad-status | db" }), lead: Nullable(t.Integer()),
+    id: Int(), result: t.String({ description: "ok | no-changes | access | no-click | bad-click | bad-status | db" }), lead: Nullable(Int()),
     status: Nullable(t.String()), params: t.Record(t.String(), t.String(), { description: "the request's parameters, the key removed" }), ip: Nullable(t.String()),
     created_at: t.String({ format: "date-time" }),
   })),

@@ -5,7 +5,7 @@ import { pageQuery, queryString } from "../http/schema.ts";
 import { keyMatches } from "../lib/keys.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import { iso } from "../lib/json.ts";
-import { responses } from "../http/openapi.ts";
+import { requestBody, responses } from "../http/openapi.ts";
 import { InboundLog, inboundLogExample, inboundResponses } from "./model.ts";
 import { handleInbound, type InboundDeps } from "./service.ts";
 
@@ -38,6 +38,18 @@ const INBOUND_PARAMETERS = [
   ...["stn", "sth", "sta", "stc", "stt"].map((n, i) => param(n, `extra words (comma-separated) meaning ${["wait", "hold", "approve", "cancel", "trash"][i]}`)),
 ] as never[];
 
+/** The same parameters as a form or JSON body (POST); the query's are merged with them. */
+const inboundBodySchema = {
+  type: "object",
+  additionalProperties: { type: "string" },
+  properties: Object.fromEntries([{ name: "key", description: "the inbound key" }, ...(INBOUND_PARAMETERS as unknown as { name: string; description: string }[])]
+    .map((p) => [p.name, { type: "string", description: p.description }])),
+};
+const INBOUND_BODY = requestBody("The parameters, as a form or a JSON object (any of them may be in the query instead)", {
+  "application/x-www-form-urlencoded": { schema: inboundBodySchema, example: { key: "INBOUND_KEY", click: "abc123", status: "approved" } },
+  "application/json": { schema: inboundBodySchema, example: { key: "INBOUND_KEY", click: "abc123", status: "approved" } },
+});
+
 export function inboundRoutes(ctx: InboundDeps & { metrics: Metrics }, clientAddress: ClientAddress) {
   // A request without a valid key is answered from these limits before anything is done or logged
   // (built once, like the other limits: a reload that changes them takes effect after a restart).
@@ -65,7 +77,7 @@ export function inboundRoutes(ctx: InboundDeps & { metrics: Metrics }, clientAdd
   };
   return new Elysia({ detail: { tags: ["inbound"] } })
     .get("/api/postback", handle, { detail: { summary: "Inbound postback", description: DESCRIPTION, security: [{ inboundKey: [] }], parameters: INBOUND_PARAMETERS, responses: inboundResponses } })
-    .post("/api/postback", handle, { detail: { summary: "Inbound postback", description: DESCRIPTION, security: [{ inboundKey: [] }], parameters: INBOUND_PARAMETERS, responses: inboundResponses } })
+    .post("/api/postback", handle, { detail: { summary: "Inbound postback", description: DESCRIPTION, security: [{ inboundKey: [] }], parameters: INBOUND_PARAMETERS, requestBody: INBOUND_BODY, responses: inboundResponses } })
     .get("/api/postback-log", async ({ query }) => {
       const limit = query.limit ?? 50;
       const rows = await ctx.storage.read.inbound.list({ result: query.result, beforeId: query.before, limit });

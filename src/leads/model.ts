@@ -3,17 +3,20 @@ import { NextBefore, Nullable } from "../http/openapi.ts";
 import { iso } from "../lib/json.ts";
 import type { LeadEventRow, LeadRow } from "../storage/rows.ts";
 import { PostbackJson, postbackExample, type CodeOf } from "../postbacks/model.ts";
-import { StatusSchema } from "../http/schema.ts";
+import { Int, StatusSchema, withMessage } from "../http/schema.ts";
 
 export const EventBody = t.Object({
-  campaign: t.String({ minLength: 1, maxLength: 63, description: "campaign code", error: "must be a campaign code (1-63 characters)" }),
+  campaign: withMessage(t.String({ minLength: 1, maxLength: 63, description: "campaign code" }), "must be a campaign code (1-63 characters)"),
   // Checked in the handler: Elysia would coerce strings like " " or "0x10" into an integer branch.
   subscriber: t.Any({ description: "subscriber's Telegram user id: an integer, or a string of decimal digits", examples: [123456789] }),
   status: StatusSchema,
   click: t.Optional(t.String({ maxLength: 4096, description: "tracker click id" })),
   username: t.Optional(t.String({ maxLength: 64, description: "@username without @" })),
-  chat: t.Optional(t.Integer({ description: "chat id; defaults to the campaign's" })),
-  time: t.Optional(t.Number({ minimum: 0, maximum: 253402300799, description: "UNIX time in seconds; defaults to now", error: "must be UNIX seconds between 0 and 253402300799 (year 9999)" })),
+  chat: t.Optional(Int({ description: "chat id; defaults to the campaign's" })),
+  time: t.Optional(withMessage(
+    t.Number({ minimum: 0, maximum: 253402300799, description: "UNIX time in seconds; defaults to now" }),
+    "must be UNIX seconds between 0 and 253402300799 (year 9999)",
+  )),
 });
 
 export const leadJson = (l: LeadRow, codeOf: CodeOf) => ({
@@ -44,12 +47,12 @@ export const eventJson = (e: LeadEventRow) => ({
 const Time = t.String({ format: "date-time" });
 
 export const LeadJson = t.Object({
-  id: t.Integer(), campaign: t.String(), subscriber: t.Integer(), click: t.String(), username: t.String(), chat: Nullable(t.Integer()),
+  id: Int(), campaign: t.String(), subscriber: Int(), click: t.String(), username: t.String(), chat: Nullable(Int()),
   status: t.String({ description: "wait | hold | approve | cancel | trash" }), joined_at: Nullable(Time), created_at: Time, updated_at: Time,
 });
 
 export const EventJson = t.Object({
-  id: t.Integer(), lead: t.Integer(), status: t.String(), prev_status: Nullable(t.String()), source: t.String({ description: "api | telegram | inbound" }),
+  id: Int(), lead: Int(), status: t.String(), prev_status: Nullable(t.String()), source: t.String({ description: "api | telegram | inbound" }),
   reason: Nullable(t.String({ description: "why postbacks were withheld or skipped: campaign_paused, outside_unsub_window, click_added" })),
   occurred_at: Time, created_at: Time,
 });
@@ -61,15 +64,38 @@ const leadExample = {
 const eventExample = { id: 77, lead: 42, status: "approve", prev_status: "wait", source: "api", reason: null, occurred_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:01:00.000Z" };
 export const EventAnswer = t.Object({
   applied: t.Boolean({ description: "false when nothing changed (duplicate, not allowed, no lead)" }),
-  reason: Nullable(t.String()),
+  reason: Nullable(t.String({ description: "why nothing changed (duplicate, transition_not_allowed, no_lead, campaign_paused) or why postbacks were withheld" })),
+  message: t.Optional(t.String({ description: "when nothing changed: what happened to the event, in words" })),
   lead: Nullable(LeadJson),
   events: t.Array(EventJson),
-  postbacks: t.Array(t.Object({ id: t.Integer(), state: t.String(), url: t.String(), reason: Nullable(t.String()), template: t.String() })),
+  postbacks: t.Array(t.Object({ id: Int(), state: t.String(), url: t.String(), reason: Nullable(t.String()), template: t.String() })),
 });
 export const eventAnswerExample = {
   applied: true, reason: null, lead: leadExample, events: [eventExample],
   postbacks: [{ id: 101, state: "pending", url: postbackExample.url, reason: null, template: "postbacks.approve" }],
 };
+
+/**
+ * What an event that changed nothing became, in words, for the answer of POST /api/events. An
+ * approve without a lead is not lost: it is journaled as an organic join, and the subscriber's
+ * Start within `graceMs` turns it into the new lead's approve (SPEC §2).
+ */
+export function ignoredMessage(reason: string | null, status: string, graceMs: number): string | undefined {
+  switch (reason) {
+    case "no_lead":
+      return status === "approve"
+        ? `no lead for this subscriber in this campaign: the join was kept as an organic join (GET /api/journal); if the subscriber's Start arrives within ${graceMs / 1000} s, it becomes the new lead's approve`
+        : `no lead for this subscriber in this campaign: a lead starts with wait (its Start); the ${status} was journaled as event_ignored`;
+    case "duplicate":
+      return `the lead is already ${status}: nothing recorded, no postback`;
+    case "transition_not_allowed":
+      return `the lead cannot go to ${status} from its status (README: Lead lifecycle): journaled as event_ignored, no postback`;
+    case "campaign_paused":
+      return "the campaign is paused: it creates no new leads";
+    default:
+      return undefined;
+  }
+}
 
 export const LeadList = t.Object({ items: t.Array(LeadJson), next_before: NextBefore });
 export const leadListExample = { items: [leadExample], next_before: null };

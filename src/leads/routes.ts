@@ -3,15 +3,15 @@ import { campaignCodes } from "../campaigns/registry.ts";
 import type { Runtime } from "../config/runtime.ts";
 import type { Intake } from "../intake/intake.ts";
 import type { Clock } from "../lib/clock.ts";
-import { IdParams, StatusSchema, pageQuery, queryString } from "../http/schema.ts";
+import { IdParams, StatusSchema, pageQuery, queryString, withMessage } from "../http/schema.ts";
 import { postbackJson } from "../postbacks/model.ts";
 import { invalid, notFound } from "../lib/errors.ts";
 import { responses } from "../http/openapi.ts";
 import {
-  EventAnswer, EventBody, LeadDetail, LeadList, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample,
+  ignoredMessage, EventAnswer, EventBody, LeadDetail, LeadList, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample,
 } from "./model.ts";
 import type { Storage } from "../storage/port.ts";
-import { recordLeadEvent, type LeadEventResult } from "./service.ts";
+import { ORGANIC_JOIN_GRACE_MS, recordLeadEvent, type LeadEventResult } from "./service.ts";
 
 const MAX_IDEMPOTENCY_KEY = 200;
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -32,7 +32,7 @@ export function leadRoutes(ctx: LeadDeps) {
       if (!Number.isSafeInteger(subscriber)) throw invalid("body.subscriber", "must be a Telegram user id (a whole number)");
       const key = headers["idempotency-key"];
       if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
-        throw invalid("Idempotency-Key", `must be 1-${MAX_IDEMPOTENCY_KEY} characters`);
+        throw invalid("headers.idempotency-key", `must be 1-${MAX_IDEMPOTENCY_KEY} characters`);
       }
       const req = {
         campaign: body.campaign, subscriber, status: body.status, click: body.click, username: body.username?.replace(/^@/, ""),
@@ -41,6 +41,7 @@ export function leadRoutes(ctx: LeadDeps) {
       const render = (r: LeadEventResult) => ({
         applied: r.applied,
         reason: r.reason,
+        ...(r.applied ? {} : { message: ignoredMessage(r.reason, req.status, ORGANIC_JOIN_GRACE_MS) }),
         lead: r.lead && leadJson(r.lead, () => req.campaign),
         events: r.events.map(eventJson),
         postbacks: r.postbacks,
@@ -78,7 +79,7 @@ export function leadRoutes(ctx: LeadDeps) {
       query: t.Object({
         campaign: queryString("campaign", "campaign code"),
         status: t.Optional(StatusSchema),
-        subscriber: t.Optional(t.String({ title: "subscriber", pattern: "^-?[0-9]{1,16}$", error: "must be a Telegram user id" })),
+        subscriber: t.Optional(withMessage(t.String({ title: "subscriber", pattern: "^-?[0-9]{1,16}$" }), "must be a Telegram user id")),
         click: queryString("click"),
         username: queryString("username", "Telegram @username, with or without @, any case"),
         ...pageQuery,

@@ -42,7 +42,7 @@ export const ORGANIC_JOIN_GRACE_MS = 120_000;
 
 function campaignOf(runtime: Runtime, code: string): CampaignEntry {
   const campaign = runtime.campaigns.get(code);
-  if (!campaign) throw invalid("campaign", `unknown campaign code "${code}"`);
+  if (!campaign) throw invalid("body.campaign", `unknown campaign code "${code}"`);
   return campaign;
 }
 
@@ -171,7 +171,7 @@ export async function recordLeadEvent(
       const earlier = await tx.leads.idempotentAnswer(idempotency.key);
       if (earlier) {
         if (earlier.requestHash !== idempotency.requestHash) {
-          throw new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", [{ field: "Idempotency-Key", message: "used before with another body" }]);
+          throw new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", [{ field: "headers.idempotency-key", message: "used before with another body" }]);
         }
         return { statusCode: earlier.statusCode, json: earlier.response, replayed: true, effects: NO_EFFECTS };
       }

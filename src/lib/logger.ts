@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import pino, { type Logger } from "pino";
 
 export type { Logger };
@@ -24,7 +25,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   const options: pino.LoggerOptions = {
     level,
     redact: { paths: REDACT, censor: "[redacted]" },
-    base: { service: "tgcpa" },
+    // pino's own pid and hostname kept beside ours: a collector reading several hosts or restarts tells them apart.
+    base: { service: "tgcpa", pid: process.pid, hostname: hostname() },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
@@ -33,8 +35,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   return pino(options, { write: (line: string) => void out.write(prettyLine(line)) });
 }
 
-/** Fields every line has, shown in its fixed columns rather than as key=value. */
-const FIXED = new Set(["time", "level", "msg", "service", "component"]);
+/** Fields every line has, shown in its fixed columns (or, pid and hostname, left to the json format) rather than as key=value. */
+const FIXED = new Set(["time", "level", "msg", "service", "component", "pid", "hostname"]);
 
 /**
  * One JSON log line → one readable line: local ISO time with its offset, level name, [component],
@@ -74,6 +76,15 @@ export function localIso(date: Date, offsetMinutes: number): string {
   const abs = Math.abs(offsetMinutes);
   return `${shifted}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
 }
+
+/**
+ * An error already put into words (a bot's cause without its token, an update's problem), logged
+ * under `err` in the shape pino gives an Error (`type`, `message`), so a log collector finds every
+ * error in one field. No stack: it would point at the log line, not at the cause.
+ */
+export const describedError = (type: string, message: string | null) =>
+  // No prototype: pino names an error by its constructor, and this one has none but its name.
+  Object.assign(Object.create(null) as object, { name: type, message: message ?? "" });
 
 /** Removes `key=...` from a URL before it is logged or shown (API keys can travel in the query). */
 export const stripKey = (url: string) => url.replace(/([?&]key=)[^&#]*/gi, "$1[redacted]");

@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import { asResponses } from "../http/openapi.ts";
+import { asResponses, requestBody } from "../http/openapi.ts";
 import type { Logger } from "../lib/logger.ts";
 
 const KEEP = 100;
@@ -23,7 +23,10 @@ export function demoTrackerRoutes(log: Logger) {
   const detail = { summary: "Demo tracker: receives a postback", security: [], responses: answer };
   return new Elysia({ detail: { tags: ["demo"] } })
     .get("/demo/postback", receive, { detail })
-    .post("/demo/postback", receive, { parse: "none", detail })
+    .post("/demo/postback", receive, {
+      parse: "none",
+      detail: { ...detail, requestBody: requestBody("Any body (a POST template's JSON or form); kept as text", { "*/*": { schema: { type: "string" }, example: '{"click":"abc123"}' } }) },
+    })
     .get("/demo/received", () => ({ items: received }), {
       detail: {
         summary: "Demo tracker: the last 100 postbacks it received", security: [],

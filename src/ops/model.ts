@@ -1,5 +1,6 @@
 import { t } from "elysia";
-import { NextBefore, Nullable, asResponses } from "../http/openapi.ts";
+import { Int } from "../http/schema.ts";
+import { ErrorEnvelope, NextBefore, Nullable, asResponses } from "../http/openapi.ts";
 
 const Storage = {
   storage: t.Union([t.Literal("writable"), t.Literal("unwritable")], { description: "whether the last write (or a probe) was taken" }),
@@ -14,7 +15,7 @@ export const healthResponses = asResponses({
       "application/json": {
         schema: t.Object({
           status: t.Union([t.Literal("ok"), t.Literal("degraded")]), db: t.Literal("ok"), ...Storage,
-          in_flight: t.Integer({ description: "postback requests in flight" }),
+          in_flight: Int({ description: "postback requests in flight" }),
           bots_down: t.Optional(t.Array(t.String())),
         }),
         example: { status: "ok", db: "ok", storage: "writable", in_flight: 3 },
@@ -27,7 +28,7 @@ export const healthResponses = asResponses({
       "application/json": {
         schema: t.Object({
           status: t.Literal("error"), db: t.String({ description: "ok, or the database's error" }), ...Storage,
-          in_flight: t.Optional(t.Integer()), bots_down: t.Optional(t.Array(t.String())),
+          in_flight: t.Optional(Int()), bots_down: t.Optional(t.Array(t.String())),
         }),
         example: { status: "error", db: "ok", storage: "unwritable", storage_error: "SQLITE_FULL: database or disk is full", storage_unwritable_since: "2024-05-01T10:00:00.000Z", in_flight: 0 },
       },
@@ -40,12 +41,16 @@ export const metricsResponses = asResponses({
     description: "Prometheus text exposition format",
     content: { "text/plain": { schema: t.String(), example: "# HELP tgcpa_in_flight Postback requests in flight.\n# TYPE tgcpa_in_flight gauge\ntgcpa_in_flight 0\n" } },
   },
+  401: {
+    description: "server.metrics_public is false and no valid API key was sent (Authorization: Bearer KEY or ?key=KEY)",
+    content: { "application/json": { schema: ErrorEnvelope, example: { error: { code: "unauthorized", message: "a valid API key is required (Authorization: Bearer KEY or ?key=KEY), or a dashboard session" } } } },
+  },
 });
 
 export const JournalList = t.Object({
   items: t.Array(t.Object({
-    id: t.Integer(), kind: t.String({ description: "organic_join, organic_join_applied, event_ignored, start_rejected, bot_blocked, …" }),
-    campaign: Nullable(t.String()), subscriber: Nullable(t.Integer()), chat: Nullable(t.Integer()), detail: t.Unknown({ description: "what happened, as JSON" }),
+    id: Int(), kind: t.String({ description: "organic_join, organic_join_applied, event_ignored, start_rejected, bot_blocked, …" }),
+    campaign: Nullable(t.String()), subscriber: Nullable(Int()), chat: Nullable(Int()), detail: t.Unknown({ description: "what happened, as JSON" }),
     created_at: t.String({ format: "date-time" }),
   })),
   next_before: NextBefore,
@@ -55,5 +60,5 @@ export const journalExample = {
   next_before: null,
 };
 
-export const ReloadAnswer = t.Object({ status: t.Literal("ok"), campaigns: t.Integer(), source: Nullable(t.String({ description: "the config file" })) });
+export const ReloadAnswer = t.Object({ status: t.Literal("ok"), campaigns: Int(), source: Nullable(t.String({ description: "the config file" })) });
 export const reloadExample = { status: "ok", campaigns: 3, source: "/etc/tgcpa/tgcpa.yaml" };

@@ -7,6 +7,7 @@ import { pageQuery, queryString } from "../http/schema.ts";
 import { AppError } from "../lib/errors.ts";
 import { MetricsPage, processMetrics } from "../lib/prometheus.ts";
 import { iso } from "../lib/json.ts";
+import { VERSION, buildCommit } from "../lib/version.ts";
 import { ConfigError } from "../config/load.ts";
 import { campaignCodes } from "../campaigns/registry.ts";
 import { responses } from "../http/openapi.ts";
@@ -19,13 +20,14 @@ export interface OpsDeps {
   clock: Clock;
   metrics: Metrics;
   dispatcher: { readonly inFlightCount: number };
-  telegram: { down(): string[] };
+  telegram: { down(): string[]; states(): readonly { name: string; status: string }[] };
   /** Re-reads the config file; throws ConfigError and keeps the running config when it is invalid. */
   reloadConfig(): Promise<Runtime>;
 }
 
 export function opsRoutes(ctx: OpsDeps) {
   const storage = new StorageProbe({ storage: ctx.storage, now: ctx.clock.now });
+  const build = { version: VERSION, commit: buildCommit(), bun: Bun.version }; // asked of git once, not per scrape
   return new Elysia()
     .get("/health", async ({ set }) => {
       // Each part adds its level and fields; the worst level is the status (degraded: 200, error: 503).
@@ -42,8 +44,13 @@ export function opsRoutes(ctx: OpsDeps) {
     .get("/metrics", async ({ set }) => {
       set.headers["content-type"] = "text/plain; version=0.0.4";
       await storage.state(); // fresh for tgcpa_storage_writable
-      return await renderMetrics(ctx);
-    }, { detail: { tags: ["ops"], summary: "Prometheus metrics", security: [], responses: metricsResponses } })
+      return await renderMetrics(ctx, build);
+    }, {
+      detail: {
+        tags: ["ops"], summary: "Prometheus metrics", security: [], responses: metricsResponses,
+        description: "Open to anyone who reaches the port by default; with server.metrics_public: false it needs an API key (Authorization: Bearer KEY, which Prometheus sends with its authorization setting, or ?key=KEY).",
+      },
+    })
     .get("/api/journal", async ({ query }) => {
       const limit = query.limit ?? 50;
       const rows = await ctx.storage.read.journal.list({ kind: query.kind, beforeId: query.before, limit });
@@ -84,11 +91,13 @@ export function opsRoutes(ctx: OpsDeps) {
     });
 }
 
-/** A Prometheus label value: backslash, double quote and newline escaped. */
 /** The /metrics page: this process's counters, the database's gauges, the commit path and the process. */
-async function renderMetrics(ctx: OpsDeps): Promise<string> {
+async function renderMetrics(ctx: OpsDeps, build: { version: string; commit: string; bun: string }): Promise<string> {
   const now = ctx.clock.now();
   const page = new MetricsPage();
+  page.gauge("tgcpa_build_info", "Always 1; the labels say which build runs (version, the commit it was built from, the Bun runtime).", [[build, 1]]);
+  page.gauge("tgcpa_bot_up", "1 while the bot is connected to Telegram (running), 0 while it is starting, failing and retrying, or stopped.",
+    ctx.telegram.states().map((s) => [{ bot: s.name }, s.status === "running" ? 1 : 0] as const));
   ctx.metrics.writeTo(page);
   const { read } = ctx.storage;
   page.gauge("tgcpa_postbacks", "Postbacks in the database by state.", (await read.outbox.stateCounts()).map((r) => [{ state: r.state }, r.n] as const));

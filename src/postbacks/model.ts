@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import { Int } from "../http/schema.ts";
 import { NextBefore, Nullable } from "../http/openapi.ts";
 import type { PostbackRow } from "../storage/rows.ts";
 import { iso } from "../lib/json.ts";
@@ -29,10 +30,10 @@ export const postbackJson = (p: PostbackRow, codeOf: CodeOf) => ({
 const Time = t.String({ format: "date-time" });
 
 export const PostbackJson = t.Object({
-  id: t.Integer(), lead: t.Integer(), event: t.Integer(), campaign: t.String(), status: t.String(), template: t.String({ description: "the config path of the template" }),
+  id: Int(), lead: Int(), event: Int(), campaign: t.String(), status: t.String(), template: t.String({ description: "the config path of the template" }),
   method: t.String(), url: t.String(), body: Nullable(t.String()), host: t.String(),
-  state: t.String({ description: "pending | delivered | failed | rejected | skipped" }), reason: Nullable(t.String()), attempts: t.Integer(),
-  last_http_status: Nullable(t.Integer()), next_attempt_at: Nullable(Time), created_at: Time, finished_at: Nullable(Time),
+  state: t.String({ description: "pending | delivered | failed | rejected | skipped" }), reason: Nullable(t.String()), attempts: Int(),
+  last_http_status: Nullable(Int()), next_attempt_at: Nullable(Time), created_at: Time, finished_at: Nullable(Time),
 });
 
 export const postbackExample = {
@@ -46,8 +47,8 @@ export const PostbackList = t.Object({ items: t.Array(PostbackJson), next_before
 export const postbackListExample = { items: [postbackExample], next_before: null };
 
 export const AttemptJson = t.Object({
-  attempt: t.Integer(), started_at: t.String({ format: "date-time" }), duration_ms: t.Integer(), url: t.String(), http_status: Nullable(t.Integer()),
-  outcome: t.String({ description: "delivered | retry | rejected" }), error: Nullable(t.String()), response_head: Nullable(t.String({ description: "the first 1 KiB of the answer, token-shaped values redacted; for an HTML page only its status and a short reason" })),
+  attempt: Int(), started_at: t.String({ format: "date-time" }), duration_ms: Int(), url: t.String(), http_status: Nullable(Int()),
+  outcome: t.String({ description: "delivered | retry | rejected" }), error: Nullable(t.String()), response_head: Nullable(t.String({ description: "the first 1 KiB of the answer, token-shaped values masked; for an HTML page only its status and a short reason" })),
 });
 export const PostbackDetail = t.Object({ postback: PostbackJson, attempts: t.Array(AttemptJson) });
 export const postbackDetailExample = {
@@ -59,6 +60,6 @@ export const RetriedOne = t.Object({ postback: PostbackJson });
 export const retriedOneExample = { postback: { ...postbackExample, state: "pending", attempts: 0, last_http_status: 200, next_attempt_at: "2024-05-02T09:00:00.000Z", finished_at: null } };
 
 export const RetriedMany = t.Object({
-  dry_run: t.Boolean(), matched: t.Integer({ description: "rows the filter matches" }), retried: t.Integer({ description: "rows queued again (0 with dry_run)" }),
+  dry_run: t.Boolean(), matched: Int({ description: "rows the filter matches" }), retried: Int({ description: "rows queued again (0 with dry_run)" }),
 });
 export const retriedManyExample = { dry_run: true, matched: 12, retried: 0 };

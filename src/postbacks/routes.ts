@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import { campaignCodes } from "../campaigns/registry.ts";
 import type { Clock } from "../lib/clock.ts";
-import { IdParams, pageQuery, queryInt, queryString } from "../http/schema.ts";
+import { IdParams, pageQuery, queryInt, queryString, withMessage } from "../http/schema.ts";
 import { AppError, invalid, notFound } from "../lib/errors.ts";
 import { iso, parseTimeFilter } from "../lib/json.ts";
 import { postbackJson } from "./model.ts";
@@ -16,9 +16,9 @@ const STATES = POSTBACK_STATES;
 const FINISHED = POSTBACK_STATES.filter((s) => s !== "pending");
 
 const FilterFields = {
-  status: t.Optional(t.Union(STATUSES.map((s) => t.Literal(s)), {
-    title: "status", description: "the lead status the postback reports: wait | hold | approve | cancel | trash", error: `must be one of ${STATUSES.join(", ")}`,
-  })),
+  status: t.Optional(withMessage(t.Union(STATUSES.map((s) => t.Literal(s)), {
+    title: "status", description: "the lead status the postback reports: wait | hold | approve | cancel | trash",
+  }), `must be one of ${STATUSES.join(", ")}`)),
   campaign: queryString("campaign", "campaign code"),
   host: queryString("host", "host[:port] of the postback URL"),
   since: queryString("since", "created at or after: ISO date or UNIX seconds"),
@@ -56,7 +56,7 @@ export function postbackRoutes(ctx: PostbackDeps) {
       return { items: rows.map((p) => postbackJson(p, codeOf)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
     }, {
       query: t.Object({
-        state: t.Optional(t.Union(STATES.map((s) => t.Literal(s)), { title: "state", description: STATES.join(" | "), error: `must be one of ${STATES.join(", ")}` })),
+        state: t.Optional(withMessage(t.Union(STATES.map((s) => t.Literal(s)), { title: "state", description: STATES.join(" | ") }), `must be one of ${STATES.join(", ")}`)),
         lead: queryInt("lead", { minimum: 1 }),
         ...FilterFields,
         ...pageQuery,
@@ -98,7 +98,7 @@ export function postbackRoutes(ctx: PostbackDeps) {
     })
     .post("/api/postbacks/retry", async ({ body }) => {
       const filter = await toFilter(ctx, { ...body, state: body.state ?? "failed" }, "body");
-      if (!filter) throw invalid("campaign", `unknown campaign code "${body.campaign}"`);
+      if (!filter) throw invalid("body.campaign", `unknown campaign code "${body.campaign}"`);
       const matched = await ctx.storage.read.outbox.countResendable(filter);
       if (body.dry_run) return { dry_run: true, matched, retried: 0 };
       const now = ctx.clock.now();
@@ -107,7 +107,7 @@ export function postbackRoutes(ctx: PostbackDeps) {
       return { dry_run: false, matched, retried };
     }, {
       body: t.Object({
-        state: t.Optional(t.Union(FINISHED.map((s) => t.Literal(s)), { default: "failed", description: "which finished rows to send again", error: `must be one of ${FINISHED.join(", ")}` })),
+        state: t.Optional(withMessage(t.Union(FINISHED.map((s) => t.Literal(s)), { default: "failed", description: "which finished rows to send again" }), `must be one of ${FINISHED.join(", ")}`)),
         ...FilterFields,
         dry_run: t.Optional(t.Boolean({ description: "only count the rows that would be sent again" })),
       }),

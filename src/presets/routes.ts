@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia";
 import { Nullable, responses } from "../http/openapi.ts";
+import { Int } from "../http/schema.ts";
 import { AD_PLATFORMS } from "../adplatforms/index.ts";
 import type { AdPlatform } from "../adplatforms/platform.ts";
 import { PRESETS, fillPreset } from "./presets.ts";
@@ -60,7 +61,7 @@ const PresetList = t.Object({
       secret: t.Boolean({ description: "resolved at send time; stored and shown as ***" }),
     })),
     default_events: t.Record(t.String(), t.String(), { description: "event name per status when events does not say" }),
-    max_events: t.Integer({ description: "events one request may carry" }),
+    max_events: Int({ description: "events one request may carry" }),
     method: t.Literal("POST"),
     example: t.String({ description: "the URL a postback row stores, with sample params" }),
     notes: t.String(),

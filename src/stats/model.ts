@@ -1,15 +1,20 @@
 import { t } from "elysia";
+import { Int } from "../http/schema.ts";
 import { Nullable } from "../http/openapi.ts";
 
-const PerStatus = t.Object({ wait: t.Integer(), hold: t.Integer(), approve: t.Integer(), cancel: t.Integer(), trash: t.Integer() });
+const PerStatus = t.Object({ wait: Int(), hold: Int(), approve: Int(), cancel: Int(), trash: Int() });
 const Rate = Nullable(t.Number());
 const Summary = t.Object({
   events: PerStatus,
   leads: t.Object(PerStatus.properties, { description: "unique leads per step: leads whose first event of that status falls in the period" }),
+  join_requests_approved: Int({ description: "unique leads whose join request was approved in the period (hold → approve): the joins that came through a request" }),
   rates: t.Object({
-    join_requests_per_start: Rate, joins_per_start: Rate, joins_per_join_request: Rate, leaves_per_join: Rate, bans_per_join: Rate,
+    join_requests_per_start: Rate, joins_per_start: Rate,
+    joins_per_join_request: t.Union([t.Number(), t.Null()], { description: "every join ÷ join requests; above 1 when the chat also lets people in without a request" }),
+    join_requests_approved_per_join_request: t.Union([t.Number(), t.Null()], { description: "join_requests_approved ÷ join requests: how many requests ended in a join" }),
+    leaves_per_join: Rate, bans_per_join: Rate,
   }, { description: "ratios of unique leads between steps of the same period; null when the step before has none" }),
-  postbacks: t.Object({ total: t.Integer(), delivered: t.Integer(), pending: t.Integer(), failed: t.Integer(), rejected: t.Integer(), skipped: t.Integer() }, {
+  postbacks: t.Object({ total: Int(), delivered: Int(), pending: Int(), failed: Int(), rejected: Int(), skipped: Int() }, {
     description: "postbacks created in the period, by outcome",
   }),
 });
@@ -18,10 +23,10 @@ export const StatsAnswer = t.Object({
   timezone: t.String(),
   since: t.String({ format: "date-time", description: "the start used (rounded down to 15 minutes)" }),
   until: t.String({ format: "date-time", description: "the end used, exclusive (rounded up to 15 minutes)" }),
-  bucket_minutes: t.Integer(),
+  bucket_minutes: Int(),
   days: t.Array(t.String({ description: "YYYY-MM-DD in timezone" })),
   items: t.Array(t.Object({
-    day: t.String(), campaign: t.String(), wait: t.Integer(), hold: t.Integer(), approve: t.Integer(), cancel: t.Integer(), trash: t.Integer(), leads: PerStatus,
+    day: t.String(), campaign: t.String(), wait: Int(), hold: Int(), approve: Int(), cancel: Int(), trash: Int(), leads: PerStatus,
   }), { description: "lead events per day and campaign (days with events only), and unique leads per step that day" }),
   campaigns: t.Array(t.Object({ campaign: t.String(), in_config: t.Boolean(), ...Summary.properties })),
   totals: Summary,
@@ -29,8 +34,8 @@ export const StatsAnswer = t.Object({
 
 const per = (wait: number, hold: number, approve: number, cancel: number, trash: number) => ({ wait, hold, approve, cancel, trash });
 const summary = {
-  events: per(120, 0, 84, 7, 2), leads: per(118, 0, 80, 7, 2),
-  rates: { join_requests_per_start: 0, joins_per_start: 0.678, joins_per_join_request: null, leaves_per_join: 0.0875, bans_per_join: 0.025 },
+  events: per(120, 40, 84, 7, 2), leads: per(118, 40, 80, 7, 2), join_requests_approved: 36,
+  rates: { join_requests_per_start: 0.339, joins_per_start: 0.678, joins_per_join_request: 2, join_requests_approved_per_join_request: 0.9, leaves_per_join: 0.0875, bans_per_join: 0.025 },
   postbacks: { total: 211, delivered: 205, pending: 1, failed: 1, rejected: 4, skipped: 0 },
 };
 export const statsExample = {

@@ -13,14 +13,16 @@ const ratio = (n: number, d: number) => (d > 0 ? Math.round((n / d) * 10_000) / 
 /**
  * Conversion rates between the funnel steps, from unique leads of one period (not a cohort: a lead
  * that started last week and joined this week counts in this week's joins only). null when the
- * step before has no leads. joins_per_join_request can exceed 1 when the chat also lets people in
- * without a request.
+ * step before has no leads. joins_per_join_request (every join ÷ requests) can exceed 1 when the
+ * chat also lets people in without a request; join_requests_approved_per_join_request counts only
+ * the joins that came through a request (`approvedRequests`: leads that went hold → approve).
  */
-export function conversionRates(leads: PerStatus) {
+export function conversionRates(leads: PerStatus, approvedRequests: number) {
   return {
     join_requests_per_start: ratio(leads.hold, leads.wait),
     joins_per_start: ratio(leads.approve, leads.wait),
     joins_per_join_request: ratio(leads.approve, leads.hold),
+    join_requests_approved_per_join_request: ratio(approvedRequests, leads.hold),
     leaves_per_join: ratio(leads.cancel, leads.approve),
     bans_per_join: ratio(leads.trash, leads.approve),
   };
@@ -59,6 +61,8 @@ export interface StatsRequest {
 interface CampaignTotals {
   events: PerStatus;
   leads: PerStatus;
+  /** Leads whose join request was approved in the period (hold → approve). */
+  approvedRequests: number;
   postbacks: number;
   open: { state: string; n: number }[];
 }
@@ -83,7 +87,10 @@ export async function periodStats(read: Pick<Reads, "stats" | "outbox">, req: St
   const items: Record<string, unknown>[] = [];
   const perCampaign: (CampaignTotals & { code: string; inConfig: boolean })[] = [];
   for (const c of req.campaigns) {
-    const totals: CampaignTotals = { events: zeroes(), leads: zeroes(), postbacks: 0, open: await read.outbox.undeliveredOf(c.id, since, until) };
+    const totals: CampaignTotals = {
+      events: zeroes(), leads: zeroes(), approvedRequests: await read.stats.approvedJoinRequests(c.id, since, until), postbacks: 0,
+      open: await read.outbox.undeliveredOf(c.id, since, until),
+    };
     const byDay = new Map<number, StatusSums[]>();
     for (const row of await read.stats.sumsPerDay(c.id, bounds)) {
       const list = byDay.get(row.day) ?? [];
@@ -104,23 +111,25 @@ export async function periodStats(read: Pick<Reads, "stats" | "outbox">, req: St
       }
       if (STATUSES.some((s) => events[s] > 0)) items.push({ day: days[day]!.date, campaign: c.code, ...events, leads });
     }
-    const active = totals.postbacks > 0 || totals.open.length > 0 || STATUSES.some((s) => totals.events[s] > 0);
+    const active = totals.approvedRequests > 0 || totals.postbacks > 0 || totals.open.length > 0 || STATUSES.some((s) => totals.events[s] > 0);
     if (c.inConfig || active) perCampaign.push({ ...totals, code: c.code, inConfig: c.inConfig });
   }
 
-  const sum = { events: zeroes(), leads: zeroes(), postbacks: 0, open: new Map<string, number>() };
+  const sum = { events: zeroes(), leads: zeroes(), approvedRequests: 0, postbacks: 0, open: new Map<string, number>() };
   for (const c of perCampaign) {
     for (const s of STATUSES) {
       sum.events[s] += c.events[s];
       sum.leads[s] += c.leads[s];
     }
+    sum.approvedRequests += c.approvedRequests;
     sum.postbacks += c.postbacks;
     for (const o of c.open) sum.open.set(o.state, (sum.open.get(o.state) ?? 0) + o.n);
   }
-  const summary = (t: { events: PerStatus; leads: PerStatus; postbacks: number }, open: { state: string; n: number }[]) => ({
+  const summary = (t: { events: PerStatus; leads: PerStatus; approvedRequests: number; postbacks: number }, open: { state: string; n: number }[]) => ({
     events: t.events,
     leads: t.leads,
-    rates: conversionRates(t.leads),
+    join_requests_approved: t.approvedRequests,
+    rates: conversionRates(t.leads, t.approvedRequests),
     postbacks: postbackOutcomes(t.postbacks, open),
   });
   return {

@@ -207,6 +207,8 @@ export interface StatsReads {
   firstBucket(campaignId: number): Awaitable<number | null>;
   /** All-time counters of the campaigns, per status. */
   totals(campaignIds: readonly number[]): Awaitable<(StatusSums & { campaignId: number })[]>;
+  /** Unique leads of a campaign whose join request was approved (hold → approve) in [since, until). */
+  approvedJoinRequests(campaignId: number, since: number, until: number): Awaitable<number>;
 }
 
 export interface StatsWrites {

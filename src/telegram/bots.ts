@@ -3,6 +3,7 @@ import { Bot, GrammyError, HttpError, type Api } from "grammy";
 import type { Update } from "grammy/types";
 import type { BotConfig } from "../config/model.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
+import { describedError } from "../lib/logger.ts";
 import { receiveBatch, receiveUpdate, type ReceiveDeps, type Received } from "./receive.ts";
 import type { Storage } from "../storage/port.ts";
 import { bounded, type GrammySignal } from "./api-call.ts";
@@ -18,6 +19,8 @@ export interface BotState {
   last_error_at: string | null;
   webhook_url: string | null;
   last_update_at: string | null;
+  /** When a bot that failed is tried again (ISO; while that try runs, its time); null while it runs. */
+  next_retry_at: string | null;
 }
 
 interface Running {
@@ -155,7 +158,7 @@ export class TelegramBots {
     r.state.status = "error";
     r.state.last_error = `${what}: ${describeBotError(err, r.config.token)}`;
     r.state.last_error_at = new Date(this.deps.clock.now()).toISOString();
-    this.deps.log.warn({ bot: r.config.name, error: r.state.last_error }, "telegram bot error; trying again");
+    this.deps.log.warn({ bot: r.config.name, err: describedError("BotError", r.state.last_error) }, "telegram bot error; trying again");
   }
 
   /** Starts a bot's loop; resolves after its first try to come up, whatever its outcome. */
@@ -163,7 +166,7 @@ export class TelegramBots {
     const bot = new Bot(config.token, { client: { ...(config.api_root ? { apiRoot: config.api_root.replace(/\/+$/, "") } : {}) } });
     const r: Running = {
       config, bot, abort: new AbortController(), loop: null,
-      state: { name: config.name, mode: config.mode, status: "starting", id: null, username: null, last_error: null, last_error_at: null, webhook_url: null, last_update_at: null },
+      state: { name: config.name, mode: config.mode, status: "starting", id: null, username: null, last_error: null, last_error_at: null, webhook_url: null, last_update_at: null, next_retry_at: null },
     };
     this.running.set(config.name, r);
     return new Promise((firstTry) => {
@@ -189,6 +192,7 @@ export class TelegramBots {
         if (await this.poll(r)) wait = FIRST_RETRY_MS; // polled fine for a while: a new failure starts the backoff anew
         if (signal.aborted) return;
       }
+      r.state.next_retry_at = new Date(this.deps.clock.now() + wait).toISOString();
       await this.sleep(wait, signal);
     }
   }
@@ -220,6 +224,7 @@ export class TelegramBots {
       await step("deleteWebhook failed", (signal) => bot.api.deleteWebhook({ drop_pending_updates: false }, signal)); // a webhook left from before blocks getUpdates
     }
     r.state.status = "running";
+    r.state.next_retry_at = null;
     this.deps.log.info({ bot: config.name, username: me.username, mode: config.mode }, "telegram bot started");
   }
 
@@ -238,6 +243,7 @@ export class TelegramBots {
         const updates = await bounded(signal, pollMs, (s) => r.bot.api.getUpdates({ offset, timeout: POLL_TIMEOUT_S, allowed_updates: [...ALLOWED_UPDATES] }, s));
         if (signal.aborted) break;
         r.state.status = "running";
+        r.state.next_retry_at = null;
         worked = true;
         if (updates.length) {
           await receiveBatch(this.deps, r.config.name, updates);
@@ -245,7 +251,7 @@ export class TelegramBots {
         }
       } catch (err) {
         if (signal.aborted) break;
-        if (isStorageUnavailable(err)) this.deps.log.error({ bot: r.config.name, code: (err as { code?: string }).code }, "storage unavailable; the updates are fetched again");
+        if (isStorageUnavailable(err)) this.deps.log.error({ bot: r.config.name, err }, "storage unavailable; the updates are fetched again");
         else this.fail(r, err, "getUpdates failed");
         return worked;
       }

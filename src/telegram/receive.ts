@@ -3,7 +3,7 @@ import type { Runtime } from "../config/runtime.ts";
 import { NO_EFFECTS, type Intake } from "../intake/intake.ts";
 import type { Clock } from "../lib/clock.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
-import type { Logger } from "../lib/logger.ts";
+import { describedError, type Logger } from "../lib/logger.ts";
 import type { Tx } from "../storage/port.ts";
 import { applyUpdate, malformedUpdate, type UpdateOutcome } from "./updates.ts";
 
@@ -86,7 +86,7 @@ export async function receiveBatch(deps: ReceiveDeps, bot: string, updates: read
 /** One write: the skipped updates journaled, and (polling) the stored offset moved to `offset`. */
 async function journalSkipped(deps: ReceiveDeps, bot: string, skipped: { id: number; error: string }[], offset?: number) {
   if (skipped.length === 0 && offset === undefined) return;
-  for (const s of skipped) deps.log.warn({ bot, update_id: s.id, error: s.error }, "update could not be applied; journaled as update_failed and skipped");
+  for (const s of skipped) deps.log.warn({ bot, update_id: s.id, err: describedError("UpdateFailed", s.error) }, "update could not be applied; journaled as update_failed and skipped");
   await deps.intake(async (tx) => {
     const now = deps.clock.now();
     for (const s of skipped) await recordFailure(tx, bot, s.id, s.error, now);

@@ -1,4 +1,5 @@
 import { Elysia, t } from "elysia";
+import { Int } from "../http/schema.ts";
 import type { Update } from "grammy/types";
 import { AppError, notFound } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
@@ -10,23 +11,24 @@ import { isAdmin, missingRights } from "./rights.ts";
 
 /** An update is a few KiB; 1 MiB is ample, and anything larger is refused with 413 before it is read further. */
 const MAX_UPDATE_BYTES = 1024 * 1024;
-import { Nullable, responses } from "../http/openapi.ts";
+import { Nullable, requestBody, responses } from "../http/openapi.ts";
 import type { Reads } from "../storage/port.ts";
 
 const Time = Nullable(t.String({ format: "date-time" }));
 const BotList = t.Object({
   items: t.Array(t.Object({
     name: t.String(), mode: t.String({ description: "polling | webhook" }), status: t.String({ description: "starting | running | error | stopped" }),
-    id: Nullable(t.Integer()), username: Nullable(t.String()), last_error: Nullable(t.String()), last_error_at: Time, webhook_url: Nullable(t.String()),
-    last_update_at: Time, polling_offset: Nullable(t.Integer()),
+    id: Nullable(Int()), username: Nullable(t.String()), last_error: Nullable(t.String()), last_error_at: Time, webhook_url: Nullable(t.String()),
+    last_update_at: Time, polling_offset: Nullable(Int()),
+    next_retry_at: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "when a bot that failed is tried again (while that try runs, its time); null while it runs" }),
   })),
 });
 const botListExample = {
-  items: [{ name: "main", mode: "polling", status: "running", id: 123456, username: "spring_bot", last_error: null, last_error_at: null, webhook_url: null, last_update_at: "2024-05-01T10:00:00.000Z", polling_offset: 90211 }],
+  items: [{ name: "main", mode: "polling", status: "running", id: 123456, username: "spring_bot", last_error: null, last_error_at: null, webhook_url: null, last_update_at: "2024-05-01T10:00:00.000Z", polling_offset: 90211, next_retry_at: null }],
 };
 const ChatList = t.Object({
   items: t.Array(t.Object({
-    bot: t.String(), chat: t.Integer(), title: t.String(), type: t.String(), status: t.String({ description: "the bot's status there: creator, administrator, member, left, kicked" }),
+    bot: t.String(), chat: Int(), title: t.String(), type: t.String(), status: t.String({ description: "the bot's status there: creator, administrator, member, left, kicked" }),
     admin: t.Boolean(), rights: Nullable(t.Record(t.String(), t.Boolean())), missing_rights: t.Array(t.String()), updated_at: t.String({ format: "date-time" }),
   })),
 });
@@ -34,6 +36,19 @@ const chatListExample = {
   items: [{ bot: "main", chat: -1001234567890, title: "Spring", type: "channel", status: "administrator", admin: true, rights: { can_invite_users: false }, missing_rights: ["can_invite_users"], updated_at: "2024-05-01T10:00:00.000Z" }],
 };
 
+
+/** What Telegram posts: one Update (https://core.telegram.org/bots/api#update); only update_id is required of it. */
+const UpdateBody = t.Object({
+  update_id: Int({ description: "the update's unique id; an update already applied is answered as a duplicate" }),
+  message: t.Optional(t.Object({}, { additionalProperties: true, description: "e.g. /start CODE-click in the bot's private chat" })),
+  chat_join_request: t.Optional(t.Object({}, { additionalProperties: true })),
+  chat_member: t.Optional(t.Object({}, { additionalProperties: true })),
+  my_chat_member: t.Optional(t.Object({}, { additionalProperties: true })),
+}, { additionalProperties: true, description: "A Telegram Update, as application/json, at most 1 MiB" });
+const updateExample = {
+  update_id: 10000,
+  message: { message_id: 1, date: 1714557600, chat: { id: 42, type: "private" }, from: { id: 42, is_bot: false, first_name: "Alice", username: "alice" }, text: "/start spring-abc123" },
+};
 
 export interface TelegramRoutesDeps {
   storage: { read: Pick<Reads, "telegram"> };
@@ -75,6 +90,8 @@ export function telegramRoutes(ctx: TelegramRoutesDeps) {
       parse: "none", // read by the handler, after the secret is checked, and never past MAX_UPDATE_BYTES
       detail: {
         tags: ["telegram"], summary: "Telegram webhook (checked with the bot's secret token)", security: [{ webhookSecret: [] }],
+        description: "Telegram posts each update here (setWebhook at start); answered 200 only once its effects are on the disk.",
+        requestBody: requestBody("One Telegram Update", { "application/json": { schema: UpdateBody, example: updateExample } }),
         responses: responses({ schema: t.Object({ ok: t.Literal(true), duplicate: t.Optional(t.Boolean({ description: "the update was applied before" })), skipped: t.Optional(t.String({ description: "the update could not be applied: journaled as update_failed and skipped" })) }), example: { ok: true, duplicate: false }, description: "The update's effects are committed (or it was journaled and skipped)" },
           400, [401, { code: "unauthorized", message: "wrong or missing X-Telegram-Bot-Api-Secret-Token" }], [404, { code: "not_found", message: "webhook bot main not found" }], [413, { code: "body_too_large", message: "the request body is larger than 1048576 bytes" }], [415, { code: "unsupported_media_type", message: "an update is sent as application/json" }], 422, 429, 503),
       },

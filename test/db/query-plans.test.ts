@@ -58,6 +58,7 @@ test.each([
   ["a postback's attempts", () => s.outbox.attempts(1)],
   ["stats per day", () => s.stats.sumsPerDay(1, [[0, 86_400_000], [86_400_000, 172_800_000]])],
   ["stats: the first bucket", () => s.stats.firstBucket(1)],
+  ["join requests approved in a period", () => s.stats.approvedJoinRequests(1, 0, 86_400_000)],
   ["stats: postbacks not delivered", () => s.outbox.undeliveredOf(1, 0, 86_400_000)],
   ["all-time counters", () => [s.stats.totals([1, 2]), s.outbox.undelivered()]],
   ["the counter of an event", () => db.$client.transaction(() => {

@@ -2,7 +2,7 @@
 // binary, then the systemd unit checked by systemd-analyze. Needs root (useradd, chown), as on a
 // server and in CI; systemd-analyze comes with Debian's systemd package (.ci/run installs it).
 import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBinary } from "../../scripts/build.ts";
 import { REPO_ROOT, processTestDir, runCommand } from "../helpers/service/subprocess.ts";
@@ -53,6 +53,10 @@ describe("deploy/install.sh", () => {
     expect(readFileSync(join(root, "usr/local/bin/tgcpa")).equals(readFileSync(binary))).toBe(true);
     expect(owner(join(root, "usr/local/bin/tgcpa"))).toEqual({ uid: 0, gid: 0, mode: "755" });
     expect(readFileSync(join(root, "etc/systemd/system/tgcpa.service"), "utf8")).toBe(readFileSync(UNIT, "utf8"));
+    // The schema the config's first line names, beside it, from the installed binary.
+    expect(readFileSync(join(root, "etc/tgcpa/tgcpa.yaml"), "utf8").split("\n")[0]).toBe("# yaml-language-server: $schema=tgcpa.schema.json");
+    expect(readFileSync(join(root, "etc/tgcpa/tgcpa.schema.json"), "utf8")).toBe(readFileSync(join(REPO_ROOT, "config/tgcpa.schema.json"), "utf8"));
+    expect(owner(join(root, "etc/tgcpa/tgcpa.schema.json"))).toEqual({ uid: 0, gid: 0, mode: "644" });
     expect(owner(join(root, "var/lib/tgcpa"))).toEqual({ uid, gid, mode: "750" });
     // The config: readable by root and the service's group only, with a fresh key in place of the placeholder.
     const configPath = join(root, "etc/tgcpa/tgcpa.yaml");
@@ -76,6 +80,29 @@ describe("deploy/install.sh", () => {
     expect(second.out).toContain("tgcpa.service is up to date");
     expect(readFileSync(join(root, "etc/passwd"), "utf8")).toBe(passwd);
     expect(readFileSync(configPath, "utf8")).toBe(`${config}# edited by the operator\n`);
+  });
+
+  test.skipIf(!isRoot)("--root into an empty folder refuses, naming what the root needs, and installs nothing", () => {
+    const root = mkdtempSync(join(dir, "empty-"));
+    const r = install(root);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`--root ${root} has no etc/passwd: the root must be a system's`);
+    expect(readdirSync(root)).toEqual([]);
+    const missing = install(join(dir, "no-such-root"));
+    expect([missing.code, missing.err.trim()]).toEqual([1, `install.sh: --root ${join(dir, "no-such-root")}: no such directory`]);
+  });
+
+  test.skipIf(!isRoot)("the unit, as installed into a root, passes systemd-analyze verify there", () => {
+    const root = emptyRoot();
+    expect(install(root).code).toBe(0);
+    // What any Debian system has and the test root lacks: systemd's own units (sysinit.target …) and kill (ExecReload).
+    mkdirSync(join(root, "usr/lib/systemd"), { recursive: true });
+    cpSync("/usr/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true });
+    mkdirSync(join(root, "usr/bin"), { recursive: true });
+    cpSync("/usr/bin/kill", join(root, "usr/bin/kill"));
+    if (!existsSync(join(root, "bin"))) symlinkSync("usr/bin", join(root, "bin"));
+    const run = Bun.spawnSync(["systemd-analyze", "verify", `--root=${root}`, "/etc/systemd/system/tgcpa.service"], { stdout: "pipe", stderr: "pipe" });
+    expect({ code: run.exitCode, out: run.stdout.toString() + run.stderr.toString() }).toEqual({ code: 0, out: "" });
   });
 
   test.skipIf(!isRoot)("refuses a file that is not a tgcpa binary, and installs nothing", () => {

@@ -65,7 +65,7 @@ describe("POST /api/events", () => {
       [{ campaign: "c1", subscriber: "abc", status: "wait" }, "body.subscriber"],
       [{ campaign: "c1", subscriber: 1.5, status: "wait" }, "body.subscriber"],
       [{ subscriber: 1, status: "wait" }, "body.campaign"],
-      [{ campaign: "nope", subscriber: 1, status: "wait" }, "campaign"],
+      [{ campaign: "nope", subscriber: 1, status: "wait" }, "body.campaign"], // known to the schema, unknown to the config: the same name
       [{ campaign: "c1", subscriber: 1, status: "wait", time: -5 }, "body.time"],
       [{ campaign: "c1", subscriber: 1, status: "wait", click: "x".repeat(5000) }, "body.click"],
     ];
@@ -147,10 +147,13 @@ describe("POST /api/events", () => {
     expect(clickAdded).toMatchObject({ applied: true, reason: "click_added", lead: { click: "late" } });
     expect(clickAdded.postbacks).toHaveLength(1);
     expect(await post({ subscriber: 1, status: "wait", click: "other" })).toMatchObject({ applied: false, reason: "duplicate", lead: { click: "late" } });
-    expect(await post({ subscriber: 1, status: "cancel" })).toMatchObject({ applied: false, reason: "transition_not_allowed" });
+    expect(await post({ subscriber: 1, status: "cancel" })).toMatchObject({ applied: false, reason: "transition_not_allowed", message: expect.stringContaining("cannot go to cancel") });
 
     // a join with no lead is journaled; the Start that follows within 120 s turns it into approve
-    expect(await post({ subscriber: 2, status: "approve" })).toMatchObject({ applied: false, reason: "no_lead", lead: null });
+    const organic = await post({ subscriber: 2, status: "approve" });
+    expect(organic).toMatchObject({ applied: false, reason: "no_lead", lead: null });
+    // …and the answer says so in words, with how long the Start has
+    expect(organic.message).toBe("no lead for this subscriber in this campaign: the join was kept as an organic join (GET /api/journal); if the subscriber's Start arrives within 120 s, it becomes the new lead's approve");
     const journal = await svc.api("GET", "/api/journal?kind=organic_join");
     expect(journal.body.items).toHaveLength(1);
     expect(journal.body.items[0]).toMatchObject({ campaign: "c1", subscriber: 2 });

@@ -74,7 +74,11 @@ describe("GET /api/stats", () => {
     const c1 = campaign(s, "c1");
     expect(c1.events).toEqual({ wait: 4, hold: 1, approve: 3, cancel: 1, trash: 1 });
     expect(c1.leads).toEqual({ wait: 3, hold: 1, approve: 2, cancel: 1, trash: 1 });
-    expect(c1.rates).toEqual({ join_requests_per_start: 0.3333, joins_per_start: 0.6667, joins_per_join_request: 2, leaves_per_join: 0.5, bans_per_join: 0.5 });
+    // Two joins for one request: subscriber 2 joined without one. Only subscriber 1's request ended in a join.
+    expect(c1.join_requests_approved).toBe(1);
+    expect(c1.rates).toEqual({
+      join_requests_per_start: 0.3333, joins_per_start: 0.6667, joins_per_join_request: 2, join_requests_approved_per_join_request: 1, leaves_per_join: 0.5, bans_per_join: 0.5,
+    });
     // subscriber 3's first wait had no click: skipped (no_click), not sent
     expect(c1.postbacks).toEqual({ total: 10, delivered: 7, pending: 1, failed: 0, rejected: 1, skipped: 1 });
     // Inbound postbacks count like any event; c2 has no templates.

@@ -31,13 +31,13 @@ describe("a minimal config gets the documented defaults", () => {
   test("api_keys only", () => {
     expect(parseConfig(yaml("api_keys: [k-0123456789abcdef0123456789abcdef]"), {})).toEqual({
       source: null,
-      server: { host: "0.0.0.0", port: 8080, public_url: null, trusted_proxies: [] },
+      server: { host: "0.0.0.0", port: 8080, public_url: null, trusted_proxies: [], metrics_public: true },
       storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000, driver: "sqlite", url: null, pool_size: 10 },
       rate_limits: {
         inbound_per_minute: 600, inbound_bad_key_per_minute: 30, webhook_per_minute: 6000, requests_in_progress_per_client: 128,
         api_key_failures_per_minute: 20, api_key_failures_all_per_minute: 200,
       },
-      log: { level: "info", format: "json" },
+      log: { level: "info", format: "json", access: true },
       dashboard: { timezone: "UTC", session_ttl_ms: 7 * D },
       account_id: "1",
       api_keys: ["k-0123456789abcdef0123456789abcdef"],
@@ -98,7 +98,7 @@ describe("values read from the config", () => {
     { name: "public_url loses its trailing slash", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "server: { public_url: 'https://tg.example.com/' }"), pick: (c) => c.server.public_url, expected: "https://tg.example.com" },
     { name: "chat id as a number", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "campaigns: [{ code: a, chat: -1001234567890 }]"), pick: (c) => c.campaigns[0]!.chat, expected: -1001234567890 },
     { name: "trusted_proxies: addresses and CIDRs of both families", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "server: { trusted_proxies: [127.0.0.1, '::1', 10.0.0.0/8, 'FD00::/8'] }"), pick: (c) => c.server.trusted_proxies, expected: ["127.0.0.1", "::1", "10.0.0.0/8", "fd00::/8"] },
-    { name: "log.format pretty", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "log: { format: pretty }"), pick: (c) => c.log, expected: { level: "info", format: "pretty" } },
+    { name: "log.format pretty", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "log: { format: pretty }"), pick: (c) => c.log, expected: { level: "info", format: "pretty", access: true } },
     { name: "without a file, a relative storage.path stays as written", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "storage: { path: db/x.db }"), pick: (c) => c.storage.path, expected: "db/x.db" },
     { name: "allow_hosts are lowercased", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "delivery: { allow_hosts: [Tracker.LAN, 10.0.0.0/8] }"), pick: (c) => c.delivery.allow_hosts, expected: ["tracker.lan", "10.0.0.0/8"] },
     {
@@ -173,7 +173,7 @@ describe("values as people and ${ENV} write them", () => {
     { name: "a word in any case, given back as documented", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "storage: { synchronous: '${SYNC}' }", "log: { level: DEBUG }"), env: { SYNC: "normal" }, pick: (c) => [c.storage.synchronous, c.log.level], expected: ["NORMAL", "debug"] },
     { name: "a number where text is meant", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "account_id: 7", "campaigns: [{ code: a, payouts: { approve: { payout: 1.5 } } }]"), pick: (c) => [c.account_id, c.campaigns[0]!.payouts.approve?.payout], expected: ["7", "1.5"] },
     { name: "a payout written as a number", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "campaigns: [{ code: a, payouts: { approve: { payout: 1.5 } } }]"), pick: (c) => c.campaigns[0]!.payouts, expected: { approve: { payout: "1.5", currency: "" } } },
-    { name: "an empty key is left out: its default applies", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "server:", "  port:", "log:"), pick: (c) => [c.server.port, c.log], expected: [8080, { level: "info", format: "json" }] },
+    { name: "an empty key is left out: its default applies", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "server:", "  port:", "log:"), pick: (c) => [c.server.port, c.log], expected: [8080, { level: "info", format: "json", access: true }] },
     { name: "lease_ms left out follows timeout_ms", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "delivery: { timeout_ms: 40000 }"), pick: (c) => c.delivery.lease_ms, expected: 80_000 },
     { name: "max_per_second left out follows paid_broadcast", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "bots: { a: { token: '1:x' }, b: { token: '2:y', paid_broadcast: true } }"), pick: (c) => [c.bots.a!.max_per_second, c.bots.b!.max_per_second], expected: [25, 1000] },
     { name: "an empty retry step is 0s", text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "delivery:", "  retry_ladder:", "    -", "    - 1m"), pick: (c) => c.delivery.retry_ladder_ms, expected: [0, 60_000] },

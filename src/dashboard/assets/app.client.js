@@ -2,7 +2,8 @@
 // The dashboard: sign-in, a hash router (#/overview, #/campaign/CODE, #/postbacks, #/leads,
 // #/lead/ID, #/journal, #/bots) and the pages, which read the same /api routes as scripts do.
 import { api, whenSignedOut } from "./api.client.js";
-import { botsPage, journalPage, leadPage, leadsPage, postbacksPage } from "./ops-pages.client.js";
+import { journalPage } from "./journal-page.client.js";
+import { botsPage, leadPage, leadsPage, postbacksPage } from "./ops-pages.client.js";
 import { campaignPage, overviewPage } from "./stats-pages.client.js";
 import { fill, h, showError } from "./ui.client.js";
 

@@ -24,11 +24,13 @@ export function axisMax(n) {
  * point names its day and value in a tooltip.
  * @param {string[]} days YYYY-MM-DD, one per point
  * @param {{ key: string, name: string, color: string, values: number[] }[]} series
+ * @param {number} [width] px the chart may take (its box's width); the drawing is made that wide,
+ *   so its 11 px labels stay 11 px on a phone instead of being scaled down with a 900-wide drawing
  * @returns {HTMLElement}
  */
-export function dailyChart(days, series) {
-  const W = 900;
-  const H = 240;
+export function dailyChart(days, series, width = 900) {
+  const W = Math.round(Math.min(900, Math.max(300, width)));
+  const H = W < 600 ? 200 : 240;
   const pad = { l: 44, r: 14, t: 12, b: 30 };
   const max = axisMax(Math.max(0, ...series.flatMap((x) => x.values)));
   const innerW = W - pad.l - pad.r;
@@ -42,10 +44,13 @@ export function dailyChart(days, series) {
     const v = (max * i) / 4;
     grid.append(s("line", { x1: pad.l, x2: W - pad.r, y1: y(v), y2: y(v) }), s("text", { x: pad.l - 6, y: y(v) + 4, "text-anchor": "end" }, String(Math.round(v))));
   }
-  const every = Math.max(1, Math.ceil(days.length / 10));
+  // A "MM-DD" label is about 35 px wide at 11 px: one every 56 px of axis at most.
+  const every = Math.max(1, Math.ceil(days.length / Math.max(2, Math.floor(innerW / 56))));
   days.forEach((d, i) => {
     const anchor = days.length > 1 && i === days.length - 1 ? "end" : i === 0 && days.length > 1 ? "start" : "middle"; // the edge labels stay inside
-    if (i % every === 0 || i === days.length - 1) grid.append(s("text", { x: x(i), y: H - 8, "text-anchor": anchor }, d.slice(5)));
+    const last = days.length - 1;
+    // Every `every`-th day and the last one, but not a regular one so close to the last that they would overlap.
+    if (i === last || (i % every === 0 && last - i >= every)) grid.append(s("text", { x: x(i), y: H - 8, "text-anchor": anchor }, d.slice(5)));
   });
   svg.append(grid);
 

@@ -1,8 +1,8 @@
 // @ts-check
 // Postbacks (filters, attempt log, Retry, bulk retry with its dry-run count), leads search and a
-// lead's history, the journal and inbound log, bots and chats.
+// lead's history, bots and chats.
 import { api, qs } from "./api.client.js";
-import { addDays, badge, fill, h, midnight, num, table, time } from "./ui.client.js";
+import { addDays, badge, botState, breakable, fill, formValues, h, midnight, num, select, table, time } from "./ui.client.js";
 
 /** @typedef {import("./app.client.js").PageContext} PageContext */
 
@@ -11,24 +11,19 @@ const RETRYABLE = ["failed", "rejected"];
 const FINISHED = ["failed", "rejected", "skipped", "delivered"];
 const STATUSES = ["wait", "hold", "approve", "cancel", "trash"];
 
-/** @param {string} name @param {string[]} options @param {string | null} value @param {string} [any] */
-function select(name, options, value, any = "any") {
-  return h("select", { name }, h("option", { value: "" }, any), options.map((o) => h("option", { value: o, selected: o === value }, o)));
-}
-
-/** @param {HTMLFormElement} form */
-const formValues = (form) => /** @type {Record<string, string>} */ (Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, String(v).trim()])));
-
 /** The attempt log of one postback. @param {number} id @param {string} tz */
 async function attemptLog(id, tz) {
   const { postback, attempts } = await api("GET", `/api/postbacks/${id}`);
+  // The last attempt of a failed row was the ladder's last: it reads "failed", not "retry".
+  const last = Math.max(0, ...attempts.map((/** @type {any} */ a) => a.attempt));
+  const outcome = (/** @type {any} */ a) => (postback.state === "failed" && a.attempt === last && a.outcome === "retry" ? "failed" : a.outcome);
   return h("div", { dataset: { attempts: String(id) } },
-    h("div", { class: "mono wrap" }, `${postback.method} ${postback.url}`),
+    h("div", { class: "mono" }, breakable(`${postback.method} ${postback.url}`)),
     postback.body ? h("pre", null, postback.body) : null,
     table([
       ["#", (a) => a.attempt, { num: true }],
       ["Started", (a) => time(a.started_at, tz)],
-      ["Outcome", (a) => badge(a.outcome)],
+      ["Outcome", (a) => h("span", { dataset: { outcome: outcome(a) } }, badge(outcome(a)))],
       ["HTTP", (a) => a.http_status ?? "—", { num: true }],
       ["ms", (a) => a.duration_ms, { num: true }],
       ["Error", (a) => a.error ?? ""],
@@ -79,8 +74,8 @@ export function postbackTable(rows, tz) {
     ["Created", (p) => time(p.created_at, tz)],
     ["Campaign", (p) => p.campaign],
     ["Lead", (p) => h("a", { href: `#/lead/${p.lead}` }, p.lead)],
-    ["Status", (p) => p.status],
-    ["Host", (p) => p.host],
+    ["Status", (p) => badge(p.status)],
+    ["Host", (p) => breakable(p.host)],
     ["State", (p) => cell("state", badge(p.state))],
     ["Attempts", (p) => cell("attempts", p.attempts), { num: true }],
     ["HTTP", (p) => cell("http", p.last_http_status ?? "—"), { num: true }],
@@ -149,7 +144,7 @@ const leadColumns = (/** @type {string} */ tz) => /** @type {[string, (l: any) =
   ["Campaign", (l) => l.campaign],
   ["Subscriber", (l) => l.subscriber],
   ["Username", (l) => (l.username ? `@${l.username}` : "")],
-  ["Click", (l) => h("span", { class: "mono wrap" }, l.click)],
+  ["Click", (l) => h("span", { class: "mono" }, breakable(l.click))],
   ["Status", (l) => badge(l.status)],
   ["Created", (l) => time(l.created_at, tz)],
   ["Updated", (l) => time(l.updated_at, tz)],
@@ -204,66 +199,20 @@ export async function leadPage(ctx) {
     postbackTable(postbacks, ctx.tz));
 }
 
-/** @param {unknown} v */
-const json = (v) => (v == null ? "" : h("span", { class: "mono wrap" }, JSON.stringify(v)));
-
-/** @param {PageContext} ctx */
-export async function journalPage(ctx) {
-  const tab = ctx.params.get("tab") === "inbound" ? "inbound" : "activity";
-  const filter = ctx.params.get("filter") || undefined;
-  const before = ctx.params.get("before") || undefined;
-  const tabs = h("div", { class: "row controls" },
-    h("a", { href: "#/journal", class: tab === "activity" ? "badge ok" : "badge" }, "Activity"),
-    h("a", { href: "#/journal?tab=inbound", class: tab === "inbound" ? "badge ok" : "badge" }, "Inbound postbacks"));
-  const form = /** @type {HTMLFormElement} */ (h("form", { class: "controls", onsubmit: (/** @type {Event} */ e) => {
-    e.preventDefault();
-    ctx.go("journal", { tab, ...formValues(form) });
-  } },
-  h("label", null, tab === "activity" ? "Kind" : "Result", tab === "activity"
-    ? select("filter", ["organic_join", "organic_join_applied", "event_ignored", "start_rejected", "bot_blocked", "untracked_chat"], filter ?? null)
-    : select("filter", ["ok", "no-changes", "access", "no-click", "bad-click", "bad-status", "db"], filter ?? null)),
-  h("button", { type: "submit" }, "Show")));
-  let list;
-  let view;
-  if (tab === "activity") {
-    list = await api("GET", `/api/journal${qs({ kind: filter, before, limit: 100 })}`);
-    view = table([
-      ["When", (j) => time(j.created_at, ctx.tz)],
-      ["Kind", (j) => j.kind],
-      ["Campaign", (j) => j.campaign ?? ""],
-      ["Subscriber", (j) => j.subscriber ?? ""],
-      ["Chat", (j) => j.chat ?? ""],
-      ["Detail", (j) => json(j.detail)],
-    ], list.items, { empty: "Nothing in the journal." });
-  } else {
-    list = await api("GET", `/api/postback-log${qs({ result: filter, before, limit: 100 })}`);
-    view = table([
-      ["When", (r) => time(r.created_at, ctx.tz)],
-      ["Result", (r) => badge(r.result === "ok" ? "ok" : r.result === "no-changes" ? r.result : "error")],
-      ["Code", (r) => r.result],
-      ["Lead", (r) => (r.lead ? h("a", { href: `#/lead/${r.lead}` }, r.lead) : "")],
-      ["Status", (r) => r.status ?? ""],
-      ["Parameters", (r) => json(r.params)],
-      ["From", (r) => r.ip ?? ""],
-    ], list.items, { empty: "No inbound postbacks." });
-  }
-  const older = list.next_before ? h("button", { type: "button", class: "secondary", onclick: () => ctx.go("journal", { tab, filter, before: String(list.next_before) }) }, "Older") : null;
-  return h("div", null, h("h1", null, "Journal"), tabs, form, view, h("p", null, older));
-}
-
 /** @param {PageContext} ctx */
 export async function botsPage(ctx) {
   const [bots, chats] = await Promise.all([api("GET", "/api/bots"), api("GET", "/api/chats")]);
+  const running = new Set(bots.items.filter((/** @type {any} */ b) => b.status === "running").map((/** @type {any} */ b) => b.name));
   return h("div", null,
     h("h1", null, "Bots"),
     table([
       ["Name", (b) => b.name],
       ["Username", (b) => (b.username ? `@${b.username}` : "—")],
       ["Mode", (b) => b.mode],
-      ["Status", (b) => badge(b.status)],
-      ["Webhook / offset", (b) => (b.mode === "webhook" ? b.webhook_url ?? "—" : `offset ${b.polling_offset}`)],
+      ["Status", (b) => botState(b, b.name, ctx.tz)],
+      ["Webhook / offset", (b) => (b.mode === "webhook" ? (b.webhook_url ? breakable(b.webhook_url) : "—") : `offset ${b.polling_offset}`)],
       ["Last update", (b) => time(b.last_update_at, ctx.tz)],
-      ["Last error", (b) => (b.last_error ? h("span", { class: "error" }, b.last_error, " ", h("span", { class: "muted" }, time(b.last_error_at, ctx.tz))) : "")],
+      ["Last error at", (b) => (b.last_error ? time(b.last_error_at, ctx.tz) : "")],
     ], bots.items, { empty: "No bots configured." }),
     h("h2", null, "Chats"),
     table([
@@ -272,7 +221,9 @@ export async function botsPage(ctx) {
       ["Title", (c) => c.title],
       ["Type", (c) => c.type],
       ["Bot's status", (c) => c.status],
-      ["Rights", (c) => (c.missing_rights.length ? h("span", { class: "badge missing" }, `missing: ${c.missing_rights.join(", ")}`) : badge("ok"))],
+      // What Telegram last said of the chat; not known while its bot is not connected.
+      ["Rights", (c) => (!running.has(c.bot) ? h("span", { class: "badge unknown", dataset: { rights: c.chat } }, "unknown: bot not connected")
+        : c.missing_rights.length ? h("span", { class: "badge missing", dataset: { rights: c.chat } }, `missing: ${c.missing_rights.join(", ")}`) : badge("ok"))],
       ["Updated", (c) => time(c.updated_at, ctx.tz)],
     ], chats.items, { empty: "No chats yet: they appear when a bot is added to one." }));
 }

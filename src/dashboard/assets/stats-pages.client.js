@@ -3,16 +3,19 @@
 // of joins and leaves per day, and a campaign's link, health and rendered templates.
 import { api, qs } from "./api.client.js";
 import { dailyChart } from "./chart.client.js";
-import { addDays, fill, h, num, pct, table, today, zones } from "./ui.client.js";
+import { addDays, badge, botState, breakable, fill, h, num, pct, table, today, zones } from "./ui.client.js";
 
 /** @typedef {import("./app.client.js").PageContext} PageContext */
 
 const STATUSES = ["wait", "hold", "approve", "cancel", "trash"];
 const STEPS = [["wait", "Starts"], ["hold", "Join requests"], ["approve", "Joins"], ["cancel", "Leaves"], ["trash", "Bans"]];
-const OUTCOMES = ["delivered", "pending", "failed", "rejected"];
-/** The conversion rates of GET /api/stats (unique leads of the period, step to step). */
+const OUTCOMES = ["delivered", "pending", "failed", "rejected", "skipped"];
+/**
+ * The conversion rates of GET /api/stats (unique leads of the period, step to step). Request → join
+ * counts the joins that came through a request (join_requests_approved ÷ requests), not every join.
+ */
 const RATES = [
-  ["joins_per_start", "Start → join"], ["join_requests_per_start", "Start → request"], ["joins_per_join_request", "Request → join"],
+  ["joins_per_start", "Start → join"], ["join_requests_per_start", "Start → request"], ["join_requests_approved_per_join_request", "Request → join"],
   ["leaves_per_join", "Join → leave"], ["bans_per_join", "Join → ban"],
 ];
 
@@ -60,11 +63,15 @@ function funnel(s, link) {
 /** Joins, leaves and bans per day of the period (lead events), summed over the given items. @param {string[]} days @param {any[]} items */
 function chartOf(days, items) {
   const per = (/** @type {string} */ status) => days.map((d) => items.filter((i) => i.day === d).reduce((sum, i) => sum + i[status], 0));
+  // The chart's box: main's content width less the card's padding and border (at most 16 px and 1 px a side).
+  const main = document.getElementById("main");
+  const style = main ? getComputedStyle(main) : null;
+  const width = main && style ? main.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 34 : 900;
   return dailyChart(days, [
     { key: "joins", name: "Joins", color: "#12805c", values: per("approve") },
     { key: "leaves", name: "Leaves", color: "#c0262d", values: per("cancel") },
     { key: "bans", name: "Bans", color: "#7a5af8", values: per("trash") },
-  ]);
+  ], width);
 }
 
 /** @param {{ tz: string, from: string, to: string }} p @param {string} [campaign] */
@@ -76,7 +83,8 @@ const postbacksLink = (p, state, campaign) => `#/postbacks${qs({ state, campaign
 /** @param {PageContext} ctx */
 export async function overviewPage(ctx) {
   const p = periodOf(ctx);
-  const s = await api("GET", `/api/stats${statsQuery(p)}`);
+  const [s, configured] = await Promise.all([api("GET", `/api/stats${statsQuery(p)}`), api("GET", "/api/campaigns")]);
+  const paused = new Set(configured.items.filter((/** @type {any} */ c) => c.paused).map((/** @type {any} */ c) => c.code));
   const cell = (/** @type {any} */ c, /** @type {string} */ metric, /** @type {any} */ value) => h("span", { dataset: { campaign: c.campaign, metric } }, value);
   return h("div", null,
     h("h1", null, "Overview"),
@@ -87,7 +95,9 @@ export async function overviewPage(ctx) {
     chartOf(s.days, s.items),
     h("h2", null, "Campaigns"),
     table([
-      ["Campaign", (c) => h("a", { href: `#/campaign/${encodeURIComponent(c.campaign)}${qs({ tz: ctx.params.get("tz"), from: p.from, to: p.to })}` }, c.campaign, c.in_config ? "" : " (removed)")],
+      ["Campaign", (c) => h("span", null,
+        h("a", { href: `#/campaign/${encodeURIComponent(c.campaign)}${qs({ tz: ctx.params.get("tz"), from: p.from, to: p.to })}` }, c.campaign, c.in_config ? "" : " (removed)"),
+        paused.has(c.campaign) ? [" ", h("span", { class: "badge paused", dataset: { paused: c.campaign } }, "paused")] : null)],
       ...STEPS.map(([status, label]) => /** @type {[string, (c: any) => any, { num: boolean }]} */ ([label, (c) => cell(c, status, num(c.leads[status])), { num: true }])),
       ["Start → join", (c) => cell(c, "joins_per_start", pct(c.rates.joins_per_start)), { num: true }],
       ["Join → leave", (c) => cell(c, "leaves_per_join", pct(c.rates.leaves_per_join)), { num: true }],
@@ -136,14 +146,15 @@ export async function campaignPage(ctx) {
     } }, "Copy"), copied)
     : h("p", { class: "muted" }, c.bot ? `Start payload ${c.start_payload}: the link appears once the bot has answered getMe.` : `No bot: leads come through POST /api/events or inbound postbacks (start payload ${c.start_payload}).`);
 
-  const botHealth = !c.bot ? h("span", { class: "muted" }, "no bot")
-    : h("span", null, h("span", { class: `badge ${bot?.status ?? "missing"}`, dataset: { health: "bot" } }, bot?.status ?? "not running"), " ", bot?.username ? `@${bot.username}` : c.bot, bot?.last_error ? h("div", { class: "error" }, bot.last_error) : null);
+  const botHealth = !c.bot ? h("span", { class: "muted" }, "no bot") : botState(bot, c.bot, ctx.tz);
+  // What Telegram said of the chat is only known through a bot that is connected.
   const chatHealth = !c.bot_admin ? h("span", { class: "muted" }, "no chat tracked")
-    : c.bot_admin.ok ? h("span", { class: "badge ok", dataset: { health: "chat" } }, "admin, rights ok")
-      : h("span", { class: "badge missing", dataset: { health: "chat" } }, `missing: ${c.bot_admin.missing.join(", ")}`);
+    : bot?.status !== "running" ? h("span", { class: "badge unknown", dataset: { health: "chat" } }, "unknown: the bot is not connected")
+      : c.bot_admin.ok ? h("span", { class: "badge ok", dataset: { health: "chat" } }, "admin, rights ok")
+        : h("span", { class: "badge missing", dataset: { health: "chat" } }, `missing: ${c.bot_admin.missing.join(", ")}`);
 
   return h("div", null,
-    h("h1", null, c.name && c.name !== c.code ? `${c.name} (${c.code})` : c.code, c.paused ? h("span", { class: "badge pending" }, " paused") : null),
+    h("h1", null, c.name && c.name !== c.code ? `${c.name} (${c.code})` : c.code, c.paused ? [" ", h("span", { class: "badge paused", dataset: { paused: c.code } }, "paused")] : null),
     h("div", { class: "card" },
       h("h2", null, "Deep link"), deepLink,
       h("p", { class: "muted" }, "Put your tracker's click macro in place of {click}."),
@@ -157,8 +168,44 @@ export async function campaignPage(ctx) {
     h("h2", null, "Postbacks for a sample lead"),
     h("p", { class: "muted" }, "click sample-click, subscriber 123456789, @sample_user; not sent."),
     table([
-      ["Status", (r) => r.status],
-      ["Template", (r) => h("span", { class: "mono" }, r.template)],
-      ["Request", (r) => h("div", { class: "mono wrap" }, `${r.method} ${r.url}`, r.body ? h("pre", null, r.body) : null)],
-    ], rendered.flatMap((r) => r.requests.map((/** @type {any} */ x) => ({ ...x, status: r.status }))), { empty: "No postback templates: this campaign sends nothing." }));
+      ["Status", (r) => badge(r.status)],
+      ["Template", (r) => h("span", { class: "mono" }, breakable(r.template))],
+      ["Request", (r) => h("div", { class: "mono" }, breakable(`${r.method} ${r.url}`), r.body ? h("pre", null, r.body) : null)],
+    ], rendered.flatMap((r) => r.requests.map((/** @type {any} */ x) => ({ ...x, status: r.status }))), { empty: "No postback templates: this campaign sends nothing." }),
+    testSend(code));
+}
+
+/**
+ * "Send test postback": POST /api/campaigns/{code}/test with send: true for the chosen status; the
+ * requests go to the tracker for real but are not recorded, and each answer is judged as the
+ * dispatcher would.
+ * @param {string} code
+ */
+function testSend(code) {
+  const results = h("div", { class: "test-results", role: "status" });
+  const status = /** @type {HTMLSelectElement} */ (h("select", { name: "test-status" }, STATUSES.map((s) => h("option", { value: s, selected: s === "approve" }, s))));
+  const button = /** @type {HTMLButtonElement} */ (h("button", { type: "button", id: "send-test" }, "Send test postback"));
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    fill(results, h("span", { class: "muted" }, "Sending…"));
+    try {
+      const sent = await api("POST", `/api/campaigns/${encodeURIComponent(code)}/test`, { status: status.value, click: "test-click", subscriber: 123456789, username: "sample_user", send: true });
+      fill(results, table([
+        ["Outcome", (r) => badge(r.result?.outcome ?? "skipped")],
+        ["HTTP", (r) => r.result?.http_status ?? "—", { num: true }],
+        ["Request", (r) => h("span", { class: "mono" }, breakable(`${r.method} ${r.url}`))],
+        ["Reason", (r) => r.result?.reason ?? ""],
+        ["Answer", (r) => h("pre", null, r.result?.response_head ?? "")],
+      ], sent.requests, { empty: `No ${status.value} template: nothing to send.`, rowAttrs: (r) => ({ dataset: { testOutcome: r.result?.outcome ?? "skipped" } }) }));
+    } catch (err) {
+      fill(results, h("span", { class: "error" }, /** @type {Error} */ (err).message));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h("div", { class: "card test-send" },
+    h("h2", null, "Send test postback"),
+    h("p", { class: "muted" }, "Sends this campaign's postbacks for the status to the tracker now (click test-click), judged as real ones; not recorded."),
+    h("div", { class: "controls" }, h("label", null, "Status", status), button),
+    results);
 }

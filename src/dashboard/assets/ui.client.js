@@ -55,7 +55,40 @@ export function table(columns, rows, opts = {}) {
     return tr;
   });
   if (!rows.length) body.push(h("tr", null, h("td", { colSpan: columns.length, class: "muted" }, opts.empty ?? "Nothing here.")));
-  return h("table", null, h("thead", null, head), h("tbody", null, body));
+  // The box scrolls sideways on a narrow screen, not the page.
+  return h("div", { class: "table-wrap" }, h("table", null, h("thead", null, head), h("tbody", null, body)));
+}
+
+/**
+ * Long machine text (click ids, URLs, hosts) that may break after its separators (- _ . / ? & =)
+ * rather than anywhere; the CSS breaks a run without any only when nothing else fits.
+ * @param {string | number | null | undefined} text
+ */
+export function breakable(text) {
+  const el = h("span", { class: "wrap" });
+  for (const part of String(text ?? "").split(/(?<=[-_./?&=:])/)) el.append(part, document.createElement("wbr"));
+  el.lastChild?.remove();
+  return el;
+}
+
+/** Keys of a journal detail that hold an instant in epoch ms. */
+const TIME_KEYS = /(^at$|_at$|^time$)/;
+
+/**
+ * A journal entry's detail as "key: value" lines a person reads: epoch-ms times in the chosen
+ * zone, nested objects as their own lines, text as it is (no JSON quotes).
+ * @param {unknown} detail @param {string} tz
+ */
+export function detailList(detail, tz) {
+  if (detail === null || detail === undefined || detail === "") return "";
+  if (typeof detail !== "object") return breakable(String(detail));
+  /** @param {string} key @param {unknown} v @returns {any} */
+  const value = (key, v) => {
+    if (typeof v === "number" && TIME_KEYS.test(key) && v > 1e11) return time(new Date(v).toISOString(), tz);
+    if (v && typeof v === "object") return detailList(v, tz);
+    return breakable(v === null ? "—" : String(v));
+  };
+  return h("dl", { class: "detail-list" }, Object.entries(detail).flatMap(([k, v]) => [h("dt", null, k.replace(/_/g, " ")), h("dd", null, value(k, v))]));
 }
 
 const numberFormat = new Intl.NumberFormat("en-US");
@@ -110,6 +143,26 @@ export function zones() {
     return ["UTC"];
   }
 }
+
+/**
+ * A bot's health: its state, and while it is down its error and when it is tried next.
+ * @param {any} bot the bot of GET /api/bots, or undefined @param {string} name @param {string} tz
+ */
+export function botState(bot, name, tz) {
+  return h("span", null,
+    h("span", { class: `badge ${bot?.status ?? "missing"}`, dataset: { health: "bot" } }, bot?.status ?? "not running"), " ",
+    bot?.username ? `@${bot.username}` : name,
+    bot?.last_error ? h("div", { class: "error" }, bot.last_error) : null,
+    bot?.next_retry_at ? h("div", { class: "muted", dataset: { nextRetry: name } }, `next try at ${time(bot.next_retry_at, tz)}`) : null);
+}
+
+/** @param {string} name @param {string[]} options @param {string | null} value @param {string} [any] */
+export function select(name, options, value, any = "any") {
+  return h("select", { name }, h("option", { value: "" }, any), options.map((o) => h("option", { value: o, selected: o === value }, o)));
+}
+
+/** @param {HTMLFormElement} form */
+export const formValues = (form) => /** @type {Record<string, string>} */ (Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, String(v).trim()])));
 
 /** Shows an error where the page content goes. @param {Element} el @param {unknown} err */
 export function showError(el, err) {

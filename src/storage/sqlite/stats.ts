@@ -21,6 +21,12 @@ const FIRST_BUCKET = `SELECT min(bucket) AS first FROM lead_stats WHERE campaign
 /** The bucket of the all-time totals (see stats/counters.ts). */
 const TOTALS = `SELECT campaign_id AS campaignId, status, events, leads, postbacks FROM lead_stats WHERE campaign_id = $campaignId AND bucket = -1`;
 
+// The one funnel number the counters cannot give (they count joins whatever came before them), read
+// from the events. Served by lead_events_campaign_time (campaign_id, occurred_at): the period's
+// events of one campaign, read once (about 1 ms per 10,000 events; the status filter is on the rows).
+const APPROVED_FROM_REQUEST = `SELECT count(DISTINCT lead_id) AS n FROM lead_events
+  WHERE campaign_id = $campaignId AND occurred_at >= $since AND occurred_at < $until AND status = 'approve' AND prev_status = 'hold'`;
+
 /** The per-period counters (lead_stats), written in the transaction of each lead event. */
 export class SqliteStats implements StatsReads, StatsWrites {
   constructor(private readonly db: Db) {}
@@ -36,6 +42,10 @@ export class SqliteStats implements StatsReads, StatsWrites {
   totals(campaignIds: readonly number[]) {
     const totals = statement<StatusSums & { campaignId: number }>(this.db, TOTALS);
     return campaignIds.flatMap((campaignId) => totals.all({ campaignId }));
+  }
+
+  approvedJoinRequests(campaignId: number, since: number, until: number): number {
+    return statement<{ n: number }>(this.db, APPROVED_FROM_REQUEST).get({ campaignId, since, until })?.n ?? 0;
   }
 
   add(counts: readonly CounterAdd[]) {

@@ -1,0 +1,114 @@
+// The served OpenAPI document through the tools its users run: Redocly's and Spectral's linters
+// (0 errors) and openapi-typescript, whose generated client must type-check a program that reads
+// ids and attempt counts as numbers. The tools are the pinned devDependencies, run as processes.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startTestService, type TestService } from "../helpers/service/in-process.ts";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const bin = (name: string) => join(ROOT, "node_modules/.bin", name);
+let svc: TestService;
+let dir: string;
+let spec: any;
+let specPath: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tgcpa-openapi-lint-"));
+  svc = await startTestService({ demo_tracker: true, inbound_keys: ["inbound-key-openapi-01"], campaigns: [{ code: "c1" }] });
+  const text = await (await fetch(`${svc.url}/swagger/json`)).text();
+  spec = JSON.parse(text);
+  specPath = join(dir, "openapi.json");
+  writeFileSync(specPath, text);
+}, 30_000);
+
+afterAll(async () => {
+  await svc?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs a tool to its end; no telemetry and no update check (the machine reaches no such host). */
+async function run(cmd: string[], cwd = dir) {
+  const env = { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true", NO_COLOR: "1" };
+  const proc = Bun.spawn(cmd, { cwd, env, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+/** Every schema object in the document, with its JSON pointer-ish path. */
+function* schemas(node: unknown, path: string): Generator<[string, Record<string, unknown>]> {
+  if (!node || typeof node !== "object") return;
+  if (Array.isArray(node)) {
+    for (const [i, v] of node.entries()) yield* schemas(v, `${path}[${i}]`);
+    return;
+  }
+  const o = node as Record<string, unknown>;
+  if (typeof o.type === "string" || o.anyOf || o.properties) yield [path, o];
+  for (const [k, v] of Object.entries(o)) yield* schemas(v, `${path}.${k}`);
+}
+
+describe("the OpenAPI document through real tools", () => {
+  test("redocly lint: 0 errors", async () => {
+    const r = await run([bin("redocly"), "lint", specPath, "--format=json"]);
+    const report = JSON.parse(r.stdout.slice(r.stdout.indexOf("{")));
+    const errors = report.problems.filter((p: any) => p.severity === "error").map((p: any) => `${p.ruleId} ${p.location?.[0]?.pointer}: ${p.message}`);
+    expect(errors).toEqual([]);
+    expect(report.totals.errors).toBe(0);
+  }, 60_000);
+
+  test("spectral lint with the oas ruleset: 0 errors", async () => {
+    writeFileSync(join(dir, ".spectral.yaml"), 'extends: ["spectral:oas"]\n');
+    const r = await run([bin("spectral"), "lint", "-r", join(dir, ".spectral.yaml"), "-f", "json", "-q", specPath]);
+    const found = JSON.parse(r.stdout.slice(r.stdout.indexOf("[")) || "[]") as { code: string; severity: number; path: string[]; message: string }[];
+    // Spectral's severities: 0 error, 1 warning, 2 info, 3 hint.
+    expect(found.filter((p) => p.severity === 0).map((p) => `${p.code} ${p.path.join(".")}: ${p.message}`)).toEqual([]);
+  }, 60_000);
+
+  test("integers are plain integers, no schema carries a validation message, every body is documented, servers are named", () => {
+    const problems: string[] = [];
+    for (const [path, s] of schemas(spec.paths, "paths")) {
+      if (Array.isArray(s.anyOf) && s.anyOf.some((b: any) => b?.type === "string" && (b.format === "integer" || b.format === "numeric"))) problems.push(`${path}: coercing union`);
+      if ("error" in s && typeof s.error === "string") problems.push(`${path}: error keyword`);
+    }
+    expect(problems).toEqual([]);
+    const ops = Object.entries(spec.paths as Record<string, Record<string, any>>).flatMap(([p, o]) => Object.entries(o).map(([m, op]) => [`${m.toUpperCase()} ${p}`, op] as const));
+    const withoutBody = ops.filter(([name, op]) => name.startsWith("POST ") && !op.requestBody && !NO_BODY.has(name)).map(([name]) => name);
+    expect(withoutBody).toEqual([]);
+    expect(spec.paths["/telegram/{bot}"].post.requestBody.content["application/json"].schema.required).toEqual(["update_id"]);
+    expect(spec.servers).toContainEqual({ url: "/", description: "the origin that served this document" });
+    // The documented item of a postback, as a client reads it.
+    const postback = spec.paths["/api/postbacks/{id}"].get.responses["200"].content["application/json"].schema.properties.postback;
+    expect(postback.properties.id).toEqual({ type: "integer" });
+    expect(postback.properties.attempts).toEqual({ type: "integer" });
+  });
+
+  test("a client generated by openapi-typescript type-checks: id and attempts are numbers", async () => {
+    const gen = await run([bin("openapi-typescript"), specPath, "-o", join(dir, "api.d.ts")]);
+    expect(gen.code).toBe(0);
+    const program = (idType: string) => `import type { paths } from "./api";
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Postback = paths["/api/postbacks/{id}"]["get"]["responses"][200]["content"]["application/json"]["postback"];
+type Lead = paths["/api/leads"]["get"]["responses"][200]["content"]["application/json"]["items"][number];
+const idIsNumber: Exact<Postback["id"], ${idType}> = true;
+const attemptsIsNumber: Exact<Postback["attempts"], number> = true;
+const leadIdIsNumber: Exact<Lead["id"], number> = true;
+const nextBefore: Exact<paths["/api/leads"]["get"]["responses"][200]["content"]["application/json"]["next_before"], number | null> = true;
+export const checked = [idIsNumber, attemptsIsNumber, leadIdIsNumber, nextBefore];
+`;
+    const tsconfig = { compilerOptions: { strict: true, noEmit: true, target: "ES2022", module: "ESNext", moduleResolution: "bundler", skipLibCheck: false }, files: ["main.ts"] };
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
+    writeFileSync(join(dir, "main.ts"), program("number"));
+    const ok = await run([bin("tsc"), "-p", join(dir, "tsconfig.json")]);
+    expect(`${ok.stdout}${ok.stderr}`).toBe("");
+    expect(ok.code).toBe(0);
+    // The same check fails when the generated type is not what the program claims: it can fail.
+    writeFileSync(join(dir, "main.ts"), program("string"));
+    const wrong = await run([bin("tsc"), "-p", join(dir, "tsconfig.json")]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stdout).toContain("main.ts(5,"); // the line of idIsNumber
+  }, 60_000);
+});
+
+/** POST routes that take no body. */
+const NO_BODY = new Set(["POST /api/config/reload", "POST /api/postbacks/{id}/retry"]);
