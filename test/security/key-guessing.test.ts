@@ -108,6 +108,19 @@ describe("API key guessing", () => {
     expect((await signIn(svc, "127.0.1.10", API_KEY)).status).toBe(200);
   });
 
+  test("with server.metrics_public: false, a wrong key on /metrics costs a slot like any other", async () => {
+    const svc = await startTestService({
+      server: { host: "127.0.0.1", port: 0, metrics_public: false },
+      rate_limits: { api_key_failures_per_minute: PER_ADDRESS, api_key_failures_all_per_minute: ALL_ADDRESSES },
+    });
+    cleanup.push(() => svc.stop());
+    const scrape = (from: string, key: string) => send(svc, from, "GET", "/metrics", { authorization: `Bearer ${key}` });
+    for (let i = 0; i < PER_ADDRESS; i++) expect((await scrape("127.0.1.30", WRONG)).status).toBe(401);
+    expectLimited(await scrape("127.0.1.30", WRONG));
+    expectLimited(await bearer(svc, "127.0.1.30", WRONG)); // the same budget as the API's
+    expect((await scrape("127.0.1.31", API_KEY)).status).toBe(200);
+  });
+
   test("/metrics counts wrong keys by how they came and whether they were refused or limited", async () => {
     const svc = await setup();
     for (let i = 0; i < 3; i++) await bearer(svc, "127.0.1.20", WRONG);
