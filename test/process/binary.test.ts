@@ -265,7 +265,7 @@ describe("restore", () => {
 
     const restore = await run(["restore", backupFile, "--config", s.configPath]);
     expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: "" });
-    expect(restore.stdout).toContain(`restore: ${backupFile}: integrity ok, 1 leads`);
+    expect(restore.stdout).toContain(`restore: ${backupFile}: integrity ok, schema tgcpa's, 1 leads`);
     expect(restore.stdout).toContain(`restored ${db} from ${backupFile}`);
     // The old database is kept beside it and still opens, with the lead the backup did not have.
     const aside = readdirSync(d).find((f) => /^tgcpa\.db\.before-restore-\d{8}T\d{6}Z$/.test(f));
