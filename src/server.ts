@@ -7,6 +7,7 @@ import { buildApp, type AppDeps } from "./app.ts";
 import { createHttpChannel } from "./delivery/http-channel.ts";
 import { reasonClass } from "./domain/verdict.ts";
 import { MAX_BODY_BYTES } from "./http/body.ts";
+import { errorBody } from "./http/errors.ts";
 import { createIntake } from "./intake/intake.ts";
 import { systemClock, type Clock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
@@ -124,7 +125,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   // over the limit. Elysia would share the port (SO_REUSEPORT) with any other process listening on
   // it; a taken port must fail the start instead.
   try {
-    app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port, maxRequestBodySize: MAX_BODY_BYTES, reusePort: false });
+    app.listen({
+      hostname: config.server.host, port: opts.port ?? config.server.port, maxRequestBodySize: MAX_BODY_BYTES, reusePort: false,
+      // Never the runtime's development error page (stack, paths, source lines), whatever NODE_ENV says;
+      // anything the app's own error handler did not answer gets the envelope.
+      development: false,
+      error: () => errorBody(500, "internal", "internal error"),
+    });
   } catch (err) {
     stopping = true;
     cancelPrune();

@@ -23,6 +23,16 @@ const nullable = <T extends TSchema>(schema: T, options: SchemaOptions = {}) => 
 
 const int = (minimum: number, maximum: number, options: SchemaOptions = {}) => Type.Integer({ minimum, maximum, ...options });
 
+/**
+ * A secret key: 32 characters at least (`openssl rand -hex 32` makes 64), so that guessing it is
+ * hopeless even past the rate limits; never repeated in a message (writeOnly).
+ */
+export const MIN_KEY_LENGTH = 32;
+const secretKey = () => Type.String({
+  minLength: MIN_KEY_LENGTH, writeOnly: true,
+  errorMessage: `is shorter than ${MIN_KEY_LENGTH} characters, too easy to guess; make one with: openssl rand -hex 32`,
+});
+
 /** A list of strings none of which may be empty (keys, hosts, addresses). */
 const words = (options: SchemaOptions = {}, item: SchemaOptions = {}) => Type.Array(Type.String({ minLength: 1, ...item }), { default: [], ...options });
 
@@ -71,7 +81,16 @@ const RateLimitsSchema = mapping({
     description: "requests per minute per client address to /api/postback without a valid key (each one is logged); 0 = off",
   }), 30),
   webhook_per_minute: withDefault(int(0, 10_000_000, { description: "requests per minute per client address on /telegram/{bot}; 0 = off" }), 6000),
-}, { default: {}, description: "requests per minute per client address on the public endpoints" });
+  requests_in_progress_per_client: withDefault(int(0, 1_000_000, {
+    description: "requests in progress at once per client address without a valid API key or session (sign-in, inbound postbacks, webhooks; Telegram opens up to 40); past it 429; 0 = off",
+  }), 128),
+  api_key_failures_per_minute: withDefault(int(0, 10_000_000, {
+    description: "wrong API keys per minute per client address (Authorization: Bearer, ?key=, the dashboard sign-in); past it the address's keys get 429 unchecked; 0 = off",
+  }), 20),
+  api_key_failures_all_per_minute: withDefault(int(0, 10_000_000, {
+    description: "wrong API keys per minute from all addresses together; past it addresses without a valid key in the last hour get 429; 0 = off",
+  }), 200),
+}, { default: {}, description: "requests per minute per client address on the public endpoints, and wrong API keys" });
 
 const LogSchema = mapping({
   level: withDefault(oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"], { description: "pino level" }), "info"),
@@ -264,11 +283,11 @@ export const ConfigFileSchema = mapping({
   dashboard: DashboardSchema,
   account_id: withDefault(Type.String({ description: "the {user} macro" }), "1"),
   // Its default fails minItems: left out, it is refused with the reason rather than "is required".
-  api_keys: withDefault(Type.Array(Type.String({ minLength: 1, writeOnly: true }), {
+  api_keys: withDefault(Type.Array(secretKey(), {
     minItems: 1, errorMessage: "at least one API key is required to protect /api",
-    description: "keys for everything under /api (Authorization: Bearer KEY) and for the dashboard's sign-in",
+    description: `keys for everything under /api (Authorization: Bearer KEY) and for the dashboard's sign-in, ${MIN_KEY_LENGTH} characters at least`,
   }), []),
-  inbound_keys: words({ description: "keys for inbound postbacks (/api/postback)" }, { writeOnly: true }),
+  inbound_keys: withDefault(Type.Array(secretKey(), { description: `keys for inbound postbacks (/api/postback), ${MIN_KEY_LENGTH} characters at least` }), []),
   demo_tracker: withDefault(Type.Boolean({ description: "enables /demo/postback and /demo/received (the example config only)" }), false),
   delivery: DeliverySchema,
   bots: withDefault(Type.Record(Type.String(), BotSchema, {

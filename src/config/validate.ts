@@ -341,6 +341,7 @@ function destinationTemplate(name: string, path: ConfigPath, c: Checker, destina
     if (!template && explicit) c.fail(path, `destination ${JSON.stringify(name)} sends no event for ${status} (name one under destinations.${name}.events.${status})`);
     return template;
   }
+  if (d.templates![status] === "") return undefined; // the preset sends nothing for this status (prosper202: approve only)
   const url = compileAt(d.templates![status], path, c);
   return url && {
     label: `destinations.${d.config.name}.${status}`, method: "GET", url, destination: d.config.name,

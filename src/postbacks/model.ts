@@ -48,7 +48,7 @@ export const postbackListExample = { items: [postbackExample], next_before: null
 
 export const AttemptJson = t.Object({
   attempt: Int(), started_at: t.String({ format: "date-time" }), duration_ms: Int(), url: t.String(), http_status: Nullable(Int()),
-  outcome: t.String({ description: "delivered | retry | rejected" }), error: Nullable(t.String()), response_head: Nullable(t.String({ description: "the first 1 KiB of the answer" })),
+  outcome: t.String({ description: "delivered | retry | rejected" }), error: Nullable(t.String()), response_head: Nullable(t.String({ description: "the first 1 KiB of the answer, token-shaped values masked; for an HTML page only its status and a short reason" })),
 });
 export const PostbackDetail = t.Object({ postback: PostbackJson, attempts: t.Array(AttemptJson) });
 export const postbackDetailExample = {

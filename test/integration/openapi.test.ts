@@ -8,7 +8,7 @@ import { eventually } from "../helpers/eventually.ts";
 import { API_KEY } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
-const INBOUND = "inbound-key-openapi-01";
+const INBOUND = "inbound-key-openapi-01-0123456789abcdef0123456789abcdef";
 let tracker: RecordingTracker;
 let svc: TestService;
 let spec: any;

@@ -166,7 +166,7 @@ describePostgres("copy-to-postgres", () => {
     const { path, db: source } = seededSqlite(6);
     source.$client.close();
     const config = join(path, "..", "config.yaml");
-    writeFileSync(config, `api_keys: [k]\nstorage: { path: ${path} }\n`);
+    writeFileSync(config, `api_keys: [k-0123456789abcdef0123456789abcdef]\nstorage: { path: ${path} }\n`);
     const { db, sql } = await database(false); // empty: the command migrates it
     const withPassword = new URL(db.url);
     withPassword.password = "pw-not-shown"; // trust auth takes any password; the output must not repeat it

@@ -92,10 +92,14 @@ $("signin-form").addEventListener("submit", async (e) => {
   }
 });
 
+/** Where Swagger UI kept an API key typed into Authorize when it persisted it (earlier versions did). */
+const SWAGGER_STORED_KEY = "authorized";
+
 $("signout").addEventListener("click", async () => {
   try {
     await api("DELETE", "/api/session");
   } finally {
+    localStorage.removeItem(SWAGGER_STORED_KEY); // same origin: signing out leaves no key in this browser
     showSignIn();
   }
 });
