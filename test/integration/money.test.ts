@@ -8,7 +8,7 @@ import { startTestService, type TestService } from "../helpers/service/in-proces
 const DAY = 86_400_000;
 const T0 = Date.UTC(2025, 4, 1, 9);
 const clock = new FakeClock(T0);
-const INBOUND = "inbound-key-money-0123";
+const INBOUND = "inbound-key-money-0123456789abcdef01";
 let svc: TestService;
 
 const event = async (body: Record<string, unknown>) => expect((await svc.api("POST", "/api/events", body)).body.applied).toBe(true);

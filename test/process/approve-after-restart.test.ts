@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { testConfig } from "../helpers/service/config.ts";
 import { processTestDir, spawnService, withServices } from "../helpers/service/subprocess.ts";
 
@@ -38,8 +39,10 @@ describe("approve_after (subprocess)", () => {
       const approve = t.received[1]!;
       expect(approve.query.s).toBe("approve");
       expect(approve.at).toBeGreaterThanOrEqual(joinedAt + STAY_MS - 50);
-      const rows = (await second.api("GET", `/api/postbacks?status=approve`)).body.items;
-      expect(rows.map((r: any) => [r.state, r.attempts])).toEqual([["delivered", 1]]);
+      // The tracker has answered; the outcome is written just after: wait for it, not for the request.
+      const stored = async () => (await second.api("GET", `/api/postbacks?status=approve`)).body.items.map((r: any) => [r.state, r.attempts]);
+      await eventually(async () => (await stored())[0]?.[0] === "delivered", 5000, "the approve's outcome stored");
+      expect(await stored()).toEqual([["delivered", 1]]);
       await second.stop();
     });
   }, 40_000);

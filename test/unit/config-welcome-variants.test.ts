@@ -3,7 +3,7 @@ import { ConfigError, parseConfig } from "../../src/config/load.ts";
 import type { ConfigIssue } from "../../src/config/checker.ts";
 
 const yaml = (...lines: string[]) => lines.join("\n") + "\n";
-const HEAD = ["api_keys: [k]", "bots: { main: { token: '1:abc' } }", "campaigns:", "  - code: spring", "    bot: main"];
+const HEAD = ["api_keys: [k0123456789abcdef0123456789abcdef]", "bots: { main: { token: '1:abc' } }", "campaigns:", "  - code: spring", "    bot: main"];
 
 function issuesOf(text: string): ConfigIssue[] {
   try {
@@ -60,9 +60,9 @@ describe("welcome: one message or a list of variants", () => {
   });
 
   test("an empty list and a list without the campaign's bot are refused", () => {
-    expect(issuesOf(yaml("api_keys: [k]", "campaigns:", "  - code: spring", "    welcome: []")).map((i) => [i.path, i.message]))
+    expect(issuesOf(yaml("api_keys: [k0123456789abcdef0123456789abcdef]", "campaigns:", "  - code: spring", "    welcome: []")).map((i) => [i.path, i.message]))
       .toEqual([["campaigns[0].welcome", "needs at least one variant"]]);
-    expect(issuesOf(yaml("api_keys: [k]", "campaigns:", "  - code: spring", "    welcome: [{ text: hi }]")).map((i) => [i.path, i.message]))
+    expect(issuesOf(yaml("api_keys: [k0123456789abcdef0123456789abcdef]", "campaigns:", "  - code: spring", "    welcome: [{ text: hi }]")).map((i) => [i.path, i.message]))
       .toEqual([["campaigns[0].welcome", "a welcome message needs the campaign's bot"]]);
   });
 });

@@ -35,7 +35,7 @@ export async function retentionPage(ctx) {
     api("GET", "/api/campaigns"),
   ]);
   const pick = h("form", { class: "controls", onchange: (/** @type {Event} */ e) => {
-    const form = /** @type {HTMLFormElement} */ (/** @type {HTMLElement} */ (e.target).form);
+    const form = /** @type {HTMLFormElement} */ (/** @type {HTMLSelectElement} */ (e.target).form);
     const data = new FormData(form);
     ctx.go("retention", { tz: ctx.params.get("tz") ?? undefined, from: p.from, to: p.to, campaign: String(data.get("campaign") ?? "") || undefined, by: String(data.get("by") ?? "") || undefined });
   } },
