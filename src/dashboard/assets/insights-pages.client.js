@@ -46,7 +46,7 @@ export async function retentionPage(ctx) {
     c.groups.length ? dailyChart(r.days_after.map(String), c.groups.map((/** @type {any} */ g, /** @type {number} */ i) => ({
       key: `${c.campaign}-${g.group || "plain"}`, name: groupName(g.group, by), color: COLORS[i % COLORS.length],
       values: g.total.filter((/** @type {any} */ t) => t.share !== null).map((/** @type {any} */ t) => Math.round(t.share * 1000) / 10),
-    })), chartWidth(), (d) => `day ${d}`) : null,
+    })), chartWidth(), (d) => `day ${d}`, 100) : null,
     ...c.groups.map((/** @type {any} */ g) => h("div", { class: "cohorts", dataset: { campaign: c.campaign, group: g.group } },
       h("h3", null, groupName(g.group, by)),
       table([
@@ -57,7 +57,7 @@ export async function retentionPage(ctx) {
   ]);
   return h("div", null,
     h("h1", null, "Retention"),
-    h("p", { class: "muted" }, "Of the subscribers who first joined on a day, the share still in the chat 1, 7, 14 and 30 days (× 24 h) later. A leave or a ban counts, also outside the unsubscribe window; a re-join brings them back. — : that day has not come yet for the whole cohort. The curve is the share per day after the join over the cohorts old enough."),
+    h("p", { class: "muted" }, "Of the subscribers who first joined on a day, the share still in the chat 1, 7, 14 and 30 days (× 24 h) later. A leave or a ban counts, also outside the unsubscribe window; a re-join brings them back. A dash (—): that day has not come yet for every member of the cohort. The curve is the share per day after the join over the cohorts old enough."),
     periodControls(ctx, p),
     pick,
     sections.length ? sections : h("p", { class: "muted" }, "No joins in this period."));
