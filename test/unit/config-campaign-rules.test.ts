@@ -66,3 +66,26 @@ describe("welcome: one message or a list of variants", () => {
       .toEqual([["campaigns[0].welcome", "a welcome message needs the campaign's bot"]]);
   });
 });
+
+describe("campaign rules and costs in the config", () => {
+  const campaign = (...lines: string[]) => yaml("api_keys: [k0123456789abcdef0123456789abcdef]", "campaigns:", "  - code: spring", ...lines);
+  test("auto_approve is join_requests: { approve_after: 0 }; approve_after and min_quality are read", () => {
+    const [c] = parseConfig(campaign("    auto_approve: true", "    approve_after: 24h", "    min_quality: 40", "    below_min_quality: skip"), {}).campaigns;
+    expect(c).toMatchObject({
+      join_requests: { approveAfterMs: 0, declineBelow: null, manual: false }, approve_after_ms: 86_400_000, min_quality: 40, below_min_quality: "skip",
+    });
+    expect(parseConfig(campaign("    join_requests: { decline_below: 30, manual: true }"), {}).campaigns[0]!.join_requests)
+      .toEqual({ approveAfterMs: null, declineBelow: 30, manual: true });
+  });
+  test.each([
+    [["    auto_approve: true", "    join_requests: { approve_after: 10m }"], "campaigns[0].auto_approve", "is join_requests: { approve_after: 0 }; set one of them"],
+    [["    join_requests: { approve_after: 10m, manual: true }"], "campaigns[0].join_requests.manual", "holds requests for a person; approve_after approves them: choose one"],
+    [["    join_requests: {}"], "campaigns[0].join_requests", "needs approve_after, decline_below or manual: true"],
+    [["    costs: [{ date: 2025-02-30, amount: 1, currency: USD }]"], "campaigns[0].costs[0].date", '"2025-02-30" is not a date'],
+    [["    costs: [{ date: 2025-02-01, amount: '-1', currency: USD }]"], "campaigns[0].costs[0].amount", '"-1" is not an amount such as 12.50 (0 or more, up to 6 decimals)'],
+    [["    costs: [{ date: 2025-02-01, amount: 1, currency: dollar }]"], "campaigns[0].costs[0].currency", '"dollar" is not a currency code such as USD or EUR'],
+    [["    costs: [{ date: 2025-02-01, amount: 1, currency: USD }, { date: 2025-02-01, amount: 2, currency: USD }]"], "campaigns[0].costs[1].date", "2025-02-01 is already costs[0]"],
+  ])("%p → %s", (lines, path, message) => {
+    expect(issuesOf(campaign(...lines)).map((i) => [i.path, i.message])).toContainEqual([path, message]);
+  });
+});
