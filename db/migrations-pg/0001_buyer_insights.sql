@@ -24,6 +24,7 @@ CREATE TABLE "lead_profiles" (
 	"premium" boolean,
 	"language" text,
 	"has_username" boolean,
+	"started_at" bigint,
 	"start_to_join_ms" bigint,
 	"fast_leave" boolean DEFAULT false NOT NULL,
 	"quality" integer NOT NULL,

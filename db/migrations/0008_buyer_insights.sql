@@ -24,6 +24,7 @@ CREATE TABLE `lead_profiles` (
 	`premium` integer,
 	`language` text,
 	`has_username` integer,
+	`started_at` integer,
 	`start_to_join_ms` integer,
 	`fast_leave` integer DEFAULT false NOT NULL,
 	`quality` integer NOT NULL,

@@ -84,13 +84,13 @@ export function profileOf(user: { is_premium?: true | boolean; language_code?: s
   return { premium: user.is_premium === true, language: user.language_code || null, hasUsername: !!user.username };
 }
 
-/** A lead's signals after one event: the profile seen with it, the first join's delay, a fast leave. */
+/** A lead's signals after one event: the profile seen with it, the first join's delay from the Start (`startedAt`), a fast leave. */
 export function nextSignals(
-  prev: QualitySignals, e: { status: string; at: number; profile?: SubscriberProfile; leadCreatedAt: number; joinedAt: number | null; firstJoin: boolean },
+  prev: QualitySignals, e: { status: string; at: number; profile?: SubscriberProfile; startedAt: number; joinedAt: number | null; firstJoin: boolean },
 ): QualitySignals {
   const next = { ...prev };
   if (e.profile) Object.assign(next, e.profile);
-  if (e.status === "approve" && e.firstJoin) next.startToJoinMs = Math.max(0, e.at - e.leadCreatedAt);
+  if (e.status === "approve" && e.firstJoin) next.startToJoinMs = Math.max(0, e.at - e.startedAt);
   if ((e.status === "cancel" || e.status === "trash") && e.joinedAt !== null && e.at - e.joinedAt < FAST_LEAVE_MS) next.fastLeave = true;
   return next;
 }

@@ -32,13 +32,14 @@ export async function recordProfile(
   const before: QualitySignals = stored ? { ...stored, subscriber: lead.subscriber } : unknownSignals(lead.subscriber);
   const firstJoin = event.status === "approve" && !stored?.firstJoinedAt;
   const signals = nextSignals(before, {
-    status: event.status, at: event.occurredAt, profile, leadCreatedAt: lead.createdAt, joinedAt: prev?.joinedAt ?? null, firstJoin,
+    status: event.status, at: event.occurredAt, profile, startedAt: stored?.startedAt ?? (prev ? lead.createdAt : event.occurredAt), joinedAt: prev?.joinedAt ?? null, firstJoin,
   });
   const { score, reasons } = scoreQuality(signals, now);
   const variant = stored ? stored.welcomeVariant : variantFor(campaign, lead.subscriber, signals.language);
   const row: LeadProfileRow = {
     leadId: lead.id, campaignId: campaign.id, premium: signals.premium, language: signals.language, hasUsername: signals.hasUsername,
     startToJoinMs: signals.startToJoinMs, fastLeave: signals.fastLeave, quality: score, qualityReasons: reasons, welcomeVariant: variant,
+    startedAt: stored?.startedAt ?? (prev ? null : event.occurredAt),
     firstJoinedAt: firstJoin ? event.occurredAt : (stored?.firstJoinedAt ?? null),
     cohortBand: firstJoin ? qualityBand(score) : (stored?.cohortBand ?? null), updatedAt: now,
   };

@@ -194,6 +194,8 @@ export interface LeadProfileRow {
   premium: boolean | null;
   language: string | null;
   hasUsername: boolean | null;
+  /** The Start's time (the lead's first event), epoch ms; null for a lead from before profiles were kept. */
+  startedAt: number | null;
   startToJoinMs: number | null;
   fastLeave: boolean;
   quality: number;

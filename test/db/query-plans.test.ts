@@ -43,7 +43,7 @@ function plansOf(fn: () => unknown): string[] {
 }
 
 const PROFILE = {
-  leadId: 1, campaignId: 1, premium: null, language: null, hasUsername: null, startToJoinMs: null, fastLeave: false, quality: 50,
+  leadId: 1, campaignId: 1, premium: null, language: null, hasUsername: null, startedAt: null, startToJoinMs: null, fastLeave: false, quality: 50,
   qualityReasons: [], welcomeVariant: null, firstJoinedAt: null, cohortBand: null, updatedAt: 0,
 };
 

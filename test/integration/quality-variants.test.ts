@@ -122,4 +122,13 @@ describe("quality signals", () => {
     const d = (await svc.api("GET", `/api/leads/${res.body.lead.id}`)).body;
     expect(d.profile).toMatchObject({ premium: null, language: null, has_username: null, reasons: [{ code: "old_account", points: 15 }] });
   });
+
+  test("events sent later with their own time: Start → join is measured between those times, not the arrivals", async () => {
+    const { svc, clock } = await setup();
+    const at = (msAgo: number) => (clock.now() - msAgo) / 1000;
+    await svc.api("POST", "/api/events", { campaign: "spring", subscriber: 200_000_002, status: "wait", click: "y", time: at(600_000) });
+    const joined = await svc.api("POST", "/api/events", { campaign: "spring", subscriber: 200_000_002, status: "approve", time: at(540_000) });
+    const d = (await svc.api("GET", `/api/leads/${joined.body.lead.id}`)).body;
+    expect(d.profile).toMatchObject({ start_to_join_ms: 60_000, quality: 65 }); // not an instant join
+  });
 });

@@ -64,7 +64,7 @@ function seededSqlite(n: number): { db: Db; path: string } {
     db.insert(s.inviteLinks).values(range.map((i) => ({ bot: "bot0", campaignId: 1 + i, link: `https://t.me/+abc${i}`, createsJoinRequest: i % 2 === 0, createdAt: T0 }))).run();
     db.insert(s.mediaCache).values(range.map((i) => ({ bot: "bot0", path: `/srv/media/${awkward(i)}-${i}.jpg`, fileId: `AgAC${i}`, createdAt: T0 }))).run();
     db.insert(s.leadProfiles).values(range.map((i) => ({ leadId: 1 + i, campaignId: 1, premium: i % 3 ? i % 2 === 0 : null, language: i % 2 ? awkward(i) : null,
-      hasUsername: i % 3 ? i % 2 === 1 : null, startToJoinMs: i % 2 ? 2 ** 40 + i : null, fastLeave: i % 2 === 0, quality: i % 101,
+      hasUsername: i % 3 ? i % 2 === 1 : null, startedAt: i % 2 ? T0 - i : null, startToJoinMs: i % 2 ? 2 ** 40 + i : null, fastLeave: i % 2 === 0, quality: i % 101,
       qualityReasons: i % 2 ? [{ code: "premium", points: 20 }, { code: awkward(i), points: -i }] : [], welcomeVariant: i % 2 ? awkward(i) : null,
       firstJoinedAt: i % 2 ? T0 + i : null, cohortBand: i % 2 ? "high" : null, updatedAt: T0 + i }))).run();
     db.insert(s.retentionCounts).values(range.map((i) => ({ campaignId: 1, bucket: T0 - (T0 % 900_000) + i * 900_000, variant: awkward(i), band: "medium",

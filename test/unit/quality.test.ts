@@ -92,20 +92,20 @@ describe("nextSignals: the first join's delay and a fast leave", () => {
   const created = NOW - 3_600_000;
   const start: QualitySignals = { ...base, startToJoinMs: null };
   test("the first join records the time from the Start", () => {
-    expect(nextSignals(start, { status: "approve", at: created + 42_000, leadCreatedAt: created, joinedAt: null, firstJoin: true }).startToJoinMs).toBe(42_000);
+    expect(nextSignals(start, { status: "approve", at: created + 42_000, startedAt: created, joinedAt: null, firstJoin: true }).startToJoinMs).toBe(42_000);
   });
   test("a re-join keeps the first join's delay", () => {
     const joined = { ...start, startToJoinMs: 42_000 };
-    expect(nextSignals(joined, { status: "approve", at: created + 999_000, leadCreatedAt: created, joinedAt: null, firstJoin: false }).startToJoinMs).toBe(42_000);
+    expect(nextSignals(joined, { status: "approve", at: created + 999_000, startedAt: created, joinedAt: null, firstJoin: false }).startToJoinMs).toBe(42_000);
   });
   test.each([
     ["cancel", FAST_LEAVE_MS - 1, true], ["trash", FAST_LEAVE_MS - 1, true], ["cancel", FAST_LEAVE_MS, false], ["hold", 1, false],
   ] as const)("%s %d ms after the join → fast leave %p", (status, after, fast) => {
-    expect(nextSignals(start, { status, at: NOW + after, leadCreatedAt: created, joinedAt: NOW, firstJoin: false }).fastLeave).toBe(fast);
+    expect(nextSignals(start, { status, at: NOW + after, startedAt: created, joinedAt: NOW, firstJoin: false }).fastLeave).toBe(fast);
   });
   test("a fast leave stays after a re-join; the profile seen with an event replaces the stored one", () => {
     const left = { ...start, fastLeave: true };
-    const next = nextSignals(left, { status: "approve", at: NOW, leadCreatedAt: created, joinedAt: null, firstJoin: false, profile: { premium: true, language: "de", hasUsername: false } });
+    const next = nextSignals(left, { status: "approve", at: NOW, startedAt: created, joinedAt: null, firstJoin: false, profile: { premium: true, language: "de", hasUsername: false } });
     expect(next).toMatchObject({ fastLeave: true, premium: true, language: "de", hasUsername: false });
   });
 });

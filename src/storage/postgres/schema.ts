@@ -219,6 +219,7 @@ export const leadProfiles = pgTable("lead_profiles", {
   premium: boolean("premium"),
   language: text("language"),
   hasUsername: boolean("has_username"),
+  startedAt: int8("started_at"),
   startToJoinMs: int8("start_to_join_ms"),
   fastLeave: boolean("fast_leave").notNull().default(false),
   quality: integer("quality").notNull(),

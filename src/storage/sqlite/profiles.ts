@@ -4,13 +4,13 @@ import type { Db } from "./client.ts";
 import { statement } from "./prepared.ts";
 
 const PROFILE = `SELECT lead_id AS leadId, campaign_id AS campaignId, premium, language, has_username AS hasUsername,
-  start_to_join_ms AS startToJoinMs, fast_leave AS fastLeave, quality, quality_reasons AS qualityReasons,
+  started_at AS startedAt, start_to_join_ms AS startToJoinMs, fast_leave AS fastLeave, quality, quality_reasons AS qualityReasons,
   welcome_variant AS welcomeVariant, first_joined_at AS firstJoinedAt, cohort_band AS cohortBand, updated_at AS updatedAt
   FROM lead_profiles WHERE lead_id = $leadId`;
 
-const SAVE = `INSERT OR REPLACE INTO lead_profiles (lead_id, campaign_id, premium, language, has_username, start_to_join_ms,
+const SAVE = `INSERT OR REPLACE INTO lead_profiles (lead_id, campaign_id, premium, language, has_username, started_at, start_to_join_ms,
   fast_leave, quality, quality_reasons, welcome_variant, first_joined_at, cohort_band, updated_at)
-  VALUES ($leadId, $campaignId, $premium, $language, $hasUsername, $startToJoinMs, $fastLeave, $quality, $qualityReasons,
+  VALUES ($leadId, $campaignId, $premium, $language, $hasUsername, $startedAt, $startToJoinMs, $fastLeave, $quality, $qualityReasons,
   $welcomeVariant, $firstJoinedAt, $cohortBand, $updatedAt)`;
 
 type StoredProfile = Omit<LeadProfileRow, "premium" | "hasUsername" | "fastLeave" | "qualityReasons"> & {

@@ -260,6 +260,8 @@ export const leadProfiles = sqliteTable("lead_profiles", {
   premium: integer("premium", { mode: "boolean" }),
   language: text("language"),
   hasUsername: integer("has_username", { mode: "boolean" }),
+  /** The Start's time (the lead's first event, which may be older than the row's arrival). */
+  startedAt: integer("started_at"),
   /** From the Start to the first join, ms. */
   startToJoinMs: integer("start_to_join_ms"),
   fastLeave: integer("fast_leave", { mode: "boolean" }).notNull().default(false),
