@@ -63,8 +63,18 @@ export async function retentionPage(ctx) {
     sections.length ? sections : h("p", { class: "muted" }, "No joins in this period."));
 }
 
+/**
+ * An amount for reading: 2 decimals, 4 below 0.1 (a cost per subscriber of a few cents); the API
+ * keeps millionths. @param {string | null} amount
+ */
+const round = (amount) => {
+  if (amount === null) return "—";
+  const n = Number(amount);
+  return Math.abs(n) < 0.1 && n !== 0 ? n.toFixed(4) : n.toFixed(2);
+};
+
 /** "12.50 USD", or — . @param {string | null} amount @param {string} currency */
-const cash = (amount, currency) => (amount === null ? "—" : `${amount}${currency ? ` ${currency}` : ""}`);
+const cash = (amount, currency) => (amount === null ? "—" : `${round(amount)}${currency ? ` ${currency}` : ""}`);
 
 /** The CSV upload: a file's lines of campaign,date,amount,currency; all or nothing. @param {() => void} done */
 function costUpload(done) {
@@ -98,13 +108,13 @@ export async function moneyPage(ctx) {
     h("h2", null, c.campaign),
     table([
       ["Currency", (t) => t.currency || "(none)"],
-      ["Revenue", (t) => t.revenue, { num: true }],
-      ["Cost", (t) => t.cost ?? "—", { num: true }],
-      ["Difference", (t) => t.difference ?? "—", { num: true }],
+      ["Revenue", (t) => round(t.revenue), { num: true }],
+      ["Cost", (t) => round(t.cost), { num: true }],
+      ["Difference", (t) => round(t.difference), { num: true }],
       ["Subscribers", (t) => num(t.subscribers), { num: true }],
-      ["Cost / subscriber", (t) => t.cost_per_subscriber ?? "—", { num: true }],
+      ["Cost / subscriber", (t) => round(t.cost_per_subscriber), { num: true }],
       ["Still there on day 7", (t) => num(t.retained_7), { num: true }],
-      ["Cost / subscriber on day 7", (t) => t.cost_per_retained_7 ?? "—", { num: true }],
+      ["Cost / subscriber on day 7", (t) => round(t.cost_per_retained_7), { num: true }],
     ], c.totals, { empty: "No revenue or cost in this period." }),
     table([
       ["Day", (d) => d.day],
