@@ -11,6 +11,9 @@ import type {
   WrittenPostback,
 } from "./rows.ts";
 import type { ClaimedPostback, ClaimRequest, Completion } from "./outbox-types.ts";
+import type { ClickReads, ClickWrites } from "./port-clicks.ts";
+
+export type { ClickGroupAdd, ClickReads, ClickWrites } from "./port-clicks.ts";
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
@@ -36,6 +39,8 @@ export interface LeadChange {
   /** null keeps the stored one. */
   username: string | null;
   chatId: number | null;
+  /** The click a Start's token attached; null keeps the stored one. */
+  clickId?: number | null;
 }
 
 export interface LeadReads {
@@ -238,6 +243,7 @@ export interface Reads {
   telegram: TelegramReads;
   stats: StatsReads;
   sessions: SessionReads;
+  clicks: ClickReads;
 }
 
 /** The write handle: every aggregate's reads and writes, inside one transaction. */
@@ -250,6 +256,7 @@ export interface Tx {
   telegram: TelegramReads & TelegramWrites;
   stats: StatsReads & StatsWrites;
   sessions: SessionReads & SessionWrites;
+  clicks: ClickReads & ClickWrites;
   /** One row rewritten: whether it commits tells that the database still takes writes. */
   writeProbe(now: number): Awaitable<void>;
 }

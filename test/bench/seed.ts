@@ -98,7 +98,7 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
         const joined = joins > 0 && i % joins === 0;
         const lead = {
           id: leadId, campaignId: campaign.id, subscriber, click: `c${subscriber}`, username: "", chatId: campaign.config.chat,
-          status: joined ? "approve" : status, joinedAt: joined ? at + JOIN_AFTER_MS : null, createdAt: at, updatedAt: at,
+          status: joined ? "approve" : status, joinedAt: joined ? at + JOIN_AFTER_MS : null, createdAt: at, updatedAt: at, clickId: null,
         } satisfies LeadRow;
         const event = {
           id: eventId, leadId, campaignId: campaign.id, status, prevStatus: null, source: "api", reason: null,
