@@ -84,7 +84,8 @@ export function boundClickParams(query: string): { params: Record<string, string
     }
     const bounded = cutToBytes(value, CLICK_BOUNDS.valueBytes);
     if (bounded !== value) cut++;
-    params[name] = bounded;
+    // defineProperty: a parameter named __proto__ is a key like any other, not the object's prototype.
+    Object.defineProperty(params, name, { value: bounded, enumerable: true, writable: true, configurable: true });
     kept++;
   }
   return { params, cut };

@@ -1,4 +1,4 @@
-import type { CounterAdd } from "../storage/port.ts";
+import type { ClickGroupAdd, CounterAdd } from "../storage/port.ts";
 import { bucketOf } from "../lib/time-zones.ts";
 
 /**
@@ -30,6 +30,22 @@ export function counterAdds(event: CountedEvent, first: boolean, postbacks: numb
     adds.push({ ...base, bucket: at, events: 1, leads, postbacks: at === created ? postbacks : 0 });
   } else {
     adds.push({ ...base, bucket: at, events: 1, leads, postbacks: 0 }, { ...base, bucket: created, events: 0, leads: 0, postbacks });
+  }
+  return adds;
+}
+
+/**
+ * What one lead event of a lead with a click adds to the funnel per click parameter (click_stats):
+ * for each parameter of `groups` the click carries (not empty), its value counts the event in the
+ * bucket of the event's time, and the lead when `first` (its first event of that status with this
+ * click). A lead without the parameter is in no value: the API gives it as the rest of the total.
+ */
+export function clickGroupAdds(event: CountedEvent, first: boolean, params: Readonly<Record<string, string>>, groups: readonly string[]): ClickGroupAdd[] {
+  const bucket = bucketOf(event.occurredAt);
+  const adds: ClickGroupAdd[] = [];
+  for (const param of groups) {
+    const value = Object.hasOwn(params, param) ? params[param]!.trim() : "";
+    if (value !== "") adds.push({ campaignId: event.campaignId, param, bucket, value, status: event.status, events: 1, leads: first ? 1 : 0 });
   }
   return adds;
 }

@@ -56,6 +56,8 @@ export interface StatsRequest {
   /** epoch ms, exclusive; rounded up to a 15-minute bucket. Default: the end of today in the zone. */
   until?: number;
   campaigns: readonly { id: number; code: string; inConfig: boolean }[];
+  /** A click parameter (dashboard.click_groups) to group the funnel by. */
+  group?: string;
 }
 
 interface CampaignTotals {
@@ -71,7 +73,7 @@ interface CampaignTotals {
  * Funnel counts per campaign and per local day of a period, from the 15-minute counters (one
  * index range per day and campaign) and the index of postbacks not delivered.
  */
-export async function periodStats(read: Pick<Reads, "stats" | "outbox">, req: StatsRequest, now: number) {
+export async function periodStats(read: Pick<Reads, "stats" | "outbox" | "clicks">, req: StatsRequest, now: number) {
   const tz = req.timeZone;
   const until = bucketCeil(req.until ?? dayStart(tz, nextDate(localDate(tz, now))));
   let since: number;
@@ -141,5 +143,64 @@ export async function periodStats(read: Pick<Reads, "stats" | "outbox">, req: St
     items,
     campaigns: perCampaign.map((c) => ({ campaign: c.code, in_config: c.inConfig, ...summary(c, c.open) })),
     totals: summary(sum, [...sum.open].map(([state, n]) => ({ state, n }))),
+    ...(req.group === undefined ? {} : {
+      group: groupOf(req.group, await Promise.all(req.campaigns.map((c) => read.clicks.groupSums(c.id, req.group!, since, until))), sum),
+    }),
+  };
+}
+
+/** Values shown one by one; the rest are summed as `others`. */
+export const MAX_GROUP_VALUES = 100;
+
+type GroupRow = { value: string; status: string; events: number; leads: number };
+
+const rates = (leads: PerStatus) => {
+  const { join_requests_approved_per_join_request: _, ...rest } = conversionRates(leads, 0); // not counted per value
+  return rest;
+};
+
+/**
+ * The funnel per value of one click parameter, summed over the campaigns, the values with the most
+ * unique Starts first; `without`: the leads of the period whose click did not carry the parameter,
+ * or who had no click (the campaign totals less every value).
+ */
+export function groupOf(param: string, perCampaign: readonly (readonly GroupRow[])[], totals: { events: PerStatus; leads: PerStatus }) {
+  const byValue = new Map<string, { events: PerStatus; leads: PerStatus }>();
+  const all = { events: zeroes(), leads: zeroes() };
+  for (const rows of perCampaign) {
+    for (const r of rows) {
+      if (!(STATUSES as readonly string[]).includes(r.status)) continue;
+      const s = r.status as Status;
+      const g = byValue.get(r.value) ?? { events: zeroes(), leads: zeroes() };
+      g.events[s] += r.events;
+      g.leads[s] += r.leads;
+      all.events[s] += r.events;
+      all.leads[s] += r.leads;
+      byValue.set(r.value, g);
+    }
+  }
+  const values = [...byValue].map(([value, g]) => ({ value, ...g }))
+    .sort((a, b) => b.leads.wait - a.leads.wait || b.leads.approve - a.leads.approve || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+  const shown = values.slice(0, MAX_GROUP_VALUES);
+  const rest = values.slice(MAX_GROUP_VALUES);
+  const sumOf = (list: typeof values) => {
+    const out = { events: zeroes(), leads: zeroes() };
+    for (const v of list) for (const s of STATUSES) {
+      out.events[s] += v.events[s];
+      out.leads[s] += v.leads[s];
+    }
+    return out;
+  };
+  const others = sumOf(rest);
+  const without = { events: zeroes(), leads: zeroes() };
+  for (const s of STATUSES) {
+    without.events[s] = Math.max(0, totals.events[s] - all.events[s]);
+    without.leads[s] = Math.max(0, totals.leads[s] - all.leads[s]);
+  }
+  return {
+    param,
+    values: shown.map((v) => ({ ...v, rates: rates(v.leads) })),
+    others: rest.length ? { values: rest.length, ...others, rates: rates(others.leads) } : null,
+    without: { ...without, rates: rates(without.leads) },
   };
 }

@@ -18,7 +18,7 @@ const escapeMarkdown = (value: string) => value.replace(/([_*`[])/g, "\\$1");
 
 export interface TelegramChannelDeps {
   /** What a welcome is made of: the lead, its latest event, the stored invite link and media file ids. */
-  read: Pick<Reads, "leads" | "telegram">;
+  read: Pick<Reads, "leads" | "telegram" | "clicks">;
   clock: Clock;
   runtime: () => Runtime;
   api: (bot: string) => Api | undefined;
@@ -122,7 +122,8 @@ async function sendWelcome(
   const event = (await deps.read.leads.events(lead.id)).at(-1)!;
   const needsInvite = [welcome.text, welcome.button?.url].some((t) => t?.segments.some((s) => typeof s !== "string" && s.macro === "invite"));
   const invite = needsInvite && campaign.config.chat !== null ? await inviteLink(deps, created, api, bot, campaign.id, signal, effects) : "";
-  const values = { ...macroValues(runtime.config.account_id, campaign.config, lead, event), invite };
+  const click = lead.clickId === null ? undefined : ((await deps.read.clicks.get(lead.clickId)) ?? undefined);
+  const values = { ...macroValues(runtime.config.account_id, campaign.config, lead, event, click), invite };
   const text = renderText(welcome.text, values, escapeMarkdown);
   const reply_markup: InlineKeyboardMarkup | undefined = welcome.button
     ? { inline_keyboard: [[{ text: welcome.button.text, url: renderText(welcome.button.url, values, welcomeUrlEncode) }]] }
