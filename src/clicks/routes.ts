@@ -64,5 +64,6 @@ export function clickRoutes(deps: ClickLinkDeps) {
   const params = t.Object({ campaign: t.String({ description: "the campaign's code" }) });
   return new Elysia({ detail: { tags: ["campaigns"] } })
     .get("/c/:campaign", handle, { params, detail: CLICK_LINK_DOC })
-    .head("/c/:campaign", handle, { params, detail: { ...CLICK_LINK_DOC, summary: "The click link, for a HEAD: sent on without a click" } });
+    // Documented with the GET (a HEAD is answered as it would be, and never records a click).
+    .head("/c/:campaign", handle, { params, detail: { hide: true } });
 }
