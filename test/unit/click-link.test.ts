@@ -58,7 +58,7 @@ describe("what a click keeps", () => {
   test("prototype names are plain keys", () => {
     const { params } = boundClickParams("__proto__=p&constructor=c");
     expect(Object.keys(params)).toEqual(["__proto__", "constructor"]);
-    expect(params.constructor).toBe("c");
+    expect(params["constructor"] as unknown).toBe("c");
   });
 
   test("cutToBytes never splits a character", () => {
@@ -101,7 +101,7 @@ describe("link-preview crawlers", () => {
 });
 
 describe("the lead's {click} for a token Start", () => {
-  test.each([
+  test.each<{ params: Record<string, string>; clickParam: string | null; expected: string }>([
     { params: { subid: "trk-1234567890" }, clickParam: "subid", expected: "trk-1234567890" },
     { params: { subid: "  " }, clickParam: "subid", expected: "Xk3vQ9aLm2Tb" },
     { params: {}, clickParam: "subid", expected: "Xk3vQ9aLm2Tb" },
