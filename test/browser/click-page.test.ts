@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { openBrowser, type Browser } from "../helpers/browser.ts";
 import { eventually } from "../helpers/eventually.ts";
-import { FakeBotApi } from "../helpers/fake-bot-api/index.ts";
+import { FakeBotApi, tg } from "../helpers/fake-bot-api/index.ts";
+import { API_KEY } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const TOKEN = "7100001:click-page-bot_TOKEN";
@@ -65,5 +66,23 @@ describe("the Open in Telegram page", () => {
     await page.click("#open-tme");
     await eventually(() => browser.foreign.length > 0, 5000, "the t.me request");
     expect(browser.foreign[0]).toBe(`https://t.me/spring_bot?start=spring-${token}`);
+  });
+
+  test("the overview grouped by utm_source: the Starts each value brought, at 390 px", async () => {
+    for (const [i, src] of [[1, "fb"], [2, "fb"], [3, "tt"]] as const) {
+      const res = await fetch(`${svc.url}/c/spring?utm_source=${src}`, { headers: { "user-agent": "Mozilla/5.0 (iPhone)" } });
+      const token = /start=spring-([A-Za-z0-9_-]{12})"/.exec(await res.text())![1];
+      const id = api.enqueue(TOKEN, tg.startMessage(tg.user(930000 + i), `spring-${token}`));
+      await eventually(async () => ((await svc.api("GET", "/api/bots")).body.items[0].polling_offset ?? 0) > id, 5000, `Start ${i}`);
+    }
+    await page.goto(`${svc.url}/dashboard#/overview?group=utm_source`);
+    await page.fill("#signin-key", API_KEY);
+    await page.click("#signin-form button[type=submit]");
+    await page.waitForSelector("[data-group='fb']");
+    expect(await page.locator("[data-group='fb'] [data-metric='wait']").innerText()).toBe("2");
+    expect(await page.locator("[data-group='tt'] [data-metric='wait']").innerText()).toBe("1");
+    expect(await page.locator("select[name=group]").inputValue()).toBe("utm_source");
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(browser.foreign.filter((u) => !u.startsWith("https://t.me/"))).toEqual([]);
   });
 });
