@@ -300,6 +300,19 @@ describe("the funnel by a click parameter", () => {
   });
 });
 
+describe("retention", () => {
+  test("clicks no lead came from go after delivery.retention; a lead's click stays with the lead", async () => {
+    const unused = () => svc.sqlite().query<{ n: number }, []>("SELECT count(*) AS n FROM clicks c WHERE NOT EXISTS (SELECT 1 FROM leads l WHERE l.click_id = c.id)").get()!.n;
+    const used = () => svc.sqlite().query<{ n: number }, []>("SELECT count(*) AS n FROM clicks c WHERE EXISTS (SELECT 1 FROM leads l WHERE l.click_id = c.id)").get()!.n;
+    const kept = used();
+    expect(unused()).toBeGreaterThan(0);
+    expect(kept).toBeGreaterThan(0);
+    clock.advance(31 * 86_400_000); // past the default 30d; the hourly run fires on the way
+    await eventually(() => unused() === 0, 5000, "unused clicks pruned");
+    expect(used()).toBe(kept);
+  });
+});
+
 describe("clicks are rate-limited per client address", () => {
   test("past rate_limits.click_per_minute the visitor goes on to the bot without a click; an untrusted X-Forwarded-For is the same client", async () => {
     const api2 = await FakeBotApi.start();
