@@ -36,16 +36,22 @@ export function counterAdds(event: CountedEvent, first: boolean, postbacks: numb
 
 /**
  * What one lead event of a lead with a click adds to the funnel per click parameter (click_stats):
- * for each parameter of `groups` the click carries (not empty), its value counts the event in the
- * bucket of the event's time, and the lead when `first` (its first event of that status with this
- * click). A lead without the parameter is in no value: the API gives it as the rest of the total.
+ * for each parameter of `groups` the click carries (not empty), its value counts the event — and
+ * the lead when `first` (its first event of that status with this click) — in the event's
+ * 15-minute bucket and in its UTC day (stats/click-groups.ts reads a period from both). A lead
+ * without the parameter is in no value: the API gives it as the rest of the total.
  */
 export function clickGroupAdds(event: CountedEvent, first: boolean, params: Readonly<Record<string, string>>, groups: readonly string[]): ClickGroupAdd[] {
-  const bucket = bucketOf(event.occurredAt);
+  const quarter = bucketOf(event.occurredAt);
+  const day = Math.floor(event.occurredAt / DAY_MS) * DAY_MS;
   const adds: ClickGroupAdd[] = [];
   for (const param of groups) {
     const value = Object.hasOwn(params, param) ? params[param]!.trim() : "";
-    if (value !== "") adds.push({ campaignId: event.campaignId, param, bucket, value, status: event.status, events: 1, leads: first ? 1 : 0 });
+    if (value === "") continue;
+    const base = { campaignId: event.campaignId, param, value, status: event.status, events: 1, leads: first ? 1 : 0 };
+    adds.push({ ...base, span: 15, bucket: quarter }, { ...base, span: 1440, bucket: day });
   }
   return adds;
 }
+
+const DAY_MS = 86_400_000;

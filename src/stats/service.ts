@@ -2,6 +2,7 @@ import { STATUSES, type Status } from "../domain/status.ts";
 import type { Reads } from "../storage/port.ts";
 import type { StatusSums } from "../storage/rows.ts";
 import { invalid } from "../lib/errors.ts";
+import { clickRanges, groupOf } from "./click-groups.ts";
 import { BUCKET_MS, MAX_DAYS, bucketCeil, bucketOf, dayStart, localDate, localDays, nextDate } from "../lib/time-zones.ts";
 
 export type PerStatus = Record<Status, number>;
@@ -144,63 +145,7 @@ export async function periodStats(read: Pick<Reads, "stats" | "outbox" | "clicks
     campaigns: perCampaign.map((c) => ({ campaign: c.code, in_config: c.inConfig, ...summary(c, c.open) })),
     totals: summary(sum, [...sum.open].map(([state, n]) => ({ state, n }))),
     ...(req.group === undefined ? {} : {
-      group: groupOf(req.group, await Promise.all(req.campaigns.map((c) => read.clicks.groupSums(c.id, req.group!, since, until))), sum),
+      group: groupOf(req.group, await Promise.all(req.campaigns.map((c) => read.clicks.groupSums(c.id, req.group!, clickRanges(since, until)))), sum),
     }),
-  };
-}
-
-/** Values shown one by one; the rest are summed as `others`. */
-export const MAX_GROUP_VALUES = 100;
-
-type GroupRow = { value: string; status: string; events: number; leads: number };
-
-const rates = (leads: PerStatus) => {
-  const { join_requests_approved_per_join_request: _, ...rest } = conversionRates(leads, 0); // not counted per value
-  return rest;
-};
-
-/**
- * The funnel per value of one click parameter, summed over the campaigns, the values with the most
- * unique Starts first; `without`: the leads of the period whose click did not carry the parameter,
- * or who had no click (the campaign totals less every value).
- */
-export function groupOf(param: string, perCampaign: readonly (readonly GroupRow[])[], totals: { events: PerStatus; leads: PerStatus }) {
-  const byValue = new Map<string, { events: PerStatus; leads: PerStatus }>();
-  const all = { events: zeroes(), leads: zeroes() };
-  for (const rows of perCampaign) {
-    for (const r of rows) {
-      if (!(STATUSES as readonly string[]).includes(r.status)) continue;
-      const s = r.status as Status;
-      const g = byValue.get(r.value) ?? { events: zeroes(), leads: zeroes() };
-      g.events[s] += r.events;
-      g.leads[s] += r.leads;
-      all.events[s] += r.events;
-      all.leads[s] += r.leads;
-      byValue.set(r.value, g);
-    }
-  }
-  const values = [...byValue].map(([value, g]) => ({ value, ...g }))
-    .sort((a, b) => b.leads.wait - a.leads.wait || b.leads.approve - a.leads.approve || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
-  const shown = values.slice(0, MAX_GROUP_VALUES);
-  const rest = values.slice(MAX_GROUP_VALUES);
-  const sumOf = (list: typeof values) => {
-    const out = { events: zeroes(), leads: zeroes() };
-    for (const v of list) for (const s of STATUSES) {
-      out.events[s] += v.events[s];
-      out.leads[s] += v.leads[s];
-    }
-    return out;
-  };
-  const others = sumOf(rest);
-  const without = { events: zeroes(), leads: zeroes() };
-  for (const s of STATUSES) {
-    without.events[s] = Math.max(0, totals.events[s] - all.events[s]);
-    without.leads[s] = Math.max(0, totals.leads[s] - all.leads[s]);
-  }
-  return {
-    param,
-    values: shown.map((v) => ({ ...v, rates: rates(v.leads) })),
-    others: rest.length ? { values: rest.length, ...others, rates: rates(others.leads) } : null,
-    without: { ...without, rates: rates(without.leads) },
   };
 }

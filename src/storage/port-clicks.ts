@@ -2,11 +2,15 @@
 import type { Awaitable } from "./port.ts";
 import type { ClickGroupSums, ClickRow, NewClick } from "./rows.ts";
 
+/** Minutes a click_stats bucket spans: a quarter hour, or a UTC day. */
+export type ClickSpan = 15 | 1440;
+
 /** What one lead event of a lead with a click adds to the counters of one click parameter's value. */
 export interface ClickGroupAdd {
   campaignId: number;
   param: string;
-  /** 15-minute bucket of the event's time (epoch ms of its start). */
+  span: ClickSpan;
+  /** The bucket of the event's time in that span (epoch ms of its start). */
   bucket: number;
   value: string;
   status: string;
@@ -14,12 +18,21 @@ export interface ClickGroupAdd {
   leads: number;
 }
 
+export interface ClickRange {
+  span: ClickSpan;
+  from: number;
+  to: number;
+}
+
 export interface ClickReads {
   /** The click a Start payload's token names. */
   byToken(token: string): Awaitable<ClickRow | null>;
   get(id: number): Awaitable<ClickRow | null>;
-  /** Counter sums of one campaign's click parameter over buckets in [since, until), per value and status. */
-  groupSums(campaignId: number, param: string, since: number, until: number): Awaitable<ClickGroupSums[]>;
+  /**
+   * Counter sums of one campaign's click parameter, per value and status, over the buckets of each
+   * range (a span and [from, to) of bucket starts; stats/click-groups.ts cuts a period into them).
+   */
+  groupSums(campaignId: number, param: string, ranges: readonly ClickRange[]): Awaitable<ClickGroupSums[]>;
 }
 
 export interface ClickWrites {

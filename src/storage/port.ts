@@ -13,7 +13,7 @@ import type {
 import type { ClaimedPostback, ClaimRequest, Completion } from "./outbox-types.ts";
 import type { ClickReads, ClickWrites } from "./port-clicks.ts";
 
-export type { ClickGroupAdd, ClickReads, ClickWrites } from "./port-clicks.ts";
+export type { ClickGroupAdd, ClickRange, ClickReads, ClickSpan, ClickWrites } from "./port-clicks.ts";
 
 export type Awaitable<T> = T | PromiseLike<T>;
 

@@ -44,7 +44,7 @@ function seededSqlite(n: number): { db: Db; path: string } {
     db.insert(s.clicks).values(range.map((i) => ({ token: `tok${String(i).padStart(9, "0")}`, campaignId: 1, params: { utm_source: awkward(i), [awkward(i + 3) || "k"]: awkward(i + 4) },
       fbc: i % 2 ? `fb.1.${T0}.IwAR${i}` : null, fbp: null, ip: i % 2 ? "2001:db8::7" : null, userAgent: awkward(i), referrer: i % 3 ? null : awkward(i + 1),
       landingUrl: `https://tg.example/c/c1?n=${i}`, cut: i % 3, createdAt: T0 + i }))).run();
-    db.insert(s.clickStats).values(range.map((i) => ({ campaignId: 1, param: "utm_source", bucket: T0 - (T0 % 900_000) + i * 900_000, value: awkward(i), status: "wait" as const, events: i, leads: i }))).run();
+    db.insert(s.clickStats).values(range.map((i) => ({ campaignId: 1, param: "utm_source", span: i % 2 ? 15 : 1440, bucket: T0 - (T0 % 900_000) + i * 900_000, value: awkward(i), status: "wait" as const, events: i, leads: i }))).run();
     db.insert(s.leadEvents).values(range.map((i) => ({ leadId: 1 + i, campaignId: 1, status: "approve" as const, prevStatus: i % 2 ? "wait" as const : null,
       source: "telegram" as const, reason: i % 3 ? null : awkward(i), payout: i % 2 ? "12.50" : null, currency: i % 2 ? "USD" : null, occurredAt: T0 + i, createdAt: T0 + i }))).run();
     db.insert(s.postbacks).values(range.map((i) => ({ channel: i % 2 ? "telegram" as const : "http" as const, leadId: 1 + i, eventId: 1 + i, campaignId: 1,

@@ -81,7 +81,7 @@ const pgTables = tablesOf(postgres, (v): v is PgTable => is(v, PgTable), (t) => 
 const INT4_COLUMNS = new Set([
   "postbacks.attempts", "postbacks.lease_token", "postbacks.last_http_status", "delivery_attempts.attempt",
   "delivery_attempts.duration_ms", "delivery_attempts.http_status", "lead_stats.events", "lead_stats.leads",
-  "lead_stats.postbacks", "idempotency_keys.status_code", "clicks.cut", "click_stats.events", "click_stats.leads",
+  "lead_stats.postbacks", "idempotency_keys.status_code", "clicks.cut", "click_stats.span", "click_stats.events", "click_stats.leads",
 ]);
 
 describe("the PostgreSQL schema mirrors the SQLite one", () => {

@@ -6,6 +6,7 @@ import {
 } from "../../src/domain/click-link.ts";
 import { decideClick, type ClickCampaign } from "../../src/clicks/decide.ts";
 import { clickGroupAdds } from "../../src/stats/counters.ts";
+import { clickRanges, groupOf } from "../../src/stats/click-groups.ts";
 
 describe("the Start payload", () => {
   test("a token is 12 base64url characters of 9 bytes; the longest code that leaves it room is 51", () => {
@@ -134,13 +135,42 @@ describe("what the click link does with a request", () => {
 });
 
 describe("the funnel per click parameter", () => {
-  test("each counted parameter the click carries adds its value in the event's bucket; empty ones add nothing", () => {
+  test("each counted parameter the click carries adds its value in the event's quarter hour and UTC day; empty ones add nothing", () => {
     const event = { campaignId: 3, status: "wait", occurredAt: Date.UTC(2026, 0, 1, 10, 7) };
     const adds = clickGroupAdds(event, true, { utm_source: "fb", utm_campaign: " ", sub1: "set-a", other: "x" }, ["utm_source", "utm_campaign", "sub1", "sub2"]);
+    const base = { campaignId: 3, status: "wait", events: 1, leads: 1 };
     expect(adds).toEqual([
-      { campaignId: 3, param: "utm_source", bucket: Date.UTC(2026, 0, 1, 10, 0), value: "fb", status: "wait", events: 1, leads: 1 },
-      { campaignId: 3, param: "sub1", bucket: Date.UTC(2026, 0, 1, 10, 0), value: "set-a", status: "wait", events: 1, leads: 1 },
+      { ...base, param: "utm_source", value: "fb", span: 15, bucket: Date.UTC(2026, 0, 1, 10, 0) },
+      { ...base, param: "utm_source", value: "fb", span: 1440, bucket: Date.UTC(2026, 0, 1) },
+      { ...base, param: "sub1", value: "set-a", span: 15, bucket: Date.UTC(2026, 0, 1, 10, 0) },
+      { ...base, param: "sub1", value: "set-a", span: 1440, bucket: Date.UTC(2026, 0, 1) },
     ]);
-    expect(clickGroupAdds(event, false, { utm_source: "fb" }, ["utm_source"])[0]!.leads).toBe(0);
+    expect(clickGroupAdds(event, false, { utm_source: "fb" }, ["utm_source"]).map((a) => a.leads)).toEqual([0, 0]);
+  });
+
+  const D = 86_400_000;
+  const Q = 900_000;
+  test.each([
+    { name: "a period inside one UTC day: quarters only", since: D + 4 * Q, until: D + 40 * Q, ranges: [{ span: 15, from: D + 4 * Q, to: D + 40 * Q }] },
+    { name: "whole UTC days: day rows only", since: D, until: 4 * D, ranges: [{ span: 1440, from: D, to: 4 * D }] },
+    {
+      name: "Moscow's days (UTC+3): the ends in quarters, the whole days between in days", since: D - 12 * Q, until: 31 * D - 12 * Q,
+      ranges: [{ span: 15, from: D - 12 * Q, to: D }, { span: 1440, from: D, to: 30 * D }, { span: 15, from: 30 * D, to: 31 * D - 12 * Q }],
+    },
+    { name: "across midnight, no whole day", since: D - 4 * Q, until: D + 4 * Q, ranges: [{ span: 15, from: D - 4 * Q, to: D + 4 * Q }] },
+    { name: "empty", since: D, until: D, ranges: [] },
+  ])("$name", ({ since, until, ranges }) => expect(clickRanges(since, until)).toEqual(ranges as never));
+
+  test("groupOf: values by Starts, the rest in others past 100, without = totals less every value", () => {
+    const rows = [
+      ...Array.from({ length: 102 }, (_, i) => ({ value: `v${String(i).padStart(3, "0")}`, status: "wait", events: 1, leads: 1 })),
+      { value: "v000", status: "wait", events: 2, leads: 2 }, { value: "v000", status: "approve", events: 1, leads: 1 },
+    ];
+    const totals = { events: { wait: 110, hold: 0, approve: 2, cancel: 0, trash: 0 }, leads: { wait: 110, hold: 0, approve: 2, cancel: 0, trash: 0 } };
+    const g = groupOf("sub1", [rows], totals);
+    expect(g.values).toHaveLength(100);
+    expect(g.values[0]).toMatchObject({ value: "v000", leads: { wait: 3, approve: 1 }, rates: { joins_per_start: 0.3333 } });
+    expect(g.others).toMatchObject({ values: 2, leads: { wait: 2 } });
+    expect(g.without.leads).toEqual({ wait: 110 - 104, hold: 0, approve: 1, cancel: 0, trash: 0 });
   });
 });

@@ -73,13 +73,15 @@ export const clicks = pgTable("clicks", {
 export const clickStats = pgTable("click_stats", {
   campaignId: int8("campaign_id").notNull(),
   param: text("param").notNull(),
-  /** Epoch ms of the 15-minute bucket's start. */
+  /** Minutes a bucket spans: 15 or 1440 (a UTC day). */
+  span: integer("span").notNull(),
+  /** Epoch ms of the bucket's start. */
   bucket: int8("bucket").notNull(),
   value: text("value").notNull(),
   status: text("status", { enum: STATUSES }).notNull(),
   events: integer("events").notNull().default(0),
   leads: integer("leads").notNull().default(0),
-}, (t) => [primaryKey({ columns: [t.campaignId, t.param, t.bucket, t.value, t.status] })]);
+}, (t) => [primaryKey({ columns: [t.campaignId, t.param, t.span, t.bucket, t.value, t.status] })]);
 
 export const leadEvents = pgTable("lead_events", {
   id: identity(),

@@ -1,4 +1,4 @@
-import type { ClickGroupAdd, ClickReads, ClickWrites } from "../port.ts";
+import type { ClickGroupAdd, ClickRange, ClickReads, ClickWrites } from "../port.ts";
 import type { ClickGroupSums, ClickRow, NewClick } from "../rows.ts";
 import type { Db } from "./client.ts";
 import { statement } from "./prepared.ts";
@@ -13,16 +13,18 @@ const INSERT = `INSERT INTO clicks (token, campaign_id, params, fbc, fbp, ip, us
 const BY_TOKEN = `SELECT ${COLUMNS} FROM clicks WHERE token = $token`;
 const BY_ID = `SELECT ${COLUMNS} FROM clicks WHERE id = $id`;
 
-const ADD = `INSERT INTO click_stats (campaign_id, param, bucket, value, status, events, leads)
-  VALUES ($campaignId, $param, $bucket, $value, $status, $events, $leads)
-  ON CONFLICT (campaign_id, param, bucket, value, status) DO UPDATE SET
+const ADD = `INSERT INTO click_stats (campaign_id, param, span, bucket, value, status, events, leads)
+  VALUES ($campaignId, $param, $span, $bucket, $value, $status, $events, $leads)
+  ON CONFLICT (campaign_id, param, span, bucket, value, status) DO UPDATE SET
     events = events + excluded.events, leads = leads + excluded.leads`;
 
-// One range of the primary key (campaign_id, param, bucket, …): the period's buckets of one
-// campaign and parameter, summed per value and status.
-const GROUP_SUMS = `SELECT value, status, sum(events) AS events, sum(leads) AS leads FROM click_stats
-  WHERE campaign_id = $campaignId AND param = $param AND bucket >= $since AND bucket < $until
-  GROUP BY value, status`;
+// Each range is one range of the primary key (campaign_id, param, span, bucket, …); the ranges come
+// as one JSON parameter [[span, from, to], …], summed together per value and status.
+const GROUP_SUMS = `WITH ranges AS (SELECT json_extract(value, '$[0]') AS span, json_extract(value, '$[1]') AS s, json_extract(value, '$[2]') AS e FROM json_each($ranges))
+  SELECT cs.value AS value, cs.status AS status, sum(cs.events) AS events, sum(cs.leads) AS leads
+  FROM ranges CROSS JOIN click_stats cs
+  WHERE cs.campaign_id = $campaignId AND cs.param = $param AND cs.span = ranges.span AND cs.bucket >= ranges.s AND cs.bucket < ranges.e
+  GROUP BY cs.value, cs.status`;
 
 // Old clicks that no lead came from (leads_click_id answers whether one did).
 const PRUNE_UNUSED = `DELETE FROM clicks WHERE id IN (
@@ -45,8 +47,9 @@ export class SqliteClicks implements ClickReads, ClickWrites {
     return parsed(statement<StoredClick>(this.db, BY_ID).get({ id }));
   }
 
-  groupSums(campaignId: number, param: string, since: number, until: number): ClickGroupSums[] {
-    return statement<ClickGroupSums>(this.db, GROUP_SUMS).all({ campaignId, param, since, until });
+  groupSums(campaignId: number, param: string, ranges: readonly ClickRange[]): ClickGroupSums[] {
+    if (ranges.length === 0) return [];
+    return statement<ClickGroupSums>(this.db, GROUP_SUMS).all({ campaignId, param, ranges: JSON.stringify(ranges.map((r) => [r.span, r.from, r.to])) });
   }
 
   insert(row: NewClick): ClickRow {

@@ -71,17 +71,23 @@ export const clicks = sqliteTable("clicks", {
 /**
  * The funnel per value of a click parameter (dashboard.click_groups: utm_source, sub1, …), kept like
  * lead_stats in the transaction of each lead event of a lead with a click: per campaign, parameter,
- * 15-minute bucket, value and status. A period of one campaign and parameter is one range of the key.
+ * span, bucket, value and status. Each event is counted twice: in its 15-minute bucket (span 15)
+ * and in its UTC day (span 1440), so a period reads whole UTC days from the day rows and only its
+ * two ends from the 15-minute rows (stats/click-groups.ts): a value-rich parameter over 30 days is
+ * read in tens of thousands of rows, not hundreds of thousands.
  */
 export const clickStats = sqliteTable("click_stats", {
   campaignId: integer("campaign_id").notNull(),
   param: text("param").notNull(),
+  /** Minutes a bucket spans: 15 or 1440 (a UTC day). */
+  span: integer("span").notNull(),
+  /** Epoch ms of the bucket's start. */
   bucket: integer("bucket").notNull(),
   value: text("value").notNull(),
   status: text("status", { enum: STATUSES }).notNull(),
   events: integer("events").notNull().default(0),
   leads: integer("leads").notNull().default(0),
-}, (t) => [primaryKey({ columns: [t.campaignId, t.param, t.bucket, t.value, t.status] })]);
+}, (t) => [primaryKey({ columns: [t.campaignId, t.param, t.span, t.bucket, t.value, t.status] })]);
 
 /** Append-only: one row per status change that was applied. */
 export const leadEvents = sqliteTable("lead_events", {

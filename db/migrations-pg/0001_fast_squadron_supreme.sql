@@ -1,12 +1,13 @@
 CREATE TABLE "click_stats" (
 	"campaign_id" bigint NOT NULL,
 	"param" text NOT NULL,
+	"span" integer NOT NULL,
 	"bucket" bigint NOT NULL,
 	"value" text NOT NULL,
 	"status" text NOT NULL,
 	"events" integer DEFAULT 0 NOT NULL,
 	"leads" integer DEFAULT 0 NOT NULL,
-	CONSTRAINT "click_stats_campaign_id_param_bucket_value_status_pk" PRIMARY KEY("campaign_id","param","bucket","value","status")
+	CONSTRAINT "click_stats_campaign_id_param_span_bucket_value_status_pk" PRIMARY KEY("campaign_id","param","span","bucket","value","status")
 );
 --> statement-breakpoint
 CREATE TABLE "clicks" (

@@ -1,12 +1,13 @@
 CREATE TABLE `click_stats` (
 	`campaign_id` integer NOT NULL,
 	`param` text NOT NULL,
+	`span` integer NOT NULL,
 	`bucket` integer NOT NULL,
 	`value` text NOT NULL,
 	`status` text NOT NULL,
 	`events` integer DEFAULT 0 NOT NULL,
 	`leads` integer DEFAULT 0 NOT NULL,
-	PRIMARY KEY(`campaign_id`, `param`, `bucket`, `value`, `status`)
+	PRIMARY KEY(`campaign_id`, `param`, `span`, `bucket`, `value`, `status`)
 );
 --> statement-breakpoint
 CREATE TABLE `clicks` (
