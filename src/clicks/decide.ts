@@ -1,9 +1,10 @@
 // What the click link does with one request (SPEC §9), as a pure rule: a plain page for a link
 // that cannot lead anywhere; otherwise the visitor goes on to the bot, and only a person's GET
 // (not a HEAD, not a link-preview crawler, not past the address's rate limit) records a click.
-import { isLinkPreviewCrawler } from "../domain/click-link.ts";
+import { MAX_CLICK_LINK_CODE, isLinkPreviewCrawler } from "../domain/click-link.ts";
 
 export interface ClickCampaign {
+  code: string;
   paused: boolean;
   mode: "redirect" | "page" | "off";
   bot: string | null;
@@ -11,7 +12,7 @@ export interface ClickCampaign {
   username: string | null;
 }
 
-export type ClickRefusal = "unknown_campaign" | "click_link_off" | "no_bot" | "campaign_paused" | "bot_not_connected";
+export type ClickRefusal = "unknown_campaign" | "click_link_off" | "no_bot" | "code_too_long" | "campaign_paused" | "bot_not_connected";
 
 /** Why nothing records a click although the visitor is sent on. */
 export type NotRecorded = "head" | "crawler" | "rate_limited";
@@ -33,6 +34,8 @@ export function decideClick(
   if (!campaign) return { kind: "refuse", status: 404, reason: "unknown_campaign" };
   if (campaign.mode === "off") return { kind: "refuse", status: 404, reason: "click_link_off" };
   if (campaign.bot === null) return { kind: "refuse", status: 404, reason: "no_bot" };
+  // check-config refuses such a code; a payload Telegram would drop must not be made here either.
+  if (campaign.code.length > MAX_CLICK_LINK_CODE) return { kind: "refuse", status: 404, reason: "code_too_long" };
   if (campaign.paused) return { kind: "refuse", status: 410, reason: "campaign_paused" };
   if (campaign.username === null) return { kind: "refuse", status: 503, reason: "bot_not_connected" };
   const send = { kind: "send" as const, username: campaign.username, page: campaign.mode === "page" };
@@ -47,6 +50,7 @@ export const REFUSAL_WORDS: Record<ClickRefusal, { title: string; text: string }
   unknown_campaign: { title: "Link not found", text: "This link does not lead anywhere: there is no campaign with this name." },
   click_link_off: { title: "Link not found", text: "This campaign has no click link." },
   no_bot: { title: "Link not found", text: "This campaign has no Telegram bot to send you to." },
+  code_too_long: { title: "Link not found", text: "This campaign's code is too long for a click link: its Start payload would pass Telegram's 64 characters." },
   campaign_paused: { title: "Campaign paused", text: "This campaign is paused: its link does not lead anywhere now." },
   bot_not_connected: { title: "Try again in a minute", text: "The campaign's Telegram bot is not connected yet. Please try again in a minute." },
 };

@@ -35,7 +35,7 @@ export function clickRoutes(deps: ClickLinkDeps) {
     const c = entry?.config;
     const username = c?.bot ? await deps.botUsername(c.bot) : null;
     const decision = decideClick(
-      c ? { paused: c.paused, mode: c.click_link.mode, bot: c.bot, username } : null,
+      c ? { code: c.code, paused: c.paused, mode: c.click_link.mode, bot: c.bot, username } : null,
       { method: request.method, userAgent: request.headers.get("user-agent") },
       () => limit.take(deps.clientAddress(request, server) ?? "unknown", Date.now()) > 0,
     );

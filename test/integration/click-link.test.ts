@@ -65,7 +65,10 @@ beforeAll(async () => {
     },
     campaigns: [
       { code: "spring", bot: "main", chat: CHAT.id, postbacks: { wait: PB(tracker), approve: [{ destination: "fb" }, { destination: "tt" }, { destination: "ga" }, { destination: "ym" }] } },
-      { code: "tracked", bot: "main", chat: CHAT.id - 1, click_link: { click_param: "subid" }, postbacks: { wait: `${tracker.base}/trk?click={click}&status={status}` } },
+      {
+        code: "tracked", bot: "main", chat: CHAT.id - 1, click_link: { click_param: "subid" }, postbacks: { wait: `${tracker.base}/trk?click={click}&status={status}` },
+        welcome: { text: "Hi from {utm_source}", button: { text: "More", url: "https://landing.example/thanks?src={utm_source}&ad={param:ad}" } },
+      },
       { code: "page", bot: "main", chat: CHAT.id - 2, click_link: { mode: "page" } },
       { code: "frozen", bot: "main", chat: CHAT.id - 3, paused: true },
       { code: "nobot" },
@@ -215,11 +218,15 @@ describe("the token resolves at Start", () => {
 
   test("with click_link.click_param the tracker's click id rides the click, past the 64 characters of a deep link", async () => {
     const subid = `trk-${"a1b2c3d4".repeat(10)}`; // 84 characters: no deep link could carry it
-    const r = await click(`/c/tracked?subid=${subid}&utm_source=push`);
+    const r = await click(`/c/tracked?subid=${subid}&utm_source=push&ad=a+b`);
     const user = tg.user(910002);
     await start(user, `tracked-${tokenOf(r.location)}`);
     expect((await leadOf(user.id, "tracked")).click).toBe(subid);
     await tracker.waitUntil(() => tracker.received.some((q) => q.path === "/trk" && q.query.click === subid), 5000, "the tracker's postback");
+    // The welcome's macros have the click too.
+    const welcome = await api.waitForCall("sendMessage", (c) => c.params.chat_id === user.id);
+    expect(welcome.params.text).toBe("Hi from push");
+    expect(welcome.params.reply_markup).toEqual({ inline_keyboard: [[{ text: "More", url: "https://landing.example/thanks?src=push&ad=a%20b" }]] });
   });
 
   test("a token of another campaign, or one no click made, is a tracker's click id as before", async () => {

@@ -113,12 +113,13 @@ describe("the lead's {click} for a token Start", () => {
 });
 
 describe("what the click link does with a request", () => {
-  const live: ClickCampaign = { paused: false, mode: "redirect", bot: "main", username: "spring_bot" };
+  const live: ClickCampaign = { code: "spring", paused: false, mode: "redirect", bot: "main", username: "spring_bot" };
   const browser = { method: "GET", userAgent: "Mozilla/5.0 (iPhone)" };
   test.each([
     { name: "an unknown campaign", campaign: null, req: browser, limited: false, expected: { kind: "refuse", status: 404, reason: "unknown_campaign" } },
     { name: "mode off", campaign: { ...live, mode: "off" as const }, req: browser, limited: false, expected: { kind: "refuse", status: 404, reason: "click_link_off" } },
     { name: "no bot", campaign: { ...live, bot: null }, req: browser, limited: false, expected: { kind: "refuse", status: 404, reason: "no_bot" } },
+    { name: "a code too long for code-token (check-config refuses it)", campaign: { ...live, code: "c".repeat(52) }, req: browser, limited: false, expected: { kind: "refuse", status: 404, reason: "code_too_long" } },
     { name: "paused", campaign: { ...live, paused: true }, req: browser, limited: false, expected: { kind: "refuse", status: 410, reason: "campaign_paused" } },
     { name: "a bot without a username yet", campaign: { ...live, username: null }, req: browser, limited: false, expected: { kind: "refuse", status: 503, reason: "bot_not_connected" } },
     { name: "a person", campaign: live, req: browser, limited: false, expected: { kind: "send", username: "spring_bot", page: false, record: true } },
