@@ -229,6 +229,13 @@ describe("the token resolves at Start", () => {
     expect(welcome.params.reply_markup).toEqual({ inline_keyboard: [[{ text: "More", url: "https://landing.example/thanks?src=push&ad=a%20b" }]] });
   });
 
+  test("a wait through POST /api/events carrying a token attaches its click as a Start does", async () => {
+    const token = tokenOf((await click("/c/spring?utm_source=own_bot")).location)!;
+    const res = await svc.api("POST", "/api/events", { campaign: "spring", subscriber: 910006, status: "wait", click: token });
+    expect(res.status).toBe(200);
+    expect((await svc.api("GET", `/api/leads/${res.body.lead.id}`)).body.click_record).toMatchObject({ token, params: { utm_source: "own_bot" } });
+  });
+
   test("a token of another campaign, or one no click made, is a tracker's click id as before", async () => {
     const other = tokenOf((await click("/c/tracked?subid=x")).location)!;
     const user = tg.user(910003);
