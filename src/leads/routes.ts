@@ -8,7 +8,7 @@ import { postbackJson } from "../postbacks/model.ts";
 import { invalid, notFound } from "../lib/errors.ts";
 import { responses } from "../http/openapi.ts";
 import {
-  ignoredMessage, EventAnswer, EventBody, LeadDetail, LeadList, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample,
+  clickJson, ignoredMessage, EventAnswer, EventBody, LeadDetail, LeadList, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample,
 } from "./model.ts";
 import type { Storage } from "../storage/port.ts";
 import { profileJson } from "./profile-model.ts";
@@ -99,9 +99,13 @@ export function leadRoutes(ctx: LeadDeps) {
         profile: profile && profileJson(profile, lead.subscriber),
         events: (await read.leads.events(lead.id)).map(eventJson),
         postbacks: (await read.outbox.ofLead(lead.id)).map((p) => postbackJson(p, codeOf)),
+        click_record: lead.clickId === null ? null : clickJson(await read.clicks.get(lead.clickId)),
       };
     }, {
       params: IdParams,
-      detail: { summary: "One lead with its events and postbacks", responses: responses({ schema: LeadDetail, example: leadDetailExample, description: "The lead, its events and its postbacks" }, 401, 404, 422) },
+      detail: {
+        summary: "One lead with its events, its postbacks and the click link's click that brought it",
+        responses: responses({ schema: LeadDetail, example: leadDetailExample, description: "The lead, its events, its postbacks and its click record" }, 401, 404, 422),
+      },
     });
 }

@@ -12,6 +12,9 @@ import type {
 } from "./rows.ts";
 import type { ClaimedPostback, ClaimRequest, Completion } from "./outbox-types.ts";
 import type { CohortReads, CohortWrites, MoneyReads, MoneyWrites, ProfileReads, ProfileWrites } from "./port-insights.ts";
+import type { ClickReads, ClickWrites } from "./port-clicks.ts";
+
+export type { ClickGroupAdd, ClickRange, ClickReads, ClickSpan, ClickWrites } from "./port-clicks.ts";
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
@@ -37,6 +40,8 @@ export interface LeadChange {
   /** null keeps the stored one. */
   username: string | null;
   chatId: number | null;
+  /** The click a Start's token attached; null keeps the stored one. */
+  clickId?: number | null;
 }
 
 export interface LeadReads {
@@ -247,6 +252,7 @@ export interface Reads {
   profiles: ProfileReads;
   cohorts: CohortReads;
   money: MoneyReads;
+  clicks: ClickReads;
 }
 
 /** The write handle: every aggregate's reads and writes, inside one transaction. */
@@ -262,6 +268,7 @@ export interface Tx {
   profiles: ProfileReads & ProfileWrites;
   cohorts: CohortReads & CohortWrites;
   money: MoneyReads & MoneyWrites;
+  clicks: ClickReads & ClickWrites;
   /** One row rewritten: whether it commits tells that the database still takes writes. */
   writeProbe(now: number): Awaitable<void>;
 }

@@ -9,13 +9,13 @@ import { leadEvents, leads } from "./schema.ts";
 const p = sql.placeholder;
 
 const LEAD_COLUMNS = `id, campaign_id AS campaignId, subscriber, click, username, chat_id AS chatId, status,
-  joined_at AS joinedAt, created_at AS createdAt, updated_at AS updatedAt`;
+  joined_at AS joinedAt, created_at AS createdAt, updated_at AS updatedAt, click_id AS clickId`;
 
 const FIND_LEAD = `SELECT ${LEAD_COLUMNS} FROM leads WHERE campaign_id = $campaignId AND subscriber = $subscriber`;
 
 // Inserts without RETURNING (SQLite materialises RETURNING rows; the row is known here anyway).
-const INSERT_LEAD = `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at)
-  VALUES ($campaignId, $subscriber, $click, $username, $chatId, $status, $joinedAt, $createdAt, $updatedAt)`;
+const INSERT_LEAD = `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at, click_id)
+  VALUES ($campaignId, $subscriber, $click, $username, $chatId, $status, $joinedAt, $createdAt, $updatedAt, $clickId)`;
 
 const INSERT_EVENT = `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, occurred_at, created_at)
   VALUES ($leadId, $campaignId, $status, $prevStatus, $source, $reason, $payout, $currency, $occurredAt, $createdAt)`;
@@ -74,15 +74,17 @@ export class SqliteLeads implements LeadReads, LeadWrites {
   lockIdempotencyKey() {}
 
   insert(row: NewLead): LeadRow {
-    const { lastInsertRowid } = statement(this.db, INSERT_LEAD).run({ ...row });
-    return { id: Number(lastInsertRowid), ...row };
+    const full = { ...row, clickId: row.clickId ?? null };
+    const { lastInsertRowid } = statement(this.db, INSERT_LEAD).run(full);
+    return { id: Number(lastInsertRowid), ...full };
   }
 
   update(id: number, change: LeadChange): LeadRow {
     return prepared(this.db, "leads.update", (d) => d.update(leads).set({
       status: sql`${p("status")}`, click: sql`${p("click")}`, joinedAt: sql`${p("joinedAt")}`, updatedAt: sql`${p("updatedAt")}`,
       username: sql`coalesce(${p("username")}, ${leads.username})`, chatId: sql`coalesce(${p("chatId")}, ${leads.chatId})`,
-    }).where(eq(leads.id, p("id"))).returning().prepare()).get({ id, ...change })!;
+      clickId: sql`coalesce(${p("clickId")}, ${leads.clickId})`,
+    }).where(eq(leads.id, p("id"))).returning().prepare()).get({ id, ...change, clickId: change.clickId ?? null })!;
   }
 
   insertEvent(row: NewLeadEvent): LeadEventRow {
