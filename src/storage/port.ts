@@ -10,7 +10,7 @@ import type {
   MediaFileRow, NewAttempt, NewInboundLog, NewJournal, NewLead, NewLeadEvent, NewPostback, PostbackRow, SessionRow, StatusSums,
   WrittenPostback,
 } from "./rows.ts";
-import type { ClaimedPostback, ClaimRequest, Completion } from "./outbox-types.ts";
+import type { ClaimedPostback, ClaimRequest, Completion, ResendCounts, ResendRequest } from "./outbox-types.ts";
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
@@ -87,8 +87,8 @@ export interface OutboxReads {
   /** A lead's postbacks, oldest first. */
   ofLead(leadId: number): Awaitable<PostbackRow[]>;
   attempts(postbackId: number): Awaitable<AttemptRow[]>;
-  /** The rows a bulk re-send with this filter would take. */
-  countResendable(filter: PostbackFilter): Awaitable<number>;
+  /** What a bulk re-send of this filter would queue (ResendCounts; the rule is domain/supersede.ts). */
+  resendCounts(filter: PostbackFilter, req: ResendRequest): Awaitable<ResendCounts>;
   stateCounts(): Awaitable<{ state: PostbackState; n: number }[]>;
   /** Pending rows due now, and the earliest due time among them. */
   queueGauges(now: number): Awaitable<{ depth: number; oldest: number | null }>;
@@ -106,8 +106,12 @@ export interface OutboxWrites {
   insert(rows: NewPostback[]): Awaitable<WrittenPostback[]>;
   /** One finished row back in the queue, due now, with a fresh ladder; null when it is pending or a no_click row. */
   requeue(id: number, now: number): Awaitable<PostbackRow | null>;
-  /** Every finished row of the filter back in the queue (no_click rows excepted); how many. */
-  requeueMatching(filter: PostbackFilter, now: number): Awaitable<number>;
+  /**
+   * The bulk re-send: every row resendCounts matches back in the queue, due now with a fresh ladder
+   * — without the superseded ones, or (and_later) with the later rows after them, held-back ones
+   * excepted; how many.
+   */
+  requeueResendable(filter: PostbackFilter, req: ResendRequest): Awaitable<number>;
   /** Leases due rows (see ClaimRequest). */
   claimDue(req: ClaimRequest): Awaitable<ClaimedPostback[]>;
   /** Records the attempt and moves the row on; false when the lease was lost (fenced out). */

@@ -39,7 +39,13 @@ function plansOf(fn: () => unknown): string[] {
     (client as any).prepare = prepare;
     (client as any).query = query;
   }
-  return seen.map(([s, params]) => `${s.replace(/\s+/g, " ").slice(0, 60)} → ${query(`EXPLAIN QUERY PLAN ${s}`).all(...(params as [])).map((r: any) => r.detail).join(" | ")}`);
+  // Each EXPLAIN statement is finalized: a cached one of a WITH … UPDATE stays "in progress" and fails the next commit.
+  return seen.map(([s, params]) => {
+    const explain = (prepare as any)(`EXPLAIN QUERY PLAN ${s}`);
+    const plan = explain.all(...(params as [])).map((r: any) => r.detail).join(" | ");
+    explain.finalize();
+    return `${s.replace(/\s+/g, " ").slice(0, 60)} → ${plan}`;
+  });
 }
 
 // A scan of postbacks_open is allowed: it holds only the rows not delivered (the all-time outcomes).
@@ -56,6 +62,8 @@ test.each([
   ["postbacks of a day", () => s.outbox.list({ since: 86_400_000, until: 172_800_000, limit: 50 })],
   ["failed postbacks of a day", () => s.outbox.list({ state: "failed", since: 86_400_000, until: 172_800_000, limit: 50 })],
   ["a postback's attempts", () => s.outbox.attempts(1)],
+  ["a bulk re-send's counts", () => s.outbox.resendCounts({ state: "failed", since: 0 }, { andLater: true, now: 0 })],
+  ["a bulk re-send", () => db.$client.transaction(() => s.outbox.requeueResendable({ state: "failed", campaignId: 1 }, { andLater: true, now: 0 }))()],
   ["stats per day", () => s.stats.sumsPerDay(1, [[0, 86_400_000], [86_400_000, 172_800_000]])],
   ["stats: the first bucket", () => s.stats.firstBucket(1)],
   ["join requests approved in a period", () => s.stats.approvedJoinRequests(1, 0, 86_400_000)],
