@@ -49,6 +49,8 @@ export interface LeadReads {
   /** Whether the lead has an event of `status` before `eventId` (its first of that status is counted once). */
   hasEarlierEvent(leadId: number, eventId: number, status: string): Awaitable<boolean>;
   idempotentAnswer(key: string): Awaitable<IdempotentAnswer | null>;
+  /** The running total of bytes a client's stored answers have cost (its newest row's `spent`); 0 when it has none. */
+  idempotencySpent(client: string): Awaitable<number>;
 }
 
 export interface LeadWrites {
@@ -63,6 +65,8 @@ export interface LeadWrites {
   update(id: number, change: LeadChange): Awaitable<LeadRow>;
   insertEvent(row: NewLeadEvent): Awaitable<LeadEventRow>;
   storeIdempotentAnswer(row: IdempotentAnswer): Awaitable<void>;
+  /** A client's budget: its stored answers whose running total is at most `spent` (its oldest); how many went. */
+  dropIdempotentAnswers(client: string, spent: number): Awaitable<number>;
   /** Retention: up to `limit` stored answers older than `before`; how many went. */
   pruneIdempotencyKeys(before: number, limit: number): Awaitable<number>;
 }
