@@ -75,7 +75,10 @@ const StorageSchema = mapping({
     pattern: "^postgres(ql)?://", errorMessage: "must be a postgres:// or postgresql:// URL", writeOnly: true,
   }), { description: "PostgreSQL URL, needed with driver postgres: postgres://USER:${TGCPA_PG_PASSWORD}@HOST:5432/DATABASE (its password is never shown)" }),
   pool_size: withDefault(int(1, 1000, { description: "PostgreSQL connections this instance opens at most (driver postgres)" }), 10),
-}, { default: {}, description: "the database (a change needs a restart)" });
+  idempotency_mib_per_api_key: withDefault(int(1, 65_536, {
+    description: "MiB the stored answers of POST /api/events' Idempotency-Keys may take per API key (the oldest go first; kept 24 h at most); a reload applies it to the next key",
+  }), 64),
+}, { default: {}, description: "the database (a change needs a restart, but for idempotency_mib_per_api_key)" });
 
 const RateLimitsSchema = mapping({
   inbound_per_minute: withDefault(int(0, 10_000_000, { description: "requests per minute per client address on /api/postback; 0 = off" }), 600),

@@ -8,12 +8,13 @@ import { clickGroupAdds, counterAdds } from "../stats/counters.ts";
 import { isClickToken, leadClickOf } from "../domain/click-link.ts";
 import { AppError, invalid } from "../lib/errors.ts";
 import type { Tx } from "../storage/port.ts";
-import type { ClickRow, LeadEventRow, LeadProfileRow, LeadRow, NewPostback, WrittenPostback } from "../storage/rows.ts";
+import type { ClickRow, IdempotentAnswer, LeadEventRow, LeadProfileRow, LeadRow, NewPostback, WrittenPostback } from "../storage/rows.ts";
 import type { SubscriberProfile } from "../domain/quality.ts";
 import { recordProfile } from "./profile.ts";
 import { planPostbacks } from "./approval.ts";
 import { revenueOf } from "../domain/money.ts";
 import { bucketOf } from "../lib/time-zones.ts";
+import { rebuiltAnswer, storedAnswer, storedAnswerCost, type EventAnswer } from "./idempotent-answer.ts";
 
 export type { EventSource } from "../domain/status.ts";
 
@@ -189,6 +190,40 @@ export interface Recorded {
   replayed: boolean;
 }
 
+/** An Idempotency-Key as the route read it: the key, its request's hash, who sent it and how many bytes that client's stored answers may take. */
+export interface IdempotencyRequest {
+  key: string;
+  requestHash: string;
+  /** A digest of the API key (never the key itself), or `session`. */
+  client: string;
+  budgetBytes: number;
+}
+
+/** The stored answer again, as it was sent; the lead's click and events come from the database. */
+async function replayAnswer(tx: Tx, earlier: IdempotentAnswer): Promise<string> {
+  if (earlier.answerHash === null) return earlier.response; // stored whole (before budgets)
+  const leadId = (JSON.parse(earlier.response) as { lead: { id: number } | null }).lead?.id;
+  const lead = leadId === undefined ? null : await tx.leads.get(leadId);
+  const json = rebuiltAnswer({ response: earlier.response, answerHash: earlier.answerHash }, lead?.click ?? null, lead ? await tx.leads.events(lead.id) : []);
+  if (json === null) {
+    // Cannot happen while leads and their events are kept: refused rather than applied a second time.
+    throw new AppError(409, "idempotency_answer_unavailable", `this Idempotency-Key's event was recorded${leadId ? ` (lead ${leadId})` : ""}, but its answer can no longer be rebuilt; it is not applied again`);
+  }
+  return json;
+}
+
+/**
+ * Keeps the answer for its Idempotency-Key within the client's budget: the row's cost is added to
+ * the client's running total, and its oldest rows beyond the budget go (the newest always stays).
+ */
+async function storeAnswer(tx: Tx, idem: IdempotencyRequest, answer: EventAnswer, json: string, now: number) {
+  const stored = storedAnswer(answer, json);
+  const row = { key: idem.key, requestHash: idem.requestHash, statusCode: 200, ...stored, createdAt: now, client: idem.client };
+  const spent = (await tx.leads.idempotencySpent(idem.client)) + storedAnswerCost(row);
+  await tx.leads.storeIdempotentAnswer({ ...row, spent });
+  await tx.leads.dropIdempotentAnswers(idem.client, spent - idem.budgetBytes);
+}
+
 /**
  * The write path of POST /api/events: one transaction holds the lead, its events, its
  * postback rows and the stored idempotent answer (through the intake: answered once it is on the disk).
@@ -196,8 +231,8 @@ export interface Recorded {
 export async function recordLeadEvent(
   deps: { intake: Intake; clock: Clock; runtime: () => Runtime },
   req: LeadEventRequest,
-  render: (result: LeadEventResult) => unknown,
-  idempotency?: { key: string; requestHash: string },
+  render: (result: LeadEventResult) => EventAnswer,
+  idempotency?: IdempotencyRequest,
 ): Promise<Recorded> {
   // Refused before the write, so a typo does not send its whole batch down the group commit's slow path.
   campaignOf(deps.runtime(), req.campaign);
@@ -210,12 +245,13 @@ export async function recordLeadEvent(
         if (earlier.requestHash !== idempotency.requestHash) {
           throw new AppError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", [{ field: "headers.idempotency-key", message: "used before with another body" }]);
         }
-        return { statusCode: earlier.statusCode, json: earlier.response, replayed: true, effects: NO_EFFECTS };
+        return { statusCode: earlier.statusCode, json: await replayAnswer(tx, earlier), replayed: true, effects: NO_EFFECTS };
       }
     }
     const result = await applyLeadEvent(tx, deps.runtime(), req, now);
-    const json = JSON.stringify(render(result));
-    if (idempotency) await tx.leads.storeIdempotentAnswer({ key: idempotency.key, requestHash: idempotency.requestHash, statusCode: 200, response: json, createdAt: now });
+    const answer = render(result);
+    const json = JSON.stringify(answer);
+    if (idempotency) await storeAnswer(tx, idempotency, answer, json, now);
     return { statusCode: 200, json, replayed: false, effects: effectsOf(req.status, result) };
   });
   return { statusCode, json, replayed };

@@ -150,8 +150,15 @@ export interface IdempotentAnswer {
   key: string;
   requestHash: string;
   statusCode: number;
+  /** The answer itself, or (answerHash set) what rebuilds it: leads/idempotent-answer.ts. */
   response: string;
   createdAt: number;
+  /** Who stored it: a digest of its API key, `session` for the dashboard; '' for rows of earlier versions. */
+  client: string;
+  /** Bytes the client's stored answers have cost through this one (a running total). */
+  spent: number;
+  /** SHA-256 (hex) of the answer rebuilt from `response`; null when `response` is the answer. */
+  answerHash: string | null;
 }
 
 export interface InboundLogRow {

@@ -150,7 +150,7 @@ describePostgres("copy-to-postgres", () => {
     const bare = await database(false);
     const notMigrated = await copySqliteToPostgres(source.$client, bare.sql).then(() => null, (e: unknown) => e);
     expect(notMigrated).toBeInstanceOf(StorageError);
-    expect((notMigrated as Error).message).toStartWith("the PostgreSQL database is not migrated to this version (missing: 0000_init");
+    expect((notMigrated as Error).message).toStartWith("the PostgreSQL database is not migrated to this version (missing: 0000_init, ");
 
     const { sql } = await database(true);
     await sql`INSERT INTO bots (name, updated_at) VALUES ('other', 0)`;

@@ -32,7 +32,7 @@ describe("a minimal config gets the documented defaults", () => {
     expect(parseConfig(yaml("api_keys: [k-0123456789abcdef0123456789abcdef]"), {})).toEqual({
       source: null,
       server: { host: "0.0.0.0", port: 8080, public_url: null, trusted_proxies: [], metrics_public: true },
-      storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000, driver: "sqlite", url: null, pool_size: 10 },
+      storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000, driver: "sqlite", url: null, pool_size: 10, idempotency_mib_per_api_key: 64 },
       rate_limits: {
         inbound_per_minute: 600, inbound_bad_key_per_minute: 30, webhook_per_minute: 6000, requests_in_progress_per_client: 128,
         api_key_failures_per_minute: 20, api_key_failures_all_per_minute: 200, click_per_minute: 120,

@@ -186,7 +186,10 @@ export const idempotencyKeys = pgTable("idempotency_keys", {
   statusCode: integer("status_code").notNull(),
   response: text("response").notNull(),
   createdAt: int8("created_at").notNull(),
-});
+  client: text("client").notNull().default(""),
+  spent: int8("spent").notNull().default(0),
+  answerHash: text("answer_hash"),
+}, (t) => [index("idempotency_keys_client").on(t.client, t.spent)]);
 
 export const inboundLog = pgTable("inbound_log", {
   id: identity(),

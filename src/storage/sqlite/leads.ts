@@ -23,10 +23,13 @@ const INSERT_EVENT = `INSERT INTO lead_events (lead_id, campaign_id, status, pre
 // Served by lead_events_lead (lead_id, id): the few events of one lead.
 const EARLIER_OF_STATUS = `SELECT 1 AS x FROM lead_events WHERE lead_id = $leadId AND id < $eventId AND status = $status LIMIT 1`;
 
-const FIND_KEY = `SELECT key, request_hash AS requestHash, status_code AS statusCode, response, created_at AS createdAt
-  FROM idempotency_keys WHERE key = $key`;
-const STORE_KEY = `INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at)
-  VALUES ($key, $requestHash, $statusCode, $response, $createdAt)`;
+const FIND_KEY = `SELECT key, request_hash AS requestHash, status_code AS statusCode, response, created_at AS createdAt,
+  client, spent, answer_hash AS answerHash FROM idempotency_keys WHERE key = $key`;
+const STORE_KEY = `INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at, client, spent, answer_hash)
+  VALUES ($key, $requestHash, $statusCode, $response, $createdAt, $client, $spent, $answerHash)`;
+// Both served by idempotency_keys_client (client, spent): the client's newest row, and its oldest ones.
+const CLIENT_SPENT = `SELECT max(spent) AS spent FROM idempotency_keys WHERE client = $client`;
+const DROP_OLDEST = `DELETE FROM idempotency_keys WHERE client = $client AND spent <= $spent`;
 
 /** Leads, their events and the stored answers of POST /api/events, on the hot write path through prepared statements. */
 export class SqliteLeads implements LeadReads, LeadWrites {
@@ -68,6 +71,10 @@ export class SqliteLeads implements LeadReads, LeadWrites {
     return statement<IdempotentAnswer>(this.db, FIND_KEY).get({ key });
   }
 
+  idempotencySpent(client: string): number {
+    return statement<{ spent: number | null }>(this.db, CLIENT_SPENT).get({ client })?.spent ?? 0;
+  }
+
   /** One writer (the group commit) runs every transaction: nothing to serialise. */
   lock() {}
 
@@ -94,6 +101,10 @@ export class SqliteLeads implements LeadReads, LeadWrites {
 
   storeIdempotentAnswer(row: IdempotentAnswer) {
     statement(this.db, STORE_KEY).run({ ...row });
+  }
+
+  dropIdempotentAnswers(client: string, spent: number): number {
+    return statement(this.db, DROP_OLDEST).run({ client, spent }).changes;
   }
 
   pruneIdempotencyKeys(before: number, limit: number): number {

@@ -219,14 +219,25 @@ export const journal = sqliteTable("journal", {
   index("journal_created").on(t.createdAt),
 ]);
 
-/** Stored answers of POST /api/events by Idempotency-Key, written in the event's own transaction. */
+/**
+ * Stored answers of POST /api/events by Idempotency-Key, written in the event's own transaction.
+ * Each client (API key) has a budget of bytes: `spent` is its running total through this row, so
+ * its oldest rows beyond the budget are one index range of idempotency_keys_client.
+ */
 export const idempotencyKeys = sqliteTable("idempotency_keys", {
   key: text("key").primaryKey(),
   requestHash: text("request_hash").notNull(),
   statusCode: integer("status_code").notNull(),
+  /** The answer; with answer_hash set, what rebuilds it (leads/idempotent-answer.ts). */
   response: text("response").notNull(),
   createdAt: integer("created_at").notNull(),
-});
+  /** Who stored it: a digest of its API key (never the key), `session` for the dashboard; '' before budgets. */
+  client: text("client").notNull().default(""),
+  /** Bytes the client's stored answers have cost through this one (a running total). */
+  spent: integer("spent").notNull().default(0),
+  /** SHA-256 (hex) of the answer rebuilt from `response`; null when `response` is the answer itself. */
+  answerHash: text("answer_hash"),
+}, (t) => [index("idempotency_keys_client").on(t.client, t.spent)]);
 
 /** Every inbound postback (GET|POST /api/postback) with its result code. */
 export const inboundLog = sqliteTable("inbound_log", {
