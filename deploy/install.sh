@@ -90,7 +90,7 @@ if [ -e "$config" ]; then
 else
   key="$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" # 48 hex characters
   tmp="$(mktemp "$root/etc/tgcpa/.tgcpa.yaml.XXXXXX")"
-  sed "s/@API_KEY@/$key/" "$kit/tgcpa.yaml" > "$tmp"
+  sed "s/@API_KEY_GENERATED_BY_INSTALL_SH@/$key/" "$kit/tgcpa.yaml" > "$tmp"
   chown 0:"$gid" "$tmp"
   chmod 0640 "$tmp"
   mv "$tmp" "$config"

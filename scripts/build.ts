@@ -40,6 +40,7 @@ export function buildBinary({ outfile, target, commit = process.env.TGCPA_COMMIT
   const run = Bun.spawnSync([
     process.execPath, "build", "--compile", "--minify", "--sourcemap",
     "--define", `TGCPA_BUILD_COMMIT=${JSON.stringify(commit)}`,
+    "--define", `process.env.NODE_ENV=${JSON.stringify("production")}`, // production without any environment variable
     ...(target ? [`--target=bun-${target}`] : []),
     "src/main.ts", "--outfile", outfile,
   ], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });

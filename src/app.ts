@@ -7,16 +7,16 @@ import type { Runtime } from "./config/runtime.ts";
 import { campaignRoutes } from "./campaigns/routes.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import { clusterRoutes } from "./cluster/routes.ts";
+import { clickRoutes } from "./clicks/routes.ts";
 import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
 import type { HttpChannel } from "./delivery/http-channel.ts";
 import { accessLog } from "./http/access-log.ts";
-import { accessCheck, needsApiKey, routedPath } from "./http/auth.ts";
-import { declaredLength } from "./http/body.ts";
-import { clientAddressResolver } from "./http/client-address.ts";
+import { accessCheck, needsApiKey } from "./http/auth.ts";
+import { edgeRules } from "./http/edge.ts";
 import { errorBody, errorHandler, inboundErrorBody } from "./http/errors.ts";
+import { nestedDeeperThan, tooDeep } from "./http/json-limits.ts";
 import { OPENAPI_DESCRIPTION, OPENAPI_TAGS, SECURITY_SCHEMES, openapiServers } from "./http/openapi.ts";
-import { RateLimiter } from "./http/rate-limit.ts";
 import { coerceIntegerText, integerFields } from "./http/integer-fields.ts";
 import { ILL_FORMED, illFormedField } from "./http/unicode.ts";
 import { bodyFieldDetails, declaredParams, unknownParamDetails, unknownParams } from "./http/unknown-params.ts";
@@ -33,6 +33,9 @@ import { opsRoutes } from "./ops/routes.ts";
 import { postbackRoutes } from "./postbacks/routes.ts";
 import { presetRoutes } from "./presets/routes.ts";
 import { statsRoutes } from "./stats/routes.ts";
+import { retentionRoutes } from "./retention/routes.ts";
+import { moneyRoutes } from "./money/routes.ts";
+import { joinRequestRoutes } from "./leads/join-request-routes.ts";
 import type { Storage } from "./storage/port.ts";
 import { redactUrl } from "./storage/postgres/connect.ts";
 import type { TelegramBots } from "./telegram/bots.ts";
@@ -58,17 +61,6 @@ export interface AppDeps {
   reloadConfig(): Promise<Runtime>;
 }
 
-/** Inbound postbacks carry a few short parameters; 64 KiB is generous. */
-const MAX_INBOUND_BODY_BYTES = 64 * 1024;
-
-const tooManyRequests = (inbound: boolean, waitMs: number) => {
-  const headers = { "content-type": "application/json", "retry-after": String(Math.ceil(waitMs / 1000)) };
-  const body = inbound
-    ? { status: "error", error: "rate-limit", message: "too many requests; slow down" }
-    : { error: { code: "rate_limited", message: "too many requests; slow down" } };
-  return new Response(JSON.stringify(body), { status: 429, headers });
-};
-
 /** Builds the whole HTTP app; server.ts listens, tests call app.handle. */
 export function buildApp(deps: AppDeps) {
   const refusal = accessCheck({
@@ -89,33 +81,27 @@ export function buildApp(deps: AppDeps) {
   let bodyFields = new Map<string, string[]>();
   let integers = new Map<string, Record<"query" | "params" | "body", string[]>>();
   // Built once; a reload that changes the limits or server.* takes effect after a restart.
-  const { rate_limits: limits, server } = deps.runtime().config;
-  const inboundLimit = new RateLimiter(limits.inbound_per_minute);
-  const webhookLimit = new RateLimiter(limits.webhook_per_minute);
-  const clientAddress = clientAddressResolver(server.trusted_proxies);
-  const access = accessLog({ log: deps.log, clientAddress, enabled: () => deps.runtime().config.log.access });
+  const { server } = deps.runtime().config;
+  const edge = edgeRules({
+    ...deps.runtime().config, metrics: deps.metrics, refuse,
+    checksKey: (method, path) => needsApiKey(method, path) || (path === "/metrics" && !deps.runtime().config.server.metrics_public),
+  });
+  const access = accessLog({ log: deps.log, clientAddress: edge.signIn.clientAddress, enabled: () => deps.runtime().config.log.access });
   const handleError = errorHandler({
     log: deps.log,
     noteStorageFailure: (err) => deps.storage.noteFailure(err),
     storagePath: () => (deps.runtime().config.storage.driver === "postgres" ? redactUrl(deps.runtime().config.storage.url ?? "") : deps.runtime().config.storage.path),
+    noteBodyTimeout: () => void deps.metrics.slowClients.bodyTimeouts++,
   });
   const app = new Elysia()
     .onRequest(({ request, server }) => access.begin(request, server))
     .onRequest(async ({ request, server }) => {
-      const path = routedPath(request.url);
-      const inbound = path === "/api/postback";
-      const limiter = inbound ? inboundLimit : path.startsWith("/telegram/") ? webhookLimit : null;
-      const wait = limiter?.take(clientAddress(request, server) ?? "unknown", Date.now()) ?? 0;
-      if (wait > 0) return access.answeredEarly(request, tooManyRequests(inbound, wait));
-      const refused = await refuse(request, path);
-      if (refused) return access.answeredEarly(request, refused);
-      // An inbound postback is a handful of parameters: a large one is refused before it is read.
-      if (inbound && declaredLength(request) > MAX_INBOUND_BODY_BYTES) {
-        return access.answeredEarly(request, inboundErrorBody(413, "bad-request", `the request body is larger than ${MAX_INBOUND_BODY_BYTES} bytes`));
-      }
+      const refused = await edge.refusal(request, server);
+      return refused && access.answeredEarly(request, refused);
     })
     // Before validation, which would drop fields the body schema does not know (and read an array as {}).
     .onTransform({ as: "global" }, ({ request, route, body, query, params }) => {
+      if (nestedDeeperThan(body)) throw tooDeep(); // before anything walks it: validation, the field check
       const ints = integers.get(`${request.method} ${route}`);
       if (ints) for (const [values, names] of [[query, ints.query], [params, ints.params], [body, ints.body]] as const) coerceIntegerText(values, names);
       const known = needsApiKey(request.method, route) ? bodyFields.get(`${request.method} ${route}`) : undefined;
@@ -136,7 +122,8 @@ export function buildApp(deps: AppDeps) {
       }
       // Text that is not well-formed UTF-16 is refused at the edge, naming the field (the webhook's
       // updates are Telegram's own and handled by the telegram feature).
-      if (route.startsWith("/telegram/")) return;
+      // The click link reads its own query (URLSearchParams: bad UTF-8 becomes U+FFFD) and never refuses a visitor.
+      if (route.startsWith("/telegram/") || route.startsWith("/c/")) return;
       const field = illFormedField(query, "query") ?? illFormedField(body, "body");
       if (field === null) return;
       if (route === "/api/postback") return inboundErrorBody(400, "bad-request", `${field.replace(/^(query|body)\./, "")}: ${ILL_FORMED}`);
@@ -148,7 +135,10 @@ export function buildApp(deps: AppDeps) {
       if (request.method === "GET") await deps.storage.durable();
     })
     .onError((ctx) => access.answeredError(ctx.request, handleError(ctx)))
-    .onAfterResponse({ as: "global" }, (ctx) => access.finished(ctx))
+    .onAfterResponse({ as: "global" }, (ctx) => {
+      edge.answered(ctx.request);
+      access.finished(ctx);
+    })
     .use(openapi({
       path: "/swagger",
       provider: null, // the page is served by pageRoutes from the pinned swagger-ui-dist, embedded
@@ -161,13 +151,20 @@ export function buildApp(deps: AppDeps) {
       },
     }))
     .use(pageRoutes())
-    .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }, clientAddress))
+    .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }, edge.signIn))
     .use(opsRoutes(deps))
-    .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
+    .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone, clickGroups: () => deps.runtime().config.dashboard.click_groups }))
+    .use(retentionRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
+    .use(moneyRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
     .use(leadRoutes(deps))
+    .use(joinRequestRoutes(deps))
     .use(postbackRoutes(deps))
     .use(campaignRoutes({ ...deps, telegramState: telegramStateOf(deps.storage.read) }))
-    .use(inboundRoutes(deps, clientAddress))
+    .use(clickRoutes({
+      ...deps, clientAddress: edge.signIn.clientAddress, cameOverHttps: edge.signIn.cameOverHttps,
+      botUsername: telegramStateOf(deps.storage.read).botUsername,
+    }))
+    .use(inboundRoutes(deps, edge.signIn.clientAddress))
     .use(presetRoutes())
     .use(telegramRoutes(deps))
     .use(clusterRoutes(deps));

@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 // Command line (SPEC §8) and the running service's process: signals, exit codes.
+import "./lib/production-mode.ts"; // first: before Elysia reads NODE_ENV
 import { parseArgs } from "node:util";
 import { renderConfigJsonSchema } from "./config/json-schema.ts";
 import { ConfigError, defaultConfigPath, loadConfigFile } from "./config/load.ts";

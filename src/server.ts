@@ -7,8 +7,10 @@ import type { Runtime } from "./config/runtime.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
 import { buildApp, type AppDeps } from "./app.ts";
 import { createHttpChannel } from "./delivery/http-channel.ts";
+import { adBatching } from "./adplatforms/batch.ts";
 import { reasonClass } from "./domain/verdict.ts";
 import { MAX_BODY_BYTES } from "./http/body.ts";
+import { errorBody } from "./http/errors.ts";
 import { createIntake } from "./intake/intake.ts";
 import { systemClock, type Clock } from "./lib/clock.ts";
 import { createLogger, describedError, type Logger } from "./lib/logger.ts";
@@ -111,6 +113,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     storage, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     channels: { http: httpChannel, telegram: telegramChannel },
     pacing: new TelegramPacing(() => runtime.config.bots, () => runtime.config.delivery.per_host_in_flight),
+    batching: adBatching(() => runtime.config.destinations),
     shared: cluster.shared ? cluster : undefined,
   });
   const intake = createIntake({ storage, metrics, wake: () => {
@@ -164,7 +167,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   // over the limit. Elysia would share the port (SO_REUSEPORT) with any other process listening on
   // it; a taken port must fail the start instead.
   try {
-    app.listen({ hostname: config.server.host, port: opts.port ?? config.server.port, maxRequestBodySize: MAX_BODY_BYTES, reusePort: false });
+    app.listen({
+      hostname: config.server.host, port: opts.port ?? config.server.port, maxRequestBodySize: MAX_BODY_BYTES, reusePort: false,
+      // Never the runtime's development error page (stack, paths, source lines), whatever NODE_ENV says;
+      // anything the app's own error handler did not answer gets the envelope.
+      development: false,
+      error: () => errorBody(500, "internal", "internal error"),
+    });
   } catch (err) {
     stopping = true;
     cancelPrune();

@@ -14,8 +14,9 @@ const ENV_REF: JsonSchema & { description: string } = {
 };
 const ENV = { $ref: "#/definitions/env" };
 
-/** A value a `${VAR}` string would not pass as written: typed other than string, a closed word or a pattern. */
-const constrained = (s: JsonSchema) => s.type === "integer" || s.type === "number" || s.type === "boolean" || s.enum !== undefined || s.pattern !== undefined;
+/** A value a `${VAR}` string would not pass as written: typed other than string, a closed word, a pattern or a minimum length (keys). */
+const constrained = (s: JsonSchema) =>
+  s.type === "integer" || s.type === "number" || s.type === "boolean" || s.enum !== undefined || s.pattern !== undefined || (s.minLength ?? 0) > 6;
 
 /** A key may be left out when its default is a valid value (api_keys' [] is not: it stays required). */
 const optional = (s: JsonSchema) => s.default !== undefined && readValue(s, undefined, [], new Checker()) !== INVALID;

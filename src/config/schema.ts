@@ -23,6 +23,16 @@ const nullable = <T extends TSchema>(schema: T, options: SchemaOptions = {}) => 
 
 const int = (minimum: number, maximum: number, options: SchemaOptions = {}) => Type.Integer({ minimum, maximum, ...options });
 
+/**
+ * A secret key: 32 characters at least (`openssl rand -hex 32` makes 64), so that guessing it is
+ * hopeless even past the rate limits; never repeated in a message (writeOnly).
+ */
+export const MIN_KEY_LENGTH = 32;
+const secretKey = () => Type.String({
+  minLength: MIN_KEY_LENGTH, writeOnly: true,
+  errorMessage: `is shorter than ${MIN_KEY_LENGTH} characters, too easy to guess; make one with: openssl rand -hex 32`,
+});
+
 /** A list of strings none of which may be empty (keys, hosts, addresses). */
 const words = (options: SchemaOptions = {}, item: SchemaOptions = {}) => Type.Array(Type.String({ minLength: 1, ...item }), { default: [], ...options });
 
@@ -35,6 +45,8 @@ const duration = (options: SchemaOptions = {}) => Type.Union(
 
 const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
 const CAMPAIGN_CODE = "^[A-Za-z0-9_]{1,63}$";
+/** A query parameter's name as a `{param:NAME}` macro spells it. */
+const CLICK_PARAM = "^[A-Za-z0-9_.~-]{1,64}$";
 
 const ServerSchema = mapping({
   host: withDefault(Type.String({ description: "address the HTTP API listens on" }), "0.0.0.0"),
@@ -63,7 +75,10 @@ const StorageSchema = mapping({
     pattern: "^postgres(ql)?://", errorMessage: "must be a postgres:// or postgresql:// URL", writeOnly: true,
   }), { description: "PostgreSQL URL, needed with driver postgres: postgres://USER:${TGCPA_PG_PASSWORD}@HOST:5432/DATABASE (its password is never shown)" }),
   pool_size: withDefault(int(1, 1000, { description: "PostgreSQL connections this instance opens at most (driver postgres)" }), 10),
-}, { default: {}, description: "the database (a change needs a restart)" });
+  idempotency_mib_per_api_key: withDefault(int(1, 65_536, {
+    description: "MiB the stored answers of POST /api/events' Idempotency-Keys may take per API key (the oldest go first; kept 24 h at most); a reload applies it to the next key",
+  }), 64),
+}, { default: {}, description: "the database (a change needs a restart, but for idempotency_mib_per_api_key)" });
 
 const RateLimitsSchema = mapping({
   inbound_per_minute: withDefault(int(0, 10_000_000, { description: "requests per minute per client address on /api/postback; 0 = off" }), 600),
@@ -71,7 +86,19 @@ const RateLimitsSchema = mapping({
     description: "requests per minute per client address to /api/postback without a valid key (each one is logged); 0 = off",
   }), 30),
   webhook_per_minute: withDefault(int(0, 10_000_000, { description: "requests per minute per client address on /telegram/{bot}; 0 = off" }), 6000),
-}, { default: {}, description: "requests per minute per client address on the public endpoints" });
+  requests_in_progress_per_client: withDefault(int(0, 1_000_000, {
+    description: "requests in progress at once per client address without a valid API key or session (sign-in, inbound postbacks, webhooks; Telegram opens up to 40); past it 429; 0 = off",
+  }), 128),
+  api_key_failures_per_minute: withDefault(int(0, 10_000_000, {
+    description: "wrong API keys per minute per client address (Authorization: Bearer, ?key=, the dashboard sign-in); past it the address's keys get 429 unchecked; 0 = off",
+  }), 20),
+  api_key_failures_all_per_minute: withDefault(int(0, 10_000_000, {
+    description: "wrong API keys per minute from all addresses together; past it addresses without a valid key in the last hour get 429; 0 = off",
+  }), 200),
+  click_per_minute: withDefault(int(0, 10_000_000, {
+    description: "clicks recorded per minute per client address by the click link /c/{campaign}; past it the visitor is still sent to the bot, without a click (so without attribution); 0 = off",
+  }), 120),
+}, { default: {}, description: "requests per minute per client address on the public endpoints, and wrong API keys" });
 
 const LogSchema = mapping({
   level: withDefault(oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"], { description: "pino level" }), "info"),
@@ -88,6 +115,9 @@ const DashboardSchema = mapping({
     description: "IANA time zone the dashboard and GET /api/stats count days in by default (e.g. Europe/Moscow; offsets are refused)",
   }), "UTC"),
   session_ttl: withDefault(duration({ description: "how long a dashboard sign-in lasts (5m … 365d)" }), "7d"),
+  click_groups: withDefault(Type.Array(Type.String({ pattern: CLICK_PARAM, errorMessage: "must be a query parameter name of 1-64 characters A-Z a-z 0-9 _ . ~ -" }), {
+    description: "click parameters (at most 20) the funnel can be grouped by (GET /api/stats?group=NAME, the overview's Group by), counted from the moment they are listed; keep unique ids (a click id in sub1) out: each value is counted apart",
+  }), ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "sub1", "sub2", "sub3", "sub4", "sub5"]),
 }, { default: {} });
 
 const DeliverySchema = mapping({
@@ -192,7 +222,7 @@ const PayoutSchema = mapping({
   currency: withDefault(Type.String({ description: "the {currency} macro" }), ""),
 }, { title: "payout" });
 
-const WelcomeSchema = mapping({
+const welcomeFields = {
   text: Type.String({ description: "Telegram legacy Markdown with the macros, {invite} included (4096 characters; 1024 with media)" }),
   photo: Type.Optional(Type.String({ description: "a local photo sent with the text as its caption (relative to the config file's folder)" })),
   video: Type.Optional(Type.String({ description: "a local video sent with the text as its caption (relative to the config file's folder)" })),
@@ -200,7 +230,28 @@ const WelcomeSchema = mapping({
     text: Type.String(),
     url: Type.String({ description: "http(s) URL with the macros; {invite} is the campaign's invite link" }),
   }, { description: "an inline URL button under the message" })),
-}, { description: "a message the bot sends on /start (needs the campaign's bot)" });
+};
+
+const WelcomeSchema = mapping(welcomeFields, { description: "a message the bot sends on /start (needs the campaign's bot)" });
+
+const WelcomeVariantSchema = mapping({
+  name: Type.Optional(Type.String({
+    pattern: "^[A-Za-z0-9_.-]{1,32}$", errorMessage: "must be 1-32 characters of A-Z a-z 0-9 _ . -",
+    description: "how the variant is recorded on the lead and named in the stats; default v1, v2, … by position",
+  })),
+  languages: words({ description: "language codes this variant is for (ru, en, pt-BR; ru also takes ru-RU); empty: any language" }),
+  weight: withDefault(Type.Number({ minimum: 0.001, maximum: 1_000_000, description: "relative share among the variants that fit the subscriber's language (0.001 … 1000000)" }), 1),
+  ...welcomeFields,
+}, { title: "welcome variant" });
+
+const ClickLinkSchema = mapping({
+  mode: withDefault(oneOf(["redirect", "page", "off"], {
+    description: "redirect: 302 to the bot's deep link; page: a page with \"Open in Telegram\" (tg:// and t.me links), for in-app browsers that block the redirect; off: no click link",
+  }), "redirect"),
+  click_param: nullable(Type.String({ pattern: CLICK_PARAM, errorMessage: "must be a query parameter name of 1-64 characters A-Z a-z 0-9 _ . ~ -" }), {
+    description: "the query parameter that carries a tracker's click id (e.g. subid): it becomes the lead's {click}; without it the click's token is",
+  }),
+}, { default: {}, description: "the click link GET /c/<code> (needs the campaign's bot): records the click, then sends the visitor to the bot" });
 
 const CampaignSchema = mapping({
   code: Type.String({
@@ -217,9 +268,32 @@ const CampaignSchema = mapping({
     wait: Type.Optional(PayoutSchema), hold: Type.Optional(PayoutSchema), approve: Type.Optional(PayoutSchema),
     cancel: Type.Optional(PayoutSchema), trash: Type.Optional(PayoutSchema),
   }, { description: "{payout} and {currency} per status" }), {}),
-  welcome: nullable(WelcomeSchema),
-  auto_approve: withDefault(Type.Boolean({ description: "approve join requests to the chat through the Bot API" }), false),
+  welcome: nullable(Type.Union([WelcomeSchema, Type.Array(WelcomeVariantSchema, { minItems: 1, errorMessage: "needs at least one variant" })]), {
+    description: "the message sent on /start, or a list of variants: chosen by the subscriber's language, then by weight, the same one on every Start",
+  }),
+  costs: withDefault(Type.Array(mapping({
+    date: Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$", errorMessage: "must be a date YYYY-MM-DD", description: "a day in dashboard.timezone" }),
+    amount: Type.Union([Type.String(), Type.Number()], { description: "what the campaign cost that day, e.g. \"125.40\" (up to 6 decimals)" }),
+    currency: Type.String({ description: "ISO 4217 code, e.g. USD" }),
+  }, { title: "cost" }), {
+    description: "what the campaign cost per day (GET /api/money); a cost entered through PUT /api/costs/{campaign}/{date} or the dashboard's CSV upload replaces the day's",
+  }), []),
+  approve_after: withDefault(duration({
+    description: "the approve postback leaves only once the subscriber has stayed this long (e.g. 24h); a leave before then skips it; 0 = at once",
+  }), 0),
+  approve_after_leave: withDefault(oneOf(["skip", "cancel"], {
+    description: "a leave before approve_after: skip (no postback for the leave either) or cancel (the leave's postback is sent)",
+  }), "skip"),
+  min_quality: nullable(int(0, 100, { description: "below this quality score (0-100) a join is not reported as an approve (below_min_quality)" })),
+  below_min_quality: withDefault(oneOf(["trash", "skip"], { description: "what a join below min_quality reports: a trash postback, or nothing (skipped rows)" }), "trash"),
+  join_requests: nullable(mapping({
+    approve_after: Type.Optional(duration({ description: "approve each request this long after it came (0 = at once)" })),
+    decline_below: Type.Optional(int(0, 100, { description: "decline requests of subscribers whose quality score is below this" })),
+    manual: Type.Optional(Type.Boolean({ description: "hold requests for a person: Approve and Decline on the lead page and POST /api/leads/{id}/join-request" })),
+  }), { description: "how the bot answers join requests to the chat (through the paced Telegram channel); null: left to the chat's admins" }),
+  auto_approve: withDefault(Type.Boolean({ description: "approve join requests at once: the same as join_requests: { approve_after: 0 }" }), false),
   join_request: withDefault(Type.Boolean({ description: "the campaign's invite link asks to join instead of letting people in at once" }), false),
+  click_link: ClickLinkSchema,
 });
 
 export const ConfigFileSchema = mapping({
@@ -230,11 +304,11 @@ export const ConfigFileSchema = mapping({
   dashboard: DashboardSchema,
   account_id: withDefault(Type.String({ description: "the {user} macro" }), "1"),
   // Its default fails minItems: left out, it is refused with the reason rather than "is required".
-  api_keys: withDefault(Type.Array(Type.String({ minLength: 1, writeOnly: true }), {
+  api_keys: withDefault(Type.Array(secretKey(), {
     minItems: 1, errorMessage: "at least one API key is required to protect /api",
-    description: "keys for everything under /api (Authorization: Bearer KEY) and for the dashboard's sign-in",
+    description: `keys for everything under /api (Authorization: Bearer KEY) and for the dashboard's sign-in, ${MIN_KEY_LENGTH} characters at least`,
   }), []),
-  inbound_keys: words({ description: "keys for inbound postbacks (/api/postback)" }, { writeOnly: true }),
+  inbound_keys: withDefault(Type.Array(secretKey(), { description: `keys for inbound postbacks (/api/postback), ${MIN_KEY_LENGTH} characters at least` }), []),
   demo_tracker: withDefault(Type.Boolean({ description: "enables /demo/postback and /demo/received (the example config only)" }), false),
   delivery: DeliverySchema,
   bots: withDefault(Type.Record(Type.String(), BotSchema, {

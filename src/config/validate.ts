@@ -3,11 +3,10 @@
 // macros and templates, presets and destinations, paths taken from the config file's folder, time
 // zones, addresses. The structure, defaults, ranges and words come from schema.ts, read by read.ts.
 import ipaddr from "ipaddr.js";
-import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { STATUSES, type Status } from "../domain/status.ts";
 import {
-  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, loneMacroParams, renderRequest, renderText, welcomeUrlEncode,
+  POSTBACK_MACROS, compileText, emptyTemplates, loneMacroParams, renderRequest,
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../domain/templates.ts";
 import { parseDuration } from "../lib/duration.ts";
@@ -16,9 +15,11 @@ import { AD_PLATFORMS, adPlatformByName } from "../adplatforms/index.ts";
 import { readAdDestination } from "../adplatforms/config.ts";
 import { PRESETS, fillPreset, presetByName, verdictName } from "../presets/presets.ts";
 import { formatPath, type Checker, type ConfigPath } from "./checker.ts";
-import { BOT_SENDS_PER_SECOND, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout, type WelcomeConfig } from "./model.ts";
+import { BOT_SENDS_PER_SECOND, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout } from "./model.ts";
 import { INVALID, readValue, type JsonSchema } from "./read.ts";
 import { webhookUrlProblem } from "./webhook-url.ts";
+import { readCosts, readJoinRequests, readWelcomeVariants } from "./validate-campaign.ts";
+import { CLICK_TOKEN_LENGTH, MAX_CLICK_LINK_CODE } from "../domain/click-link.ts";
 import { ConfigFileSchema, type ConfigFile } from "./schema.ts";
 
 const SAMPLE_VALUES: MacroValues = Object.fromEntries(POSTBACK_MACROS.map((m) => [m, "x"])) as MacroValues;
@@ -48,6 +49,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     dashboard: {
       timezone: readTimeZone(file.dashboard.timezone, ["dashboard", "timezone"], c),
       session_ttl_ms: readSessionTtl(file.dashboard.session_ttl, ["dashboard", "session_ttl"], c),
+      click_groups: readClickGroups(file.dashboard.click_groups, ["dashboard", "click_groups"], c),
     },
     account_id: file.account_id,
     api_keys: file.api_keys,
@@ -85,6 +87,17 @@ function readTimeZone(name: string, path: ConfigPath, c: Checker): string {
   const canonical = canonicalTimeZone(name);
   if (!canonical) c.fail(path, `unknown time zone "${name}" (an IANA name such as UTC, Europe/Moscow or Asia/Kolkata)`);
   return canonical ?? "UTC";
+}
+
+/** At most this many click parameters are counted per lead event (each is one counter upsert in its transaction). */
+const MAX_CLICK_GROUPS = 20;
+
+function readClickGroups(names: string[], path: ConfigPath, c: Checker): string[] {
+  if (names.length > MAX_CLICK_GROUPS) c.fail(path, `lists ${names.length} parameters; at most ${MAX_CLICK_GROUPS} (each is counted in every lead event's transaction)`);
+  names.forEach((name, i) => {
+    if (name !== undefined && names.indexOf(name) !== i) c.fail([...path, i], `"${name}" is listed twice`);
+  });
+  return names.filter((n) => n !== undefined);
 }
 
 const MINUTE_MS = 60_000;
@@ -180,13 +193,14 @@ function readCampaigns(
   return campaigns.flatMap((o, i) => {
     if (!o) return []; // refused as a whole (not a mapping)
     const p = ["campaigns", i];
-    const { code, unsub_window, postbacks, payouts, welcome, ...rest } = o;
+    const { code, unsub_window, postbacks, payouts, welcome, costs, approve_after, join_requests, ...rest } = o;
     if (code !== undefined) {
       const twin = seen.get(code);
       if (twin !== undefined) c.fail([...p, "code"], `"${code}" is already used by campaigns[${twin}]`);
       else seen.set(code, i);
     }
     if (o.bot !== null && !Object.hasOwn(bots, o.bot)) c.fail([...p, "bot"], `no bot named "${o.bot}" under bots`);
+    checkClickLinkCode(o, p, c);
     return [{
       ...rest,
       code,
@@ -194,45 +208,23 @@ function readCampaigns(
       unsub_window_ms: ms(unsub_window),
       postbacks: postbacks === null ? null : readEventTemplates(postbacks, [...p, "postbacks"], c, destinations),
       payouts: Object.fromEntries(Object.entries(payouts).filter(([, v]) => v)) as Partial<Record<Status, Payout>>,
-      welcome: welcome === null ? null : (readWelcome(welcome, [...p, "welcome"], c, o.bot, inConfigFolder) ?? null),
+      welcome: welcome === null ? null : readWelcomeVariants(welcome, [...p, "welcome"], c, o.bot, inConfigFolder),
+      costs: readCosts(costs, [...p, "costs"], c),
+      approve_after_ms: ms(approve_after),
+      join_requests: readJoinRequests(join_requests, o.auto_approve, p, c),
     }];
   });
 }
 
-const WELCOME_SAMPLE = { ...SAMPLE_VALUES, invite: "https://t.me/+sample" };
-
-function readWelcome(
-  o: NonNullable<ConfigFile["campaigns"][number]["welcome"]>, p: ConfigPath, c: Checker, bot: string | null, inConfigFolder: (path: string) => string,
-): WelcomeConfig | undefined {
-  if (bot === null) c.fail(p, "a welcome message needs the campaign's bot");
-  const compile = (source: string, path: ConfigPath) => {
-    try {
-      return compileText(source, WELCOME_MACROS);
-    } catch (err) {
-      return c.fail(path, (err as Error).message);
-    }
-  };
-  const text = o.text === undefined ? undefined : compile(o.text, [...p, "text"]);
-  if (o.photo !== undefined && o.video !== undefined) c.fail(p, "has both photo and video; choose one");
-  let media: WelcomeConfig["media"] = null;
-  for (const kind of ["photo", "video"] as const) {
-    const written = o[kind];
-    if (written === undefined) continue;
-    const path = inConfigFolder(written);
-    if (!existsSync(path)) c.fail([...p, kind], `file ${path} does not exist${path === written ? "" : " (a relative path is taken from the config file's folder)"}`);
-    media = { kind, path };
-  }
-  const limit = media ? 1024 : 4096;
-  if (o.text !== undefined && o.text.length > limit) c.fail([...p, "text"], `is longer than Telegram's ${limit} characters${media ? " for a caption" : ""}`);
-  let button: WelcomeConfig["button"] = null;
-  if (o.button) {
-    const url = o.button.url === undefined ? undefined : compile(o.button.url, [...p, "button", "url"]);
-    if (url && !/^https?:\/\//i.test(renderText(url, WELCOME_SAMPLE, welcomeUrlEncode))) c.fail([...p, "button", "url"], "must be an http(s) URL after macro substitution");
-    if (o.button.text && url) button = { text: o.button.text, url };
-  }
-  return text && { text, media, button };
+/**
+ * The click link puts `<code>-<token>` in the Start payload, which Telegram carries only up to 64
+ * characters: a code too long for it is refused where it is written, not found out by a visitor.
+ */
+function checkClickLinkCode(o: ConfigFile["campaigns"][number], p: ConfigPath, c: Checker) {
+  if (o.bot === null || o.click_link.mode === "off" || o.code === undefined || o.code.length <= MAX_CLICK_LINK_CODE) return;
+  c.fail([...p, "code"], `"${o.code}" is ${o.code.length} characters: the click link's Start payload (code, "-", a ${CLICK_TOKEN_LENGTH}-character token) `
+    + `would be ${o.code.length + 1 + CLICK_TOKEN_LENGTH}, and Telegram carries at most 64; shorten the code to ${MAX_CLICK_LINK_CODE} characters or set click_link.mode: off`);
 }
-
 
 type EventTemplatesFile = ConfigFile["postbacks"];
 type TemplateFile = Exclude<EventTemplatesFile[Status], unknown[] | undefined>;
@@ -279,6 +271,7 @@ function destinationTemplate(name: string, path: ConfigPath, c: Checker, destina
     if (!template && explicit) c.fail(path, `destination ${JSON.stringify(name)} sends no event for ${status} (name one under destinations.${name}.events.${status})`);
     return template;
   }
+  if (d.templates![status] === "") return undefined; // the preset sends nothing for this status (prosper202: approve only)
   const url = compileAt(d.templates![status], path, c);
   return url && {
     label: `destinations.${d.config.name}.${status}`, method: "GET", url, destination: d.config.name,

@@ -9,6 +9,8 @@ import chart from "./assets/chart.client.js" with { type: "file" };
 import index from "./assets/index.html" with { type: "file" };
 import journalPage from "./assets/journal-page.client.js" with { type: "file" };
 import opsPages from "./assets/ops-pages.client.js" with { type: "file" };
+import quality from "./assets/quality.client.js" with { type: "file" };
+import insightsPages from "./assets/insights-pages.client.js" with { type: "file" };
 import statsPages from "./assets/stats-pages.client.js" with { type: "file" };
 import style from "./assets/style.css" with { type: "file" };
 import swaggerInit from "./assets/swagger-init.client.js" with { type: "file" };
@@ -38,6 +40,8 @@ export const DASHBOARD_ASSETS: Record<string, Asset> = {
   "stats-pages.client.js": { path: statsPages, type: JS },
   "ops-pages.client.js": { path: opsPages, type: JS },
   "journal-page.client.js": { path: journalPage, type: JS },
+  "quality.client.js": { path: quality, type: JS },
+  "insights-pages.client.js": { path: insightsPages, type: JS },
   "style.css": { path: style, type: CSS },
 };
 

@@ -1,4 +1,5 @@
 import type { AddressGuard } from "./address-guard.ts";
+import { ANSWER_HEAD_BYTES, cutToBytes, storedAnswerHead } from "../domain/stored-answer.ts";
 import { parseRetryAfter, type AttemptResult } from "../domain/verdict.ts";
 
 export interface OutgoingRequest {
@@ -35,7 +36,7 @@ export interface SendReport {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Enough for any preset's verdict; only RESPONSE_HEAD_BYTES of it is stored. */
 const BODY_READ_LIMIT = 16 * 1024;
-export const RESPONSE_HEAD_BYTES = 1024;
+export const RESPONSE_HEAD_BYTES = ANSWER_HEAD_BYTES;
 const USER_AGENT = "tgcpa/0.1 (+postback)";
 
 /**
@@ -114,7 +115,7 @@ async function sendWithin(req: OutgoingRequest, opts: SendOptions, signal: Abort
     return {
       result: { kind: "response", status: res.status, body: text, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), opts.now()) },
       url: url.href,
-      responseHead: headOf(text),
+      responseHead: storedAnswerHead(res.status, text), // never an HTML page or a token-shaped value
     };
   }
 }
@@ -188,9 +189,5 @@ async function readLimited(res: Response, limit: number): Promise<string> {
   return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit));
 }
 
-/** The first 1 KiB of a body, cut on a character boundary. */
-export function headOf(text: string): string {
-  const bytes = Buffer.from(text);
-  if (bytes.byteLength <= RESPONSE_HEAD_BYTES) return text;
-  return new TextDecoder().decode(bytes.subarray(0, RESPONSE_HEAD_BYTES)).replace(/\uFFFD$/, "");
-}
+/** The first 1 KiB of a body, cut on a character boundary (answers the service itself reads, e.g. the Bot API's). */
+export const headOf = (text: string) => cutToBytes(text, RESPONSE_HEAD_BYTES);

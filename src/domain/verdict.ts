@@ -1,3 +1,5 @@
+import { isHtmlMarkup, redactTokens } from "./stored-answer.ts";
+
 /** What one HTTP attempt produced, before any judgement. */
 export type AttemptResult =
   | { kind: "response"; status: number; body: string; retryAfterMs: number | null }
@@ -42,9 +44,10 @@ const WORDS_MAX = 120;
  * answer (and may hold a session or CSRF token).
  */
 export function answerWords(body: string): string | null {
-  if (isHtmlPage(body)) return null;
-  const line = body.split(/\r?\n/).map((l) => l.replace(/[\u0000-\u001f\u007f]+/g, " ").trim()).find((l) => l !== "");
-  if (!line) return null;
+  if (isHtmlPage(body) || isHtmlMarkup(body)) return null;
+  const raw = body.split(/\r?\n/).map((l) => l.replace(/[\u0000-\u001f\u007f]+/g, " ").trim()).find((l) => l !== "");
+  if (!raw) return null;
+  const line = redactTokens(raw); // a reason is stored: no token-shaped value in it
   return line.length > WORDS_MAX ? `${line.slice(0, WORDS_MAX)}…` : line;
 }
 

@@ -21,6 +21,15 @@ export function routedPath(url: string): string {
 /** Every call under /api needs the API key (or a dashboard session), but those that authenticate themselves. */
 export const needsApiKey = (method: string, path: string) => path.startsWith("/api/") && !PUBLIC_API.has(`${method} ${path}`);
 
+/** The API key a request presents (Bearer first, else ?key=) and how; null when it presents none. */
+export function presentedKey(request: Request): { key: string; via: "bearer" | "query" } | null {
+  const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
+  if (bearer !== undefined) return { key: bearer, via: "bearer" };
+  const query = request.url.indexOf("?");
+  const key = query === -1 ? null : new URLSearchParams(request.url.slice(query + 1)).get("key");
+  return key === null ? null : { key, via: "query" };
+}
+
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export type Access = "key" | "session" | null;
@@ -49,9 +58,7 @@ export function accessCheck(deps: AccessDeps): (request: Request, path: string) 
     let verdict = verdicts.get(request);
     if (verdict !== undefined) return verdict;
     const keys = deps.apiKeys();
-    const bearer = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
-    const query = request.url.indexOf("?");
-    const key = bearer ?? (query === -1 ? null : new URLSearchParams(request.url.slice(query + 1)).get("key"));
+    const key = presentedKey(request)?.key ?? null;
     if (key !== null) verdict = keyMatches(key, keys) ? "key" : null;
     else verdict = (await deps.hasSession(request, keys)) ? "session" : null;
     verdicts.set(request, verdict);

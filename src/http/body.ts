@@ -1,4 +1,5 @@
 import { AppError } from "../lib/errors.ts";
+import { bodyReadToEnd, withinBodyDeadline } from "./body-deadline.ts";
 
 /** Any request body larger than this is refused by the server itself (Bun answers 413). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -20,7 +21,7 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await withinBodyDeadline(request, reader.read());
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
@@ -29,5 +30,6 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
     }
     chunks.push(value);
   }
+  bodyReadToEnd(request);
   return new TextDecoder().decode(Buffer.concat(chunks));
 }

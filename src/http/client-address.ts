@@ -25,6 +25,25 @@ export function clientAddressResolver(trustedProxies: readonly string[]): Client
   };
 }
 
+/** Whether a request came over https, as the session cookie's Secure flag needs to know. */
+export type CameOverHttps = (request: Request, server: PeerSource) => boolean;
+
+/**
+ * https directly (the URL's scheme), or through a trusted proxy that says so in X-Forwarded-Proto
+ * (any hop: a client that adds "https" itself only makes its own cookie stricter). The header
+ * from anyone else is ignored, as X-Forwarded-For is.
+ */
+export function httpsResolver(trustedProxies: readonly string[]): CameOverHttps {
+  const trusted = rangeMatcher(trustedProxies);
+  return (request, server) => {
+    if (request.url.startsWith("https:")) return true;
+    const proto = request.headers.get("x-forwarded-proto");
+    if (!proto) return false;
+    const peer = parseAddress(canonical(server?.requestIP(request)?.address ?? "") ?? "");
+    return peer !== null && trusted(peer) && proto.split(",").some((p) => p.trim().toLowerCase() === "https");
+  };
+}
+
 /**
  * Pure rule: start at the peer and move left through X-Forwarded-For while the current address is a
  * trusted proxy. An entry that is not an address (a forged or garbled header) stops the walk at the

@@ -1,6 +1,7 @@
 import { AppError, isStorageUnavailable } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { routedPath } from "./auth.ts";
+import { bodyPending } from "./body-deadline.ts";
 import { fieldMessage } from "./schema.ts";
 
 /** The one error envelope: `{error: {code, message, details?}}` with its HTTP status. */
@@ -34,6 +35,8 @@ export interface ErrorHandlerDeps {
   noteStorageFailure(err: unknown): void;
   /** The database file, for the log line. */
   storagePath(): string;
+  /** Told of a body that missed its deadline (408), for /metrics. */
+  noteBodyTimeout?(): void;
 }
 
 /**
@@ -43,11 +46,42 @@ export interface ErrorHandlerDeps {
  */
 export function errorHandler(deps: ErrorHandlerDeps) {
   const log = deps.log.child({ component: "http" });
-  return ({ code, error, request }: { code: unknown; error: unknown; request: Request }) => {
-    if (error instanceof AppError) return errorBody(error.status, error.code, error.message, error.details);
+  const render = renderError(deps, log);
+  // Whatever the error, the answer is the envelope: were this handler to throw, the runtime would
+  // answer with its own page (in development mode: the stack, paths and source lines).
+  return (context: { code: unknown; error: unknown; request: Request }) => {
+    try {
+      const res = render(context);
+      // Answered before its body was read (a wrong webhook secret, a missed deadline): the rest is never read.
+      if (bodyPending(context.request)) res.headers.set("connection", "close");
+      return res;
+    } catch (err) {
+      try {
+        log.error({ code: String(context.code), message: err instanceof Error ? err.message.slice(0, 200) : "unknown" }, "the error handler failed");
+      } catch {
+        // the log line is not worth a second failure
+      }
+      return errorBody(500, "internal", "internal error");
+    }
+  };
+}
+
+function renderError(deps: ErrorHandlerDeps, log: Logger) {
+  return ({ code, error: thrown, request }: { code: unknown; error: unknown; request: Request }) => {
+    // Elysia wraps what a body read threw (a missed body deadline) in its ParseError.
+    const cause = code === "PARSE" ? (thrown as { cause?: unknown }).cause : undefined;
+    const error = cause instanceof AppError ? cause : thrown;
+    if (error instanceof AppError) {
+      // The inbound endpoint speaks AlterCPA's envelope (a body refused before validation, e.g. too deep).
+      const res = routedPath(request.url) === "/api/postback"
+        ? inboundErrorBody(error.status === 422 ? 400 : error.status, "bad-request", error.message)
+        : errorBody(error.status, error.code, error.message, error.details);
+      if (error.status === 408) deps.noteBodyTimeout?.();
+      return res;
+    }
     if (code === "VALIDATION") {
       const v = error as { type: string; all: readonly unknown[] };
-      const details = validationDetails(v.type, v.all);
+      const details = validationDetails(String(v.type), v.all);
       const first = details[0];
       return errorBody(422, "validation_failed", first ? `${first.field}: ${first.message}` : "invalid request", details);
     }
@@ -58,7 +92,7 @@ export function errorHandler(deps: ErrorHandlerDeps) {
     if (code === "NOT_FOUND") return errorBody(404, "not_found", "no such route");
     if (code === "INVALID_COOKIE_SIGNATURE") return errorBody(400, "bad_request", "invalid cookie");
     const status = typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;
-    if (status < 500) return errorBody(status, "bad_request", (error as Error).message ?? "bad request");
+    if (status < 500) return errorBody(status, "bad_request", typeof (error as Error).message === "string" ? (error as Error).message.slice(0, 200) : "bad request");
     if (isStorageUnavailable(error)) {
       deps.noteStorageFailure(error);
       log.error({ err: error, db: deps.storagePath() }, "storage unavailable");

@@ -24,6 +24,15 @@ export class RateLimiter {
     return Math.ceil((1 - b.tokens) / rate);
   }
 
+  /** The ms until this key may take a token (0: it may now), without taking one. */
+  peek(key: string, now: number): number {
+    if (this.perMinute <= 0) return 0;
+    const rate = this.perMinute / 60_000; // tokens per ms
+    const b = this.buckets.get(key);
+    const tokens = b ? Math.min(this.perMinute, b.tokens + (now - b.at) * rate) : this.perMinute;
+    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / rate);
+  }
+
   private sweep(now: number, rate: number) {
     this.lastSweep = now;
     for (const [k, b] of this.buckets) if (b.tokens + (now - b.at) * rate >= this.perMinute) this.buckets.delete(k);

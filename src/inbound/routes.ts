@@ -3,6 +3,7 @@ import type { ClientAddress, PeerSource } from "../http/client-address.ts";
 import { RateLimiter } from "../http/rate-limit.ts";
 import { pageQuery, queryString } from "../http/schema.ts";
 import { keyMatches } from "../lib/keys.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import { iso } from "../lib/json.ts";
 import { requestBody, responses } from "../http/openapi.ts";
 import { InboundLog, inboundLogExample, inboundResponses } from "./model.ts";
@@ -49,7 +50,7 @@ const INBOUND_BODY = requestBody("The parameters, as a form or a JSON object (an
   "application/json": { schema: inboundBodySchema, example: { key: "INBOUND_KEY", click: "abc123", status: "approved" } },
 });
 
-export function inboundRoutes(ctx: InboundDeps, clientAddress: ClientAddress) {
+export function inboundRoutes(ctx: InboundDeps & { metrics: Metrics }, clientAddress: ClientAddress) {
   // A request without a valid key is answered from these limits before anything is done or logged
   // (built once, like the other limits: a reload that changes them takes effect after a restart).
   const perAddress = ctx.runtime().config.rate_limits.inbound_bad_key_per_minute;
@@ -62,6 +63,8 @@ export function inboundRoutes(ctx: InboundDeps, clientAddress: ClientAddress) {
       const now = Date.now();
       // The shared budget is spent only by requests their own address's limit lets through.
       const wait = badKeyPerAddress.take(ip ?? "unknown", now) || badKeyAll.take("*", now);
+      // A request without any key is no guess, but is limited and logged the same.
+      if (params.key !== undefined) ctx.metrics.recordAuthFailure("inbound", wait > 0 ? "limited" : "refused");
       if (wait > 0) {
         set.status = 429;
         set.headers["retry-after"] = String(Math.ceil(wait / 1000));

@@ -18,11 +18,15 @@ export class Metrics {
   readonly events = new Map<string, number>();
   readonly attempts = new Map<string, number>();
   readonly postbacks = new Map<string, number>();
+  /** Click link requests by result. */
+  readonly clicks = new Map<string, number>();
   /** Attempt outcomes by `host|outcome|reason class`. */
   readonly outcomes = new Map<string, number>();
   /** How long each attempt took, seconds (request and answer; all redirects). */
   readonly attemptSeconds = new Histogram(ATTEMPT_BUCKETS_S);
   private readonly outcomeHosts = new Set<string>();
+  /** Keys presented and wrong, by `how|answer` (how: bearer, query, sign_in, inbound; answer: refused 401/403, or limited 429 unchecked). */
+  readonly authFailures = new Map<string, number>();
 
   private static bump(map: Map<string, number>, key: string, by = 1) {
     map.set(key, (map.get(key) ?? 0) + by);
@@ -46,6 +50,21 @@ export class Metrics {
     Metrics.bump(this.outcomes, `${label}|${state === "pending" ? "retry" : state}|${this.reasonClass(reason)}`);
   }
 
+  /** A key presented that was wrong (`refused`), or not checked because its client was past its limit (`limited`). */
+  recordAuthFailure(via: string, answer: "refused" | "limited") {
+    Metrics.bump(this.authFailures, `${via}|${answer}`);
+  }
+
+  /** Bodies that did not arrive within their deadline (408), and requests refused for their client's cap on requests in progress (429). */
+  readonly slowClients = { bodyTimeouts: 0, refusedInProgress: 0 };
+  /** Requests in progress without a key, as the app counts them (set by app.ts). */
+  requestsInProgress: () => number = () => 0;
+
+  /** One request to the click link: recorded, or why not (head, crawler, rate_limited, not_stored, or the refusal's reason). */
+  recordClick(result: string) {
+    Metrics.bump(this.clicks, result);
+  }
+
   recordPostbacksCreated(states: readonly string[]) {
     for (const s of states) if (s !== "pending") Metrics.bump(this.postbacks, s);
   }
@@ -59,6 +78,13 @@ export class Metrics {
     page.counter("tgcpa_postback_outcomes_total", "Delivery attempts by host, outcome (delivered, retry, rejected, failed) and reason class.",
       split(this.outcomes, ["host", "outcome", "reason"]));
     page.counter("tgcpa_postbacks_finished_total", "Postbacks that reached a final state in this process.", split(this.postbacks, ["state"]));
+    page.counter("tgcpa_auth_failures_total", "Keys presented that were wrong (refused) or not checked because the client was past its limit (limited), by how they came (bearer, query, sign_in, inbound).",
+      split(this.authFailures, ["via", "answer"]));
+    page.gauge("tgcpa_http_requests_in_progress", "Requests in progress without a valid API key or session (capped per client address).", [[{}, this.requestsInProgress()]]);
+    page.counter("tgcpa_http_body_timeouts_total", "Request bodies that did not arrive within their deadline (answered 408, the connection closed).", [[{}, this.slowClients.bodyTimeouts]]);
+    page.counter("tgcpa_http_refused_in_progress_total", "Requests refused (429) because their client address had rate_limits.requests_in_progress_per_client in progress.", [[{}, this.slowClients.refusedInProgress]]);
+    page.counter("tgcpa_clicks_total", "Requests to the click link /c/{campaign} by result: recorded, head, crawler, rate_limited, not_stored, or why the link refused (unknown_campaign, campaign_paused, bot_not_connected, …).",
+      split(this.clicks, ["result"]));
     page.histogram("tgcpa_postback_attempt_seconds", "How long a delivery attempt took (the request, its redirects and the answer).", this.attemptSeconds);
   }
 }

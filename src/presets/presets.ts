@@ -43,6 +43,20 @@ function alterCpaError(body: string): { refused: string } | undefined {
   return { refused: `status "error"${p.error !== undefined ? `, error ${JSON.stringify(p.error).slice(0, 60)}` : ""}${message ? `: ${message}` : ""}` };
 }
 
+/** Prosper202's refusal: JSON with `error: true` (its `msg` as the words); an empty body or `error: false` is not one. */
+function prosper202Error(body: string): { refused: string } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const p = parsed as { error?: unknown; code?: unknown; msg?: unknown } | null;
+  if (p?.error !== true) return undefined;
+  const msg = typeof p.msg === "string" ? answerWords(p.msg) : null;
+  return { refused: `error true${typeof p.code === "number" ? `, code ${p.code}` : ""}${msg ? `: ${msg}` : ""}` };
+}
+
 /**
  * Refusals a tracker's answer format documents (reference/trackers.md), by name; a postback row
  * stores the name so the dispatcher can judge its answer. Anything else in a 2xx is delivered —
@@ -54,6 +68,8 @@ export const VERDICTS = {
   keitaro: ((body: string) => (/^\s*incorrect\b/i.test(body) ? { refused: answerWords(body)! } : undefined)) as BodyVerdict,
   /** AlterCPA answers 200 with JSON `status: ok | error`. */
   altercpa: alterCpaError as BodyVerdict,
+  /** Prosper202 answers JSON `error: true` (with `code` and `msg`) for a refusal; 200 empty or 202 `error: false` is success. */
+  prosper202: prosper202Error as BodyVerdict,
 } satisfies Record<string, BodyVerdict>;
 
 /** `destinations.<name>.verdict`: the preset's own reading (default), the HTTP status alone, or none. */
@@ -129,6 +145,15 @@ export const PRESETS: Preset[] = [
     templates: mapped((w) => `{domain}{path}?id={token}&click={click}&uid={lead}&status=${w}&price={payout}&currency={currency}`, { wait: "new", hold: "hold", approve: "approve", cancel: "cancel", trash: "trash" }),
     verdict: "altercpa",
     notes: "AlterCPA's hold means confirmed but not yet paid.",
+  },
+  {
+    name: "prosper202",
+    tracker: "Prosper202 (server postback gpb.php)",
+    params: [DOMAIN],
+    // No status parameter: every request is a conversion, so only approve is sent, with a txid constant per lead.
+    templates: { wait: "", hold: "", approve: "{domain}/tracking202/static/gpb.php?subid={click}&amount={payout}&txid={lead}", cancel: "", trash: "" },
+    verdict: "prosper202",
+    notes: "Approve only: Prosper202 counts every request as a conversion. A 200 does not prove it was recorded: check Prosper202's report.",
   },
   {
     name: "voluum",

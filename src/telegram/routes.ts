@@ -5,6 +5,7 @@ import { AppError, notFound } from "../lib/errors.ts";
 import { keyMatches } from "../lib/keys.ts";
 import { iso } from "../lib/json.ts";
 import { readBodyLimited } from "../http/body.ts";
+import { nestedDeeperThan, tooDeep } from "../http/json-limits.ts";
 import { webhookSecret, type TelegramBots } from "./bots.ts";
 import { isAdmin, missingRights } from "./rights.ts";
 
@@ -83,6 +84,7 @@ export function telegramRoutes(ctx: TelegramRoutesDeps) {
         if (err instanceof AppError) throw err;
         throw new AppError(400, "malformed_body", "the request body is not valid JSON");
       }
+      if (nestedDeeperThan(update)) throw tooDeep();
       if (!update || typeof update !== "object" || !Number.isSafeInteger(update.update_id)) {
         throw new AppError(422, "validation_failed", "body.update_id: an Update needs an integer update_id", [{ field: "body.update_id", message: "must be an integer" }]);
       }

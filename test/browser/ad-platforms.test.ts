@@ -67,7 +67,7 @@ describe("an ad-platform postback in the dashboard", () => {
     expect(await page.locator("[data-attempts] .mono").innerText()).toBe(`POST ${meta.base}/v25.0/1234567890/events?access_token=***`);
     const shown = await page.locator("main").innerText();
     expect(shown).toContain("platform refused: meta code 190: The access token could not be decrypted");
-    pages.push(await page.content(), await page.evaluate(() => document.body.textContent ?? ""));
+    pages.push(await page.content(), (await page.locator("body").textContent()) ?? "");
 
     // The token is fixed in the config; the row was built before and is sent with the new one.
     svc.writeConfig(testConfig(svc.dir, withToken(RIGHT)));
@@ -79,10 +79,10 @@ describe("an ad-platform postback in the dashboard", () => {
 
     for (const hash of ["#/postbacks", "#/campaign/spring", "#/", "#/leads?q=123456789", "#/journal", "#/bots"]) {
       await open(hash);
-      pages.push(await page.content(), await page.evaluate(() => document.body.textContent ?? ""));
+      pages.push(await page.content(), (await page.locator("body").textContent()) ?? "");
     }
     await open(`#/lead/${res.body.lead.id}`);
-    pages.push(await page.content(), await page.evaluate(() => document.body.textContent ?? ""));
+    pages.push(await page.content(), (await page.locator("body").textContent()) ?? "");
     const all = pages.join("\n");
     // Each page as markup and as text (the text joins what <wbr> break points split up).
     for (const token of [WRONG, RIGHT]) expect(all).not.toContain(token);

@@ -100,7 +100,7 @@ test("the service (a real process) refuses to start on a 0-byte database: exit 1
   const dbPath = join(dir, "tgcpa.db");
   writeFileSync(dbPath, "");
   const configPath = join(dir, "config.yaml");
-  writeFileSync(configPath, JSON.stringify({ api_keys: ["k-0123456789"], storage: { path: dbPath }, server: { host: "127.0.0.1", port: 0 } }));
+  writeFileSync(configPath, JSON.stringify({ api_keys: ["k-0123456789-0123456789abcdef0123456789abcdef"], storage: { path: dbPath }, server: { host: "127.0.0.1", port: 0 } }));
   const p = await runCommand(["--config", configPath], { timeoutMs: 20_000 });
   const stderr = p.stderr;
   expect(p.code).toBe(1);

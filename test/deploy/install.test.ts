@@ -65,7 +65,7 @@ describe("deploy/install.sh", () => {
     const config = readFileSync(configPath, "utf8");
     const key = /api_keys: \["([0-9a-f]+)"\]/.exec(config)?.[1];
     expect(key).toHaveLength(48);
-    expect(config).not.toContain("@API_KEY@");
+    expect(config).not.toContain("@API_KEY_GENERATED_BY_INSTALL_SH@");
     // …and the installed binary accepts it.
     const check = await runCommand(["check-config", configPath], { command: [join(root, "usr/local/bin/tgcpa")] });
     expect(check.stdout).toContain("ok (0 campaigns, 0 bots, database /var/lib/tgcpa/tgcpa.db)");

@@ -122,7 +122,7 @@ describe("check-config and webhook mode", () => {
   const check = async (publicUrl: string | null, bot: Record<string, unknown> = {}) => {
     const path = join(mkdtempSync(join(dir, "cfg-")), "tgcpa.yaml");
     const server = publicUrl === null ? "" : `server:\n  public_url: ${publicUrl}\n`;
-    writeFileSync(path, `${server}api_keys: [k]\nbots:\n  main: ${JSON.stringify({ token: "123:abc", mode: "webhook", ...bot })}\n`);
+    writeFileSync(path, `${server}api_keys: [k-0123456789abcdef0123456789abcdef]\nbots:\n  main: ${JSON.stringify({ token: "123:abc", mode: "webhook", ...bot })}\n`);
     const r = await runCommand(["check-config", path]);
     return { code: r.code, out: r.stdout + r.stderr };
   };

@@ -11,7 +11,7 @@ import { API_KEY } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const cleanup = cleanupAfterEach();
-const INBOUND = "inbound-secret-value-77";
+const INBOUND = "inbound-secret-value-77-0123456789abcdef0123456789abcdef";
 const BOT_TOKEN = "123456:AAH-access-log-test-token";
 
 async function start(overrides: Record<string, unknown> = {}) {

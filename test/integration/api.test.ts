@@ -9,6 +9,8 @@ import { onPostgres, openTestDb, queryDb } from "../helpers/service/database.ts"
 
 const cleanup = cleanupAfterEach();
 
+const INBOUND_KEY = "ik-1-0123456789abcdef0123456789abcdef";
+
 async function setup(config: (t: RecordingTracker) => ConfigInput = (t) => ({
   postbacks: { wait: `${t.base}/pb?c={click}&s={status}`, approve: `${t.base}/pb?c={click}&s={status}` },
   campaigns: [{ code: "c1" }, { code: "c2", unsub_window: "1h" }],
@@ -33,7 +35,8 @@ async function counts(svc: TestService) {
 
 describe("API key", () => {
   test("every /api route refuses a missing or wrong key; Bearer and ?key= are accepted", async () => {
-    const { svc } = await setup();
+    // every wrong key here must get its 401 (the limit on wrong keys: test/security/key-guessing.test.ts)
+    const { svc } = await setup(() => ({ campaigns: [{ code: "c1" }], rate_limits: { api_key_failures_per_minute: 0, api_key_failures_all_per_minute: 0 } }));
     const routes: [string, string][] = [
       ["POST", "/api/events"], ["GET", "/api/leads"], ["GET", "/api/leads/1"], ["GET", "/api/postbacks"], ["GET", "/api/postbacks/1"],
       ["POST", "/api/postbacks/1/retry"], ["POST", "/api/postbacks/retry"], ["GET", "/api/campaigns"], ["POST", "/api/campaigns/c1/test"],
@@ -316,13 +319,13 @@ describe("operations", () => {
 describe("retention of the logs", () => {
   test("inbound log and journal entries older than delivery.retention are pruned by the hourly run; newer ones stay", async () => {
     const clock = new FakeClock();
-    const { svc } = await setup(() => ({ inbound_keys: ["ik-1"], campaigns: [{ code: "c1" }], delivery: { retention: "1d" } }), clock);
+    const { svc } = await setup(() => ({ inbound_keys: [INBOUND_KEY], campaigns: [{ code: "c1" }], delivery: { retention: "1d" } }), clock);
     await svc.api("POST", "/api/events", { campaign: "c1", subscriber: 1, status: "approve" }); // organic join: journal
     expect((await fetch(`${svc.url}/api/postback?key=wrong&click=x`)).status).toBe(403);
-    expect((await fetch(`${svc.url}/api/postback?key=ik-1&click=x&status=approve`)).status).toBe(404);
+    expect((await fetch(`${svc.url}/api/postback?key=${INBOUND_KEY}&click=x&status=approve`)).status).toBe(404);
     clock.advance(12 * 3_600_000);
     await svc.api("POST", "/api/events", { campaign: "c1", subscriber: 2, status: "approve" }); // 12 h younger
-    expect((await fetch(`${svc.url}/api/postback?key=ik-1&click=y&status=approve`)).status).toBe(404);
+    expect((await fetch(`${svc.url}/api/postback?key=${INBOUND_KEY}&click=y&status=approve`)).status).toBe(404);
     const rows = async () => {
       const db = await openTestDb(`${svc.dir}/tgcpa.db`, { readonly: true });
       try {

@@ -11,7 +11,7 @@ import { API_KEY } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 import { onPostgres } from "../helpers/service/database.ts";
 
-const INBOUND_KEY = "inbound-secret-1";
+const INBOUND_KEY = "inbound-secret-1-0123456789abcdef0123456789abcdef";
 const KT_KEY = "e89bcbe";
 
 const cleanup = cleanupAfterEach();
@@ -356,9 +356,9 @@ describe("keys", () => {
     expect(await inbound(svc, { key: API_KEY, lead: l1, status: "hold" })).toEqual({ status: 200, body: { status: "ok", lead: l1, changed: true } });
 
     // and a key dropped from the config stops working at once
-    svc.writeConfig({ ...cfg, inbound_keys: ["inbound-secret-9"] });
+    svc.writeConfig({ ...cfg, inbound_keys: ["inbound-secret-9-0123456789abcdef0123456789abcdef"] });
     expect((await svc.api("POST", "/api/config/reload")).status).toBe(200);
     expect((await inbound(svc, { key: INBOUND_KEY, lead: l1, status: "approve" })).status).toBe(403);
-    expect((await inbound(svc, { key: "inbound-secret-9", lead: l1, status: "approve" })).body).toEqual({ status: "ok", lead: l1, changed: true });
+    expect((await inbound(svc, { key: "inbound-secret-9-0123456789abcdef0123456789abcdef", lead: l1, status: "approve" })).body).toEqual({ status: "ok", lead: l1, changed: true });
   });
 });

@@ -16,7 +16,7 @@ let specPath: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tgcpa-openapi-lint-"));
-  svc = await startTestService({ demo_tracker: true, inbound_keys: ["inbound-key-openapi-01"], campaigns: [{ code: "c1" }] });
+  svc = await startTestService({ demo_tracker: true, inbound_keys: ["inbound-key-openapi-01-0123456789abcdef0123456789abcdef"], campaigns: [{ code: "c1" }] });
   const text = await (await fetch(`${svc.url}/swagger/json`)).text();
   spec = JSON.parse(text);
   specPath = join(dir, "openapi.json");

@@ -8,7 +8,7 @@ import { eventually } from "../helpers/eventually.ts";
 import { API_KEY } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
-const INBOUND = "inbound-key-openapi-01";
+const INBOUND = "inbound-key-openapi-01-0123456789abcdef0123456789abcdef";
 let tracker: RecordingTracker;
 let svc: TestService;
 let spec: any;
@@ -18,6 +18,8 @@ beforeAll(async () => {
   svc = await startTestService({
     inbound_keys: [INBOUND],
     demo_tracker: true,
+    // One wrong-key call per management operation (their 401s): more than the default limit a minute.
+    rate_limits: { api_key_failures_per_minute: 1000 },
     postbacks: { wait: `${tracker.base}/pb?c={click}&s={status}`, approve: `${tracker.base}/pb?c={click}&s={status}` },
     campaigns: [{ code: "c1", payouts: { approve: { payout: 2, currency: "USD" } } }],
   });
@@ -37,7 +39,7 @@ const operations = () =>
   Object.entries(spec.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, op })));
 
 /** Routes whose answers are not the error envelope (AlterCPA style, health, text, the demo tracker). */
-const OWN_ANSWERS = new Set(["/api/postback", "/health", "/metrics", "/demo/postback", "/demo/received"]);
+const OWN_ANSWERS = new Set(["/api/postback", "/health", "/metrics", "/demo/postback", "/demo/received", "/c/{campaign}"]);
 
 describe("the OpenAPI document", () => {
   test("every operation declares a success answer with its schema and an example that fits it", () => {
@@ -74,7 +76,7 @@ describe("the OpenAPI document", () => {
 
   test("routes that need no key show no lock; the inbound postback and the webhook name their own key; the rest any of the API key forms", () => {
     const security = Object.fromEntries(operations().map(({ method, path, op }) => [`${method} ${path}`, op.security ?? "global"]));
-    for (const open of ["GET /health", "GET /metrics", "POST /api/session", "DELETE /api/session", "GET /demo/postback", "GET /demo/received"]) expect([open, security[open]]).toEqual([open, []]);
+    for (const open of ["GET /health", "GET /metrics", "POST /api/session", "DELETE /api/session", "GET /demo/postback", "GET /demo/received", "GET /c/{campaign}"]) expect([open, security[open]]).toEqual([open, []]);
     expect(security["GET /api/postback"]).toEqual([{ inboundKey: [] }]);
     expect(security["POST /telegram/{bot}"]).toEqual([{ webhookSecret: [] }]);
     for (const managed of ["GET /api/leads", "POST /api/events", "GET /api/stats", "GET /api/session"]) expect([managed, security[managed]]).toEqual([managed, "global"]);
@@ -140,17 +142,28 @@ describe("real answers match the document", () => {
       { method: "POST", path: "/api/postback", url: "/api/postback", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `key=wrong&click=k1&status=approve` },
       { method: "GET", path: "/api/postback-log", url: "/api/postback-log" },
       { method: "GET", path: "/api/presets", url: "/api/presets" },
+      { method: "GET", path: "/api/retention", url: "/api/retention?since=2020-01-01&by=quality" },
+      { method: "GET", path: "/api/retention", url: "/api/retention?by=month" },
+      { method: "GET", path: "/api/money", url: "/api/money?since=2020-01-01&tz=Europe/Moscow" },
+      { method: "PUT", path: "/api/costs/{campaign}/{date}", url: "/api/costs/c1/2024-05-01", headers: json, body: { amount: "12.50", currency: "USD" } },
+      { method: "PUT", path: "/api/costs/{campaign}/{date}", url: "/api/costs/c1/2024-02-30", headers: json, body: { amount: "1", currency: "USD" } },
+      { method: "POST", path: "/api/costs/csv", url: "/api/costs/csv", headers: json, body: { csv: "c1,2024-05-02,3,EUR\n" } },
+      { method: "POST", path: "/api/costs/csv", url: "/api/costs/csv", headers: json, body: { csv: "c1,2024-05-02,x,EUR\n" } },
+      { method: "POST", path: "/api/leads/{id}/join-request", url: "/api/leads/1/join-request", headers: json, body: { decision: "approve" } },
       { method: "POST", path: "/telegram/{bot}", url: "/telegram/nosuch", headers: json, body: { update_id: 1 } },
       { method: "GET", path: "/api/bots", url: "/api/bots" },
       { method: "GET", path: "/api/chats", url: "/api/chats" },
       { method: "GET", path: "/demo/postback", url: "/demo/postback?subid=x" },
       { method: "POST", path: "/demo/postback", url: "/demo/postback", body: "x=1" },
       { method: "GET", path: "/demo/received", url: "/demo/received" },
+      // The click link of a campaign without a bot, and of none: plain pages (a redirect would leave 127.0.0.1).
+      { method: "GET", path: "/c/{campaign}", url: "/c/c1?utm_source=fb" },
+      { method: "GET", path: "/c/{campaign}", url: "/c/nope" },
     ];
     // Every management operation without a key: its declared 401.
     for (const { method, path } of operations()) {
       if (path.startsWith("/api/") && path !== "/api/postback" && !(path === "/api/session" && method !== "GET")) {
-        calls.push({ method, path, url: path.replace("{id}", "1").replace("{code}", "c1"), headers: { authorization: "Bearer wrong" } });
+        calls.push({ method, path, url: path.replace("{id}", "1").replace("{code}", "c1").replace("{campaign}", "c1").replace("{date}", "2024-05-01"), headers: { authorization: "Bearer wrong" } });
       }
     }
     const covered = new Set(calls.map((c) => `${c.method} ${c.path}`));

@@ -491,22 +491,22 @@ describe("configuration errors", () => {
 });
 
 describe("GET /api/presets", () => {
-  test("lists all ten with params, verdict and five templates", async () => {
+  test("lists all eleven with params, verdict and five templates (empty: the preset sends nothing for that status)", async () => {
     const svc = await service({ campaigns: [{ code: "c1" }] });
     const res = await svc.api("GET", "/api/presets");
     expect(res.status).toBe(200);
     const items = res.body.items as any[];
     expect(items.map((p) => p.name).sort()).toEqual(
-      ["altercpa-lite", "altercpa-pro", "bemob", "binom", "binom-goal", "clickflare", "keitaro", "peerclick", "redtrack", "voluum"],
+      ["altercpa-lite", "altercpa-pro", "bemob", "binom", "binom-goal", "clickflare", "keitaro", "peerclick", "prosper202", "redtrack", "voluum"],
     );
     const by = Object.fromEntries(items.map((p) => [p.name, p]));
     for (const p of items) {
       expect(typeof p.tracker).toBe("string");
       expect(p.params.find((x: any) => x.name === "domain")).toMatchObject({ required: true });
       expect(Object.keys(p.templates).sort()).toEqual(["approve", "cancel", "hold", "trash", "wait"]);
-      for (const url of Object.values(p.templates) as string[]) expect(url).toStartWith("{domain}");
+      for (const url of Object.values(p.templates) as string[]) if (url !== "") expect(url).toStartWith("{domain}");
       expect(Object.keys(p.example).sort()).toEqual(["approve", "cancel", "hold", "trash", "wait"]);
-      for (const url of Object.values(p.example) as string[]) expect(url).toStartWith("https://trk.example.com/");
+      for (const url of Object.values(p.example) as string[]) if (url !== "") expect(url).toStartWith("https://trk.example.com/");
     }
     expect(by.keitaro.params.map((x: any) => [x.name, x.required])).toEqual([["domain", true], ["key", true]]);
     expect(by["altercpa-pro"].params.map((x: any) => [x.name, x.required])).toEqual([["domain", true], ["token", true]]);
@@ -514,11 +514,12 @@ describe("GET /api/presets", () => {
     expect(by.binom.params.find((x: any) => x.name === "path")).toMatchObject({ required: false, default: "/click.php" });
     expect(Object.fromEntries(items.map((p) => [p.name, p.verdict]))).toEqual({
       keitaro: "keitaro", "altercpa-pro": "altercpa", "altercpa-lite": "altercpa",
-      binom: null, "binom-goal": null, voluum: null, redtrack: null, bemob: null, peerclick: null, clickflare: null,
+      binom: null, "binom-goal": null, voluum: null, redtrack: null, bemob: null, peerclick: null, clickflare: null, prosper202: "prosper202",
     });
     expect(by["altercpa-pro"].templates.wait).toContain("/api/site/click.json");
     expect(by["altercpa-pro"].templates.approve).toContain("/api/site/status.json");
     expect(by.keitaro.example.approve).toBe("https://trk.example.com/YOUR_KEY/postback?subid={click}&status={status}&payout={payout}&currency={currency}&tid={lead}&lead_status=wait,hold&sale_status=approve&rejected_status=cancel,trash");
+    expect(Object.entries(by.prosper202.templates).filter(([, url]) => url !== "").map(([s]) => s)).toEqual(["approve"]);
     expect((await fetch(`${svc.url}/api/presets`)).status).toBe(401);
   });
 });

@@ -6,7 +6,7 @@ import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
-const INBOUND = "inbound-key-stats-0123";
+const INBOUND = "inbound-key-stats-0123-0123456789abcdef0123456789abcdef";
 // Moscow is UTC+3 all year: 20:30Z is 23:30 on May 1 there, 21:30Z is 00:30 on May 2.
 const T0 = Date.UTC(2024, 4, 1, 20, 30);
 const T1 = Date.UTC(2024, 4, 1, 21, 30);

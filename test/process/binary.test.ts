@@ -34,7 +34,7 @@ const testDir = (name: string) => {
 const baseConfig = (extra: Record<string, unknown> = {}) => ({
   api_keys: [API_KEY], campaigns: [{ code: "bk", name: "bin" }], log: { level: "info" }, ...extra,
 });
-const startBinary = (d: string, config: Record<string, unknown>, extra: { cwd?: string; env?: Record<string, string> } = {}) =>
+const startBinary = (d: string, config: Record<string, unknown>, extra: { cwd?: string; env?: Record<string, string | undefined> } = {}) =>
   spawnService({ dir: d, config, command: [binary], cwd: extra.cwd ?? d, env: extra.env });
 
 const postLead = (s: ServiceProcess, subscriber: number) => s.api("POST", "/api/events", { campaign: "bk", subscriber, status: "wait", click: `c${subscriber}` });
@@ -53,15 +53,20 @@ describe("single binary", () => {
     expect(bad.stderr).toContain("campaigns[0].code (line 3)");
     expect(bad.stderr).toContain("campaigns[1].postbacks.approve (line 5): unknown macro {clik}");
 
-    const good = { api_keys: ["k"], storage: { path: "data/t.db" }, campaigns: [{ code: "ok" }], log: { level: "warn" } };
+    const good = { api_keys: [API_KEY], storage: { path: "data/t.db" }, campaigns: [{ code: "ok" }], log: { level: "warn" } };
     writeFileSync(join(cwd, "config.yaml"), JSON.stringify(good));
     expect((await run(["check-config", "config.yaml"], { cwd })).code).toBe(0);
-    const s = await startBinary(cwd, good, { cwd }); // the same file, with host and port added
+    const s = await startBinary(cwd, good, { cwd, env: { NODE_ENV: undefined } }); // the same file, with host and port added; no NODE_ENV
     try {
       const port = s.port;
       expect(await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json())).toMatchObject({ status: "ok", db: "ok" });
-      const campaigns = (await fetch(`http://127.0.0.1:${port}/api/campaigns?key=k`).then((r) => r.json())) as { items: { code: string }[] };
+      const campaigns = (await fetch(`http://127.0.0.1:${port}/api/campaigns?key=${API_KEY}`).then((r) => r.json())) as { items: { code: string }[] };
       expect(campaigns.items.map((c: { code: string }) => c.code)).toEqual(["ok"]);
+      // Production without any environment variable: the body that made the error handler throw and
+      // the runtime answer with its development page (stack, paths, source lines) is a plain 422.
+      const deep = await fetch(`http://127.0.0.1:${port}/api/session`, { method: "POST", headers: { "content-type": "application/json" }, body: `{"key":${"[".repeat(5000)}${"]".repeat(5000)}}` });
+      expect(deep.status).toBe(422);
+      expect(await deep.text()).not.toMatch(/\bat [\w.<>]+ \(|\.(ts|js):\d+|node_modules|<html|<!doctype/i);
       // The dashboard and Swagger UI come out of the executable, byte for byte, with no node_modules here.
       const served: [string, string][] = [
         ["/dashboard", "src/dashboard/assets/index.html"],
@@ -210,11 +215,11 @@ describe("server.trusted_proxies", () => {
     const s = await startBinary(d, baseConfig({
       storage: { path: join(d, "tgcpa.db") },
       server: { trusted_proxies: ["127.0.0.1"] },
-      inbound_keys: ["inbound-key-1"],
+      inbound_keys: ["inbound-key-1-0123456789abcdef0123456789abcdef"],
       rate_limits: { inbound_per_minute: 3 },
     }));
     try {
-      const postback = (from: string, xff: string) => getFrom(from, s.port, "/api/postback?key=inbound-key-1&click=nope&status=approve", { "X-Forwarded-For": xff });
+      const postback = (from: string, xff: string) => getFrom(from, s.port, "/api/postback?key=inbound-key-1-0123456789abcdef0123456789abcdef&click=nope&status=approve", { "X-Forwarded-For": xff });
       const statuses = async (from: string, xffs: string[]) => {
         const out: number[] = [];
         for (const xff of xffs) out.push(await postback(from, xff));
@@ -262,7 +267,7 @@ describe("restore", () => {
 
     const restore = await run(["restore", backupFile, "--config", s.configPath]);
     expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: "" });
-    expect(restore.stdout).toContain(`restore: ${backupFile}: integrity ok, 1 leads`);
+    expect(restore.stdout).toContain(`restore: ${backupFile}: integrity ok, schema tgcpa's, 1 leads`);
     expect(restore.stdout).toContain(`restored ${db} from ${backupFile}`);
     // The old database is kept beside it and still opens, with the lead the backup did not have.
     const aside = readdirSync(d).find((f) => /^tgcpa\.db\.before-restore-\d{8}T\d{6}Z$/.test(f));

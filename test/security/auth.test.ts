@@ -11,7 +11,7 @@ import { freePort, rawHttp, rawRequest } from "../helpers/net.ts";
 import { API_KEY } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
-const INBOUND = "inbound-key-abcdef123456";
+const INBOUND = "inbound-key-abcdef123456-0123456789abcdef0123456789abcdef";
 const TOKEN = "111111:auth-hooked-bot_TOKEN";
 const TOKEN2 = "222222:auth-derived-secret_TOKEN";
 const TOKEN3 = "333333:auth-polling-bot_TOKEN";
@@ -32,7 +32,8 @@ beforeAll(async () => {
   svc = await startTestService({
     server: { host: "127.0.0.1", port, public_url: `http://127.0.0.1:${port}` },
     inbound_keys: [INBOUND],
-    rate_limits: { inbound_bad_key_per_minute: 0 }, // every refusal here must be the 403 itself (the limit: rate-limit.test.ts)
+    // every refusal here must be the 401 or 403 itself (the limits: rate-limit.test.ts, key-guessing.test.ts)
+    rate_limits: { inbound_bad_key_per_minute: 0, api_key_failures_per_minute: 0, api_key_failures_all_per_minute: 0 },
     bots: {
       hooked: { token: TOKEN, mode: "webhook", api_root: api.apiRoot, secret: SECRET },
       derived: { token: TOKEN2, mode: "webhook", api_root: api.apiRoot }, // secret derived from the token

@@ -163,7 +163,7 @@ describe("a refused reload keeps the running config", () => {
 
     const newTemplate = `${tracker.base}/new?c={click}&s={status}`;
     // valid YAML, new template and key, but one invalid value elsewhere
-    const bad = { ...good, api_keys: ["a-new-key-only"], postbacks: { wait: newTemplate }, campaigns: [{ code: "c1" }, { code: "c3", unsub_window: "forever" }] };
+    const bad = { ...good, api_keys: ["a-new-key-only-0123456789abcdef0123456789"], postbacks: { wait: newTemplate }, campaigns: [{ code: "c1" }, { code: "c3", unsub_window: "forever" }] };
     svc.writeConfig(bad);
     const refused = await svc.api("POST", "/api/config/reload");
     expect(refused.status).toBe(422);
@@ -172,10 +172,10 @@ describe("a refused reload keeps the running config", () => {
     const campaigns = await svc.api("GET", "/api/campaigns");
     expect(campaigns.body.items.map((c: { code: string }) => c.code)).toEqual(["c1", "c2"]);
     expect(campaigns.body.items[0].templates.wait[0].url).toContain("/old?");
-    expect((await fetch(`${svc.url}/api/leads`, { headers: { authorization: "Bearer a-new-key-only" } })).status).toBe(401);
+    expect((await fetch(`${svc.url}/api/leads`, { headers: { authorization: "Bearer a-new-key-only-0123456789abcdef0123456789" } })).status).toBe(401);
 
     // broken YAML
-    writeFileSync(svc.configPath, `api_keys: ["a-new-key-only"]\npostbacks: { wait: "${newTemplate}"\n`);
+    writeFileSync(svc.configPath, `api_keys: ["a-new-key-only-0123456789abcdef0123456789"]\npostbacks: { wait: "${newTemplate}"\n`);
     expect((await svc.api("POST", "/api/config/reload")).status).toBe(422);
     expect(await sendEvent(3)).toBe("/old");
 

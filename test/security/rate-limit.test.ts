@@ -11,7 +11,7 @@ import { freePort, rawHttp, rawRequest } from "../helpers/net.ts";
 import { API_KEY } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
-const INBOUND = "rl-inbound-key-123";
+const INBOUND = "rl-inbound-key-123-0123456789abcdef0123456789abcdef";
 const TOKEN = "888888:rate-limit-bot_TOKEN";
 const SECRET = "rl-webhook-secret-xyz";
 const CHAT = -1004000000001;

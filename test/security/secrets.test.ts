@@ -15,7 +15,7 @@ import { startTestService, type TestService } from "../helpers/service/in-proces
 const GOOD_TOKEN = "555555:GoodBotSecretPart_abcXYZ987";
 const BAD_TOKEN = "666666:UnknownToFakeApi_qwertyQWE";
 const DEAD_TOKEN = "777777:DeadApiRootSecret_zxcvbnm";
-const INBOUND = "inbound-secret-key-7f3a9c1e";
+const INBOUND = "inbound-secret-key-7f3a9c1e-0123456789abcdef0123456789abcdef";
 const TRACKER_KEY = "trkkey123"; // the Keitaro campaign key: part of every Keitaro postback URL, by design
 const CHAT = -1003000000001;
 

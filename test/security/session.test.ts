@@ -8,7 +8,7 @@ import { DbWatch } from "../helpers/db-inspect.ts";
 import { API_KEY, testConfig } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
-const OTHER_KEY = "second-key-abcdefghij";
+const OTHER_KEY = "second-key-abcdefghij-0123456789abcdef";
 const cleanup = cleanupAfterEach();
 
 async function service(overrides: Record<string, unknown> = {}, clock?: FakeClock) {

@@ -40,7 +40,11 @@ function seededSqlite(n: number): { db: Db; path: string } {
     db.insert(s.campaigns).values(range.map((i) => ({ code: `c${i}`, name: awkward(i), bot: i % 2 ? "main" : null, chatId: i % 2 ? CHAT : null,
       paused: i % 3 === 0, inConfig: i % 4 !== 0, createdAt: T0 + i, updatedAt: T0 + 2 * i }))).run();
     db.insert(s.leads).values(range.map((i) => ({ campaignId: 1 + (i % n), subscriber: 2 ** 53 - 1 - i, click: awkward(i + 1), username: i % 2 ? `User_${i}` : "",
-      chatId: CHAT - i, status: "approve" as const, joinedAt: i % 2 ? T0 + i : null, createdAt: T0, updatedAt: T0 + i }))).run();
+      chatId: CHAT - i, status: "approve" as const, joinedAt: i % 2 ? T0 + i : null, createdAt: T0, updatedAt: T0 + i, clickId: i % 2 ? 1 + i : null }))).run();
+    db.insert(s.clicks).values(range.map((i) => ({ token: `tok${String(i).padStart(9, "0")}`, campaignId: 1, params: { utm_source: awkward(i), [awkward(i + 3) || "k"]: awkward(i + 4) },
+      fbc: i % 2 ? `fb.1.${T0}.IwAR${i}` : null, fbp: null, ip: i % 2 ? "2001:db8::7" : null, userAgent: awkward(i), referrer: i % 3 ? null : awkward(i + 1),
+      landingUrl: `https://tg.example/c/c1?n=${i}`, cut: i % 3, createdAt: T0 + i }))).run();
+    db.insert(s.clickStats).values(range.map((i) => ({ campaignId: 1, param: "utm_source", span: i % 2 ? 15 : 1440, bucket: T0 - (T0 % 900_000) + i * 900_000, value: awkward(i), status: "wait" as const, events: i, leads: i }))).run();
     db.insert(s.leadEvents).values(range.map((i) => ({ leadId: 1 + i, campaignId: 1, status: "approve" as const, prevStatus: i % 2 ? "wait" as const : null,
       source: "telegram" as const, reason: i % 3 ? null : awkward(i), payout: i % 2 ? "12.50" : null, currency: i % 2 ? "USD" : null, occurredAt: T0 + i, createdAt: T0 + i }))).run();
     db.insert(s.postbacks).values(range.map((i) => ({ channel: i % 2 ? "telegram" as const : "http" as const, leadId: 1 + i, eventId: 1 + i, campaignId: 1,
@@ -63,6 +67,16 @@ function seededSqlite(n: number): { db: Db; path: string } {
     db.insert(s.processedUpdates).values(range.map((i) => ({ bot: "bot0", updateId: 900_000_000 + i, createdAt: T0 + i }))).run();
     db.insert(s.inviteLinks).values(range.map((i) => ({ bot: "bot0", campaignId: 1 + i, link: `https://t.me/+abc${i}`, createsJoinRequest: i % 2 === 0, createdAt: T0 }))).run();
     db.insert(s.mediaCache).values(range.map((i) => ({ bot: "bot0", path: `/srv/media/${awkward(i)}-${i}.jpg`, fileId: `AgAC${i}`, createdAt: T0 }))).run();
+    db.insert(s.leadProfiles).values(range.map((i) => ({ leadId: 1 + i, campaignId: 1, premium: i % 3 ? i % 2 === 0 : null, language: i % 2 ? awkward(i) : null,
+      hasUsername: i % 3 ? i % 2 === 1 : null, startedAt: i % 2 ? T0 - i : null, startToJoinMs: i % 2 ? 2 ** 40 + i : null, fastLeave: i % 2 === 0, quality: i % 101,
+      qualityReasons: i % 2 ? [{ code: "premium", points: 20 }, { code: awkward(i), points: -i }] : [], welcomeVariant: i % 2 ? awkward(i) : null,
+      firstJoinedAt: i % 2 ? T0 + i : null, cohortBand: i % 2 ? "high" : null, updatedAt: T0 + i }))).run();
+    db.insert(s.retentionCounts).values(range.map((i) => ({ campaignId: 1, bucket: T0 - (T0 % 900_000) + i * 900_000, variant: awkward(i), band: "medium",
+      joined: i, out1d: i % 3, out7d: -(i % 2), out14d: i, out30d: 0 }))).run();
+    db.insert(s.funnelCounts).values(range.map((i) => ({ campaignId: 1, bucket: T0 - (T0 % 900_000) + i * 900_000, variant: awkward(i), band: "low", starts: i, joins: i % 4 }))).run();
+    db.insert(s.revenueCounts).values(range.map((i) => ({ campaignId: 1, bucket: T0 - (T0 % 900_000) + i * 900_000, currency: i % 2 ? "USD" : "", amountMicros: 2 ** 50 + i, events: i }))).run();
+    db.insert(s.campaignCosts).values(range.map((i) => ({ campaignId: 1 + (i % n), day: `2026-01-${String(1 + (i % 28)).padStart(2, "0")}`, currency: "EUR",
+      amountMicros: 125_400_000 + i, source: i % 2 ? "api" : "csv", updatedAt: T0 + i }))).run();
     db.insert(s.storageProbe).values({ id: 1, writtenAt: T0 }).run();
     db.insert(s.instances).values(range.map((i) => ({ id: `host-${i}-${awkward(i)}`, version: "0.1.0", commit: i % 2 ? "abc123" : null, configHash: `h${i}`,
       hostname: awkward(i), pid: 4_000_000 + i, startedAt: T0, heartbeatAt: T0 + i }))).run();
@@ -140,7 +154,7 @@ describePostgres("copy-to-postgres", () => {
     const bare = await database(false);
     const notMigrated = await copySqliteToPostgres(source.$client, bare.sql).then(() => null, (e: unknown) => e);
     expect(notMigrated).toBeInstanceOf(StorageError);
-    expect((notMigrated as Error).message).toStartWith("the PostgreSQL database is not migrated to this version (missing: 0000_init");
+    expect((notMigrated as Error).message).toStartWith("the PostgreSQL database is not migrated to this version (missing: 0000_init, ");
 
     const { sql } = await database(true);
     await sql`INSERT INTO bots (name, updated_at) VALUES ('other', 0)`;
@@ -160,7 +174,7 @@ describePostgres("copy-to-postgres", () => {
     const { path, db: source } = seededSqlite(6);
     source.$client.close();
     const config = join(path, "..", "config.yaml");
-    writeFileSync(config, `api_keys: [k]\nstorage: { path: ${path} }\n`);
+    writeFileSync(config, `api_keys: [k-0123456789abcdef0123456789abcdef]\nstorage: { path: ${path} }\n`);
     const { db, sql } = await database(false); // empty: the command migrates it
     const withPassword = new URL(db.url);
     withPassword.password = "pw-not-shown"; // trust auth takes any password; the output must not repeat it

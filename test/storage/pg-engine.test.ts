@@ -76,7 +76,7 @@ describePostgres("the PostgreSQL engine", () => {
       await tx.leads.lockIdempotencyKey("key-1");
       const earlier = await tx.leads.idempotentAnswer("key-1");
       if (earlier) return `replayed ${earlier.response}`;
-      await tx.leads.storeIdempotentAnswer({ key: "key-1", requestHash: "h", statusCode: 200, response: `first ${n}`, createdAt: T0 });
+      await tx.leads.storeIdempotentAnswer({ key: "key-1", requestHash: "h", statusCode: 200, response: `first ${n}`, createdAt: T0, client: "k", spent: n, answerHash: null });
       return `stored ${n}`;
     });
     const answers = await Promise.all([1, 2, 3, 4].map((n) => answer(n % 2 ? one : two, n)));

@@ -9,7 +9,7 @@ import type { ConfigIssue } from "../../src/config/checker.ts";
 import { processTestDir, runCommand } from "../helpers/service/subprocess.ts";
 
 const SECRET = "pg-Secret-42";
-const yaml = (...lines: string[]) => `api_keys: [k]\n${lines.join("\n")}\n`;
+const yaml = (...lines: string[]) => `api_keys: [k-0123456789abcdef0123456789abcdef]\n${lines.join("\n")}\n`;
 
 function issuesOf(text: string, env: Record<string, string> = {}): ConfigIssue[] {
   try {

@@ -77,10 +77,14 @@ async function script(storage: Storage): Promise<Log> {
   await r("events", Promise.all([read.leads.events(1), read.leads.events(5), read.leads.events(77)]));
   await w("keys", async (tx) => {
     await tx.leads.lockIdempotencyKey("k1");
-    await tx.leads.storeIdempotentAnswer({ key: "k1", requestHash: "h", statusCode: 200, response: '{"a":1}', createdAt: T0 });
-    await tx.leads.storeIdempotentAnswer({ key: "k2", requestHash: "h2", statusCode: 422, response: "{}", createdAt: T0 + 5 });
+    await tx.leads.storeIdempotentAnswer({ key: "k1", requestHash: "h", statusCode: 200, response: '{"a":1}', createdAt: T0, client: "c1", spent: 100, answerHash: null });
+    await tx.leads.storeIdempotentAnswer({ key: "k2", requestHash: "h2", statusCode: 422, response: "{}", createdAt: T0 + 5, client: "c1", spent: 250, answerHash: "ab12" });
+    await tx.leads.storeIdempotentAnswer({ key: "k3", requestHash: "h3", statusCode: 200, response: "{}", createdAt: T0 + 6, client: "session", spent: 7_000_000_000, answerHash: null });
   });
-  await r("key", Promise.all([read.leads.idempotentAnswer("k1"), read.leads.idempotentAnswer("zz")]));
+  await r("key", Promise.all([read.leads.idempotentAnswer("k1"), read.leads.idempotentAnswer("k2"), read.leads.idempotentAnswer("zz"),
+    read.leads.idempotencySpent("c1"), read.leads.idempotencySpent("session"), read.leads.idempotencySpent("nobody")]));
+  await w("drop answers", (tx) => Promise.resolve(tx.leads.dropIdempotentAnswers("c1", 100)));
+  await r("key after drop", Promise.all([read.leads.idempotentAnswer("k1"), read.leads.idempotencySpent("c1")]));
   await w("prune keys", (tx) => Promise.resolve(tx.leads.pruneIdempotencyKeys(T0 + 1, 10)));
 
   // the outbox
@@ -128,10 +132,13 @@ async function script(storage: Storage): Promise<Log> {
     state: { state: "delivered" as const, limit: 10 }, status: { status: "wait" as const, limit: 10 }, camp: { campaignId: 1, limit: 2 },
     host: { host: "B.EXAMPLE:8080", limit: 10 }, lead: { leadId: 1, limit: 10 }, since: { since: T0 + 2, until: T0 + 4, limit: 10 }, before: { beforeId: 3, limit: 10 },
   })) await r(`outbox ${label}`, read.outbox.list(f));
-  await r("counts", Promise.all([read.outbox.countResendable({}), read.outbox.countResendable({ host: "a.example" }), read.outbox.stateCounts(),
+  const resend = (andLater: boolean) => ({ andLater, now: now + 5 });
+  await r("counts", Promise.all([read.outbox.resendCounts({}, resend(false)), read.outbox.resendCounts({ host: "a.example" }, resend(true)),
+    read.outbox.resendCounts({ state: "failed" }, resend(true)), read.outbox.stateCounts(),
     read.outbox.undeliveredOf(1, T0, T0 + 10), read.outbox.undeliveredOf(1, T0 + 1, T0 + 2), read.outbox.undelivered(), read.outbox.about(1), read.outbox.about(99)]));
   await w("requeue", async (tx) => [await tx.outbox.requeue(2, now + 5), await tx.outbox.requeue(6, now + 5), await tx.outbox.requeue(1, now + 5)]);
-  await w("requeue matching", async (tx) => [await tx.outbox.requeueMatching({ state: "delivered" }, now + 6), await tx.outbox.requeueMatching({ host: "b.example:8080" }, now + 6)]);
+  await w("requeue resendable", async (tx) => [await tx.outbox.requeueResendable({ state: "delivered" }, { andLater: false, now: now + 6 }),
+    await tx.outbox.requeueResendable({ host: "b.example:8080" }, { andLater: true, now: now + 6 })]);
   await r("after requeue", read.outbox.list({ limit: 20 }));
   await w("finish some", async (tx) => {
     const rows = await tx.outbox.claimDue({ now: now + 10, limit: 10, leaseMs: 1000, blocked: [], allowance: () => 10, inFlight: () => false, heldIds: () => [] });
@@ -228,6 +235,49 @@ async function script(storage: Storage): Promise<Log> {
   await r("circuits open", Promise.all([read.circuits.openAt(T0), read.circuits.openAt(T0 + 10)]));
   await w("circuits close", async (tx) => [await tx.circuits.close("a.example"), await tx.circuits.pruneClosed(T0 + 10)]);
   await r("circuits after", read.circuits.openAt(0));
+  // the click link's clicks and their funnel counters; a lead that came from one
+  await w("clicks", async (tx) => {
+    const c = await tx.clicks.insert({ token: "tok123456789", campaignId: 1, params: { utm_source: "fb", "ключ": "v" }, fbc: "fb.1.2.x", fbp: null, ip: "203.0.113.9",
+      userAgent: "UA", referrer: null, landingUrl: "https://land.example/?a=1", cut: 2, createdAt: T0 });
+    await tx.clicks.insert({ token: "old000000000", campaignId: 1, params: {}, fbc: null, fbp: null, ip: null, userAgent: null, referrer: null, landingUrl: null, cut: 0, createdAt: T0 - 10 });
+    const lead = await tx.leads.insert({ campaignId: 1, subscriber: SUB + 99, click: "tok123456789", username: "", chatId: null, status: "wait", joinedAt: null,
+      createdAt: T0, updatedAt: T0, clickId: c.id });
+    const updated = await tx.leads.update(lead.id, { status: "approve", click: "tok123456789", joinedAt: T0 + 1, updatedAt: T0 + 1, username: null, chatId: null });
+    await tx.clicks.addGroupCounts([
+      { campaignId: 1, param: "utm_source", span: 15, bucket: T0 - (T0 % 900_000), value: "fb", status: "wait", events: 1, leads: 1 },
+      { campaignId: 1, param: "utm_source", span: 1440, bucket: T0 - (T0 % 86_400_000), value: "fb", status: "wait", events: 1, leads: 1 },
+      { campaignId: 1, param: "utm_source", span: 15, bucket: T0 - (T0 % 900_000), value: "fb", status: "wait", events: 2, leads: 0 },
+      { campaignId: 1, param: "utm_source", span: 15, bucket: T0 - (T0 % 900_000), value: "", status: "approve", events: 1, leads: 1 },
+    ]);
+    return { c, lead, updated };
+  });
+  await r("click reads", Promise.all([read.clicks.byToken("tok123456789"), read.clicks.byToken("nope"), read.clicks.get(2), read.clicks.get(99),
+    read.clicks.groupSums(1, "utm_source", [{ span: 15, from: 0, to: T0 + 900_000 }, { span: 1440, from: 0, to: T0 + 86_400_000 }]),
+    read.clicks.groupSums(1, "utm_source", []), read.clicks.groupSums(1, "other", [{ span: 15, from: 0, to: T0 }])]));
+  await w("prune clicks", (tx) => Promise.resolve(tx.clicks.pruneUnused(T0 + 1, 10)));
+  await r("clicks left", Promise.all([read.clicks.get(1), read.clicks.get(2)]));
+  // profiles, cohorts, funnel, money
+  await w("insights", async (tx) => {
+    await tx.profiles.save({ leadId: 1, campaignId: 1, premium: true, language: "ru", hasUsername: null, startedAt: T0, startToJoinMs: null, fastLeave: false,
+      quality: 70, qualityReasons: [{ code: "premium", points: 20 }], welcomeVariant: "b", firstJoinedAt: null, cohortBand: null, updatedAt: T0 });
+    await tx.profiles.save({ leadId: 1, campaignId: 1, premium: false, language: null, hasUsername: true, startedAt: T0, startToJoinMs: 5000, fastLeave: true,
+      quality: 40, qualityReasons: [], welcomeVariant: null, firstJoinedAt: T0 + 5000, cohortBand: "mid", updatedAt: T0 + 1 });
+    for (const [variant, band] of [["b", "mid"], ["", "high"], ["b", "mid"]] as const) {
+      await tx.cohorts.add({ campaignId: 1, bucket: T0 - (T0 % 900_000), variant, band, joined: 1, out1d: 0, out7d: 1, out14d: 0, out30d: 0 });
+      await tx.cohorts.addFunnel({ campaignId: 1, bucket: T0 - (T0 % 900_000), variant, band, starts: 1, joins: band === "mid" ? 1 : 0 });
+    }
+    await tx.money.addRevenue({ campaignId: 1, bucket: T0 - (T0 % 900_000), currency: "USD", amountMicros: 2_500_000, events: 1 });
+    await tx.money.addRevenue({ campaignId: 1, bucket: T0 - (T0 % 900_000), currency: "USD", amountMicros: 7_000_000_000_000, events: 2 });
+    await tx.money.addRevenue({ campaignId: 1, bucket: T0 - (T0 % 900_000) + 86_400_000, currency: "EUR", amountMicros: 1, events: 1 });
+    await tx.money.putCost({ campaignId: 1, day: "2026-01-02", currency: "USD", amountMicros: 10, source: "api", updatedAt: T0 });
+    await tx.money.putCost({ campaignId: 1, day: "2026-01-01", currency: "USD", amountMicros: 20, source: "csv", updatedAt: T0 });
+    await tx.money.putCost({ campaignId: 1, day: "2026-01-02", currency: "EUR", amountMicros: 30, source: "api", updatedAt: T0 + 1 });
+    return tx.outbox.skipWaiting(1, "wait", T0, "approve_after_left");
+  });
+  const day = (k: number): [number, number] => [T0 - (T0 % 86_400_000) + k * 86_400_000, T0 - (T0 % 86_400_000) + (k + 1) * 86_400_000];
+  await r("insight reads", Promise.all([read.profiles.ofLead(1), read.profiles.ofLead(9), read.cohorts.sumsPerDay(1, [day(0), day(1)]), read.cohorts.firstBucket(1),
+    read.cohorts.firstBucket(9), read.cohorts.funnel(1, 0, T0 + 900_000), read.money.revenuePerDay(1, [day(0), day(1), day(2)]),
+    read.money.costs(1, "2026-01-01", "2026-01-02"), read.money.costs(1, "2026-01-02", "2026-01-02")]));
   await w("probe", (tx) => Promise.resolve(tx.writeProbe(T0)));
   return log;
 }

@@ -5,7 +5,7 @@ import { ConfigError, parseConfig } from "../../src/config/load.ts";
 import type { ConfigIssue } from "../../src/config/checker.ts";
 
 const SECRET = "EAAB-very-secret-token-value";
-const yaml = (...lines: string[]) => ["api_keys: [k]", "storage: { path: ':memory:' }", ...lines].join("\n") + "\n";
+const yaml = (...lines: string[]) => ["api_keys: [k-0123456789abcdef0123456789abcdef]", "storage: { path: ':memory:' }", ...lines].join("\n") + "\n";
 
 function issuesOf(text: string, env: Record<string, string> = {}): ConfigIssue[] {
   try {

@@ -13,7 +13,7 @@ const TOKENS = { meta: "EAAB-meta-secret-token", tiktok: "tt-secret-token", ga4:
 const AT_MS = 1_765_152_000_000;
 
 const config = (destinations: Record<string, unknown>, postbacks: Record<string, unknown>) => parseConfig(JSON.stringify({
-  api_keys: ["k"], storage: { path: ":memory:" }, destinations, postbacks,
+  api_keys: ["k-0123456789abcdef0123456789abcdef"], storage: { path: ":memory:" }, destinations, postbacks,
   campaigns: [{ code: "spring", chat: -1001234567890, payouts: { approve: { payout: "1.5", currency: "usd" } } }],
 }), {});
 

@@ -75,7 +75,7 @@ describe("HostSlots beside other instances", () => {
 
   test("a host another instance sends to has no slots and is never read by a claim", () => {
     const { hosts } = shared(["telegram:theirs"]);
-    const slots = new HostSlots(undefined, BREAKER, hosts);
+    const slots = new HostSlots(undefined, BREAKER, () => 1, hosts);
     expect(slots.slots("telegram:theirs", 8, 0)).toBe(0);
     expect(slots.slots("telegram:mine", 8, 0)).toBe(8);
     expect(slots.blocked(0, 8, new Map())).toEqual(["telegram:theirs"]);
@@ -83,7 +83,7 @@ describe("HostSlots beside other instances", () => {
 
   test("a circuit opened here is told to the others; its probe going through closes it for them", () => {
     const { hosts, told } = shared();
-    const slots = new HostSlots(undefined, BREAKER, hosts);
+    const slots = new HostSlots(undefined, BREAKER, () => 1, hosts);
     slots.recordVerdict("a", failure, 0);
     slots.recordVerdict("a", failure, 0);
     slots.recordVerdict("a", { outcome: "delivered" }, 60_000); // the probe
@@ -93,7 +93,7 @@ describe("HostSlots beside other instances", () => {
 
   test("a circuit another instance opened pauses the host here until its end, and closes here once it is gone from the list", () => {
     const { hosts } = shared();
-    const slots = new HostSlots(undefined, BREAKER, hosts);
+    const slots = new HostSlots(undefined, BREAKER, () => 1, hosts);
     expect(slots.mergeShared([{ host: "a", openUntil: 30_000 }], 0)).toBe(false);
     expect(slots.slots("a", 8, 1000)).toBe(0);
     expect(slots.blocked(1000, 8, new Map())).toEqual(["a"]);
@@ -108,7 +108,7 @@ describe("HostSlots beside other instances", () => {
 
   test("an open circuit elsewhere: a failed probe here opens it again", () => {
     const { hosts, told } = shared();
-    const slots = new HostSlots(undefined, BREAKER, hosts);
+    const slots = new HostSlots(undefined, BREAKER, () => 1, hosts);
     slots.mergeShared([{ host: "a", openUntil: 30_000 }], 0);
     expect(slots.slots("a", 8, 30_000)).toBe(1); // half-open: one probe
     expect(slots.recordVerdict("a", failure, 30_000).circuitOpened).toBe(true);

@@ -57,6 +57,8 @@ describe("the duration syntax the schema publishes is the one lib/duration.ts re
   });
 });
 
+const KEY = "k-0123456789abcdef0123456789abcdef";
+
 describe("the JSON Schema for editors", () => {
   const published = readFileSync(SCHEMA_FILE, "utf8");
 
@@ -79,23 +81,25 @@ describe("the JSON Schema for editors", () => {
 
   test.each([
     { name: "${VAR} for a number, a word and a boolean", value: { api_keys: ["${K}"], server: { port: "${PORT:-8080}" }, log: { level: "${LEVEL}" }, demo_tracker: "${DEMO}" } },
-    { name: "numbers where text is meant", value: { api_keys: [123], account_id: 1, campaigns: [{ code: "a", payouts: { approve: { payout: 1.5 } } }] } },
-    { name: "empty keys", value: { api_keys: ["k"], server: null, campaigns: [{ code: "a", bot: null, welcome: null, postbacks: null }] } },
-    { name: "every kind of template", value: { api_keys: ["k"], postbacks: { wait: "https://t.example/?c={click}", hold: "", approve: [{ url: "https://c.example/", json: { a: "{click}" } }, { destination: "kt" }], destination: ["kt"] } } },
+    { name: "numbers where text is meant", value: { api_keys: [KEY], account_id: 1, campaigns: [{ code: "a", payouts: { approve: { payout: 1.5 } } }] } },
+    { name: "empty keys", value: { api_keys: [KEY], server: null, campaigns: [{ code: "a", bot: null, welcome: null, postbacks: null }] } },
+    { name: "every kind of template", value: { api_keys: [KEY], postbacks: { wait: "https://t.example/?c={click}", hold: "", approve: [{ url: "https://c.example/", json: { a: "{click}" } }, { destination: "kt" }], destination: ["kt"] } } },
   ])("accepted as the service accepts it: $name", ({ value }) => {
     expect(problems(value)).toEqual([]);
   });
 
   test.each([
-    { name: "a misspelt key", value: { api_keys: ["k"], campaigns: [{ code: "a", unsub_windw: "1d" }] }, at: "/campaigns/0" },
-    { name: "a word outside the list", value: { api_keys: ["k"], log: { level: "loud" } }, at: "/log/level" },
-    { name: "a port out of range", value: { api_keys: ["k"], server: { port: 70000 } }, at: "/server/port" },
-    { name: "a campaign code with -", value: { api_keys: ["k"], campaigns: [{ code: "a-b" }] }, at: "/campaigns/0/code" },
-    { name: "a campaign without a code", value: { api_keys: ["k"], campaigns: [{ name: "x" }] }, at: "/campaigns/0" },
+    { name: "a misspelt key", value: { api_keys: [KEY], campaigns: [{ code: "a", unsub_windw: "1d" }] }, at: "/campaigns/0" },
+    { name: "a word outside the list", value: { api_keys: [KEY], log: { level: "loud" } }, at: "/log/level" },
+    { name: "a port out of range", value: { api_keys: [KEY], server: { port: 70000 } }, at: "/server/port" },
+    { name: "a campaign code with -", value: { api_keys: [KEY], campaigns: [{ code: "a-b" }] }, at: "/campaigns/0/code" },
+    { name: "a campaign without a code", value: { api_keys: [KEY], campaigns: [{ name: "x" }] }, at: "/campaigns/0" },
     { name: "no API key", value: { server: { port: 1 } }, at: "" },
     { name: "an empty list of API keys", value: { api_keys: [] }, at: "/api_keys" },
-    { name: "a duration that is not one", value: { api_keys: ["k"], delivery: { retention: "a month" } }, at: "/delivery/retention" },
-    { name: "a bot name with a space", value: { api_keys: ["k"], bots: { "my bot": { token: "1:x" } } }, at: "/bots" },
+    { name: "an API key shorter than 32 characters", value: { api_keys: ["short-key"] }, at: "/api_keys/0" },
+    { name: "an inbound key shorter than 32 characters", value: { api_keys: [KEY], inbound_keys: ["short"] }, at: "/inbound_keys/0" },
+    { name: "a duration that is not one", value: { api_keys: [KEY], delivery: { retention: "a month" } }, at: "/delivery/retention" },
+    { name: "a bot name with a space", value: { api_keys: [KEY], bots: { "my bot": { token: "1:x" } } }, at: "/bots" },
   ])("flagged where the mistake is: $name", ({ value, at }) => {
     expect(problems(value)).toContain(at);
   });

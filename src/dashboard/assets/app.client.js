@@ -1,23 +1,25 @@
 // @ts-check
-// The dashboard: sign-in, a hash router (#/overview, #/campaign/CODE, #/postbacks, #/leads,
-// #/lead/ID, #/journal, #/bots) and the pages, which read the same /api routes as scripts do.
+// The dashboard: sign-in, a hash router (#/overview, #/campaign/CODE, #/retention, #/money, #/postbacks,
+// #/leads, #/lead/ID, #/journal, #/bots) and the pages, which read the same /api routes as scripts do.
 import { api, whenSignedOut } from "./api.client.js";
 import { journalPage } from "./journal-page.client.js";
+import { moneyPage, retentionPage } from "./insights-pages.client.js";
 import { botsPage, leadPage, leadsPage, postbacksPage } from "./ops-pages.client.js";
 import { campaignPage, overviewPage } from "./stats-pages.client.js";
 import { fill, h, showError } from "./ui.client.js";
 
 /**
- * What a page gets: the zone to show times in, the route's argument and query, and navigation.
- * @typedef {{ tz: string, arg: string | null, params: URLSearchParams, route: string, go: (route: string, params?: Record<string, string | undefined>) => void }} PageContext
+ * What a page gets: the zone to show times in, the route's argument and query, navigation, and the
+ * click parameters the funnel can be grouped by (dashboard.click_groups).
+ * @typedef {{ tz: string, arg: string | null, params: URLSearchParams, route: string, go: (route: string, params?: Record<string, string | undefined>) => void, clickGroups: string[] }} PageContext
  * @typedef {(ctx: PageContext) => Promise<Node>} Page
  */
 
 /** @type {Record<string, Page>} */
-const ROUTES = { overview: overviewPage, campaign: campaignPage, postbacks: postbacksPage, leads: leadsPage, lead: leadPage, journal: journalPage, bots: botsPage };
+const ROUTES = { overview: overviewPage, campaign: campaignPage, postbacks: postbacksPage, leads: leadsPage, lead: leadPage, journal: journalPage, bots: botsPage, retention: retentionPage, money: moneyPage };
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
-const session = { timezone: "UTC" };
+const session = { timezone: "UTC", clickGroups: /** @type {string[]} */ ([]) };
 
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, "");
@@ -50,7 +52,7 @@ async function render() {
   const mine = ++rendering;
   main.setAttribute("aria-busy", "true");
   try {
-    const content = await page({ tz, arg, params, route, go });
+    const content = await page({ tz, arg, params, route, go, clickGroups: session.clickGroups });
     if (mine === rendering) fill(main, content);
   } catch (err) {
     if (mine === rendering && /** @type {any} */ (err).status !== 401) showError(main, err);
@@ -83,6 +85,7 @@ $("signin-form").addEventListener("submit", async (e) => {
   try {
     const s = await api("POST", "/api/session", { key: input.value });
     session.timezone = s.timezone;
+    session.clickGroups = s.click_groups;
     input.value = "";
     showApp();
   } catch (err) {
@@ -91,10 +94,14 @@ $("signin-form").addEventListener("submit", async (e) => {
   }
 });
 
+/** Where Swagger UI kept an API key typed into Authorize when it persisted it (earlier versions did). */
+const SWAGGER_STORED_KEY = "authorized";
+
 $("signout").addEventListener("click", async () => {
   try {
     await api("DELETE", "/api/session");
   } finally {
+    localStorage.removeItem(SWAGGER_STORED_KEY); // same origin: signing out leaves no key in this browser
     showSignIn();
   }
 });
@@ -107,6 +114,7 @@ window.addEventListener("hashchange", () => {
 try {
   const s = await api("GET", "/api/session");
   session.timezone = s.timezone;
+  session.clickGroups = s.click_groups;
   showApp();
 } catch (err) {
   if (/** @type {any} */ (err).status === 401) showSignIn();

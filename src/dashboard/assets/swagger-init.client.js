@@ -5,6 +5,8 @@ window.ui = SwaggerUIBundle({
   url: "/swagger/json",
   dom_id: "#swagger-ui",
   deepLinking: true,
-  persistAuthorization: true,
+  // The key typed into Authorize lives in this page only: persisted, it stayed in localStorage after
+  // the dashboard's sign-out, readable by anyone at this browser.
+  persistAuthorization: false,
   displayRequestDuration: true,
 });

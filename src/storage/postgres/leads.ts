@@ -8,12 +8,12 @@ import { prune } from "./prune.ts";
 const LEAD_COLUMNS = LEAD.columns();
 const EVENT_COLUMNS = LEAD_EVENT.columns();
 
-const INSERT_LEAD = `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
+const INSERT_LEAD = `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at, click_id)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`;
 const INSERT_EVENT = `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, occurred_at, created_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`;
 const UPDATE_LEAD = `UPDATE leads SET status = $2, click = $3, joined_at = $4, updated_at = $5,
-  username = coalesce($6, username), chat_id = coalesce($7, chat_id) WHERE id = $1 RETURNING ${LEAD_COLUMNS}`;
+  username = coalesce($6, username), chat_id = coalesce($7, chat_id), click_id = coalesce($8, click_id) WHERE id = $1 RETURNING ${LEAD_COLUMNS}`;
 
 /**
  * Leads, their events and the stored answers of POST /api/events. lock() and lockIdempotencyKey()
@@ -79,14 +79,15 @@ export class PgLeads implements LeadReads, LeadWrites {
   }
 
   async insert(row: NewLead): Promise<LeadRow> {
+    const full = { ...row, clickId: row.clickId ?? null };
     const [{ id }] = await this.pg.all<{ id: string }>(INSERT_LEAD, [
-      row.campaignId, row.subscriber, row.click, row.username, row.chatId, row.status, row.joinedAt, row.createdAt, row.updatedAt,
+      row.campaignId, row.subscriber, row.click, row.username, row.chatId, row.status, row.joinedAt, row.createdAt, row.updatedAt, full.clickId,
     ]) as [{ id: string }];
-    return { id: num(id), ...row };
+    return { id: num(id), ...full };
   }
 
   async update(id: number, change: LeadChange): Promise<LeadRow> {
-    const row = await this.pg.one(UPDATE_LEAD, [id, change.status, change.click, change.joinedAt, change.updatedAt, change.username, change.chatId]);
+    const row = await this.pg.one(UPDATE_LEAD, [id, change.status, change.click, change.joinedAt, change.updatedAt, change.username, change.chatId, change.clickId ?? null]);
     if (!row) throw new Error(`lead ${id} not found`);
     return LEAD.map(row);
   }
@@ -98,9 +99,19 @@ export class PgLeads implements LeadReads, LeadWrites {
     return { id: num(id), ...row };
   }
 
+  /** Served by idempotency_keys_client (client, spent): the client's newest row. */
+  async idempotencySpent(client: string): Promise<number> {
+    return num((await this.pg.one(`SELECT max(spent) AS spent FROM idempotency_keys WHERE client = $1`, [client]))?.spent ?? 0);
+  }
+
   async storeIdempotentAnswer(row: IdempotentAnswer): Promise<void> {
-    await this.pg.run(`INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at) VALUES ($1, $2, $3, $4, $5)`,
-      [row.key, row.requestHash, row.statusCode, row.response, row.createdAt]);
+    await this.pg.run(`INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at, client, spent, answer_hash)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [row.key, row.requestHash, row.statusCode, row.response, row.createdAt, row.client, row.spent, row.answerHash]);
+  }
+
+  dropIdempotentAnswers(client: string, spent: number): Promise<number> {
+    return this.pg.run(`DELETE FROM idempotency_keys WHERE client = $1 AND spent <= $2`, [client, spent]);
   }
 
   pruneIdempotencyKeys(before: number, limit: number): Promise<number> {

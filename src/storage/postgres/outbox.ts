@@ -1,5 +1,6 @@
 import type { PostbackState } from "../../domain/status.ts";
-import type { ClaimedPostback, ClaimRequest, Completion } from "../outbox-types.ts";
+import type { ClaimedPostback, ClaimRequest, Completion, ResendCounts, ResendRequest } from "../outbox-types.ts";
+import { requeueResendable, resendCounts } from "./outbox-resend.ts";
 import type { OutboxReads, OutboxWrites, PostbackFilter } from "../port.ts";
 import type { AttemptRow, NewAttempt, NewPostback, PostbackRow, WrittenPostback } from "../rows.ts";
 import { PgOutboxClaims, type PendingCompletion } from "./outbox-claims.ts";
@@ -87,10 +88,8 @@ export class PgOutbox implements OutboxReads, OutboxWrites {
     return (await this.pg.all(`SELECT ${ATTEMPT.columns()} FROM delivery_attempts WHERE postback_id = $1 ORDER BY id`, [postbackId])).map(ATTEMPT.map);
   }
 
-  async countResendable(f: PostbackFilter): Promise<number> {
-    const params: Params = [];
-    const w = [...where(f, params), RESENDABLE];
-    return num((await this.pg.one<{ n: string }>(`SELECT count(*) AS n FROM postbacks ${clause(w)}`, params))!.n);
+  resendCounts(f: PostbackFilter, req: ResendRequest): Promise<ResendCounts> {
+    return resendCounts(this.pg, f, req);
   }
 
   async stateCounts() {
@@ -141,10 +140,15 @@ export class PgOutbox implements OutboxReads, OutboxWrites {
     return row && POSTBACK.map(row);
   }
 
-  requeueMatching(f: PostbackFilter, now: number): Promise<number> {
-    const params: Params = [now];
-    const w = [...where(f, params), RESENDABLE];
-    return this.pg.run(`UPDATE postbacks SET ${REQUEUE_SET} ${clause(w)}`, params);
+  /** A lead's rows scheduled for later (approve_after) that were never tried nor claimed; served by postbacks_lead. */
+  skipWaiting(leadId: number, status: string, now: number, reason: string): Promise<number> {
+    return this.pg.run(`UPDATE postbacks SET state = 'skipped', reason = $4, updated_at = $3, finished_at = $3
+      WHERE lead_id = $1 AND status = $2 AND channel = 'http' AND state = 'pending' AND attempts = 0
+        AND lease_expires_at IS NULL AND next_attempt_at > $3`, [leadId, status, now, reason]);
+  }
+
+  requeueResendable(f: PostbackFilter, req: ResendRequest): Promise<number> {
+    return requeueResendable(this.pg, f, req);
   }
 
   claimDue(req: ClaimRequest): Promise<ClaimedPostback[]> {

@@ -1,7 +1,7 @@
 // The port's rows (src/storage/rows.ts) as PostgreSQL columns: each row type's SELECT list and its
 // mapper (int8 columns back to numbers). One place, so every store reads a row the same way.
 import type {
-  AttemptRow, BotRow, ChatRow, IdempotentAnswer, InboundLogRow, InviteLinkRow, JournalRow, LeadEventRow, LeadRow, PostbackRow, SessionRow,
+  AttemptRow, BotRow, ChatRow, ClickRow, CostRow, LeadProfileRow, IdempotentAnswer, InboundLogRow, InviteLinkRow, JournalRow, LeadEventRow, LeadRow, PostbackRow, SessionRow,
 } from "../rows.ts";
 import type { BotLeaseRow, CircuitRow, InstanceRow } from "../port-cluster.ts";
 import { rowShape } from "./query.ts";
@@ -9,7 +9,7 @@ import { rowShape } from "./query.ts";
 export const LEAD = rowShape<LeadRow>({
   id: ["id", "int"], campaignId: ["campaign_id", "int"], subscriber: ["subscriber", "int"], click: ["click", "plain"],
   username: ["username", "plain"], chatId: ["chat_id", "int?"], status: ["status", "plain"], joinedAt: ["joined_at", "int?"],
-  createdAt: ["created_at", "int"], updatedAt: ["updated_at", "int"],
+  createdAt: ["created_at", "int"], updatedAt: ["updated_at", "int"], clickId: ["click_id", "int?"],
 });
 
 export const LEAD_EVENT = rowShape<LeadEventRow>({
@@ -20,7 +20,7 @@ export const LEAD_EVENT = rowShape<LeadEventRow>({
 
 export const IDEMPOTENT_ANSWER = rowShape<IdempotentAnswer>({
   key: ["key", "plain"], requestHash: ["request_hash", "plain"], statusCode: ["status_code", "int"], response: ["response", "plain"],
-  createdAt: ["created_at", "int"],
+  createdAt: ["created_at", "int"], client: ["client", "plain"], spent: ["spent", "int"], answerHash: ["answer_hash", "plain"],
 });
 
 export const POSTBACK = rowShape<PostbackRow>({
@@ -80,4 +80,23 @@ export const BOT_LEASE = rowShape<BotLeaseRow>({
 export const CIRCUIT = rowShape<CircuitRow>({
   host: ["host", "plain"], openUntil: ["open_until", "int"], failures: ["failures", "int"], openedBy: ["opened_by", "plain"],
   updatedAt: ["updated_at", "int"],
+});
+
+export const CLICK = rowShape<ClickRow>({
+  id: ["id", "int"], token: ["token", "plain"], campaignId: ["campaign_id", "int"], params: ["params", "plain"], fbc: ["fbc", "plain"],
+  fbp: ["fbp", "plain"], ip: ["ip", "plain"], userAgent: ["user_agent", "plain"], referrer: ["referrer", "plain"],
+  landingUrl: ["landing_url", "plain"], cut: ["cut", "int"], createdAt: ["created_at", "int"],
+});
+
+export const PROFILE = rowShape<LeadProfileRow>({
+  leadId: ["lead_id", "int"], campaignId: ["campaign_id", "int"], premium: ["premium", "plain"], language: ["language", "plain"],
+  hasUsername: ["has_username", "plain"], startedAt: ["started_at", "int?"], startToJoinMs: ["start_to_join_ms", "int?"],
+  fastLeave: ["fast_leave", "plain"], quality: ["quality", "int"], qualityReasons: ["quality_reasons", "plain"],
+  welcomeVariant: ["welcome_variant", "plain"], firstJoinedAt: ["first_joined_at", "int?"], cohortBand: ["cohort_band", "plain"],
+  updatedAt: ["updated_at", "int"],
+});
+
+export const COST = rowShape<CostRow>({
+  campaignId: ["campaign_id", "int"], day: ["day", "plain"], currency: ["currency", "plain"], amountMicros: ["amount_micros", "int"],
+  source: ["source", "plain"], updatedAt: ["updated_at", "int"],
 });

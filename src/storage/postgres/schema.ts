@@ -43,6 +43,7 @@ export const leads = pgTable("leads", {
   joinedAt: int8("joined_at"),
   createdAt: int8("created_at").notNull(),
   updatedAt: int8("updated_at").notNull(),
+  clickId: int8("click_id"),
 }, (t) => [
   uniqueIndex("leads_campaign_subscriber").on(t.campaignId, t.subscriber),
   index("leads_campaign_click").on(t.campaignId, t.click),
@@ -51,7 +52,36 @@ export const leads = pgTable("leads", {
   // SQLite's `username COLLATE NOCASE`: PostgreSQL has no NOCASE collation, so the search must
   // compare lower(username) to lower($1) to use this index.
   index("leads_username").on(sql`lower(${t.username})`).where(sql`username <> ''`),
+  index("leads_click_id").on(t.clickId).where(sql`click_id IS NOT NULL`),
 ]);
+
+export const clicks = pgTable("clicks", {
+  id: identity(),
+  token: text("token").notNull(),
+  campaignId: int8("campaign_id").notNull(),
+  params: jsonb<Record<string, string>>("params").notNull(),
+  fbc: text("fbc"),
+  fbp: text("fbp"),
+  ip: text("ip"),
+  userAgent: text("user_agent"),
+  referrer: text("referrer"),
+  landingUrl: text("landing_url"),
+  cut: integer("cut").notNull().default(0),
+  createdAt: int8("created_at").notNull(),
+}, (t) => [uniqueIndex("clicks_token").on(t.token), index("clicks_created").on(t.createdAt)]);
+
+export const clickStats = pgTable("click_stats", {
+  campaignId: int8("campaign_id").notNull(),
+  param: text("param").notNull(),
+  /** Minutes a bucket spans: 15 or 1440 (a UTC day). */
+  span: integer("span").notNull(),
+  /** Epoch ms of the bucket's start. */
+  bucket: int8("bucket").notNull(),
+  value: text("value").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
+  events: integer("events").notNull().default(0),
+  leads: integer("leads").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.param, t.span, t.bucket, t.value, t.status] })]);
 
 export const leadEvents = pgTable("lead_events", {
   id: identity(),
@@ -156,7 +186,10 @@ export const idempotencyKeys = pgTable("idempotency_keys", {
   statusCode: integer("status_code").notNull(),
   response: text("response").notNull(),
   createdAt: int8("created_at").notNull(),
-});
+  client: text("client").notNull().default(""),
+  spent: int8("spent").notNull().default(0),
+  answerHash: text("answer_hash"),
+}, (t) => [index("idempotency_keys_client").on(t.client, t.spent)]);
 
 export const inboundLog = pgTable("inbound_log", {
   id: identity(),
@@ -213,6 +246,60 @@ export const storageProbe = pgTable("storage_probe", {
   writtenAt: int8("written_at").notNull(),
 });
 
+export const leadProfiles = pgTable("lead_profiles", {
+  leadId: int8("lead_id").primaryKey(),
+  campaignId: int8("campaign_id").notNull(),
+  premium: boolean("premium"),
+  language: text("language"),
+  hasUsername: boolean("has_username"),
+  startedAt: int8("started_at"),
+  startToJoinMs: int8("start_to_join_ms"),
+  fastLeave: boolean("fast_leave").notNull().default(false),
+  quality: integer("quality").notNull(),
+  qualityReasons: jsonb<{ code: string; points: number }[]>("quality_reasons").notNull(),
+  welcomeVariant: text("welcome_variant"),
+  firstJoinedAt: int8("first_joined_at"),
+  cohortBand: text("cohort_band"),
+  updatedAt: int8("updated_at").notNull(),
+});
+
+export const retentionCounts = pgTable("retention_counts", {
+  campaignId: int8("campaign_id").notNull(),
+  bucket: int8("bucket").notNull(),
+  variant: text("variant").notNull().default(""),
+  band: text("band").notNull(),
+  joined: integer("joined").notNull().default(0),
+  out1d: integer("out_1d").notNull().default(0),
+  out7d: integer("out_7d").notNull().default(0),
+  out14d: integer("out_14d").notNull().default(0),
+  out30d: integer("out_30d").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);
+
+export const revenueCounts = pgTable("revenue_counts", {
+  campaignId: int8("campaign_id").notNull(),
+  bucket: int8("bucket").notNull(),
+  currency: text("currency").notNull(),
+  amountMicros: int8("amount_micros").notNull().default(0),
+  events: integer("events").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.currency] })]);
+
+export const campaignCosts = pgTable("campaign_costs", {
+  campaignId: int8("campaign_id").notNull(),
+  day: text("day").notNull(),
+  currency: text("currency").notNull(),
+  amountMicros: int8("amount_micros").notNull(),
+  source: text("source").notNull(),
+  updatedAt: int8("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.day] })]);
+
+export const funnelCounts = pgTable("funnel_counts", {
+  campaignId: int8("campaign_id").notNull(),
+  bucket: int8("bucket").notNull(),
+  variant: text("variant").notNull().default(""),
+  band: text("band").notNull(),
+  starts: integer("starts").notNull().default(0),
+  joins: integer("joins").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);
 // ---- several instances on one database (src/storage/port-cluster.ts) ----
 
 export const instances = pgTable("instances", {

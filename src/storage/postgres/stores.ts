@@ -1,5 +1,7 @@
 import type { CounterAdd, Reads, Tx } from "../port.ts";
 import { PgCampaigns } from "./campaigns.ts";
+import { PgClicks } from "./clicks.ts";
+import { PgCohorts, PgMoney, PgProfiles } from "./insights.ts";
 import { PgBotLeases, PgCircuits, PgInstances } from "./cluster.ts";
 import { PgInbound } from "./inbound.ts";
 import { PgJournal } from "./journal.ts";
@@ -33,6 +35,10 @@ export function pgReads(pg: Pg): Reads {
     instances: new PgInstances(pg),
     botLeases: new PgBotLeases(pg),
     circuits: new PgCircuits(pg),
+    profiles: new PgProfiles(pg),
+    cohorts: new PgCohorts(pg),
+    money: new PgMoney(pg),
+    clicks: new PgClicks(pg),
   };
 }
 
@@ -59,6 +65,10 @@ export function pgTx(pg: Pg, hooks: TxHooks): Tx {
     get instances() { return lazy("instances", () => new PgInstances(pg)); },
     get botLeases() { return lazy("botLeases", () => new PgBotLeases(pg)); },
     get circuits() { return lazy("circuits", () => new PgCircuits(pg)); },
+    get profiles() { return lazy("profiles", () => new PgProfiles(pg)); },
+    get cohorts() { return lazy("cohorts", () => new PgCohorts(pg)); },
+    get money() { return lazy("money", () => new PgMoney(pg)); },
+    get clicks() { return lazy("clicks", () => new PgClicks(pg)); },
     async writeProbe(now: number) {
       await pg.run(`INSERT INTO storage_probe (id, written_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at`, [now]);
     },

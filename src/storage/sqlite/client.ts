@@ -7,6 +7,7 @@ import { migrate as drizzleMigrate } from "drizzle-orm/bun-sqlite/migrator";
 import type { Synchronous } from "../../config/model.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { migrationJournal, migrationSql } from "./migrations.generated.ts";
+import { foreignWal, orphanedCompanion } from "./wal-companions.ts";
 import * as schema from "./schema.ts";
 
 export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
@@ -63,13 +64,25 @@ function checkExistingFile(path: string) {
   try {
     stat = statSync(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return; // created fresh
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return refuseOrphans(path); // created fresh, unless its -wal/-shm are there
     throw new StorageError(`database ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
   if (!stat.isFile()) throw new StorageError(`database ${path}: is not a file; point storage.path at a file`);
   if (stat.size === 0) {
     throw new StorageError(`database ${path} is empty (0 bytes): it was truncated, or something else created it. Nothing was changed; ${RESTORE}`);
   }
+  refuseForeignWal(path);
+}
+
+/** A -wal or -shm without its database holds (or indexes) commits of a database that was moved: SQLite would delete them. */
+function refuseOrphans(path: string) {
+  const orphan = orphanedCompanion(path);
+  if (orphan) throw new StorageError(orphan);
+}
+
+function refuseForeignWal(path: string) {
+  const foreign = foreignWal(path);
+  if (foreign) throw new StorageError(foreign);
 }
 
 /** An existing SQLite file must hold tgcpa's tables, or no table at all (nothing to lose: it is migrated). */

@@ -1,10 +1,11 @@
 import { and, desc, eq, gte, inArray, lt, ne, not, sql, type SQL } from "drizzle-orm";
 import type { PostbackState } from "../../domain/status.ts";
-import type { ClaimedPostback, ClaimRequest, Completion } from "../outbox-types.ts";
+import type { ClaimedPostback, ClaimRequest, Completion, ResendCounts, ResendRequest } from "../outbox-types.ts";
 import type { OutboxReads, OutboxWrites, PostbackFilter } from "../port.ts";
 import type { AttemptRow, NewAttempt, NewPostback, PostbackRow, WrittenPostback } from "../rows.ts";
 import type { Db } from "./client.ts";
 import { OutboxClaims, PENDING_HOSTS_CTE } from "./outbox-claims.ts";
+import { requeueResendable, resendCounts } from "./outbox-resend.ts";
 import { statement, type Bindings } from "./prepared.ts";
 import { deliveryAttempts, postbacks } from "./schema.ts";
 
@@ -26,6 +27,11 @@ function where(f: PostbackFilter): SQL | undefined {
   if (f.until !== undefined) w.push(lt(postbacks.createdAt, f.until));
   return and(...w);
 }
+
+// A lead's rows scheduled for later (approve_after) that were never tried nor claimed; served by postbacks_lead.
+const SKIP_WAITING = `UPDATE postbacks SET state = 'skipped', reason = $reason, updated_at = $now, finished_at = $now
+  WHERE lead_id = $leadId AND status = $status AND channel = 'http' AND state = 'pending' AND attempts = 0
+    AND lease_expires_at IS NULL AND next_attempt_at > $now`;
 
 /** A row skipped for want of a click id: sending it again could not count either (SPEC §4, no_click). */
 const NO_CLICK = and(eq(postbacks.state, "skipped"), eq(postbacks.reason, "no_click"))!;
@@ -81,8 +87,8 @@ export class SqliteOutbox implements OutboxReads, OutboxWrites {
     return this.db.select().from(deliveryAttempts).where(eq(deliveryAttempts.postbackId, postbackId)).orderBy(deliveryAttempts.id).all() as AttemptRow[];
   }
 
-  countResendable(f: PostbackFilter): number {
-    return this.db.select({ n: sql<number>`count(*)` }).from(postbacks).where(and(where(f), resendable)).get()!.n;
+  resendCounts(f: PostbackFilter, req: ResendRequest): ResendCounts {
+    return resendCounts(this.db, f, req);
   }
 
   stateCounts() {
@@ -124,8 +130,12 @@ export class SqliteOutbox implements OutboxReads, OutboxWrites {
     return this.db.update(postbacks).set(requeue(now)).where(and(eq(postbacks.id, id), resendable)).returning().get() ?? null;
   }
 
-  requeueMatching(f: PostbackFilter, now: number): number {
-    return this.db.update(postbacks).set(requeue(now)).where(and(where(f), resendable)).returning({ id: postbacks.id }).all().length;
+  skipWaiting(leadId: number, status: string, now: number, reason: string): number {
+    return statement(this.db, SKIP_WAITING).run({ leadId, status, now, reason }).changes;
+  }
+
+  requeueResendable(f: PostbackFilter, req: ResendRequest): number {
+    return requeueResendable(this.db, f, req);
   }
 
   claimDue(req: ClaimRequest): ClaimedPostback[] {

@@ -29,6 +29,8 @@ export const leads = sqliteTable("leads", {
   joinedAt: integer("joined_at"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+  /** The click (clicks.id) of tgcpa's click link whose token the lead's Start carried; its parameters are macros. */
+  clickId: integer("click_id"),
 }, (t) => [
   uniqueIndex("leads_campaign_subscriber").on(t.campaignId, t.subscriber),
   index("leads_campaign_click").on(t.campaignId, t.click),
@@ -37,7 +39,55 @@ export const leads = sqliteTable("leads", {
   index("leads_created").on(t.createdAt),
   // Leads search by username (case-insensitive, as Telegram treats usernames); most leads have none.
   index("leads_username").on(sql`${t.username} COLLATE NOCASE`).where(sql`username <> ''`),
+  // Whether a click is still used by a lead (its retention); most leads have none.
+  index("leads_click_id").on(t.clickId).where(sql`click_id IS NOT NULL`),
 ]);
+
+/**
+ * Clicks of tgcpa's click link (GET /c/{campaign}): what the visitor brought, kept within the
+ * bounds of domain/click-link.ts, found again by the token its redirect put in the Start payload.
+ */
+export const clicks = sqliteTable("clicks", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** 12 characters of base64url (72 random bits), after `<code>-` in the Start payload. */
+  token: text("token").notNull(),
+  campaignId: integer("campaign_id").notNull(),
+  /** Every query parameter (the first of each name), cut to the bounds. */
+  params: text("params", { mode: "json" }).$type<Record<string, string>>().notNull(),
+  /** The _fbc cookie, else fb.1.<ms>.<fbclid> built from the fbclid; null without either. */
+  fbc: text("fbc"),
+  fbp: text("fbp"),
+  /** The client address, through server.trusted_proxies. */
+  ip: text("ip"),
+  userAgent: text("user_agent"),
+  referrer: text("referrer"),
+  /** The click link's URL as the visitor opened it. */
+  landingUrl: text("landing_url"),
+  /** Parameters dropped or shortened by the bounds. */
+  cut: integer("cut").notNull().default(0),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [uniqueIndex("clicks_token").on(t.token), index("clicks_created").on(t.createdAt)]);
+
+/**
+ * The funnel per value of a click parameter (dashboard.click_groups: utm_source, sub1, …), kept like
+ * lead_stats in the transaction of each lead event of a lead with a click: per campaign, parameter,
+ * span, bucket, value and status. Each event is counted twice: in its 15-minute bucket (span 15)
+ * and in its UTC day (span 1440), so a period reads whole UTC days from the day rows and only its
+ * two ends from the 15-minute rows (stats/click-groups.ts): a value-rich parameter over 30 days is
+ * read in tens of thousands of rows, not hundreds of thousands.
+ */
+export const clickStats = sqliteTable("click_stats", {
+  campaignId: integer("campaign_id").notNull(),
+  param: text("param").notNull(),
+  /** Minutes a bucket spans: 15 or 1440 (a UTC day). */
+  span: integer("span").notNull(),
+  /** Epoch ms of the bucket's start. */
+  bucket: integer("bucket").notNull(),
+  value: text("value").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
+  events: integer("events").notNull().default(0),
+  leads: integer("leads").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.param, t.span, t.bucket, t.value, t.status] })]);
 
 /** Append-only: one row per status change that was applied. */
 export const leadEvents = sqliteTable("lead_events", {
@@ -169,14 +219,25 @@ export const journal = sqliteTable("journal", {
   index("journal_created").on(t.createdAt),
 ]);
 
-/** Stored answers of POST /api/events by Idempotency-Key, written in the event's own transaction. */
+/**
+ * Stored answers of POST /api/events by Idempotency-Key, written in the event's own transaction.
+ * Each client (API key) has a budget of bytes: `spent` is its running total through this row, so
+ * its oldest rows beyond the budget are one index range of idempotency_keys_client.
+ */
 export const idempotencyKeys = sqliteTable("idempotency_keys", {
   key: text("key").primaryKey(),
   requestHash: text("request_hash").notNull(),
   statusCode: integer("status_code").notNull(),
+  /** The answer; with answer_hash set, what rebuilds it (leads/idempotent-answer.ts). */
   response: text("response").notNull(),
   createdAt: integer("created_at").notNull(),
-});
+  /** Who stored it: a digest of its API key (never the key), `session` for the dashboard; '' before budgets. */
+  client: text("client").notNull().default(""),
+  /** Bytes the client's stored answers have cost through this one (a running total). */
+  spent: integer("spent").notNull().default(0),
+  /** SHA-256 (hex) of the answer rebuilt from `response`; null when `response` is the answer itself. */
+  answerHash: text("answer_hash"),
+}, (t) => [index("idempotency_keys_client").on(t.client, t.spent)]);
 
 /** Every inbound postback (GET|POST /api/postback) with its result code. */
 export const inboundLog = sqliteTable("inbound_log", {
@@ -247,6 +308,92 @@ export const storageProbe = sqliteTable("storage_probe", {
   writtenAt: integer("written_at").notNull(),
 });
 
+/**
+ * What tgcpa learned of each lead's subscriber (issue 22), one row per lead, written in the
+ * transaction of each of its events (leads/profile.ts): the Telegram profile seen at its Start,
+ * join request or join, the quality score (0–100) with its reasons, the welcome variant it was
+ * sent, and its first join with the quality band it had then (the retention cohort it belongs to).
+ */
+export const leadProfiles = sqliteTable("lead_profiles", {
+  leadId: integer("lead_id").primaryKey(),
+  campaignId: integer("campaign_id").notNull(),
+  /** null: no Telegram profile seen (a lead fed through the API). */
+  premium: integer("premium", { mode: "boolean" }),
+  language: text("language"),
+  hasUsername: integer("has_username", { mode: "boolean" }),
+  /** The Start's time (the lead's first event, which may be older than the row's arrival). */
+  startedAt: integer("started_at"),
+  /** From the Start to the first join, ms. */
+  startToJoinMs: integer("start_to_join_ms"),
+  fastLeave: integer("fast_leave", { mode: "boolean" }).notNull().default(false),
+  quality: integer("quality").notNull(),
+  /** [{code, points}] that moved the score from its base (domain/quality.ts). */
+  qualityReasons: text("quality_reasons", { mode: "json" }).$type<{ code: string; points: number }[]>().notNull(),
+  /** The welcome variant's name; null when the campaign has none or one plain welcome. */
+  welcomeVariant: text("welcome_variant"),
+  firstJoinedAt: integer("first_joined_at"),
+  /** The quality band at the first join: the lead's retention cohort is (day of first join, variant, band). */
+  cohortBand: text("cohort_band"),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * Retention cohorts (GET /api/retention), written in the transaction of each join and leave
+ * (domain/cohorts.ts): per campaign, 15-minute bucket of the first join (UTC epoch ms, as in
+ * lead_stats, so every time zone's day is a whole number of buckets), welcome variant ('' for
+ * none) and quality band: the leads that first joined then, and of them how many were out of the
+ * chat N days (N × 24 h) after their first join — leaves minus re-joins before that moment.
+ */
+export const retentionCounts = sqliteTable("retention_counts", {
+  campaignId: integer("campaign_id").notNull(),
+  bucket: integer("bucket").notNull(),
+  variant: text("variant").notNull().default(""),
+  band: text("band").notNull(),
+  joined: integer("joined").notNull().default(0),
+  out1d: integer("out_1d").notNull().default(0),
+  out7d: integer("out_7d").notNull().default(0),
+  out14d: integer("out_14d").notNull().default(0),
+  out30d: integer("out_30d").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);
+
+/**
+ * Revenue (GET /api/money), written in the transaction of each lead event that earned a payout
+ * (domain/money.ts revenueOf): per campaign, 15-minute bucket of the event's time and currency
+ * ('' when none was given), the sum in millionths of the currency and the events.
+ */
+export const revenueCounts = sqliteTable("revenue_counts", {
+  campaignId: integer("campaign_id").notNull(),
+  bucket: integer("bucket").notNull(),
+  currency: text("currency").notNull(),
+  amountMicros: integer("amount_micros").notNull().default(0),
+  events: integer("events").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.currency] })]);
+
+/** What a campaign cost on a day (a date in dashboard.timezone): one amount per campaign and day, replaced by each new entry. */
+export const campaignCosts = sqliteTable("campaign_costs", {
+  campaignId: integer("campaign_id").notNull(),
+  day: text("day").notNull(),
+  currency: text("currency").notNull(),
+  amountMicros: integer("amount_micros").notNull(),
+  /** api (PUT /api/costs/…) | csv (the dashboard's upload) */
+  source: text("source").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.day] })]);
+
+/**
+ * The funnel per welcome variant and quality band (GET /api/stats by_variant, by_quality), written
+ * with the lead's profile: per campaign, 15-minute bucket, variant ('' for none) and band, the
+ * Starts (new leads, at their Start, with the band then) and first joins (at the join, with the
+ * band then).
+ */
+export const funnelCounts = sqliteTable("funnel_counts", {
+  campaignId: integer("campaign_id").notNull(),
+  bucket: integer("bucket").notNull(),
+  variant: text("variant").notNull().default(""),
+  band: text("band").notNull(),
+  starts: integer("starts").notNull().default(0),
+  joins: integer("joins").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);
 // ---- several instances on one database (PostgreSQL; see src/storage/port-cluster.ts). SQLite has
 // the tables too, so both schemas stay one; on SQLite one process owns everything and writes none.
 

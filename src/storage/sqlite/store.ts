@@ -6,11 +6,14 @@ import { openDatabase, type Db } from "./client.ts";
 import { GroupCommit, type WalSync } from "./group-commit.ts";
 import { SqliteCampaigns } from "./campaigns.ts";
 import { SqliteBotLeases, SqliteCircuits, SqliteInstances } from "./cluster.ts";
+import { SqliteClicks } from "./clicks.ts";
 import { lockDatabase, type InstanceLock } from "./instance-lock.ts";
 import { SqliteInbound } from "./inbound.ts";
 import { SqliteJournal } from "./journal.ts";
 import { SqliteLeads } from "./leads.ts";
 import { SqliteOutbox } from "./outbox.ts";
+import { SqliteCohorts, SqliteProfiles } from "./profiles.ts";
+import { SqliteMoney } from "./money.ts";
 import { storageProbe } from "./schema.ts";
 import { SqliteSessions } from "./sessions.ts";
 import { SqliteStats } from "./stats.ts";
@@ -50,6 +53,10 @@ export function sqliteStores(db: Db): Tx {
     instances: new SqliteInstances(db),
     botLeases: new SqliteBotLeases(db),
     circuits: new SqliteCircuits(db),
+    profiles: new SqliteProfiles(db),
+    cohorts: new SqliteCohorts(db),
+    money: new SqliteMoney(db),
+    clicks: new SqliteClicks(db),
     writeProbe: (now) => {
       db.insert(storageProbe).values({ id: 1, writtenAt: now }).onConflictDoUpdate({ target: storageProbe.id, set: { writtenAt: sql`excluded.written_at` } }).run();
     },

@@ -6,3 +6,4 @@ export { FakeKeitaro, FakeKeitaroCompatible, type CompatibleConversion, type Kei
 export { FakeAlterCpaLite, FakeAlterCpaPro, type AlterLead } from "./altercpa.ts";
 export { FakeBinom, type BinomConversion } from "./binom.ts";
 export { FakeUndocumentedTracker } from "./undocumented.ts";
+export { FakeProsper202, type Prosper202Conversion } from "./prosper202.ts";

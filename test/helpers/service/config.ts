@@ -2,7 +2,7 @@
 import { join } from "node:path";
 
 /** The management API key of every test config. */
-export const API_KEY = "test-key-0123456789";
+export const API_KEY = "test-key-0123456789abcdef0123456789abcdef";
 
 /** A config as a test writes it: the YAML's shape, unchecked (the service checks it). */
 export type ConfigInput = Record<string, unknown>;
