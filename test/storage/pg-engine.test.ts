@@ -37,7 +37,7 @@ describePostgres("the PostgreSQL engine", () => {
   };
   const campaign = async (s: PostgresStorage, code: string) => (await s.write(async (tx) => tx.campaigns.sync([{ code, name: code, bot: null, chat: null, paused: false }], T0))).get(code)!;
   const runtimeOf = async (s: PostgresStorage, code: string) => {
-    const config = parseConfig(`api_keys: [k]\npostbacks: { wait: "http://trk.example/pb?c={click}&s={status}", approve: "http://trk.example/pb?c={click}&s={status}" }\ncampaigns: [{ code: ${code} }]\n`, {});
+    const config = parseConfig(`api_keys: [k0123456789abcdef0123456789abcdef]\npostbacks: { wait: "http://trk.example/pb?c={click}&s={status}", approve: "http://trk.example/pb?c={click}&s={status}" }\ncampaigns: [{ code: ${code} }]\n`, {});
     return buildRuntime(config, new Map([[code, await campaign(s, code)]]));
   };
 
@@ -167,7 +167,7 @@ describePostgres("the PostgreSQL engine", () => {
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const url = new URL(db().url);
     url.password = "pw-not-shown";
-    writeFileSync(join(dir, "config.yaml"), `api_keys: [k]\nstorage: { driver: postgres, url: "${url}" }\n`);
+    writeFileSync(join(dir, "config.yaml"), `api_keys: [k0123456789abcdef0123456789abcdef]\nstorage: { driver: postgres, url: "${url}" }\n`);
     const backup = await runCommand(["backup", join(dir, "x.db"), "--config", join(dir, "config.yaml")]);
     expect(backup.code).toBe(1);
     expect(backup.stderr).toContain("tgcpa backup: storage.driver is postgres");
