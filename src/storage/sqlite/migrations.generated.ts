@@ -8,6 +8,7 @@ import m4 from "../../../db/migrations/0004_lease_in_due_index.sql" with { type:
 import m5 from "../../../db/migrations/0005_host_due_index.sql" with { type: "text" };
 import m6 from "../../../db/migrations/0006_leads_click_storage_probe.sql" with { type: "text" };
 import m7 from "../../../db/migrations/0007_dashboard.sql" with { type: "text" };
+import m8 from "../../../db/migrations/0008_wandering_white_tiger.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -19,4 +20,5 @@ export const migrationSql: Record<string, string> = {
   "0005_host_due_index": m5,
   "0006_leads_click_storage_probe": m6,
   "0007_dashboard": m7,
+  "0008_wandering_white_tiger": m8,
 };

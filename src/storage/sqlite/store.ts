@@ -4,6 +4,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { Reads, Storage, Tx } from "../port.ts";
 import { openDatabase, type Db } from "./client.ts";
 import { GroupCommit, type WalSync } from "./group-commit.ts";
+import { SqliteAlerts } from "./alerts.ts";
 import { SqliteCampaigns } from "./campaigns.ts";
 import { lockDatabase, type InstanceLock } from "./instance-lock.ts";
 import { SqliteInbound } from "./inbound.ts";
@@ -46,6 +47,7 @@ export function sqliteStores(db: Db): Tx {
     telegram: new SqliteTelegram(db),
     stats: new SqliteStats(db),
     sessions: new SqliteSessions(db),
+    alerts: new SqliteAlerts(db),
     writeProbe: (now) => {
       db.insert(storageProbe).values({ id: 1, writtenAt: now }).onConflictDoUpdate({ target: storageProbe.id, set: { writtenAt: sql`excluded.written_at` } }).run();
     },
