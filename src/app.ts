@@ -7,6 +7,7 @@ import type { Runtime } from "./config/runtime.ts";
 import { campaignRoutes } from "./campaigns/routes.ts";
 import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
+import type { HostStates } from "./delivery/host-health.ts";
 import type { HttpChannel } from "./delivery/http-channel.ts";
 import { accessLog } from "./http/access-log.ts";
 import { accessCheck, needsApiKey } from "./http/auth.ts";
@@ -27,6 +28,7 @@ import type { Metrics } from "./lib/metrics.ts";
 import { VERSION } from "./lib/version.ts";
 import { demoTrackerRoutes } from "./ops/demo-tracker.ts";
 import { opsRoutes } from "./ops/routes.ts";
+import { hostRoutes } from "./postbacks/host-routes.ts";
 import { postbackRoutes } from "./postbacks/routes.ts";
 import { presetRoutes } from "./presets/routes.ts";
 import { statsRoutes } from "./stats/routes.ts";
@@ -43,6 +45,8 @@ export interface AppDeps {
   log: Logger;
   metrics: Metrics;
   dispatcher: { readonly inFlightCount: number; wake(): void };
+  /** The dispatcher's hosts (circuits, failures, flood waits), read only. */
+  hosts: HostStates;
   /** The HTTP channel, for the campaign test sends (the same requests and verdicts as the dispatcher's). */
   httpChannel: HttpChannel;
   telegram: TelegramBots;
@@ -146,6 +150,7 @@ export function buildApp(deps: AppDeps) {
     .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
     .use(leadRoutes(deps))
     .use(postbackRoutes(deps))
+    .use(hostRoutes(deps))
     .use(campaignRoutes({ ...deps, telegramState: telegramStateOf(deps.storage.read) }))
     .use(inboundRoutes(deps, edge.signIn.clientAddress))
     .use(presetRoutes())

@@ -107,6 +107,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
 
   const deps: AppDeps = {
     storage, intake, clock, log, metrics, dispatcher, telegram, httpChannel,
+    hosts: { states: (now) => dispatcher.hostStates(now) },
     runtime: () => runtime,
     async reloadConfig() {
       const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays

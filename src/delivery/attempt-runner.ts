@@ -88,7 +88,8 @@ export class AttemptRunner {
     const completion = decideCompletion(row, verdict, { ladderMs: d.retry_ladder_ms, jitter: d.jitter }, (this.deps.random ?? Math.random)(), now);
     const result = report.result;
     const attempt = {
-      postbackId: row.id, attempt: row.attempts, startedAt, durationMs: Math.round(durationMs), url: report.url,
+      // Numbered on across re-sends: a manual retry's first attempt follows the ones before it.
+      postbackId: row.id, attempt: row.earlierAttempts + row.attempts, startedAt, durationMs: Math.round(durationMs), url: report.url,
       httpStatus: result.kind === "response" ? result.status : null,
       outcome: verdict.outcome,
       error: verdict.outcome === "delivered" ? null : verdict.reason,

@@ -8,6 +8,7 @@ import { Admission } from "./admission.ts";
 import { AttemptRunner } from "./attempt-runner.ts";
 import type { ChannelSender } from "./channel.ts";
 import { ClaimRounds } from "./claim-rounds.ts";
+import type { HostState } from "./host-health.ts";
 import { HostSlots, type Pacing } from "./host-slots.ts";
 
 export interface DispatcherDeps {
@@ -80,6 +81,11 @@ export class Dispatcher {
       this.admission.startQueued();
       this.rounds.round();
     });
+  }
+
+  /** Each host's circuit, run of failures and flood wait, read only (GET /api/hosts, the alerts). */
+  hostStates(now: number): HostState[] {
+    return this.hosts.states(now);
   }
 
   /** Requests started and not finished (queued rows not counted). */

@@ -94,7 +94,7 @@ export function leadRoutes(ctx: LeadDeps) {
       return {
         lead: leadJson(lead, codeOf),
         events: (await read.leads.events(lead.id)).map(eventJson),
-        postbacks: (await read.outbox.ofLead(lead.id)).map((p) => postbackJson(p, codeOf)),
+        postbacks: (await read.outbox.ofLead(lead.id)).map((p) => postbackJson(p, codeOf, () => lead.click)),
       };
     }, {
       params: IdParams,

@@ -4,7 +4,7 @@ import type { Clock } from "../lib/clock.ts";
 import { IdParams, pageQuery, queryInt, queryString, withMessage } from "../http/schema.ts";
 import { AppError, invalid, notFound } from "../lib/errors.ts";
 import { iso, parseTimeFilter } from "../lib/json.ts";
-import { postbackJson } from "./model.ts";
+import { clicksOf, postbackJson } from "./model.ts";
 import { POSTBACK_STATES, STATUSES, type PostbackState, type Status } from "../domain/status.ts";
 import { responses } from "../http/openapi.ts";
 import {
@@ -53,7 +53,8 @@ export function postbackRoutes(ctx: PostbackDeps) {
       const limit = query.limit ?? 50;
       const rows = await ctx.storage.read.outbox.list({ ...filter, beforeId: query.before, limit });
       const codeOf = await campaignCodes(ctx.storage);
-      return { items: rows.map((p) => postbackJson(p, codeOf)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
+      const clickOf = await clicksOf(ctx.storage.read, rows);
+      return { items: rows.map((p) => postbackJson(p, codeOf, clickOf)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
     }, {
       query: t.Object({
         state: t.Optional(withMessage(t.Union(STATES.map((s) => t.Literal(s)), { title: "state", description: STATES.join(" | ") }), `must be one of ${STATES.join(", ")}`)),
@@ -67,7 +68,7 @@ export function postbackRoutes(ctx: PostbackDeps) {
       const row = await ctx.storage.read.outbox.get(params.id);
       if (!row) throw notFound("postback", params.id);
       return {
-        postback: postbackJson(row, await campaignCodes(ctx.storage)),
+        postback: postbackJson(row, await campaignCodes(ctx.storage), await clicksOf(ctx.storage.read, [row])),
         attempts: (await ctx.storage.read.outbox.attempts(row.id)).map((a) => ({
           attempt: a.attempt, started_at: iso(a.startedAt), duration_ms: a.durationMs, url: a.url,
           http_status: a.httpStatus, outcome: a.outcome, error: a.error, response_head: a.responseHead,
@@ -87,12 +88,12 @@ export function postbackRoutes(ctx: PostbackDeps) {
         throw new AppError(409, "already_pending", `postback ${params.id} is already queued`);
       }
       ctx.dispatcher.wake();
-      return { postback: postbackJson(row, await campaignCodes(ctx.storage)) };
+      return { postback: postbackJson(row, await campaignCodes(ctx.storage), await clicksOf(ctx.storage.read, [row])) };
     }, {
       params: IdParams,
       detail: {
         summary: "Send one finished postback again",
-        description: "Puts a delivered, failed, rejected or skipped row back in the queue, due now, with a fresh retry ladder.",
+        description: "Puts a delivered, failed, rejected or skipped row back in the queue, due now, with a fresh retry ladder; its attempts so far become `earlier_attempts`, so the attempt log numbers on (the re-send's first attempt is #earlier_attempts + 1).",
         responses: responses({ schema: RetriedOne, example: retriedOneExample, description: "The row, queued again" }, 401, 403, 404, 409, 422, 503),
       },
     })
