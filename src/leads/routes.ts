@@ -3,7 +3,8 @@ import { campaignCodes } from "../campaigns/registry.ts";
 import type { Runtime } from "../config/runtime.ts";
 import type { Intake } from "../intake/intake.ts";
 import type { Clock } from "../lib/clock.ts";
-import { IdParams, StatusSchema, pageQuery, queryString, withMessage } from "../http/schema.ts";
+import { IdParams, pageQuery } from "../http/schema.ts";
+import { LeadFilterFields, leadFilterOf } from "./filter.ts";
 import { postbackJson } from "../postbacks/model.ts";
 import { invalid, notFound } from "../lib/errors.ts";
 import { responses } from "../http/openapi.ts";
@@ -63,27 +64,14 @@ export function leadRoutes(ctx: LeadDeps) {
       },
     })
     .get("/api/leads", async ({ query }) => {
-      const { read } = ctx.storage;
-      const campaignId = query.campaign === undefined ? null : await read.campaigns.findId(query.campaign);
-      if (query.campaign !== undefined && campaignId === null) return { items: [], next_before: null };
-      const searched = query.subscriber !== undefined || query.click !== undefined;
-      const campaignIds = campaignId !== null ? [campaignId] : searched ? (await read.campaigns.all()).map((c) => c.id) : undefined;
+      const filter = await leadFilterOf(ctx.storage.read, query);
+      if (!filter) return { items: [], next_before: null };
       const limit = query.limit ?? 50;
-      const rows = await read.leads.list({
-        campaignIds, status: query.status, click: query.click, username: query.username?.replace(/^@/, ""), limit,
-        subscriber: query.subscriber === undefined ? undefined : Number(query.subscriber), beforeId: query.before,
-      });
+      const rows = await ctx.storage.read.leads.list({ ...filter, beforeId: query.before, limit });
       const codeOf = await campaignCodes(ctx.storage);
       return { items: rows.map((l) => leadJson(l, codeOf)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
     }, {
-      query: t.Object({
-        campaign: queryString("campaign", "campaign code"),
-        status: t.Optional(StatusSchema),
-        subscriber: t.Optional(withMessage(t.String({ title: "subscriber", pattern: "^-?[0-9]{1,16}$" }), "must be a Telegram user id")),
-        click: queryString("click"),
-        username: queryString("username", "Telegram @username, with or without @, any case"),
-        ...pageQuery,
-      }),
+      query: t.Object({ ...LeadFilterFields, ...pageQuery }),
       detail: { summary: "List leads, newest first", responses: responses({ schema: LeadList, example: leadListExample, description: "A page of leads" }, 401, 422) },
     })
     .get("/api/leads/:id", async ({ params }) => {

@@ -24,6 +24,8 @@ export interface LeadEventRequest {
   /** Inbound postbacks may carry the payout of this event (overrides the campaign's). */
   payout?: string;
   currency?: string;
+  /** The invite link Telegram named with a join or join request, kept on the event. */
+  inviteLink?: string;
 }
 
 export type AppliedPostback = WrittenPostback;
@@ -61,7 +63,10 @@ export async function applyLeadEvent(tx: Tx, runtime: Runtime, req: LeadEventReq
 
   if (decision.kind === "ignore") {
     if (decision.reason === "no_lead" && req.status === "approve") {
-      await tx.journal.insert({ kind: "organic_join", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? campaign.config.chat, detail: { source: req.source, at }, createdAt: now });
+      await tx.journal.insert({
+        kind: "organic_join", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? campaign.config.chat,
+        detail: { source: req.source, at, ...(req.inviteLink ? { invite_link: req.inviteLink } : {}) }, createdAt: now,
+      });
     } else if (decision.reason !== "duplicate") {
       await tx.journal.insert({ kind: "event_ignored", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? null, detail: { status: req.status, reason: decision.reason, source: req.source }, createdAt: now });
     }
@@ -107,7 +112,7 @@ async function writeDecision(
   const event = await tx.leads.insertEvent({
     leadId: lead.id, campaignId: campaign.id, status: decision.status, prevStatus: existing?.status ?? null,
     source: req.source, reason: decision.reason, occurredAt: at, createdAt: now,
-    payout: req.payout ?? null, currency: req.currency ?? null,
+    payout: req.payout ?? null, currency: req.currency ?? null, inviteLink: req.inviteLink ?? null,
   });
   const rows = decision.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, lead, event, decision.postbacks === "skip", now);
   // The dashboard's per-period counters: a new lead's event is its first of that status without a look-up.
