@@ -11,6 +11,7 @@ import type { HostStates } from "./delivery/host-health.ts";
 import type { HttpChannel } from "./delivery/http-channel.ts";
 import { accessLog } from "./http/access-log.ts";
 import { accessCheck, needsApiKey } from "./http/auth.ts";
+import { exportRoutes } from "./export/routes.ts";
 import { edgeRules } from "./http/edge.ts";
 import { errorBody, errorHandler, inboundErrorBody } from "./http/errors.ts";
 import { nestedDeeperThan, tooDeep } from "./http/json-limits.ts";
@@ -151,6 +152,7 @@ export function buildApp(deps: AppDeps) {
     .use(leadRoutes(deps))
     .use(postbackRoutes(deps))
     .use(hostRoutes(deps))
+    .use(exportRoutes(deps))
     .use(campaignRoutes({ ...deps, telegramState: telegramStateOf(deps.storage.read) }))
     .use(inboundRoutes(deps, edge.signIn.clientAddress))
     .use(presetRoutes())
