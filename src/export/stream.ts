@@ -44,6 +44,15 @@ export function idPager<T extends { id: number }>(source: {
   };
 }
 
+/**
+ * A full garbage collection after this many rows (one window). Each window leaves its rows,
+ * records and text behind; JSC's own heuristics let an export of 100k leads grow the service from
+ * 80 to 147 MB before collecting, a collection every 20k rows to 128 MB, every window to 113 MB
+ * (the same as for 20k rows: the rest is the first export's compiled code and caches). Measured
+ * here on 2 cores; a collection of this small heap takes a few ms.
+ */
+const GC_EVERY_ROWS = WINDOW_IDS;
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -53,6 +62,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export function exportStream<T>(header: string, pages: Pager<T>, render: (rows: T[]) => Promise<string> | string): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let started = false;
+  let sinceGc = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (!started) {
@@ -63,6 +73,11 @@ export function exportStream<T>(header: string, pages: Pager<T>, render: (rows: 
         const rows = await pages();
         if (rows === null) return controller.close();
         const text = rows.length ? await render(rows) : "";
+        sinceGc += rows.length;
+        if (sinceGc >= GC_EVERY_ROWS) {
+          sinceGc = 0;
+          Bun.gc(true);
+        }
         if (text) return controller.enqueue(encoder.encode(text));
         await yieldToEventLoop();
       }

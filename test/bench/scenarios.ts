@@ -1,6 +1,7 @@
 // The scenarios of issue #5: each turns same-run measurements into table rows.
 import { dashboardScenario } from "./dashboard.ts";
 import { e2eScenario } from "./e2e.ts";
+import { exportScenario } from "./export.ts";
 import { telegramScenario } from "./telegram.ts";
 import { removeDir, tempDir } from "./bench-service.ts";
 import type { BenchContext } from "./context.ts";
@@ -216,6 +217,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioRe
   memory,
   normal,
   dashboard: dashboardScenario,
+  export: exportScenario,
 };
 
 /** Aliases accepted on the command line. */

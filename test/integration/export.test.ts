@@ -111,10 +111,10 @@ describe("export of leads", () => {
     expect(parseCsv(none)).toHaveLength(1);
     const bad = await get("/api/export/leads?format=xml");
     expect(bad.status).toBe(422);
-    expect((await bad.json()).error.details[0].field).toBe("query.format");
+    expect(((await bad.json()) as any).error.details[0].field).toBe("query.format");
     const typo = await get("/api/export/leads?statu=approve");
     expect(typo.status).toBe(422);
-    expect((await typo.json()).error.details[0].field).toBe("query.statu");
+    expect(((await typo.json()) as any).error.details[0].field).toBe("query.statu");
     expect((await fetch(`${svc.url}/api/export/leads`)).status).toBe(401);
   });
 });
