@@ -36,6 +36,7 @@ import { statsRoutes } from "./stats/routes.ts";
 import type { Storage } from "./storage/port.ts";
 import type { TelegramBots } from "./telegram/bots.ts";
 import { telegramRoutes } from "./telegram/routes.ts";
+import { traceRoutes } from "./trace/routes.ts";
 import { telegramStateOf } from "./telegram/rights.ts";
 
 /** Everything the routes use; each feature takes only its part of it. */
@@ -153,6 +154,7 @@ export function buildApp(deps: AppDeps) {
     .use(postbackRoutes(deps))
     .use(hostRoutes(deps))
     .use(exportRoutes(deps))
+    .use(traceRoutes(deps))
     .use(campaignRoutes({ ...deps, telegramState: telegramStateOf(deps.storage.read) }))
     .use(inboundRoutes(deps, edge.signIn.clientAddress))
     .use(presetRoutes())

@@ -100,8 +100,6 @@ function startFinding(s: TraceStart, time: TimeText): Finding {
   }
 }
 
-const LEAVES = new Set(["cancel", "trash"]);
-
 /** Why one event's postbacks (http) did not end delivered; null when one did. */
 function eventFinding(lead: TraceLead, e: TraceEvent, time: TimeText): Finding | null {
   const about = `lead ${lead.id}, event ${e.id} (${e.status})`;
@@ -109,7 +107,7 @@ function eventFinding(lead: TraceLead, e: TraceEvent, time: TimeText): Finding |
   if (rows.some((p) => p.state === "delivered")) return null;
   if (e.reason === "outside_unsub_window") {
     const since = lead.joinedAt === null ? "" : `, ${spokenDuration(e.at - lead.joinedAt)} after the latest join`;
-    return { about, text: `the ${LEAVES.has(e.status) ? "leave" : e.status} at ${time(e.at)} came outside the campaign's unsubscribe window (${spokenDuration(lead.unsubWindowMs)})${since}: the status changed, no postback was sent.` };
+    return { about, text: `the ${e.status === "trash" ? "ban" : e.status === "cancel" ? "leave" : e.status} at ${time(e.at)} came outside the campaign's unsubscribe window (${spokenDuration(lead.unsubWindowMs)})${since}: the status changed, no postback was sent.` };
   }
   if (rows.length === 0) {
     return { about, text: `no postback template for ${e.status} in campaign ${lead.campaign} (neither its own nor a global one) when the event happened: nothing to send.` };
@@ -117,6 +115,9 @@ function eventFinding(lead: TraceLead, e: TraceEvent, time: TimeText): Finding |
   const texts = rows.map((p) => postbackText(p, lead, time));
   return { about, text: texts.join(" ") };
 }
+
+/** A reason quoted at the end of a sentence: its own full stop, if it has one, ends it. */
+const ending = (reason: string) => (/[.!?]$/.test(reason) ? reason : `${reason}.`);
 
 function postbackText(p: TracePostback, lead: TraceLead, time: TimeText): string {
   const id = `postback ${p.id}`;
@@ -126,9 +127,9 @@ function postbackText(p: TracePostback, lead: TraceLead, time: TimeText): string
       if (p.reason === "campaign_paused") return `${id} was not sent: campaign ${lead.campaign} was paused (campaign_paused); it can be re-sent.`;
       return `${id} was skipped (${p.reason ?? "no reason"}).`;
     case "rejected":
-      return `${id} was refused and is not retried: ${p.reason ?? "no reason given"}.`;
+      return `${id} was refused and is not retried: ${ending(p.reason ?? "no reason given")}`;
     case "failed":
-      return `${id} failed: ${p.reason ?? `every one of its ${p.attempts} attempts failed`}.`;
+      return `${id} failed: ${ending(p.reason ?? `every one of its ${p.attempts} attempts failed`)}`;
     case "pending": {
       if (p.hostOpenUntil !== null) return `${id} is queued: its host failed again and again and is paused until ${time(p.hostOpenUntil)}, then tried again.`;
       const next = p.nextAttemptAt === null ? "" : `; next try at ${time(p.nextAttemptAt)}`;
