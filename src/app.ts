@@ -4,6 +4,8 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Runtime } from "./config/runtime.ts";
+import type { ActiveAlert } from "./alerts/monitor.ts";
+import { alertRoutes } from "./alerts/routes.ts";
 import { campaignRoutes } from "./campaigns/routes.ts";
 import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
@@ -49,6 +51,8 @@ export interface AppDeps {
   dispatcher: { readonly inFlightCount: number; wake(): void };
   /** The dispatcher's hosts (circuits, failures, flood waits), read only. */
   hosts: HostStates;
+  /** The alerts active now (GET /api/alerts); idle() resolves once a look under way is over. */
+  alerts: { active(): ActiveAlert[]; idle(): Promise<void> };
   /** The HTTP channel, for the campaign test sends (the same requests and verdicts as the dispatcher's). */
   httpChannel: HttpChannel;
   telegram: TelegramBots;
@@ -155,6 +159,7 @@ export function buildApp(deps: AppDeps) {
     .use(hostRoutes(deps))
     .use(exportRoutes(deps))
     .use(traceRoutes(deps))
+    .use(alertRoutes(deps))
     .use(campaignRoutes({ ...deps, telegramState: telegramStateOf(deps.storage.read) }))
     .use(inboundRoutes(deps, edge.signIn.clientAddress))
     .use(presetRoutes())

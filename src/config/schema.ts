@@ -242,8 +242,10 @@ const CampaignSchema = mapping({
 });
 
 /** A threshold of an alert: how long its cause must last before it fires, or `off`. */
-const threshold = (value: string, description: string) =>
-  withDefault(Type.Union([duration(), Type.Literal("off")], { description: `${description}; off: this alert never fires` }), value);
+const threshold = (value: string, description: string) => withDefault(Type.Union(
+  [Type.Number({ minimum: 0 }), Type.String({ pattern: `${DURATION_PATTERN}|^\\s*off\\s*$` })],
+  { errorMessage: "must be a duration such as 5m, 2h (a plain number is seconds), or off", description: `${description}; off: this alert never fires` },
+), value);
 
 const AlertsSchema = mapping({
   telegram: nullable(mapping({

@@ -103,7 +103,7 @@ function readAlerts(file: ConfigFile, c: Checker): AlertsConfig | null {
   const [hour, minute] = a.digest?.split(":").map(Number) ?? [];
   return {
     telegram: a.telegram, webhook: a.webhook,
-    after_ms: Object.fromEntries(ALERT_KINDS.map((k) => [k, a[k] === "off" ? null : ms(a[k])])) as AlertsConfig["after_ms"],
+    after_ms: Object.fromEntries(ALERT_KINDS.map((k) => [k, String(a[k]).trim() === "off" ? null : ms(a[k])])) as AlertsConfig["after_ms"],
     digest: hour === undefined || minute === undefined ? null : { hour, minute },
     timezone: a.timezone === null ? readTimeZone(file.dashboard.timezone, ["dashboard", "timezone"], new Checker()) : readTimeZone(a.timezone, [...p, "timezone"], c),
     spacing_ms: ms(a.spacing), recover_after_ms: ms(a.recover_after), check_every_ms: checkEvery,

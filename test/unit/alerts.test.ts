@@ -1,7 +1,7 @@
 // The alert state machine (domain/alerts.ts): fires once per incident after its threshold, sends a
 // recovery once the cause has been fine long enough, and never floods when the cause flaps.
 import { describe, expect, test } from "bun:test";
-import { OK, stepAlert, type AlertRules, type AlertState, type Observation } from "../../src/domain/alerts.ts";
+import { OK, stepAlert, type AlertPhase, type AlertRules, type AlertState, type Observation } from "../../src/domain/alerts.ts";
 
 const MIN = 60_000;
 const RULES: AlertRules = { afterMs: 5 * MIN, spacingMs: 15 * MIN, recoverAfterMs: 2 * MIN };
@@ -25,7 +25,7 @@ const every = (from: number, to: number, bad: (m: number) => boolean): [number, 
   Array.from({ length: to - from + 1 }, (_, i) => [from + i, bad(from + i) ? BAD : FINE]);
 
 describe("stepAlert", () => {
-  test.each<[string, [number, Observation][], string[], string]>([
+  test.each<[string, [number, Observation][], string[], AlertPhase]>([
     ["fine all along: nothing", every(0, 30, () => false), [], "ok"],
     ["bad for less than the threshold: nothing, and nothing left pending", every(0, 30, (m) => m >= 10 && m < 14), [], "ok"],
     ["bad from minute 10: fires once at 15, never again while it stays bad", every(0, 60, (m) => m >= 10), ["fire@15"], "firing"],
