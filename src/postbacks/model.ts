@@ -47,8 +47,8 @@ export const PostbackJson = t.Object({
   event: Int(), campaign: t.String(), status: t.String(), template: t.String({ description: "the config path of the template" }),
   method: t.String(), url: t.String(), body: Nullable(t.String()), host: t.String(),
   state: t.String({ description: "pending | delivered | failed | rejected | skipped" }), reason: Nullable(t.String()),
-  attempts: Int({ description: "attempts on its current retry ladder (a re-send starts a fresh one)" }),
-  earlier_attempts: Int({ description: "attempts before its latest re-send; the attempt log numbers on from them" }),
+  attempts: Int(),
+  earlier_attempts: Int({ description: "attempts before its latest re-send, which starts a fresh retry ladder (attempts counts that one's); the attempt log numbers on from them" }),
   last_http_status: Nullable(Int()), next_attempt_at: Nullable(Time), created_at: Time, finished_at: Nullable(Time),
 });
 
