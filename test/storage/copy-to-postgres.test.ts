@@ -63,6 +63,8 @@ function seededSqlite(n: number): { db: Db; path: string } {
     db.insert(s.processedUpdates).values(range.map((i) => ({ bot: "bot0", updateId: 900_000_000 + i, createdAt: T0 + i }))).run();
     db.insert(s.inviteLinks).values(range.map((i) => ({ bot: "bot0", campaignId: 1 + i, link: `https://t.me/+abc${i}`, createsJoinRequest: i % 2 === 0, createdAt: T0 }))).run();
     db.insert(s.mediaCache).values(range.map((i) => ({ bot: "bot0", path: `/srv/media/${awkward(i)}-${i}.jpg`, fileId: `AgAC${i}`, createdAt: T0 }))).run();
+    db.insert(s.alertIncidents).values(range.map((i) => ({ key: `host_failing:h${i % 3}`, kind: "host_failing", subject: `h${i % 3}`, state: i % 2 ? "resolved" : "firing",
+      badSince: T0 + i, goodSince: i % 2 ? T0 + 2 * i : null, firedAt: T0 + i, resolvedAt: i % 2 ? T0 + 3 * i : null, detail: awkward(i), createdAt: T0, updatedAt: T0 + i }))).run();
     db.insert(s.storageProbe).values({ id: 1, writtenAt: T0 }).run();
   })();
   return { db, path };
@@ -136,7 +138,7 @@ describePostgres("copy-to-postgres", () => {
     const bare = await database(false);
     const notMigrated = await copySqliteToPostgres(source.$client, bare.sql).then(() => null, (e: unknown) => e);
     expect(notMigrated).toBeInstanceOf(StorageError);
-    expect((notMigrated as Error).message).toStartWith("the PostgreSQL database is not migrated to this version (missing: 0000_init)");
+    expect((notMigrated as Error).message).toStartWith("the PostgreSQL database is not migrated to this version (missing: 0000_init");
 
     const { sql } = await database(true);
     await sql`INSERT INTO bots (name, updated_at) VALUES ('other', 0)`;
