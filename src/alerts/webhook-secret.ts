@@ -10,11 +10,14 @@ export const ALERT_WEBHOOK_VERDICT = "alert-webhook";
 /** The URL as rows, logs and the API show it: its origin and *** for the rest. */
 export const maskedWebhookUrl = (url: string) => `${new URL(url).origin}/${SECRET_MASK}`;
 
-/** The parts of the URL that must never be shown: the whole of it, and its path and query when they carry anything. */
+/**
+ * What of the URL must never be shown: its path and query after the first `/` (a report's URL then
+ * reads https://host/***, as the row's), and without its origin in case an answer quotes it alone.
+ */
 function secretsOf(url: string): string[] {
   const u = new URL(url);
-  const rest = `${u.pathname}${u.search}`;
-  return rest.length > 1 ? [url, rest] : [url];
+  const rest = `${u.pathname}${u.search}`.slice(1);
+  return rest ? [rest] : [];
 }
 
 /**
