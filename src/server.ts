@@ -124,6 +124,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       runtime = await syncCampaigns(storage, next, clock.now());
       config = next;
       dispatcher.reconfigure();
+      alerts.reconfigure();
       telegram.restart().catch((err) => log.error({ err }, "restarting bots after reload failed"));
       log.info({ campaigns: runtime.campaigns.size }, "config reloaded");
       return runtime;

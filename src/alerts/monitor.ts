@@ -61,8 +61,6 @@ export interface ActiveAlert {
 
 /** Kinds whose subject comes from the config: a subject gone from it is fine (its alert recovers). */
 const CONFIGURED = new Set<AlertKind>(["bot_down", "bot_rights", "no_starts"]);
-/** With no alerts configured, the config is looked at again this often (a reload may add them). */
-const IDLE_CHECK_MS = 60_000;
 /** Digest rows are kept under one key; their subject is the local date sent. */
 const DIGEST_KEY = "digest";
 
@@ -80,9 +78,16 @@ export class AlertMonitor {
     this.probe = new StorageProbe({ storage: deps.storage, now: deps.clock.now });
   }
 
-  /** Looks at once, then every alerts.check_every (and at the digest's time). */
+  /** Looks at once, then every alerts.check_every (and at the digest's time), while alerts are configured. */
   start() {
     this.running = true;
+    void this.tick();
+  }
+
+  /** After a config reload: alerts may have been added, removed or retimed. */
+  reconfigure() {
+    if (!this.running) return;
+    this.alarm.set(null);
     void this.tick();
   }
 
@@ -112,12 +117,13 @@ export class AlertMonitor {
     return this.ticking;
   }
 
+  /** The next look: after check_every, or at the digest's time if sooner; none while no alerts are configured (a reload calls reconfigure). */
   private arm() {
-    if (!this.running) return;
     const cfg = this.deps.runtime().config.alerts;
+    if (!this.running || !cfg) return this.alarm.set(null);
     const now = this.deps.clock.now();
-    const next = now + (cfg?.check_every_ms ?? IDLE_CHECK_MS);
-    this.alarm.set(cfg?.digest ? Math.min(next, nextDigestAt(cfg.timezone, cfg.digest, now)) : next);
+    const next = now + cfg.check_every_ms;
+    this.alarm.set(cfg.digest ? Math.min(next, nextDigestAt(cfg.timezone, cfg.digest, now)) : next);
   }
 
   private async load() {
