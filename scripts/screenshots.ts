@@ -66,6 +66,11 @@ await eventually(async () => (await svc.api("GET", "/api/postbacks?state=rejecte
 keitaro.override(null);
 await eventually(async () => (await svc.api("GET", "/api/postbacks?state=pending")).body.items.length === 0, 30_000, "delivered");
 await post({ campaign: "signals", subscriber: 99, status: "approve" }); // an organic join, for the journal
+// What the campaigns cost (the Money page): a day's spend each, in the dashboard's zone.
+for (let day = 13; day >= 0; day--) {
+  const date = new Date(now - day * DAY).toLocaleDateString("en-CA", { timeZone: "Europe/Moscow" });
+  await svc.api("PUT", `/api/costs/signals/${date}`, { amount: (6 + random() * 4).toFixed(2), currency: "USD" });
+}
 await fetch(`${svc.url}/api/postback?key=none&click=x&status=sale`); // refused: shows in the inbound log
 
 mkdirSync(OUT, { recursive: true });
@@ -83,6 +88,8 @@ const shots: [string, string][] = [
   ["leads", "#/leads"],
   ["journal", "#/journal"],
   ["bots", "#/bots"],
+  ["retention", "#/retention?campaign=signals"],
+  ["money", "#/money?from=" + new Date(now - 13 * DAY).toLocaleDateString("en-CA", { timeZone: "Europe/Moscow" })],
 ];
 for (const [name, hash] of shots) {
   await page.goto(`${svc.url}/dashboard${hash}`);
@@ -92,7 +99,7 @@ for (const [name, hash] of shots) {
   }, hash);
   if (name === "postbacks") await page.locator("tr[data-state=rejected] td").first().click(); // its attempt log
   await page.waitForTimeout(300);
-  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: name === "overview" || name === "campaign" });
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: ["overview", "campaign", "retention", "money"].includes(name) });
 }
 await page.goto(`${svc.url}/swagger/`);
 await page.waitForSelector(".opblock");

@@ -35,6 +35,9 @@ import { hostRoutes } from "./postbacks/host-routes.ts";
 import { postbackRoutes } from "./postbacks/routes.ts";
 import { presetRoutes } from "./presets/routes.ts";
 import { statsRoutes } from "./stats/routes.ts";
+import { retentionRoutes } from "./retention/routes.ts";
+import { moneyRoutes } from "./money/routes.ts";
+import { joinRequestRoutes } from "./leads/join-request-routes.ts";
 import type { Storage } from "./storage/port.ts";
 import type { TelegramBots } from "./telegram/bots.ts";
 import { telegramRoutes } from "./telegram/routes.ts";
@@ -154,7 +157,10 @@ export function buildApp(deps: AppDeps) {
     .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }, edge.signIn))
     .use(opsRoutes(deps))
     .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
+    .use(retentionRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
+    .use(moneyRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
     .use(leadRoutes(deps))
+    .use(joinRequestRoutes(deps))
     .use(postbackRoutes(deps))
     .use(hostRoutes(deps))
     .use(exportRoutes(deps))

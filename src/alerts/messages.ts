@@ -101,17 +101,14 @@ export interface DigestLine {
   joins: number;
   leaves: number;
   bans: number;
-  /**
-   * Revenue of the day per currency, when the money of issue 22 is counted (never added across
-   * currencies); undefined until then, and left out of the line.
-   */
+  /** Revenue of the day per currency (never added across currencies); none: left out of the line. */
   revenue?: { amount: string; currency: string }[];
 }
 
 export function digestMessage(day: string, timeZone: string, lines: readonly DigestLine[], now: number): AlertMessage {
   const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
   const body = lines.length === 0 ? ["no campaigns"] : lines.map((l) => {
-    const money = l.revenue?.length ? `, revenue ${l.revenue.map((r) => `${r.amount} ${r.currency}`).join(" + ")}` : "";
+    const money = l.revenue?.length ? `, revenue ${l.revenue.map((r) => `${r.amount}${r.currency ? ` ${r.currency}` : ""}`).join(", ")}` : "";
     return `${l.campaign}: ${plural(l.starts, "Start")}, ${plural(l.joinRequests, "join request")}, ${plural(l.joins, "join")}, ${plural(l.leaves, "leave")}, ${plural(l.bans, "ban")}${money}`;
   });
   return {

@@ -12,6 +12,7 @@ import type { HostStates } from "../delivery/host-health.ts";
 import type { HttpChannel } from "../delivery/http-channel.ts";
 import { OK, stepAlert, type AlertState } from "../domain/alerts.ts";
 import { dueDigest, nextDigestAt } from "../domain/digest.ts";
+import { formatAmount } from "../domain/money.ts";
 import { Alarm, type Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
 import { StorageProbe } from "../ops/health.ts";
@@ -207,14 +208,17 @@ export class AlertMonitor {
     if (rows) this.deps.wake();
   }
 
-  /** The digest's figures: per campaign in the config, the day's unique leads per step (the dashboard's counters). */
+  /** The digest's figures: per campaign in the config, the day's unique leads per step (the dashboard's counters) and its revenue per currency. */
   private async digestLines(start: number, end: number): Promise<DigestLine[]> {
     const lines: DigestLine[] = [];
     for (const c of this.deps.runtime().campaigns.values()) {
       const sums = await this.deps.storage.read.stats.sumsPerDay(c.id, [[start, end]]);
       const leads = (status: string) => sums.filter((s) => s.status === status).reduce((n, s) => n + s.leads, 0);
-      // Revenue (issue 22, money): once payouts are counted per day, fill `revenue` here, per currency.
-      lines.push({ campaign: c.config.code, starts: leads("wait"), joinRequests: leads("hold"), joins: leads("approve"), leaves: leads("cancel"), bans: leads("trash") });
+      // The day's revenue per currency (the money counters of issue 22), never added across currencies.
+      const revenue = (await this.deps.storage.read.money.revenuePerDay(c.id, [[start, end]]))
+        .filter((r) => r.amountMicros !== 0).sort((a, b) => a.currency.localeCompare(b.currency))
+        .map((r) => ({ amount: formatAmount(r.amountMicros), currency: r.currency }));
+      lines.push({ campaign: c.config.code, starts: leads("wait"), joinRequests: leads("hold"), joins: leads("approve"), leaves: leads("cancel"), bans: leads("trash"), revenue });
     }
     return lines;
   }

@@ -40,9 +40,22 @@ export interface WelcomeConfig {
   button: { text: string; url: CompiledText } | null;
 }
 
+/** One welcome of a campaign; a plain `welcome:` is a single variant named "". */
+export interface WelcomeVariant extends WelcomeConfig {
+  name: string;
+  languages: string[];
+  weight: number;
+}
+
 type CampaignFile = ConfigFile["campaigns"][number];
 
-export type CampaignConfig = Omit<CampaignFile, "name" | "unsub_window" | "postbacks" | "payouts" | "welcome"> & {
+export type CampaignConfig = Omit<CampaignFile, "name" | "unsub_window" | "postbacks" | "payouts" | "welcome" | "costs" | "approve_after" | "join_requests"> & {
+  /** The approve postback waits this long after the join, ms (0: at once). */
+  approve_after_ms: number;
+  /** How the bot answers join requests (auto_approve folded in as approve_after 0); null: left to the admins. */
+  join_requests: import("../domain/approval-rules.ts").JoinRequestRules | null;
+  /** Costs per day from the config, amounts in millionths of the currency. */
+  costs: { day: string; micros: number; currency: string }[];
   /** The code unless named. */
   name: string;
   /** 0 = the window never closes. */
@@ -50,7 +63,8 @@ export type CampaignConfig = Omit<CampaignFile, "name" | "unsub_window" | "postb
   /** null: the global templates apply. */
   postbacks: EventTemplates | null;
   payouts: Partial<Record<Status, Payout>>;
-  welcome: WelcomeConfig | null;
+  /** The variants (at least one), or null for no welcome. */
+  welcome: WelcomeVariant[] | null;
 };
 
 export interface DestinationConfig {

@@ -211,7 +211,7 @@ const PayoutSchema = mapping({
   currency: withDefault(Type.String({ description: "the {currency} macro" }), ""),
 }, { title: "payout" });
 
-const WelcomeSchema = mapping({
+const welcomeFields = {
   text: Type.String({ description: "Telegram legacy Markdown with the macros, {invite} included (4096 characters; 1024 with media)" }),
   photo: Type.Optional(Type.String({ description: "a local photo sent with the text as its caption (relative to the config file's folder)" })),
   video: Type.Optional(Type.String({ description: "a local video sent with the text as its caption (relative to the config file's folder)" })),
@@ -219,7 +219,19 @@ const WelcomeSchema = mapping({
     text: Type.String(),
     url: Type.String({ description: "http(s) URL with the macros; {invite} is the campaign's invite link" }),
   }, { description: "an inline URL button under the message" })),
-}, { description: "a message the bot sends on /start (needs the campaign's bot)" });
+};
+
+const WelcomeSchema = mapping(welcomeFields, { description: "a message the bot sends on /start (needs the campaign's bot)" });
+
+const WelcomeVariantSchema = mapping({
+  name: Type.Optional(Type.String({
+    pattern: "^[A-Za-z0-9_.-]{1,32}$", errorMessage: "must be 1-32 characters of A-Z a-z 0-9 _ . -",
+    description: "how the variant is recorded on the lead and named in the stats; default v1, v2, … by position",
+  })),
+  languages: words({ description: "language codes this variant is for (ru, en, pt-BR; ru also takes ru-RU); empty: any language" }),
+  weight: withDefault(Type.Number({ minimum: 0.001, maximum: 1_000_000, description: "relative share among the variants that fit the subscriber's language (0.001 … 1000000)" }), 1),
+  ...welcomeFields,
+}, { title: "welcome variant" });
 
 const CampaignSchema = mapping({
   code: Type.String({
@@ -236,8 +248,30 @@ const CampaignSchema = mapping({
     wait: Type.Optional(PayoutSchema), hold: Type.Optional(PayoutSchema), approve: Type.Optional(PayoutSchema),
     cancel: Type.Optional(PayoutSchema), trash: Type.Optional(PayoutSchema),
   }, { description: "{payout} and {currency} per status" }), {}),
-  welcome: nullable(WelcomeSchema),
-  auto_approve: withDefault(Type.Boolean({ description: "approve join requests to the chat through the Bot API" }), false),
+  welcome: nullable(Type.Union([WelcomeSchema, Type.Array(WelcomeVariantSchema, { minItems: 1, errorMessage: "needs at least one variant" })]), {
+    description: "the message sent on /start, or a list of variants: chosen by the subscriber's language, then by weight, the same one on every Start",
+  }),
+  costs: withDefault(Type.Array(mapping({
+    date: Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$", errorMessage: "must be a date YYYY-MM-DD", description: "a day in dashboard.timezone" }),
+    amount: Type.Union([Type.String(), Type.Number()], { description: "what the campaign cost that day, e.g. \"125.40\" (up to 6 decimals)" }),
+    currency: Type.String({ description: "ISO 4217 code, e.g. USD" }),
+  }, { title: "cost" }), {
+    description: "what the campaign cost per day (GET /api/money); a cost entered through PUT /api/costs/{campaign}/{date} or the dashboard's CSV upload replaces the day's",
+  }), []),
+  approve_after: withDefault(duration({
+    description: "the approve postback leaves only once the subscriber has stayed this long (e.g. 24h); a leave before then skips it; 0 = at once",
+  }), 0),
+  approve_after_leave: withDefault(oneOf(["skip", "cancel"], {
+    description: "a leave before approve_after: skip (no postback for the leave either) or cancel (the leave's postback is sent)",
+  }), "skip"),
+  min_quality: nullable(int(0, 100, { description: "below this quality score (0-100) a join is not reported as an approve (below_min_quality)" })),
+  below_min_quality: withDefault(oneOf(["trash", "skip"], { description: "what a join below min_quality reports: a trash postback, or nothing (skipped rows)" }), "trash"),
+  join_requests: nullable(mapping({
+    approve_after: Type.Optional(duration({ description: "approve each request this long after it came (0 = at once)" })),
+    decline_below: Type.Optional(int(0, 100, { description: "decline requests of subscribers whose quality score is below this" })),
+    manual: Type.Optional(Type.Boolean({ description: "hold requests for a person: Approve and Decline on the lead page and POST /api/leads/{id}/join-request" })),
+  }), { description: "how the bot answers join requests to the chat (through the paced Telegram channel); null: left to the chat's admins" }),
+  auto_approve: withDefault(Type.Boolean({ description: "approve join requests at once: the same as join_requests: { approve_after: 0 }" }), false),
   join_request: withDefault(Type.Boolean({ description: "the campaign's invite link asks to join instead of letting people in at once" }), false),
 });
 

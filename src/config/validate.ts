@@ -3,11 +3,10 @@
 // macros and templates, presets and destinations, paths taken from the config file's folder, time
 // zones, addresses. The structure, defaults, ranges and words come from schema.ts, read by read.ts.
 import ipaddr from "ipaddr.js";
-import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { STATUSES, type Status } from "../domain/status.ts";
 import {
-  POSTBACK_MACROS, WELCOME_MACROS, compileText, emptyTemplates, loneMacroParams, renderRequest, renderText, welcomeUrlEncode,
+  POSTBACK_MACROS, compileText, emptyTemplates, loneMacroParams, renderRequest,
   type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
 } from "../domain/templates.ts";
 import { parseDuration } from "../lib/duration.ts";
@@ -16,9 +15,10 @@ import { AD_PLATFORMS, adPlatformByName } from "../adplatforms/index.ts";
 import { readAdDestination } from "../adplatforms/config.ts";
 import { PRESETS, fillPreset, presetByName, verdictName } from "../presets/presets.ts";
 import { Checker, formatPath, type ConfigPath } from "./checker.ts";
-import { ALERT_KINDS, BOT_SENDS_PER_SECOND, type AlertsConfig, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout, type WelcomeConfig } from "./model.ts";
+import { ALERT_KINDS, BOT_SENDS_PER_SECOND, type AlertsConfig, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout } from "./model.ts";
 import { INVALID, readValue, type JsonSchema } from "./read.ts";
 import { webhookUrlProblem } from "./webhook-url.ts";
+import { readCosts, readJoinRequests, readWelcomeVariants } from "./validate-campaign.ts";
 import { ConfigFileSchema, type ConfigFile } from "./schema.ts";
 
 const SAMPLE_VALUES: MacroValues = Object.fromEntries(POSTBACK_MACROS.map((m) => [m, "x"])) as MacroValues;
@@ -201,7 +201,7 @@ function readCampaigns(
   return campaigns.flatMap((o, i) => {
     if (!o) return []; // refused as a whole (not a mapping)
     const p = ["campaigns", i];
-    const { code, unsub_window, postbacks, payouts, welcome, ...rest } = o;
+    const { code, unsub_window, postbacks, payouts, welcome, costs, approve_after, join_requests, ...rest } = o;
     if (code !== undefined) {
       const twin = seen.get(code);
       if (twin !== undefined) c.fail([...p, "code"], `"${code}" is already used by campaigns[${twin}]`);
@@ -215,45 +215,13 @@ function readCampaigns(
       unsub_window_ms: ms(unsub_window),
       postbacks: postbacks === null ? null : readEventTemplates(postbacks, [...p, "postbacks"], c, destinations),
       payouts: Object.fromEntries(Object.entries(payouts).filter(([, v]) => v)) as Partial<Record<Status, Payout>>,
-      welcome: welcome === null ? null : (readWelcome(welcome, [...p, "welcome"], c, o.bot, inConfigFolder) ?? null),
+      welcome: welcome === null ? null : readWelcomeVariants(welcome, [...p, "welcome"], c, o.bot, inConfigFolder),
+      costs: readCosts(costs, [...p, "costs"], c),
+      approve_after_ms: ms(approve_after),
+      join_requests: readJoinRequests(join_requests, o.auto_approve, p, c),
     }];
   });
 }
-
-const WELCOME_SAMPLE = { ...SAMPLE_VALUES, invite: "https://t.me/+sample" };
-
-function readWelcome(
-  o: NonNullable<ConfigFile["campaigns"][number]["welcome"]>, p: ConfigPath, c: Checker, bot: string | null, inConfigFolder: (path: string) => string,
-): WelcomeConfig | undefined {
-  if (bot === null) c.fail(p, "a welcome message needs the campaign's bot");
-  const compile = (source: string, path: ConfigPath) => {
-    try {
-      return compileText(source, WELCOME_MACROS);
-    } catch (err) {
-      return c.fail(path, (err as Error).message);
-    }
-  };
-  const text = o.text === undefined ? undefined : compile(o.text, [...p, "text"]);
-  if (o.photo !== undefined && o.video !== undefined) c.fail(p, "has both photo and video; choose one");
-  let media: WelcomeConfig["media"] = null;
-  for (const kind of ["photo", "video"] as const) {
-    const written = o[kind];
-    if (written === undefined) continue;
-    const path = inConfigFolder(written);
-    if (!existsSync(path)) c.fail([...p, kind], `file ${path} does not exist${path === written ? "" : " (a relative path is taken from the config file's folder)"}`);
-    media = { kind, path };
-  }
-  const limit = media ? 1024 : 4096;
-  if (o.text !== undefined && o.text.length > limit) c.fail([...p, "text"], `is longer than Telegram's ${limit} characters${media ? " for a caption" : ""}`);
-  let button: WelcomeConfig["button"] = null;
-  if (o.button) {
-    const url = o.button.url === undefined ? undefined : compile(o.button.url, [...p, "button", "url"]);
-    if (url && !/^https?:\/\//i.test(renderText(url, WELCOME_SAMPLE, welcomeUrlEncode))) c.fail([...p, "button", "url"], "must be an http(s) URL after macro substitution");
-    if (o.button.text && url) button = { text: o.button.text, url };
-  }
-  return text && { text, media, button };
-}
-
 
 type EventTemplatesFile = ConfigFile["postbacks"];
 type TemplateFile = Exclude<EventTemplatesFile[Status], unknown[] | undefined>;

@@ -11,6 +11,8 @@ import journalPage from "./assets/journal-page.client.js" with { type: "file" };
 import leadsPages from "./assets/leads-pages.client.js" with { type: "file" };
 import opsPages from "./assets/ops-pages.client.js" with { type: "file" };
 import postbacksPage from "./assets/postbacks-page.client.js" with { type: "file" };
+import quality from "./assets/quality.client.js" with { type: "file" };
+import insightsPages from "./assets/insights-pages.client.js" with { type: "file" };
 import statsPages from "./assets/stats-pages.client.js" with { type: "file" };
 import style from "./assets/style.css" with { type: "file" };
 import swaggerInit from "./assets/swagger-init.client.js" with { type: "file" };
@@ -44,6 +46,8 @@ export const DASHBOARD_ASSETS: Record<string, Asset> = {
   "leads-pages.client.js": { path: leadsPages, type: JS },
   "trace-page.client.js": { path: tracePage, type: JS },
   "journal-page.client.js": { path: journalPage, type: JS },
+  "quality.client.js": { path: quality, type: JS },
+  "insights-pages.client.js": { path: insightsPages, type: JS },
   "style.css": { path: style, type: CSS },
 };
 

@@ -2,7 +2,7 @@ import { STATUSES, type Status } from "./status.ts";
 
 /** Macros of a lead event (SPEC §3). */
 export const LEAD_MACROS = [
-  "click", "status", "campaign", "user", "lead", "subscriber", "username", "chat", "time", "event", "payout", "currency",
+  "click", "status", "campaign", "user", "lead", "subscriber", "username", "chat", "time", "event", "payout", "currency", "quality",
 ] as const;
 /**
  * Macros of the click that brought the lead (SPEC §9; tgcpa's click link): empty when the lead has
@@ -113,6 +113,8 @@ export interface MacroLead {
   subscriber: number;
   username: string;
   chatId: number | null;
+  /** The lead's quality score (0–100) when known (issue 22: lead_profiles). */
+  quality?: number | null;
 }
 export interface MacroEvent {
   id: number;
@@ -171,6 +173,7 @@ export function macroValues(accountId: string, campaign: MacroCampaign, lead: Ma
     event: String(event.id),
     payout: event.payout ?? configured?.payout ?? "",
     currency: event.currency ?? configured?.currency ?? "",
+    quality: lead.quality == null ? "" : String(lead.quality),
   };
 }
 

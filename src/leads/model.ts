@@ -1,7 +1,8 @@
 import { t } from "elysia";
 import { NextBefore, Nullable } from "../http/openapi.ts";
 import { iso } from "../lib/json.ts";
-import type { LeadEventRow, LeadRow } from "../storage/rows.ts";
+import type { LeadEventRow, LeadProfileRow, LeadRow } from "../storage/rows.ts";
+import { ProfileJson, profileExample } from "./profile-model.ts";
 import { PostbackJson, postbackExample, type CodeOf } from "../postbacks/model.ts";
 import { Int, StatusSchema, withMessage } from "../http/schema.ts";
 
@@ -19,7 +20,7 @@ export const EventBody = t.Object({
   )),
 });
 
-export const leadJson = (l: LeadRow, codeOf: CodeOf) => ({
+export const leadJson = (l: LeadRow, codeOf: CodeOf, profile: LeadProfileRow | null) => ({
   id: l.id,
   campaign: codeOf(l.campaignId),
   subscriber: l.subscriber,
@@ -30,6 +31,8 @@ export const leadJson = (l: LeadRow, codeOf: CodeOf) => ({
   joined_at: iso(l.joinedAt),
   created_at: iso(l.createdAt),
   updated_at: iso(l.updatedAt),
+  quality: profile?.quality ?? null,
+  welcome_variant: profile?.welcomeVariant ?? null,
 });
 
 export const eventJson = (e: LeadEventRow) => ({
@@ -50,6 +53,8 @@ const Time = t.String({ format: "date-time" });
 export const LeadJson = t.Object({
   id: Int(), campaign: t.String(), subscriber: Int(), click: t.String(), username: t.String(), chat: Nullable(Int()),
   status: t.String({ description: "wait | hold | approve | cancel | trash" }), joined_at: Nullable(Time), created_at: Time, updated_at: Time,
+  quality: Nullable(Int({ description: "quality score 0-100 (GET /api/leads/{id} gives its reasons); null for a lead with no events since the score was added" })),
+  welcome_variant: Nullable(t.String({ description: "the welcome variant sent to the lead; null: one plain welcome or none" })),
 });
 
 export const EventJson = t.Object({
@@ -62,6 +67,7 @@ export const EventJson = t.Object({
 const leadExample = {
   id: 42, campaign: "spring", subscriber: 123456789, click: "abc123", username: "alice", chat: -1001234567890, status: "approve",
   joined_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:00:00.000Z", updated_at: "2024-05-01T10:01:00.000Z",
+  quality: 80, welcome_variant: "ru",
 };
 const eventExample = { id: 77, lead: 42, status: "approve", prev_status: "wait", source: "api", reason: null, invite_link: null, occurred_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:01:00.000Z" };
 export const EventAnswer = t.Object({
@@ -101,5 +107,5 @@ export function ignoredMessage(reason: string | null, status: string, graceMs: n
 
 export const LeadList = t.Object({ items: t.Array(LeadJson), next_before: NextBefore });
 export const leadListExample = { items: [leadExample], next_before: null };
-export const LeadDetail = t.Object({ lead: LeadJson, events: t.Array(EventJson), postbacks: t.Array(PostbackJson) });
-export const leadDetailExample = { lead: leadExample, events: [eventExample], postbacks: [postbackExample] };
+export const LeadDetail = t.Object({ lead: LeadJson, profile: Nullable(ProfileJson), events: t.Array(EventJson), postbacks: t.Array(PostbackJson) });
+export const leadDetailExample = { lead: leadExample, profile: profileExample, events: [eventExample], postbacks: [postbackExample] };

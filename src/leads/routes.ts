@@ -12,6 +12,7 @@ import {
   ignoredMessage, EventAnswer, EventBody, LeadDetail, LeadList, eventAnswerExample, eventJson, leadDetailExample, leadJson, leadListExample,
 } from "./model.ts";
 import type { Storage } from "../storage/port.ts";
+import { profileJson } from "./profile-model.ts";
 import { ORGANIC_JOIN_GRACE_MS, recordLeadEvent, type LeadEventResult } from "./service.ts";
 
 const MAX_IDEMPOTENCY_KEY = 200;
@@ -43,7 +44,7 @@ export function leadRoutes(ctx: LeadDeps) {
         applied: r.applied,
         reason: r.reason,
         ...(r.applied ? {} : { message: ignoredMessage(r.reason, req.status, ORGANIC_JOIN_GRACE_MS) }),
-        lead: r.lead && leadJson(r.lead, () => req.campaign),
+        lead: r.lead && leadJson(r.lead, () => req.campaign, r.profile),
         events: r.events.map(eventJson),
         postbacks: r.postbacks,
       });
@@ -69,7 +70,8 @@ export function leadRoutes(ctx: LeadDeps) {
       const limit = query.limit ?? 50;
       const rows = await ctx.storage.read.leads.list({ ...filter, beforeId: query.before, limit });
       const codeOf = await campaignCodes(ctx.storage);
-      return { items: rows.map((l) => leadJson(l, codeOf)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
+      const profiles = await Promise.all(rows.map((l) => ctx.storage.read.profiles.ofLead(l.id)));
+      return { items: rows.map((l, i) => leadJson(l, codeOf, profiles[i]!)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
     }, {
       query: t.Object({ ...LeadFilterFields, ...pageQuery }),
       detail: { summary: "List leads, newest first", responses: responses({ schema: LeadList, example: leadListExample, description: "A page of leads" }, 401, 422) },
@@ -79,8 +81,10 @@ export function leadRoutes(ctx: LeadDeps) {
       const lead = await read.leads.get(params.id);
       if (!lead) throw notFound("lead", params.id);
       const codeOf = await campaignCodes(ctx.storage);
+      const profile = await read.profiles.ofLead(lead.id);
       return {
-        lead: leadJson(lead, codeOf),
+        lead: leadJson(lead, codeOf, profile),
+        profile: profile && profileJson(profile, lead.subscriber),
         events: (await read.leads.events(lead.id)).map(eventJson),
         postbacks: (await read.outbox.ofLead(lead.id)).map((p) => postbackJson(p, codeOf, () => lead.click)),
       };

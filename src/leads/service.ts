@@ -7,7 +7,12 @@ import { NO_EFFECTS, type Effects, type Intake } from "../intake/intake.ts";
 import { counterAdds } from "../stats/counters.ts";
 import { AppError, invalid } from "../lib/errors.ts";
 import type { Tx } from "../storage/port.ts";
-import type { LeadEventRow, LeadRow, NewPostback, WrittenPostback } from "../storage/rows.ts";
+import type { LeadEventRow, LeadProfileRow, LeadRow, NewPostback, WrittenPostback } from "../storage/rows.ts";
+import type { SubscriberProfile } from "../domain/quality.ts";
+import { recordProfile } from "./profile.ts";
+import { planPostbacks } from "./approval.ts";
+import { revenueOf } from "../domain/money.ts";
+import { bucketOf } from "../lib/time-zones.ts";
 
 export type { EventSource } from "../domain/status.ts";
 
@@ -26,6 +31,8 @@ export interface LeadEventRequest {
   currency?: string;
   /** The invite link Telegram named with a join or join request, kept on the event. */
   inviteLink?: string;
+  /** What Telegram's User object told of the subscriber (a Telegram update); absent for other sources. */
+  profile?: SubscriberProfile;
 }
 
 export type AppliedPostback = WrittenPostback;
@@ -35,6 +42,8 @@ export interface LeadEventResult {
   /** Why nothing changed (duplicate, no_lead, …) or why postbacks were withheld. */
   reason: string | null;
   lead: LeadRow | null;
+  /** The lead's profile as this event left it (quality, welcome variant); null when nothing was applied to a lead. */
+  profile: LeadProfileRow | null;
   events: LeadEventRow[];
   postbacks: AppliedPostback[];
 }
@@ -70,11 +79,11 @@ export async function applyLeadEvent(tx: Tx, runtime: Runtime, req: LeadEventReq
     } else if (decision.reason !== "duplicate") {
       await tx.journal.insert({ kind: "event_ignored", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? null, detail: { status: req.status, reason: decision.reason, source: req.source }, createdAt: now });
     }
-    return { applied: false, reason: decision.reason, lead: existing, events: [], postbacks: [] };
+    return { applied: false, reason: decision.reason, lead: existing, profile: existing && (await tx.profiles.ofLead(existing.id)), events: [], postbacks: [] };
   }
 
-  let { lead, event, postbacks } = await writeDecision(tx, runtime, campaign, existing, decision, req, at, now);
-  const result: LeadEventResult = { applied: true, reason: decision.reason, lead, events: [event], postbacks };
+  let { lead, profile, event, postbacks } = await writeDecision(tx, runtime, campaign, existing, decision, req, at, now);
+  const result: LeadEventResult = { applied: true, reason: event.reason, lead, profile, events: [event], postbacks };
 
   // Telegram may deliver a join before the Start that preceded it: apply that join now.
   if (decision.createLead) {
@@ -84,8 +93,9 @@ export async function applyLeadEvent(tx: Tx, runtime: Runtime, req: LeadEventReq
       const joinAt = Math.max(at, Number((join.detail as { at?: number } | null)?.at ?? at));
       const approve = decideLeadEvent({ ...lead, status: "wait" }, { status: "approve", click: lead.click, at: joinAt }, rules);
       if (approve.kind === "apply") {
-        ({ lead, event, postbacks } = await writeDecision(tx, runtime, campaign, lead, approve, { ...req, status: "approve" }, joinAt, now));
+        ({ lead, profile, event, postbacks } = await writeDecision(tx, runtime, campaign, lead, approve, { ...req, status: "approve" }, joinAt, now));
         result.lead = lead;
+        result.profile = profile;
         result.events.push(event);
         result.postbacks.push(...postbacks);
       }
@@ -109,16 +119,20 @@ async function writeDecision(
   const lead = existing
     ? await tx.leads.update(existing.id, { ...fields, username: req.username ?? null, chatId: req.chat ?? null })
     : await tx.leads.insert({ ...fields, campaignId: campaign.id, subscriber: req.subscriber, username: req.username ?? "", chatId: req.chat ?? campaign.config.chat, createdAt: now });
+  const profile = await recordProfile(tx, campaign, lead, existing, { status: decision.status, occurredAt: at }, req.profile, now);
+  const plan = await planPostbacks(tx, campaign, lead, existing, decision, profile.quality, at, now);
   const event = await tx.leads.insertEvent({
     leadId: lead.id, campaignId: campaign.id, status: decision.status, prevStatus: existing?.status ?? null,
-    source: req.source, reason: decision.reason, occurredAt: at, createdAt: now,
+    source: req.source, reason: plan.reason, occurredAt: at, createdAt: now,
     payout: req.payout ?? null, currency: req.currency ?? null, inviteLink: req.inviteLink ?? null,
   });
-  const rows = decision.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, lead, event, decision.postbacks === "skip", now);
+  const rows = plan.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, { ...lead, quality: profile.quality }, { ...event, status: plan.status }, plan.postbacks === "skip" ? plan.skipReason : null, plan.sendAt, now);
+  const earned = revenueOf(event, campaign.config.payouts[plan.status], plan.postbacks === "send");
+  if (earned) await tx.money.addRevenue({ campaignId: campaign.id, bucket: bucketOf(event.occurredAt), currency: earned.currency, amountMicros: earned.micros, events: 1 });
   // The dashboard's per-period counters: a new lead's event is its first of that status without a look-up.
   const first = existing === null || !(await tx.leads.hasEarlierEvent(lead.id, event.id, event.status));
   await tx.stats.add(counterAdds(event, first, rows.length, now));
-  return { lead, event, postbacks: await tx.outbox.insert(rows) };
+  return { lead, profile, event, postbacks: await tx.outbox.insert(rows) };
 }
 
 
@@ -127,18 +141,20 @@ async function writeDecision(
  * sent (skipped, `no_click`) — even when the campaign is paused, so that no later re-send of a
  * `campaign_paused` row can send it either.
  */
-function buildPostbacks(runtime: Runtime, campaign: CampaignEntry, lead: LeadRow, event: LeadEventRow, skip: boolean, now: number): NewPostback[] {
+function buildPostbacks(
+  runtime: Runtime, campaign: CampaignEntry, lead: LeadRow & { quality: number }, event: LeadEventRow, skipReason: string | null, sendAt: number, now: number,
+): NewPostback[] {
   const templates = resolveTemplates(runtime.config.postbacks, campaign.config.postbacks, event.status as Status);
   const values = macroValues(runtime.config.account_id, campaign.config, lead, event);
   return templates.map((template) => {
     const req = renderRequest(template, values);
     const host = URL.canParse(req.url) ? new URL(req.url).host : "";
-    const reason = lacksClick(template, values) ? "no_click" : skip ? "campaign_paused" : host ? null : "malformed_url";
+    const reason = lacksClick(template, values) ? "no_click" : skipReason ?? (host ? null : "malformed_url");
     const state = reason === null ? "pending" : reason === "malformed_url" ? "rejected" : "skipped";
     return {
       leadId: lead.id, eventId: event.id, campaignId: campaign.id, status: event.status, template: template.label,
       method: req.method, url: req.url, body: req.body, contentType: req.contentType, host, verdict: template.verdict ?? null,
-      state, reason, nextAttemptAt: now, createdAt: now, updatedAt: now, finishedAt: state === "pending" ? null : now,
+      state, reason, nextAttemptAt: state === "pending" ? sendAt : now, createdAt: now, updatedAt: now, finishedAt: state === "pending" ? null : now,
     };
   });
 }

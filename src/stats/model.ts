@@ -1,6 +1,7 @@
 import { t } from "elysia";
 import { Int } from "../http/schema.ts";
 import { Nullable } from "../http/openapi.ts";
+import { SegmentsSchema, segmentsExample } from "./segments.ts";
 
 const PerStatus = t.Object({ wait: Int(), hold: Int(), approve: Int(), cancel: Int(), trash: Int() });
 const Rate = Nullable(t.Number());
@@ -28,7 +29,7 @@ export const StatsAnswer = t.Object({
   items: t.Array(t.Object({
     day: t.String(), campaign: t.String(), wait: Int(), hold: Int(), approve: Int(), cancel: Int(), trash: Int(), leads: PerStatus,
   }), { description: "lead events per day and campaign (days with events only), and unique leads per step that day" }),
-  campaigns: t.Array(t.Object({ campaign: t.String(), in_config: t.Boolean(), ...Summary.properties })),
+  campaigns: t.Array(t.Object({ campaign: t.String(), in_config: t.Boolean(), ...Summary.properties, ...SegmentsSchema })),
   totals: Summary,
 });
 
@@ -41,6 +42,6 @@ const summary = {
 export const statsExample = {
   timezone: "Europe/Moscow", since: "2024-04-30T21:00:00.000Z", until: "2024-05-01T21:00:00.000Z", bucket_minutes: 15, days: ["2024-05-01"],
   items: [{ day: "2024-05-01", campaign: "spring", ...summary.events, leads: summary.leads }],
-  campaigns: [{ campaign: "spring", in_config: true, ...summary }],
+  campaigns: [{ campaign: "spring", in_config: true, ...summary, ...segmentsExample }],
   totals: summary,
 };

@@ -2,6 +2,7 @@ import { STATUSES, type Status } from "../domain/status.ts";
 import type { Reads } from "../storage/port.ts";
 import type { StatusSums } from "../storage/rows.ts";
 import { invalid } from "../lib/errors.ts";
+import { segments } from "./segments.ts";
 import { BUCKET_MS, MAX_DAYS, bucketCeil, bucketOf, dayStart, localDate, localDays, nextDate } from "../lib/time-zones.ts";
 
 export type PerStatus = Record<Status, number>;
@@ -71,7 +72,7 @@ interface CampaignTotals {
  * Funnel counts per campaign and per local day of a period, from the 15-minute counters (one
  * index range per day and campaign) and the index of postbacks not delivered.
  */
-export async function periodStats(read: Pick<Reads, "stats" | "outbox">, req: StatsRequest, now: number) {
+export async function periodStats(read: Pick<Reads, "stats" | "outbox" | "cohorts">, req: StatsRequest, now: number) {
   const tz = req.timeZone;
   const until = bucketCeil(req.until ?? dayStart(tz, nextDate(localDate(tz, now))));
   let since: number;
@@ -85,7 +86,7 @@ export async function periodStats(read: Pick<Reads, "stats" | "outbox">, req: St
   const bounds = days.map((d) => [Math.max(d.start, since), Math.min(d.end, until)] as const);
 
   const items: Record<string, unknown>[] = [];
-  const perCampaign: (CampaignTotals & { code: string; inConfig: boolean })[] = [];
+  const perCampaign: (CampaignTotals & { code: string; inConfig: boolean; segments: Awaited<ReturnType<typeof segments>> })[] = [];
   for (const c of req.campaigns) {
     const totals: CampaignTotals = {
       events: zeroes(), leads: zeroes(), approvedRequests: await read.stats.approvedJoinRequests(c.id, since, until), postbacks: 0,
@@ -112,7 +113,7 @@ export async function periodStats(read: Pick<Reads, "stats" | "outbox">, req: St
       if (STATUSES.some((s) => events[s] > 0)) items.push({ day: days[day]!.date, campaign: c.code, ...events, leads });
     }
     const active = totals.approvedRequests > 0 || totals.postbacks > 0 || totals.open.length > 0 || STATUSES.some((s) => totals.events[s] > 0);
-    if (c.inConfig || active) perCampaign.push({ ...totals, code: c.code, inConfig: c.inConfig });
+    if (c.inConfig || active) perCampaign.push({ ...totals, code: c.code, inConfig: c.inConfig, segments: await segments(read, c.id, since, until, days, bounds, now) });
   }
 
   const sum = { events: zeroes(), leads: zeroes(), approvedRequests: 0, postbacks: 0, open: new Map<string, number>() };
@@ -139,7 +140,7 @@ export async function periodStats(read: Pick<Reads, "stats" | "outbox">, req: St
     bucket_minutes: BUCKET_MS / 60_000,
     days: days.map((d) => d.date),
     items,
-    campaigns: perCampaign.map((c) => ({ campaign: c.code, in_config: c.inConfig, ...summary(c, c.open) })),
+    campaigns: perCampaign.map((c) => ({ campaign: c.code, in_config: c.inConfig, ...summary(c, c.open), ...c.segments })),
     totals: summary(sum, [...sum.open].map(([state, n]) => ({ state, n }))),
   };
 }

@@ -12,6 +12,7 @@ import type {
 } from "./rows.ts";
 import type { ClaimedPostback, ClaimRequest, Completion } from "./outbox-types.ts";
 import type { AlertReads, AlertWrites } from "./port-alerts.ts";
+import type { CohortReads, CohortWrites, MoneyReads, MoneyWrites, ProfileReads, ProfileWrites } from "./port-insights.ts";
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
@@ -130,6 +131,11 @@ export interface OutboxWrites {
    * far move to earlierAttempts, so the attempt log numbers on); null when it is pending or a no_click row.
    */
   requeue(id: number, now: number): Awaitable<PostbackRow | null>;
+  /**
+   * A lead's tracker rows of `status` still waiting for a later time (approve_after): pending, never
+   * tried nor claimed, due after `now`; recorded as skipped with `reason`. How many.
+   */
+  skipWaiting(leadId: number, status: Status, now: number, reason: string): Awaitable<number>;
   /** Every finished row of the filter back in the queue as requeue does (no_click rows excepted); how many. */
   requeueMatching(filter: PostbackFilter, now: number): Awaitable<number>;
   /** Leases due rows (see ClaimRequest). */
@@ -267,6 +273,9 @@ export interface Reads {
   stats: StatsReads;
   sessions: SessionReads;
   alerts: AlertReads;
+  profiles: ProfileReads;
+  cohorts: CohortReads;
+  money: MoneyReads;
 }
 
 /** The write handle: every aggregate's reads and writes, inside one transaction. */
@@ -280,6 +289,9 @@ export interface Tx {
   stats: StatsReads & StatsWrites;
   sessions: SessionReads & SessionWrites;
   alerts: AlertReads & AlertWrites;
+  profiles: ProfileReads & ProfileWrites;
+  cohorts: CohortReads & CohortWrites;
+  money: MoneyReads & MoneyWrites;
   /** One row rewritten: whether it commits tells that the database still takes writes. */
   writeProbe(now: number): Awaitable<void>;
 }

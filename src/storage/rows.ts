@@ -210,3 +210,68 @@ export interface AlertIncidentRow {
 
 export type NewAlertIncident = Omit<AlertIncidentRow, "id">;
 export type AlertIncidentChange = Partial<Pick<AlertIncidentRow, "state" | "badSince" | "goodSince" | "firedAt" | "resolvedAt" | "detail">> & { updatedAt: number };
+
+/** What tgcpa learned of a lead's subscriber (lead_profiles): its quality signals, score, welcome variant and cohort. */
+export interface LeadProfileRow {
+  leadId: number;
+  campaignId: number;
+  premium: boolean | null;
+  language: string | null;
+  hasUsername: boolean | null;
+  /** The Start's time (the lead's first event), epoch ms; null for a lead from before profiles were kept. */
+  startedAt: number | null;
+  startToJoinMs: number | null;
+  fastLeave: boolean;
+  quality: number;
+  qualityReasons: { code: string; points: number }[];
+  welcomeVariant: string | null;
+  firstJoinedAt: number | null;
+  cohortBand: string | null;
+  updatedAt: number;
+}
+
+/** Increments of one retention cohort counter row (retention_counts). */
+export interface CohortCounterAdd {
+  campaignId: number;
+  bucket: number;
+  variant: string;
+  band: string;
+  joined: number;
+  out1d: number;
+  out7d: number;
+  out14d: number;
+  out30d: number;
+}
+
+/** Cohort counter sums of one local day, variant and band. */
+export type CohortSumRow = Omit<CohortCounterAdd, "campaignId" | "bucket"> & { day: number };
+
+/** Increments of one revenue counter row (revenue_counts). */
+export interface RevenueAdd {
+  campaignId: number;
+  bucket: number;
+  currency: string;
+  amountMicros: number;
+  events: number;
+}
+
+/** What a campaign cost on a day (campaign_costs). */
+export interface CostRow {
+  campaignId: number;
+  /** YYYY-MM-DD in dashboard.timezone. */
+  day: string;
+  currency: string;
+  amountMicros: number;
+  source: "api" | "csv";
+  updatedAt: number;
+}
+
+/** Increments of one funnel counter row (funnel_counts). */
+export interface FunnelAdd {
+  campaignId: number;
+  bucket: number;
+  variant: string;
+  band: string;
+  starts: number;
+  joins: number;
+}

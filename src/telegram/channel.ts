@@ -1,6 +1,9 @@
 import { GrammyError, HttpError, InputFile, type Api } from "grammy";
 import type { InlineKeyboardMarkup, Message } from "grammy/types";
-import type { Runtime } from "../config/runtime.ts";
+import type { CampaignEntry, Runtime } from "../config/runtime.ts";
+import type { WelcomeVariant } from "../config/model.ts";
+import { variantFor } from "../leads/profile.ts";
+import type { LeadProfileRow } from "../storage/rows.ts";
 import type { ChannelAttempt, ChannelSender, SideEffect } from "../delivery/channel.ts";
 import { headOf } from "../delivery/http-request.ts";
 import { macroValues, renderText, welcomeUrlEncode } from "../domain/templates.ts";
@@ -17,8 +20,8 @@ const BENIGN = ["HIDE_REQUESTER_MISSING", "USER_ALREADY_PARTICIPANT"];
 const escapeMarkdown = (value: string) => value.replace(/([_*`[])/g, "\\$1");
 
 export interface TelegramChannelDeps {
-  /** What a welcome is made of: the lead, its latest event, the stored invite link and media file ids. */
-  read: Pick<Reads, "leads" | "telegram">;
+  /** What a welcome is made of: the lead, its latest event and profile (its variant), the stored invite link and media file ids. */
+  read: Pick<Reads, "leads" | "telegram" | "profiles">;
   clock: Clock;
   runtime: () => Runtime;
   api: (bot: string) => Api | undefined;
@@ -62,6 +65,10 @@ export function createTelegramChannel(deps: TelegramChannelDeps): ChannelSender 
       }
       if (method === "approveChatJoinRequest") {
         await bounded(abort.signal, deps.timeoutMs(), (signal) => api.approveChatJoinRequest(body.chat_id!, body.user_id!, signal));
+        return done(row.url, "true");
+      }
+      if (method === "declineChatJoinRequest") {
+        await bounded(abort.signal, deps.timeoutMs(), (signal) => api.declineChatJoinRequest(body.chat_id!, body.user_id!, signal));
         return done(row.url, "true");
       }
       return { report: { result: { kind: "error", error: "malformed_url", message: `unknown method ${method}` }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: `unknown method ${method}` } };
@@ -117,18 +124,31 @@ async function inviteLink(
   return url;
 }
 
+/**
+ * The welcome variant recorded on the lead at its Start; one chosen again (by the rule that chose
+ * it) when the lead has none recorded or the config no longer has that variant.
+ */
+function welcomeOf(campaign: CampaignEntry, subscriber: number, profile: LeadProfileRow | null): WelcomeVariant | undefined {
+  const variants = campaign.config.welcome;
+  if (!variants) return undefined;
+  const recorded = profile?.welcomeVariant;
+  const name = variants.some((v) => v.name === recorded) ? recorded : variantFor(campaign, subscriber, profile?.language ?? null);
+  return variants.find((v) => v.name === (name ?? "")) ?? variants[0];
+}
+
 async function sendWelcome(
   deps: TelegramChannelDeps, created: Map<string, Promise<string>>, api: Api, bot: string, leadId: number, signal: GrammySignal, effects: SideEffect[],
 ): Promise<Message> {
   const runtime = deps.runtime();
   const lead = await deps.read.leads.get(leadId);
   const campaign = lead && runtime.campaignsById.get(lead.campaignId);
-  const welcome = campaign?.config.welcome;
+  const profile = lead && (await deps.read.profiles.ofLead(lead.id));
+  const welcome = campaign && lead ? welcomeOf(campaign, lead.subscriber, profile ?? null) : undefined;
   if (!lead || !campaign || !welcome) throw new GrammyError("welcome not sent", { ok: false, error_code: 400, description: "the campaign no longer has a welcome message" }, "welcome", {});
   const event = (await deps.read.leads.events(lead.id)).at(-1)!;
   const needsInvite = [welcome.text, welcome.button?.url].some((t) => t?.segments.some((s) => typeof s !== "string" && s.macro === "invite"));
   const invite = needsInvite && campaign.config.chat !== null ? await inviteLink(deps, created, api, bot, campaign.id, signal, effects) : "";
-  const values = { ...macroValues(runtime.config.account_id, campaign.config, lead, event), invite };
+  const values = { ...macroValues(runtime.config.account_id, campaign.config, { ...lead, quality: profile?.quality }, event), invite };
   const text = renderText(welcome.text, values, escapeMarkdown);
   const reply_markup: InlineKeyboardMarkup | undefined = welcome.button
     ? { inline_keyboard: [[{ text: welcome.button.text, url: renderText(welcome.button.url, values, welcomeUrlEncode) }]] }

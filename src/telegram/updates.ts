@@ -7,6 +7,8 @@ import type { Tx } from "../storage/port.ts";
 import type { NewPostback } from "../storage/rows.ts";
 import { classifyMemberChange, parseStartCommand, type MemberState } from "./rules.ts";
 import { telegramHost } from "./pacing.ts";
+import { profileOf, scoreQuality } from "../domain/quality.ts";
+import { answerJoinRequest } from "../domain/approval-rules.ts";
 
 /** The updates tgcpa asks Telegram for (chat_member is only sent when named). */
 export const ALLOWED_UPDATES = ["message", "my_chat_member", "chat_member", "chat_join_request"] as const;
@@ -127,7 +129,7 @@ async function onMessage(s: Scope, message: Message) {
 
   const result = await applyLeadEvent(s.tx, s.runtime, {
     campaign: start.code, subscriber: from.id, status: "wait", click: start.click, username: from.username ?? "",
-    source: "telegram", at: s.now,
+    source: "telegram", at: s.now, profile: profileOf(from),
   }, s.now);
   record(s, result, "wait");
   // A repeated Start re-sends the welcome; the lead itself is not created twice.
@@ -145,20 +147,25 @@ async function onJoinRequest(s: Scope, req: ChatJoinRequest) {
     await s.tx.journal.insert({ kind: "untracked_chat", subscriber: req.from.id, chatId: req.chat.id, detail: { bot: s.bot, update: "chat_join_request" }, createdAt: s.now });
     return;
   }
+  let answered = false;
   for (const c of campaigns) {
     const r = await applyLeadEvent(s.tx, s.runtime, {
       campaign: c.config.code, subscriber: req.from.id, status: "hold", username: req.from.username, source: "telegram", at: s.now,
-      inviteLink: inviteLinkOf(req.invite_link),
+      profile: profileOf(req.from), inviteLink: inviteLinkOf(req.invite_link),
     }, s.now);
     record(s, r, "hold");
-  }
-  const approver = campaigns.find((c) => c.config.auto_approve);
-  if (approver) {
-    // Ordered per requester (an organic requester has no lead: keyed by the negated user id).
-    await enqueueTelegram(s, {
-      leadId: -req.from.id, eventId: 0, campaignId: approver.id, status: "hold", template: `campaigns.${approver.config.code}.auto_approve`,
-      method: "approveChatJoinRequest", body: { chat_id: req.chat.id, user_id: req.from.id },
+    // The first campaign of the chat with join-request rules answers; the request is answered once.
+    if (answered || !c.config.join_requests) continue;
+    const quality = r.profile?.quality ?? scoreQuality({ ...profileOf(req.from), subscriber: req.from.id, startToJoinMs: null, fastLeave: false }, s.now).score;
+    const answer = answerJoinRequest(c.config.join_requests, quality, s.now);
+    if (!answer) continue;
+    answered = true;
+    if (answer.kind === "hold") continue; // a person answers: POST /api/leads/{id}/join-request
+    await enqueueJoinRequestAnswer(s.tx, {
+      bot: s.bot, campaignId: c.id, code: c.config.code, chatId: req.chat.id, userId: req.from.id, approve: answer.kind === "approve",
+      at: answer.kind === "approve" ? answer.at : s.now, eventId: r.events[0]?.id ?? 0, now: s.now,
     });
+    s.outcome.effects.rows.push("pending");
   }
 }
 
@@ -166,6 +173,24 @@ async function onJoinRequest(s: Scope, req: ChatJoinRequest) {
 function inviteLinkOf(link: unknown): string | undefined {
   const url = obj(link)?.invite_link;
   return typeof url === "string" && url.isWellFormed() ? url.slice(0, 256) : undefined;
+}
+
+/**
+ * The Bot API call that answers one join request (approveChatJoinRequest or
+ * declineChatJoinRequest), as a Telegram outbox row due at `at`: sent through the bot's paced
+ * channel, kept across restarts. Ordered per requester (keyed by the negated user id: an organic
+ * requester has no lead).
+ */
+export async function enqueueJoinRequestAnswer(tx: Tx, a: {
+  bot: string; campaignId: number; code: string; chatId: number; userId: number; approve: boolean; at: number; eventId: number; now: number; template?: string;
+}) {
+  const method = a.approve ? "approveChatJoinRequest" : "declineChatJoinRequest";
+  const [row] = await tx.outbox.insert([{
+    leadId: -a.userId, eventId: a.eventId, campaignId: a.campaignId, status: "hold", template: a.template ?? `campaigns.${a.code}.join_requests`,
+    channel: "telegram", method, url: `tg://${a.bot}/${method}`, body: JSON.stringify({ chat_id: a.chatId, user_id: a.userId }), contentType: "application/json",
+    host: telegramHost(a.bot), state: "pending", nextAttemptAt: a.at, createdAt: a.now, updatedAt: a.now,
+  }]);
+  return row!;
 }
 
 async function onChatMember(s: Scope, u: ChatMemberUpdated) {
@@ -180,7 +205,7 @@ async function onChatMember(s: Scope, u: ChatMemberUpdated) {
   for (const c of campaigns) {
     const r = await applyLeadEvent(s.tx, s.runtime, {
       campaign: c.config.code, subscriber: user.id, status, username: user.username, chat: u.chat.id, source: "telegram", at: s.now,
-      inviteLink: inviteLinkOf(u.invite_link),
+      profile: profileOf(user), inviteLink: inviteLinkOf(u.invite_link),
     }, s.now);
     record(s, r, status);
   }

@@ -39,7 +39,7 @@ export const traceExample = {
   click: "abc123", subscriber: null,
   starts: [{ at: "2024-05-01T10:00:00.000Z", subscriber: 123456789, bot: "main", payload: "spring-abc123", payload_length: 13, outcome: "lead", reason: null, campaign: "spring", lead: 42 }],
   leads: [{
-    lead: { id: 42, campaign: "spring", subscriber: 123456789, click: "abc123", username: "alice", chat: -1001234567890, status: "cancel", joined_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:00:00.000Z", updated_at: "2024-05-03T10:00:00.000Z" },
+    lead: { id: 42, campaign: "spring", subscriber: 123456789, click: "abc123", username: "alice", chat: -1001234567890, status: "cancel", joined_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:00:00.000Z", updated_at: "2024-05-03T10:00:00.000Z", quality: 80, welcome_variant: null },
     campaign: { code: "spring", paused: false, in_config: true },
     events: [
       { id: 77, lead: 42, status: "wait", prev_status: null, source: "telegram", reason: null, invite_link: null, occurred_at: "2024-05-01T10:00:00.000Z", created_at: "2024-05-01T10:00:00.000Z" },

@@ -59,15 +59,15 @@ export function traceRoutes(ctx: TraceDeps) {
         click: query.click ?? null,
         subscriber: subscriber ?? null,
         starts,
-        leads: g.leads.map(({ lead, events, postbacks }) => {
+        leads: await Promise.all(g.leads.map(async ({ lead, events, postbacks }) => {
           const c = campaigns.get(lead.campaignId);
           return {
-            lead: leadJson(lead, codeOf),
+            lead: leadJson(lead, codeOf, await ctx.storage.read.profiles.ofLead(lead.id)),
             campaign: { code: codeOf(lead.campaignId), paused: runtime.campaignsById.get(lead.campaignId)?.config.paused ?? false, in_config: c?.inConfig ?? false },
             events: events.map(eventJson),
             postbacks: postbacks.map(({ row, attempts }) => ({ postback: postbackJson(row, codeOf, () => lead.click), attempts: attempts.map(attemptJson) })),
           };
-        }),
+        })),
         journal: g.journal.map((j) => ({ id: j.id, kind: j.kind, campaign: j.campaignId === null ? null : codeOf(j.campaignId), detail: j.detail, created_at: iso(j.createdAt)! })),
         sent: g.leads.some((l) => l.postbacks.some((p) => p.row.channel === "http" && p.row.state === "delivered")),
         explanation: explainTrace(g.facts),

@@ -1,5 +1,6 @@
 // The scenarios of issue #5: each turns same-run measurements into table rows.
 import { dashboardScenario } from "./dashboard.ts";
+import { retentionScenario } from "./retention.ts";
 import { e2eScenario } from "./e2e.ts";
 import { exportScenario } from "./export.ts";
 import { telegramScenario } from "./telegram.ts";
@@ -217,6 +218,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioRe
   memory,
   normal,
   dashboard: dashboardScenario,
+  retention: retentionScenario,
   export: exportScenario,
 };
 

@@ -225,9 +225,11 @@ describe("alerts", () => {
     expect(slack(w)[1]).toMatch(/^\[tgcpa\] RESOLVED: campaign spring has Starts again/);
   }, 60_000);
 
-  test("the daily digest at 09:00 in New York on both sides of the DST change, for the local day before", async () => {
+  test("the daily digest at 09:00 in New York on both sides of the DST change, for the local day before, with its revenue", async () => {
     const w = await world(Date.UTC(2026, 2, 7, 13, 58)); // 08:58 EST on Saturday 7 March
-    const svc = await service(w, config(w, { telegram: null, webhook: { url: w.hooks.slackUrl, format: "json" }, digest: "09:00", timezone: "America/New_York" }));
+    const svc = await service(w, config(w, { telegram: null, webhook: { url: w.hooks.slackUrl, format: "json" }, digest: "09:00", timezone: "America/New_York" }, {
+      campaigns: [{ code: "spring", bot: "main", chat: CHAT.id, payouts: { approve: { payout: "2.5", currency: "USD" } } }],
+    }));
     const event = async (sub: number, status: string, iso: string) =>
       expect((await svc.api("POST", "/api/events", { campaign: "spring", subscriber: sub, status, click: `k${sub}`, time: Date.parse(iso) / 1000 })).status).toBe(200);
     await event(1, "wait", "2026-03-06T15:00:00Z"); // Friday 6th, local
@@ -248,7 +250,7 @@ describe("alerts", () => {
     await minutes(svc, w, 1); // 09:00 EDT = 13:00Z
     await eventually(() => slack(w).length === 2, 5000, "Sunday's digest");
     expect(w.hooks.messages[1]!.at).toBe(Date.UTC(2026, 2, 8, 13, 0));
-    expect(slack(w)[1]).toBe("[tgcpa] Daily digest for 2026-03-07 (America/New_York)\nspring: 2 Starts, 0 join requests, 1 join, 0 leaves, 0 bans");
+    expect(slack(w)[1]).toBe("[tgcpa] Daily digest for 2026-03-07 (America/New_York)\nspring: 2 Starts, 0 join requests, 1 join, 0 leaves, 0 bans, revenue 2.50 USD");
     await minutes(svc, w, 90); // past 09:00 EST (14:00Z): not sent again
     expect(slack(w)).toHaveLength(2);
   }, 30_000);

@@ -18,8 +18,8 @@ beforeAll(async () => {
   svc = await startTestService({
     inbound_keys: [INBOUND],
     demo_tracker: true,
-    // Every management route is called once with a wrong key below: more than the default 20 a minute.
-    rate_limits: { api_key_failures_per_minute: 200 },
+    // One wrong-key call per management operation (their 401s): more than the default limit a minute.
+    rate_limits: { api_key_failures_per_minute: 1000 },
     postbacks: { wait: `${tracker.base}/pb?c={click}&s={status}`, approve: `${tracker.base}/pb?c={click}&s={status}` },
     campaigns: [{ code: "c1", payouts: { approve: { payout: 2, currency: "USD" } } }],
   });
@@ -142,6 +142,14 @@ describe("real answers match the document", () => {
       { method: "POST", path: "/api/postback", url: "/api/postback", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `key=wrong&click=k1&status=approve` },
       { method: "GET", path: "/api/postback-log", url: "/api/postback-log" },
       { method: "GET", path: "/api/presets", url: "/api/presets" },
+      { method: "GET", path: "/api/retention", url: "/api/retention?since=2020-01-01&by=quality" },
+      { method: "GET", path: "/api/retention", url: "/api/retention?by=month" },
+      { method: "GET", path: "/api/money", url: "/api/money?since=2020-01-01&tz=Europe/Moscow" },
+      { method: "PUT", path: "/api/costs/{campaign}/{date}", url: "/api/costs/c1/2024-05-01", headers: json, body: { amount: "12.50", currency: "USD" } },
+      { method: "PUT", path: "/api/costs/{campaign}/{date}", url: "/api/costs/c1/2024-02-30", headers: json, body: { amount: "1", currency: "USD" } },
+      { method: "POST", path: "/api/costs/csv", url: "/api/costs/csv", headers: json, body: { csv: "c1,2024-05-02,3,EUR\n" } },
+      { method: "POST", path: "/api/costs/csv", url: "/api/costs/csv", headers: json, body: { csv: "c1,2024-05-02,x,EUR\n" } },
+      { method: "POST", path: "/api/leads/{id}/join-request", url: "/api/leads/1/join-request", headers: json, body: { decision: "approve" } },
       { method: "POST", path: "/telegram/{bot}", url: "/telegram/nosuch", headers: json, body: { update_id: 1 } },
       { method: "GET", path: "/api/bots", url: "/api/bots" },
       { method: "GET", path: "/api/hosts", url: "/api/hosts" },
@@ -160,7 +168,7 @@ describe("real answers match the document", () => {
     // Every management operation without a key: its declared 401.
     for (const { method, path } of operations()) {
       if (path.startsWith("/api/") && path !== "/api/postback" && !(path === "/api/session" && method !== "GET")) {
-        calls.push({ method, path, url: path.replace("{id}", "1").replace("{code}", "c1"), headers: { authorization: "Bearer wrong" } });
+        calls.push({ method, path, url: path.replace("{id}", "1").replace("{code}", "c1").replace("{campaign}", "c1").replace("{date}", "2024-05-01"), headers: { authorization: "Bearer wrong" } });
       }
     }
     const covered = new Set(calls.map((c) => `${c.method} ${c.path}`));

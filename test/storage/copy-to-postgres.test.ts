@@ -63,6 +63,16 @@ function seededSqlite(n: number): { db: Db; path: string } {
     db.insert(s.processedUpdates).values(range.map((i) => ({ bot: "bot0", updateId: 900_000_000 + i, createdAt: T0 + i }))).run();
     db.insert(s.inviteLinks).values(range.map((i) => ({ bot: "bot0", campaignId: 1 + i, link: `https://t.me/+abc${i}`, createsJoinRequest: i % 2 === 0, createdAt: T0 }))).run();
     db.insert(s.mediaCache).values(range.map((i) => ({ bot: "bot0", path: `/srv/media/${awkward(i)}-${i}.jpg`, fileId: `AgAC${i}`, createdAt: T0 }))).run();
+    db.insert(s.leadProfiles).values(range.map((i) => ({ leadId: 1 + i, campaignId: 1, premium: i % 3 ? i % 2 === 0 : null, language: i % 2 ? awkward(i) : null,
+      hasUsername: i % 3 ? i % 2 === 1 : null, startedAt: i % 2 ? T0 - i : null, startToJoinMs: i % 2 ? 2 ** 40 + i : null, fastLeave: i % 2 === 0, quality: i % 101,
+      qualityReasons: i % 2 ? [{ code: "premium", points: 20 }, { code: awkward(i), points: -i }] : [], welcomeVariant: i % 2 ? awkward(i) : null,
+      firstJoinedAt: i % 2 ? T0 + i : null, cohortBand: i % 2 ? "high" : null, updatedAt: T0 + i }))).run();
+    db.insert(s.retentionCounts).values(range.map((i) => ({ campaignId: 1, bucket: T0 - (T0 % 900_000) + i * 900_000, variant: awkward(i), band: "medium",
+      joined: i, out1d: i % 3, out7d: -(i % 2), out14d: i, out30d: 0 }))).run();
+    db.insert(s.funnelCounts).values(range.map((i) => ({ campaignId: 1, bucket: T0 - (T0 % 900_000) + i * 900_000, variant: awkward(i), band: "low", starts: i, joins: i % 4 }))).run();
+    db.insert(s.revenueCounts).values(range.map((i) => ({ campaignId: 1, bucket: T0 - (T0 % 900_000) + i * 900_000, currency: i % 2 ? "USD" : "", amountMicros: 2 ** 50 + i, events: i }))).run();
+    db.insert(s.campaignCosts).values(range.map((i) => ({ campaignId: 1 + (i % n), day: `2026-01-${String(1 + (i % 28)).padStart(2, "0")}`, currency: "EUR",
+      amountMicros: 125_400_000 + i, source: i % 2 ? "api" : "csv", updatedAt: T0 + i }))).run();
     db.insert(s.alertIncidents).values(range.map((i) => ({ key: `host_failing:h${i % 3}`, kind: "host_failing", subject: `h${i % 3}`, state: i % 2 ? "resolved" : "firing",
       badSince: T0 + i, goodSince: i % 2 ? T0 + 2 * i : null, firedAt: T0 + i, resolvedAt: i % 2 ? T0 + 3 * i : null, detail: awkward(i), createdAt: T0, updatedAt: T0 + i }))).run();
     db.insert(s.storageProbe).values({ id: 1, writtenAt: T0 }).run();

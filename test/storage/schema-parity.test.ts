@@ -81,7 +81,8 @@ const pgTables = tablesOf(postgres, (v): v is PgTable => is(v, PgTable), (t) => 
 const INT4_COLUMNS = new Set([
   "postbacks.attempts", "postbacks.earlier_attempts", "postbacks.lease_token", "postbacks.last_http_status", "delivery_attempts.attempt",
   "delivery_attempts.duration_ms", "delivery_attempts.http_status", "lead_stats.events", "lead_stats.leads",
-  "lead_stats.postbacks", "idempotency_keys.status_code",
+  "lead_stats.postbacks", "idempotency_keys.status_code", "lead_profiles.quality", "retention_counts.joined",
+  "retention_counts.out_1d", "retention_counts.out_7d", "retention_counts.out_14d", "retention_counts.out_30d", "revenue_counts.events", "funnel_counts.starts", "funnel_counts.joins",
 ]);
 
 describe("the PostgreSQL schema mirrors the SQLite one", () => {

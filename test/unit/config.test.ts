@@ -68,7 +68,8 @@ describe("a minimal config gets the documented defaults", () => {
   test("a campaign with only a code", () => {
     const config = parseConfig(yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "campaigns:", "  - code: spring"), {});
     expect(config.campaigns).toEqual([
-      { code: "spring", name: "spring", bot: null, chat: null, paused: false, unsub_window_ms: 0, postbacks: null, payouts: {}, welcome: null, auto_approve: false, join_request: false },
+      { code: "spring", name: "spring", bot: null, chat: null, paused: false, unsub_window_ms: 0, postbacks: null, payouts: {}, welcome: null, costs: [], auto_approve: false, join_request: false,
+        approve_after_ms: 0, approve_after_leave: "skip", min_quality: null, below_min_quality: "trash", join_requests: null },
     ]);
   });
 
@@ -465,7 +466,7 @@ describe("relative paths are taken from the config file's folder, not the workin
   test("storage.path and a welcome photo, relative", () => {
     const config = load("storage: { path: data/t.db }", "campaigns: [{ code: a, bot: main, welcome: { text: hi, photo: media/welcome.jpg } }]");
     expect(config.storage.path).toBe(join(dir, "etc", "data", "t.db"));
-    expect(config.campaigns[0]!.welcome!.media).toEqual({ kind: "photo", path: join(dir, "etc", "media", "welcome.jpg") });
+    expect(config.campaigns[0]!.welcome![0]!.media).toEqual({ kind: "photo", path: join(dir, "etc", "media", "welcome.jpg") });
   });
 
   test("the default storage.path lands beside the config too", () => {

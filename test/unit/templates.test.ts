@@ -8,16 +8,16 @@ import { STATUSES } from "../../src/domain/status.ts";
 const values = (over: Partial<MacroValues> = {}): MacroValues => ({
   ...Object.fromEntries(CLICK_MACROS.map((m) => [m, ""])) as Record<(typeof CLICK_MACROS)[number], string>,
   click: "c1", status: "approve", campaign: "spring", user: "1", lead: "42", subscriber: "777",
-  username: "alice", chat: "-1001234567890", time: "1735689600", event: "9001", payout: "1.5", currency: "USD",
+  username: "alice", chat: "-1001234567890", time: "1735689600", event: "9001", payout: "1.5", currency: "USD", quality: "65",
   ...over,
 });
 
 const getTemplate = (url: string, label = "t"): Template => ({ label, method: "GET", url: compileText(url) });
 
 describe("compileText", () => {
-  const KNOWN = ["click", "status", "campaign", "user", "lead", "subscriber", "username", "chat", "time", "event", "payout", "currency"];
+  const KNOWN = ["click", "status", "campaign", "user", "lead", "subscriber", "username", "chat", "time", "event", "payout", "currency", "quality"];
 
-  test("the lead macros are exactly the 12 of SPEC §3 (minus welcome-only {invite}); the rest are the click macros of SPEC §9", () => {
+  test("the lead macros are exactly the 12 of SPEC §3 (minus welcome-only {invite}) and {quality} of §10; the rest are the click macros of SPEC §9", () => {
     expect(([...LEAD_MACROS] as string[]).sort()).toEqual([...KNOWN].sort());
     expect([...POSTBACK_MACROS]).toEqual([...LEAD_MACROS, ...CLICK_MACROS]);
   });

@@ -1,8 +1,9 @@
 // @ts-check
-// The dashboard: sign-in, a hash router (#/overview, #/campaign/CODE, #/postbacks, #/leads,
-// #/lead/ID, #/trace, #/journal, #/bots) and the pages, which read the same /api routes as scripts do.
+// The dashboard: sign-in, a hash router (#/overview, #/campaign/CODE, #/retention, #/money, #/postbacks,
+// #/leads, #/lead/ID, #/trace, #/journal, #/bots) and the pages, which read the same /api routes as scripts do.
 import { api, whenSignedOut } from "./api.client.js";
 import { journalPage } from "./journal-page.client.js";
+import { moneyPage, retentionPage } from "./insights-pages.client.js";
 import { leadPage, leadsPage } from "./leads-pages.client.js";
 import { botsPage } from "./ops-pages.client.js";
 import { postbacksPage } from "./postbacks-page.client.js";
@@ -17,7 +18,7 @@ import { fill, h, showError } from "./ui.client.js";
  */
 
 /** @type {Record<string, Page>} */
-const ROUTES = { overview: overviewPage, campaign: campaignPage, postbacks: postbacksPage, leads: leadsPage, lead: leadPage, trace: tracePage, journal: journalPage, bots: botsPage };
+const ROUTES = { overview: overviewPage, campaign: campaignPage, postbacks: postbacksPage, leads: leadsPage, lead: leadPage, trace: tracePage, journal: journalPage, bots: botsPage, retention: retentionPage, money: moneyPage };
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const session = { timezone: "UTC" };

@@ -26,13 +26,15 @@ export function axisMax(n) {
  * @param {{ key: string, name: string, color: string, values: number[] }[]} series
  * @param {number} [width] px the chart may take (its box's width); the drawing is made that wide,
  *   so its 11 px labels stay 11 px on a phone instead of being scaled down with a 900-wide drawing
+ * @param {(day: string) => string} [label] the axis label of a point (default: MM-DD of a YYYY-MM-DD day)
+ * @param {number} [top] the axis' top when it is known (100 for percentages), else from the values
  * @returns {HTMLElement}
  */
-export function dailyChart(days, series, width = 900) {
+export function dailyChart(days, series, width = 900, label = (d) => d.slice(5), top) {
   const W = Math.round(Math.min(900, Math.max(300, width)));
   const H = W < 600 ? 200 : 240;
   const pad = { l: 44, r: 14, t: 12, b: 30 };
-  const max = axisMax(Math.max(0, ...series.flatMap((x) => x.values)));
+  const max = top ?? axisMax(Math.max(0, ...series.flatMap((x) => x.values)));
   const innerW = W - pad.l - pad.r;
   const innerH = H - pad.t - pad.b;
   const x = (/** @type {number} */ i) => pad.l + (days.length <= 1 ? innerW / 2 : (i * innerW) / (days.length - 1));
@@ -50,7 +52,7 @@ export function dailyChart(days, series, width = 900) {
     const anchor = days.length > 1 && i === days.length - 1 ? "end" : i === 0 && days.length > 1 ? "start" : "middle"; // the edge labels stay inside
     const last = days.length - 1;
     // Every `every`-th day and the last one, but not a regular one so close to the last that they would overlap.
-    if (i === last || (i % every === 0 && last - i >= every)) grid.append(s("text", { x: x(i), y: H - 8, "text-anchor": anchor }, d.slice(5)));
+    if (i === last || (i % every === 0 && last - i >= every)) grid.append(s("text", { x: x(i), y: H - 8, "text-anchor": anchor }, label(d)));
   });
   svg.append(grid);
 

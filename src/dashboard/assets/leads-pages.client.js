@@ -3,6 +3,7 @@
 // status and creation date, the filter's export; a lead's events and postbacks, and its trace.
 import { api, qs } from "./api.client.js";
 import { postbackTable, exportLinks } from "./postbacks-page.client.js";
+import { joinRequestButtons, qualityPanel } from "./quality.client.js";
 import { addDays, badge, breakable, formValues, h, midnight, select, table, time } from "./ui.client.js";
 
 /** @typedef {import("./app.client.js").PageContext} PageContext */
@@ -18,6 +19,7 @@ export const leadColumns = (/** @type {string} */ tz) => /** @type {[string, (l:
   ["Status", (l) => badge(l.status)],
   ["Created", (l) => time(l.created_at, tz)],
   ["Updated", (l) => time(l.updated_at, tz)],
+  ["Quality", (l) => (l.quality === null ? "—" : String(l.quality)), { num: true }],
 ]);
 
 /** @param {PageContext} ctx */
@@ -66,12 +68,15 @@ export async function leadsPage(ctx) {
 
 /** @param {PageContext} ctx */
 export async function leadPage(ctx) {
-  const { lead, events, postbacks } = await api("GET", `/api/leads/${encodeURIComponent(ctx.arg ?? "")}`);
+  const { lead, profile, events, postbacks } = await api("GET", `/api/leads/${encodeURIComponent(ctx.arg ?? "")}`);
   return h("div", null,
     h("h1", null, `Lead ${lead.id}`),
     h("p", null, h("a", { href: `#/trace?subscriber=${lead.subscriber}` }, "Trace this subscriber"), lead.click ? " · " : "",
       lead.click ? h("a", { href: `#/trace?click=${encodeURIComponent(lead.click)}` }, "Trace this click") : ""),
     table(leadColumns(ctx.tz), [lead]),
+    joinRequestButtons(lead, () => setTimeout(() => ctx.go("lead/" + lead.id, { t: String(Date.now()) }), 1500)),
+    h("h2", null, "Quality"),
+    qualityPanel(profile),
     h("h2", null, "Events"),
     table([
       ["ID", (e) => e.id, { num: true }],

@@ -3,6 +3,7 @@
 // of joins and leaves per day, and a campaign's link, health and rendered templates.
 import { api, qs } from "./api.client.js";
 import { dailyChart } from "./chart.client.js";
+import { segmentTables } from "./insights-pages.client.js";
 import { addDays, badge, botState, breakable, fill, h, num, pct, table, today, zones } from "./ui.client.js";
 
 /** @typedef {import("./app.client.js").PageContext} PageContext */
@@ -20,7 +21,7 @@ const RATES = [
 ];
 
 /** The period of the page: from/to are local dates (inclusive) in tz; 7 days up to today by default. @param {PageContext} ctx */
-function periodOf(ctx) {
+export function periodOf(ctx) {
   const to = ctx.params.get("to") || today(ctx.tz);
   const from = ctx.params.get("from") || addDays(to, -6);
   return { tz: ctx.tz, from, to };
@@ -29,7 +30,7 @@ function periodOf(ctx) {
 const PRESETS = [["today", 0], ["7d", 6], ["30d", 29], ["90d", 89]];
 
 /** Zone and period pickers; a change navigates to the same page with the new period. @param {PageContext} ctx @param {{ tz: string, from: string, to: string }} p */
-function periodControls(ctx, p) {
+export function periodControls(ctx, p) {
   const navigate = (/** @type {Record<string, string>} */ next) => ctx.go(ctx.arg ? `${ctx.route}/${encodeURIComponent(ctx.arg)}` : ctx.route, { tz: ctx.params.get("tz") ?? undefined, from: p.from, to: p.to, ...next });
   const tz = /** @type {HTMLInputElement} */ (h("input", { name: "tz", value: p.tz, list: "zones", size: 22, "aria-label": "Time zone" }));
   const from = /** @type {HTMLInputElement} */ (h("input", { type: "date", name: "from", value: p.from }));
@@ -163,6 +164,7 @@ export async function campaignPage(ctx) {
     h("h2", null, "Funnel"),
     periodControls(ctx, p),
     funnel(totals, (o) => postbacksLink(p, o, code)),
+    segmentTables(totals),
     h("h2", null, "Joins and leaves per day"),
     chartOf(s.days, s.items),
     h("h2", null, "Postbacks for a sample lead"),

@@ -230,3 +230,58 @@ export const alertIncidents = pgTable("alert_incidents", {
   createdAt: int8("created_at").notNull(),
   updatedAt: int8("updated_at").notNull(),
 }, (t) => [index("alert_incidents_key").on(t.key, t.id), index("alert_incidents_updated").on(t.updatedAt)]);
+
+export const leadProfiles = pgTable("lead_profiles", {
+  leadId: int8("lead_id").primaryKey(),
+  campaignId: int8("campaign_id").notNull(),
+  premium: boolean("premium"),
+  language: text("language"),
+  hasUsername: boolean("has_username"),
+  startedAt: int8("started_at"),
+  startToJoinMs: int8("start_to_join_ms"),
+  fastLeave: boolean("fast_leave").notNull().default(false),
+  quality: integer("quality").notNull(),
+  qualityReasons: jsonb<{ code: string; points: number }[]>("quality_reasons").notNull(),
+  welcomeVariant: text("welcome_variant"),
+  firstJoinedAt: int8("first_joined_at"),
+  cohortBand: text("cohort_band"),
+  updatedAt: int8("updated_at").notNull(),
+});
+
+export const retentionCounts = pgTable("retention_counts", {
+  campaignId: int8("campaign_id").notNull(),
+  bucket: int8("bucket").notNull(),
+  variant: text("variant").notNull().default(""),
+  band: text("band").notNull(),
+  joined: integer("joined").notNull().default(0),
+  out1d: integer("out_1d").notNull().default(0),
+  out7d: integer("out_7d").notNull().default(0),
+  out14d: integer("out_14d").notNull().default(0),
+  out30d: integer("out_30d").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);
+
+export const revenueCounts = pgTable("revenue_counts", {
+  campaignId: int8("campaign_id").notNull(),
+  bucket: int8("bucket").notNull(),
+  currency: text("currency").notNull(),
+  amountMicros: int8("amount_micros").notNull().default(0),
+  events: integer("events").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.currency] })]);
+
+export const campaignCosts = pgTable("campaign_costs", {
+  campaignId: int8("campaign_id").notNull(),
+  day: text("day").notNull(),
+  currency: text("currency").notNull(),
+  amountMicros: int8("amount_micros").notNull(),
+  source: text("source").notNull(),
+  updatedAt: int8("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.day] })]);
+
+export const funnelCounts = pgTable("funnel_counts", {
+  campaignId: int8("campaign_id").notNull(),
+  bucket: int8("bucket").notNull(),
+  variant: text("variant").notNull().default(""),
+  band: text("band").notNull(),
+  starts: integer("starts").notNull().default(0),
+  joins: integer("joins").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);

@@ -8,7 +8,8 @@ import m4 from "../../../db/migrations/0004_lease_in_due_index.sql" with { type:
 import m5 from "../../../db/migrations/0005_host_due_index.sql" with { type: "text" };
 import m6 from "../../../db/migrations/0006_leads_click_storage_probe.sql" with { type: "text" };
 import m7 from "../../../db/migrations/0007_dashboard.sql" with { type: "text" };
-import m8 from "../../../db/migrations/0008_wandering_white_tiger.sql" with { type: "text" };
+import m8 from "../../../db/migrations/0008_buyer_insights.sql" with { type: "text" };
+import m9 from "../../../db/migrations/0009_needy_night_nurse.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -20,5 +21,6 @@ export const migrationSql: Record<string, string> = {
   "0005_host_due_index": m5,
   "0006_leads_click_storage_probe": m6,
   "0007_dashboard": m7,
-  "0008_wandering_white_tiger": m8,
+  "0008_buyer_insights": m8,
+  "0009_needy_night_nurse": m9,
 };

@@ -27,6 +27,11 @@ function where(f: PostbackFilter): SQL | undefined {
   return and(...w);
 }
 
+// A lead's rows scheduled for later (approve_after) that were never tried nor claimed; served by postbacks_lead.
+const SKIP_WAITING = `UPDATE postbacks SET state = 'skipped', reason = $reason, updated_at = $now, finished_at = $now
+  WHERE lead_id = $leadId AND status = $status AND channel = 'http' AND state = 'pending' AND attempts = 0
+    AND lease_expires_at IS NULL AND next_attempt_at > $now`;
+
 /** A row skipped for want of a click id: sending it again could not count either (SPEC §4, no_click). */
 const NO_CLICK = and(eq(postbacks.state, "skipped"), eq(postbacks.reason, "no_click"))!;
 
@@ -143,6 +148,10 @@ export class SqliteOutbox implements OutboxReads, OutboxWrites {
 
   requeue(id: number, now: number): PostbackRow | null {
     return this.db.update(postbacks).set(requeue(now)).where(and(eq(postbacks.id, id), resendable)).returning().get() ?? null;
+  }
+
+  skipWaiting(leadId: number, status: string, now: number, reason: string): number {
+    return statement(this.db, SKIP_WAITING).run({ leadId, status, now, reason }).changes;
   }
 
   requeueMatching(f: PostbackFilter, now: number): number {

@@ -11,6 +11,8 @@ import { SqliteInbound } from "./inbound.ts";
 import { SqliteJournal } from "./journal.ts";
 import { SqliteLeads } from "./leads.ts";
 import { SqliteOutbox } from "./outbox.ts";
+import { SqliteCohorts, SqliteProfiles } from "./profiles.ts";
+import { SqliteMoney } from "./money.ts";
 import { storageProbe } from "./schema.ts";
 import { SqliteSessions } from "./sessions.ts";
 import { SqliteStats } from "./stats.ts";
@@ -48,6 +50,9 @@ export function sqliteStores(db: Db): Tx {
     stats: new SqliteStats(db),
     sessions: new SqliteSessions(db),
     alerts: new SqliteAlerts(db),
+    profiles: new SqliteProfiles(db),
+    cohorts: new SqliteCohorts(db),
+    money: new SqliteMoney(db),
     writeProbe: (now) => {
       db.insert(storageProbe).values({ id: 1, writtenAt: now }).onConflictDoUpdate({ target: storageProbe.id, set: { writtenAt: sql`excluded.written_at` } }).run();
     },

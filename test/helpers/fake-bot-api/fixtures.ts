@@ -123,7 +123,7 @@ export function isInChat(m: ChatMember): boolean {
 /** Builders for real Bot API objects and update bodies (without update_id; enqueue/push assign it). */
 export const tg = {
   /** A human user. */
-  user(id: number, opts: { username?: string; first_name?: string; last_name?: string; language_code?: string } = {}): User {
+  user(id: number, opts: { username?: string; first_name?: string; last_name?: string; language_code?: string; is_premium?: true } = {}): User {
     return {
       id,
       is_bot: false,
@@ -131,6 +131,8 @@ export const tg = {
       ...(opts.last_name ? { last_name: opts.last_name } : {}),
       ...(opts.username ? { username: opts.username } : {}),
       ...(opts.language_code ? { language_code: opts.language_code } : {}),
+      // Telegram sends is_premium only when it is true.
+      ...(opts.is_premium ? { is_premium: true as const } : {}),
     };
   },
   /** A bot user (`is_bot: true`), e.g. for myChatMember. */
