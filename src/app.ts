@@ -7,6 +7,7 @@ import type { Runtime } from "./config/runtime.ts";
 import type { ActiveAlert } from "./alerts/monitor.ts";
 import { alertRoutes } from "./alerts/routes.ts";
 import { campaignRoutes } from "./campaigns/routes.ts";
+import { clickRoutes } from "./clicks/routes.ts";
 import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
 import type { HostStates } from "./delivery/host-health.ts";
@@ -126,7 +127,8 @@ export function buildApp(deps: AppDeps) {
       }
       // Text that is not well-formed UTF-16 is refused at the edge, naming the field (the webhook's
       // updates are Telegram's own and handled by the telegram feature).
-      if (route.startsWith("/telegram/")) return;
+      // The click link reads its own query (URLSearchParams: bad UTF-8 becomes U+FFFD) and never refuses a visitor.
+      if (route.startsWith("/telegram/") || route.startsWith("/c/")) return;
       const field = illFormedField(query, "query") ?? illFormedField(body, "body");
       if (field === null) return;
       if (route === "/api/postback") return inboundErrorBody(400, "bad-request", `${field.replace(/^(query|body)\./, "")}: ${ILL_FORMED}`);
@@ -156,7 +158,7 @@ export function buildApp(deps: AppDeps) {
     .use(pageRoutes())
     .use(sessionRoutes({ ...deps, config: () => deps.runtime().config }, edge.signIn))
     .use(opsRoutes(deps))
-    .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
+    .use(statsRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone, clickGroups: () => deps.runtime().config.dashboard.click_groups }))
     .use(retentionRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
     .use(moneyRoutes({ ...deps, defaultTimeZone: () => deps.runtime().config.dashboard.timezone }))
     .use(leadRoutes(deps))
@@ -167,6 +169,10 @@ export function buildApp(deps: AppDeps) {
     .use(traceRoutes(deps))
     .use(alertRoutes(deps))
     .use(campaignRoutes({ ...deps, telegramState: telegramStateOf(deps.storage.read) }))
+    .use(clickRoutes({
+      ...deps, clientAddress: edge.signIn.clientAddress, cameOverHttps: edge.signIn.cameOverHttps,
+      botUsername: telegramStateOf(deps.storage.read).botUsername,
+    }))
     .use(inboundRoutes(deps, edge.signIn.clientAddress))
     .use(presetRoutes())
     .use(telegramRoutes(deps));

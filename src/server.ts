@@ -5,6 +5,7 @@ import type { Runtime } from "./config/runtime.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
 import { buildApp, type AppDeps } from "./app.ts";
 import { createHttpChannel } from "./delivery/http-channel.ts";
+import { adBatching } from "./adplatforms/batch.ts";
 import { reasonClass } from "./domain/verdict.ts";
 import { MAX_BODY_BYTES } from "./http/body.ts";
 import { errorBody } from "./http/errors.ts";
@@ -105,6 +106,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     storage, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     channels: { http: httpChannel, telegram: telegramChannel },
     pacing: new TelegramPacing(() => runtime.config.bots, () => runtime.config.delivery.per_host_in_flight),
+    batching: adBatching(() => runtime.config.destinations),
   });
   const intake = createIntake({ storage, metrics, wake: () => dispatcher.wake() });
   telegram = new TelegramBots({ storage, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime });

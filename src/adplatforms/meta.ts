@@ -4,8 +4,8 @@ import type { MacroValues } from "../domain/templates.ts";
 import type { Classification } from "../domain/verdict.ts";
 import { hashedExternalId } from "./hashing.ts";
 import {
-  baseOf, baseUrlParam, byStatus, checkBaseUrl, enc, eventName, eventSeconds, isObject, parseJson, platformWords, refused, retryLater, valueOf,
-  type AdPlatform, type AdResponse, type AdSettings,
+  baseOf, baseUrlParam, byStatus, checkBaseUrl, enc, eventName, eventSeconds, isObject, jsonObject, parseJson, platformWords, refused,
+  retryLater, valueOf, type AdPlatform, type AdResponse, type AdSettings, type BuiltBody,
 } from "./platform.ts";
 
 /** §1.9: codes that are retried, those that are rate limits (retried after a minute at least), those that never work. */
@@ -39,6 +39,33 @@ function serverEvent(settings: AdSettings, row: MacroValues) {
     },
     ...(value ? { custom_data: value } : {}),
   };
+}
+
+const isForm = (contentType: string | null) => (contentType ?? "").startsWith("application/x-www-form-urlencoded");
+
+/** A stored body as {data, test_event_code}, JSON or Graph form fields. */
+function readBody(body: string, contentType: string | null): { data: unknown[]; test: string } | null {
+  if (isForm(contentType)) {
+    const form = new URLSearchParams(body);
+    const data = parseJson(form.get("data") ?? "");
+    return Array.isArray(data) ? { data, test: form.get("test_event_code") ?? "" } : null;
+  }
+  const json = jsonObject(body);
+  return json && Array.isArray(json.data) ? { data: json.data, test: typeof json.test_event_code === "string" ? json.test_event_code : "" } : null;
+}
+
+function bodyOf(data: unknown[], test: string, form: boolean): BuiltBody {
+  if (form) return { body: `data=${enc(JSON.stringify(data))}${test ? `&test_event_code=${enc(test)}` : ""}`, contentType: "application/x-www-form-urlencoded" };
+  return { body: JSON.stringify({ data, ...(test ? { test_event_code: test } : {}) }), contentType: "application/json" };
+}
+
+/** §1.9: refusals that are the request's own (its token, its permissions, its pixel), whatever events it carries. */
+function refusalMayBeOneEvent(answer: AdResponse): boolean {
+  const error = jsonObject(answer.body)?.error;
+  if (!isObject(error) || typeof error.code !== "number") return answer.status !== 401 && answer.status !== 403;
+  const code = error.code;
+  if (code === 190 || code === 102 || code === 10 || (code >= 200 && code <= 299)) return false;
+  return !(code === 100 && error.error_subcode === 33); // object not found: the pixel id
 }
 
 function classify(answer: AdResponse): Classification {
@@ -82,14 +109,18 @@ export const metaCapi: AdPlatform = {
   maxEvents: 1000,
   storedUrl: (s) => `${baseOf(s)}/${enc(s.params.api_version!)}/${enc(s.params.pixel_id!)}/events?access_token=***`,
   build(settings, rows) {
-    const data = rows.map((row) => serverEvent(settings, row));
-    const test = settings.params.test_event_code;
-    if (settings.params.encoding === "form") {
-      return { body: `data=${enc(JSON.stringify(data))}${test ? `&test_event_code=${enc(test)}` : ""}`, contentType: "application/x-www-form-urlencoded" };
-    }
-    return { body: JSON.stringify({ data, ...(test ? { test_event_code: test } : {}) }), contentType: "application/json" };
+    return bodyOf(rows.map((row) => serverEvent(settings, row)), settings.params.test_event_code ?? "", settings.params.encoding === "form");
   },
   batchKey: () => "",
+  bodyBatchKey(body, contentType) {
+    const read = readBody(body, contentType);
+    return read ? `test_event_code=${read.test}` : null;
+  },
+  mergeBodies(bodies, contentType) {
+    const read = bodies.map((b) => readBody(b, contentType));
+    return bodyOf(read.flatMap((r) => r?.data ?? []), read[0]?.test ?? "", isForm(contentType));
+  },
+  refusalMayBeOneEvent,
   sign(url, secret) {
     url.searchParams.set("access_token", secret);
     return {};

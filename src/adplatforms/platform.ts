@@ -45,6 +45,19 @@ export interface AdPlatform {
   build(settings: AdSettings, rows: readonly MacroValues[]): BuiltBody;
   /** Rows with equal keys may share a request (GA4: one client per request; Yandex: one id column per CSV). */
   batchKey(row: MacroValues): string;
+  /**
+   * The same key read from a row's stored body (built alone: `build(settings, [row])`), with what
+   * else the request carries that must be equal (a test_event_code); null: the row is sent alone.
+   */
+  bodyBatchKey(body: string, contentType: string | null): string | null;
+  /** One request's body carrying the events of rows built alone, of one bodyBatchKey. */
+  mergeBodies(bodies: readonly string[], contentType: string | null): BuiltBody;
+  /**
+   * Whether the platform's refusal of a request of several events may be about one of them (Meta:
+   * "if any event is invalid, the whole batch is rejected"), so that each is sent alone to find
+   * it; false when the refusal is the request's own (a bad token, a wrong pixel).
+   */
+  refusalMayBeOneEvent(answer: AdResponse): boolean;
   /** Puts the secret into the request at send time: the URL (a query parameter) or the returned headers. */
   sign(url: URL, secret: string): Record<string, string>;
   /** Delivered, retried or rejected from the platform's own answer (never by the HTTP status alone). */
@@ -81,6 +94,20 @@ export function valueOf(row: MacroValues): { value: number; currency: string } |
 
 /** The event name of a row's status (builders are only given rows of statuses that have one). */
 export const eventName = (settings: AdSettings, row: MacroValues) => settings.events[row.status as Status] ?? "";
+
+/** A body's JSON object, or null. */
+export const jsonObject = (body: string): Record<string, unknown> | null => {
+  const parsed = parseJson(body);
+  return isObject(parsed) ? parsed : null;
+};
+
+/** The array `field` of each body's JSON, one after another (the events of rows built alone). */
+export function concatArrays(bodies: readonly string[], field: string): unknown[] {
+  return bodies.flatMap((b) => {
+    const list = jsonObject(b)?.[field];
+    return Array.isArray(list) ? list : [];
+  });
+}
 
 export function parseJson(body: string): unknown {
   try {

@@ -5,12 +5,14 @@ import type { MacroValues } from "../domain/templates.ts";
 import type { Classification } from "../domain/verdict.ts";
 import { hashedExternalId } from "./hashing.ts";
 import {
-  baseOf, baseUrlParam, byStatus, checkBaseUrl, eventName, eventSeconds, isObject, parseJson, platformWords, refused, retryLater, valueOf,
-  type AdPlatform, type AdResponse, type AdSettings,
+  baseOf, baseUrlParam, byStatus, checkBaseUrl, concatArrays, eventName, eventSeconds, isObject, jsonObject, parseJson, platformWords, refused,
+  retryLater, valueOf, type AdPlatform, type AdResponse, type AdSettings,
 } from "./platform.ts";
 
 /** §2.5 (secondary): "Too many requests". Every other non-zero code is refused until it is classified. */
 const TOO_MANY_REQUESTS = 40100;
+/** §2.5 (secondary): no permission, a bad token: the request's own, whatever events it carries. */
+const REQUEST_REFUSALS = new Set([40001, 40105]);
 
 function event(settings: AdSettings, row: MacroValues) {
   const value = valueOf(row);
@@ -72,6 +74,19 @@ export const tiktokEvents: AdPlatform = {
     return { body: JSON.stringify(body), contentType: "application/json" };
   },
   batchKey: () => "",
+  bodyBatchKey(body) {
+    const json = jsonObject(body);
+    if (!json || !Array.isArray(json.data)) return null;
+    return JSON.stringify([json.event_source, json.event_source_id, json.test_event_code ?? ""]);
+  },
+  mergeBodies(bodies) {
+    const { data: _, ...first } = jsonObject(bodies[0] ?? "") ?? {};
+    return { body: JSON.stringify({ ...first, data: concatArrays(bodies, "data") }), contentType: "application/json" };
+  },
+  refusalMayBeOneEvent(answer) {
+    const code = jsonObject(answer.body)?.code;
+    return !(typeof code === "number" && REQUEST_REFUSALS.has(code)) && answer.status !== 401 && answer.status !== 403;
+  },
   sign: (_url, secret) => ({ "access-token": secret }),
   classify,
   checkEventName: (name) => (name.length > 100 ? "is longer than 100 characters" : null),

@@ -6,8 +6,8 @@ import type { MacroValues } from "../domain/templates.ts";
 import type { Classification } from "../domain/verdict.ts";
 import { hashedExternalId } from "./hashing.ts";
 import {
-  baseOf, baseUrlParam, byStatus, checkBaseUrl, enc, eventName, eventSeconds, isObject, parseJson, platformWords, refused, retryLater, valueOf,
-  type AdPlatform, type AdResponse,
+  baseOf, baseUrlParam, byStatus, checkBaseUrl, enc, eventName, eventSeconds, isObject, jsonObject, parseJson, platformWords, refused, retryLater,
+  valueOf, type AdPlatform, type AdResponse, type BuiltBody,
 } from "./platform.ts";
 
 /**
@@ -36,6 +36,30 @@ export function conversionsCsv(events: Readonly<Partial<Record<string, string>>>
   });
   return `${[header.join(","), ...lines].join("\r\n")}\r\n`;
 }
+
+/** The multipart upload of one CSV (a boundary taken from the CSV's own hash cannot occur in it). */
+function upload(part: string, csv: string): BuiltBody {
+  const boundary = `tgcpa-${createHash("sha256").update(csv).digest("hex").slice(0, 32)}`;
+  const name = part.replace(/["\r\n]/g, "");
+  const body = `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="conversions.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n--${boundary}--\r\n`;
+  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** A stored upload's part name, CSV header and rows (as upload() writes them). */
+function readUpload(body: string): { part: string; header: string; rows: string[] } | null {
+  const boundary = /^--([^\r\n]+)\r\n/.exec(body)?.[1];
+  const part = /name="([^"]*)"/.exec(body)?.[1];
+  const start = body.indexOf("\r\n\r\n");
+  const end = boundary ? body.lastIndexOf(`\r\n--${boundary}--`) : -1;
+  if (!boundary || part === undefined || start === -1 || end <= start) return null;
+  const csv = body.slice(start + 4, end);
+  if (csv.includes('"')) return null; // a quoted field may hold a line break: such a row is sent alone, as built
+  const [header, ...rows] = csv.split("\r\n").filter((line) => line !== "");
+  return header ? { part, header, rows } : null;
+}
+
+/** Refusals of the upload's own (its token, its rights, its counter), whatever rows it carries. */
+const REQUEST_REFUSALS = new Set(["unauthorized", "invalid_token", "access_denied", "not_found"]);
 
 const QUOTA = /^quota_/;
 const PERMANENT = new Set(["invalid_parameter", "missing_parameter", "unauthorized", "invalid_token", "access_denied", "not_found"]);
@@ -74,14 +98,24 @@ export const yandexMetrica: AdPlatform = {
   maxEvents: 10_000,
   storedUrl: (s) => `${baseOf(s)}/management/v1/counter/${enc(s.params.counter_id!)}/offline_conversions/upload`,
   build(settings, rows) {
-    const csv = conversionsCsv(settings.events, rows);
-    // A boundary that cannot occur in the CSV: taken from the CSV's own hash.
-    const boundary = `tgcpa-${createHash("sha256").update(csv).digest("hex").slice(0, 32)}`;
-    const part = settings.params.file_part!.replace(/["\r\n]/g, "");
-    const body = `--${boundary}\r\nContent-Disposition: form-data; name="${part}"; filename="conversions.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n--${boundary}--\r\n`;
-    return { body, contentType: `multipart/form-data; boundary=${boundary}` };
+    return upload(settings.params.file_part!, conversionsCsv(settings.events, rows));
   },
   batchKey: (row) => `${visitId(row).column} ${valueOf(row) !== null}`,
+  // Rows of one upload share its part and its CSV header (the id column, a price or none).
+  bodyBatchKey(body) {
+    const read = readUpload(body);
+    return read ? JSON.stringify([read.part, read.header]) : null;
+  },
+  mergeBodies(bodies) {
+    const read = bodies.map(readUpload);
+    const first = read[0]!;
+    return upload(first.part, `${[first.header, ...read.flatMap((r) => r?.rows ?? [])].join("\r\n")}\r\n`);
+  },
+  refusalMayBeOneEvent(answer) {
+    const errors = jsonObject(answer.body)?.errors;
+    const type = Array.isArray(errors) && isObject(errors[0]) ? errors[0].error_type : null;
+    return !(typeof type === "string" && REQUEST_REFUSALS.has(type)) && ![401, 403, 404].includes(answer.status);
+  },
   sign: (_url, secret) => ({ authorization: `OAuth ${secret}` }),
   classify,
   checkEventName: (name) => (/^[^\s",]{1,255}$/.test(name) ? null : "must be a goal identifier without spaces, commas or quotes"),

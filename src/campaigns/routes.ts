@@ -4,7 +4,8 @@ import type { Runtime } from "../config/runtime.ts";
 import type { HttpChannel } from "../delivery/http-channel.ts";
 import { STATUSES, type Status } from "../domain/status.ts";
 import { lacksClick, macroValues, renderRequest, resolveTemplates } from "../domain/templates.ts";
-import { notFound } from "../lib/errors.ts";
+import { invalid, notFound } from "../lib/errors.ts";
+import { maxClickLength, startPayloadProblem } from "../domain/click-link.ts";
 import { Int, StatusSchema } from "../http/schema.ts";
 import type { CampaignConfig } from "../config/model.ts";
 import type { Reads } from "../storage/port.ts";
@@ -32,6 +33,11 @@ export function campaignRoutes(ctx: CampaignDeps) {
     const username = c.bot ? await ctx.telegramState.botUsername(c.bot) : null;
     return username ? `https://t.me/${username}?start=${c.code}-{click}` : null; // known once the bot answered getMe
   };
+  /** The click link (GET /c/<code>): under server.public_url when set, else its path; null without a bot or with mode off. */
+  const clickLink = (c: CampaignConfig) => {
+    if (!c.bot || c.click_link.mode === "off") return null;
+    return `${ctx.runtime().config.server.public_url ?? ""}/c/${encodeURIComponent(c.code)}`;
+  };
   return new Elysia({ detail: { tags: ["campaigns"] } })
     .get("/api/campaigns", async () => {
       const { config, campaigns } = ctx.runtime();
@@ -54,6 +60,9 @@ export function campaignRoutes(ctx: CampaignDeps) {
           unsub_window_s: c.unsub_window_ms / 1000,
           start_payload: `${c.code}-{click}`,
           deep_link: await deepLink(c),
+          max_click_length: Math.max(0, maxClickLength(c.code)),
+          click_link: clickLink(c),
+          click_link_mode: c.click_link.mode,
           bot_admin: await telegramStatus(c),
           templates_from: c.postbacks ? "campaign" : "global",
           templates: Object.fromEntries(STATUSES.map((s) => [s, resolveTemplates(config.postbacks, c.postbacks, s).map((tpl) => ({
@@ -74,6 +83,12 @@ export function campaignRoutes(ctx: CampaignDeps) {
       const entry = runtime.campaigns.get(params.code);
       if (!entry) throw notFound("campaign", params.code);
       const status: Status = body?.status ?? "approve";
+      // A click id too long to ride the campaign's deep link is refused here, where the link would be made
+      // (a click of other characters may still come through POST /api/events, so only the length is a refusal).
+      const sampleClick = body?.click ?? "";
+      if (entry.config.bot && sampleClick.length > maxClickLength(entry.config.code)) {
+        throw invalid("body.click", `${startPayloadProblem(entry.config.code, sampleClick)}; a longer click id goes through the click link /c/${entry.config.code} (click_link.click_param)`);
+      }
       // A sample lead (id 0) and its event, as a real one would be rendered.
       const values = macroValues(runtime.config.account_id, entry.config,
         { id: 0, click: body?.click ?? "test-click", subscriber: body?.subscriber ?? 0, username: body?.username ?? "", chatId: entry.config.chat },

@@ -96,8 +96,8 @@ export interface AlertsConfig {
 export type Config = Pick<ConfigFile, "server" | "storage" | "rate_limits" | "log" | "account_id" | "api_keys" | "inbound_keys" | "demo_tracker"> & {
   /** Absolute path of the file this config came from, if any; relative paths inside it are taken from its folder. */
   source: string | null;
-  /** timezone: canonical IANA name; session_ttl_ms: how long a dashboard sign-in lasts. */
-  dashboard: { timezone: string; session_ttl_ms: number };
+  /** timezone: canonical IANA name; session_ttl_ms: how long a dashboard sign-in lasts; click_groups: the click parameters counted per value. */
+  dashboard: { timezone: string; session_ttl_ms: number; click_groups: string[] };
   delivery: DeliveryConfig;
   bots: Record<string, BotConfig>;
   destinations: Record<string, DestinationConfig>;

@@ -45,6 +45,8 @@ const duration = (options: SchemaOptions = {}) => Type.Union(
 
 const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
 const CAMPAIGN_CODE = "^[A-Za-z0-9_]{1,63}$";
+/** A query parameter's name as a `{param:NAME}` macro spells it. */
+const CLICK_PARAM = "^[A-Za-z0-9_.~-]{1,64}$";
 
 const ServerSchema = mapping({
   host: withDefault(Type.String({ description: "address the HTTP API listens on" }), "0.0.0.0"),
@@ -73,7 +75,10 @@ const StorageSchema = mapping({
     pattern: "^postgres(ql)?://", errorMessage: "must be a postgres:// or postgresql:// URL", writeOnly: true,
   }), { description: "PostgreSQL URL, needed with driver postgres: postgres://USER:${TGCPA_PG_PASSWORD}@HOST:5432/DATABASE (its password is never shown)" }),
   pool_size: withDefault(int(1, 1000, { description: "PostgreSQL connections this instance opens at most (driver postgres)" }), 10),
-}, { default: {}, description: "the database (a change needs a restart)" });
+  idempotency_mib_per_api_key: withDefault(int(1, 65_536, {
+    description: "MiB the stored answers of POST /api/events' Idempotency-Keys may take per API key (the oldest go first; kept 24 h at most); a reload applies it to the next key",
+  }), 64),
+}, { default: {}, description: "the database (a change needs a restart, but for idempotency_mib_per_api_key)" });
 
 const RateLimitsSchema = mapping({
   inbound_per_minute: withDefault(int(0, 10_000_000, { description: "requests per minute per client address on /api/postback; 0 = off" }), 600),
@@ -90,6 +95,9 @@ const RateLimitsSchema = mapping({
   api_key_failures_all_per_minute: withDefault(int(0, 10_000_000, {
     description: "wrong API keys per minute from all addresses together; past it addresses without a valid key in the last hour get 429; 0 = off",
   }), 200),
+  click_per_minute: withDefault(int(0, 10_000_000, {
+    description: "clicks recorded per minute per client address by the click link /c/{campaign}; past it the visitor is still sent to the bot, without a click (so without attribution); 0 = off",
+  }), 120),
 }, { default: {}, description: "requests per minute per client address on the public endpoints, and wrong API keys" });
 
 const LogSchema = mapping({
@@ -107,6 +115,9 @@ const DashboardSchema = mapping({
     description: "IANA time zone the dashboard and GET /api/stats count days in by default (e.g. Europe/Moscow; offsets are refused)",
   }), "UTC"),
   session_ttl: withDefault(duration({ description: "how long a dashboard sign-in lasts (5m … 365d)" }), "7d"),
+  click_groups: withDefault(Type.Array(Type.String({ pattern: CLICK_PARAM, errorMessage: "must be a query parameter name of 1-64 characters A-Z a-z 0-9 _ . ~ -" }), {
+    description: "click parameters (at most 20) the funnel can be grouped by (GET /api/stats?group=NAME, the overview's Group by), counted from the moment they are listed; keep unique ids (a click id in sub1) out: each value is counted apart",
+  }), ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "sub1", "sub2", "sub3", "sub4", "sub5"]),
 }, { default: {} });
 
 const DeliverySchema = mapping({
@@ -233,6 +244,15 @@ const WelcomeVariantSchema = mapping({
   ...welcomeFields,
 }, { title: "welcome variant" });
 
+const ClickLinkSchema = mapping({
+  mode: withDefault(oneOf(["redirect", "page", "off"], {
+    description: "redirect: 302 to the bot's deep link; page: a page with \"Open in Telegram\" (tg:// and t.me links), for in-app browsers that block the redirect; off: no click link",
+  }), "redirect"),
+  click_param: nullable(Type.String({ pattern: CLICK_PARAM, errorMessage: "must be a query parameter name of 1-64 characters A-Z a-z 0-9 _ . ~ -" }), {
+    description: "the query parameter that carries a tracker's click id (e.g. subid): it becomes the lead's {click}; without it the click's token is",
+  }),
+}, { default: {}, description: "the click link GET /c/<code> (needs the campaign's bot): records the click, then sends the visitor to the bot" });
+
 const CampaignSchema = mapping({
   code: Type.String({
     pattern: CAMPAIGN_CODE, errorMessage: "must be 1-63 characters of A-Z a-z 0-9 _ (no \"-\": the deep link splits at the first \"-\")",
@@ -273,6 +293,7 @@ const CampaignSchema = mapping({
   }), { description: "how the bot answers join requests to the chat (through the paced Telegram channel); null: left to the chat's admins" }),
   auto_approve: withDefault(Type.Boolean({ description: "approve join requests at once: the same as join_requests: { approve_after: 0 }" }), false),
   join_request: withDefault(Type.Boolean({ description: "the campaign's invite link asks to join instead of letting people in at once" }), false),
+  click_link: ClickLinkSchema,
 });
 
 /** A threshold of an alert: how long its cause must last before it fires, or `off`. */

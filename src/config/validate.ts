@@ -19,6 +19,7 @@ import { ALERT_KINDS, BOT_SENDS_PER_SECOND, type AlertsConfig, type BotConfig, t
 import { INVALID, readValue, type JsonSchema } from "./read.ts";
 import { webhookUrlProblem } from "./webhook-url.ts";
 import { readCosts, readJoinRequests, readWelcomeVariants } from "./validate-campaign.ts";
+import { CLICK_TOKEN_LENGTH, MAX_CLICK_LINK_CODE } from "../domain/click-link.ts";
 import { ConfigFileSchema, type ConfigFile } from "./schema.ts";
 
 const SAMPLE_VALUES: MacroValues = Object.fromEntries(POSTBACK_MACROS.map((m) => [m, "x"])) as MacroValues;
@@ -48,6 +49,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     dashboard: {
       timezone: readTimeZone(file.dashboard.timezone, ["dashboard", "timezone"], c),
       session_ttl_ms: readSessionTtl(file.dashboard.session_ttl, ["dashboard", "session_ttl"], c),
+      click_groups: readClickGroups(file.dashboard.click_groups, ["dashboard", "click_groups"], c),
     },
     account_id: file.account_id,
     api_keys: file.api_keys,
@@ -86,6 +88,17 @@ function readTimeZone(name: string, path: ConfigPath, c: Checker): string {
   const canonical = canonicalTimeZone(name);
   if (!canonical) c.fail(path, `unknown time zone "${name}" (an IANA name such as UTC, Europe/Moscow or Asia/Kolkata)`);
   return canonical ?? "UTC";
+}
+
+/** At most this many click parameters are counted per lead event (each is one counter upsert in its transaction). */
+const MAX_CLICK_GROUPS = 20;
+
+function readClickGroups(names: string[], path: ConfigPath, c: Checker): string[] {
+  if (names.length > MAX_CLICK_GROUPS) c.fail(path, `lists ${names.length} parameters; at most ${MAX_CLICK_GROUPS} (each is counted in every lead event's transaction)`);
+  names.forEach((name, i) => {
+    if (name !== undefined && names.indexOf(name) !== i) c.fail([...path, i], `"${name}" is listed twice`);
+  });
+  return names.filter((n) => n !== undefined);
 }
 
 const MINUTE_MS = 60_000;
@@ -208,6 +221,7 @@ function readCampaigns(
       else seen.set(code, i);
     }
     if (o.bot !== null && !Object.hasOwn(bots, o.bot)) c.fail([...p, "bot"], `no bot named "${o.bot}" under bots`);
+    checkClickLinkCode(o, p, c);
     return [{
       ...rest,
       code,
@@ -221,6 +235,16 @@ function readCampaigns(
       join_requests: readJoinRequests(join_requests, o.auto_approve, p, c),
     }];
   });
+}
+
+/**
+ * The click link puts `<code>-<token>` in the Start payload, which Telegram carries only up to 64
+ * characters: a code too long for it is refused where it is written, not found out by a visitor.
+ */
+function checkClickLinkCode(o: ConfigFile["campaigns"][number], p: ConfigPath, c: Checker) {
+  if (o.bot === null || o.click_link.mode === "off" || o.code === undefined || o.code.length <= MAX_CLICK_LINK_CODE) return;
+  c.fail([...p, "code"], `"${o.code}" is ${o.code.length} characters: the click link's Start payload (code, "-", a ${CLICK_TOKEN_LENGTH}-character token) `
+    + `would be ${o.code.length + 1 + CLICK_TOKEN_LENGTH}, and Telegram carries at most 64; shorten the code to ${MAX_CLICK_LINK_CODE} characters or set click_link.mode: off`);
 }
 
 type EventTemplatesFile = ConfigFile["postbacks"];

@@ -87,7 +87,7 @@ export function sessionRoutes(ctx: SessionDeps, origin: SignInOrigin) {
       const session = newSession(body.key, ctx.clock.now(), ttl);
       await ctx.storage.write((tx) => openSession(tx, session));
       set.headers["set-cookie"] = sessionCookie(session.token, { secure: secure(request, server), maxAgeSeconds: Math.floor(ttl / 1000) });
-      return { authenticated_by: "session" as const, expires_at: iso(session.row.expiresAt)!, timezone: config.dashboard.timezone };
+      return { authenticated_by: "session" as const, expires_at: iso(session.row.expiresAt)!, timezone: config.dashboard.timezone, click_groups: config.dashboard.click_groups };
     }, {
       body: SignInBody,
       detail: {
@@ -102,7 +102,10 @@ export function sessionRoutes(ctx: SessionDeps, origin: SignInOrigin) {
       const token = sessionToken(request.headers.get("cookie"));
       const bearer = request.headers.get("authorization") !== null || new URL(request.url).searchParams.has("key");
       const session = !bearer && token ? await validSession(ctx.storage.read, token, config.api_keys, ctx.clock.now()) : null;
-      return { authenticated_by: session ? ("session" as const) : ("api_key" as const), expires_at: session ? iso(session.expiresAt) : null, timezone: config.dashboard.timezone };
+      return {
+        authenticated_by: session ? ("session" as const) : ("api_key" as const), expires_at: session ? iso(session.expiresAt) : null,
+        timezone: config.dashboard.timezone, click_groups: config.dashboard.click_groups,
+      };
     }, {
       detail: {
         summary: "Who is asking: an API key or a dashboard session (and when it expires), and the default time zone",

@@ -1,6 +1,7 @@
 import type { DeliveryConfig } from "../config/model.ts";
 import { Alarm, type Clock } from "../lib/clock.ts";
 import type { ClaimedPostback } from "../storage/outbox-types.ts";
+import type { Batching } from "./batching.ts";
 import type { HostSlots } from "./host-slots.ts";
 
 /** A row this process holds a lease on: queued to start, sending, or saving its outcome. */
@@ -18,8 +19,12 @@ export interface AdmissionDeps {
   delivery: () => DeliveryConfig;
   clock: Clock;
   hosts: HostSlots;
-  /** Runs a started row's attempt; settles once it is over. */
-  run: (entry: Held) => Promise<void>;
+  /** Which queued rows may go out in one request (ad platforms). */
+  batching: Batching;
+  /** Rows to send alone at their next start: their batch was refused as a whole, and one of its events may be why (the attempt runner adds them). */
+  solo: Set<number>;
+  /** Runs one attempt — one request — of one started row, or of rows sent together; settles once it is over. */
+  run: (entries: Held[]) => Promise<void>;
   /** Gives queued rows back to the outbox, unattempted (their host paused, or their lease nearly over). */
   giveBack: (rows: ClaimedPostback[], now: number) => void;
   /** A started row is over: its slot is free (the dispatcher starts more, and may claim). */
@@ -33,7 +38,9 @@ export interface AdmissionDeps {
  * delivery.max_in_flight (tracker hosts only: a paced host, a bot, has its own cap and pace, so
  * its sends never take the trackers' slots), its host's slots and its host's pace allow. Queued
  * rows are given back when their host is paused and when one has waited so long that its lease
- * could end mid-request.
+ * could end mid-request. A row that may share a request (an ad platform's, batching.ts) starts with
+ * the queued rows of its key behind it, up to its platform's limit: one request, one slot, each
+ * row with its own lease; a row whose batch was refused as a whole is sent alone next (`solo`).
  */
 export class Admission {
   /** Every row held: queued or started. */
@@ -44,6 +51,8 @@ export class Admission {
   /** When a queued row's pace lets it start. */
   private readonly paceAlarm: Alarm;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Each held row's batch key, read once from its body (null: sent alone). */
+  private readonly keys = new WeakMap<Held, { key: string; limit: number } | null>();
 
   constructor(private readonly deps: AdmissionDeps) {
     this.paceAlarm = new Alarm(deps.clock, () => this.startQueued());
@@ -54,11 +63,16 @@ export class Admission {
     return this.held.size - this.queued.length;
   }
 
-  /** What delivery.max_in_flight counts now: tracker requests started, plus tracker rows queued. */
+  /**
+   * What delivery.max_in_flight counts now: tracker requests started, plus the requests tracker
+   * rows queued will make (rows of a host that batches count a request per batch of them).
+   */
   get unpacedLoad(): number {
-    let queued = 0;
-    for (const e of this.queued) if (!this.deps.hosts.isPaced(e.row.host)) queued++;
-    return this.unpacedStarted + queued;
+    const perHost = new Map<string, number>();
+    for (const e of this.queued) if (!this.deps.hosts.isPaced(e.row.host)) perHost.set(e.row.host, (perHost.get(e.row.host) ?? 0) + 1);
+    let requests = 0;
+    for (const [host, n] of perHost) requests += Math.ceil(n / this.deps.hosts.batchOf(host));
+    return this.unpacedStarted + requests;
   }
 
   get unpacedStartedCount(): number {
@@ -91,10 +105,15 @@ export class Admission {
     let started = this.unpacedStarted;
     const back: Held[] = [];
     let paceAt: number | null = null;
-    this.queued = this.queued.filter((e) => {
+    const leaseLeft = (e: Held) => now <= e.claimedAt + d.lease_ms - d.timeout_ms;
+    /** Rows already started in this pass, behind a row of their key. */
+    const taken = new Set<Held>();
+    const queued = this.queued;
+    this.queued = queued.filter((e, i) => {
+      if (taken.has(e)) return false;
       const slots = hosts.slots(e.row.host, d.per_host_in_flight, now);
       // Back to the database, unattempted: its host is paused, or its lease could end mid-request.
-      if (slots === 0 || now > e.claimedAt + d.lease_ms - d.timeout_ms) return !back.push(e);
+      if (slots === 0 || !leaseLeft(e)) return !back.push(e);
       const paced = hosts.isPaced(e.row.host);
       if ((!paced && started >= d.max_in_flight) || hosts.inFlight(e.row.host) >= slots) return true;
       const wait = hosts.paceWait(e.row, now);
@@ -103,7 +122,7 @@ export class Admission {
         return true;
       }
       if (!paced) started++;
-      this.launch(e, !paced);
+      this.launch([e, ...this.companions(e, queued.slice(i + 1), taken, leaseLeft)], !paced);
       return false;
     });
     if (back.length) {
@@ -132,16 +151,45 @@ export class Admission {
     if (this.held.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
   }
 
-  /** Starts a row's attempt; `counted`: it takes one of delivery.max_in_flight (its host is not paced). */
-  private launch(entry: Held, counted: boolean) {
-    const { row } = entry;
+  /**
+   * The queued rows (after `lead` in claim order) that go out in `lead`'s request: of its key, not
+   * to be sent alone, with their lease still long enough. Per-lead order holds: a claim only ever
+   * holds the first pending row of a lead and host, so no two rows here are of one lead.
+   */
+  private companions(lead: Held, after: readonly Held[], taken: Set<Held>, leaseLeft: (e: Held) => boolean): Held[] {
+    if (this.deps.solo.delete(lead.row.id)) return [];
+    const group = this.keyOf(lead);
+    if (!group || group.limit <= 1) return [];
+    const out: Held[] = [];
+    for (const e of after) {
+      if (out.length >= group.limit - 1) break;
+      if (taken.has(e) || e.row.host !== lead.row.host || this.deps.solo.has(e.row.id) || !leaseLeft(e)) continue;
+      if (this.keyOf(e)?.key !== group.key) continue;
+      taken.add(e);
+      out.push(e);
+    }
+    return out;
+  }
+
+  private keyOf(e: Held) {
+    let key = this.keys.get(e);
+    if (key === undefined) this.keys.set(e, (key = this.deps.batching.keyOf(e.row)));
+    return key;
+  }
+
+  /** Starts one request: a row's attempt, or rows sent together; `counted`: it takes one of delivery.max_in_flight (its host is not paced). */
+  private launch(entries: Held[], counted: boolean) {
+    const host = entries[0]!.row.host;
+    // One request: stopping it (shutdown) stops it for every row in it.
+    for (const e of entries) e.abort = entries[0]!.abort;
     if (counted) this.unpacedStarted++;
-    this.deps.hosts.started(row.host);
-    entry.done = this.deps.run(entry).finally(() => {
-      this.held.delete(row.id);
+    this.deps.hosts.started(host);
+    const done = this.deps.run(entries).finally(() => {
+      for (const e of entries) this.held.delete(e.row.id);
       if (counted) this.unpacedStarted--;
-      this.deps.hosts.finished(row.host);
+      this.deps.hosts.finished(host);
       this.deps.finished();
     });
+    for (const e of entries) e.done = done;
   }
 }

@@ -7,8 +7,10 @@ import type { Metrics } from "../lib/metrics.ts";
 import type { ClaimedPostback } from "../storage/outbox-types.ts";
 import type { Storage, Tx } from "../storage/port.ts";
 import type { Held } from "./admission.ts";
+import type { Batching } from "./batching.ts";
 import type { ChannelAttempt, ChannelSender, SideEffect } from "./channel.ts";
 import { decideCompletion } from "./completion.ts";
+import type { Completion } from "../storage/outbox-types.ts";
 import type { HostSlots } from "./host-slots.ts";
 
 /**
@@ -34,6 +36,10 @@ export interface AttemptRunnerDeps {
   channels: Record<string, ChannelSender>;
   /** False once the dispatcher stops: an outcome that cannot be saved then is left to its lease. */
   running: () => boolean;
+  /** How rows sent together make one request, and whether a refusal of it may be one event's. */
+  batching: Batching;
+  /** Rows to send alone next (their batch was refused as a whole): the admission queue reads it. */
+  solo: Set<number>;
 }
 
 /**
@@ -71,49 +77,69 @@ export class AttemptRunner {
 
   constructor(private readonly deps: AttemptRunnerDeps) {}
 
-  async run(entry: Held): Promise<void> {
-    const { row } = entry;
+  /**
+   * One attempt — one request — for one row, or for rows sent together (an ad platform's batch:
+   * their events in one body). Each row keeps its own lease, fencing token, ladder and attempt
+   * log: the request's answer is judged once and decides every row's outcome, except that a
+   * refusal which may be one event's (batching.ts) sends each row alone next instead, not counted
+   * on its ladder, so one bad event cannot take the others with it.
+   */
+  async run(entries: Held[]): Promise<void> {
+    const lead = entries[0]!;
     const { clock, delivery, log, metrics, hosts } = this.deps;
     const d = delivery();
     const startedAt = clock.now();
     const t0 = performance.now();
-    const sent = await (this.deps.channels[row.channel] ?? noChannel)(row, entry.abort).catch((err: unknown) => {
-      if (!entry.shuttingDown) log.error({ err, postback: row.id }, "sending a postback threw; counted as a failed attempt");
-      return crashed(row, err);
+    const request = entries.length === 1 ? lead.row : { ...lead.row, ...this.deps.batching.merge(entries.map((e) => e.row)) };
+    const sent = await (this.deps.channels[lead.row.channel] ?? noChannel)(request, lead.abort).catch((err: unknown) => {
+      if (!lead.shuttingDown) log.error({ err, postback: lead.row.id, rows: entries.length }, "sending a postback threw; counted as a failed attempt");
+      return crashed(lead.row, err);
     });
-    if (entry.shuttingDown) return; // released by stop(); this attempt does not count
+    if (entries.some((e) => e.shuttingDown)) return; // released by stop(); this attempt does not count
     const { report, verdict } = sent;
     const durationMs = performance.now() - t0;
     const now = clock.now();
-    const completion = decideCompletion(row, verdict, { ladderMs: d.retry_ladder_ms, jitter: d.jitter }, (this.deps.random ?? Math.random)(), now);
     const result = report.result;
-    const attempt = {
-      // Numbered on across re-sends: a manual retry's first attempt follows the ones before it.
-      postbackId: row.id, attempt: row.earlierAttempts + row.attempts, startedAt, durationMs: Math.round(durationMs), url: report.url,
-      httpStatus: result.kind === "response" ? result.status : null,
-      outcome: verdict.outcome,
-      error: verdict.outcome === "delivered" ? null : verdict.reason,
-      responseHead: report.responseHead,
-    };
+    const split = entries.length > 1 && verdict.outcome === "rejected" && this.deps.batching.refusalMayBeOneEvent(lead.row, result);
+    const outcomes = entries.map(({ row }) => {
+      const completion: Completion = split
+        ? { state: "pending", reason: `a request of ${entries.length} events was refused as a whole; each is sent alone next: ${verdict.reason}`, nextAttemptAt: row.dueAt, uncounted: true }
+        : decideCompletion(row, verdict, { ladderMs: d.retry_ladder_ms, jitter: d.jitter }, (this.deps.random ?? Math.random)(), now);
+      const attempt = {
+        // Numbered on across re-sends: a manual retry's first attempt follows the ones before it.
+        postbackId: row.id, attempt: row.earlierAttempts + row.attempts, startedAt, durationMs: Math.round(durationMs), url: report.url,
+        httpStatus: result.kind === "response" ? result.status : null,
+        outcome: split ? ("retry" as const) : verdict.outcome,
+        error: verdict.outcome === "delivered" ? null : split ? completion.reason : verdict.reason,
+        responseHead: report.responseHead,
+      };
+      return { row, completion, attempt };
+    });
+    if (split) for (const { row } of entries) this.deps.solo.add(row.id);
     // Before the outcome is saved: a flood wait pauses the host at once, so none of its rows starts meanwhile.
-    const { circuitOpened, pausedUntil } = hosts.recordVerdict(row.host, verdict, now);
-    if (circuitOpened) log.warn({ host: row.host }, "circuit opened: host paused");
-    if (pausedUntil !== null) log.warn({ host: row.host, until: new Date(pausedUntil).toISOString(), reason: completion.reason }, "flood wait: nothing is sent to this host until the pause ends");
+    const { circuitOpened, pausedUntil } = hosts.recordVerdict(lead.row.host, verdict, now);
+    if (circuitOpened) log.warn({ host: lead.row.host }, "circuit opened: host paused");
+    if (pausedUntil !== null) log.warn({ host: lead.row.host, until: new Date(pausedUntil).toISOString(), reason: outcomes[0]!.completion.reason }, "flood wait: nothing is sent to this host until the pause ends");
     const effects = sent.effects ?? [];
     const kept = await this.save(async (tx) => {
-      const kept = await tx.outbox.complete(row, attempt, completion, now);
+      const kept: boolean[] = [];
+      for (const o of outcomes) kept.push(await tx.outbox.complete(o.row, o.attempt, o.completion, now));
       await writeSideEffects(tx, effects); // what the send learned holds whether or not the lease did
       return kept;
-    }, entry);
-    if (kept === undefined) return; // shut down before the outcome could be saved; the lease expires
-    metrics.recordAttempt(verdict.outcome, completion.state, row.host, verdict.outcome === "delivered" ? null : verdict.reason, durationMs / 1000);
-    if (++this.attemptsSinceGc >= GC_EVERY_ATTEMPTS) {
-      this.attemptsSinceGc = 0;
-      Bun.gc(true);
+    }, lead);
+    if (kept === undefined) return; // shut down before the outcome could be saved; the leases expire
+    for (const [i, { row, completion, attempt }] of outcomes.entries()) {
+      metrics.recordAttempt(attempt.outcome, completion.state, row.host, verdict.outcome === "delivered" ? null : verdict.reason, durationMs / 1000);
+      if (++this.attemptsSinceGc >= GC_EVERY_ATTEMPTS) {
+        this.attemptsSinceGc = 0;
+        Bun.gc(true);
+      }
+      if (!kept[i]) {
+        this.deps.solo.delete(row.id);
+        log.warn({ postback: row.id }, "lease lost before completion; outcome not applied");
+      } else if (completion.state === "failed" || completion.state === "rejected") await this.warnFinished(row, completion.state, completion.reason, attempt.httpStatus);
+      else log.debug({ postback: row.id, attempt: row.attempts, state: completion.state, reason: completion.reason, rows: entries.length }, "postback attempt");
     }
-    if (!kept) log.warn({ postback: row.id }, "lease lost before completion; outcome not applied");
-    else if (completion.state === "failed" || completion.state === "rejected") await this.warnFinished(row, completion.state, completion.reason, attempt.httpStatus);
-    else log.debug({ postback: row.id, attempt: row.attempts, state: completion.state, reason: completion.reason }, "postback attempt");
   }
 
   /** One warn line for a row that ends failed or rejected: what a buyer needs to find it, never its URL. */
@@ -130,7 +156,7 @@ export class AttemptRunner {
    * outcome and tries again. Settled at the commit: the slot can go to the next row while the WAL
    * is synced (the claim that takes the slot waits for its own sync, which covers this outcome).
    */
-  private async save(work: (tx: Tx) => Promise<boolean>, entry: Held): Promise<boolean | undefined> {
+  private async save<T>(work: (tx: Tx) => Promise<T>, entry: Held): Promise<T | undefined> {
     for (let wait = 200; ; wait = Math.min(wait * 2, MAX_SAVE_RETRY_MS)) {
       try {
         return await this.deps.storage.write(work, { beforeSync: true });

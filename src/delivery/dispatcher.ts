@@ -6,6 +6,7 @@ import type { ClaimedPostback } from "../storage/outbox-types.ts";
 import type { Storage } from "../storage/port.ts";
 import { Admission } from "./admission.ts";
 import { AttemptRunner } from "./attempt-runner.ts";
+import { NO_BATCHING, type Batching } from "./batching.ts";
 import type { ChannelSender } from "./channel.ts";
 import { ClaimRounds } from "./claim-rounds.ts";
 import type { HostState } from "./host-health.ts";
@@ -23,6 +24,8 @@ export interface DispatcherDeps {
   channels: Record<string, ChannelSender>;
   /** Hosts sent to at a limited rate (Telegram bots); tracker hosts are never paced. */
   pacing?: Pacing;
+  /** Which rows may share a request (ad platforms, adplatforms/batch.ts); by default every row goes alone. */
+  batching?: Batching;
 }
 
 /**
@@ -41,11 +44,13 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {
     const delivery = () => deps.config().delivery;
-    this.hosts = new HostSlots(deps.pacing, this.breaker());
-    const runner = new AttemptRunner({ ...deps, delivery, hosts: this.hosts, running: () => this.running });
+    const batching = deps.batching ?? NO_BATCHING;
+    const solo = new Set<number>(); // rows whose batch was refused as a whole: each goes alone next
+    this.hosts = new HostSlots(deps.pacing, this.breaker(), (host) => batching.hostLimit(host));
+    const runner = new AttemptRunner({ ...deps, delivery, hosts: this.hosts, running: () => this.running, batching, solo });
     this.admission = new Admission({
-      delivery, clock: deps.clock, hosts: this.hosts,
-      run: (entry) => runner.run(entry).catch((err) => deps.log.error({ err, postback: entry.row.id }, "delivery crashed")),
+      delivery, clock: deps.clock, hosts: this.hosts, batching, solo,
+      run: (entries) => runner.run(entries).catch((err) => deps.log.error({ err, postback: entries[0]!.row.id }, "delivery crashed")),
       giveBack: (rows, now) => void this.giveBack(rows, now, "queued postbacks given back"),
       finished: () => this.wake(),
     });

@@ -39,7 +39,11 @@ export class HostSlots {
   private circuits: CircuitBreakers;
   private readonly health = new HostHealth();
 
-  constructor(private readonly pacing: Pacing | undefined, breaker: { failures: number; cooldownMs: number }) {
+  constructor(
+    private readonly pacing: Pacing | undefined, breaker: { failures: number; cooldownMs: number },
+    /** Rows one request to a host may carry (an ad platform's batch; 1 for everything else). */
+    private readonly batchLimit: (host: string) => number = () => 1,
+  ) {
     this.circuits = new CircuitBreakers(breaker.failures, breaker.cooldownMs);
   }
 
@@ -59,7 +63,8 @@ export class HostSlots {
    * How many more rows of a host a claim may take: its free slots, plus a prefetch while its
    * circuit is closed, less what is in flight and queued. A paced host holds no more than one
    * second of its sends: rows waiting for their pace would otherwise take the claims that tracker
-   * postbacks need.
+   * postbacks need. A host whose requests carry several rows (an ad platform) takes as many
+   * requests' worth of rows: its free slots times its batch.
    */
   claimAllowance(host: string, perHostInFlight: number, now: number, queued: number): number {
     const pacing = this.pacing?.forHost(host);
@@ -67,7 +72,12 @@ export class HostSlots {
     const slots = this.slots(host, perHostInFlight, now);
     let limit = slots === cap ? slots + Math.ceil(cap * PREFETCH_SHARE) : slots;
     if (pacing) limit = Math.min(limit, Math.ceil(pacing.pacer.limits.perSecond));
-    return limit - this.inFlight(host) - queued;
+    return (limit - this.inFlight(host)) * this.batchOf(host) - queued;
+  }
+
+  /** Rows one request to this host may carry (1 but for an ad platform's host). */
+  batchOf(host: string): number {
+    return this.pacing?.forHost(host) ? 1 : Math.max(1, this.batchLimit(host));
   }
 
   /** The hosts a claim must not read now: full, paused by their circuit, or in a flood wait. */

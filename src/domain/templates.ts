@@ -19,20 +19,20 @@ export type Macro = (typeof POSTBACK_MACROS)[number];
 export const PARAM_MACRO_PREFIX = "param:";
 export type MacroValues = Record<Macro, string> & { [param: `param:${string}`]: string };
 
-/** The query parameters of a click the click link records (and so the macros it fills). */
+/** The query parameters of a click the click link records (and so the macros it fills); a stored click row fits it. */
 export interface ClickRecord {
   /** Every query parameter of the click, by name (utm_*, sub1…5, fbclid, ttclid, gclid, yclid, …). */
-  params: Record<string, string>;
+  params: Readonly<Record<string, string>>;
   /** The `_fbc` cookie, or `fb.1.<ms>.<fbclid>` built from the fbclid when it was absent. */
-  fbc?: string;
+  fbc?: string | null;
   /** The `_fbp` cookie. */
-  fbp?: string;
+  fbp?: string | null;
   /** The client's address (through server.trusted_proxies). */
-  ip?: string;
-  userAgent?: string;
-  referrer?: string;
+  ip?: string | null;
+  userAgent?: string | null;
+  referrer?: string | null;
   /** The URL the click landed on: its presence means the visitor passed a page (Meta's `website`). */
-  landingUrl?: string;
+  landingUrl?: string | null;
 }
 
 type Segment = string | { macro: string };

@@ -1,7 +1,7 @@
 // What one exported lead or postback says, as a CSV record and as a JSON Lines object (pure).
 import { STATUSES } from "../domain/status.ts";
 import { iso } from "../lib/json.ts";
-import type { LeadEventRow, LeadRow, PostbackRow } from "../storage/rows.ts";
+import type { ClickRow, LeadEventRow, LeadRow, PostbackRow } from "../storage/rows.ts";
 import type { Cell } from "./csv.ts";
 
 type CodeOf = (campaignId: number) => string;
@@ -9,10 +9,12 @@ type CodeOf = (campaignId: number) => string;
 export const LEAD_COLUMNS = [
   "id", "campaign", "subscriber", "username", "click", "status", "chat", "created_at", "updated_at", "joined_at",
   ...STATUSES.map((s) => `${s}_at`), "events",
+  // The click link's click the lead came from (issue 21): its parameters as a query string, and what else it recorded.
+  "click_params", "click_fbc", "click_fbp", "click_ip", "click_user_agent", "click_referrer", "click_landing_url", "click_at",
 ] as const;
 
-/** A lead with its events: the first time it reached each status, and every event in order. */
-export function leadRecord(l: LeadRow, events: readonly LeadEventRow[], codeOf: CodeOf) {
+/** A lead with its events: the first time it reached each status, every event in order, and its click link's click. */
+export function leadRecord(l: LeadRow, events: readonly LeadEventRow[], codeOf: CodeOf, click: ClickRow | null) {
   const first = new Map<string, number>();
   for (const e of events) if (!first.has(e.status)) first.set(e.status, e.occurredAt);
   return {
@@ -20,6 +22,10 @@ export function leadRecord(l: LeadRow, events: readonly LeadEventRow[], codeOf: 
     chat: l.chatId, created_at: iso(l.createdAt), updated_at: iso(l.updatedAt), joined_at: iso(l.joinedAt),
     first_at: Object.fromEntries(STATUSES.map((s) => [s, iso(first.get(s))])) as Record<(typeof STATUSES)[number], string | null>,
     events: events.map((e) => ({ status: e.status, at: iso(e.occurredAt), source: e.source, reason: e.reason, invite_link: e.inviteLink })),
+    click_record: click && {
+      params: click.params, fbc: click.fbc, fbp: click.fbp, ip: click.ip, user_agent: click.userAgent, referrer: click.referrer,
+      landing_url: click.landingUrl, at: iso(click.createdAt),
+    },
   };
 }
 
@@ -30,6 +36,8 @@ export const leadCells = (r: LeadRecord): Cell[] => [
   ...STATUSES.map((s) => r.first_at[s]),
   // Every event as `status@time`, oldest first, with its reason when it has one (`cancel@…(outside_unsub_window)`).
   r.events.map((e) => `${e.status}@${e.at}${e.reason ? `(${e.reason})` : ""}`).join(" "),
+  r.click_record && new URLSearchParams(r.click_record.params).toString(), r.click_record?.fbc, r.click_record?.fbp, r.click_record?.ip,
+  r.click_record?.user_agent, r.click_record?.referrer, r.click_record?.landing_url, r.click_record?.at,
 ];
 
 /** JSON Lines: the record as it is, its first times under `<status>_at` like the CSV's columns. */

@@ -45,8 +45,9 @@ const exportAnswers = (what: string, csvExample: string, jsonExample: string) =>
   },
 });
 
-const leadCsvExample = `${csvLine(LEAD_COLUMNS)}${csvLine([42, "spring", 123456789, "alice", "abc123", "approve", -1001234567890, "2024-05-01T10:00:00.000Z", "2024-05-01T10:01:00.000Z", "2024-05-01T10:01:00.000Z", "2024-05-01T10:00:00.000Z", null, "2024-05-01T10:01:00.000Z", null, null, "wait@2024-05-01T10:00:00.000Z approve@2024-05-01T10:01:00.000Z"])}`;
-const leadJsonExample = `${JSON.stringify({ id: 42, campaign: "spring", subscriber: 123456789, username: "alice", click: "abc123", status: "approve", chat: -1001234567890, created_at: "2024-05-01T10:00:00.000Z", updated_at: "2024-05-01T10:01:00.000Z", joined_at: "2024-05-01T10:01:00.000Z", wait_at: "2024-05-01T10:00:00.000Z", hold_at: null, approve_at: "2024-05-01T10:01:00.000Z", cancel_at: null, trash_at: null, events: [{ status: "wait", at: "2024-05-01T10:00:00.000Z", source: "telegram", reason: null, invite_link: null }, { status: "approve", at: "2024-05-01T10:01:00.000Z", source: "telegram", reason: null, invite_link: "https://t.me/+AbCdEf" }] })}\n`;
+const leadCsvExample = `${csvLine(LEAD_COLUMNS)}${csvLine([42, "spring", 123456789, "alice", "abc123", "approve", -1001234567890, "2024-05-01T10:00:00.000Z", "2024-05-01T10:01:00.000Z", "2024-05-01T10:01:00.000Z", "2024-05-01T10:00:00.000Z", null, "2024-05-01T10:01:00.000Z", null, null, "wait@2024-05-01T10:00:00.000Z approve@2024-05-01T10:01:00.000Z",
+  "utm_source=fb&sub1=a7", "fb.1.1714557590000.IwAR2", null, "203.0.113.7", "Mozilla/5.0 (iPhone)", "https://m.facebook.com/", "https://tg.example.com/c/spring?utm_source=fb&sub1=a7", "2024-05-01T09:59:50.000Z"])}`;
+const leadJsonExample = `${JSON.stringify({ id: 42, campaign: "spring", subscriber: 123456789, username: "alice", click: "abc123", status: "approve", chat: -1001234567890, created_at: "2024-05-01T10:00:00.000Z", updated_at: "2024-05-01T10:01:00.000Z", joined_at: "2024-05-01T10:01:00.000Z", wait_at: "2024-05-01T10:00:00.000Z", hold_at: null, approve_at: "2024-05-01T10:01:00.000Z", cancel_at: null, trash_at: null, events: [{ status: "wait", at: "2024-05-01T10:00:00.000Z", source: "telegram", reason: null, invite_link: null }, { status: "approve", at: "2024-05-01T10:01:00.000Z", source: "telegram", reason: null, invite_link: "https://t.me/+AbCdEf" }], click_record: { params: { utm_source: "fb", sub1: "a7" }, fbc: "fb.1.1714557590000.IwAR2", fbp: null, ip: "203.0.113.7", user_agent: "Mozilla/5.0 (iPhone)", referrer: "https://m.facebook.com/", landing_url: "https://tg.example.com/c/spring?utm_source=fb&sub1=a7", at: "2024-05-01T09:59:50.000Z" } })}\n`;
 const postbackCsvExample = `${csvLine(POSTBACK_COLUMNS)}${csvLine([101, "2024-05-01T10:01:00.000Z", "spring", 42, "abc123", "approve", "postbacks.approve", "GET", "https://trk.example.com/e89bcbe/postback?subid=abc123&status=approve", "trk.example.com", "delivered", null, 1, 0, 200, null, "2024-05-01T10:01:00.120Z"])}`;
 const postbackJsonExample = `${JSON.stringify({ id: 101, created_at: "2024-05-01T10:01:00.000Z", campaign: "spring", lead: 42, click: "abc123", status: "approve", template: "postbacks.approve", method: "GET", url: "https://trk.example.com/e89bcbe/postback?subid=abc123&status=approve", host: "trk.example.com", state: "delivered", reason: null, attempts: 1, earlier_attempts: 0, last_http_status: 200, next_attempt_at: null, finished_at: "2024-05-01T10:01:00.120Z", body: null })}\n`;
 
@@ -68,9 +69,11 @@ export function exportRoutes(ctx: ExportDeps) {
       });
       return download(exportStream(header, pages, async (leads) => {
         const events = Map.groupBy(await read.leads.eventsOf(leads.map((l) => l.id)), (e) => e.leadId);
+        const clickIds = leads.flatMap((l) => (l.clickId === null ? [] : [l.clickId]));
+        const clicks = new Map((await read.clicks.getMany(clickIds)).map((c) => [c.id, c]));
         let out = "";
         for (const l of leads) {
-          const record = leadRecord(l, events.get(l.id) ?? [], codeOf);
+          const record = leadRecord(l, events.get(l.id) ?? [], codeOf, l.clickId === null ? null : (clicks.get(l.clickId) ?? null));
           out += format === "csv" ? csvLine(leadCells(record)) : leadJsonLine(record);
         }
         return out;
@@ -79,7 +82,7 @@ export function exportRoutes(ctx: ExportDeps) {
       query: t.Object({ ...LeadFilterFields, ...FormatField }),
       detail: {
         summary: "Export leads with their statuses and times (CSV or JSON Lines), by the filters of GET /api/leads",
-        description: "Streamed: rows are read page by page while the answer is sent, so any number of them passes without being held in memory. `<status>_at` is the first time the lead reached that status; `events` every event in order.",
+        description: "Streamed: rows are read page by page while the answer is sent, so any number of them passes without being held in memory. `<status>_at` is the first time the lead reached that status; `events` every event in order; `click_*` (JSON Lines: `click_record`) the click link's click the lead came from, its parameters as a query string.",
         responses: exportAnswers("lead", leadCsvExample, leadJsonExample),
       },
     })

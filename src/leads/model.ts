@@ -1,7 +1,7 @@
 import { t } from "elysia";
 import { NextBefore, Nullable } from "../http/openapi.ts";
 import { iso } from "../lib/json.ts";
-import type { LeadEventRow, LeadProfileRow, LeadRow } from "../storage/rows.ts";
+import type { ClickRow, LeadEventRow, LeadProfileRow, LeadRow } from "../storage/rows.ts";
 import { ProfileJson, profileExample } from "./profile-model.ts";
 import { PostbackJson, postbackExample, type CodeOf } from "../postbacks/model.ts";
 import { Int, StatusSchema, withMessage } from "../http/schema.ts";
@@ -107,5 +107,29 @@ export function ignoredMessage(reason: string | null, status: string, graceMs: n
 
 export const LeadList = t.Object({ items: t.Array(LeadJson), next_before: NextBefore });
 export const leadListExample = { items: [leadExample], next_before: null };
-export const LeadDetail = t.Object({ lead: LeadJson, profile: Nullable(ProfileJson), events: t.Array(EventJson), postbacks: t.Array(PostbackJson) });
-export const leadDetailExample = { lead: leadExample, profile: profileExample, events: [eventExample], postbacks: [postbackExample] };
+/** The click link's click of a lead, as its macros read it. */
+export const clickJson = (c: ClickRow | null) => c && ({
+  token: c.token, params: c.params, fbc: c.fbc, fbp: c.fbp, ip: c.ip, user_agent: c.userAgent, referrer: c.referrer,
+  landing_url: c.landingUrl, cut: c.cut, created_at: iso(c.createdAt),
+});
+
+export const ClickJson = t.Object({
+  token: t.String({ description: "the 12 characters after CODE- in the Start payload" }),
+  params: t.Record(t.String(), t.String(), { description: "the click's query parameters (the first of each name, cut to 512 bytes); each is {param:NAME}" }),
+  fbc: Nullable(t.String({ description: "the _fbc cookie, else fb.1.<ms>.<fbclid>" })), fbp: Nullable(t.String()),
+  ip: Nullable(t.String()), user_agent: Nullable(t.String()), referrer: Nullable(t.String()), landing_url: Nullable(t.String()),
+  cut: Int({ description: "parameters dropped or shortened by the bounds" }), created_at: Time,
+});
+
+export const LeadDetail = t.Object({
+  lead: LeadJson, profile: Nullable(ProfileJson), events: t.Array(EventJson), postbacks: t.Array(PostbackJson),
+  click_record: Nullable(t.Object(ClickJson.properties, { description: "the click link's click the lead's Start carried the token of; null for a lead without one" })),
+});
+export const leadDetailExample = {
+  lead: leadExample, profile: profileExample, events: [eventExample], postbacks: [postbackExample],
+  click_record: {
+    token: "Xk3vQ9aLm2Tb", params: { utm_source: "fb", fbclid: "IwAR2xYz" }, fbc: "fb.1.1714557600000.IwAR2xYz", fbp: null, ip: "203.0.113.7",
+    user_agent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)", referrer: "https://m.facebook.com/", landing_url: "https://tg.example.com/c/spring?utm_source=fb&fbclid=IwAR2xYz",
+    cut: 0, created_at: "2024-05-01T09:59:50.000Z",
+  },
+};

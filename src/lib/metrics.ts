@@ -18,6 +18,8 @@ export class Metrics {
   readonly events = new Map<string, number>();
   readonly attempts = new Map<string, number>();
   readonly postbacks = new Map<string, number>();
+  /** Click link requests by result. */
+  readonly clicks = new Map<string, number>();
   /** Attempt outcomes by `host|outcome|reason class`. */
   readonly outcomes = new Map<string, number>();
   /** How long each attempt took, seconds (request and answer; all redirects). */
@@ -58,6 +60,11 @@ export class Metrics {
   /** Requests in progress without a key, as the app counts them (set by app.ts). */
   requestsInProgress: () => number = () => 0;
 
+  /** One request to the click link: recorded, or why not (head, crawler, rate_limited, not_stored, or the refusal's reason). */
+  recordClick(result: string) {
+    Metrics.bump(this.clicks, result);
+  }
+
   recordPostbacksCreated(states: readonly string[]) {
     for (const s of states) if (s !== "pending") Metrics.bump(this.postbacks, s);
   }
@@ -76,6 +83,8 @@ export class Metrics {
     page.gauge("tgcpa_http_requests_in_progress", "Requests in progress without a valid API key or session (capped per client address).", [[{}, this.requestsInProgress()]]);
     page.counter("tgcpa_http_body_timeouts_total", "Request bodies that did not arrive within their deadline (answered 408, the connection closed).", [[{}, this.slowClients.bodyTimeouts]]);
     page.counter("tgcpa_http_refused_in_progress_total", "Requests refused (429) because their client address had rate_limits.requests_in_progress_per_client in progress.", [[{}, this.slowClients.refusedInProgress]]);
+    page.counter("tgcpa_clicks_total", "Requests to the click link /c/{campaign} by result: recorded, head, crawler, rate_limited, not_stored, or why the link refused (unknown_campaign, campaign_paused, bot_not_connected, …).",
+      split(this.clicks, ["result"]));
     page.histogram("tgcpa_postback_attempt_seconds", "How long a delivery attempt took (the request, its redirects and the answer).", this.attemptSeconds);
   }
 }

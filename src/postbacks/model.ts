@@ -72,13 +72,47 @@ export const postbackDetailExample = {
   attempts: [{ attempt: 1, started_at: "2024-05-01T10:01:00.010Z", duration_ms: 110, url: postbackExample.url, http_status: 200, outcome: "delivered", error: null, response_head: "Success" }],
 };
 
-export const RetriedOne = t.Object({ postback: PostbackJson });
-export const retriedOneExample = { postback: { ...postbackExample, state: "pending", attempts: 0, earlier_attempts: 1, last_http_status: 200, next_attempt_at: "2024-05-02T09:00:00.000Z", finished_at: null } };
+export const AndLater = t.Optional(t.Boolean({
+  description: "also send again the lead's later postbacks to the same host (delivered, failed or rejected), after each row, in event order",
+}));
+export const RetryOneBody = t.Object({ and_later: AndLater });
+
+export const RETRY_ONE_DESCRIPTION = "Puts a delivered, failed, rejected or skipped row back in the queue, due now, with a fresh retry ladder. "
+  + "A tracker keeps one conversion per click and moves it with each postback, so a row whose lead has a later postback delivered to the "
+  + "same host (the same destination) is refused with 409 `superseded`, naming that row: sent alone it would undo the later status. "
+  + "`{\"and_later\": true}` sends the row and then the lead's later rows to that host again, in event order, so the tracker ends where it was. "
+  + "Ad-platform events and Bot API calls are never superseded. The body is optional: a POST without one sends the row alone.";
+
+export const RETRY_ONE_CONFLICT = {
+  code: "superseded",
+  message: "postback 12 (cancel, delivered 2024-05-01T11:00:00.000Z) reports a later status of lead 42 to trk.example.com: sent alone, postback 9 (approve) would undo it at the tracker. Send {\"and_later\": true} to send 9 and then 12 again, in event order",
+  description: "already_pending: the row is still queued; no_click: skipped for want of a click id; superseded: a later postback of its lead was delivered to the same host "
+    + "(details: superseded_by, and_later — the rows and_later sends after it); later_in_flight: a later postback of its lead to that host is being sent right now",
+};
+
+export const RetriedOne = t.Object({
+  postback: PostbackJson,
+  later: t.Array(PostbackJson, { description: "with and_later: the lead's later rows to the same host, queued again after it in event order" }),
+});
+export const retriedOneExample = { postback: { ...postbackExample, state: "pending", attempts: 0, earlier_attempts: 1, last_http_status: 200, next_attempt_at: "2024-05-02T09:00:00.000Z", finished_at: null }, later: [] };
+
+export const RETRY_MANY_DESCRIPTION = "Re-sends the finished rows of a filter (state failed by default). A row whose lead has a later postback delivered "
+  + "to the same host is superseded: sent after it, the row would undo that status at the tracker, so it is left out (`superseded` counts them). "
+  + "With `and_later`, every matched row is sent with its lead's later rows to that host after it (delivered, failed or rejected; `later` counts "
+  + "those the filter did not match), in event order, so each tracker ends at the lead's last status. A row whose later postback is being "
+  + "sent right now is left out either way (`held_back`). `dry_run` answers the same counts and queues nothing.";
 
 export const RetriedMany = t.Object({
-  dry_run: t.Boolean(), matched: Int({ description: "rows the filter matches" }), retried: Int({ description: "rows queued again (0 with dry_run)" }),
+  dry_run: t.Boolean(),
+  and_later: t.Boolean({ description: "whether superseded rows were sent with their later rows (true) or left out (false)" }),
+  matched: Int({ description: "finished rows the filter matches" }),
+  superseded: Int({ description: "of those, rows whose lead has a later postback to the same host delivered or being sent: left out unless and_later" }),
+  held_back: Int({ description: "of those, rows whose later postback is being sent right now: left out even with and_later" }),
+  later: Int({ description: "with and_later: the lead's later rows sent again after the matched ones (not matched themselves)" }),
+  queued: Int({ description: "rows this request queues again (with dry_run: would queue)" }),
+  retried: Int({ description: "rows queued again (0 with dry_run)" }),
 });
-export const retriedManyExample = { dry_run: true, matched: 12, retried: 0 };
+export const retriedManyExample = { dry_run: true, and_later: false, matched: 12, superseded: 3, held_back: 0, later: 0, queued: 9, retried: 0 };
 
 const MaybeTime = Nullable(Time);
 export const HostList = t.Object({

@@ -2,15 +2,17 @@ import { Elysia, t } from "elysia";
 import { campaignCodes } from "../campaigns/registry.ts";
 import type { Clock } from "../lib/clock.ts";
 import { IdParams, pageQuery, withMessage } from "../http/schema.ts";
-import { AppError, invalid, notFound } from "../lib/errors.ts";
+import { invalid, notFound } from "../lib/errors.ts";
 import { iso } from "../lib/json.ts";
 import { clicksOf, postbackJson } from "./model.ts";
 import { POSTBACK_STATES } from "../domain/status.ts";
 import { FilterFields, PostbackQueryFields, postbackFilterOf } from "./filter.ts";
 import { responses } from "../http/openapi.ts";
 import {
-  PostbackDetail, PostbackList, RetriedMany, RetriedOne, postbackDetailExample, postbackListExample, retriedManyExample, retriedOneExample,
+  AndLater, PostbackDetail, PostbackList, RETRY_MANY_DESCRIPTION, RETRY_ONE_CONFLICT, RETRY_ONE_DESCRIPTION, RetriedMany, RetriedOne, RetryOneBody,
+  postbackDetailExample, postbackListExample, retriedManyExample, retriedOneExample,
 } from "./model.ts";
+import { resendMatching, resendOne } from "./resend.ts";
 import type { Storage } from "../storage/port.ts";
 
 const FINISHED = POSTBACK_STATES.filter((s) => s !== "pending");
@@ -50,43 +52,39 @@ export function postbackRoutes(ctx: PostbackDeps) {
       params: IdParams,
       detail: { summary: "One postback with its attempt log", responses: responses({ schema: PostbackDetail, example: postbackDetailExample, description: "The postback and every attempt" }, 401, 404, 422) },
     })
-    .post("/api/postbacks/:id/retry", async ({ params }) => {
-      const now = ctx.clock.now();
-      const row = await ctx.storage.write(async (tx) => tx.outbox.requeue(params.id, now));
-      if (!row) {
-        const found = await ctx.storage.read.outbox.get(params.id);
-        if (!found) throw notFound("postback", params.id);
-        if (found.reason === "no_click") throw new AppError(409, "no_click", `postback ${params.id} has no click id: a tracker cannot count it, so it is not sent`);
-        throw new AppError(409, "already_pending", `postback ${params.id} is already queued`);
-      }
+    .post("/api/postbacks/:id/retry", async ({ params, body }) => {
+      const { row, later } = await resendOne(ctx.storage, params.id, body?.and_later ?? false, ctx.clock.now());
       ctx.dispatcher.wake();
-      return { postback: postbackJson(row, await campaignCodes(ctx.storage), await clicksOf(ctx.storage.read, [row])) };
+      const codeOf = await campaignCodes(ctx.storage);
+      const clickOf = await clicksOf(ctx.storage.read, [row, ...later]);
+      return { postback: postbackJson(row, codeOf, clickOf), later: later.map((p) => postbackJson(p, codeOf, clickOf)) };
     }, {
       params: IdParams,
+      body: t.Optional(RetryOneBody),
       detail: {
         summary: "Send one finished postback again",
-        description: "Puts a delivered, failed, rejected or skipped row back in the queue, due now, with a fresh retry ladder; its attempts so far become `earlier_attempts`, so the attempt log numbers on (the re-send's first attempt is #earlier_attempts + 1).",
-        responses: responses({ schema: RetriedOne, example: retriedOneExample, description: "The row, queued again" }, 401, 403, 404, 409, 422, 503),
+        description: RETRY_ONE_DESCRIPTION,
+        responses: responses({ schema: RetriedOne, example: retriedOneExample, description: "The row (and with and_later its lead's later rows), queued again" },
+          401, 403, 404, [409, RETRY_ONE_CONFLICT], 422, 503),
       },
     })
     .post("/api/postbacks/retry", async ({ body }) => {
       const filter = await postbackFilterOf(ctx.storage.read, { ...body, state: body.state ?? "failed" }, "body");
       if (!filter) throw invalid("body.campaign", `unknown campaign code "${body.campaign}"`);
-      const matched = await ctx.storage.read.outbox.countResendable(filter);
-      if (body.dry_run) return { dry_run: true, matched, retried: 0 };
-      const now = ctx.clock.now();
-      const retried = await ctx.storage.write(async (tx) => tx.outbox.requeueMatching(filter, now));
-      if (retried) ctx.dispatcher.wake();
-      return { dry_run: false, matched, retried };
+      const answer = await resendMatching(ctx.storage, filter, body.and_later ?? false, body.dry_run ?? false, ctx.clock.now());
+      if (answer.retried) ctx.dispatcher.wake();
+      return answer;
     }, {
       body: t.Object({
         state: t.Optional(withMessage(t.Union(FINISHED.map((s) => t.Literal(s)), { default: "failed", description: "which finished rows to send again" }), `must be one of ${FINISHED.join(", ")}`)),
         ...FilterFields,
+        and_later: AndLater,
         dry_run: t.Optional(t.Boolean({ description: "only count the rows that would be sent again" })),
       }),
       detail: {
         summary: "Send finished postbacks again by filter (or count them with dry_run)",
-        responses: responses({ schema: RetriedMany, example: retriedManyExample, description: "How many rows the filter matched and how many were queued again" }, 400, 401, 403, 422, 503),
+        description: RETRY_MANY_DESCRIPTION,
+        responses: responses({ schema: RetriedMany, example: retriedManyExample, description: "What the filter matched, what was left out or added, and what was queued again" }, 400, 401, 403, 422, 503),
       },
     });
 }

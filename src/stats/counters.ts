@@ -1,4 +1,4 @@
-import type { CounterAdd } from "../storage/port.ts";
+import type { ClickGroupAdd, CounterAdd } from "../storage/port.ts";
 import { bucketOf } from "../lib/time-zones.ts";
 
 /**
@@ -33,3 +33,25 @@ export function counterAdds(event: CountedEvent, first: boolean, postbacks: numb
   }
   return adds;
 }
+
+/**
+ * What one lead event of a lead with a click adds to the funnel per click parameter (click_stats):
+ * for each parameter of `groups` the click carries (not empty), its value counts the event — and
+ * the lead when `first` (its first event of that status with this click) — in the event's
+ * 15-minute bucket and in its UTC day (stats/click-groups.ts reads a period from both). A lead
+ * without the parameter is in no value: the API gives it as the rest of the total.
+ */
+export function clickGroupAdds(event: CountedEvent, first: boolean, params: Readonly<Record<string, string>>, groups: readonly string[]): ClickGroupAdd[] {
+  const quarter = bucketOf(event.occurredAt);
+  const day = Math.floor(event.occurredAt / DAY_MS) * DAY_MS;
+  const adds: ClickGroupAdd[] = [];
+  for (const param of groups) {
+    const value = Object.hasOwn(params, param) ? params[param]!.trim() : "";
+    if (value === "") continue;
+    const base = { campaignId: event.campaignId, param, value, status: event.status, events: 1, leads: first ? 1 : 0 };
+    adds.push({ ...base, span: 15, bucket: quarter }, { ...base, span: 1440, bucket: day });
+  }
+  return adds;
+}
+
+const DAY_MS = 86_400_000;

@@ -20,6 +20,17 @@ const Summary = t.Object({
   }),
 });
 
+const GroupRates = t.Object({
+  join_requests_per_start: Rate, joins_per_start: Rate, joins_per_join_request: Rate, leaves_per_join: Rate, bans_per_join: Rate,
+});
+const GroupSums = { events: PerStatus, leads: PerStatus, rates: GroupRates };
+const Group = t.Object({
+  param: t.String({ description: "the click parameter" }),
+  values: t.Array(t.Object({ value: t.String(), ...GroupSums }), { description: "up to 100 values, the most unique Starts first" }),
+  others: Nullable(t.Object({ values: Int({ description: "how many values" }), ...GroupSums }, { description: "the values past the first 100, summed" })),
+  without: t.Object(GroupSums, { description: "leads of the period whose click did not carry the parameter, or without a click" }),
+}, { description: "only with ?group=: the funnel per value of a click parameter" });
+
 export const StatsAnswer = t.Object({
   timezone: t.String(),
   since: t.String({ format: "date-time", description: "the start used (rounded down to 15 minutes)" }),
@@ -31,6 +42,7 @@ export const StatsAnswer = t.Object({
   }), { description: "lead events per day and campaign (days with events only), and unique leads per step that day" }),
   campaigns: t.Array(t.Object({ campaign: t.String(), in_config: t.Boolean(), ...Summary.properties, ...SegmentsSchema })),
   totals: Summary,
+  group: t.Optional(Group),
 });
 
 const per = (wait: number, hold: number, approve: number, cancel: number, trash: number) => ({ wait, hold, approve, cancel, trash });
@@ -44,4 +56,16 @@ export const statsExample = {
   items: [{ day: "2024-05-01", campaign: "spring", ...summary.events, leads: summary.leads }],
   campaigns: [{ campaign: "spring", in_config: true, ...summary, ...segmentsExample }],
   totals: summary,
+  group: {
+    param: "utm_source",
+    values: [{
+      value: "fb", events: per(90, 30, 66, 5, 1), leads: per(88, 30, 62, 5, 1),
+      rates: { join_requests_per_start: 0.3409, joins_per_start: 0.7045, joins_per_join_request: 2.0667, leaves_per_join: 0.0806, bans_per_join: 0.0161 },
+    }],
+    others: null,
+    without: {
+      events: per(30, 10, 18, 2, 1), leads: per(30, 10, 18, 2, 1),
+      rates: { join_requests_per_start: 0.3333, joins_per_start: 0.6, joins_per_join_request: 1.8, leaves_per_join: 0.1111, bans_per_join: 0.0556 },
+    },
+  },
 };

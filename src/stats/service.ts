@@ -3,6 +3,7 @@ import type { Reads } from "../storage/port.ts";
 import type { StatusSums } from "../storage/rows.ts";
 import { invalid } from "../lib/errors.ts";
 import { segments } from "./segments.ts";
+import { clickRanges, groupOf } from "./click-groups.ts";
 import { BUCKET_MS, MAX_DAYS, bucketCeil, bucketOf, dayStart, localDate, localDays, nextDate } from "../lib/time-zones.ts";
 
 export type PerStatus = Record<Status, number>;
@@ -57,6 +58,8 @@ export interface StatsRequest {
   /** epoch ms, exclusive; rounded up to a 15-minute bucket. Default: the end of today in the zone. */
   until?: number;
   campaigns: readonly { id: number; code: string; inConfig: boolean }[];
+  /** A click parameter (dashboard.click_groups) to group the funnel by. */
+  group?: string;
 }
 
 interface CampaignTotals {
@@ -72,7 +75,7 @@ interface CampaignTotals {
  * Funnel counts per campaign and per local day of a period, from the 15-minute counters (one
  * index range per day and campaign) and the index of postbacks not delivered.
  */
-export async function periodStats(read: Pick<Reads, "stats" | "outbox" | "cohorts">, req: StatsRequest, now: number) {
+export async function periodStats(read: Pick<Reads, "stats" | "outbox" | "cohorts" | "clicks">, req: StatsRequest, now: number) {
   const tz = req.timeZone;
   const until = bucketCeil(req.until ?? dayStart(tz, nextDate(localDate(tz, now))));
   let since: number;
@@ -142,5 +145,8 @@ export async function periodStats(read: Pick<Reads, "stats" | "outbox" | "cohort
     items,
     campaigns: perCampaign.map((c) => ({ campaign: c.code, in_config: c.inConfig, ...summary(c, c.open), ...c.segments })),
     totals: summary(sum, [...sum.open].map(([state, n]) => ({ state, n }))),
+    ...(req.group === undefined ? {} : {
+      group: groupOf(req.group, await Promise.all(req.campaigns.map((c) => read.clicks.groupSums(c.id, req.group!, clickRanges(since, until)))), sum),
+    }),
   };
 }

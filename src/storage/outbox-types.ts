@@ -40,3 +40,22 @@ export type Completion =
   | { state: "delivered" | "rejected" | "failed"; reason: string | null }
   /** `uncounted`: the attempt does not count toward the retry ladder (the peer asked the sender to wait). */
   | { state: "pending"; reason: string; nextAttemptAt: number; uncounted?: boolean };
+
+/** A bulk re-send's options: whether each matched row goes with its lead's later rows (and_later), and now (epoch ms: which leases are live). */
+export interface ResendRequest {
+  andLater: boolean;
+  now: number;
+}
+
+/**
+ * What a bulk re-send of a filter does (domain/supersede.ts). matched: the finished rows of the
+ * filter a re-send may take; superseded: those whose lead has a later row to the same host
+ * delivered or being sent; heldBack: those whose later row is being sent (left out even with
+ * and_later); later: with and_later, the rows sent again after them that the filter did not match.
+ */
+export interface ResendCounts {
+  matched: number;
+  superseded: number;
+  heldBack: number;
+  later: number;
+}

@@ -10,9 +10,12 @@ import type {
   MediaFileRow, NewAttempt, NewInboundLog, NewJournal, NewLead, NewLeadEvent, NewPostback, PostbackRow, SessionRow, StatusSums,
   WrittenPostback,
 } from "./rows.ts";
-import type { ClaimedPostback, ClaimRequest, Completion } from "./outbox-types.ts";
+import type { ClaimedPostback, ClaimRequest, Completion, ResendCounts, ResendRequest } from "./outbox-types.ts";
 import type { AlertReads, AlertWrites } from "./port-alerts.ts";
 import type { CohortReads, CohortWrites, MoneyReads, MoneyWrites, ProfileReads, ProfileWrites } from "./port-insights.ts";
+import type { ClickReads, ClickWrites } from "./port-clicks.ts";
+
+export type { ClickGroupAdd, ClickRange, ClickReads, ClickSpan, ClickWrites } from "./port-clicks.ts";
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
@@ -44,6 +47,8 @@ export interface LeadChange {
   /** null keeps the stored one. */
   username: string | null;
   chatId: number | null;
+  /** The click a Start's token attached; null keeps the stored one. */
+  clickId?: number | null;
 }
 
 export interface LeadReads {
@@ -67,6 +72,8 @@ export interface LeadReads {
   /** Whether the lead has an event of `status` before `eventId` (its first of that status is counted once). */
   hasEarlierEvent(leadId: number, eventId: number, status: string): Awaitable<boolean>;
   idempotentAnswer(key: string): Awaitable<IdempotentAnswer | null>;
+  /** The running total of bytes a client's stored answers have cost (its newest row's `spent`); 0 when it has none. */
+  idempotencySpent(client: string): Awaitable<number>;
 }
 
 export interface LeadWrites {
@@ -81,6 +88,8 @@ export interface LeadWrites {
   update(id: number, change: LeadChange): Awaitable<LeadRow>;
   insertEvent(row: NewLeadEvent): Awaitable<LeadEventRow>;
   storeIdempotentAnswer(row: IdempotentAnswer): Awaitable<void>;
+  /** A client's budget: its stored answers whose running total is at most `spent` (its oldest); how many went. */
+  dropIdempotentAnswers(client: string, spent: number): Awaitable<number>;
   /** Retention: up to `limit` stored answers older than `before`; how many went. */
   pruneIdempotencyKeys(before: number, limit: number): Awaitable<number>;
 }
@@ -109,8 +118,8 @@ export interface OutboxReads {
   /** A lead's postbacks, oldest first. */
   ofLead(leadId: number): Awaitable<PostbackRow[]>;
   attempts(postbackId: number): Awaitable<AttemptRow[]>;
-  /** The rows a bulk re-send with this filter would take. */
-  countResendable(filter: PostbackFilter): Awaitable<number>;
+  /** What a bulk re-send of this filter would queue (ResendCounts; the rule is domain/supersede.ts). */
+  resendCounts(filter: PostbackFilter, req: ResendRequest): Awaitable<ResendCounts>;
   stateCounts(): Awaitable<{ state: PostbackState; n: number }[]>;
   /** Pending rows due now, and the earliest due time among them. */
   queueGauges(now: number): Awaitable<{ depth: number; oldest: number | null }>;
@@ -136,8 +145,12 @@ export interface OutboxWrites {
    * tried nor claimed, due after `now`; recorded as skipped with `reason`. How many.
    */
   skipWaiting(leadId: number, status: Status, now: number, reason: string): Awaitable<number>;
-  /** Every finished row of the filter back in the queue as requeue does (no_click rows excepted); how many. */
-  requeueMatching(filter: PostbackFilter, now: number): Awaitable<number>;
+  /**
+   * The bulk re-send: every row resendCounts matches back in the queue, due now with a fresh ladder
+   * (its attempts so far move to earlierAttempts, as requeue does) — without the superseded ones, or (and_later) with the later rows after them, held-back ones
+   * excepted; how many.
+   */
+  requeueResendable(filter: PostbackFilter, req: ResendRequest): Awaitable<number>;
   /** Leases due rows (see ClaimRequest). */
   claimDue(req: ClaimRequest): Awaitable<ClaimedPostback[]>;
   /** Records the attempt and moves the row on; false when the lease was lost (fenced out). */
@@ -276,6 +289,7 @@ export interface Reads {
   profiles: ProfileReads;
   cohorts: CohortReads;
   money: MoneyReads;
+  clicks: ClickReads;
 }
 
 /** The write handle: every aggregate's reads and writes, inside one transaction. */
@@ -292,6 +306,7 @@ export interface Tx {
   profiles: ProfileReads & ProfileWrites;
   cohorts: CohortReads & CohortWrites;
   money: MoneyReads & MoneyWrites;
+  clicks: ClickReads & ClickWrites;
   /** One row rewritten: whether it commits tells that the database still takes writes. */
   writeProbe(now: number): Awaitable<void>;
 }

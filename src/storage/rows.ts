@@ -19,9 +19,41 @@ export interface LeadRow {
   joinedAt: number | null;
   createdAt: number;
   updatedAt: number;
+  /** The click link's click whose token the lead's Start carried (its parameters are macros), if any. */
+  clickId: number | null;
 }
 
-export type NewLead = Omit<LeadRow, "id">;
+export type NewLead = Omit<LeadRow, "id" | "clickId"> & { clickId?: number | null };
+
+/** One click of tgcpa's click link (GET /c/{campaign}), within the bounds of domain/click-link.ts. */
+export interface ClickRow {
+  id: number;
+  /** 12 characters of base64url, after `<code>-` in the Start payload. */
+  token: string;
+  campaignId: number;
+  /** Every query parameter (the first of each name). */
+  params: Record<string, string>;
+  /** The _fbc cookie, else fb.1.<ms>.<fbclid>. */
+  fbc: string | null;
+  fbp: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  referrer: string | null;
+  landingUrl: string | null;
+  /** Parameters dropped or shortened by the bounds. */
+  cut: number;
+  createdAt: number;
+}
+
+export type NewClick = Omit<ClickRow, "id">;
+
+/** Counter sums of a click parameter's values (click_stats) over a period. */
+export interface ClickGroupSums {
+  value: string;
+  status: string;
+  events: number;
+  leads: number;
+}
 
 /** Append-only: one row per status change that was applied. */
 export interface LeadEventRow {
@@ -122,8 +154,15 @@ export interface IdempotentAnswer {
   key: string;
   requestHash: string;
   statusCode: number;
+  /** The answer itself, or (answerHash set) what rebuilds it: leads/idempotent-answer.ts. */
   response: string;
   createdAt: number;
+  /** Who stored it: a digest of its API key, `session` for the dashboard; '' for rows of earlier versions. */
+  client: string;
+  /** Bytes the client's stored answers have cost through this one (a running total). */
+  spent: number;
+  /** SHA-256 (hex) of the answer rebuilt from `response`; null when `response` is the answer. */
+  answerHash: string | null;
 }
 
 export interface InboundLogRow {

@@ -20,8 +20,8 @@ const BENIGN = ["HIDE_REQUESTER_MISSING", "USER_ALREADY_PARTICIPANT"];
 const escapeMarkdown = (value: string) => value.replace(/([_*`[])/g, "\\$1");
 
 export interface TelegramChannelDeps {
-  /** What a welcome is made of: the lead, its latest event and profile (its variant), the stored invite link and media file ids. */
-  read: Pick<Reads, "leads" | "telegram" | "profiles">;
+  /** What a welcome is made of: the lead, its latest event, profile (its variant) and click, the stored invite link and media file ids. */
+  read: Pick<Reads, "leads" | "telegram" | "profiles" | "clicks">;
   clock: Clock;
   runtime: () => Runtime;
   api: (bot: string) => Api | undefined;
@@ -148,7 +148,8 @@ async function sendWelcome(
   const event = (await deps.read.leads.events(lead.id)).at(-1)!;
   const needsInvite = [welcome.text, welcome.button?.url].some((t) => t?.segments.some((s) => typeof s !== "string" && s.macro === "invite"));
   const invite = needsInvite && campaign.config.chat !== null ? await inviteLink(deps, created, api, bot, campaign.id, signal, effects) : "";
-  const values = { ...macroValues(runtime.config.account_id, campaign.config, { ...lead, quality: profile?.quality }, event), invite };
+  const click = lead.clickId === null ? undefined : ((await deps.read.clicks.get(lead.clickId)) ?? undefined);
+  const values = { ...macroValues(runtime.config.account_id, campaign.config, { ...lead, quality: profile?.quality }, event, click), invite };
   const text = renderText(welcome.text, values, escapeMarkdown);
   const reply_markup: InlineKeyboardMarkup | undefined = welcome.button
     ? { inline_keyboard: [[{ text: welcome.button.text, url: renderText(welcome.button.url, values, welcomeUrlEncode) }]] }

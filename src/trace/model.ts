@@ -1,7 +1,7 @@
 import { t } from "elysia";
 import { Nullable } from "../http/openapi.ts";
 import { Int } from "../http/schema.ts";
-import { EventJson, LeadJson } from "../leads/model.ts";
+import { ClickJson, EventJson, LeadJson } from "../leads/model.ts";
 import { AttemptJson, PostbackJson, postbackDetailExample, postbackExample } from "../postbacks/model.ts";
 
 const Time = t.String({ format: "date-time" });
@@ -23,6 +23,7 @@ export const TraceAnswer = t.Object({
   leads: t.Array(t.Object({
     lead: LeadJson,
     campaign: t.Object({ code: t.String(), paused: t.Boolean(), in_config: t.Boolean() }),
+    click_record: Nullable(t.Object(ClickJson.properties, { description: "the click link's click the lead came from (its parameters, fbc, fbp, ip, user agent, referrer, landing URL); null without one" })),
     events: t.Array(EventJson, { description: "every status change; joins and leaves carry the invite link when Telegram gave one" }),
     postbacks: t.Array(t.Object({ postback: PostbackJson, attempts: t.Array(AttemptJson) })),
   })),
@@ -41,6 +42,7 @@ export const traceExample = {
   leads: [{
     lead: { id: 42, campaign: "spring", subscriber: 123456789, click: "abc123", username: "alice", chat: -1001234567890, status: "cancel", joined_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:00:00.000Z", updated_at: "2024-05-03T10:00:00.000Z", quality: 80, welcome_variant: null },
     campaign: { code: "spring", paused: false, in_config: true },
+    click_record: null,
     events: [
       { id: 77, lead: 42, status: "wait", prev_status: null, source: "telegram", reason: null, invite_link: null, occurred_at: "2024-05-01T10:00:00.000Z", created_at: "2024-05-01T10:00:00.000Z" },
       { id: 90, lead: 42, status: "cancel", prev_status: "approve", source: "telegram", reason: "outside_unsub_window", invite_link: null, occurred_at: "2024-05-03T10:00:00.000Z", created_at: "2024-05-03T10:00:00.000Z" },

@@ -9,7 +9,7 @@ import { queryString, withMessage } from "../http/schema.ts";
 import type { Clock } from "../lib/clock.ts";
 import { invalid } from "../lib/errors.ts";
 import { iso } from "../lib/json.ts";
-import { eventJson, leadJson } from "../leads/model.ts";
+import { clickJson, eventJson, leadJson } from "../leads/model.ts";
 import { postbackJson } from "../postbacks/model.ts";
 import type { Storage } from "../storage/port.ts";
 import { gatherTrace } from "./gather.ts";
@@ -64,6 +64,7 @@ export function traceRoutes(ctx: TraceDeps) {
           return {
             lead: leadJson(lead, codeOf, await ctx.storage.read.profiles.ofLead(lead.id)),
             campaign: { code: codeOf(lead.campaignId), paused: runtime.campaignsById.get(lead.campaignId)?.config.paused ?? false, in_config: c?.inConfig ?? false },
+            click_record: lead.clickId === null ? null : clickJson(await ctx.storage.read.clicks.get(lead.clickId)),
             events: events.map(eventJson),
             postbacks: postbacks.map(({ row, attempts }) => ({ postback: postbackJson(row, codeOf, () => lead.click), attempts: attempts.map(attemptJson) })),
           };
@@ -78,7 +79,7 @@ export function traceRoutes(ctx: TraceDeps) {
         subscriber: t.Optional(withMessage(t.String({ title: "subscriber", pattern: "^-?[0-9]{1,16}$" }), "must be a Telegram user id")),
       }),
       detail: {
-        summary: "Trace one click or subscriber: its Starts, the campaign matched or why not, its leads, joins and leaves, postbacks and attempts, and why nothing was sent",
+        summary: "Trace one click or subscriber: its Starts, the campaign matched or why not, its leads (with their click link's click), joins and leaves, postbacks and attempts, and why nothing was sent",
         description: "Give `click` or `subscriber`. A Start whose payload was over 64 characters reaches the bot as a bare `/start` (no payload): it cannot be matched to a click, and the explanation says so.",
         responses: responses({ schema: TraceAnswer, example: traceExample, description: "Everything recorded about it, and the findings in words" }, 401, 422),
       },

@@ -20,6 +20,8 @@ interface Opts {
   campaign: string;
   /** Set: every request is a Telegram /start update to a webhook with this secret. */
   webhookSecret?: string;
+  /** Every request is a GET of the click link at `path` (a new click each), answered 302. */
+  click?: boolean;
 }
 
 const opts = JSON.parse(process.argv[2] ?? "{}") as Opts;
@@ -28,6 +30,10 @@ const HOST = "127.0.0.1";
 let sub = opts.base;
 function nextRequest(): Buffer {
   sub++;
+  if (opts.click) {
+    return Buffer.from(`GET ${opts.path}?utm_source=fb&utm_campaign=spring&sub1=${sub}&fbclid=IwAR${sub} HTTP/1.1\r\nHost: ${HOST}:${opts.port}\r\n`
+      + "User-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148\r\n\r\n", "latin1");
+  }
   if (opts.webhookSecret !== undefined) {
     const update = `{"update_id":${sub},"message":{"message_id":1,"date":1700000000,"chat":{"id":${sub},"type":"private"},"from":{"id":${sub},"is_bot":false,"first_name":"B"},"text":"/start ${opts.campaign}-c${sub}","entities":[{"offset":0,"length":6,"type":"bot_command"}]}}`;
     return Buffer.from(
@@ -59,7 +65,7 @@ function record(ms: number, status: number) {
     latencies = bigger;
   }
   latencies[done++] = ms;
-  if (status < 200 || status > 299) non2xx++;
+  if (status < 200 || status > (opts.click ? 399 : 299)) non2xx++; // the click link answers 302
   lastDone = performance.now();
 }
 

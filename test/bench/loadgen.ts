@@ -31,10 +31,16 @@ export interface WebhookTarget {
   secret: string;
 }
 
+/** The click link instead of POST /api/events: every request is a GET /c/{campaign} of a new click (a browser's user agent, utm_*, sub1, fbclid). */
+export interface ClickTarget {
+  campaign: string;
+}
+
 export interface LoadSpec {
   port: number;
   /** Default: POST /api/events. */
   webhook?: WebhookTarget;
+  click?: ClickTarget;
   clients: number;
   seconds: number;
   /** Subscribers are base+1, base+2, … (unique per run). */
@@ -111,6 +117,14 @@ const WRK_WEBHOOK_LUA = WRK_LUA
   .replace(/local body1 = .*\n/, "")
   .replace(/  local body = body1 .*\n/, `  local body = '{"update_id":' .. sub .. ',"message":{"message_id":1,"date":1700000000,"chat":{"id":' .. sub .. ',"type":"private"},"from":{"id":' .. sub .. ',"is_bot":false,"first_name":"B"},"text":"/start CAMPAIGN-c' .. sub .. '","entities":[{"offset":0,"length":6,"type":"bot_command"}]}}'\n`);
 
+// The same for GET /c/{campaign}: a new click each time (sub1 and fbclid unique), answered 302; wrk
+// counts only statuses above 399 as errors.
+const WRK_CLICK_LUA = WRK_LUA
+  .replace(/local head = .*\n/, 'local head = "GET /c/CAMPAIGN?utm_source=fb&utm_campaign=spring&sub1="\n')
+  .replace(/local body1 = .*\n/, 'local tail = " HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nUser-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148\\r\\nX-Run: RUNID\\r\\n\\r\\n"\n')
+  .replace(/  local body = body1 .*\n/, "")
+  .replace(/  return head \.\. sub .*\n/, '  return head .. sub .. "&fbclid=IwAR" .. sub .. tail\n');
+
 function wrkGenerator(path: string, version: string, threads: number): LoadGenerator {
   let runs = 0;
   return {
@@ -122,9 +136,9 @@ function wrkGenerator(path: string, version: string, threads: number): LoadGener
       const script = join(spec.dir, `wrk-${runId}.lua`);
       const lua = spec.webhook
         ? WRK_WEBHOOK_LUA.replace("BOT", spec.webhook.bot).replace("SECRET", spec.webhook.secret)
-        : WRK_LUA.replace("APIKEY", API_KEY);
-      writeFileSync(script, lua.replace("BASE", String(spec.base)).replaceAll("CAMPAIGN", CAMPAIGN).replace("RUNID", runId));
-      const target = spec.webhook ? `/telegram/${spec.webhook.bot}` : "/api/events";
+        : spec.click ? WRK_CLICK_LUA : WRK_LUA.replace("APIKEY", API_KEY);
+      writeFileSync(script, lua.replace("BASE", String(spec.base)).replaceAll("CAMPAIGN", spec.click?.campaign ?? CAMPAIGN).replace("RUNID", runId));
+      const target = spec.webhook ? `/telegram/${spec.webhook.bot}` : spec.click ? `/c/${spec.click.campaign}` : "/api/events";
       const args = [path, `-t${threads}`, `-c${spec.clients}`, `-d${spec.seconds}s`, "--timeout", "10s", "-s", script, `http://127.0.0.1:${spec.port}${target}`];
       const r = await sh(args, spec.seconds * 1000 + 60_000);
       const line = r.out.split("\n").find((l) => l.startsWith("BENCHJSON "));
@@ -148,8 +162,9 @@ function bunGenerator(): LoadGenerator {
     async run(spec) {
       const runId = `${Date.now().toString(36)}${runs++}`;
       const h = await startHelper("http-load.ts", [JSON.stringify({
-        port: spec.port, path: spec.webhook ? `/telegram/${spec.webhook.bot}` : "/api/events", concurrency: spec.clients, seconds: spec.seconds, base: spec.base,
-        apiKey: API_KEY, runId, campaign: CAMPAIGN, webhookSecret: spec.webhook?.secret,
+        port: spec.port, path: spec.webhook ? `/telegram/${spec.webhook.bot}` : spec.click ? `/c/${spec.click.campaign}` : "/api/events", concurrency: spec.clients,
+        seconds: spec.seconds, base: spec.base, apiKey: API_KEY, runId, campaign: spec.click?.campaign ?? CAMPAIGN, webhookSecret: spec.webhook?.secret,
+        click: spec.click !== undefined,
       })], { waitHello: false });
       const r = await h.result(spec.seconds * 1000 + 60_000);
       return r as LoadResult;

@@ -1,4 +1,5 @@
 // The scenarios of issue #5: each turns same-run measurements into table rows.
+import { clickScenario } from "./click.ts";
 import { dashboardScenario } from "./dashboard.ts";
 import { retentionScenario } from "./retention.ts";
 import { e2eScenario } from "./e2e.ts";
@@ -219,8 +220,9 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioRe
   normal,
   dashboard: dashboardScenario,
   retention: retentionScenario,
+  click: clickScenario,
   export: exportScenario,
 };
 
 /** Aliases accepted on the command line. */
-export const ALIASES: Record<string, string> = { webhook: "telegram", burst: "telegram", "end-to-end": "e2e", "queue-core": "queue", core: "queue", sync: "normal" };
+export const ALIASES: Record<string, string> = { "click-link": "click", clicks: "click", webhook: "telegram", burst: "telegram", "end-to-end": "e2e", "queue-core": "queue", core: "queue", sync: "normal" };

@@ -18,7 +18,7 @@ import { SqliteCampaigns } from "../../src/storage/sqlite/campaigns.ts";
 import { renderRequest, resolveTemplates } from "../../src/domain/templates.ts";
 import type { LeadEventRow, LeadRow } from "../../src/storage/rows.ts";
 import { macroValues } from "../../src/domain/templates.ts";
-import { ALL_TIME } from "../../src/stats/counters.ts";
+import { ALL_TIME, clickGroupAdds } from "../../src/stats/counters.ts";
 import { bucketOf } from "../../src/lib/time-zones.ts";
 import type { ConfigInput } from "../helpers/service/config.ts";
 import { CAMPAIGN } from "./bench-service.ts";
@@ -35,6 +35,12 @@ export interface SeedOptions {
   spreadMs?: number;
   /** Every n-th lead also joins (an approve event a minute after its start); 0 = none. */
   joinEvery?: number;
+  /**
+   * Every lead came through the click link with these click parameters, each of that many values
+   * (lead i has value i % n): their click_stats counters are written as the service writes them
+   * (clickGroupAdds), for the overview grouped by a parameter.
+   */
+  clickGroups?: Record<string, number>;
 }
 
 export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; path: string } {
@@ -58,6 +64,20 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
       c.leads += leads;
       c.postbacks += postbacks;
       counters.set(`${b}|${st}`, c);
+    }
+  };
+  // click_stats rows: "param|span|bucket|value|status" → counts.
+  const groupCounters = new Map<string, { events: number; leads: number }>();
+  const groups = Object.entries(o.clickGroups ?? {});
+  const countGroups = (i: number, e: { campaignId: number; status: string; occurredAt: number }) => {
+    if (!groups.length) return;
+    const params = Object.fromEntries(groups.map(([param, n]) => [param, `${param}-${i % n}`]));
+    for (const a of clickGroupAdds(e, true, params, groups.map(([param]) => param))) {
+      const key = `${a.param}|${a.span}|${a.bucket}|${a.value}|${a.status}`;
+      const c = groupCounters.get(key) ?? { events: 0, leads: 0 };
+      c.events += a.events;
+      c.leads += a.leads;
+      groupCounters.set(key, c);
     }
   };
   const sqlite = db.$client;
@@ -98,7 +118,7 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
         const joined = joins > 0 && i % joins === 0;
         const lead = {
           id: leadId, campaignId: campaign.id, subscriber, click: `c${subscriber}`, username: "", chatId: campaign.config.chat,
-          status: joined ? "approve" : status, joinedAt: joined ? at + JOIN_AFTER_MS : null, createdAt: at, updatedAt: at,
+          status: joined ? "approve" : status, joinedAt: joined ? at + JOIN_AFTER_MS : null, createdAt: at, updatedAt: at, clickId: null,
         } satisfies LeadRow;
         const event = {
           id: eventId, leadId, campaignId: campaign.id, status, prevStatus: null, source: "api", reason: null,
@@ -121,10 +141,12 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
         };
         insEvent.run(eventId, leadId, campaign.id, status, at, at);
         postbacksOf(event, templates);
+        countGroups(i, event);
         if (joined) {
           const join = { ...event, id: nextEvent++, status: "approve" as const, prevStatus: "wait" as const, occurredAt: at + JOIN_AFTER_MS, createdAt: at + JOIN_AFTER_MS };
           insJoin.run(join.id, leadId, campaign.id, join.occurredAt, join.createdAt);
           postbacksOf(join, joinTemplates);
+          countGroups(i, join);
         }
       }
     }).immediate();
@@ -137,6 +159,17 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
       insCounter.run(campaign.id, Number(bucket), st!, c.events, c.leads, c.postbacks);
     }
   }).immediate();
+  const insGroup = sqlite.prepare(`INSERT INTO click_stats (campaign_id, param, span, bucket, value, status, events, leads) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (campaign_id, param, span, bucket, value, status) DO UPDATE SET events = events + excluded.events, leads = leads + excluded.leads`);
+  const groupRows = [...groupCounters];
+  for (let start = 0; start < groupRows.length; start += batch) {
+    sqlite.transaction(() => {
+      for (const [key, c] of groupRows.slice(start, start + batch)) {
+        const [param, span, bucket, value, st] = key.split("|");
+        insGroup.run(campaign.id, param!, Number(span), Number(bucket), value!, st!, c.events, c.leads);
+      }
+    }).immediate();
+  }
   sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
   sqlite.close();
   return { seconds: (performance.now() - t0) / 1000, rows: o.rows, path: config.storage.path };

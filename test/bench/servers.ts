@@ -3,7 +3,8 @@
 //   bun test/bench/servers.ts bare-json  — a bare Bun.serve that parses the JSON body and answers
 //                                          a JSON like the service's (ceiling without a framework)
 //   bun test/bench/servers.ts elysia     — the same in a minimal Elysia app, with the service's own
-//                                          body schema (ceiling of the framework the spec names)
+//                                          body schema (ceiling of the framework the spec names), and
+//                                          GET /c/:campaign answering the click link's 302 (no write)
 //   bun test/bench/servers.ts receiver   — a fast tracker answering 200 "OK" and counting requests
 // Both listen on 127.0.0.1 with a free port and print {"port": N} as their first line.
 // The receiver also answers GET /__stats (count, distinct events, first/last arrival in ms of its
@@ -44,7 +45,12 @@ function eventOf(url: string): number {
 }
 
 const ceiling = mode === "elysia"
-  ? new Elysia().post("/api/events", ({ body }) => ({ ...ANSWER, lead: { ...ANSWER.lead, click: body.click ?? "" } }), { body: EventBody }).listen({ hostname: "127.0.0.1", port: 0 }).server!
+  ? new Elysia()
+    .post("/api/events", ({ body }) => ({ ...ANSWER, lead: { ...ANSWER.lead, click: body.click ?? "" } }), { body: EventBody })
+    .get("/c/:campaign", ({ params }) => new Response(null, {
+      status: 302, headers: { location: `https://t.me/bench_bot?start=${params.campaign}-Xk3vQ9aLm2Tb`, "cache-control": "no-store", "referrer-policy": "no-referrer" },
+    }))
+    .listen({ hostname: "127.0.0.1", port: 0 }).server!
   : null;
 const server = ceiling ?? (mode === "bare"
   ? Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("ok") })

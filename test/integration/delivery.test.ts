@@ -170,10 +170,10 @@ describe("delivery", () => {
 
     answer = 200;
     const dry = await svc.api("POST", "/api/postbacks/retry", { state: "rejected", dry_run: true });
-    expect(dry.body).toEqual({ dry_run: true, matched: 2, retried: 0 });
+    expect(dry.body).toEqual({ dry_run: true, and_later: false, matched: 2, superseded: 0, held_back: 0, later: 0, queued: 2, retried: 0 });
     expect(tracker.received.length).toBe(2);
     const bulk = await svc.api("POST", "/api/postbacks/retry", { state: "rejected" });
-    expect(bulk.body).toEqual({ dry_run: false, matched: 2, retried: 2 });
+    expect(bulk.body).toMatchObject({ dry_run: false, matched: 2, queued: 2, retried: 2 });
     await tracker.waitForCount(4);
     await eventually(async () => (await listPostbacks(svc, "&state=delivered")).length === 2, 5000, "delivered after retry");
     expect((await svc.api("POST", `/api/postbacks/${row.id}/retry`)).status).toBe(200);

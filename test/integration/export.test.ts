@@ -57,6 +57,12 @@ beforeAll(async () => {
   await applyEvent(svc, { campaign: "c2", subscriber: 4, status: "wait", click: "k4" });
   await applyEvent(svc, { campaign: "c2", subscriber: 4, status: "approve" });
   await outboxSettled(svc);
+  // Lead 4 came through the click link (issue 21): its click record, as the link stores it.
+  const db = svc.sqlite();
+  const clickId = db.prepare(`INSERT INTO clicks (token, campaign_id, params, fbc, fbp, ip, user_agent, referrer, landing_url, cut, created_at)
+    VALUES ('Xk3vQ9aLm2Tb', (SELECT id FROM campaigns WHERE code = 'c2'), ?, 'fb.1.1.IwAR', NULL, '203.0.113.7', 'Mozilla/5.0', NULL, 'https://tg.example.com/c/c2?utm_source=fb', 0, ?)`)
+    .run(JSON.stringify({ utm_source: "fb", sub1: "=1+1" }), Date.UTC(2026, 2, 2, 9, 0)).lastInsertRowid;
+  db.prepare("UPDATE leads SET click_id = ? WHERE subscriber = 4").run(clickId);
 }, 30_000);
 
 afterAll(async () => {
@@ -99,14 +105,20 @@ describe("export of leads", () => {
     const lines = (await res.text()).trimEnd().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((l) => l.subscriber)).toEqual([4, 3, 2]);
     expect(lines[0]).toMatchObject({ campaign: "c2", click: "k4", status: "approve", approve_at: "2026-03-02T09:01:00.000Z" });
+    expect(lines[0].click_record).toEqual({
+      params: { utm_source: "fb", sub1: "=1+1" }, fbc: "fb.1.1.IwAR", fbp: null, ip: "203.0.113.7", user_agent: "Mozilla/5.0", referrer: null,
+      landing_url: "https://tg.example.com/c/c2?utm_source=fb", at: "2026-03-02T09:00:00.000Z",
+    });
+    expect(lines[1].click_record).toBeNull();
     expect(lines[0].events.map((e: any) => e.status)).toEqual(["wait", "approve"]);
     expect(lines[2].click).toBe('a,"b"\nc'); // JSON keeps text as it is
     const list = (await svc.api("GET", `/api/leads?since=${since}`)).body.items.map((l: any) => l.subscriber);
     expect(list).toEqual([4, 3, 2]); // the list takes the same filter
   });
 
-  test("a search by subscriber, an unknown campaign (header only), a bad format and an unknown filter", async () => {
-    expect(table(await (await get("/api/export/leads?subscriber=4")).text()).map((r) => r.campaign)).toEqual(["c2"]);
+  test("a search by subscriber, with its click link's parameters; an unknown campaign (header only), a bad format and an unknown filter", async () => {
+    const [four] = table(await (await get("/api/export/leads?subscriber=4")).text());
+    expect(four).toMatchObject({ campaign: "c2", click_params: "utm_source=fb&sub1=%3D1%2B1", click_ip: "203.0.113.7", click_at: "2026-03-02T09:00:00.000Z" });
     const none = await (await get("/api/export/leads?campaign=nope")).text();
     expect(parseCsv(none)).toHaveLength(1);
     const bad = await get("/api/export/leads?format=xml");

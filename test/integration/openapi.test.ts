@@ -39,7 +39,7 @@ const operations = () =>
   Object.entries(spec.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, op })));
 
 /** Routes whose answers are not the error envelope (AlterCPA style, health, text, the demo tracker). */
-const OWN_ANSWERS = new Set(["/api/postback", "/health", "/metrics", "/demo/postback", "/demo/received"]);
+const OWN_ANSWERS = new Set(["/api/postback", "/health", "/metrics", "/demo/postback", "/demo/received", "/c/{campaign}"]);
 
 describe("the OpenAPI document", () => {
   test("every operation declares a success answer with its schema and an example that fits it", () => {
@@ -76,7 +76,7 @@ describe("the OpenAPI document", () => {
 
   test("routes that need no key show no lock; the inbound postback and the webhook name their own key; the rest any of the API key forms", () => {
     const security = Object.fromEntries(operations().map(({ method, path, op }) => [`${method} ${path}`, op.security ?? "global"]));
-    for (const open of ["GET /health", "GET /metrics", "POST /api/session", "DELETE /api/session", "GET /demo/postback", "GET /demo/received"]) expect([open, security[open]]).toEqual([open, []]);
+    for (const open of ["GET /health", "GET /metrics", "POST /api/session", "DELETE /api/session", "GET /demo/postback", "GET /demo/received", "GET /c/{campaign}"]) expect([open, security[open]]).toEqual([open, []]);
     expect(security["GET /api/postback"]).toEqual([{ inboundKey: [] }]);
     expect(security["POST /telegram/{bot}"]).toEqual([{ webhookSecret: [] }]);
     for (const managed of ["GET /api/leads", "POST /api/events", "GET /api/stats", "GET /api/session"]) expect([managed, security[managed]]).toEqual([managed, "global"]);
@@ -164,6 +164,9 @@ describe("real answers match the document", () => {
       { method: "GET", path: "/demo/postback", url: "/demo/postback?subid=x" },
       { method: "POST", path: "/demo/postback", url: "/demo/postback", body: "x=1" },
       { method: "GET", path: "/demo/received", url: "/demo/received" },
+      // The click link of a campaign without a bot, and of none: plain pages (a redirect would leave 127.0.0.1).
+      { method: "GET", path: "/c/{campaign}", url: "/c/c1?utm_source=fb" },
+      { method: "GET", path: "/c/{campaign}", url: "/c/nope" },
     ];
     // Every management operation without a key: its declared 401.
     for (const { method, path } of operations()) {

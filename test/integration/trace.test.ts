@@ -66,6 +66,7 @@ describe("GET /api/trace", () => {
     expect(t.leads).toHaveLength(1);
     const [l] = t.leads;
     expect(l.campaign).toEqual({ code: "spring", paused: false, in_config: true });
+    expect(l.click_record).toBeNull(); // a tracker's click id, not the click link's
     expect(l.events.map((e: any) => [e.status, e.invite_link, e.reason])).toEqual([
       ["wait", null, null], ["approve", "https://t.me/+SpringInvite", null], ["cancel", null, "outside_unsub_window"],
     ]);

@@ -151,7 +151,8 @@ describe("crash recovery (subprocess, kill -9)", () => {
       expect(snapKeys.length).toBe(snapEvents.length);
       const snapAnswer = new Map(snapKeys.map((k) => {
         const body = JSON.parse(k.response);
-        return [k.key, { leadId: body.lead.id as number, eventId: body.events[0].id as number }];
+        // Stored as what rebuilds the answer: its events by id (leads/idempotent-answer.ts).
+        return [k.key, { leadId: body.lead.id as number, eventId: body.events[0] as number }];
       }));
       const confirmedBeforeKill = events.filter((e) => e.answer);
       expect(confirmedBeforeKill.length).toBe(committed);

@@ -40,7 +40,11 @@ function seededSqlite(n: number): { db: Db; path: string } {
     db.insert(s.campaigns).values(range.map((i) => ({ code: `c${i}`, name: awkward(i), bot: i % 2 ? "main" : null, chatId: i % 2 ? CHAT : null,
       paused: i % 3 === 0, inConfig: i % 4 !== 0, createdAt: T0 + i, updatedAt: T0 + 2 * i }))).run();
     db.insert(s.leads).values(range.map((i) => ({ campaignId: 1 + (i % n), subscriber: 2 ** 53 - 1 - i, click: awkward(i + 1), username: i % 2 ? `User_${i}` : "",
-      chatId: CHAT - i, status: "approve" as const, joinedAt: i % 2 ? T0 + i : null, createdAt: T0, updatedAt: T0 + i }))).run();
+      chatId: CHAT - i, status: "approve" as const, joinedAt: i % 2 ? T0 + i : null, createdAt: T0, updatedAt: T0 + i, clickId: i % 2 ? 1 + i : null }))).run();
+    db.insert(s.clicks).values(range.map((i) => ({ token: `tok${String(i).padStart(9, "0")}`, campaignId: 1, params: { utm_source: awkward(i), [awkward(i + 3) || "k"]: awkward(i + 4) },
+      fbc: i % 2 ? `fb.1.${T0}.IwAR${i}` : null, fbp: null, ip: i % 2 ? "2001:db8::7" : null, userAgent: awkward(i), referrer: i % 3 ? null : awkward(i + 1),
+      landingUrl: `https://tg.example/c/c1?n=${i}`, cut: i % 3, createdAt: T0 + i }))).run();
+    db.insert(s.clickStats).values(range.map((i) => ({ campaignId: 1, param: "utm_source", span: i % 2 ? 15 : 1440, bucket: T0 - (T0 % 900_000) + i * 900_000, value: awkward(i), status: "wait" as const, events: i, leads: i }))).run();
     db.insert(s.leadEvents).values(range.map((i) => ({ leadId: 1 + i, campaignId: 1, status: "approve" as const, prevStatus: i % 2 ? "wait" as const : null,
       source: "telegram" as const, reason: i % 3 ? null : awkward(i), payout: i % 2 ? "12.50" : null, currency: i % 2 ? "USD" : null, occurredAt: T0 + i, createdAt: T0 + i }))).run();
     db.insert(s.postbacks).values(range.map((i) => ({ channel: i % 2 ? "telegram" as const : "http" as const, leadId: 1 + i, eventId: 1 + i, campaignId: 1,
@@ -148,7 +152,7 @@ describePostgres("copy-to-postgres", () => {
     const bare = await database(false);
     const notMigrated = await copySqliteToPostgres(source.$client, bare.sql).then(() => null, (e: unknown) => e);
     expect(notMigrated).toBeInstanceOf(StorageError);
-    expect((notMigrated as Error).message).toStartWith("the PostgreSQL database is not migrated to this version (missing: 0000_init");
+    expect((notMigrated as Error).message).toStartWith("the PostgreSQL database is not migrated to this version (missing: 0000_init, ");
 
     const { sql } = await database(true);
     await sql`INSERT INTO bots (name, updated_at) VALUES ('other', 0)`;

@@ -83,6 +83,7 @@ const INT4_COLUMNS = new Set([
   "delivery_attempts.duration_ms", "delivery_attempts.http_status", "lead_stats.events", "lead_stats.leads",
   "lead_stats.postbacks", "idempotency_keys.status_code", "lead_profiles.quality", "retention_counts.joined",
   "retention_counts.out_1d", "retention_counts.out_7d", "retention_counts.out_14d", "retention_counts.out_30d", "revenue_counts.events", "funnel_counts.starts", "funnel_counts.joins",
+  "clicks.cut", "click_stats.span", "click_stats.events", "click_stats.leads",
 ]);
 
 describe("the PostgreSQL schema mirrors the SQLite one", () => {

@@ -32,13 +32,16 @@ describe("a minimal config gets the documented defaults", () => {
     expect(parseConfig(yaml("api_keys: [k-0123456789abcdef0123456789abcdef]"), {})).toEqual({
       source: null,
       server: { host: "0.0.0.0", port: 8080, public_url: null, trusted_proxies: [], metrics_public: true },
-      storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000, driver: "sqlite", url: null, pool_size: 10 },
+      storage: { path: "data/tgcpa.db", synchronous: "FULL", busy_timeout_ms: 5000, driver: "sqlite", url: null, pool_size: 10, idempotency_mib_per_api_key: 64 },
       rate_limits: {
         inbound_per_minute: 600, inbound_bad_key_per_minute: 30, webhook_per_minute: 6000, requests_in_progress_per_client: 128,
-        api_key_failures_per_minute: 20, api_key_failures_all_per_minute: 200,
+        api_key_failures_per_minute: 20, api_key_failures_all_per_minute: 200, click_per_minute: 120,
       },
       log: { level: "info", format: "json", access: true },
-      dashboard: { timezone: "UTC", session_ttl_ms: 7 * D },
+      dashboard: {
+        timezone: "UTC", session_ttl_ms: 7 * D,
+        click_groups: ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "sub1", "sub2", "sub3", "sub4", "sub5"],
+      },
       account_id: "1",
       api_keys: ["k-0123456789abcdef0123456789abcdef"],
       inbound_keys: [],
@@ -69,7 +72,7 @@ describe("a minimal config gets the documented defaults", () => {
     const config = parseConfig(yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "campaigns:", "  - code: spring"), {});
     expect(config.campaigns).toEqual([
       { code: "spring", name: "spring", bot: null, chat: null, paused: false, unsub_window_ms: 0, postbacks: null, payouts: {}, welcome: null, costs: [], auto_approve: false, join_request: false,
-        approve_after_ms: 0, approve_after_leave: "skip", min_quality: null, below_min_quality: "trash", join_requests: null },
+        approve_after_ms: 0, approve_after_leave: "skip", min_quality: null, below_min_quality: "trash", join_requests: null, click_link: { mode: "redirect", click_param: null } },
     ]);
   });
 
@@ -158,7 +161,7 @@ describe("an unknown key names the nearest known one, with its path and line", (
     { text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "postbacks: { aprove: 'https://t.example/?c={click}' }"), path: "postbacks.aprove", line: 2, message: 'unknown key "aprove" (did you mean "approve"?)' },
     {
       text: yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "dashboard: { colour: red }"), path: "dashboard.colour", line: 2,
-      message: 'unknown key "colour" (expected one of: timezone, session_ttl)',
+      message: 'unknown key "colour" (expected one of: timezone, session_ttl, click_groups)',
     },
   ])("$path", ({ text, path, line, message }) => {
     expect(issuesOf(text)).toEqual([{ path, line, message }]);
@@ -224,7 +227,7 @@ describe("values as people and ${ENV} write them", () => {
 describe("dashboard", () => {
   test("timezone takes an IANA name (spelled canonically) and session_ttl a duration", () => {
     const config = parseConfig(yaml("api_keys: [k-0123456789abcdef0123456789abcdef]", "dashboard:", "  timezone: europe/moscow", "  session_ttl: 12h"), {});
-    expect(config.dashboard).toEqual({ timezone: "Europe/Moscow", session_ttl_ms: 12 * H });
+    expect(config.dashboard).toEqual({ timezone: "Europe/Moscow", session_ttl_ms: 12 * H, click_groups: expect.any(Array) as unknown as string[] });
   });
 
   test.each([

@@ -3,11 +3,12 @@
 // API key, and every change carries the X-Requested-With header the service asks of cookie callers.
 
 export class ApiError extends Error {
-  /** @param {number} status @param {string} code @param {string} message */
-  constructor(status, code, message) {
+  /** @param {number} status @param {string} code @param {string} message @param {any} [details] the envelope's details */
+  constructor(status, code, message, details) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -38,7 +39,7 @@ export async function api(method, path, body) {
     // not JSON: reported below with the status
   }
   if (res.status === 401 && path !== "/api/session") onSignedOut();
-  if (!res.ok) throw new ApiError(res.status, data?.error?.code ?? "http_error", data?.error?.message ?? `HTTP ${res.status}`);
+  if (!res.ok) throw new ApiError(res.status, data?.error?.code ?? "http_error", data?.error?.message ?? `HTTP ${res.status}`, data?.error?.details);
   return data;
 }
 

@@ -12,8 +12,9 @@ import { campaignPage, overviewPage } from "./stats-pages.client.js";
 import { fill, h, showError } from "./ui.client.js";
 
 /**
- * What a page gets: the zone to show times in, the route's argument and query, and navigation.
- * @typedef {{ tz: string, arg: string | null, params: URLSearchParams, route: string, go: (route: string, params?: Record<string, string | undefined>) => void }} PageContext
+ * What a page gets: the zone to show times in, the route's argument and query, navigation, and the
+ * click parameters the funnel can be grouped by (dashboard.click_groups).
+ * @typedef {{ tz: string, arg: string | null, params: URLSearchParams, route: string, go: (route: string, params?: Record<string, string | undefined>) => void, clickGroups: string[] }} PageContext
  * @typedef {(ctx: PageContext) => Promise<Node>} Page
  */
 
@@ -21,7 +22,7 @@ import { fill, h, showError } from "./ui.client.js";
 const ROUTES = { overview: overviewPage, campaign: campaignPage, postbacks: postbacksPage, leads: leadsPage, lead: leadPage, trace: tracePage, journal: journalPage, bots: botsPage, retention: retentionPage, money: moneyPage };
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
-const session = { timezone: "UTC" };
+const session = { timezone: "UTC", clickGroups: /** @type {string[]} */ ([]) };
 
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, "");
@@ -54,7 +55,7 @@ async function render() {
   const mine = ++rendering;
   main.setAttribute("aria-busy", "true");
   try {
-    const content = await page({ tz, arg, params, route, go });
+    const content = await page({ tz, arg, params, route, go, clickGroups: session.clickGroups });
     if (mine === rendering) fill(main, content);
   } catch (err) {
     if (mine === rendering && /** @type {any} */ (err).status !== 401) showError(main, err);
@@ -87,6 +88,7 @@ $("signin-form").addEventListener("submit", async (e) => {
   try {
     const s = await api("POST", "/api/session", { key: input.value });
     session.timezone = s.timezone;
+    session.clickGroups = s.click_groups;
     input.value = "";
     showApp();
   } catch (err) {
@@ -115,6 +117,7 @@ window.addEventListener("hashchange", () => {
 try {
   const s = await api("GET", "/api/session");
   session.timezone = s.timezone;
+  session.clickGroups = s.click_groups;
   showApp();
 } catch (err) {
   if (/** @type {any} */ (err).status === 401) showSignIn();

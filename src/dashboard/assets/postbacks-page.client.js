@@ -2,7 +2,7 @@
 // Postbacks: filters, the lead's click, a host's circuit state ("paused until 23:50:13") on its
 // pending rows and after Retry, the attempt log (numbered on across re-sends), Retry and bulk
 // retry with its dry-run count, and the filter's export.
-import { api, qs } from "./api.client.js";
+import { api, ApiError, qs } from "./api.client.js";
 import { addDays, badge, breakable, clockTime, fill, formValues, h, midnight, num, select, table, time } from "./ui.client.js";
 
 /** @typedef {import("./app.client.js").PageContext} PageContext */
@@ -32,6 +32,9 @@ async function attemptLog(id, tz) {
     ], attempts, { empty: "No attempt yet." }));
 }
 
+/** "#12 cancel (delivered)" for rows named in a 409's details. @param {{id: number, status: string, state: string}} r */
+const rowName = (r) => `#${r.id} ${r.status} (${r.state})`;
+
 /** Hosts whose circuit is open, by host: until when. */
 async function openCircuits() {
   const { items } = await api("GET", "/api/hosts");
@@ -46,7 +49,10 @@ function stateCell(p, open, tz) {
 
 /**
  * Postbacks as a table: a click on a row opens its attempt log below it; failed and rejected rows
- * have a Retry button, which queues the row again and follows it to its new outcome.
+ * have a Retry button, which queues the row again and follows it to its new outcome. A row whose
+ * lead has a later postback delivered to the same host is not sent alone (it would undo that status
+ * at the tracker): the service refuses it (409 superseded) and the row asks first whether to send
+ * it followed by the later ones.
  * @param {any[]} rows @param {string} tz @param {Map<string, string>} [open] hosts paused, until when
  */
 export function postbackTable(rows, tz, open = new Map()) {
@@ -54,11 +60,11 @@ export function postbackTable(rows, tz, open = new Map()) {
   const retryCell = (p) => {
     if (!RETRYABLE.includes(p.state)) return "";
     const button = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "secondary", dataset: { retry: String(p.id) } }, "Retry"));
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      const tr = /** @type {HTMLElement} */ (button.closest("tr"));
+    /** @param {HTMLElement} tr @param {boolean} andLater */
+    const send = async (tr, andLater) => {
+      const reason = /** @type {HTMLElement} */ (tr.querySelector("[data-cell=reason]"));
       try {
-        const { postback } = await api("POST", `/api/postbacks/${p.id}/retry`);
+        const { postback } = await api("POST", `/api/postbacks/${p.id}/retry`, andLater ? { and_later: true } : undefined);
         update(tr, postback, await openCircuits());
         for (let i = 0; i < 40 && postback.state === "pending"; i++) {
           await new Promise((r) => setTimeout(r, 250));
@@ -67,9 +73,28 @@ export function postbackTable(rows, tz, open = new Map()) {
           if (fresh.postback.state !== "pending") break;
         }
       } catch (err) {
-        fill(/** @type {HTMLElement} */ (tr.querySelector("[data-cell=reason]")), h("span", { class: "error" }, /** @type {Error} */ (err).message));
+        if (err instanceof ApiError && err.code === "superseded") return confirmSuperseded(tr, reason, err.details);
+        fill(reason, h("span", { class: "error" }, /** @type {Error} */ (err).message));
         button.disabled = false;
       }
+    };
+    /** @param {HTMLElement} tr @param {HTMLElement} reason @param {any} details */
+    const confirmSuperseded = (tr, reason, details) => {
+      const later = /** @type {any[]} */ (details.and_later);
+      fill(reason, h("div", { class: "confirm", dataset: { superseded: String(p.id) } },
+        h("span", null, `Not sent: ${rowName(details.superseded_by)} of this lead came later. Sent alone, this ${p.status} would undo it at the tracker. `),
+        h("button", { type: "button", dataset: { retryLater: String(p.id) }, onclick: () => {
+          fill(reason, "");
+          send(tr, true);
+        } }, `Send #${p.id}, then ${later.map((r) => `#${r.id}`).join(", ")} again`), " ",
+        h("button", { type: "button", class: "secondary", onclick: () => {
+          fill(reason, p.reason ?? "");
+          button.disabled = false;
+        } }, "Cancel")));
+    };
+    button.addEventListener("click", () => {
+      button.disabled = true;
+      send(/** @type {HTMLElement} */ (button.closest("tr")), false);
     });
     return button;
   };
@@ -144,15 +169,25 @@ export async function postbacksPage(ctx) {
   const bulk = h("div", { class: "bulk" });
   if (filter.state && FINISHED.includes(filter.state)) {
     const body = { state: filter.state, status: filter.status, campaign: filter.campaign, host: filter.host, since: filter.since, until: filter.until };
+    /** @param {any} answer @param {string} id @param {string} label */
+    const confirm = (answer, id, label) => h("button", { type: "button", id, onclick: async () => {
+      const { retried } = await api("POST", "/api/postbacks/retry", { ...body, and_later: answer.and_later });
+      fill(bulk, h("span", { class: "notice", id: "bulk-done" }, `${num(retried)} postbacks queued again.`));
+    } }, label);
     const start = h("button", { type: "button", class: "secondary", id: "bulk-retry", onclick: async () => {
-      const { matched } = await api("POST", "/api/postbacks/retry", { ...body, dry_run: true });
-      if (!matched) return fill(bulk, h("span", { class: "muted" }, "No postbacks match this filter."));
+      const [alone, withLater] = await Promise.all([
+        api("POST", "/api/postbacks/retry", { ...body, dry_run: true }), api("POST", "/api/postbacks/retry", { ...body, and_later: true, dry_run: true }),
+      ]);
+      if (!alone.matched) return fill(bulk, h("span", { class: "muted" }, "No postbacks match this filter."));
+      const left = alone.superseded
+        ? ` ${num(alone.superseded)} of them ${alone.superseded === 1 ? "is" : "are"} superseded: their lead has a later postback delivered to the same host, which they would undo at the tracker, so they are left out.`
+        : "";
       fill(bulk,
-        h("span", { id: "bulk-count" }, `${num(matched)} ${filter.state} postbacks match this filter. Send them again? `),
-        h("button", { type: "button", id: "bulk-confirm", onclick: async () => {
-          const { retried } = await api("POST", "/api/postbacks/retry", body);
-          fill(bulk, h("span", { class: "notice", id: "bulk-done" }, `${num(retried)} postbacks queued again.`));
-        } }, `Send ${num(matched)} again`), " ",
+        h("span", { id: "bulk-count" }, `${num(alone.matched)} ${filter.state} postbacks match this filter.${left} Send them again? `),
+        alone.queued ? confirm(alone, "bulk-confirm", `Send ${num(alone.queued)} again`) : null, " ",
+        alone.superseded && withLater.queued
+          ? confirm(withLater, "bulk-confirm-later", `Send all ${num(withLater.queued)}: each with its lead's later postbacks after it, in event order`)
+          : null, " ",
         h("button", { type: "button", class: "secondary", onclick: () => fill(bulk, start) }, "Cancel"));
     } }, `Retry all ${filter.state} postbacks of this filter…`);
     fill(bulk, start);

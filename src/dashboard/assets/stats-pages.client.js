@@ -31,7 +31,7 @@ const PRESETS = [["today", 0], ["7d", 6], ["30d", 29], ["90d", 89]];
 
 /** Zone and period pickers; a change navigates to the same page with the new period. @param {PageContext} ctx @param {{ tz: string, from: string, to: string }} p */
 export function periodControls(ctx, p) {
-  const navigate = (/** @type {Record<string, string>} */ next) => ctx.go(ctx.arg ? `${ctx.route}/${encodeURIComponent(ctx.arg)}` : ctx.route, { tz: ctx.params.get("tz") ?? undefined, from: p.from, to: p.to, ...next });
+  const navigate = (/** @type {Record<string, string>} */ next) => ctx.go(ctx.arg ? `${ctx.route}/${encodeURIComponent(ctx.arg)}` : ctx.route, { tz: ctx.params.get("tz") ?? undefined, from: p.from, to: p.to, group: ctx.params.get("group") ?? undefined, ...next });
   const tz = /** @type {HTMLInputElement} */ (h("input", { name: "tz", value: p.tz, list: "zones", size: 22, "aria-label": "Time zone" }));
   const from = /** @type {HTMLInputElement} */ (h("input", { type: "date", name: "from", value: p.from }));
   const to = /** @type {HTMLInputElement} */ (h("input", { type: "date", name: "to", value: p.to }));
@@ -75,8 +75,37 @@ function chartOf(days, items) {
   ], width);
 }
 
-/** @param {{ tz: string, from: string, to: string }} p @param {string} [campaign] */
-const statsQuery = (p, campaign) => qs({ tz: p.tz, since: p.from, until: addDays(p.to, 1), campaign });
+/** @param {{ tz: string, from: string, to: string }} p @param {string} [campaign] @param {string} [group] */
+const statsQuery = (p, campaign, group) => qs({ tz: p.tz, since: p.from, until: addDays(p.to, 1), campaign, group });
+
+/**
+ * "Group by": the funnel per value of a click parameter (GET /api/stats?group=), for the leads that
+ * came through the click link; the choice is kept in the page's address (?group=).
+ * @param {PageContext} ctx @param {{ tz: string, from: string, to: string }} p @param {string | undefined} group @param {any} s
+ */
+function groupSection(ctx, p, group, s) {
+  const select = /** @type {HTMLSelectElement} */ (h("select", { name: "group", "aria-label": "Group by a click parameter" },
+    h("option", { value: "" }, "—"), ctx.clickGroups.map((g) => h("option", { value: g, selected: g === group }, g))));
+  select.addEventListener("change", () => ctx.go(ctx.route, { tz: ctx.params.get("tz") ?? undefined, from: p.from, to: p.to, group: select.value || undefined }));
+  const controls = h("div", { class: "controls" }, h("label", null, "Group by", select));
+  if (!group || !s.group) return h("div", { class: "group-by" }, h("h2", null, "By click parameter"), controls, h("p", { class: "muted" }, ctx.clickGroups.length
+    ? "Choose a parameter of the click link (utm_source, utm_campaign, sub1…) to see which ads brought the subscribers who joined."
+    : "No click parameter is counted (dashboard.click_groups is empty)."));
+  const g = s.group;
+  const rows = [
+    ...g.values.map((/** @type {any} */ v) => ({ ...v, label: v.value })),
+    ...(g.others ? [{ ...g.others, label: `${num(g.others.values)} other values` }] : []),
+    { ...g.without, label: `(no ${g.param})` },
+  ];
+  return h("div", { class: "group-by" },
+    h("h2", null, `By ${g.param}`), controls,
+    table([
+      [g.param, (r) => h("span", { class: "mono", dataset: { groupValue: r.label } }, breakable(r.label))],
+      ...STEPS.map(([status, label]) => /** @type {[string, (r: any) => any, { num: boolean }]} */ ([label, (r) => h("span", { dataset: { metric: status } }, num(r.leads[status])), { num: true }])),
+      ["Start → join", (r) => pct(r.rates.joins_per_start), { num: true }],
+      ["Join → leave", (r) => pct(r.rates.leaves_per_join), { num: true }],
+    ], rows, { rowAttrs: (r) => ({ dataset: { group: r.label } }) }));
+}
 
 /** @param {{ tz: string, from: string, to: string }} p @param {string} state @param {string} [campaign] */
 const postbacksLink = (p, state, campaign) => `#/postbacks${qs({ state, campaign, tz: p.tz, from: p.from, to: p.to })}`;
@@ -84,7 +113,9 @@ const postbacksLink = (p, state, campaign) => `#/postbacks${qs({ state, campaign
 /** @param {PageContext} ctx */
 export async function overviewPage(ctx) {
   const p = periodOf(ctx);
-  const [s, configured] = await Promise.all([api("GET", `/api/stats${statsQuery(p)}`), api("GET", "/api/campaigns")]);
+  const wanted = ctx.params.get("group") ?? "";
+  const group = ctx.clickGroups.includes(wanted) ? wanted : undefined;
+  const [s, configured] = await Promise.all([api("GET", `/api/stats${statsQuery(p, undefined, group)}`), api("GET", "/api/campaigns")]);
   const paused = new Set(configured.items.filter((/** @type {any} */ c) => c.paused).map((/** @type {any} */ c) => c.code));
   const cell = (/** @type {any} */ c, /** @type {string} */ metric, /** @type {any} */ value) => h("span", { dataset: { campaign: c.campaign, metric } }, value);
   return h("div", null,
@@ -94,6 +125,7 @@ export async function overviewPage(ctx) {
     funnel(s.totals, (o) => postbacksLink(p, o)),
     h("h2", null, "Joins and leaves per day"),
     chartOf(s.days, s.items),
+    groupSection(ctx, p, group, s),
     h("h2", null, "Campaigns"),
     table([
       ["Campaign", (c) => h("span", null,
@@ -147,6 +179,13 @@ export async function campaignPage(ctx) {
     } }, "Copy"), copied)
     : h("p", { class: "muted" }, c.bot ? `Start payload ${c.start_payload}: the link appears once the bot has answered getMe.` : `No bot: leads come through POST /api/events or inbound postbacks (start payload ${c.start_payload}).`);
 
+  const clickLink = c.click_link
+    ? h("div", { class: "deeplink" }, h("code", { id: "click-link" }, c.click_link), h("button", { type: "button", onclick: async () => {
+      await copy(c.click_link);
+      fill(copied, "Copied");
+    } }, "Copy"))
+    : h("p", { class: "muted" }, c.bot ? "The click link is off (click_link.mode: off)." : "No click link: the campaign has no bot.");
+
   const botHealth = !c.bot ? h("span", { class: "muted" }, "no bot") : botState(bot, c.bot, ctx.tz);
   // What Telegram said of the chat is only known through a bot that is connected.
   const chatHealth = !c.bot_admin ? h("span", { class: "muted" }, "no chat tracked")
@@ -158,7 +197,9 @@ export async function campaignPage(ctx) {
     h("h1", null, c.name && c.name !== c.code ? `${c.name} (${c.code})` : c.code, c.paused ? [" ", h("span", { class: "badge paused", dataset: { paused: c.code } }, "paused")] : null),
     h("div", { class: "card" },
       h("h2", null, "Deep link"), deepLink,
-      h("p", { class: "muted" }, "Put your tracker's click macro in place of {click}."),
+      h("p", { class: "muted" }, `Put your tracker's click macro in place of {click} (at most ${c.max_click_length} characters).`),
+      h("h2", null, "Click link"), clickLink,
+      h("p", { class: "muted" }, `Without a tracker: use it as the ad's URL (add utm_*, sub1…5; fbclid, ttclid, gclid and yclid come from the ad platform). It records the click and sends the visitor to the bot${c.click_link_mode === "page" ? " through an \"Open in Telegram\" page" : ""}.`),
       h("h2", null, "Health"),
       table([["Bot", () => botHealth], ["Chat", () => chatHealth], ["Unsubscribe window", () => duration(c.unsub_window_s)], ["Templates", () => c.templates_from]], [c])),
     h("h2", null, "Funnel"),

@@ -43,6 +43,7 @@ export const leads = pgTable("leads", {
   joinedAt: int8("joined_at"),
   createdAt: int8("created_at").notNull(),
   updatedAt: int8("updated_at").notNull(),
+  clickId: int8("click_id"),
 }, (t) => [
   uniqueIndex("leads_campaign_subscriber").on(t.campaignId, t.subscriber),
   index("leads_campaign_click").on(t.campaignId, t.click),
@@ -52,7 +53,36 @@ export const leads = pgTable("leads", {
   // SQLite's `username COLLATE NOCASE`: PostgreSQL has no NOCASE collation, so the search must
   // compare lower(username) to lower($1) to use this index.
   index("leads_username").on(sql`lower(${t.username})`).where(sql`username <> ''`),
+  index("leads_click_id").on(t.clickId).where(sql`click_id IS NOT NULL`),
 ]);
+
+export const clicks = pgTable("clicks", {
+  id: identity(),
+  token: text("token").notNull(),
+  campaignId: int8("campaign_id").notNull(),
+  params: jsonb<Record<string, string>>("params").notNull(),
+  fbc: text("fbc"),
+  fbp: text("fbp"),
+  ip: text("ip"),
+  userAgent: text("user_agent"),
+  referrer: text("referrer"),
+  landingUrl: text("landing_url"),
+  cut: integer("cut").notNull().default(0),
+  createdAt: int8("created_at").notNull(),
+}, (t) => [uniqueIndex("clicks_token").on(t.token), index("clicks_created").on(t.createdAt)]);
+
+export const clickStats = pgTable("click_stats", {
+  campaignId: int8("campaign_id").notNull(),
+  param: text("param").notNull(),
+  /** Minutes a bucket spans: 15 or 1440 (a UTC day). */
+  span: integer("span").notNull(),
+  /** Epoch ms of the bucket's start. */
+  bucket: int8("bucket").notNull(),
+  value: text("value").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
+  events: integer("events").notNull().default(0),
+  leads: integer("leads").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.param, t.span, t.bucket, t.value, t.status] })]);
 
 export const leadEvents = pgTable("lead_events", {
   id: identity(),
@@ -159,7 +189,10 @@ export const idempotencyKeys = pgTable("idempotency_keys", {
   statusCode: integer("status_code").notNull(),
   response: text("response").notNull(),
   createdAt: int8("created_at").notNull(),
-});
+  client: text("client").notNull().default(""),
+  spent: int8("spent").notNull().default(0),
+  answerHash: text("answer_hash"),
+}, (t) => [index("idempotency_keys_client").on(t.client, t.spent)]);
 
 export const inboundLog = pgTable("inbound_log", {
   id: identity(),

@@ -10,13 +10,13 @@ import { leadEvents, leads } from "./schema.ts";
 const p = sql.placeholder;
 
 const LEAD_COLUMNS = `id, campaign_id AS campaignId, subscriber, click, username, chat_id AS chatId, status,
-  joined_at AS joinedAt, created_at AS createdAt, updated_at AS updatedAt`;
+  joined_at AS joinedAt, created_at AS createdAt, updated_at AS updatedAt, click_id AS clickId`;
 
 const FIND_LEAD = `SELECT ${LEAD_COLUMNS} FROM leads WHERE campaign_id = $campaignId AND subscriber = $subscriber`;
 
 // Inserts without RETURNING (SQLite materialises RETURNING rows; the row is known here anyway).
-const INSERT_LEAD = `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at)
-  VALUES ($campaignId, $subscriber, $click, $username, $chatId, $status, $joinedAt, $createdAt, $updatedAt)`;
+const INSERT_LEAD = `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at, click_id)
+  VALUES ($campaignId, $subscriber, $click, $username, $chatId, $status, $joinedAt, $createdAt, $updatedAt, $clickId)`;
 
 const INSERT_EVENT = `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, invite_link, occurred_at, created_at)
   VALUES ($leadId, $campaignId, $status, $prevStatus, $source, $reason, $payout, $currency, $inviteLink, $occurredAt, $createdAt)`;
@@ -29,10 +29,13 @@ const LAST_EVENT_AT = `SELECT occurred_at AS at FROM lead_events WHERE campaign_
 // Served by lead_events_lead (lead_id, id): the few events of one lead.
 const EARLIER_OF_STATUS = `SELECT 1 AS x FROM lead_events WHERE lead_id = $leadId AND id < $eventId AND status = $status LIMIT 1`;
 
-const FIND_KEY = `SELECT key, request_hash AS requestHash, status_code AS statusCode, response, created_at AS createdAt
-  FROM idempotency_keys WHERE key = $key`;
-const STORE_KEY = `INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at)
-  VALUES ($key, $requestHash, $statusCode, $response, $createdAt)`;
+const FIND_KEY = `SELECT key, request_hash AS requestHash, status_code AS statusCode, response, created_at AS createdAt,
+  client, spent, answer_hash AS answerHash FROM idempotency_keys WHERE key = $key`;
+const STORE_KEY = `INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at, client, spent, answer_hash)
+  VALUES ($key, $requestHash, $statusCode, $response, $createdAt, $client, $spent, $answerHash)`;
+// Both served by idempotency_keys_client (client, spent): the client's newest row, and its oldest ones.
+const CLIENT_SPENT = `SELECT max(spent) AS spent FROM idempotency_keys WHERE client = $client`;
+const DROP_OLDEST = `DELETE FROM idempotency_keys WHERE client = $client AND spent <= $spent`;
 
 /** Leads, their events and the stored answers of POST /api/events, on the hot write path through prepared statements. */
 export class SqliteLeads implements LeadReads, LeadWrites {
@@ -111,21 +114,27 @@ export class SqliteLeads implements LeadReads, LeadWrites {
     return statement<IdempotentAnswer>(this.db, FIND_KEY).get({ key });
   }
 
+  idempotencySpent(client: string): number {
+    return statement<{ spent: number | null }>(this.db, CLIENT_SPENT).get({ client })?.spent ?? 0;
+  }
+
   /** One writer (the group commit) runs every transaction: nothing to serialise. */
   lock() {}
 
   lockIdempotencyKey() {}
 
   insert(row: NewLead): LeadRow {
-    const { lastInsertRowid } = statement(this.db, INSERT_LEAD).run({ ...row });
-    return { id: Number(lastInsertRowid), ...row };
+    const full = { ...row, clickId: row.clickId ?? null };
+    const { lastInsertRowid } = statement(this.db, INSERT_LEAD).run(full);
+    return { id: Number(lastInsertRowid), ...full };
   }
 
   update(id: number, change: LeadChange): LeadRow {
     return prepared(this.db, "leads.update", (d) => d.update(leads).set({
       status: sql`${p("status")}`, click: sql`${p("click")}`, joinedAt: sql`${p("joinedAt")}`, updatedAt: sql`${p("updatedAt")}`,
       username: sql`coalesce(${p("username")}, ${leads.username})`, chatId: sql`coalesce(${p("chatId")}, ${leads.chatId})`,
-    }).where(eq(leads.id, p("id"))).returning().prepare()).get({ id, ...change })!;
+      clickId: sql`coalesce(${p("clickId")}, ${leads.clickId})`,
+    }).where(eq(leads.id, p("id"))).returning().prepare()).get({ id, ...change, clickId: change.clickId ?? null })!;
   }
 
   insertEvent(row: NewLeadEvent): LeadEventRow {
@@ -136,6 +145,10 @@ export class SqliteLeads implements LeadReads, LeadWrites {
 
   storeIdempotentAnswer(row: IdempotentAnswer) {
     statement(this.db, STORE_KEY).run({ ...row });
+  }
+
+  dropIdempotentAnswers(client: string, spent: number): number {
+    return statement(this.db, DROP_OLDEST).run({ client, spent }).changes;
   }
 
   pruneIdempotencyKeys(before: number, limit: number): number {

@@ -9,7 +9,9 @@ import m5 from "../../../db/migrations/0005_host_due_index.sql" with { type: "te
 import m6 from "../../../db/migrations/0006_leads_click_storage_probe.sql" with { type: "text" };
 import m7 from "../../../db/migrations/0007_dashboard.sql" with { type: "text" };
 import m8 from "../../../db/migrations/0008_buyer_insights.sql" with { type: "text" };
-import m9 from "../../../db/migrations/0009_needy_night_nurse.sql" with { type: "text" };
+import m9 from "../../../db/migrations/0009_click_link.sql" with { type: "text" };
+import m10 from "../../../db/migrations/0010_idempotency_budget.sql" with { type: "text" };
+import m11 from "../../../db/migrations/0011_true_bloodstorm.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -22,5 +24,7 @@ export const migrationSql: Record<string, string> = {
   "0006_leads_click_storage_probe": m6,
   "0007_dashboard": m7,
   "0008_buyer_insights": m8,
-  "0009_needy_night_nurse": m9,
+  "0009_click_link": m9,
+  "0010_idempotency_budget": m10,
+  "0011_true_bloodstorm": m11,
 };

@@ -1,10 +1,11 @@
 import { and, desc, eq, gte, inArray, lt, ne, not, sql, type SQL } from "drizzle-orm";
 import type { PostbackState } from "../../domain/status.ts";
-import type { ClaimedPostback, ClaimRequest, Completion } from "../outbox-types.ts";
+import type { ClaimedPostback, ClaimRequest, Completion, ResendCounts, ResendRequest } from "../outbox-types.ts";
 import type { OutboxReads, OutboxWrites, PostbackFilter } from "../port.ts";
 import type { AttemptRow, NewAttempt, NewPostback, PostbackRow, WrittenPostback } from "../rows.ts";
 import type { Db } from "./client.ts";
 import { OutboxClaims, PENDING_HOSTS_CTE } from "./outbox-claims.ts";
+import { requeueResendable, resendCounts } from "./outbox-resend.ts";
 import { statement, type Bindings } from "./prepared.ts";
 import { deliveryAttempts, postbacks } from "./schema.ts";
 
@@ -107,8 +108,8 @@ export class SqliteOutbox implements OutboxReads, OutboxWrites {
     return this.db.select().from(deliveryAttempts).where(eq(deliveryAttempts.postbackId, postbackId)).orderBy(deliveryAttempts.id).all() as AttemptRow[];
   }
 
-  countResendable(f: PostbackFilter): number {
-    return this.db.select({ n: sql<number>`count(*)` }).from(postbacks).where(and(where(f), resendable)).get()!.n;
+  resendCounts(f: PostbackFilter, req: ResendRequest): ResendCounts {
+    return resendCounts(this.db, f, req);
   }
 
   stateCounts() {
@@ -154,8 +155,8 @@ export class SqliteOutbox implements OutboxReads, OutboxWrites {
     return statement(this.db, SKIP_WAITING).run({ leadId, status, now, reason }).changes;
   }
 
-  requeueMatching(f: PostbackFilter, now: number): number {
-    return this.db.update(postbacks).set(requeue(now)).where(and(where(f), resendable)).returning({ id: postbacks.id }).all().length;
+  requeueResendable(f: PostbackFilter, req: ResendRequest): number {
+    return requeueResendable(this.db, f, req);
   }
 
   claimDue(req: ClaimRequest): ClaimedPostback[] {

@@ -29,6 +29,8 @@ export const leads = sqliteTable("leads", {
   joinedAt: integer("joined_at"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+  /** The click (clicks.id) of tgcpa's click link whose token the lead's Start carried; its parameters are macros. */
+  clickId: integer("click_id"),
 }, (t) => [
   uniqueIndex("leads_campaign_subscriber").on(t.campaignId, t.subscriber),
   index("leads_campaign_click").on(t.campaignId, t.click),
@@ -39,7 +41,55 @@ export const leads = sqliteTable("leads", {
   index("leads_campaign_created").on(t.campaignId, t.createdAt),
   // Leads search by username (case-insensitive, as Telegram treats usernames); most leads have none.
   index("leads_username").on(sql`${t.username} COLLATE NOCASE`).where(sql`username <> ''`),
+  // Whether a click is still used by a lead (its retention); most leads have none.
+  index("leads_click_id").on(t.clickId).where(sql`click_id IS NOT NULL`),
 ]);
+
+/**
+ * Clicks of tgcpa's click link (GET /c/{campaign}): what the visitor brought, kept within the
+ * bounds of domain/click-link.ts, found again by the token its redirect put in the Start payload.
+ */
+export const clicks = sqliteTable("clicks", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** 12 characters of base64url (72 random bits), after `<code>-` in the Start payload. */
+  token: text("token").notNull(),
+  campaignId: integer("campaign_id").notNull(),
+  /** Every query parameter (the first of each name), cut to the bounds. */
+  params: text("params", { mode: "json" }).$type<Record<string, string>>().notNull(),
+  /** The _fbc cookie, else fb.1.<ms>.<fbclid> built from the fbclid; null without either. */
+  fbc: text("fbc"),
+  fbp: text("fbp"),
+  /** The client address, through server.trusted_proxies. */
+  ip: text("ip"),
+  userAgent: text("user_agent"),
+  referrer: text("referrer"),
+  /** The click link's URL as the visitor opened it. */
+  landingUrl: text("landing_url"),
+  /** Parameters dropped or shortened by the bounds. */
+  cut: integer("cut").notNull().default(0),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [uniqueIndex("clicks_token").on(t.token), index("clicks_created").on(t.createdAt)]);
+
+/**
+ * The funnel per value of a click parameter (dashboard.click_groups: utm_source, sub1, …), kept like
+ * lead_stats in the transaction of each lead event of a lead with a click: per campaign, parameter,
+ * span, bucket, value and status. Each event is counted twice: in its 15-minute bucket (span 15)
+ * and in its UTC day (span 1440), so a period reads whole UTC days from the day rows and only its
+ * two ends from the 15-minute rows (stats/click-groups.ts): a value-rich parameter over 30 days is
+ * read in tens of thousands of rows, not hundreds of thousands.
+ */
+export const clickStats = sqliteTable("click_stats", {
+  campaignId: integer("campaign_id").notNull(),
+  param: text("param").notNull(),
+  /** Minutes a bucket spans: 15 or 1440 (a UTC day). */
+  span: integer("span").notNull(),
+  /** Epoch ms of the bucket's start. */
+  bucket: integer("bucket").notNull(),
+  value: text("value").notNull(),
+  status: text("status", { enum: STATUSES }).notNull(),
+  events: integer("events").notNull().default(0),
+  leads: integer("leads").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.param, t.span, t.bucket, t.value, t.status] })]);
 
 /** Append-only: one row per status change that was applied. */
 export const leadEvents = sqliteTable("lead_events", {
@@ -175,14 +225,25 @@ export const journal = sqliteTable("journal", {
   index("journal_created").on(t.createdAt),
 ]);
 
-/** Stored answers of POST /api/events by Idempotency-Key, written in the event's own transaction. */
+/**
+ * Stored answers of POST /api/events by Idempotency-Key, written in the event's own transaction.
+ * Each client (API key) has a budget of bytes: `spent` is its running total through this row, so
+ * its oldest rows beyond the budget are one index range of idempotency_keys_client.
+ */
 export const idempotencyKeys = sqliteTable("idempotency_keys", {
   key: text("key").primaryKey(),
   requestHash: text("request_hash").notNull(),
   statusCode: integer("status_code").notNull(),
+  /** The answer; with answer_hash set, what rebuilds it (leads/idempotent-answer.ts). */
   response: text("response").notNull(),
   createdAt: integer("created_at").notNull(),
-});
+  /** Who stored it: a digest of its API key (never the key), `session` for the dashboard; '' before budgets. */
+  client: text("client").notNull().default(""),
+  /** Bytes the client's stored answers have cost through this one (a running total). */
+  spent: integer("spent").notNull().default(0),
+  /** SHA-256 (hex) of the answer rebuilt from `response`; null when `response` is the answer itself. */
+  answerHash: text("answer_hash"),
+}, (t) => [index("idempotency_keys_client").on(t.client, t.spent)]);
 
 /** Every inbound postback (GET|POST /api/postback) with its result code. */
 export const inboundLog = sqliteTable("inbound_log", {

@@ -6,6 +6,7 @@ import { openDatabase, type Db } from "./client.ts";
 import { GroupCommit, type WalSync } from "./group-commit.ts";
 import { SqliteAlerts } from "./alerts.ts";
 import { SqliteCampaigns } from "./campaigns.ts";
+import { SqliteClicks } from "./clicks.ts";
 import { lockDatabase, type InstanceLock } from "./instance-lock.ts";
 import { SqliteInbound } from "./inbound.ts";
 import { SqliteJournal } from "./journal.ts";
@@ -53,6 +54,7 @@ export function sqliteStores(db: Db): Tx {
     profiles: new SqliteProfiles(db),
     cohorts: new SqliteCohorts(db),
     money: new SqliteMoney(db),
+    clicks: new SqliteClicks(db),
     writeProbe: (now) => {
       db.insert(storageProbe).values({ id: 1, writtenAt: now }).onConflictDoUpdate({ target: storageProbe.id, set: { writtenAt: sql`excluded.written_at` } }).run();
     },

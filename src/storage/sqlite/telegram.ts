@@ -8,13 +8,15 @@ import { bots, chats, inviteLinks, mediaCache } from "./schema.ts";
 
 // On every update: a prepared statement.
 const MARK_PROCESSED = "INSERT INTO processed_updates (bot, update_id, created_at) VALUES ($bot, $updateId, $createdAt) ON CONFLICT DO NOTHING";
+// On every click of the click link (its bot's username): a prepared statement, not the query builder (about 80 µs a call).
+const BOT = "SELECT name, telegram_id AS telegramId, username, polling_offset AS pollingOffset, updated_at AS updatedAt FROM bots WHERE name = $name";
 
 /** Bots as Telegram knows them, their chats, the updates applied, invite links and media file ids. */
 export class SqliteTelegram implements TelegramReads, TelegramWrites {
   constructor(private readonly db: Db) {}
 
   bot(name: string): BotRow | null {
-    return this.db.select().from(bots).where(eq(bots.name, name)).get() ?? null;
+    return statement<BotRow>(this.db, BOT).get({ name });
   }
 
   chats(): ChatRow[] {

@@ -76,8 +76,14 @@ export interface CompatibleConversion {
   payout: string;
   currency: string;
   tid: string;
+  /** The statuses the conversion took, in order (the ones it ignored are not here). */
   history: KeitaroStatus[];
+  /** Statuses it was sent and ignored (a move it does not make). */
+  ignored: KeitaroStatus[];
 }
+
+/** Moves the Keitaro-compatible tracker makes (the reference's three, and rejected→sale as seen in issue 24). */
+const COMPATIBLE_MOVES: Record<KeitaroStatus, KeitaroStatus[]> = { lead: ["sale", "rejected"], sale: ["rejected"], rejected: ["sale"], rebill: [] };
 
 const html = (body: string, status = 200): Behaviour => ({ status, body, headers: { "content-type": "text/html; charset=UTF-8" } });
 
@@ -92,6 +98,11 @@ const html = (body: string, status = 200): Behaviour => ({ status, body, headers
  * `payout=` / `currency=` as empty strings; leaving them out gives "0" and its default currency.
  * A status word it cannot place is recorded as given in `unplaced` and answered as a success
  * (the reference does not say; the simplest reading).
+ *
+ * Each click keeps one conversion whose status moves as the reference says Keitaro's does
+ * (lead→sale, lead→rejected, sale→rejected; a late `lead` after a decision is ignored), and — as
+ * issue 24 saw a real one do, its own database read back — rejected→sale: a sale sent after a
+ * rejection counts the conversion again. An ignored status is still answered as recorded (200).
  */
 export class FakeKeitaroCompatible extends ContractTracker {
   readonly conversions = new Map<string, CompatibleConversion>();
@@ -137,10 +148,14 @@ export class FakeKeitaroCompatible extends ContractTracker {
       return html("Postback recorded successfully.");
     }
     const prev = this.conversions.get(q.subid);
+    if (prev && !COMPATIBLE_MOVES[prev.status].includes(status)) {
+      prev.ignored.push(status);
+      return html("Postback recorded successfully.");
+    }
     this.conversions.set(q.subid, {
       subid: q.subid, status,
       payout: q.payout ?? "0", currency: q.currency ?? this.defaultCurrency, tid: q.tid ?? "",
-      history: [...(prev?.history ?? []), status],
+      history: [...(prev?.history ?? []), status], ignored: prev?.ignored ?? [],
     });
     return html("Postback recorded successfully.");
   }
