@@ -16,6 +16,7 @@ import { EMBEDDED_COMMIT, VERSION } from "./lib/version.ts";
 import { Metrics } from "./lib/metrics.ts";
 import { pruneExpired } from "./ops/retention.ts";
 import { openSqliteStorage } from "./storage/sqlite/store.ts";
+import { AlertMonitor } from "./alerts/monitor.ts";
 import { TelegramBots } from "./telegram/bots.ts";
 import { TelegramPacing } from "./telegram/pacing.ts";
 import { createTelegramChannel } from "./telegram/channel.ts";
@@ -97,7 +98,10 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     read: storage.read, clock, runtime: () => runtime, api: (name) => telegram?.api(name), timeoutMs: () => runtime.config.delivery.timeout_ms,
     log: log.child({ component: "telegram" }),
   });
-  const httpChannel = createHttpChannel({ delivery: () => runtime.config.delivery, destinations: () => runtime.config.destinations, clock });
+  const httpChannel = createHttpChannel({
+    delivery: () => runtime.config.delivery, destinations: () => runtime.config.destinations, clock,
+    alertWebhookUrl: () => runtime.config.alerts?.webhook?.url ?? null,
+  });
   const dispatcher = new Dispatcher({
     storage, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     channels: { http: httpChannel, telegram: telegramChannel },
@@ -106,9 +110,15 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   });
   const intake = createIntake({ storage, metrics, wake: () => dispatcher.wake() });
   telegram = new TelegramBots({ storage, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime });
+  const hosts = { states: (now: number) => dispatcher.hostStates(now) };
+  const alerts = new AlertMonitor({
+    storage, clock, log: log.child({ component: "alerts" }), runtime: () => runtime, bots: () => telegram!.states(), botApi: (name) => telegram!.api(name),
+    hosts, httpChannel, wake: () => dispatcher.wake(),
+  });
 
   const deps: AppDeps = {
     storage, intake, clock, log, metrics, dispatcher, telegram, httpChannel,
+    hosts, alerts,
     runtime: () => runtime,
     async reloadConfig() {
       const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays
@@ -116,6 +126,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       runtime = await syncCampaigns(storage, next, clock.now());
       config = next;
       dispatcher.reconfigure();
+      alerts.reconfigure();
       telegram.restart().catch((err) => log.error({ err }, "restarting bots after reload failed"));
       log.info({ campaigns: runtime.campaigns.size }, "config reloaded");
       return runtime;
@@ -143,6 +154,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const server = app.server!;
   dispatcher.start();
   await telegram.start(); // bots that fail are marked with their error; the service runs on
+  alerts.start();
 
   const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
   log.info({ version: VERSION, ...(EMBEDDED_COMMIT ? { commit: EMBEDDED_COMMIT } : {}), port: server.port, config: config.source, db: config.storage.path }, "tgcpa listening");
@@ -154,6 +166,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       stopping = true;
       cancelPrune();
       await server.stop();
+      await alerts.stop();
       await telegram.stop();
       try {
         await dispatcher.stop();

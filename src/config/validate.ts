@@ -14,8 +14,8 @@ import { canonicalTimeZone } from "../lib/time-zones.ts";
 import { AD_PLATFORMS, adPlatformByName } from "../adplatforms/index.ts";
 import { readAdDestination } from "../adplatforms/config.ts";
 import { PRESETS, fillPreset, presetByName, verdictName } from "../presets/presets.ts";
-import { formatPath, type Checker, type ConfigPath } from "./checker.ts";
-import { BOT_SENDS_PER_SECOND, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout } from "./model.ts";
+import { Checker, formatPath, type ConfigPath } from "./checker.ts";
+import { ALERT_KINDS, BOT_SENDS_PER_SECOND, type AlertsConfig, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout } from "./model.ts";
 import { INVALID, readValue, type JsonSchema } from "./read.ts";
 import { webhookUrlProblem } from "./webhook-url.ts";
 import { readCosts, readJoinRequests, readWelcomeVariants } from "./validate-campaign.ts";
@@ -60,6 +60,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     destinations: Object.fromEntries([...destinations].map(([k, v]) => [k, v.config])),
     postbacks: readEventTemplates(file.postbacks, ["postbacks"], c, destinations),
     campaigns: readCampaigns(file.campaigns, c, file.bots, destinations, inConfigFolder),
+    alerts: readAlerts(file, c),
   } satisfies Config;
   return c.issues.length ? undefined : config;
 }
@@ -101,6 +102,26 @@ function readClickGroups(names: string[], path: ConfigPath, c: Checker): string[
 }
 
 const MINUTE_MS = 60_000;
+
+/** alerts: where they go (at least one way), the bot that sends them, thresholds in ms, the digest's time. */
+function readAlerts(file: ConfigFile, c: Checker): AlertsConfig | null {
+  const a = file.alerts;
+  if (!a) return null;
+  const p: ConfigPath = ["alerts"];
+  if (!a.telegram && !a.webhook) c.fail(p, "names no destination: add telegram: {bot, chat} and/or webhook: {url}");
+  if (a.telegram?.bot !== undefined && !Object.hasOwn(file.bots, a.telegram.bot)) c.fail([...p, "telegram", "bot"], `no bot named "${a.telegram.bot}" under bots`);
+  if (a.webhook?.url !== undefined && !URL.canParse(a.webhook.url)) c.fail([...p, "webhook", "url"], "is not a URL"); // not repeated: it is a secret
+  const checkEvery = ms(a.check_every);
+  if (checkEvery < 10_000 || checkEvery > 3_600_000) c.fail([...p, "check_every"], "must be between 10s and 1h");
+  const [hour, minute] = a.digest?.split(":").map(Number) ?? [];
+  return {
+    telegram: a.telegram, webhook: a.webhook,
+    after_ms: Object.fromEntries(ALERT_KINDS.map((k) => [k, String(a[k]).trim() === "off" ? null : ms(a[k])])) as AlertsConfig["after_ms"],
+    digest: hour === undefined || minute === undefined ? null : { hour, minute },
+    timezone: a.timezone === null ? readTimeZone(file.dashboard.timezone, ["dashboard", "timezone"], new Checker()) : readTimeZone(a.timezone, [...p, "timezone"], c),
+    spacing_ms: ms(a.spacing), recover_after_ms: ms(a.recover_after), check_every_ms: checkEvery,
+  };
+}
 const MAX_SESSION_MS = 365 * 86_400_000;
 
 function readSessionTtl(value: number | string, path: ConfigPath, c: Checker): number {

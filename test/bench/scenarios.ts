@@ -3,6 +3,7 @@ import { clickScenario } from "./click.ts";
 import { dashboardScenario } from "./dashboard.ts";
 import { retentionScenario } from "./retention.ts";
 import { e2eScenario } from "./e2e.ts";
+import { exportScenario } from "./export.ts";
 import { telegramScenario } from "./telegram.ts";
 import { removeDir, tempDir } from "./bench-service.ts";
 import type { BenchContext } from "./context.ts";
@@ -220,6 +221,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioRe
   dashboard: dashboardScenario,
   retention: retentionScenario,
   click: clickScenario,
+  export: exportScenario,
 };
 
 /** Aliases accepted on the command line. */

@@ -4,6 +4,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { Reads, Storage, Tx } from "../port.ts";
 import { openDatabase, type Db } from "./client.ts";
 import { GroupCommit, type WalSync } from "./group-commit.ts";
+import { SqliteAlerts } from "./alerts.ts";
 import { SqliteCampaigns } from "./campaigns.ts";
 import { SqliteClicks } from "./clicks.ts";
 import { lockDatabase, type InstanceLock } from "./instance-lock.ts";
@@ -49,6 +50,7 @@ export function sqliteStores(db: Db): Tx {
     telegram: new SqliteTelegram(db),
     stats: new SqliteStats(db),
     sessions: new SqliteSessions(db),
+    alerts: new SqliteAlerts(db),
     profiles: new SqliteProfiles(db),
     cohorts: new SqliteCohorts(db),
     money: new SqliteMoney(db),
