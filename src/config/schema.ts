@@ -1,47 +1,14 @@
 // The config file's structure, written once: every key with its type, default, range and meaning.
 // read.ts reads the YAML against it, model.ts takes the types from it (Static<>), json-schema.ts
 // publishes it for editors. What a schema cannot say (macros, presets, durations in ms, cross-field
-// rules, paths, time zones) is in validate.ts.
-import { Type, type SchemaOptions, type Static, type TSchema } from "@sinclair/typebox";
+// rules, paths, time zones) is in validate.ts. Its builders are in schema-builders.ts, `alerts:` in schema-alerts.ts.
+import { Type, type SchemaOptions, type Static } from "@sinclair/typebox";
 import { AD_PLATFORMS } from "../adplatforms/index.ts";
 import { PRESETS, VERDICT_MODES } from "../presets/presets.ts";
+import { AlertsSchema } from "./schema-alerts.ts";
+import { MIN_KEY_LENGTH, duration, int, mapping, nullable, oneOf, secretKey, withDefault, words } from "./schema-builders.ts";
 
-/**
- * A key whose default is given may be left out of the file (json-schema.ts drops it from `required`),
- * so the type read back has it: Static<> of the schema is the file after its defaults are filled in.
- */
-const withDefault = <T extends TSchema>(schema: T, value: Static<T>): T => ({ ...schema, default: value });
-
-/** Closed words, read whatever their case and given back as spelt here. */
-const oneOf = <const T extends readonly string[]>(words: T, options: SchemaOptions = {}) =>
-  Type.Unsafe<T[number]>({ type: "string", enum: [...words], ...options });
-
-const mapping = <T extends Parameters<typeof Type.Object>[0]>(properties: T, options: SchemaOptions = {}) =>
-  Type.Object(properties, { additionalProperties: false, ...options });
-
-const nullable = <T extends TSchema>(schema: T, options: SchemaOptions = {}) => Type.Union([schema, Type.Null()], { default: null, ...options });
-
-const int = (minimum: number, maximum: number, options: SchemaOptions = {}) => Type.Integer({ minimum, maximum, ...options });
-
-/**
- * A secret key: 32 characters at least (`openssl rand -hex 32` makes 64), so that guessing it is
- * hopeless even past the rate limits; never repeated in a message (writeOnly).
- */
-export const MIN_KEY_LENGTH = 32;
-const secretKey = () => Type.String({
-  minLength: MIN_KEY_LENGTH, writeOnly: true,
-  errorMessage: `is shorter than ${MIN_KEY_LENGTH} characters, too easy to guess; make one with: openssl rand -hex 32`,
-});
-
-/** A list of strings none of which may be empty (keys, hosts, addresses). */
-const words = (options: SchemaOptions = {}, item: SchemaOptions = {}) => Type.Array(Type.String({ minLength: 1, ...item }), { default: [], ...options });
-
-/** lib/duration.ts reads the same: one or more `<n><unit>` (`90s`, `1h30m`, `250ms`), or a plain number of seconds. */
-export const DURATION_PATTERN = "^\\s*(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ms|s|m|h|d|w))+)\\s*$";
-const duration = (options: SchemaOptions = {}) => Type.Union(
-  [Type.Number({ minimum: 0 }), Type.String({ pattern: DURATION_PATTERN })],
-  { errorMessage: "must be a duration such as 90s, 5m, 2h, 30d (a plain number is seconds)", ...options },
-);
+export { DURATION_PATTERN, MIN_KEY_LENGTH } from "./schema-builders.ts";
 
 const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
 const CAMPAIGN_CODE = "^[A-Za-z0-9_]{1,63}$";
@@ -295,37 +262,6 @@ const CampaignSchema = mapping({
   join_request: withDefault(Type.Boolean({ description: "the campaign's invite link asks to join instead of letting people in at once" }), false),
   click_link: ClickLinkSchema,
 });
-
-/** A threshold of an alert: how long its cause must last before it fires, or `off`. */
-const threshold = (value: string, description: string) => withDefault(Type.Union(
-  [Type.Number({ minimum: 0 }), Type.String({ pattern: `${DURATION_PATTERN}|^\\s*off\\s*$` })],
-  { errorMessage: "must be a duration such as 5m, 2h (a plain number is seconds), or off", description: `${description}; off: this alert never fires` },
-), value);
-
-const AlertsSchema = mapping({
-  telegram: nullable(mapping({
-    bot: Type.String({ description: "a name under bots: it sends the alerts (paced with its other sends)" }),
-    chat: Type.Integer({ errorMessage: "must be a Telegram chat id (a user's id, or -100… for a group or channel)", description: "the chat the alerts go to; the bot must be able to write there (a user who started it, or a group or channel where it is a member or admin)" }),
-  }, { description: "alerts as Telegram messages" })),
-  webhook: nullable(mapping({
-    url: Type.String({ pattern: "^https?://", errorMessage: "must be an http(s) URL", writeOnly: true, description: "the webhook URL (a Slack incoming webhook, a Discord webhook, or your own); kept secret: shown as https://host/***" }),
-    format: withDefault(oneOf(["json", "slack", "discord"], {
-      description: "the JSON body: slack {text}; discord {content}; json {text, alert: {kind, subject, state, since, …}}",
-    }), "json"),
-  }, { description: "alerts POSTed as JSON, through the outbox (retry ladder, address guard, circuit breaker)" })),
-  bot_down: threshold("5m", "a bot down (cannot reach Telegram, or refused) this long"),
-  bot_rights: threshold("15m", "a campaign's bot not admin in its chat with the rights it needs this long (while the bot is connected)"),
-  host_failing: threshold("10m", "a host's postbacks failing this long: its circuit open, or its last delivery.circuit_failures attempts or more failed, none delivered since"),
-  no_starts: threshold("6h", "a campaign that had Starts has had none this long"),
-  storage_unwritable: threshold("1m", "the database refusing writes this long (sent straight from memory, recorded once writes work again)"),
-  digest: nullable(Type.String({ pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$", errorMessage: "must be a local time HH:MM, such as 09:00" }), {
-    description: "a daily digest per campaign (the day before: Starts, join requests, joins, leaves, bans) at this local time in alerts.timezone; null: none",
-  }),
-  timezone: nullable(Type.String(), { description: "IANA time zone of the digest and of the times in alerts; default dashboard.timezone" }),
-  spacing: withDefault(duration({ description: "two messages of one alert (its firing and recovery, or a recovery and the next firing) are at least this far apart: a flapping cause does not flood" }), "15m"),
-  recover_after: withDefault(duration({ description: "how long a cause must be fine again before its recovery is sent" }), "2m"),
-  check_every: withDefault(duration({ description: "how often the causes are looked at (10s … 1h)" }), "1m"),
-}, { description: "where alerts go (telegram and/or webhook) and which fire, each with its threshold; off when left out" });
 
 export const ConfigFileSchema = mapping({
   server: ServerSchema,
