@@ -4,15 +4,19 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Runtime } from "./config/runtime.ts";
+import type { ActiveAlert } from "./alerts/monitor.ts";
+import { alertRoutes } from "./alerts/routes.ts";
 import { campaignRoutes } from "./campaigns/routes.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import { clusterRoutes } from "./cluster/routes.ts";
 import { clickRoutes } from "./clicks/routes.ts";
 import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
+import type { HostStates } from "./delivery/host-health.ts";
 import type { HttpChannel } from "./delivery/http-channel.ts";
 import { accessLog } from "./http/access-log.ts";
 import { accessCheck, needsApiKey } from "./http/auth.ts";
+import { exportRoutes } from "./export/routes.ts";
 import { edgeRules } from "./http/edge.ts";
 import { errorBody, errorHandler, inboundErrorBody } from "./http/errors.ts";
 import { nestedDeeperThan, tooDeep } from "./http/json-limits.ts";
@@ -30,6 +34,7 @@ import type { Metrics } from "./lib/metrics.ts";
 import { VERSION } from "./lib/version.ts";
 import { demoTrackerRoutes } from "./ops/demo-tracker.ts";
 import { opsRoutes } from "./ops/routes.ts";
+import { hostRoutes } from "./postbacks/host-routes.ts";
 import { postbackRoutes } from "./postbacks/routes.ts";
 import { presetRoutes } from "./presets/routes.ts";
 import { statsRoutes } from "./stats/routes.ts";
@@ -40,6 +45,7 @@ import type { Storage } from "./storage/port.ts";
 import { redactUrl } from "./storage/postgres/connect.ts";
 import type { TelegramBots } from "./telegram/bots.ts";
 import { telegramRoutes } from "./telegram/routes.ts";
+import { traceRoutes } from "./trace/routes.ts";
 import { telegramStateOf } from "./telegram/rights.ts";
 
 /** Everything the routes use; each feature takes only its part of it. */
@@ -50,6 +56,10 @@ export interface AppDeps {
   log: Logger;
   metrics: Metrics;
   dispatcher: { readonly inFlightCount: number; wake(): void };
+  /** The dispatcher's hosts (circuits, failures, flood waits), read only. */
+  hosts: HostStates;
+  /** The alerts active now (GET /api/alerts); idle() resolves once a look under way is over. */
+  alerts: { active(): ActiveAlert[]; idle(): Promise<void> };
   /** The HTTP channel, for the campaign test sends (the same requests and verdicts as the dispatcher's). */
   httpChannel: HttpChannel;
   telegram: TelegramBots;
@@ -159,6 +169,10 @@ export function buildApp(deps: AppDeps) {
     .use(leadRoutes(deps))
     .use(joinRequestRoutes(deps))
     .use(postbackRoutes(deps))
+    .use(hostRoutes(deps))
+    .use(exportRoutes(deps))
+    .use(traceRoutes(deps))
+    .use(alertRoutes(deps))
     .use(campaignRoutes({ ...deps, telegramState: telegramStateOf(deps.storage.read) }))
     .use(clickRoutes({
       ...deps, clientAddress: edge.signIn.clientAddress, cameOverHttps: edge.signIn.cameOverHttps,

@@ -19,6 +19,7 @@ import { Metrics } from "./lib/metrics.ts";
 import { pruneExpired } from "./ops/retention.ts";
 import { openStorage } from "./storage/open.ts";
 import type { PostgresStorage } from "./storage/postgres/store.ts";
+import { AlertMonitor } from "./alerts/monitor.ts";
 import { TelegramBots } from "./telegram/bots.ts";
 import { TelegramPacing } from "./telegram/pacing.ts";
 import { createTelegramChannel } from "./telegram/channel.ts";
@@ -108,7 +109,10 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     read: storage.read, clock, runtime: () => runtime, api: (name) => telegram?.api(name), timeoutMs: () => runtime.config.delivery.timeout_ms,
     log: log.child({ component: "telegram" }),
   });
-  const httpChannel = createHttpChannel({ delivery: () => runtime.config.delivery, destinations: () => runtime.config.destinations, clock });
+  const httpChannel = createHttpChannel({
+    delivery: () => runtime.config.delivery, destinations: () => runtime.config.destinations, clock,
+    alertWebhookUrl: () => runtime.config.alerts?.webhook?.url ?? null,
+  });
   const dispatcher = new Dispatcher({
     storage, config: () => runtime.config, clock, log: log.child({ component: "dispatcher" }), metrics, random: opts.random,
     channels: { http: httpChannel, telegram: telegramChannel },
@@ -123,6 +127,11 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   telegram = new TelegramBots({
     storage, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime, owns: (bot) => cluster.ownsBot(bot), inOrder: storage.serialWrites,
   });
+  const hosts = { states: (now: number) => dispatcher.hostStates(now) };
+  const alerts = new AlertMonitor({
+    storage, clock, log: log.child({ component: "alerts" }), runtime: () => runtime, bots: () => telegram!.states(), botApi: (name) => telegram!.api(name),
+    hosts, httpChannel, wake: () => dispatcher.wake(),
+  });
 
   /** Re-reads this instance's file; `told`: another instance reloaded (it is not told back). */
   const reload = async (told: boolean) => {
@@ -131,6 +140,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     runtime = await syncCampaigns(storage, next, clock.now());
     config = next;
     dispatcher.reconfigure();
+    alerts.reconfigure();
     telegram.restart().catch((err) => log.error({ err }, "restarting bots after reload failed"));
     log.info({ campaigns: runtime.campaigns.size, ...(told ? { told_by: "another instance" } : {}) }, "config reloaded");
     if (!told) cluster.reloaded();
@@ -138,6 +148,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   };
   const deps: AppDeps = {
     storage, intake, clock, log, metrics, dispatcher, telegram, httpChannel, cluster,
+    hosts, alerts,
     runtime: () => runtime,
     reloadConfig: () => reload(false),
   };
@@ -184,6 +195,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const server = app.server!;
   dispatcher.start();
   await telegram.start(); // bots that fail are marked with their error; the service runs on
+  alerts.start();
 
   const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
   const db = storage.engine === "postgres" ? (storage as PostgresStorage).pool.shown : config.storage.path;
@@ -196,6 +208,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       stopping = true;
       cancelPrune();
       await server.stop();
+      await alerts.stop();
       await telegram.stop();
       try {
         await dispatcher.stop();

@@ -75,6 +75,24 @@ export interface DestinationConfig {
   verdict: ConfigFile["destinations"][string]["verdict"];
 }
 
+/** The alerts that can fire, each with the threshold it fires after. */
+export const ALERT_KINDS = ["bot_down", "bot_rights", "host_failing", "no_starts", "storage_unwritable"] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export interface AlertsConfig {
+  telegram: { bot: string; chat: number } | null;
+  webhook: { url: string; format: "json" | "slack" | "discord" } | null;
+  /** How long each cause must last before its alert fires, ms; null: that alert is off. */
+  after_ms: Record<AlertKind, number | null>;
+  /** The digest's local time; null: no digest. */
+  digest: { hour: number; minute: number } | null;
+  /** Canonical IANA name (alerts.timezone, else dashboard.timezone). */
+  timezone: string;
+  spacing_ms: number;
+  recover_after_ms: number;
+  check_every_ms: number;
+}
+
 export type Config = Pick<ConfigFile, "server" | "storage" | "rate_limits" | "log" | "account_id" | "api_keys" | "inbound_keys" | "demo_tracker"> & {
   /** Absolute path of the file this config came from, if any; relative paths inside it are taken from its folder. */
   source: string | null;
@@ -85,4 +103,6 @@ export type Config = Pick<ConfigFile, "server" | "storage" | "rate_limits" | "lo
   destinations: Record<string, DestinationConfig>;
   postbacks: EventTemplates;
   campaigns: CampaignConfig[];
+  /** null: no alerts. */
+  alerts: AlertsConfig | null;
 };

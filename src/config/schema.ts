@@ -1,47 +1,14 @@
 // The config file's structure, written once: every key with its type, default, range and meaning.
 // read.ts reads the YAML against it, model.ts takes the types from it (Static<>), json-schema.ts
 // publishes it for editors. What a schema cannot say (macros, presets, durations in ms, cross-field
-// rules, paths, time zones) is in validate.ts.
-import { Type, type SchemaOptions, type Static, type TSchema } from "@sinclair/typebox";
+// rules, paths, time zones) is in validate.ts. Its builders are in schema-builders.ts, `alerts:` in schema-alerts.ts.
+import { Type, type SchemaOptions, type Static } from "@sinclair/typebox";
 import { AD_PLATFORMS } from "../adplatforms/index.ts";
 import { PRESETS, VERDICT_MODES } from "../presets/presets.ts";
+import { AlertsSchema } from "./schema-alerts.ts";
+import { MIN_KEY_LENGTH, duration, int, mapping, nullable, oneOf, secretKey, withDefault, words } from "./schema-builders.ts";
 
-/**
- * A key whose default is given may be left out of the file (json-schema.ts drops it from `required`),
- * so the type read back has it: Static<> of the schema is the file after its defaults are filled in.
- */
-const withDefault = <T extends TSchema>(schema: T, value: Static<T>): T => ({ ...schema, default: value });
-
-/** Closed words, read whatever their case and given back as spelt here. */
-const oneOf = <const T extends readonly string[]>(words: T, options: SchemaOptions = {}) =>
-  Type.Unsafe<T[number]>({ type: "string", enum: [...words], ...options });
-
-const mapping = <T extends Parameters<typeof Type.Object>[0]>(properties: T, options: SchemaOptions = {}) =>
-  Type.Object(properties, { additionalProperties: false, ...options });
-
-const nullable = <T extends TSchema>(schema: T, options: SchemaOptions = {}) => Type.Union([schema, Type.Null()], { default: null, ...options });
-
-const int = (minimum: number, maximum: number, options: SchemaOptions = {}) => Type.Integer({ minimum, maximum, ...options });
-
-/**
- * A secret key: 32 characters at least (`openssl rand -hex 32` makes 64), so that guessing it is
- * hopeless even past the rate limits; never repeated in a message (writeOnly).
- */
-export const MIN_KEY_LENGTH = 32;
-const secretKey = () => Type.String({
-  minLength: MIN_KEY_LENGTH, writeOnly: true,
-  errorMessage: `is shorter than ${MIN_KEY_LENGTH} characters, too easy to guess; make one with: openssl rand -hex 32`,
-});
-
-/** A list of strings none of which may be empty (keys, hosts, addresses). */
-const words = (options: SchemaOptions = {}, item: SchemaOptions = {}) => Type.Array(Type.String({ minLength: 1, ...item }), { default: [], ...options });
-
-/** lib/duration.ts reads the same: one or more `<n><unit>` (`90s`, `1h30m`, `250ms`), or a plain number of seconds. */
-export const DURATION_PATTERN = "^\\s*(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ms|s|m|h|d|w))+)\\s*$";
-const duration = (options: SchemaOptions = {}) => Type.Union(
-  [Type.Number({ minimum: 0 }), Type.String({ pattern: DURATION_PATTERN })],
-  { errorMessage: "must be a duration such as 90s, 5m, 2h, 30d (a plain number is seconds)", ...options },
-);
+export { DURATION_PATTERN, MIN_KEY_LENGTH } from "./schema-builders.ts";
 
 const DEFAULT_RETRY_LADDER = ["0s", "10s", "1m", "5m", "30m", "2h", "6h", "12h", "24h"];
 const CAMPAIGN_CODE = "^[A-Za-z0-9_]{1,63}$";
@@ -318,6 +285,7 @@ export const ConfigFileSchema = mapping({
   destinations: withDefault(Type.Record(Type.String(), DestinationSchema, { description: "tracker and ad-platform presets by name, with their params" }), {}),
   postbacks: eventTemplates({ default: {}, description: "the global templates: a URL, a request, {destination: NAME} or a list of them per status" }),
   campaigns: withDefault(Type.Array(CampaignSchema), []),
+  alerts: nullable(AlertsSchema),
 }, { title: "tgcpa config", default: {} });
 
 /** The file as read: every key with a default is there; the rest is optional. */

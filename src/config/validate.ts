@@ -1,28 +1,20 @@
 // The rules a schema cannot say: durations in ms, rules across keys (lease_ms > timeout_ms, a
 // campaign's bot must exist, a welcome needs a bot, unique codes, defaults taken from another key),
-// macros and templates, presets and destinations, paths taken from the config file's folder, time
+// macros and templates (validate-templates.ts), presets and destinations, paths taken from the config file's folder, time
 // zones, addresses. The structure, defaults, ranges and words come from schema.ts, read by read.ts.
 import ipaddr from "ipaddr.js";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { STATUSES, type Status } from "../domain/status.ts";
-import {
-  POSTBACK_MACROS, compileText, emptyTemplates, loneMacroParams, renderRequest,
-  type CompiledText, type EventTemplates, type JsonTemplate, type MacroValues, type Template,
-} from "../domain/templates.ts";
+import type { Status } from "../domain/status.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { canonicalTimeZone } from "../lib/time-zones.ts";
-import { AD_PLATFORMS, adPlatformByName } from "../adplatforms/index.ts";
-import { readAdDestination } from "../adplatforms/config.ts";
-import { PRESETS, fillPreset, presetByName, verdictName } from "../presets/presets.ts";
-import { formatPath, type Checker, type ConfigPath } from "./checker.ts";
-import { BOT_SENDS_PER_SECOND, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type DestinationConfig, type Payout } from "./model.ts";
+import { Checker, formatPath, type ConfigPath } from "./checker.ts";
+import { ALERT_KINDS, BOT_SENDS_PER_SECOND, type AlertsConfig, type BotConfig, type CampaignConfig, type Config, type DeliveryConfig, type Payout } from "./model.ts";
 import { INVALID, readValue, type JsonSchema } from "./read.ts";
 import { webhookUrlProblem } from "./webhook-url.ts";
 import { readCosts, readJoinRequests, readWelcomeVariants } from "./validate-campaign.ts";
 import { CLICK_TOKEN_LENGTH, MAX_CLICK_LINK_CODE } from "../domain/click-link.ts";
 import { ConfigFileSchema, type ConfigFile } from "./schema.ts";
-
-const SAMPLE_VALUES: MacroValues = Object.fromEntries(POSTBACK_MACROS.map((m) => [m, "x"])) as MacroValues;
+import { readDestinations, readEventTemplates, type Destinations } from "./validate-templates.ts";
 
 /** Milliseconds of a duration the schema has already accepted (a refused one reads as 0: the config is discarded then). */
 const ms = (value: number | string | undefined) => (value === undefined ? 0 : (parseDuration(value) ?? 0));
@@ -60,6 +52,7 @@ export function buildConfig(raw: unknown, c: Checker, source: string | null): Co
     destinations: Object.fromEntries([...destinations].map(([k, v]) => [k, v.config])),
     postbacks: readEventTemplates(file.postbacks, ["postbacks"], c, destinations),
     campaigns: readCampaigns(file.campaigns, c, file.bots, destinations, inConfigFolder),
+    alerts: readAlerts(file, c),
   } satisfies Config;
   return c.issues.length ? undefined : config;
 }
@@ -101,6 +94,26 @@ function readClickGroups(names: string[], path: ConfigPath, c: Checker): string[
 }
 
 const MINUTE_MS = 60_000;
+
+/** alerts: where they go (at least one way), the bot that sends them, thresholds in ms, the digest's time. */
+function readAlerts(file: ConfigFile, c: Checker): AlertsConfig | null {
+  const a = file.alerts;
+  if (!a) return null;
+  const p: ConfigPath = ["alerts"];
+  if (!a.telegram && !a.webhook) c.fail(p, "names no destination: add telegram: {bot, chat} and/or webhook: {url}");
+  if (a.telegram?.bot !== undefined && !Object.hasOwn(file.bots, a.telegram.bot)) c.fail([...p, "telegram", "bot"], `no bot named "${a.telegram.bot}" under bots`);
+  if (a.webhook?.url !== undefined && !URL.canParse(a.webhook.url)) c.fail([...p, "webhook", "url"], "is not a URL"); // not repeated: it is a secret
+  const checkEvery = ms(a.check_every);
+  if (checkEvery < 10_000 || checkEvery > 3_600_000) c.fail([...p, "check_every"], "must be between 10s and 1h");
+  const [hour, minute] = a.digest?.split(":").map(Number) ?? [];
+  return {
+    telegram: a.telegram, webhook: a.webhook,
+    after_ms: Object.fromEntries(ALERT_KINDS.map((k) => [k, String(a[k]).trim() === "off" ? null : ms(a[k])])) as AlertsConfig["after_ms"],
+    digest: hour === undefined || minute === undefined ? null : { hour, minute },
+    timezone: a.timezone === null ? readTimeZone(file.dashboard.timezone, ["dashboard", "timezone"], new Checker()) : readTimeZone(a.timezone, [...p, "timezone"], c),
+    spacing_ms: ms(a.spacing), recover_after_ms: ms(a.recover_after), check_every_ms: checkEvery,
+  };
+}
 const MAX_SESSION_MS = 365 * 86_400_000;
 
 function readSessionTtl(value: number | string, path: ConfigPath, c: Checker): number {
@@ -143,36 +156,6 @@ function readBots(bots: ConfigFile["bots"], publicUrl: string | null, c: Checker
     token: b.token ?? "",
     max_per_second: b.max_per_second ?? (b.paid_broadcast ? BOT_SENDS_PER_SECOND.paid : BOT_SENDS_PER_SECOND.free),
   }]));
-}
-
-/** Tracker presets give a URL per status; ad platforms a built template per status that has an event. */
-type Destinations = Map<string, { config: DestinationConfig; templates?: Record<Status, string>; built?: Partial<Record<Status, Template>>; verdict?: string }>;
-
-function readDestinations(destinations: ConfigFile["destinations"], c: Checker): Destinations {
-  const out: Destinations = new Map();
-  for (const [name, d] of Object.entries(destinations)) {
-    if (d?.preset === undefined) continue; // refused or missing: reported by the reader
-    const p = ["destinations", name];
-    const ad = adPlatformByName(d.preset);
-    if (ad) {
-      const read = readAdDestination(name, d, ad, c);
-      if (read) out.set(name, read);
-      continue;
-    }
-    const preset = presetByName(d.preset);
-    if (!preset) {
-      c.fail([...p, "preset"], `unknown preset "${d.preset}" (known: ${[...PRESETS, ...AD_PLATFORMS].map((x) => x.name).join(", ")})`);
-      continue;
-    }
-    const { preset: _, verdict, ...params } = d as typeof d & Record<string, string>;
-    const filled = fillPreset(preset, params);
-    if ("errors" in filled) {
-      filled.errors.forEach((e) => c.fail(p, e));
-      continue;
-    }
-    out.set(name, { config: { name, preset: preset.name, params, verdict }, templates: filled.templates, verdict: verdictName(verdict, preset) ?? undefined });
-  }
-  return out;
 }
 
 /** IP addresses or CIDRs, kept as written (lower case); each is checked here so the HTTP layer can trust them. */
@@ -224,116 +207,4 @@ function checkClickLinkCode(o: ConfigFile["campaigns"][number], p: ConfigPath, c
   if (o.bot === null || o.click_link.mode === "off" || o.code === undefined || o.code.length <= MAX_CLICK_LINK_CODE) return;
   c.fail([...p, "code"], `"${o.code}" is ${o.code.length} characters: the click link's Start payload (code, "-", a ${CLICK_TOKEN_LENGTH}-character token) `
     + `would be ${o.code.length + 1 + CLICK_TOKEN_LENGTH}, and Telegram carries at most 64; shorten the code to ${MAX_CLICK_LINK_CODE} characters or set click_link.mode: off`);
-}
-
-type EventTemplatesFile = ConfigFile["postbacks"];
-type TemplateFile = Exclude<EventTemplatesFile[Status], unknown[] | undefined>;
-
-/**
- * The five event templates. Each may be a URL, a request object, `{destination: NAME}`, or a list
- * of them; `destination: NAME | [NAMES]` beside them gives every status not listed its preset URL.
- */
-function readEventTemplates(o: EventTemplatesFile, p: ConfigPath, c: Checker, destinations: Destinations): EventTemplates {
-  const out = emptyTemplates();
-  const names = o.destination === undefined ? [] : Array.isArray(o.destination) ? o.destination : [o.destination];
-  const defaultPath = (i: number): ConfigPath => (Array.isArray(o.destination) ? [...p, "destination", i] : [...p, "destination"]);
-  // Each default destination is checked once here, not once per status.
-  const defaults = names.flatMap((name, i) => {
-    if (name === undefined) return [];
-    if (destinations.has(name)) return [{ name, path: defaultPath(i) }];
-    if (!reportedDestination(name, c)) c.fail(defaultPath(i), `no destination named ${JSON.stringify(name)} under destinations`);
-    return [];
-  });
-  for (const status of STATUSES) {
-    if (!Object.hasOwn(o, status)) {
-      out[status] = defaults.flatMap((d) => destinationTemplate(d.name, d.path, c, destinations, status, false) ?? []);
-      continue;
-    }
-    const entry = o[status];
-    const entries = Array.isArray(entry) ? entry.map((e, i) => [e, [...p, status, i]] as const) : [[entry, [...p, status]] as const];
-    out[status] = entries.flatMap(([e, path]) => {
-      const t = readTemplate(e, path, c, destinations, status);
-      return t ? [t] : [];
-    });
-  }
-  return out;
-}
-
-/** A destination that was refused has its own issue; templates that name it add none. */
-const reportedDestination = (name: string, c: Checker) => c.issues.some((i) => i.path.startsWith(`destinations.${name}`));
-
-/** `explicit`: the status names the destination itself, so an ad destination without its event is an error. */
-function destinationTemplate(name: string, path: ConfigPath, c: Checker, destinations: Destinations, status: Status, explicit = true): Template | undefined {
-  const d = destinations.get(name);
-  if (!d) return reportedDestination(name, c) ? undefined : c.fail(path, `no destination named ${JSON.stringify(name)} under destinations`);
-  if (d.built) {
-    const template = d.built[status];
-    if (!template && explicit) c.fail(path, `destination ${JSON.stringify(name)} sends no event for ${status} (name one under destinations.${name}.events.${status})`);
-    return template;
-  }
-  if (d.templates![status] === "") return undefined; // the preset sends nothing for this status (prosper202: approve only)
-  const url = compileAt(d.templates![status], path, c);
-  return url && {
-    label: `destinations.${d.config.name}.${status}`, method: "GET", url, destination: d.config.name,
-    omitWhenEmpty: loneMacroParams(url.source), ...(d.verdict ? { verdict: d.verdict } : {}),
-  };
-}
-
-function compileAt(source: string, path: ConfigPath, c: Checker): CompiledText | undefined {
-  try {
-    return compileText(source);
-  } catch (err) {
-    return c.fail(path, (err as Error).message);
-  }
-}
-
-function readTemplate(value: TemplateFile | undefined, path: ConfigPath, c: Checker, destinations: Destinations, status: Status): Template | undefined {
-  if (value === undefined || value === null || value === "") return undefined; // empty = no postback
-  let template: Template | undefined;
-  if (typeof value === "string") {
-    const url = compileAt(value, path, c);
-    template = url && { label: formatPath(path), method: "GET", url };
-  } else if ("destination" in value) {
-    template = value.destination === undefined ? undefined : destinationTemplate(value.destination, [...path, "destination"], c, destinations, status);
-  } else {
-    template = readRequest(value, path, c);
-  }
-  if (!template) return undefined;
-  const sample = renderRequest(template, SAMPLE_VALUES).url;
-  if (!/^https?:\/\//i.test(sample) || !URL.canParse(sample)) {
-    return c.fail(path, `"${template.url.source}" is not an http(s) URL`);
-  }
-  return template;
-}
-
-function readRequest(o: Extract<TemplateFile, { url: string }>, path: ConfigPath, c: Checker): Template | undefined {
-  const url = o.url === undefined ? undefined : compileAt(o.url, [...path, "url"], c);
-  const method = o.method ?? (o.json !== undefined || o.form !== undefined ? "POST" : "GET");
-  if (o.json !== undefined && o.form !== undefined) c.fail(path, "has both json and form; choose one body type");
-  let body: Template["body"];
-  if (o.json !== undefined) {
-    const value = compileJson(o.json, [...path, "json"], c);
-    body = value === undefined ? undefined : { type: "json", value };
-  } else if (o.form !== undefined) {
-    body = {
-      type: "form",
-      fields: Object.entries(o.form).flatMap(([k, v]) => {
-        const compiled = compileAt(String(v ?? ""), [...path, "form", k], c);
-        return compiled ? [[k, compiled] as [string, CompiledText]] : [];
-      }),
-    };
-  }
-  if (body && method === "GET") c.fail([...path, "method"], "a body needs method POST");
-  const verdict = verdictName(o.verdict);
-  return url ? { label: formatPath(path), method, url, ...(body ? { body } : {}), ...(verdict ? { verdict } : {}) } : undefined;
-}
-
-function compileJson(value: unknown, path: ConfigPath, c: Checker): JsonTemplate | undefined {
-  if (typeof value === "string") return compileAt(value, path, c);
-  if (typeof value === "number" || typeof value === "boolean" || value === null) return value;
-  if (Array.isArray(value)) return value.map((v, i) => compileJson(v, [...path, i], c) ?? null);
-  if (typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compileJson(v, [...path, k], c) ?? null]));
-  }
-  return c.fail(path, "is not a JSON value");
 }

@@ -8,13 +8,16 @@ import app from "./assets/app.client.js" with { type: "file" };
 import chart from "./assets/chart.client.js" with { type: "file" };
 import index from "./assets/index.html" with { type: "file" };
 import journalPage from "./assets/journal-page.client.js" with { type: "file" };
+import leadsPages from "./assets/leads-pages.client.js" with { type: "file" };
 import opsPages from "./assets/ops-pages.client.js" with { type: "file" };
+import postbacksPage from "./assets/postbacks-page.client.js" with { type: "file" };
 import quality from "./assets/quality.client.js" with { type: "file" };
 import insightsPages from "./assets/insights-pages.client.js" with { type: "file" };
 import statsPages from "./assets/stats-pages.client.js" with { type: "file" };
 import style from "./assets/style.css" with { type: "file" };
 import swaggerInit from "./assets/swagger-init.client.js" with { type: "file" };
 import swaggerHtml from "./assets/swagger.html" with { type: "file" };
+import tracePage from "./assets/trace-page.client.js" with { type: "file" };
 import ui from "./assets/ui.client.js" with { type: "file" };
 
 export interface Asset {
@@ -39,6 +42,9 @@ export const DASHBOARD_ASSETS: Record<string, Asset> = {
   "chart.client.js": { path: chart, type: JS },
   "stats-pages.client.js": { path: statsPages, type: JS },
   "ops-pages.client.js": { path: opsPages, type: JS },
+  "postbacks-page.client.js": { path: postbacksPage, type: JS },
+  "leads-pages.client.js": { path: leadsPages, type: JS },
+  "trace-page.client.js": { path: tracePage, type: JS },
   "journal-page.client.js": { path: journalPage, type: JS },
   "quality.client.js": { path: quality, type: JS },
   "insights-pages.client.js": { path: insightsPages, type: JS },

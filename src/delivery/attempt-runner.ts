@@ -106,7 +106,8 @@ export class AttemptRunner {
         ? { state: "pending", reason: `a request of ${entries.length} events was refused as a whole; each is sent alone next: ${verdict.reason}`, nextAttemptAt: row.dueAt, uncounted: true }
         : decideCompletion(row, verdict, { ladderMs: d.retry_ladder_ms, jitter: d.jitter }, (this.deps.random ?? Math.random)(), now);
       const attempt = {
-        postbackId: row.id, attempt: row.attempts, startedAt, durationMs: Math.round(durationMs), url: report.url,
+        // Numbered on across re-sends: a manual retry's first attempt follows the ones before it.
+        postbackId: row.id, attempt: row.earlierAttempts + row.attempts, startedAt, durationMs: Math.round(durationMs), url: report.url,
         httpStatus: result.kind === "response" ? result.status : null,
         outcome: split ? ("retry" as const) : verdict.outcome,
         error: verdict.outcome === "delivered" ? null : split ? completion.reason : verdict.reason,

@@ -61,6 +61,16 @@ export class CircuitBreakers {
     return next;
   }
 
+  /** A host's circuit: its retries in a row and until when it is paused (null: closed). */
+  state(host: string): { failures: number; openUntil: number | null } {
+    const c = this.hosts.get(host);
+    return { failures: c?.failures ?? 0, openUntil: c?.openUntil ?? null };
+  }
+
+  hostsKnown(): string[] {
+    return [...this.hosts.keys()];
+  }
+
   openHosts(now: number): string[] {
     return [...this.hosts].filter(([, c]) => c.openUntil !== null && c.openUntil > now).map(([h]) => h);
   }

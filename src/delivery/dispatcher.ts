@@ -9,6 +9,7 @@ import { AttemptRunner } from "./attempt-runner.ts";
 import { NO_BATCHING, type Batching } from "./batching.ts";
 import type { ChannelSender } from "./channel.ts";
 import { ClaimRounds } from "./claim-rounds.ts";
+import type { HostState } from "./host-health.ts";
 import { HostSlots, type Pacing, type SharedHosts } from "./host-slots.ts";
 
 export interface DispatcherDeps {
@@ -92,6 +93,11 @@ export class Dispatcher {
       this.admission.startQueued();
       this.rounds.round();
     });
+  }
+
+  /** Each host's circuit, run of failures and flood wait, read only (GET /api/hosts, the alerts). */
+  hostStates(now: number): HostState[] {
+    return this.hosts.states(now);
   }
 
   /** Requests started and not finished (queued rows not counted). */

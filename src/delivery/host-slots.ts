@@ -1,4 +1,5 @@
 import { CircuitBreakers } from "./circuit.ts";
+import { HostHealth, type HostState } from "./host-health.ts";
 import type { SendPacer } from "./pacing.ts";
 import type { ClaimedPostback } from "../storage/outbox-types.ts";
 import type { Classification } from "../domain/verdict.ts";
@@ -49,6 +50,7 @@ export class HostSlots {
   private circuits: CircuitBreakers;
   /** Circuits opened by another instance, with the end it gave them (clock ms). */
   private readonly openedElsewhere = new Map<string, number>();
+  private readonly health = new HostHealth();
 
   constructor(
     private readonly pacing: Pacing | undefined, breaker: { failures: number; cooldownMs: number },
@@ -141,10 +143,12 @@ export class HostSlots {
    */
   recordVerdict(host: string, verdict: Classification, now: number): { circuitOpened: boolean; pausedUntil: number | null } {
     if (verdict.outcome !== "retry") {
-      if (this.circuits.recordSuccess(host)) {
+      if (this.circuits.recordSuccess(host)) { // a refusal is an answer: the host is up
         this.openedElsewhere.delete(host);
         this.shared?.circuitClosed(host); // the probe went through: closed for every instance
       }
+      if (verdict.outcome === "delivered") this.health.delivered(host, now);
+      else this.health.failed(host, verdict.reason, now);
       return { circuitOpened: false, pausedUntil: null };
     }
     if (verdict.pauseHostMs !== undefined) {
@@ -152,6 +156,7 @@ export class HostSlots {
       pacer?.pause(now + verdict.pauseHostMs);
       return { circuitOpened: false, pausedUntil: pacer ? now + verdict.pauseHostMs : null };
     }
+    this.health.failed(host, verdict.reason, now);
     const circuitOpened = this.circuits.recordFailure(host, now);
     const open = circuitOpened ? this.circuits.openState(host) : null;
     if (open) this.shared?.circuitOpened(host, open.openUntil, open.failures);
@@ -179,6 +184,22 @@ export class HostSlots {
       this.openedElsewhere.set(c.host, c.openUntil);
     }
     return reopened;
+  }
+
+  /** Every host attempted since start (or in flight now): its circuit, its run of failures, its flood wait. */
+  states(now: number): HostState[] {
+    const hosts = new Set([...this.health.hostsSeen(), ...this.running.keys(), ...this.circuits.hostsKnown()]);
+    const paused = new Map((this.pacing?.pausedHosts(now) ?? []).map((p) => [p.host, p.until]));
+    return [...hosts].sort().map((host) => {
+      const c = this.circuits.state(host);
+      const h = this.health.get(host);
+      const circuit = c.openUntil === null ? "closed" : c.openUntil > now ? "open" : "half_open";
+      return {
+        host, inFlight: this.inFlight(host), circuit, openUntil: c.openUntil, circuitFailures: c.failures,
+        failingSince: h?.failingSince ?? null, failedAttempts: h?.failedAttempts ?? 0, lastDeliveredAt: h?.lastDeliveredAt ?? null,
+        lastFailure: h?.lastFailure ?? null, pausedUntil: paused.get(host) ?? null,
+      };
+    });
   }
 
   /** Moments a blocked host opens again by itself: a circuit's probe, the end of a flood wait. */

@@ -1,4 +1,5 @@
 import { scrubReport, signAdRequest } from "../adplatforms/secrets.ts";
+import { signAlertWebhook } from "../alerts/webhook-secret.ts";
 import type { DeliveryConfig, DestinationConfig } from "../config/model.ts";
 import type { Clock } from "../lib/clock.ts";
 import { verdictByName } from "../presets/presets.ts";
@@ -26,6 +27,8 @@ export function createHttpChannel(deps: {
   clock: Clock;
   /** The running config's destinations: an ad row's secret is read from them at send time. */
   destinations: () => Readonly<Record<string, DestinationConfig>>;
+  /** The running config's alerts.webhook.url: an alert row's URL is filled in from it at send time. */
+  alertWebhookUrl: () => string | null;
 }): HttpChannel {
   // The guard is rebuilt when a reload brings a new allow-list.
   let guard: AddressGuard | null = null;
@@ -36,7 +39,7 @@ export function createHttpChannel(deps: {
       guard = new AddressGuard(d.allow_hosts);
       guardFor = d.allow_hosts;
     }
-    const signed = signAdRequest(postback, deps.destinations());
+    const signed = signAdRequest(postback, deps.destinations()) ?? signAlertWebhook(postback, deps.alertWebhookUrl());
     if (signed && "refused" in signed) {
       const result = { kind: "error", error: "no_destination", message: signed.refused } as const;
       return { report: { result, url: postback.url, responseHead: null }, verdict: classifyAttempt(result) };

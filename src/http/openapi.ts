@@ -27,6 +27,7 @@ export const OPENAPI_TAGS = [
   { name: "inbound", description: "postbacks from other systems (AlterCPA style) and their log" },
   { name: "telegram", description: "the webhook, bots and chats" },
   { name: "destinations", description: "tracker presets" },
+  { name: "export", description: "leads and postbacks as CSV or JSON Lines, streamed" },
   { name: "ops", description: "health, metrics, stats, journal, config reload" },
   { name: "session", description: "the dashboard's sign-in" },
   { name: "demo", description: "the example config's stand-in tracker" },

@@ -42,6 +42,7 @@ export const eventJson = (e: LeadEventRow) => ({
   prev_status: e.prevStatus,
   source: e.source,
   reason: e.reason,
+  invite_link: e.inviteLink,
   occurred_at: iso(e.occurredAt),
   created_at: iso(e.createdAt),
 });
@@ -59,6 +60,7 @@ export const LeadJson = t.Object({
 export const EventJson = t.Object({
   id: Int(), lead: Int(), status: t.String(), prev_status: Nullable(t.String()), source: t.String({ description: "api | telegram | inbound" }),
   reason: Nullable(t.String({ description: "why postbacks were withheld or skipped: campaign_paused, outside_unsub_window, click_added" })),
+  invite_link: Nullable(t.String({ description: "the invite link Telegram named with this join or join request, when it gave one" })),
   occurred_at: Time, created_at: Time,
 });
 
@@ -67,7 +69,7 @@ const leadExample = {
   joined_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:00:00.000Z", updated_at: "2024-05-01T10:01:00.000Z",
   quality: 80, welcome_variant: "ru",
 };
-const eventExample = { id: 77, lead: 42, status: "approve", prev_status: "wait", source: "api", reason: null, occurred_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:01:00.000Z" };
+const eventExample = { id: 77, lead: 42, status: "approve", prev_status: "wait", source: "api", reason: null, invite_link: null, occurred_at: "2024-05-01T10:01:00.000Z", created_at: "2024-05-01T10:01:00.000Z" };
 export const EventAnswer = t.Object({
   applied: t.Boolean({ description: "false when nothing changed (duplicate, not allowed, no lead)" }),
   reason: Nullable(t.String({ description: "why nothing changed (duplicate, transition_not_allowed, no_lead, campaign_paused) or why postbacks were withheld" })),
@@ -111,7 +113,7 @@ export const clickJson = (c: ClickRow | null) => c && ({
   landing_url: c.landingUrl, cut: c.cut, created_at: iso(c.createdAt),
 });
 
-const ClickJson = t.Object({
+export const ClickJson = t.Object({
   token: t.String({ description: "the 12 characters after CODE- in the Start payload" }),
   params: t.Record(t.String(), t.String(), { description: "the click's query parameters (the first of each name, cut to 512 bytes); each is {param:NAME}" }),
   fbc: Nullable(t.String({ description: "the _fbc cookie, else fb.1.<ms>.<fbclid>" })), fbp: Nullable(t.String()),

@@ -4,7 +4,8 @@ import type { Runtime } from "../config/runtime.ts";
 import type { Intake } from "../intake/intake.ts";
 import type { Clock } from "../lib/clock.ts";
 import { presentedKey } from "../http/auth.ts";
-import { IdParams, StatusSchema, pageQuery, queryString, withMessage } from "../http/schema.ts";
+import { IdParams, pageQuery } from "../http/schema.ts";
+import { LeadFilterFields, leadFilterOf } from "./filter.ts";
 import { postbackJson } from "../postbacks/model.ts";
 import { invalid, notFound } from "../lib/errors.ts";
 import { responses } from "../http/openapi.ts";
@@ -78,28 +79,15 @@ export function leadRoutes(ctx: LeadDeps) {
       },
     })
     .get("/api/leads", async ({ query }) => {
-      const { read } = ctx.storage;
-      const campaignId = query.campaign === undefined ? null : await read.campaigns.findId(query.campaign);
-      if (query.campaign !== undefined && campaignId === null) return { items: [], next_before: null };
-      const searched = query.subscriber !== undefined || query.click !== undefined;
-      const campaignIds = campaignId !== null ? [campaignId] : searched ? (await read.campaigns.all()).map((c) => c.id) : undefined;
+      const filter = await leadFilterOf(ctx.storage.read, query);
+      if (!filter) return { items: [], next_before: null };
       const limit = query.limit ?? 50;
-      const rows = await read.leads.list({
-        campaignIds, status: query.status, click: query.click, username: query.username?.replace(/^@/, ""), limit,
-        subscriber: query.subscriber === undefined ? undefined : Number(query.subscriber), beforeId: query.before,
-      });
+      const rows = await ctx.storage.read.leads.list({ ...filter, beforeId: query.before, limit });
       const codeOf = await campaignCodes(ctx.storage);
-      const profiles = await Promise.all(rows.map((l) => read.profiles.ofLead(l.id)));
+      const profiles = await Promise.all(rows.map((l) => ctx.storage.read.profiles.ofLead(l.id)));
       return { items: rows.map((l, i) => leadJson(l, codeOf, profiles[i]!)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
     }, {
-      query: t.Object({
-        campaign: queryString("campaign", "campaign code"),
-        status: t.Optional(StatusSchema),
-        subscriber: t.Optional(withMessage(t.String({ title: "subscriber", pattern: "^-?[0-9]{1,16}$" }), "must be a Telegram user id")),
-        click: queryString("click"),
-        username: queryString("username", "Telegram @username, with or without @, any case"),
-        ...pageQuery,
-      }),
+      query: t.Object({ ...LeadFilterFields, ...pageQuery }),
       detail: { summary: "List leads, newest first", responses: responses({ schema: LeadList, example: leadListExample, description: "A page of leads" }, 401, 422) },
     })
     .get("/api/leads/:id", async ({ params }) => {
@@ -112,7 +100,7 @@ export function leadRoutes(ctx: LeadDeps) {
         lead: leadJson(lead, codeOf, profile),
         profile: profile && profileJson(profile, lead.subscriber),
         events: (await read.leads.events(lead.id)).map(eventJson),
-        postbacks: (await read.outbox.ofLead(lead.id)).map((p) => postbackJson(p, codeOf)),
+        postbacks: (await read.outbox.ofLead(lead.id)).map((p) => postbackJson(p, codeOf, () => lead.click)),
         click_record: lead.clickId === null ? null : clickJson(await read.clicks.get(lead.clickId)),
       };
     }, {

@@ -31,6 +31,8 @@ export interface LeadEventRequest {
   /** Inbound postbacks may carry the payout of this event (overrides the campaign's). */
   payout?: string;
   currency?: string;
+  /** The invite link Telegram named with a join or join request, kept on the event. */
+  inviteLink?: string;
   /** What Telegram's User object told of the subscriber (a Telegram update); absent for other sources. */
   profile?: SubscriberProfile;
 }
@@ -74,7 +76,10 @@ export async function applyLeadEvent(tx: Tx, runtime: Runtime, req: LeadEventReq
 
   if (decision.kind === "ignore") {
     if (decision.reason === "no_lead" && req.status === "approve") {
-      await tx.journal.insert({ kind: "organic_join", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? campaign.config.chat, detail: { source: req.source, at }, createdAt: now });
+      await tx.journal.insert({
+        kind: "organic_join", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? campaign.config.chat,
+        detail: { source: req.source, at, ...(req.inviteLink ? { invite_link: req.inviteLink } : {}) }, createdAt: now,
+      });
     } else if (decision.reason !== "duplicate") {
       await tx.journal.insert({ kind: "event_ignored", campaignId: campaign.id, subscriber: req.subscriber, chatId: req.chat ?? null, detail: { status: req.status, reason: decision.reason, source: req.source }, createdAt: now });
     }
@@ -137,7 +142,7 @@ async function writeDecision(
   const event = await tx.leads.insertEvent({
     leadId: lead.id, campaignId: campaign.id, status: decision.status, prevStatus: existing?.status ?? null,
     source: req.source, reason: plan.reason, occurredAt: at, createdAt: now,
-    payout: req.payout ?? null, currency: req.currency ?? null,
+    payout: req.payout ?? null, currency: req.currency ?? null, inviteLink: req.inviteLink ?? null,
   });
   const rows = plan.postbacks === "none" ? [] : buildPostbacks(runtime, campaign, { ...lead, quality: profile.quality }, { ...event, status: plan.status }, plan.postbacks === "skip" ? plan.skipReason : null, plan.sendAt, now, click);
   const earned = revenueOf(event, campaign.config.payouts[plan.status], plan.postbacks === "send");

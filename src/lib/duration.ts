@@ -23,3 +23,15 @@ export function formatDuration(ms: number): string {
   }
   return `${ms}ms`;
 }
+
+/** A length of time as people say it, to two units: "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
+export function spokenDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}

@@ -152,3 +152,10 @@ export function localDays(timeZone: string, since: number, until: number, maxDay
   }
   return days;
 }
+
+/** An instant as the zone's wall clock reads it: YYYY-MM-DD HH:MM:SS. */
+export function localDateTime(timeZone: string, ms: number): string {
+  const w = wallTime(timeZone, ms);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${localDate(timeZone, ms)} ${two(w.hour)}:${two(w.minute)}:${two(w.second)}`;
+}

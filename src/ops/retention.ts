@@ -24,7 +24,7 @@ export async function pruneInBatches(storage: Pick<Storage, "write">, batch: (tx
 
 /**
  * Retention (hourly): delivered postbacks with their attempt logs, inbound log rows, journal
- * entries and clicks no lead came from older than delivery.retention; stored Idempotency-Key answers after a day; processed
+ * entries, clicks no lead came from, resolved alert incidents and sent digests older than delivery.retention; stored Idempotency-Key answers after a day; processed
  * update ids after a week. Failures are logged; the next run tries again.
  */
 export async function pruneExpired(deps: { storage: Pick<Storage, "write">; log: Logger; now: number; retentionMs: number }) {
@@ -37,6 +37,7 @@ export async function pruneExpired(deps: { storage: Pick<Storage, "write">; log:
     const inbound = (await pruneInBatches(storage, (tx) => tx.inbound.prune(before, PRUNE_BATCH)))
       + (await storage.write(async (tx) => tx.inbound.pruneAccessRows(MAX_ACCESS_ROWS)));
     const journal = await pruneInBatches(storage, (tx) => tx.journal.prune(before, PRUNE_BATCH));
+    await pruneInBatches(storage, (tx) => tx.alerts.prune(before, PRUNE_BATCH)); // resolved incidents and sent digests
     // A click no lead came from: its visitor never pressed Start. A lead's click stays with the lead.
     const clicks = await pruneInBatches(storage, (tx) => tx.clicks.pruneUnused(before, PRUNE_BATCH));
     if (delivered || inbound || journal || clicks) {

@@ -1,15 +1,27 @@
 import { t } from "elysia";
 import { Int } from "../http/schema.ts";
 import { NextBefore, Nullable } from "../http/openapi.ts";
+import type { Reads } from "../storage/port.ts";
 import type { PostbackRow } from "../storage/rows.ts";
 import { iso } from "../lib/json.ts";
 
 /** The campaign code of a campaign id (campaigns removed from the config keep their code). */
 export type CodeOf = (campaignId: number) => string;
 
-export const postbackJson = (p: PostbackRow, codeOf: CodeOf) => ({
+/** The click of a lead id (null: no such lead — an organic requester's approval, an alert). */
+export type ClickOf = (leadId: number) => string | null;
+
+/** The clicks of the leads of some postbacks, for their click column: one read for a page. */
+export async function clicksOf(read: Pick<Reads, "leads">, rows: readonly Pick<PostbackRow, "leadId">[]): Promise<ClickOf> {
+  const ids = [...new Set(rows.map((r) => r.leadId).filter((id) => id > 0))];
+  const clicks = new Map((await read.leads.getMany(ids)).map((l) => [l.id, l.click]));
+  return (id) => clicks.get(id) ?? null;
+}
+
+export const postbackJson = (p: PostbackRow, codeOf: CodeOf, clickOf: ClickOf) => ({
   id: p.id,
   lead: p.leadId,
+  click: clickOf(p.leadId),
   event: p.eventId,
   campaign: codeOf(p.campaignId),
   status: p.status,
@@ -21,6 +33,7 @@ export const postbackJson = (p: PostbackRow, codeOf: CodeOf) => ({
   state: p.state,
   reason: p.reason,
   attempts: p.attempts,
+  earlier_attempts: p.earlierAttempts,
   last_http_status: p.lastHttpStatus,
   next_attempt_at: p.state === "pending" ? iso(p.nextAttemptAt) : null,
   created_at: iso(p.createdAt),
@@ -30,16 +43,19 @@ export const postbackJson = (p: PostbackRow, codeOf: CodeOf) => ({
 const Time = t.String({ format: "date-time" });
 
 export const PostbackJson = t.Object({
-  id: Int(), lead: Int(), event: Int(), campaign: t.String(), status: t.String(), template: t.String({ description: "the config path of the template" }),
+  id: Int(), lead: Int(), click: Nullable(t.String({ description: "the lead's click id (null when the row has no lead: an alert, an organic requester's approval)" })),
+  event: Int(), campaign: t.String(), status: t.String(), template: t.String({ description: "the config path of the template" }),
   method: t.String(), url: t.String(), body: Nullable(t.String()), host: t.String(),
-  state: t.String({ description: "pending | delivered | failed | rejected | skipped" }), reason: Nullable(t.String()), attempts: Int(),
+  state: t.String({ description: "pending | delivered | failed | rejected | skipped" }), reason: Nullable(t.String()),
+  attempts: Int(),
+  earlier_attempts: Int({ description: "attempts before its latest re-send, which starts a fresh retry ladder (attempts counts that one's); the attempt log numbers on from them" }),
   last_http_status: Nullable(Int()), next_attempt_at: Nullable(Time), created_at: Time, finished_at: Nullable(Time),
 });
 
 export const postbackExample = {
-  id: 101, lead: 42, event: 77, campaign: "spring", status: "approve", template: "postbacks.approve", method: "GET",
+  id: 101, lead: 42, click: "abc123", event: 77, campaign: "spring", status: "approve", template: "postbacks.approve", method: "GET",
   url: "https://trk.example.com/e89bcbe/postback?subid=abc123&status=approve", body: null, host: "trk.example.com", state: "delivered", reason: null,
-  attempts: 1, last_http_status: 200, next_attempt_at: null, created_at: "2024-05-01T10:01:00.000Z", finished_at: "2024-05-01T10:01:00.120Z",
+  attempts: 1, earlier_attempts: 0, last_http_status: 200, next_attempt_at: null, created_at: "2024-05-01T10:01:00.000Z", finished_at: "2024-05-01T10:01:00.120Z",
 };
 
 
@@ -78,7 +94,7 @@ export const RetriedOne = t.Object({
   postback: PostbackJson,
   later: t.Array(PostbackJson, { description: "with and_later: the lead's later rows to the same host, queued again after it in event order" }),
 });
-export const retriedOneExample = { postback: { ...postbackExample, state: "pending", attempts: 0, last_http_status: 200, next_attempt_at: "2024-05-02T09:00:00.000Z", finished_at: null }, later: [] };
+export const retriedOneExample = { postback: { ...postbackExample, state: "pending", attempts: 0, earlier_attempts: 1, last_http_status: 200, next_attempt_at: "2024-05-02T09:00:00.000Z", finished_at: null }, later: [] };
 
 export const RETRY_MANY_DESCRIPTION = "Re-sends the finished rows of a filter (state failed by default). A row whose lead has a later postback delivered "
   + "to the same host is superseded: sent after it, the row would undo that status at the tracker, so it is left out (`superseded` counts them). "
@@ -97,3 +113,28 @@ export const RetriedMany = t.Object({
   retried: Int({ description: "rows queued again (0 with dry_run)" }),
 });
 export const retriedManyExample = { dry_run: true, and_later: false, matched: 12, superseded: 3, held_back: 0, later: 0, queued: 9, retried: 0 };
+
+const MaybeTime = Nullable(Time);
+export const HostList = t.Object({
+  items: t.Array(t.Object({
+    host: t.String({ description: "host[:port] of the postbacks, or telegram:BOT for a bot's sends" }),
+    in_flight: Int({ description: "requests to it in flight now" }),
+    circuit: t.String({ description: "closed: sending; open: paused until open_until after delivery.circuit_failures retries in a row; half_open: one probe may go" }),
+    open_until: MaybeTime,
+    circuit_failures: Int({ description: "retries in a row (what opens the circuit)" }),
+    failing_since: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "the first failed attempt (retried or rejected) since the last delivered one; null while the last attempt was delivered" }),
+    failed_attempts: Int({ description: "attempts failed since the last delivered one" }),
+    last_delivered_at: MaybeTime,
+    last_failure: Nullable(t.Object({ at: Time, reason: t.String() })),
+    paused_until: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "a bot's flood wait: nothing is sent to it until then" }),
+  })),
+  now: t.String({ format: "date-time", description: "the service's time the states are for" }),
+});
+export const hostListExample = {
+  items: [{
+    host: "trk.example.com", in_flight: 0, circuit: "open", open_until: "2024-05-01T23:50:13.000Z", circuit_failures: 5,
+    failing_since: "2024-05-01T23:41:02.000Z", failed_attempts: 5, last_delivered_at: "2024-05-01T23:40:00.000Z",
+    last_failure: { at: "2024-05-01T23:49:13.000Z", reason: "http_503" }, paused_until: null,
+  }],
+  now: "2024-05-01T23:49:20.000Z",
+};

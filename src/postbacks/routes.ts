@@ -1,33 +1,21 @@
 import { Elysia, t } from "elysia";
 import { campaignCodes } from "../campaigns/registry.ts";
 import type { Clock } from "../lib/clock.ts";
-import { IdParams, pageQuery, queryInt, queryString, withMessage } from "../http/schema.ts";
+import { IdParams, pageQuery, withMessage } from "../http/schema.ts";
 import { invalid, notFound } from "../lib/errors.ts";
-import { iso, parseTimeFilter } from "../lib/json.ts";
-import { postbackJson } from "./model.ts";
-import { POSTBACK_STATES, STATUSES, type PostbackState, type Status } from "../domain/status.ts";
+import { iso } from "../lib/json.ts";
+import { clicksOf, postbackJson } from "./model.ts";
+import { POSTBACK_STATES } from "../domain/status.ts";
+import { FilterFields, PostbackQueryFields, postbackFilterOf } from "./filter.ts";
 import { responses } from "../http/openapi.ts";
 import {
   AndLater, PostbackDetail, PostbackList, RETRY_MANY_DESCRIPTION, RETRY_ONE_CONFLICT, RETRY_ONE_DESCRIPTION, RetriedMany, RetriedOne, RetryOneBody,
   postbackDetailExample, postbackListExample, retriedManyExample, retriedOneExample,
 } from "./model.ts";
 import { resendMatching, resendOne } from "./resend.ts";
-import type { PostbackFilter, Storage } from "../storage/port.ts";
+import type { Storage } from "../storage/port.ts";
 
-const STATES = POSTBACK_STATES;
 const FINISHED = POSTBACK_STATES.filter((s) => s !== "pending");
-
-const FilterFields = {
-  status: t.Optional(withMessage(t.Union(STATUSES.map((s) => t.Literal(s)), {
-    title: "status", description: "the lead status the postback reports: wait | hold | approve | cancel | trash",
-  }), `must be one of ${STATUSES.join(", ")}`)),
-  campaign: queryString("campaign", "campaign code"),
-  host: queryString("host", "host[:port] of the postback URL"),
-  since: queryString("since", "created at or after: ISO date or UNIX seconds"),
-  until: queryString("until", "created before: ISO date or UNIX seconds"),
-};
-
-type FilterInput = { campaign?: string; host?: string; since?: string; until?: string; state?: PostbackState; status?: Status; lead?: number };
 
 export interface PostbackDeps {
   storage: Pick<Storage, "read" | "write">;
@@ -36,40 +24,25 @@ export interface PostbackDeps {
   dispatcher: { wake(): void };
 }
 
-/** Turns query/body filter fields into a storage filter; null when the campaign does not exist. */
-async function toFilter(ctx: PostbackDeps, input: FilterInput, where: "query" | "body"): Promise<PostbackFilter | null> {
-  const since = parseTimeFilter(input.since);
-  const until = parseTimeFilter(input.until);
-  if (since === "invalid") throw invalid(`${where}.since`, "must be an ISO date or UNIX seconds");
-  if (until === "invalid") throw invalid(`${where}.until`, "must be an ISO date or UNIX seconds");
-  const campaignId = input.campaign === undefined ? undefined : await ctx.storage.read.campaigns.findId(input.campaign);
-  if (input.campaign !== undefined && campaignId === null) return null;
-  return { state: input.state, status: input.status, campaignId: campaignId ?? undefined, host: input.host, leadId: input.lead, since, until };
-}
-
 export function postbackRoutes(ctx: PostbackDeps) {
   return new Elysia({ detail: { tags: ["postbacks"] } })
     .get("/api/postbacks", async ({ query }) => {
-      const filter = await toFilter(ctx, query, "query");
+      const filter = await postbackFilterOf(ctx.storage.read, query, "query");
       if (!filter) return { items: [], next_before: null };
       const limit = query.limit ?? 50;
       const rows = await ctx.storage.read.outbox.list({ ...filter, beforeId: query.before, limit });
       const codeOf = await campaignCodes(ctx.storage);
-      return { items: rows.map((p) => postbackJson(p, codeOf)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
+      const clickOf = await clicksOf(ctx.storage.read, rows);
+      return { items: rows.map((p) => postbackJson(p, codeOf, clickOf)), next_before: rows.length === limit ? rows.at(-1)!.id : null };
     }, {
-      query: t.Object({
-        state: t.Optional(withMessage(t.Union(STATES.map((s) => t.Literal(s)), { title: "state", description: STATES.join(" | ") }), `must be one of ${STATES.join(", ")}`)),
-        lead: queryInt("lead", { minimum: 1 }),
-        ...FilterFields,
-        ...pageQuery,
-      }),
+      query: t.Object({ ...PostbackQueryFields, ...pageQuery }),
       detail: { summary: "List postbacks (the outbox), newest first", responses: responses({ schema: PostbackList, example: postbackListExample, description: "A page of postbacks" }, 401, 422) },
     })
     .get("/api/postbacks/:id", async ({ params }) => {
       const row = await ctx.storage.read.outbox.get(params.id);
       if (!row) throw notFound("postback", params.id);
       return {
-        postback: postbackJson(row, await campaignCodes(ctx.storage)),
+        postback: postbackJson(row, await campaignCodes(ctx.storage), await clicksOf(ctx.storage.read, [row])),
         attempts: (await ctx.storage.read.outbox.attempts(row.id)).map((a) => ({
           attempt: a.attempt, started_at: iso(a.startedAt), duration_ms: a.durationMs, url: a.url,
           http_status: a.httpStatus, outcome: a.outcome, error: a.error, response_head: a.responseHead,
@@ -83,7 +56,8 @@ export function postbackRoutes(ctx: PostbackDeps) {
       const { row, later } = await resendOne(ctx.storage, params.id, body?.and_later ?? false, ctx.clock.now());
       ctx.dispatcher.wake();
       const codeOf = await campaignCodes(ctx.storage);
-      return { postback: postbackJson(row, codeOf), later: later.map((p) => postbackJson(p, codeOf)) };
+      const clickOf = await clicksOf(ctx.storage.read, [row, ...later]);
+      return { postback: postbackJson(row, codeOf, clickOf), later: later.map((p) => postbackJson(p, codeOf, clickOf)) };
     }, {
       params: IdParams,
       body: t.Optional(RetryOneBody),
@@ -95,7 +69,7 @@ export function postbackRoutes(ctx: PostbackDeps) {
       },
     })
     .post("/api/postbacks/retry", async ({ body }) => {
-      const filter = await toFilter(ctx, { ...body, state: body.state ?? "failed" }, "body");
+      const filter = await postbackFilterOf(ctx.storage.read, { ...body, state: body.state ?? "failed" }, "body");
       if (!filter) throw invalid("body.campaign", `unknown campaign code "${body.campaign}"`);
       const answer = await resendMatching(ctx.storage, filter, body.and_later ?? false, body.dry_run ?? false, ctx.clock.now());
       if (answer.retried) ctx.dispatcher.wake();

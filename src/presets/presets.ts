@@ -81,6 +81,8 @@ export const verdictName = (mode: VerdictMode, preset?: Preset): string | null =
 
 const RULES = new Map<string, AnswerRule>([
   ["status", { judge: "status" }],
+  // An alert's webhook (Slack, Discord, or the operator's own): judged by its status alone.
+  ["alert-webhook", { judge: "status" }],
   ["none", { judge: "none" }],
   ...Object.entries(VERDICTS).map(([name, refusal]) => [name, { judge: "body", refusal }] as [string, AnswerRule]),
 ]);

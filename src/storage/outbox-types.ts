@@ -10,6 +10,8 @@ export interface ClaimedPostback {
   body: string | null;
   contentType: string | null;
   attempts: number;
+  /** Attempts before the row's latest re-send: this attempt is #earlierAttempts + attempts in its log. */
+  earlierAttempts: number;
   leaseToken: number;
   /** The preset body verdict to judge the answer with, if any. */
   verdict: string | null;

@@ -28,6 +28,8 @@ export interface ClickReads {
   /** The click a Start payload's token names. */
   byToken(token: string): Awaitable<ClickRow | null>;
   get(id: number): Awaitable<ClickRow | null>;
+  /** The clicks of these ids (in no order; missing ones left out): an export's window of leads. */
+  getMany(ids: readonly number[]): Awaitable<ClickRow[]>;
   /**
    * Counter sums of one campaign's click parameter, per value and status, over the buckets of each
    * range (a span and [from, to) of bucket starts; stats/click-groups.ts cuts a period into them).

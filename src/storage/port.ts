@@ -12,6 +12,7 @@ import type {
 } from "./rows.ts";
 import type { BotLeaseReads, BotLeaseWrites, CircuitReads, CircuitWrites, InstanceReads, InstanceWrites } from "./port-cluster.ts";
 import type { ClaimedPostback, ClaimRequest, Completion, ResendCounts, ResendRequest } from "./outbox-types.ts";
+import type { AlertReads, AlertWrites } from "./port-alerts.ts";
 import type { CohortReads, CohortWrites, MoneyReads, MoneyWrites, ProfileReads, ProfileWrites } from "./port-insights.ts";
 import type { ClickReads, ClickWrites } from "./port-clicks.ts";
 
@@ -29,9 +30,15 @@ export interface LeadFilter {
   click?: string;
   /** Case-insensitive, without @. */
   username?: string;
+  /** created_at range, epoch ms; until is exclusive. */
+  since?: number;
+  until?: number;
   beforeId?: number;
   limit: number;
 }
+
+/** A lead filter without its page: what an export reads window by window. */
+export type LeadExportFilter = Omit<LeadFilter, "beforeId" | "limit">;
 
 export interface LeadChange {
   status: string;
@@ -51,8 +58,18 @@ export interface LeadReads {
   /** The newest lead with this click, in the campaign if one is given. */
   byClick(click: string, campaignId?: number): Awaitable<LeadRow | null>;
   list(filter: LeadFilter): Awaitable<LeadRow[]>;
+  /** The leads of these ids (in no order; missing ones left out). */
+  getMany(ids: readonly number[]): Awaitable<LeadRow[]>;
+  /** The leads with fromId ≤ id < toId that match, newest first: an export's window, read through the primary key. */
+  inIdRange(filter: LeadExportFilter, fromId: number, toId: number): Awaitable<LeadRow[]>;
+  /** The highest lead id, or null when there is none. */
+  maxId(): Awaitable<number | null>;
   /** A lead's events, oldest first. */
   events(leadId: number): Awaitable<LeadEventRow[]>;
+  /** The events of these leads, lead by lead (ascending id), each lead's oldest first. */
+  eventsOf(leadIds: readonly number[]): Awaitable<LeadEventRow[]>;
+  /** When a campaign's latest event of `status` happened (occurred_at), or null when it has none. */
+  lastEventAt(campaignId: number, status: Status): Awaitable<number | null>;
   /** Whether the lead has an event of `status` before `eventId` (its first of that status is counted once). */
   hasEarlierEvent(leadId: number, eventId: number, status: string): Awaitable<boolean>;
   idempotentAnswer(key: string): Awaitable<IdempotentAnswer | null>;
@@ -94,6 +111,10 @@ export interface PostbackFilter {
 
 export interface OutboxReads {
   list(filter: PostbackFilter & { beforeId?: number; limit: number }): Awaitable<PostbackRow[]>;
+  /** The rows with fromId ≤ id < toId that match, newest first: an export's window, read through the primary key. */
+  inIdRange(filter: PostbackFilter, fromId: number, toId: number): Awaitable<PostbackRow[]>;
+  /** The highest postback id, or null when there is none. */
+  maxId(): Awaitable<number | null>;
   get(id: number): Awaitable<PostbackRow | null>;
   /** A lead's postbacks, oldest first. */
   ofLead(leadId: number): Awaitable<PostbackRow[]>;
@@ -115,7 +136,10 @@ export interface OutboxReads {
 
 export interface OutboxWrites {
   insert(rows: NewPostback[]): Awaitable<WrittenPostback[]>;
-  /** One finished row back in the queue, due now, with a fresh ladder; null when it is pending or a no_click row. */
+  /**
+   * One finished row back in the queue, due now, with a fresh ladder (attempts 0; the attempts so
+   * far move to earlierAttempts, so the attempt log numbers on); null when it is pending or a no_click row.
+   */
   requeue(id: number, now: number): Awaitable<PostbackRow | null>;
   /**
    * A lead's tracker rows of `status` still waiting for a later time (approve_after): pending, never
@@ -124,7 +148,7 @@ export interface OutboxWrites {
   skipWaiting(leadId: number, status: Status, now: number, reason: string): Awaitable<number>;
   /**
    * The bulk re-send: every row resendCounts matches back in the queue, due now with a fresh ladder
-   * — without the superseded ones, or (and_later) with the later rows after them, held-back ones
+   * (its attempts so far move to earlierAttempts, as requeue does) — without the superseded ones, or (and_later) with the later rows after them, held-back ones
    * excepted; how many.
    */
   requeueResendable(filter: PostbackFilter, req: ResendRequest): Awaitable<number>;
@@ -163,6 +187,10 @@ export interface CampaignWrites {
 
 export interface JournalReads {
   list(filter: { kind?: string; beforeId?: number; limit: number }): Awaitable<JournalRow[]>;
+  /** A subscriber's entries of these kinds, newest first. */
+  ofSubscriber(subscriber: number, kinds: readonly string[], limit: number): Awaitable<JournalRow[]>;
+  /** Rejected Starts whose payload contains `text`, newest first. */
+  startsCarrying(text: string, limit: number): Awaitable<JournalRow[]>;
   /** Organic joins of a subscriber in a campaign since `since` not yet applied to a lead. */
   organicJoins(campaignId: number, subscriber: number, since: number): Awaitable<Pick<JournalRow, "id" | "detail" | "createdAt">[]>;
 }
@@ -261,6 +289,7 @@ export interface Reads {
   instances: InstanceReads;
   botLeases: BotLeaseReads;
   circuits: CircuitReads;
+  alerts: AlertReads;
   profiles: ProfileReads;
   cohorts: CohortReads;
   money: MoneyReads;
@@ -280,6 +309,7 @@ export interface Tx {
   instances: InstanceReads & InstanceWrites;
   botLeases: BotLeaseReads & BotLeaseWrites;
   circuits: CircuitReads & CircuitWrites;
+  alerts: AlertReads & AlertWrites;
   profiles: ProfileReads & ProfileWrites;
   cohorts: CohortReads & CohortWrites;
   money: MoneyReads & MoneyWrites;

@@ -68,11 +68,13 @@ export interface LeadEventRow {
   /** Set by an inbound postback; overrides the campaign's payout for this event's macros. */
   payout: string | null;
   currency: string | null;
+  /** The invite link Telegram named with a join or join request, if it gave one. */
+  inviteLink: string | null;
   occurredAt: number;
   createdAt: number;
 }
 
-export type NewLeadEvent = Omit<LeadEventRow, "id">;
+export type NewLeadEvent = Omit<LeadEventRow, "id" | "inviteLink"> & Partial<Pick<LeadEventRow, "inviteLink">>;
 
 /** One outbox row: an HTTP request to a tracker, or (channel telegram) a Bot API call. */
 export interface PostbackRow {
@@ -92,6 +94,8 @@ export interface PostbackRow {
   state: PostbackState;
   reason: string | null;
   attempts: number;
+  /** Attempts before its latest re-send; the attempt log numbers on from them (#earlierAttempts + 1 is the re-send's first). */
+  earlierAttempts: number;
   nextAttemptAt: number;
   leaseToken: number;
   leaseExpiresAt: number | null;
@@ -225,6 +229,26 @@ export interface StatusSums {
   leads: number;
   postbacks: number;
 }
+
+/** One incident of one alert (or a digest sent): see alert_incidents in the SQLite schema. */
+export interface AlertIncidentRow {
+  id: number;
+  /** kind:subject, e.g. bot_down:main, host_failing:trk.example.com, digest */
+  key: string;
+  kind: string;
+  subject: string;
+  state: "pending" | "firing" | "recovering" | "resolved" | "sent";
+  badSince: number;
+  goodSince: number | null;
+  firedAt: number | null;
+  resolvedAt: number | null;
+  detail: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewAlertIncident = Omit<AlertIncidentRow, "id">;
+export type AlertIncidentChange = Partial<Pick<AlertIncidentRow, "state" | "badSince" | "goodSince" | "firedAt" | "resolvedAt" | "detail">> & { updatedAt: number };
 
 /** What tgcpa learned of a lead's subscriber (lead_profiles): its quality signals, score, welcome variant and cohort. */
 export interface LeadProfileRow {

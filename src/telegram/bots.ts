@@ -22,6 +22,8 @@ export interface BotState {
   last_update_at: string | null;
   /** When a bot that failed is tried again (ISO; while that try runs, its time); null while it runs. */
   next_retry_at: string | null;
+  /** Since when it has been failing without being up in between (ISO); null while it runs or starts. */
+  down_since: string | null;
 }
 
 interface Running {
@@ -198,6 +200,7 @@ export class TelegramBots {
     r.state.status = "error";
     r.state.last_error = `${what}: ${describeBotError(err, r.config.token)}`;
     r.state.last_error_at = new Date(this.deps.clock.now()).toISOString();
+    r.state.down_since ??= r.state.last_error_at;
     this.deps.log.warn({ bot: r.config.name, err: describedError("BotError", r.state.last_error) }, "telegram bot error; trying again");
   }
 
@@ -206,7 +209,7 @@ export class TelegramBots {
     const bot = new Bot(config.token, { client: { ...(config.api_root ? { apiRoot: config.api_root.replace(/\/+$/, "") } : {}) } });
     const r: Running = {
       config, bot, abort: new AbortController(), loop: null,
-      state: { name: config.name, mode: config.mode, status: "starting", id: null, username: null, last_error: null, last_error_at: null, webhook_url: null, last_update_at: null, next_retry_at: null },
+      state: { name: config.name, mode: config.mode, status: "starting", id: null, username: null, last_error: null, last_error_at: null, webhook_url: null, last_update_at: null, next_retry_at: null, down_since: null },
     };
     this.running.set(config.name, r);
     if (!this.owns(config.name)) {
@@ -267,6 +270,7 @@ export class TelegramBots {
     }
     r.state.status = "running";
     r.state.next_retry_at = null;
+    r.state.down_since = null;
     this.deps.log.info({ bot: config.name, username: me.username, mode: config.mode }, "telegram bot started");
   }
 
@@ -286,6 +290,7 @@ export class TelegramBots {
         if (signal.aborted) break;
         r.state.status = "running";
         r.state.next_retry_at = null;
+        r.state.down_since = null;
         worked = true;
         if (updates.length) {
           await receiveBatch(this.deps, r.config.name, updates);

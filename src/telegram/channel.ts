@@ -36,7 +36,8 @@ const done = (url: string, head: string, effects: SideEffect[] = []): ChannelAtt
 });
 
 /**
- * Sends the outbox rows of channel `telegram` (url `tg://BOT/METHOD`, body JSON) and judges
+ * Sends the outbox rows of channel `telegram` (url `tg://BOT/METHOD`, body JSON: a welcome, a
+ * join-request approval, an alert's sendMessage) and judges
  * Telegram's answer: 429 → retry after exactly `retry_after`; 403 (blocked by the user) → rejected
  * and journaled; other 4xx → rejected; 5xx and network errors → the retry ladder. What a send
  * learns — an invite link it created, a media file's id, a bot blocked by its user — comes back as
@@ -50,12 +51,17 @@ export function createTelegramChannel(deps: TelegramChannelDeps): ChannelSender 
     const [, bot = "", method = ""] = /^tg:\/\/([^/]+)\/(.+)$/.exec(row.url) ?? [];
     const api = deps.api(bot);
     if (!api) return { report: { result: { kind: "error", error: "malformed_url", message: `bot ${bot} is not configured` }, url: row.url, responseHead: null }, verdict: { outcome: "rejected", reason: `bot ${bot} is not configured` } };
-    const body = JSON.parse(row.body ?? "{}") as Record<string, number>;
+    const body = JSON.parse(row.body ?? "{}") as Record<string, number> & { text?: string };
     try {
       if (method === "welcome") {
         const effects: SideEffect[] = [];
         const message = await bounded(abort.signal, deps.timeoutMs(), (signal) => sendWelcome(deps, created, api, bot, body.lead!, signal, effects));
         return done(row.url, `message ${message.message_id}`, effects);
+      }
+      if (method === "sendMessage") {
+        // An alert: plain text (no parse mode: a host name or an error with _ or * must not break it), no link preview.
+        const message = await bounded(abort.signal, deps.timeoutMs(), (signal) => api.sendMessage(body.chat_id!, body.text ?? "", { link_preview_options: { is_disabled: true } }, signal));
+        return done(row.url, `message ${message.message_id}`);
       }
       if (method === "approveChatJoinRequest") {
         await bounded(abort.signal, deps.timeoutMs(), (signal) => api.approveChatJoinRequest(body.chat_id!, body.user_id!, signal));

@@ -15,14 +15,16 @@ const HOST_PREFIX = "telegram:";
 const inFlightFor = (perSecond: number, perHostInFlight: number) => Math.max(perHostInFlight, Math.ceil(perSecond / 5));
 
 /**
- * The chat a Telegram row sends a message to: welcomes carry the subscriber's chat. Approvals and
- * invite links are not messages to a chat: they count only toward the bot's own rate.
+ * The chat a Telegram row sends a message to: welcomes carry the subscriber's chat, alerts
+ * (sendMessage) their chat_id — a group's, paced at 20 a minute. Approvals and invite links are not
+ * messages to a chat: they count only toward the bot's own rate.
  */
 function chatOf(row: ClaimedPostback): number | null {
-  if (!row.url.endsWith("/welcome") || !row.body) return null;
+  const field = row.url.endsWith("/welcome") ? "chat" : row.url.endsWith("/sendMessage") ? "chat_id" : null;
+  if (field === null || !row.body) return null;
   let chat: unknown;
   try {
-    chat = (JSON.parse(row.body) as { chat?: unknown } | null)?.chat;
+    chat = (JSON.parse(row.body) as Record<string, unknown> | null)?.[field];
   } catch {
     return null; // a body that is not JSON fails in its sender, as a counted attempt; not here, in the claim round
   }

@@ -28,10 +28,11 @@ const BotList = t.Object({
       self: t.Boolean({ description: "the instance that answers owns it" }),
     }, { description: "PostgreSQL: the instance that polls (or holds the webhook) and sends for the bot; null on SQLite (one process owns every bot), or before any instance took it" })),
     next_retry_at: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "when a bot that failed is tried again (while that try runs, its time); null while it runs" }),
+    down_since: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "since when it has been failing without being up in between; null while it runs" }),
   })),
 });
 const botListExample = {
-  items: [{ name: "main", mode: "polling", status: "running", id: 123456, username: "spring_bot", last_error: null, last_error_at: null, webhook_url: null, last_update_at: "2024-05-01T10:00:00.000Z", polling_offset: 90211, next_retry_at: null, owner: null }],
+  items: [{ name: "main", mode: "polling", status: "running", id: 123456, username: "spring_bot", last_error: null, last_error_at: null, webhook_url: null, last_update_at: "2024-05-01T10:00:00.000Z", polling_offset: 90211, next_retry_at: null, down_since: null, owner: null }],
 };
 const ChatList = t.Object({
   items: t.Array(t.Object({

@@ -29,9 +29,10 @@ export function classifyMemberChange(oldMember: MemberState, newMember: MemberSt
 }
 
 export type StartPayload =
-  | { kind: "ok"; code: string; click: string }
+  | { kind: "ok"; code: string; click: string; payload: string }
   | { kind: "missing" }
-  | { kind: "malformed"; payload: string };
+  /** `payload` cut at 100 characters for the journal; `length` is the whole one's. */
+  | { kind: "malformed"; payload: string; length: number };
 
 const PAYLOAD = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -44,7 +45,7 @@ export function parseStartCommand(text: string): StartPayload | null {
   if (!m) return null;
   const payload = (m[1] ?? "").trim();
   if (!payload) return { kind: "missing" };
-  if (!PAYLOAD.test(payload)) return { kind: "malformed", payload: payload.slice(0, 100) };
+  if (!PAYLOAD.test(payload)) return { kind: "malformed", payload: payload.slice(0, 100), length: payload.length };
   const dash = payload.indexOf("-");
-  return dash < 0 ? { kind: "ok", code: payload, click: "" } : { kind: "ok", code: payload.slice(0, dash), click: payload.slice(dash + 1) };
+  return dash < 0 ? { kind: "ok", code: payload, click: "", payload } : { kind: "ok", code: payload.slice(0, dash), click: payload.slice(dash + 1), payload };
 }

@@ -118,11 +118,14 @@ async function onMessage(s: Scope, message: Message) {
   const from = message.from;
   const journal = (reason: string, detail: Record<string, unknown> = {}) =>
     s.tx.journal.insert({ kind: "start_rejected", subscriber: from.id, detail: { bot: s.bot, reason, ...detail }, createdAt: s.now });
-  if (start.kind === "missing") return journal("no_payload");
-  if (start.kind === "malformed") return journal("malformed_payload", { payload: start.payload });
+  // The raw payload and its length go with every rejected Start (GET /api/trace finds them by click).
+  // A payload over 64 characters never arrives: Telegram sends the Start as a bare /start (no_payload).
+  if (start.kind === "missing") return journal("no_payload", { length: 0 });
+  if (start.kind === "malformed") return journal("malformed_payload", { payload: start.payload, length: start.length });
+  const carried = { code: start.code, payload: start.payload, length: start.payload.length };
   const campaign = s.runtime.campaigns.get(start.code);
-  if (!campaign || campaign.config.bot !== s.bot) return journal("unknown_campaign", { code: start.code });
-  if (campaign.config.paused) return journal("campaign_paused", { code: start.code });
+  if (!campaign || campaign.config.bot !== s.bot) return journal("unknown_campaign", { ...carried, ...(campaign ? { campaign_bot: campaign.config.bot } : {}) });
+  if (campaign.config.paused) return journal("campaign_paused", carried);
 
   const result = await applyLeadEvent(s.tx, s.runtime, {
     campaign: start.code, subscriber: from.id, status: "wait", click: start.click, username: from.username ?? "",
@@ -146,7 +149,10 @@ async function onJoinRequest(s: Scope, req: ChatJoinRequest) {
   }
   let answered = false;
   for (const c of campaigns) {
-    const r = await applyLeadEvent(s.tx, s.runtime, { campaign: c.config.code, subscriber: req.from.id, status: "hold", username: req.from.username, source: "telegram", at: s.now, profile: profileOf(req.from) }, s.now);
+    const r = await applyLeadEvent(s.tx, s.runtime, {
+      campaign: c.config.code, subscriber: req.from.id, status: "hold", username: req.from.username, source: "telegram", at: s.now,
+      profile: profileOf(req.from), inviteLink: inviteLinkOf(req.invite_link),
+    }, s.now);
     record(s, r, "hold");
     // The first campaign of the chat with join-request rules answers; the request is answered once.
     if (answered || !c.config.join_requests) continue;
@@ -161,6 +167,12 @@ async function onJoinRequest(s: Scope, req: ChatJoinRequest) {
     });
     s.outcome.effects.rows.push("pending");
   }
+}
+
+/** The link's URL when Telegram named one (ChatInviteLink.invite_link; a link of another admin comes partly hidden). */
+function inviteLinkOf(link: unknown): string | undefined {
+  const url = obj(link)?.invite_link;
+  return typeof url === "string" && url.isWellFormed() ? url.slice(0, 256) : undefined;
 }
 
 /**
@@ -193,7 +205,7 @@ async function onChatMember(s: Scope, u: ChatMemberUpdated) {
   for (const c of campaigns) {
     const r = await applyLeadEvent(s.tx, s.runtime, {
       campaign: c.config.code, subscriber: user.id, status, username: user.username, chat: u.chat.id, source: "telegram", at: s.now,
-      profile: profileOf(user),
+      profile: profileOf(user), inviteLink: inviteLinkOf(u.invite_link),
     }, s.now);
     record(s, r, status);
   }

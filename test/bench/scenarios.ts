@@ -4,6 +4,7 @@ import { dashboardScenario } from "./dashboard.ts";
 import { retentionScenario } from "./retention.ts";
 import { e2eScenario } from "./e2e.ts";
 import { pgScenario } from "./pg.ts";
+import { exportScenario } from "./export.ts";
 import { telegramScenario } from "./telegram.ts";
 import { removeDir, tempDir } from "./bench-service.ts";
 import type { BenchContext } from "./context.ts";
@@ -222,6 +223,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioRe
   retention: retentionScenario,
   pg: pgScenario,
   click: clickScenario,
+  export: exportScenario,
 };
 
 /** Aliases accepted on the command line. */

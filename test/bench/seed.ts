@@ -122,7 +122,7 @@ export function seedDatabase(o: SeedOptions): { seconds: number; rows: number; p
         } satisfies LeadRow;
         const event = {
           id: eventId, leadId, campaignId: campaign.id, status, prevStatus: null, source: "api", reason: null,
-          payout: null, currency: null, occurredAt: at, createdAt: at,
+          payout: null, currency: null, inviteLink: null, occurredAt: at, createdAt: at,
         } satisfies LeadEventRow;
         insLead.run(leadId, campaign.id, subscriber, lead.click, lead.chatId, lead.status, at, at);
         const postbacksOf = (e: LeadEventRow, list: typeof templates) => {

@@ -31,7 +31,10 @@ afterAll(async () => {
   await tracker?.close();
 });
 
-const LIST_ENDPOINTS = ["/api/leads", "/api/postbacks", "/api/journal", "/api/postback-log", "/api/stats", "/api/campaigns", "/api/bots", "/api/chats", "/api/presets"];
+const LIST_ENDPOINTS = [
+  "/api/leads", "/api/postbacks", "/api/journal", "/api/postback-log", "/api/stats", "/api/campaigns", "/api/bots", "/api/chats", "/api/presets",
+  "/api/hosts", "/api/alerts", "/api/export/leads", "/api/export/postbacks",
+];
 
 describe("unknown query parameters", () => {
   test.each(LIST_ENDPOINTS)("GET %s?statu=approve → 422 naming query.statu", async (path) => {
@@ -106,7 +109,10 @@ describe("GET /api/postbacks?status=", () => {
 
 describe("the OpenAPI document lists the filters", () => {
   const EXPECTED: Record<string, string[]> = {
-    "/api/leads": ["campaign", "status", "subscriber", "click", "username", "before", "limit"],
+    "/api/leads": ["campaign", "status", "subscriber", "click", "username", "since", "until", "before", "limit"],
+    "/api/export/leads": ["campaign", "status", "subscriber", "click", "username", "since", "until", "format"],
+    "/api/export/postbacks": ["state", "status", "lead", "campaign", "host", "since", "until", "format"],
+    "/api/trace": ["click", "subscriber"],
     "/api/postbacks": ["state", "status", "lead", "campaign", "host", "since", "until", "before", "limit"],
     "/api/journal": ["kind", "before", "limit"],
     "/api/postback-log": ["result", "before", "limit"],

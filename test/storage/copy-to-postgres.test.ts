@@ -77,6 +77,8 @@ function seededSqlite(n: number): { db: Db; path: string } {
     db.insert(s.revenueCounts).values(range.map((i) => ({ campaignId: 1, bucket: T0 - (T0 % 900_000) + i * 900_000, currency: i % 2 ? "USD" : "", amountMicros: 2 ** 50 + i, events: i }))).run();
     db.insert(s.campaignCosts).values(range.map((i) => ({ campaignId: 1 + (i % n), day: `2026-01-${String(1 + (i % 28)).padStart(2, "0")}`, currency: "EUR",
       amountMicros: 125_400_000 + i, source: i % 2 ? "api" : "csv", updatedAt: T0 + i }))).run();
+    db.insert(s.alertIncidents).values(range.map((i) => ({ key: `host_failing:h${i % 3}`, kind: "host_failing", subject: `h${i % 3}`, state: i % 2 ? "resolved" : "firing",
+      badSince: T0 + i, goodSince: i % 2 ? T0 + 2 * i : null, firedAt: T0 + i, resolvedAt: i % 2 ? T0 + 3 * i : null, detail: awkward(i), createdAt: T0, updatedAt: T0 + i }))).run();
     db.insert(s.storageProbe).values({ id: 1, writtenAt: T0 }).run();
     db.insert(s.instances).values(range.map((i) => ({ id: `host-${i}-${awkward(i)}`, version: "0.1.0", commit: i % 2 ? "abc123" : null, configHash: `h${i}`,
       hostname: awkward(i), pid: 4_000_000 + i, startedAt: T0, heartbeatAt: T0 + i }))).run();

@@ -79,7 +79,7 @@ const pgTables = tablesOf(postgres, (v): v is PgTable => is(v, PgTable), (t) => 
 
 /** Bounded counters kept as int4 in PostgreSQL; every other integer is int8 (times in ms, ids, Telegram ids). */
 const INT4_COLUMNS = new Set([
-  "postbacks.attempts", "postbacks.lease_token", "postbacks.last_http_status", "delivery_attempts.attempt",
+  "postbacks.attempts", "postbacks.earlier_attempts", "postbacks.lease_token", "postbacks.last_http_status", "delivery_attempts.attempt",
   "delivery_attempts.duration_ms", "delivery_attempts.http_status", "lead_stats.events", "lead_stats.leads",
   "lead_stats.postbacks", "idempotency_keys.status_code", "lead_profiles.quality", "retention_counts.joined",
   "retention_counts.out_1d", "retention_counts.out_7d", "retention_counts.out_14d", "retention_counts.out_30d", "revenue_counts.events", "funnel_counts.starts", "funnel_counts.joins",

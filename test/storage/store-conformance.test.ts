@@ -278,6 +278,28 @@ async function script(storage: Storage): Promise<Log> {
   await r("insight reads", Promise.all([read.profiles.ofLead(1), read.profiles.ofLead(9), read.cohorts.sumsPerDay(1, [day(0), day(1)]), read.cohorts.firstBucket(1),
     read.cohorts.firstBucket(9), read.cohorts.funnel(1, 0, T0 + 900_000), read.money.revenuePerDay(1, [day(0), day(1), day(2)]),
     read.money.costs(1, "2026-01-01", "2026-01-02"), read.money.costs(1, "2026-01-02", "2026-01-02")]));
+  // exports' windows, a subscriber's journal, rejected Starts, alerts
+  await r("windows", Promise.all([read.leads.getMany([3, 1, 99]), read.leads.inIdRange({}, 2, 5), read.leads.inIdRange({ campaignIds: [1], username: "ALICE" }, 1, 100),
+    read.leads.inIdRange({ campaignIds: [] }, 1, 100), read.leads.inIdRange({ since: T0 + 2, until: T0 + 4 }, 1, 100), read.leads.maxId(), read.leads.eventsOf([5, 1]),
+    read.leads.eventsOf([]), read.leads.lastEventAt(1, "wait"), read.leads.lastEventAt(2, "trash"), read.outbox.inIdRange({}, 1, 4), read.outbox.inIdRange({ host: "A.example" }, 1, 100),
+    read.outbox.maxId(), read.clicks.getMany([2, 1, 9]), read.leads.list({ since: T0 + 1, until: T0 + 3, limit: 10 })]));
+  await w("journal more", async (tx) => {
+    await tx.journal.insert({ kind: "start_rejected", subscriber: SUB, detail: { bot: "main", reason: "unknown_campaign", payload: "spring-abc" }, createdAt: T0 + 3 });
+    await tx.journal.insert({ kind: "start_rejected", subscriber: SUB + 1, detail: { bot: "main", reason: "no_payload" }, createdAt: T0 + 4 });
+  });
+  await r("journal reads", Promise.all([read.journal.ofSubscriber(SUB, ["organic_join_applied", "start_rejected"], 10), read.journal.ofSubscriber(SUB, [], 10),
+    read.journal.startsCarrying("ng-a", 10), read.journal.startsCarrying("zzz", 10)]));
+  await w("alerts", async (tx) => {
+    const a = await tx.alerts.insert({ key: "bot_down:main", kind: "bot_down", subject: "main", state: "pending", badSince: T0, goodSince: null, firedAt: null, resolvedAt: null, detail: null, createdAt: T0, updatedAt: T0 });
+    await tx.alerts.update(a, { state: "firing", firedAt: T0 + 1, updatedAt: T0 + 1 });
+    const b = await tx.alerts.insert({ key: "bot_down:main", kind: "bot_down", subject: "main", state: "resolved", badSince: T0, goodSince: T0 + 2, firedAt: T0 + 1, resolvedAt: T0 + 3, detail: "x", createdAt: T0 + 2, updatedAt: T0 + 3 });
+    const c = await tx.alerts.insert({ key: "digest", kind: "digest", subject: "", state: "sent", badSince: T0, goodSince: null, firedAt: T0, resolvedAt: null, detail: null, createdAt: T0, updatedAt: T0 });
+    await tx.alerts.delete(c + 100);
+    return [a, b, c];
+  });
+  await r("alert reads", Promise.all([read.alerts.current(), read.alerts.list({ limit: 10 }), read.alerts.list({ beforeId: 3, limit: 1 })]));
+  await w("alerts prune", (tx) => Promise.resolve(tx.alerts.prune(T0 + 10, 10)));
+  await r("alerts after", read.alerts.list({ limit: 10 }));
   await w("probe", (tx) => Promise.resolve(tx.writeProbe(T0)));
   return log;
 }

@@ -84,7 +84,7 @@ describe("adBatching: the dispatcher's view", () => {
   const batching = adBatching(() => destinations);
   const row = (over: Partial<ClaimedPostback>): ClaimedPostback => ({
     id: 1, leadId: 1, host: "127.0.0.1:9001", method: "POST", url: "http://127.0.0.1:9001/v25.0/1/events?access_token=***", body: JSON.stringify({ data: [{ event_id: "1" }] }),
-    contentType: "application/json", attempts: 1, leaseToken: 1, verdict: "meta-capi@fb", channel: "http", dueAt: 0, ...over,
+    contentType: "application/json", attempts: 1, earlierAttempts: 0, leaseToken: 1, verdict: "meta-capi@fb", channel: "http", dueAt: 0, ...over,
   });
 
   test("a host's limit is its platform's (capped at 100 a request); a tracker's host is 1", () => {

@@ -64,6 +64,7 @@ describe("a minimal config gets the documented defaults", () => {
       destinations: {},
       postbacks: { wait: [], hold: [], approve: [], cancel: [], trash: [] },
       campaigns: [],
+      alerts: null,
     } satisfies Config);
   });
 

@@ -6,7 +6,7 @@ import type { ClaimedPostback } from "../../src/storage/outbox-types.ts";
 const BREAKER = { failures: 2, cooldownMs: 60_000 };
 const row = (host: string, chat?: number): ClaimedPostback => ({
   id: 1, leadId: 1, host, method: "GET", url: "tg://bot/welcome", body: chat === undefined ? null : JSON.stringify({ chat }), contentType: null,
-  attempts: 1, leaseToken: 1, verdict: null, channel: "telegram", dueAt: 0,
+  attempts: 1, earlierAttempts: 0, leaseToken: 1, verdict: null, channel: "telegram", dueAt: 0,
 });
 
 /** One paced host, "telegram:bot", at 10 sends a second. */

@@ -4,7 +4,7 @@ import { rebuiltAnswer, storedAnswer, storedAnswerCost, type EventAnswer } from 
 import type { LeadEventRow } from "../../src/storage/rows.ts";
 
 const event = (id: number, status: LeadEventRow["status"]): LeadEventRow => ({
-  id, leadId: 7, campaignId: 1, status, prevStatus: null, source: "api", reason: null, payout: null, currency: null, occurredAt: 1_000 * id, createdAt: 1_000 * id,
+  id, leadId: 7, campaignId: 1, status, prevStatus: null, source: "api", reason: null, payout: null, currency: null, inviteLink: null, occurredAt: 1_000 * id, createdAt: 1_000 * id,
 });
 const lead = (click: string) => ({
   id: 7, campaign: "c1", subscriber: 5, click, username: "bob", chat: null, status: "approve", joined_at: null, created_at: "2026-01-01T12:00:00.000Z", updated_at: "2026-01-01T12:00:01.000Z",

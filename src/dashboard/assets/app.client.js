@@ -1,10 +1,13 @@
 // @ts-check
 // The dashboard: sign-in, a hash router (#/overview, #/campaign/CODE, #/retention, #/money, #/postbacks,
-// #/leads, #/lead/ID, #/journal, #/bots) and the pages, which read the same /api routes as scripts do.
+// #/leads, #/lead/ID, #/trace, #/journal, #/bots) and the pages, which read the same /api routes as scripts do.
 import { api, whenSignedOut } from "./api.client.js";
 import { journalPage } from "./journal-page.client.js";
 import { moneyPage, retentionPage } from "./insights-pages.client.js";
-import { botsPage, leadPage, leadsPage, postbacksPage } from "./ops-pages.client.js";
+import { leadPage, leadsPage } from "./leads-pages.client.js";
+import { botsPage } from "./ops-pages.client.js";
+import { postbacksPage } from "./postbacks-page.client.js";
+import { tracePage } from "./trace-page.client.js";
 import { campaignPage, overviewPage } from "./stats-pages.client.js";
 import { fill, h, showError } from "./ui.client.js";
 
@@ -16,7 +19,7 @@ import { fill, h, showError } from "./ui.client.js";
  */
 
 /** @type {Record<string, Page>} */
-const ROUTES = { overview: overviewPage, campaign: campaignPage, postbacks: postbacksPage, leads: leadsPage, lead: leadPage, journal: journalPage, bots: botsPage, retention: retentionPage, money: moneyPage };
+const ROUTES = { overview: overviewPage, campaign: campaignPage, postbacks: postbacksPage, leads: leadsPage, lead: leadPage, trace: tracePage, journal: journalPage, bots: botsPage, retention: retentionPage, money: moneyPage };
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const session = { timezone: "UTC", clickGroups: /** @type {string[]} */ ([]) };

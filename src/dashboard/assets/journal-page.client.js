@@ -8,7 +8,7 @@ import { badge, detailList, formValues, h, select, table, time } from "./ui.clie
 /** @typedef {import("./app.client.js").PageContext} PageContext */
 
 /** The journal's kinds, as the service writes them. */
-const KINDS = ["organic_join", "organic_join_applied", "event_ignored", "start_rejected", "update_failed", "bot_blocked", "untracked_chat"];
+const KINDS = ["organic_join", "organic_join_applied", "event_ignored", "start_rejected", "update_failed", "bot_blocked", "untracked_chat", "alert_sent_directly"];
 const RESULTS = ["ok", "no-changes", "access", "no-click", "bad-click", "bad-status", "db"];
 
 /** @param {PageContext} ctx */

@@ -109,6 +109,14 @@ export function time(iso, tz) {
   return f.format(new Date(iso));
 }
 
+const clockFormats = new Map();
+/** The time of day of an ISO time in the zone, as 23:50:13. @param {string} iso @param {string} tz */
+export function clockTime(iso, tz) {
+  let f = clockFormats.get(tz);
+  if (!f) clockFormats.set(tz, (f = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })));
+  return f.format(new Date(iso));
+}
+
 /** Today's date in the zone, YYYY-MM-DD. @param {string} tz */
 export const today = (tz) => new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
 

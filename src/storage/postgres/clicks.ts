@@ -18,6 +18,11 @@ export class PgClicks implements ClickReads, ClickWrites {
     return row && CLICK.map(row);
   }
 
+  async getMany(ids: readonly number[]): Promise<ClickRow[]> {
+    if (ids.length === 0) return [];
+    return (await this.pg.all(`SELECT ${CLICK.columns()} FROM clicks WHERE id = ANY($1::int8[]) ORDER BY id`, [[...ids]])).map(CLICK.map);
+  }
+
   async groupSums(campaignId: number, param: string, ranges: readonly ClickRange[]): Promise<ClickGroupSums[]> {
     if (ranges.length === 0) return [];
     const rows = await this.pg.all(`SELECT cs.value, cs.status, sum(cs.events) AS events, sum(cs.leads) AS leads

@@ -25,6 +25,18 @@ export class PgJournal implements JournalReads, JournalWrites {
     return rows.map((r) => ({ id: num(r.id), detail: r.detail, createdAt: num(r.createdAt) }));
   }
 
+  async ofSubscriber(subscriber: number, kinds: readonly string[], limit: number): Promise<JournalRow[]> {
+    if (kinds.length === 0) return [];
+    return (await this.pg.all(`SELECT ${JOURNAL.columns()} FROM journal WHERE kind = ANY($1::text[]) AND subscriber = $2 ORDER BY id DESC LIMIT $3`,
+      [[...kinds], subscriber, limit])).map(JOURNAL.map);
+  }
+
+  /** Rejected Starts whose payload holds the text (the payload read from the detail). */
+  async startsCarrying(text: string, limit: number): Promise<JournalRow[]> {
+    return (await this.pg.all(`SELECT ${JOURNAL.columns()} FROM journal
+      WHERE kind = 'start_rejected' AND strpos(coalesce(detail->>'payload', ''), $1) > 0 ORDER BY id DESC LIMIT $2`, [text, limit])).map(JOURNAL.map);
+  }
+
   async insert(row: NewJournal): Promise<void> {
     await this.pg.run(`INSERT INTO journal (kind, campaign_id, subscriber, chat_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
       [row.kind, row.campaignId ?? null, row.subscriber ?? null, row.chatId ?? null, row.detail ?? null, row.createdAt]);

@@ -1,7 +1,8 @@
-import type { LeadChange, LeadFilter, LeadReads, LeadWrites } from "../port.ts";
+import type { Status } from "../../domain/status.ts";
+import type { LeadChange, LeadExportFilter, LeadFilter, LeadReads, LeadWrites } from "../port.ts";
 import type { IdempotentAnswer, LeadEventRow, LeadRow, NewLead, NewLeadEvent } from "../rows.ts";
 import { LOCK_SPACE } from "./locks.ts";
-import { num, type Params, type Pg } from "./query.ts";
+import { num, numOrNull, type Params, type Pg } from "./query.ts";
 import { IDEMPOTENT_ANSWER, LEAD, LEAD_EVENT } from "./rows.ts";
 import { prune } from "./prune.ts";
 
@@ -10,8 +11,8 @@ const EVENT_COLUMNS = LEAD_EVENT.columns();
 
 const INSERT_LEAD = `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at, click_id)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`;
-const INSERT_EVENT = `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, occurred_at, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`;
+const INSERT_EVENT = `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, invite_link, occurred_at, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`;
 const UPDATE_LEAD = `UPDATE leads SET status = $2, click = $3, joined_at = $4, updated_at = $5,
   username = coalesce($6, username), chat_id = coalesce($7, chat_id), click_id = coalesce($8, click_id) WHERE id = $1 RETURNING ${LEAD_COLUMNS}`;
 
@@ -51,10 +52,46 @@ export class PgLeads implements LeadReads, LeadWrites {
     if (f.click !== undefined) where.push(`click = ${bind(f.click)}`);
     // The index leads_username's own expression and condition, so the planner can use it.
     if (f.username !== undefined) where.push(`lower(username) = lower(${bind(f.username)}) AND username <> ''`);
+    if (f.since !== undefined) where.push(`created_at >= ${bind(f.since)}`);
+    if (f.until !== undefined) where.push(`created_at < ${bind(f.until)}`);
     if (f.beforeId !== undefined) where.push(`id < ${bind(f.beforeId)}`);
     const rows = await this.pg.all(`SELECT ${LEAD_COLUMNS} FROM leads ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY id DESC LIMIT ${bind(f.limit)}`, params);
     return rows.map(LEAD.map);
+  }
+
+  async getMany(ids: readonly number[]): Promise<LeadRow[]> {
+    if (ids.length === 0) return [];
+    return (await this.pg.all(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = ANY($1::int8[]) ORDER BY id`, [[...ids]])).map(LEAD.map);
+  }
+
+  /** An export's window: a primary-key range, the filter tested on each row in it (as SQLite's, username compared as it folds case). */
+  async inIdRange(f: LeadExportFilter, fromId: number, toId: number): Promise<LeadRow[]> {
+    const params: Params = [fromId, toId];
+    const bind = (v: unknown) => `$${params.push(v)}`;
+    const where = ["id >= $1", "id < $2"];
+    if (f.campaignIds !== undefined) where.push(`campaign_id = ANY(${bind(f.campaignIds)}::int8[])`);
+    if (f.status) where.push(`status = ${bind(f.status)}`);
+    if (f.subscriber !== undefined) where.push(`subscriber = ${bind(f.subscriber)}`);
+    if (f.click !== undefined) where.push(`click = ${bind(f.click)}`);
+    if (f.username !== undefined) where.push(`lower(username) = lower(${bind(f.username)})`);
+    if (f.since !== undefined) where.push(`created_at >= ${bind(f.since)}`);
+    if (f.until !== undefined) where.push(`created_at < ${bind(f.until)}`);
+    return (await this.pg.all(`SELECT ${LEAD_COLUMNS} FROM leads WHERE ${where.join(" AND ")} ORDER BY id DESC`, params)).map(LEAD.map);
+  }
+
+  async maxId(): Promise<number | null> {
+    return numOrNull((await this.pg.one(`SELECT max(id) AS id FROM leads`))?.id);
+  }
+
+  async eventsOf(leadIds: readonly number[]): Promise<LeadEventRow[]> {
+    if (leadIds.length === 0) return [];
+    return (await this.pg.all(`SELECT ${EVENT_COLUMNS} FROM lead_events WHERE lead_id = ANY($1::int8[]) ORDER BY lead_id, id`, [[...leadIds]])).map(LEAD_EVENT.map);
+  }
+
+  async lastEventAt(campaignId: number, status: Status): Promise<number | null> {
+    return numOrNull((await this.pg.one(`SELECT occurred_at AS at FROM lead_events WHERE campaign_id = $1 AND status = $2 ORDER BY occurred_at DESC LIMIT 1`,
+      [campaignId, status]))?.at);
   }
 
   async events(leadId: number): Promise<LeadEventRow[]> {
@@ -93,10 +130,11 @@ export class PgLeads implements LeadReads, LeadWrites {
   }
 
   async insertEvent(row: NewLeadEvent): Promise<LeadEventRow> {
+    const event = { ...row, inviteLink: row.inviteLink ?? null };
     const [{ id }] = await this.pg.all<{ id: string }>(INSERT_EVENT, [
-      row.leadId, row.campaignId, row.status, row.prevStatus, row.source, row.reason, row.payout, row.currency, row.occurredAt, row.createdAt,
+      row.leadId, row.campaignId, row.status, row.prevStatus, row.source, row.reason, row.payout, row.currency, event.inviteLink, row.occurredAt, row.createdAt,
     ]) as [{ id: string }];
-    return { id: num(id), ...row };
+    return { id: num(id), ...event };
   }
 
   /** Served by idempotency_keys_client (client, spent): the client's newest row. */

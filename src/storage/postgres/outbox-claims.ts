@@ -43,7 +43,7 @@ const CLAIM = `WITH want(host, n) AS (SELECT * FROM unnest($1::text[], $2::int4[
   UPDATE postbacks p SET lease_token = p.lease_token + 1, lease_expires_at = $6, next_attempt_at = $6, attempts = p.attempts + 1, updated_at = $3
   FROM chosen WHERE p.id = chosen.id AND p.state = 'pending'
   RETURNING p.id, p.lead_id AS "leadId", p.host, p.method, p.url, p.body, p.content_type AS "contentType", p.attempts,
-    p.lease_token AS "leaseToken", p.verdict, p.channel, chosen.due AS "dueAt"`;
+    p.earlier_attempts AS "earlierAttempts", p.lease_token AS "leaseToken", p.verdict, p.channel, chosen.due AS "dueAt"`;
 
 const COMPLETE_ROW = `UPDATE postbacks p SET state = i.state, reason = i.reason, next_attempt_at = coalesce(i.next, p.next_attempt_at),
     attempts = p.attempts - i.uncounted, lease_expires_at = NULL, last_http_status = i.http_status, updated_at = i.now,
@@ -129,7 +129,7 @@ export class PgOutboxClaims {
     const held = heldIds ? [...heldIds()] : [];
     const rows = await this.pg.all<ClaimedPostback>(CLAIM, [hosts, wants, now, held, limit, now + leaseMs]);
     const claimed = rows.map((r) => ({
-      ...r, id: num(r.id), leadId: num(r.leadId), attempts: num(r.attempts), leaseToken: num(r.leaseToken), dueAt: num(r.dueAt),
+      ...r, id: num(r.id), leadId: num(r.leadId), attempts: num(r.attempts), earlierAttempts: num(r.earlierAttempts), leaseToken: num(r.leaseToken), dueAt: num(r.dueAt),
     }));
     // The oldest due rows across hosts first, as SQLite's claim answers them.
     return claimed.sort((a, b) => a.dueAt - b.dueAt || a.id - b.id);

@@ -59,7 +59,7 @@ export async function resendCounts(pg: Pg, f: PostbackFilter, req: ResendRequest
 
 export function requeueResendable(pg: Pg, f: PostbackFilter, req: ResendRequest): Promise<number> {
   const [text, params] = named(`${plan(f)}
-    UPDATE postbacks SET state = 'pending', reason = NULL, attempts = 0, next_attempt_at = $now::int8, lease_expires_at = NULL,
+    UPDATE postbacks SET state = 'pending', reason = NULL, attempts = 0, earlier_attempts = earlier_attempts + attempts, next_attempt_at = $now::int8, lease_expires_at = NULL,
       lease_token = lease_token + 1, finished_at = NULL, updated_at = $now::int8
     WHERE id IN (SELECT id FROM m WHERE CASE WHEN $andLater::boolean THEN NOT held ELSE NOT superseded END UNION SELECT id FROM later)`)(bindings(f, req));
   return pg.run(text, params);

@@ -50,7 +50,7 @@ const clause = (w: string[]) => (w.length ? `WHERE ${w.join(" AND ")}` : "");
  */
 const RESENDABLE = "state <> 'pending' AND NOT (state = 'skipped' AND reason = 'no_click')";
 
-const REQUEUE_SET = `state = 'pending', reason = NULL, attempts = 0, next_attempt_at = $1, lease_expires_at = NULL,
+const REQUEUE_SET = `state = 'pending', reason = NULL, attempts = 0, earlier_attempts = earlier_attempts + attempts, next_attempt_at = $1, lease_expires_at = NULL,
   lease_token = lease_token + 1, finished_at = NULL, updated_at = $1`;
 
 const byState = (rows: { state: PostbackState; n: number | string }[]) => rows.map((r) => ({ state: r.state, n: num(r.n) }));
@@ -82,6 +82,17 @@ export class PgOutbox implements OutboxReads, OutboxWrites {
 
   async ofLead(leadId: number): Promise<PostbackRow[]> {
     return (await this.pg.all(`SELECT ${POSTBACK_COLUMNS} FROM postbacks WHERE lead_id = $1 ORDER BY id`, [leadId])).map(POSTBACK.map);
+  }
+
+  /** An export's window: a primary-key range, the filter tested on each row in it. */
+  async inIdRange(f: PostbackFilter, fromId: number, toId: number): Promise<PostbackRow[]> {
+    const params: Params = [fromId, toId];
+    const w = ["id >= $1", "id < $2", ...where(f, params)];
+    return (await this.pg.all(`SELECT ${POSTBACK_COLUMNS} FROM postbacks ${clause(w)} ORDER BY id DESC`, params)).map(POSTBACK.map);
+  }
+
+  async maxId(): Promise<number | null> {
+    return numOrNull((await this.pg.one(`SELECT max(id) AS id FROM postbacks`))?.id);
   }
 
   async attempts(postbackId: number): Promise<AttemptRow[]> {

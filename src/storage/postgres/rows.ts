@@ -4,6 +4,7 @@ import type {
   AttemptRow, BotRow, ChatRow, ClickRow, CostRow, LeadProfileRow, IdempotentAnswer, InboundLogRow, InviteLinkRow, JournalRow, LeadEventRow, LeadRow, PostbackRow, SessionRow,
 } from "../rows.ts";
 import type { BotLeaseRow, CircuitRow, InstanceRow } from "../port-cluster.ts";
+import type { AlertIncidentRow } from "../rows.ts";
 import { rowShape } from "./query.ts";
 
 export const LEAD = rowShape<LeadRow>({
@@ -15,7 +16,7 @@ export const LEAD = rowShape<LeadRow>({
 export const LEAD_EVENT = rowShape<LeadEventRow>({
   id: ["id", "int"], leadId: ["lead_id", "int"], campaignId: ["campaign_id", "int"], status: ["status", "plain"],
   prevStatus: ["prev_status", "plain"], source: ["source", "plain"], reason: ["reason", "plain"], payout: ["payout", "plain"],
-  currency: ["currency", "plain"], occurredAt: ["occurred_at", "int"], createdAt: ["created_at", "int"],
+  currency: ["currency", "plain"], inviteLink: ["invite_link", "plain"], occurredAt: ["occurred_at", "int"], createdAt: ["created_at", "int"],
 });
 
 export const IDEMPOTENT_ANSWER = rowShape<IdempotentAnswer>({
@@ -27,7 +28,7 @@ export const POSTBACK = rowShape<PostbackRow>({
   id: ["id", "int"], channel: ["channel", "plain"], leadId: ["lead_id", "int"], eventId: ["event_id", "int"], campaignId: ["campaign_id", "int"],
   status: ["status", "plain"], template: ["template", "plain"], method: ["method", "plain"], url: ["url", "plain"], body: ["body", "plain"],
   contentType: ["content_type", "plain"], verdict: ["verdict", "plain"], host: ["host", "plain"], state: ["state", "plain"],
-  reason: ["reason", "plain"], attempts: ["attempts", "int"], nextAttemptAt: ["next_attempt_at", "int"], leaseToken: ["lease_token", "int"],
+  reason: ["reason", "plain"], attempts: ["attempts", "int"], earlierAttempts: ["earlier_attempts", "int"], nextAttemptAt: ["next_attempt_at", "int"], leaseToken: ["lease_token", "int"],
   leaseExpiresAt: ["lease_expires_at", "int?"], lastHttpStatus: ["last_http_status", "int?"], createdAt: ["created_at", "int"],
   updatedAt: ["updated_at", "int"], finishedAt: ["finished_at", "int?"],
 });
@@ -99,4 +100,10 @@ export const PROFILE = rowShape<LeadProfileRow>({
 export const COST = rowShape<CostRow>({
   campaignId: ["campaign_id", "int"], day: ["day", "plain"], currency: ["currency", "plain"], amountMicros: ["amount_micros", "int"],
   source: ["source", "plain"], updatedAt: ["updated_at", "int"],
+});
+
+export const ALERT_INCIDENT = rowShape<AlertIncidentRow>({
+  id: ["id", "int"], key: ["key", "plain"], kind: ["kind", "plain"], subject: ["subject", "plain"], state: ["state", "plain"],
+  badSince: ["bad_since", "int"], goodSince: ["good_since", "int?"], firedAt: ["fired_at", "int?"], resolvedAt: ["resolved_at", "int?"],
+  detail: ["detail", "plain"], createdAt: ["created_at", "int"], updatedAt: ["updated_at", "int"],
 });

@@ -49,6 +49,7 @@ export const leads = pgTable("leads", {
   index("leads_campaign_click").on(t.campaignId, t.click),
   index("leads_click").on(t.click),
   index("leads_created").on(t.createdAt),
+  index("leads_campaign_created").on(t.campaignId, t.createdAt),
   // SQLite's `username COLLATE NOCASE`: PostgreSQL has no NOCASE collation, so the search must
   // compare lower(username) to lower($1) to use this index.
   index("leads_username").on(sql`lower(${t.username})`).where(sql`username <> ''`),
@@ -93,6 +94,7 @@ export const leadEvents = pgTable("lead_events", {
   reason: text("reason"),
   payout: text("payout"),
   currency: text("currency"),
+  inviteLink: text("invite_link"),
   occurredAt: int8("occurred_at").notNull(),
   createdAt: int8("created_at").notNull(),
 }, (t) => [
@@ -117,6 +119,7 @@ export const postbacks = pgTable("postbacks", {
   state: text("state", { enum: POSTBACK_STATES }).notNull(),
   reason: text("reason"),
   attempts: integer("attempts").notNull().default(0),
+  earlierAttempts: integer("earlier_attempts").notNull().default(0),
   nextAttemptAt: int8("next_attempt_at").notNull(),
   /** Bumped once per claim of this row: the length of its retry ladder plus its re-sends. */
   leaseToken: integer("lease_token").notNull().default(0),
@@ -245,6 +248,21 @@ export const storageProbe = pgTable("storage_probe", {
   id: int8("id").primaryKey(),
   writtenAt: int8("written_at").notNull(),
 });
+
+export const alertIncidents = pgTable("alert_incidents", {
+  id: identity(),
+  key: text("key").notNull(),
+  kind: text("kind").notNull(),
+  subject: text("subject").notNull(),
+  state: text("state").notNull(),
+  badSince: int8("bad_since").notNull(),
+  goodSince: int8("good_since"),
+  firedAt: int8("fired_at"),
+  resolvedAt: int8("resolved_at"),
+  detail: text("detail"),
+  createdAt: int8("created_at").notNull(),
+  updatedAt: int8("updated_at").notNull(),
+}, (t) => [index("alert_incidents_key").on(t.key, t.id), index("alert_incidents_updated").on(t.updatedAt)]);
 
 export const leadProfiles = pgTable("lead_profiles", {
   leadId: int8("lead_id").primaryKey(),

@@ -1,4 +1,5 @@
 import type { CounterAdd, Reads, Tx } from "../port.ts";
+import { PgAlerts } from "./alerts.ts";
 import { PgCampaigns } from "./campaigns.ts";
 import { PgClicks } from "./clicks.ts";
 import { PgCohorts, PgMoney, PgProfiles } from "./insights.ts";
@@ -39,6 +40,7 @@ export function pgReads(pg: Pg): Reads {
     cohorts: new PgCohorts(pg),
     money: new PgMoney(pg),
     clicks: new PgClicks(pg),
+    alerts: new PgAlerts(pg),
   };
 }
 
@@ -69,6 +71,7 @@ export function pgTx(pg: Pg, hooks: TxHooks): Tx {
     get cohorts() { return lazy("cohorts", () => new PgCohorts(pg)); },
     get money() { return lazy("money", () => new PgMoney(pg)); },
     get clicks() { return lazy("clicks", () => new PgClicks(pg)); },
+    get alerts() { return lazy("alerts", () => new PgAlerts(pg)); },
     async writeProbe(now: number) {
       await pg.run(`INSERT INTO storage_probe (id, written_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at`, [now]);
     },

@@ -12,6 +12,8 @@ const INSERT = `INSERT INTO clicks (token, campaign_id, params, fbc, fbp, ip, us
 
 const BY_TOKEN = `SELECT ${COLUMNS} FROM clicks WHERE token = $token`;
 const BY_ID = `SELECT ${COLUMNS} FROM clicks WHERE id = $id`;
+// An export's window of leads: their clicks by primary key, the ids as one JSON parameter.
+const BY_IDS = `SELECT ${COLUMNS} FROM clicks WHERE id IN (SELECT value FROM json_each($ids))`;
 
 const ADD = `INSERT INTO click_stats (campaign_id, param, span, bucket, value, status, events, leads)
   VALUES ($campaignId, $param, $span, $bucket, $value, $status, $events, $leads)
@@ -45,6 +47,11 @@ export class SqliteClicks implements ClickReads, ClickWrites {
 
   get(id: number): ClickRow | null {
     return parsed(statement<StoredClick>(this.db, BY_ID).get({ id }));
+  }
+
+  getMany(ids: readonly number[]): ClickRow[] {
+    if (ids.length === 0) return [];
+    return statement<StoredClick>(this.db, BY_IDS).all({ ids: JSON.stringify(ids) }).map((r) => parsed(r)!);
   }
 
   groupSums(campaignId: number, param: string, ranges: readonly ClickRange[]): ClickGroupSums[] {

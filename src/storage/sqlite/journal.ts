@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { JournalReads, JournalWrites } from "../port.ts";
 import type { JournalRow, NewJournal } from "../rows.ts";
 import type { Db } from "./client.ts";
@@ -19,6 +19,22 @@ export class SqliteJournal implements JournalReads, JournalWrites {
     if (f.kind) where.push(eq(journal.kind, f.kind));
     if (f.beforeId) where.push(lt(journal.id, f.beforeId));
     return this.db.select().from(journal).where(and(...where)).orderBy(desc(journal.id)).limit(f.limit).all();
+  }
+
+  ofSubscriber(subscriber: number, kinds: readonly string[], limit: number): JournalRow[] {
+    if (kinds.length === 0) return [];
+    return this.db.select().from(journal).where(and(inArray(journal.kind, [...kinds]), eq(journal.subscriber, subscriber)))
+      .orderBy(desc(journal.id)).limit(limit).all();
+  }
+
+  /**
+   * Rejected Starts whose payload holds the text: the start_rejected rows through their kind's
+   * part of journal_kind_subscriber (bounded by delivery.retention), their payload read from the detail.
+   */
+  startsCarrying(text: string, limit: number): JournalRow[] {
+    return this.db.select().from(journal)
+      .where(and(eq(journal.kind, "start_rejected"), sql`instr(coalesce(json_extract(${journal.detail}, '$.payload'), ''), ${text}) > 0`))
+      .orderBy(desc(journal.id)).limit(limit).all();
   }
 
   organicJoins(campaignId: number, subscriber: number, since: number) {

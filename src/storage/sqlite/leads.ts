@@ -1,5 +1,6 @@
-import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
-import type { LeadChange, LeadFilter, LeadReads, LeadWrites } from "../port.ts";
+import { and, desc, eq, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
+import type { Status } from "../../domain/status.ts";
+import type { LeadChange, LeadExportFilter, LeadFilter, LeadReads, LeadWrites } from "../port.ts";
 import type { IdempotentAnswer, LeadEventRow, LeadRow, NewLead, NewLeadEvent } from "../rows.ts";
 import type { Db } from "./client.ts";
 import { prepared, statement } from "./prepared.ts";
@@ -17,8 +18,13 @@ const FIND_LEAD = `SELECT ${LEAD_COLUMNS} FROM leads WHERE campaign_id = $campai
 const INSERT_LEAD = `INSERT INTO leads (campaign_id, subscriber, click, username, chat_id, status, joined_at, created_at, updated_at, click_id)
   VALUES ($campaignId, $subscriber, $click, $username, $chatId, $status, $joinedAt, $createdAt, $updatedAt, $clickId)`;
 
-const INSERT_EVENT = `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, occurred_at, created_at)
-  VALUES ($leadId, $campaignId, $status, $prevStatus, $source, $reason, $payout, $currency, $occurredAt, $createdAt)`;
+const INSERT_EVENT = `INSERT INTO lead_events (lead_id, campaign_id, status, prev_status, source, reason, payout, currency, invite_link, occurred_at, created_at)
+  VALUES ($leadId, $campaignId, $status, $prevStatus, $source, $reason, $payout, $currency, $inviteLink, $occurredAt, $createdAt)`;
+
+// Served by lead_events_campaign_time walked backwards: Starts are most of a campaign's events,
+// so the newest wait is a few index entries from the end.
+const LAST_EVENT_AT = `SELECT occurred_at AS at FROM lead_events WHERE campaign_id = $campaignId AND status = $status
+  ORDER BY occurred_at DESC LIMIT 1`;
 
 // Served by lead_events_lead (lead_id, id): the few events of one lead.
 const EARLIER_OF_STATUS = `SELECT 1 AS x FROM lead_events WHERE lead_id = $leadId AND id < $eventId AND status = $status LIMIT 1`;
@@ -55,12 +61,49 @@ export class SqliteLeads implements LeadReads, LeadWrites {
     if (f.click !== undefined) where.push(eq(leads.click, f.click));
     // The partial index's own condition, spelled as in the index, so the planner can use it.
     if (f.username !== undefined) where.push(sql`${leads.username} = ${f.username} COLLATE NOCASE AND username <> ''`);
+    if (f.since !== undefined) where.push(gte(leads.createdAt, f.since));
+    if (f.until !== undefined) where.push(lt(leads.createdAt, f.until));
     if (f.beforeId !== undefined) where.push(lt(leads.id, f.beforeId));
     return this.db.select().from(leads).where(and(...where)).orderBy(desc(leads.id)).limit(f.limit).all();
   }
 
+  getMany(ids: readonly number[]): LeadRow[] {
+    if (ids.length === 0) return [];
+    return this.db.select().from(leads).where(inArray(leads.id, [...ids])).all();
+  }
+
+  /**
+   * An export's window: a primary-key range, the filter tested on each row in it (`+column` keeps
+   * the planner off the other indexes, which would read the whole filter's range and sort it for
+   * every window). Each call reads at most toId − fromId rows, so no call holds the event loop long.
+   */
+  inIdRange(f: LeadExportFilter, fromId: number, toId: number): LeadRow[] {
+    const where: SQL[] = [gte(leads.id, fromId), lt(leads.id, toId)];
+    if (f.campaignIds !== undefined) where.push(sql`+${leads.campaignId} IN ${f.campaignIds.length ? f.campaignIds : [-1]}`);
+    if (f.status) where.push(sql`+${leads.status} = ${f.status}`);
+    if (f.subscriber !== undefined) where.push(sql`+${leads.subscriber} = ${f.subscriber}`);
+    if (f.click !== undefined) where.push(sql`+${leads.click} = ${f.click}`);
+    if (f.username !== undefined) where.push(sql`+${leads.username} = ${f.username} COLLATE NOCASE`);
+    if (f.since !== undefined) where.push(sql`+${leads.createdAt} >= ${f.since}`);
+    if (f.until !== undefined) where.push(sql`+${leads.createdAt} < ${f.until}`);
+    return this.db.select().from(leads).where(and(...where)).orderBy(desc(leads.id)).all();
+  }
+
+  maxId(): number | null {
+    return this.db.select({ id: sql<number | null>`max(${leads.id})` }).from(leads).get()?.id ?? null;
+  }
+
   events(leadId: number): LeadEventRow[] {
     return this.db.select().from(leadEvents).where(eq(leadEvents.leadId, leadId)).orderBy(leadEvents.id).all();
+  }
+
+  eventsOf(leadIds: readonly number[]): LeadEventRow[] {
+    if (leadIds.length === 0) return [];
+    return this.db.select().from(leadEvents).where(inArray(leadEvents.leadId, [...leadIds])).orderBy(leadEvents.leadId, leadEvents.id).all();
+  }
+
+  lastEventAt(campaignId: number, status: Status): number | null {
+    return statement<{ at: number }>(this.db, LAST_EVENT_AT).get({ campaignId, status })?.at ?? null;
   }
 
   hasEarlierEvent(leadId: number, eventId: number, status: string): boolean {
@@ -95,8 +138,9 @@ export class SqliteLeads implements LeadReads, LeadWrites {
   }
 
   insertEvent(row: NewLeadEvent): LeadEventRow {
-    const { lastInsertRowid } = statement(this.db, INSERT_EVENT).run({ ...row });
-    return { id: Number(lastInsertRowid), ...row };
+    const event = { ...row, inviteLink: row.inviteLink ?? null };
+    const { lastInsertRowid } = statement(this.db, INSERT_EVENT).run(event);
+    return { id: Number(lastInsertRowid), ...event };
   }
 
   storeIdempotentAnswer(row: IdempotentAnswer) {

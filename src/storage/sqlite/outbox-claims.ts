@@ -52,7 +52,7 @@ export class OutboxClaims {
     // pick another index and sort (731 ms per claim at 1M pending, seen with the old due index).
     this.selectDue = sqlite.prepare(`
       SELECT p.id, p.lead_id AS leadId, p.host, p.method, p.url, p.body, p.content_type AS contentType, p.attempts,
-        p.lease_token AS leaseToken, p.verdict, p.channel, p.next_attempt_at AS dueAt
+        p.earlier_attempts AS earlierAttempts, p.lease_token AS leaseToken, p.verdict, p.channel, p.next_attempt_at AS dueAt
       FROM postbacks p INDEXED BY postbacks_host_due
       WHERE ${DUE} AND p.next_attempt_at >= $afterAt AND (p.next_attempt_at > $afterAt OR p.id > $afterId)
       ORDER BY p.next_attempt_at, p.id LIMIT $limit`);

@@ -65,10 +65,10 @@ export function resendCounts(db: Db, f: PostbackFilter, req: ResendRequest): Res
   return statement<ResendCounts>(db, text).get(bindings(f, req))!;
 }
 
-/** Queues again what resendCounts counts as queued, due now with a fresh ladder; how many. */
+/** Queues again what resendCounts counts as queued, due now with a fresh ladder (the attempts so far move to earlier_attempts, as requeue does); how many. */
 export function requeueResendable(db: Db, f: PostbackFilter, req: ResendRequest): number {
   const text = `${plan(f)}
-    UPDATE postbacks SET state = 'pending', reason = NULL, attempts = 0, next_attempt_at = $now, lease_expires_at = NULL,
+    UPDATE postbacks SET state = 'pending', reason = NULL, attempts = 0, earlier_attempts = earlier_attempts + attempts, next_attempt_at = $now, lease_expires_at = NULL,
       lease_token = lease_token + 1, finished_at = NULL, updated_at = $now
     WHERE id IN (SELECT id FROM m WHERE CASE WHEN $andLater THEN NOT held ELSE NOT superseded END UNION SELECT id FROM later)`;
   return statement(db, text).run(bindings(f, req)).changes;

@@ -40,7 +40,7 @@ const NO_CLICK = and(eq(postbacks.state, "skipped"), eq(postbacks.reason, "no_cl
 const resendable = and(ne(postbacks.state, "pending"), not(NO_CLICK));
 
 const requeue = (now: number) => ({
-  state: "pending" as const, reason: null, attempts: 0, nextAttemptAt: now, leaseExpiresAt: null,
+  state: "pending" as const, reason: null, attempts: 0, earlierAttempts: sql`${postbacks.earlierAttempts} + ${postbacks.attempts}`, nextAttemptAt: now, leaseExpiresAt: null,
   leaseToken: sql`${postbacks.leaseToken} + 1`, finishedAt: null, updatedAt: now,
 });
 
@@ -73,6 +73,27 @@ export class SqliteOutbox implements OutboxReads, OutboxWrites {
     return this.db.select().from(postbacks)
       .where(and(where(f), f.beforeId === undefined ? undefined : lt(postbacks.id, f.beforeId)))
       .orderBy(desc(postbacks.id)).limit(f.limit).all();
+  }
+
+  /**
+   * An export's window: a primary-key range, the filter tested on each row in it (`+column` keeps
+   * the planner off the other indexes, which would read the whole filter's range and sort it for
+   * every window). Each call reads at most toId − fromId rows, so no call holds the event loop long.
+   */
+  inIdRange(f: PostbackFilter, fromId: number, toId: number): PostbackRow[] {
+    const w: SQL[] = [gte(postbacks.id, fromId), lt(postbacks.id, toId)];
+    if (f.state) w.push(sql`+${postbacks.state} = ${f.state}`);
+    if (f.status) w.push(sql`+${postbacks.status} = ${f.status}`);
+    if (f.campaignId !== undefined) w.push(sql`+${postbacks.campaignId} = ${f.campaignId}`);
+    if (f.host) w.push(sql`+${postbacks.host} = ${f.host.toLowerCase()}`);
+    if (f.leadId !== undefined) w.push(sql`+${postbacks.leadId} = ${f.leadId}`);
+    if (f.since !== undefined) w.push(sql`+${postbacks.createdAt} >= ${f.since}`);
+    if (f.until !== undefined) w.push(sql`+${postbacks.createdAt} < ${f.until}`);
+    return this.db.select().from(postbacks).where(and(...w)).orderBy(desc(postbacks.id)).all();
+  }
+
+  maxId(): number | null {
+    return this.db.select({ id: sql<number | null>`max(${postbacks.id})` }).from(postbacks).get()?.id ?? null;
   }
 
   get(id: number): PostbackRow | null {

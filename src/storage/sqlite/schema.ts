@@ -37,6 +37,8 @@ export const leads = sqliteTable("leads", {
   // An inbound postback by click without a campaign; its rowid order serves ORDER BY id DESC.
   index("leads_click").on(t.click),
   index("leads_created").on(t.createdAt),
+  // A campaign's leads of a period (GET /api/leads?campaign&since&until, the dashboard's date filter).
+  index("leads_campaign_created").on(t.campaignId, t.createdAt),
   // Leads search by username (case-insensitive, as Telegram treats usernames); most leads have none.
   index("leads_username").on(sql`${t.username} COLLATE NOCASE`).where(sql`username <> ''`),
   // Whether a click is still used by a lead (its retention); most leads have none.
@@ -102,6 +104,8 @@ export const leadEvents = sqliteTable("lead_events", {
   /** Set by an inbound postback; overrides the campaign's payout for this event's macros. */
   payout: text("payout"),
   currency: text("currency"),
+  /** The invite link Telegram named with a join or a join request (chat_member / chat_join_request invite_link), if any. */
+  inviteLink: text("invite_link"),
   occurredAt: integer("occurred_at").notNull(),
   createdAt: integer("created_at").notNull(),
 }, (t) => [
@@ -134,6 +138,8 @@ export const postbacks = sqliteTable("postbacks", {
   state: text("state", { enum: POSTBACK_STATES }).notNull(),
   reason: text("reason"),
   attempts: integer("attempts").notNull().default(0),
+  /** Attempts made before the row's latest re-send (which starts a fresh ladder): the attempt log numbers on from them. */
+  earlierAttempts: integer("earlier_attempts").notNull().default(0),
   nextAttemptAt: integer("next_attempt_at").notNull(),
   /** Fencing token: bumped on every claim; a completion must present the current one. */
   leaseToken: integer("lease_token").notNull().default(0),
@@ -307,6 +313,33 @@ export const storageProbe = sqliteTable("storage_probe", {
   id: integer("id").primaryKey(),
   writtenAt: integer("written_at").notNull(),
 });
+
+/**
+ * Alerts (alerts: in the config): one row per incident of one cause (key = kind:subject, e.g.
+ * bot_down:main), from the moment the cause was seen bad (pending) through the alert it fired
+ * (firing), a cause seen fine again (recovering) to the recovery it sent (resolved); a pending
+ * incident whose cause ended before it fired is deleted. The newest row of each key is that
+ * alert's state, so alerts survive restarts. A daily digest is a row of kind digest per local
+ * date it was sent for (state sent). The messages themselves are outbox rows.
+ */
+export const alertIncidents = sqliteTable("alert_incidents", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  key: text("key").notNull(),
+  kind: text("kind").notNull(),
+  subject: text("subject").notNull(),
+  /** pending | firing | recovering | resolved | sent (digest) */
+  state: text("state").notNull(),
+  /** Since when the cause has been bad. */
+  badSince: integer("bad_since").notNull(),
+  /** While recovering: since when the cause has been fine. */
+  goodSince: integer("good_since"),
+  firedAt: integer("fired_at"),
+  resolvedAt: integer("resolved_at"),
+  /** What the alert said when it fired. */
+  detail: text("detail"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+}, (t) => [index("alert_incidents_key").on(t.key, t.id), index("alert_incidents_updated").on(t.updatedAt)]);
 
 /**
  * What tgcpa learned of each lead's subscriber (issue 22), one row per lead, written in the

@@ -4,6 +4,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { Reads, Storage, Tx } from "../port.ts";
 import { openDatabase, type Db } from "./client.ts";
 import { GroupCommit, type WalSync } from "./group-commit.ts";
+import { SqliteAlerts } from "./alerts.ts";
 import { SqliteCampaigns } from "./campaigns.ts";
 import { SqliteBotLeases, SqliteCircuits, SqliteInstances } from "./cluster.ts";
 import { SqliteClicks } from "./clicks.ts";
@@ -53,6 +54,7 @@ export function sqliteStores(db: Db): Tx {
     instances: new SqliteInstances(db),
     botLeases: new SqliteBotLeases(db),
     circuits: new SqliteCircuits(db),
+    alerts: new SqliteAlerts(db),
     profiles: new SqliteProfiles(db),
     cohorts: new SqliteCohorts(db),
     money: new SqliteMoney(db),
