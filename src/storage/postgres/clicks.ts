@@ -3,10 +3,12 @@
 import type { ClickGroupAdd, ClickRange, ClickReads, ClickWrites } from "../port.ts";
 import type { ClickGroupSums, ClickRow, NewClick } from "../rows.ts";
 import { num, type Pg } from "./query.ts";
+import { LATE } from "./insights.ts";
 import { CLICK } from "./rows.ts";
+import type { LateWrites } from "./stores.ts";
 
 export class PgClicks implements ClickReads, ClickWrites {
-  constructor(private readonly pg: Pg) {}
+  constructor(private readonly pg: Pg, private readonly late?: LateWrites) {}
 
   async byToken(token: string): Promise<ClickRow | null> {
     const row = await this.pg.one(`SELECT ${CLICK.columns()} FROM clicks WHERE token = $1`, [token]);
@@ -43,6 +45,11 @@ export class PgClicks implements ClickReads, ClickWrites {
   /** One statement, rows in key order (the same rows of every event of a campaign: locked in one order by all writers). */
   async addGroupCounts(counts: readonly ClickGroupAdd[]): Promise<void> {
     if (counts.length === 0) return;
+    if (this.late) return this.late(LATE.clicks, JSON.stringify([counts[0]!.campaignId, counts[0]!.param]), () => this.upsertGroupCounts(counts));
+    return this.upsertGroupCounts(counts);
+  }
+
+  private async upsertGroupCounts(counts: readonly ClickGroupAdd[]): Promise<void> {
     const merged = new Map<string, ClickGroupAdd>();
     for (const c of counts) {
       const key = JSON.stringify([c.campaignId, c.param, c.span, c.bucket, c.value, c.status]);

@@ -4,6 +4,13 @@ import type { CohortReads, CohortWrites, MoneyReads, MoneyWrites, ProfileReads, 
 import type { CohortCounterAdd, CohortSumRow, CostRow, FunnelAdd, LeadProfileRow, RevenueAdd } from "../rows.ts";
 import { num, numOrNull, type Pg } from "./query.ts";
 import { COST, PROFILE } from "./rows.ts";
+import type { LateWrites } from "./stores.ts";
+
+/** The order of the counter tables' late upserts (stores.ts LateWrites). */
+export const LATE = { funnel: 1, retention: 2, revenue: 3, clicks: 4 } as const;
+
+const later = (late: LateWrites | undefined, table: number, key: unknown[], run: () => Promise<void>) =>
+  late ? (late(table, JSON.stringify(key), run), Promise.resolve()) : run();
 
 /** The day bounds as two arrays; each day's index (0-based) comes back as `day`. */
 const daysOf = (days: readonly (readonly [number, number])[]) => [days.map((d) => d[0]), days.map((d) => d[1])];
@@ -31,7 +38,7 @@ export class PgProfiles implements ProfileReads, ProfileWrites {
 }
 
 export class PgCohorts implements CohortReads, CohortWrites {
-  constructor(private readonly pg: Pg) {}
+  constructor(private readonly pg: Pg, private readonly late?: LateWrites) {}
 
   async sumsPerDay(campaignId: number, days: readonly (readonly [number, number])[]): Promise<CohortSumRow[]> {
     const rows = await this.pg.all(`SELECT (d.ord - 1)::int AS day, rc.variant, rc.band, sum(rc.joined) AS joined, sum(rc.out_1d) AS out1d,
@@ -55,24 +62,24 @@ export class PgCohorts implements CohortReads, CohortWrites {
     return numOrNull((await this.pg.one(`SELECT min(bucket) AS first FROM retention_counts WHERE campaign_id = $1`, [campaignId]))?.first);
   }
 
-  async add(r: CohortCounterAdd): Promise<void> {
-    await this.pg.run(`INSERT INTO retention_counts (campaign_id, bucket, variant, band, joined, out_1d, out_7d, out_14d, out_30d)
+  add(r: CohortCounterAdd): Promise<void> {
+    return later(this.late, LATE.retention, [r.campaignId, r.bucket, r.variant, r.band], async () => void await this.pg.run(`INSERT INTO retention_counts (campaign_id, bucket, variant, band, joined, out_1d, out_7d, out_14d, out_30d)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
       ON CONFLICT (campaign_id, bucket, variant, band) DO UPDATE SET joined = retention_counts.joined + excluded.joined,
         out_1d = retention_counts.out_1d + excluded.out_1d, out_7d = retention_counts.out_7d + excluded.out_7d,
         out_14d = retention_counts.out_14d + excluded.out_14d, out_30d = retention_counts.out_30d + excluded.out_30d`,
-    [r.campaignId, r.bucket, r.variant, r.band, r.joined, r.out1d, r.out7d, r.out14d, r.out30d]);
+    [r.campaignId, r.bucket, r.variant, r.band, r.joined, r.out1d, r.out7d, r.out14d, r.out30d]));
   }
 
-  async addFunnel(r: FunnelAdd): Promise<void> {
-    await this.pg.run(`INSERT INTO funnel_counts (campaign_id, bucket, variant, band, starts, joins) VALUES ($1, $2, $3, $4, $5, $6)
+  addFunnel(r: FunnelAdd): Promise<void> {
+    return later(this.late, LATE.funnel, [r.campaignId, r.bucket, r.variant, r.band], async () => void await this.pg.run(`INSERT INTO funnel_counts (campaign_id, bucket, variant, band, starts, joins) VALUES ($1, $2, $3, $4, $5, $6)
       ON CONFLICT (campaign_id, bucket, variant, band) DO UPDATE SET starts = funnel_counts.starts + excluded.starts, joins = funnel_counts.joins + excluded.joins`,
-    [r.campaignId, r.bucket, r.variant, r.band, r.starts, r.joins]);
+    [r.campaignId, r.bucket, r.variant, r.band, r.starts, r.joins]));
   }
 }
 
 export class PgMoney implements MoneyReads, MoneyWrites {
-  constructor(private readonly pg: Pg) {}
+  constructor(private readonly pg: Pg, private readonly late?: LateWrites) {}
 
   async revenuePerDay(campaignId: number, days: readonly (readonly [number, number])[]) {
     const rows = await this.pg.all(`SELECT (d.ord - 1)::int AS day, rc.currency, sum(rc.amount_micros) AS "amountMicros", sum(rc.events) AS events
@@ -87,10 +94,10 @@ export class PgMoney implements MoneyReads, MoneyWrites {
       [campaignId, since, until])).map(COST.map);
   }
 
-  async addRevenue(r: RevenueAdd): Promise<void> {
-    await this.pg.run(`INSERT INTO revenue_counts (campaign_id, bucket, currency, amount_micros, events) VALUES ($1, $2, $3, $4, $5)
+  addRevenue(r: RevenueAdd): Promise<void> {
+    return later(this.late, LATE.revenue, [r.campaignId, r.bucket, r.currency], async () => void await this.pg.run(`INSERT INTO revenue_counts (campaign_id, bucket, currency, amount_micros, events) VALUES ($1, $2, $3, $4, $5)
       ON CONFLICT (campaign_id, bucket, currency) DO UPDATE SET amount_micros = revenue_counts.amount_micros + excluded.amount_micros,
-        events = revenue_counts.events + excluded.events`, [r.campaignId, r.bucket, r.currency, r.amountMicros, r.events]);
+        events = revenue_counts.events + excluded.events`, [r.campaignId, r.bucket, r.currency, r.amountMicros, r.events]));
   }
 
   async putCost(r: CostRow): Promise<void> {

@@ -17,7 +17,7 @@ export class Pg {
   constructor(readonly conn: SQL, private readonly tally: WriteTally | null = null) {}
 
   async all<T = Record<string, unknown>>(text: string, params: Params = []): Promise<T[]> {
-    const result = (await this.conn.unsafe(text, params)) as unknown as T[] & { count?: number; command?: string };
+    const result = (await started(this.conn.unsafe(text, params))) as unknown as T[] & { count?: number; command?: string };
     if (this.tally && result.command !== "SELECT" && result.count) this.tally.rows += result.count;
     return result;
   }
@@ -28,11 +28,20 @@ export class Pg {
 
   /** A statement run for its effect; how many rows it changed. */
   async run(text: string, params: Params = []): Promise<number> {
-    const result = (await this.conn.unsafe(text, params)) as unknown as { count?: number };
+    const result = (await started(this.conn.unsafe(text, params))) as unknown as { count?: number };
     const n = result.count ?? 0;
     if (this.tally && n) this.tally.rows += n;
     return n;
   }
+}
+
+/**
+ * A Bun.sql query sent at once, not when first awaited: statements a transaction issues without
+ * awaiting them (its counters, right before COMMIT) go down the connection ahead of the COMMIT.
+ */
+function started<Q>(query: Q): Q {
+  (query as { execute?: () => unknown }).execute?.();
+  return query;
 }
 
 /** How a column is read back: int8/int4 as numbers, text, boolean and jsonb as Bun.sql gives them. */

@@ -152,17 +152,32 @@ class PostgresEngine {
   private async transaction<T>(writes: number, body: (tx: Tx, pg: Pg) => Promise<T>, completions?: (pg: Pg) => TxCompletions): Promise<T> {
     const tally: WriteTally = { rows: 0 };
     const counters: CounterAdd[] = [];
+    const late: { table: number; key: string; run: () => Promise<void> }[] = [];
     const started = performance.now();
     let result: T;
+    /** The counters, sent without waiting for their answers: they go down the connection right ahead of the COMMIT. */
+    const tail: Promise<unknown>[] = [];
     // The callback's value is kept aside: Bun.sql would run an array returned from it as queries.
-    await this.sql.begin(async (t) => {
+    const committed = this.sql.begin(async (t) => {
       const pg = new Pg(t as unknown as SQL, tally);
       const batch = completions?.(pg);
-      const tx = pgTx(pg, { deferCounters: (c) => void counters.push(...c), completions: batch?.add });
+      const tx = pgTx(pg, { deferCounters: (c) => void counters.push(...c), completions: batch?.add, late: (table, key, run) => void late.push({ table, key, run }) });
       result = await body(tx, pg);
       await batch?.settled();
-      await addCounters(pg, counters);
+      // Every writer of a campaign adds to the same counter rows: locked from here to the end of the
+      // COMMIT only, with no round trip to this process in between (nor its event loop's delays).
+      tail.push(addCounters(pg, counters));
+      late.sort((a, b) => a.table - b.table || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const w of late) tail.push(w.run());
     });
+    try {
+      await committed;
+    } finally {
+      // A counter that failed aborted the transaction, and PostgreSQL answered its COMMIT with a
+      // ROLLBACK: the write did not happen, whatever the COMMIT's answer looked like.
+      const failed = (await Promise.allSettled(tail)).find((s) => s.status === "rejected");
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
     this.metrics.commitMs.observe(performance.now() - started);
     this.metrics.batches++;
     this.metrics.writes += writes;

@@ -20,7 +20,16 @@ export interface TxHooks {
   deferCounters: (counts: readonly CounterAdd[]) => void;
   /** In a transaction of shared writes: outbox completions collected into one statement. */
   completions?: (item: PendingCompletion) => Promise<boolean>;
+  /** Other counters' upserts, run by the engine when the work is done, in (table, key) order (insights.ts, clicks.ts). */
+  late?: LateWrites;
 }
+
+/**
+ * Upserts of counter rows that every event of a campaign adds to (funnel, retention, revenue,
+ * click_stats): held back and run right before COMMIT, in one order for every writer (table, then
+ * the row's key), so writers queue on those rows only for the commit and never lock them crosswise.
+ */
+export type LateWrites = (table: number, key: string, run: () => Promise<void>) => void;
 
 /** The read stores on the pool: each statement on a free connection. */
 export function pgReads(pg: Pg): Reads {
@@ -68,9 +77,9 @@ export function pgTx(pg: Pg, hooks: TxHooks): Tx {
     get botLeases() { return lazy("botLeases", () => new PgBotLeases(pg)); },
     get circuits() { return lazy("circuits", () => new PgCircuits(pg)); },
     get profiles() { return lazy("profiles", () => new PgProfiles(pg)); },
-    get cohorts() { return lazy("cohorts", () => new PgCohorts(pg)); },
-    get money() { return lazy("money", () => new PgMoney(pg)); },
-    get clicks() { return lazy("clicks", () => new PgClicks(pg)); },
+    get cohorts() { return lazy("cohorts", () => new PgCohorts(pg, hooks.late)); },
+    get money() { return lazy("money", () => new PgMoney(pg, hooks.late)); },
+    get clicks() { return lazy("clicks", () => new PgClicks(pg, hooks.late)); },
     get alerts() { return lazy("alerts", () => new PgAlerts(pg)); },
     async writeProbe(now: number) {
       await pg.run(`INSERT INTO storage_probe (id, written_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at`, [now]);
