@@ -1,6 +1,7 @@
 import { syncCampaigns } from "./campaigns/registry.ts";
 import { configHash, newInstanceId, SoloCluster, type Cluster } from "./cluster/cluster.ts";
 import { PgCluster } from "./cluster/pg-cluster.ts";
+import { ALERTS_LEASE } from "./cluster/rules.ts";
 import { ConfigError, loadConfigFile } from "./config/load.ts";
 import type { Config } from "./config/model.ts";
 import type { Runtime } from "./config/runtime.ts";
@@ -80,7 +81,10 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const hash = () => configHash(config.source);
   // Several instances on one PostgreSQL database; on SQLite this process is the only one.
   const cluster: Cluster = storage.engine === "postgres"
-    ? new PgCluster({ storage: storage as PostgresStorage, clock, log: log.child({ component: "cluster" }), bots: () => Object.keys(runtime.config.bots), configHash: hash, instanceId })
+    ? new PgCluster({
+      storage: storage as PostgresStorage, clock, log: log.child({ component: "cluster" }), bots: () => [...Object.keys(runtime.config.bots), ALERTS_LEASE],
+      configHash: hash, instanceId,
+    })
     : new SoloCluster(clock, hash);
   // Retention, hourly: every batch is a write of its own, so a large backlog never holds the writer long.
   // A run asked for while one is under way runs once after it, at the time it then starts. One
@@ -130,7 +134,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const hosts = { states: (now: number) => dispatcher.hostStates(now) };
   const alerts = new AlertMonitor({
     storage, clock, log: log.child({ component: "alerts" }), runtime: () => runtime, bots: () => telegram!.states(), botApi: (name) => telegram!.api(name),
-    hosts, httpChannel, wake: () => dispatcher.wake(),
+    hosts, httpChannel, wake: () => dispatcher.wake(), leader: () => cluster.ownsBot(ALERTS_LEASE),
   });
 
   /** Re-reads this instance's file; `told`: another instance reloaded (it is not told back). */

@@ -25,3 +25,6 @@ CREATE TABLE "instances" (
 	"started_at" bigint NOT NULL,
 	"heartbeat_at" bigint NOT NULL
 );
+--> statement-breakpoint
+ALTER TABLE "clicks" ALTER COLUMN "params" SET DATA TYPE json;--> statement-breakpoint
+ALTER TABLE "inbound_log" ALTER COLUMN "params" SET DATA TYPE json;

@@ -1,6 +1,13 @@
 // Pure rules of several instances on one database (table tests: test/unit/cluster-rules.test.ts).
 import type { BotLeaseRow } from "../storage/port-cluster.ts";
 
+/**
+ * The lease (in bot_leases, beside the bots') whose holder runs the alerts, so that one instance
+ * looks at their causes and sends each incident once. No bot name can be this (bots are YAML keys
+ * of letters, digits and _).
+ */
+export const ALERTS_LEASE = "@alerts";
+
 /** How long a bot lease lasts, ms: a dead owner's bots are taken within this. */
 export const BOT_LEASE_MS = 5000;
 /** How often an instance renews its leases and tells it is alive, ms. */

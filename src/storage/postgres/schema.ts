@@ -17,6 +17,11 @@ const int8 = (name: string) => bigint(name, { mode: "number" });
  * `->>` and index on it (test/storage/pg-driver.test.ts holds Bun to this).
  */
 const jsonb = <T>(name: string) => customType<{ data: T; driverData: T }>({ dataType: () => "jsonb", toDriver: (v) => v, fromDriver: (v) => v })(name);
+/**
+ * The same for json: text as it came, keys in their order. A click's or an inbound call's
+ * parameters keep the order of the URL they came in (jsonb would sort them), as on SQLite.
+ */
+const json = <T>(name: string) => customType<{ data: T; driverData: T }>({ dataType: () => "json", toDriver: (v) => v, fromDriver: (v) => v })(name);
 /** An id assigned by the database unless given (copy-to-postgres gives the SQLite ones). */
 const identity = () => int8("id").primaryKey().generatedByDefaultAsIdentity();
 
@@ -60,7 +65,7 @@ export const clicks = pgTable("clicks", {
   id: identity(),
   token: text("token").notNull(),
   campaignId: int8("campaign_id").notNull(),
-  params: jsonb<Record<string, string>>("params").notNull(),
+  params: json<Record<string, string>>("params").notNull(),
   fbc: text("fbc"),
   fbp: text("fbp"),
   ip: text("ip"),
@@ -199,7 +204,7 @@ export const inboundLog = pgTable("inbound_log", {
   result: text("result").notNull(),
   leadId: int8("lead_id"),
   status: text("status"),
-  params: jsonb<Record<string, string>>("params").notNull(),
+  params: json<Record<string, string>>("params").notNull(),
   ip: text("ip"),
   createdAt: int8("created_at").notNull(),
 }, (t) => [index("inbound_log_created").on(t.createdAt), index("inbound_log_result").on(t.result, t.id)]);
