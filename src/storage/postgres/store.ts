@@ -157,6 +157,12 @@ class PostgresEngine {
     let result: T;
     /** The counters, sent without waiting for their answers: they go down the connection right ahead of the COMMIT. */
     const tail: Promise<unknown>[] = [];
+    // Read after the COMMIT's answer: one rejecting before it (a connection cut) is handled here
+    // meanwhile, or the process would end on an unhandled rejection.
+    const send = (counter: Promise<unknown>) => {
+      counter.catch(() => {});
+      tail.push(counter);
+    };
     // The callback's value is kept aside: Bun.sql would run an array returned from it as queries.
     const committed = this.sql.begin(async (t) => {
       const pg = new Pg(t as unknown as SQL, tally);
@@ -166,9 +172,9 @@ class PostgresEngine {
       await batch?.settled();
       // Every writer of a campaign adds to the same counter rows: locked from here to the end of the
       // COMMIT only, with no round trip to this process in between (nor its event loop's delays).
-      tail.push(addCounters(pg, counters));
+      send(addCounters(pg, counters));
       late.sort((a, b) => a.table - b.table || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      for (const w of late) tail.push(w.run());
+      for (const w of late) send(w.run());
     });
     try {
       await committed;
