@@ -16,7 +16,7 @@ import { eventually } from "../helpers/eventually.ts";
 import { freePort } from "../helpers/net.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 import { queryDb } from "../helpers/service/database.ts";
-import { listPostbacks } from "../helpers/service/api-client.ts";
+import { listPostbacks, outboxSettled } from "../helpers/service/api-client.ts";
 import { API_KEY } from "../helpers/service/config.ts";
 import { runCommand } from "../helpers/service/subprocess.ts";
 import { writeFileSync } from "node:fs";
@@ -299,6 +299,8 @@ describe("the funnel by a click parameter", () => {
       await start(user, `spring-${tokenOf((await click(`/c/spring?utm_source=${src}`)).location)}`);
       if (i !== 2) await joinChat(user);
     }
+    // The two answers below are compared whole, postbacks' states included: none still on its way.
+    await outboxSettled(svc);
     const since = new Date(clock.now() - 86_400_000).toISOString().slice(0, 10);
     const grouped = (await svc.api("GET", `/api/stats?since=${since}&campaign=spring&group=utm_source`)).body;
     const value = (v: string) => grouped.group.values.find((x: any) => x.value === v);
