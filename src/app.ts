@@ -7,6 +7,8 @@ import type { Runtime } from "./config/runtime.ts";
 import type { ActiveAlert } from "./alerts/monitor.ts";
 import { alertRoutes } from "./alerts/routes.ts";
 import { campaignRoutes } from "./campaigns/routes.ts";
+import type { Cluster } from "./cluster/cluster.ts";
+import { clusterRoutes } from "./cluster/routes.ts";
 import { clickRoutes } from "./clicks/routes.ts";
 import { pageRoutes, sessionRoutes } from "./dashboard/routes.ts";
 import { CSRF_HEADER, sessionToken, validSession } from "./dashboard/session.ts";
@@ -40,6 +42,7 @@ import { retentionRoutes } from "./retention/routes.ts";
 import { moneyRoutes } from "./money/routes.ts";
 import { joinRequestRoutes } from "./leads/join-request-routes.ts";
 import type { Storage } from "./storage/port.ts";
+import { redactUrl } from "./storage/postgres/connect.ts";
 import type { TelegramBots } from "./telegram/bots.ts";
 import { telegramRoutes } from "./telegram/routes.ts";
 import { traceRoutes } from "./trace/routes.ts";
@@ -60,6 +63,8 @@ export interface AppDeps {
   /** The HTTP channel, for the campaign test sends (the same requests and verdicts as the dispatcher's). */
   httpChannel: HttpChannel;
   telegram: TelegramBots;
+  /** The other instances on the database (PostgreSQL); on SQLite this process alone. */
+  cluster: Cluster;
   /** The running config and campaigns; replaced whole by a reload. */
   runtime(): Runtime;
   /** Re-reads the config file; keeps the running config when the new one is invalid. */
@@ -95,7 +100,7 @@ export function buildApp(deps: AppDeps) {
   const handleError = errorHandler({
     log: deps.log,
     noteStorageFailure: (err) => deps.storage.noteFailure(err),
-    storagePath: () => deps.runtime().config.storage.path,
+    storagePath: () => (deps.runtime().config.storage.driver === "postgres" ? redactUrl(deps.runtime().config.storage.url ?? "") : deps.runtime().config.storage.path),
     noteBodyTimeout: () => void deps.metrics.slowClients.bodyTimeouts++,
   });
   const app = new Elysia()
@@ -175,7 +180,8 @@ export function buildApp(deps: AppDeps) {
     }))
     .use(inboundRoutes(deps, edge.signIn.clientAddress))
     .use(presetRoutes())
-    .use(telegramRoutes(deps));
+    .use(telegramRoutes(deps))
+    .use(clusterRoutes(deps));
   const built = deps.runtime().config.demo_tracker ? app.use(demoTrackerRoutes(deps.log.child({ component: "demo-tracker" }))) : app;
   queryParams = declaredParams(built.routes, "query");
   bodyFields = declaredParams(built.routes, "body");

@@ -53,6 +53,7 @@ const COMMANDS: Record<string, Command> = {
     about: "write an online, consistent copy of the database to FILE (safe while the service runs)",
     arity: [1, 1],
     run: ([file], configOption) => withConfig(configOption, (config) => {
+      refuseOnPostgres(config, "backup");
       const { bytes, leads } = backupDatabase(config.storage.path, file!, (line) => say(`backup: ${line}`));
       say(`backup of ${config.storage.path} written to ${file} (${bytes} bytes, ${leads} leads, integrity ok)`);
     }),
@@ -62,6 +63,7 @@ const COMMANDS: Record<string, Command> = {
     about: "check the backup FILE and put it in place of the database (refused while the service runs)",
     arity: [1, 1],
     run: ([file], configOption) => withConfig(configOption, (config) => {
+      refuseOnPostgres(config, "restore");
       const { bytes, leads } = restoreDatabase(config.storage.path, file!, (line) => say(`restore: ${line}`));
       say(`restored ${config.storage.path} from ${file} (${bytes} bytes, ${leads} leads); start the service`);
     }),
@@ -172,18 +174,37 @@ function checkConfig(path: string): number {
   }
 }
 
+/** A refusal of a maintenance command, with what to do instead; exit 1. */
+class Refused extends Error {}
+
+/** backup and restore are SQLite's (one file); a PostgreSQL database is backed up with PostgreSQL's own tools. */
+function refuseOnPostgres(config: Config, command: "backup" | "restore") {
+  if (config.storage.driver !== "postgres") return;
+  const db = redactUrl(config.storage.url ?? "");
+  throw new Refused(command === "backup"
+    ? `tgcpa backup: storage.driver is postgres (${db}): back it up with PostgreSQL's tools, e.g. pg_dump --format=custom --file=tgcpa.dump "$URL" (or continuous archiving with pg_basebackup), while the instances run`
+    : `tgcpa restore: storage.driver is postgres (${db}): restore with PostgreSQL's tools, e.g. stop the instances, then pg_restore --clean --if-exists --dbname="$URL" tgcpa.dump`);
+}
+
 /** Loads the config for a maintenance command; a refusal (bad config, database in use, bad backup) is exit 1. */
 function withConfig(configOption: string | undefined, work: (config: Config) => void): number {
   try {
     work(loadConfigFile(configOption ?? defaultConfigPath(process.env)));
     return 0;
   } catch (err) {
-    complain(err instanceof ConfigError || err instanceof DatabaseInUse ? err.message : `tgcpa: ${(err as Error).message}`);
+    complain(err instanceof ConfigError || err instanceof DatabaseInUse || err instanceof Refused ? err.message : `tgcpa: ${(err as Error).message}`);
     return 1;
   }
 }
 
 async function serve(configPath: string): Promise<number> {
+  // Listened for from the start: a stop asked for while the service is still starting (it answers
+  // /health once it listens, before its bots and the other instances are settled) is a clean stop
+  // once the start is done, not the default action of the signal.
+  const stopAsked = new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
   let service;
   try {
     service = await startService({ configPath, onFatal: () => process.exit(1) }); // logged by the service
@@ -200,17 +221,12 @@ async function serve(configPath: string): Promise<number> {
   }
   const log = service.deps.log;
   process.on("SIGHUP", () => {
-    try {
-      service.deps.reloadConfig();
-    } catch (err) {
+    service.deps.reloadConfig().catch((err: unknown) => {
       if (err instanceof ConfigError) log.error({ issues: err.issues }, "config reload refused; the running config is kept");
       else log.error({ err }, "config reload failed");
-    }
+    });
   });
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await stopAsked;
   log.info("shutting down");
   try {
     await service.stop();

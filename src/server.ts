@@ -1,5 +1,8 @@
 import { syncCampaigns } from "./campaigns/registry.ts";
-import { loadConfigFile } from "./config/load.ts";
+import { configHash, newInstanceId, SoloCluster, type Cluster } from "./cluster/cluster.ts";
+import { PgCluster } from "./cluster/pg-cluster.ts";
+import { ALERTS_LEASE } from "./cluster/rules.ts";
+import { ConfigError, loadConfigFile } from "./config/load.ts";
 import type { Config } from "./config/model.ts";
 import type { Runtime } from "./config/runtime.ts";
 import { Dispatcher } from "./delivery/dispatcher.ts";
@@ -11,11 +14,12 @@ import { MAX_BODY_BYTES } from "./http/body.ts";
 import { errorBody } from "./http/errors.ts";
 import { createIntake } from "./intake/intake.ts";
 import { systemClock, type Clock } from "./lib/clock.ts";
-import { createLogger, type Logger } from "./lib/logger.ts";
+import { createLogger, describedError, type Logger } from "./lib/logger.ts";
 import { EMBEDDED_COMMIT, VERSION } from "./lib/version.ts";
 import { Metrics } from "./lib/metrics.ts";
 import { pruneExpired } from "./ops/retention.ts";
-import { openSqliteStorage } from "./storage/sqlite/store.ts";
+import { openStorage } from "./storage/open.ts";
+import type { PostgresStorage } from "./storage/postgres/store.ts";
 import { AlertMonitor } from "./alerts/monitor.ts";
 import { TelegramBots } from "./telegram/bots.ts";
 import { TelegramPacing } from "./telegram/pacing.ts";
@@ -59,13 +63,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const clock = opts.clock ?? systemClock;
   let config: Config = loadConfigFile(opts.configPath, env);
   const log = opts.logger ?? createLogger(config.log.level, undefined, config.log.format);
-  const storage = openSqliteStorage({
-    ...config.storage, log: log.child({ component: "db" }), now: clock.now,
+  const instanceId = newInstanceId();
+  const storage = await openStorage(config.storage, {
+    log: log.child({ component: "db" }), now: clock.now, instanceId,
     onSyncFailure: (err) => {
       log.fatal({ err, db: config.storage.path }, "the disk refused to sync the database; refusing writes");
       opts.onFatal?.(err);
     },
-  }); // throws DatabaseInUse while another process has the file, StorageError when it is not tgcpa's
+  }); // throws DatabaseInUse while another process has the file, StorageError when it is not tgcpa's or the server cannot be reached
   let runtime: Runtime;
   try {
     runtime = await syncCampaigns(storage, config, clock.now());
@@ -73,8 +78,17 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     await storage.close();
     throw err;
   }
+  const hash = () => configHash(config.source);
+  // Several instances on one PostgreSQL database; on SQLite this process is the only one.
+  const cluster: Cluster = storage.engine === "postgres"
+    ? new PgCluster({
+      storage: storage as PostgresStorage, clock, log: log.child({ component: "cluster" }), bots: () => [...Object.keys(runtime.config.bots), ALERTS_LEASE],
+      configHash: hash, instanceId,
+    })
+    : new SoloCluster(clock, hash);
   // Retention, hourly: every batch is a write of its own, so a large backlog never holds the writer long.
-  // A run asked for while one is under way runs once after it, at the time it then starts.
+  // A run asked for while one is under way runs once after it, at the time it then starts. One
+  // instance on the database at a time runs it (the others skip that hour's run).
   let cancelPrune = () => {};
   let pruning: Promise<void> | null = null;
   let pruneAgain = false;
@@ -85,7 +99,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     pruning = (async () => {
       do {
         pruneAgain = false;
-        await pruneExpired({ storage, log, now: clock.now(), retentionMs: runtime.config.delivery.retention_ms });
+        await storage.runAlone("retention", () => pruneExpired({ storage, log, now: clock.now(), retentionMs: runtime.config.delivery.retention_ms }))
+          .catch((err) => log.error({ err }, "retention pruning failed"));
       } while (pruneAgain && !stopping);
     })().finally(() => (pruning = null));
   };
@@ -107,31 +122,60 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     channels: { http: httpChannel, telegram: telegramChannel },
     pacing: new TelegramPacing(() => runtime.config.bots, () => runtime.config.delivery.per_host_in_flight),
     batching: adBatching(() => runtime.config.destinations),
+    shared: cluster.shared ? cluster : undefined,
   });
-  const intake = createIntake({ storage, metrics, wake: () => dispatcher.wake() });
-  telegram = new TelegramBots({ storage, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime });
+  const intake = createIntake({ storage, metrics, wake: () => {
+    dispatcher.wake();
+    cluster.rowsCommitted();
+  } });
+  telegram = new TelegramBots({
+    storage, intake, clock, log: log.child({ component: "telegram" }), runtime: () => runtime, owns: (bot) => cluster.ownsBot(bot), inOrder: storage.serialWrites,
+  });
   const hosts = { states: (now: number) => dispatcher.hostStates(now) };
   const alerts = new AlertMonitor({
     storage, clock, log: log.child({ component: "alerts" }), runtime: () => runtime, bots: () => telegram!.states(), botApi: (name) => telegram!.api(name),
-    hosts, httpChannel, wake: () => dispatcher.wake(),
+    hosts, httpChannel, wake: () => dispatcher.wake(), leader: () => cluster.ownsBot(ALERTS_LEASE),
   });
 
+  /** Re-reads this instance's file; `told`: another instance reloaded (it is not told back). */
+  const reload = async (told: boolean) => {
+    const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays
+    if (next.storage.path !== config.storage.path || next.storage.url !== config.storage.url) log.warn("storage changed: takes effect after a restart");
+    runtime = await syncCampaigns(storage, next, clock.now());
+    config = next;
+    dispatcher.reconfigure();
+    alerts.reconfigure();
+    telegram.restart().catch((err) => log.error({ err }, "restarting bots after reload failed"));
+    log.info({ campaigns: runtime.campaigns.size, ...(told ? { told_by: "another instance" } : {}) }, "config reloaded");
+    if (!told) cluster.reloaded();
+    return runtime;
+  };
   const deps: AppDeps = {
-    storage, intake, clock, log, metrics, dispatcher, telegram, httpChannel,
+    storage, intake, clock, log, metrics, dispatcher, telegram, httpChannel, cluster,
     hosts, alerts,
     runtime: () => runtime,
-    async reloadConfig() {
-      const next = loadConfigFile(opts.configPath, env); // throws ConfigError: the running config stays
-      if (next.storage.path !== config.storage.path) log.warn("storage.path changed: takes effect after a restart");
-      runtime = await syncCampaigns(storage, next, clock.now());
-      config = next;
-      dispatcher.reconfigure();
-      alerts.reconfigure();
-      telegram.restart().catch((err) => log.error({ err }, "restarting bots after reload failed"));
-      log.info({ campaigns: runtime.campaigns.size }, "config reloaded");
-      return runtime;
-    },
+    reloadConfig: () => reload(false),
   };
+
+  try {
+    // Its first heartbeat (on PostgreSQL) takes the bots no other instance holds, before they are
+    // started, and lists this instance before it answers anyone.
+    await cluster.start({
+      botsChanged: () => {
+        telegram.ownershipChanged().catch((err) => log.error({ err }, "starting or stopping bots after an ownership change failed"));
+        dispatcher.wake();
+      },
+      wake: () => dispatcher.wake(),
+      reload: () => void reload(true).catch((err) => log.error({ err: err instanceof ConfigError ? describedError("ConfigError", err.message) : err },
+        "another instance reloaded its config; this one's file could not be reloaded, the running config is kept")),
+      circuitsOpen: (open) => dispatcher.circuitsOpen(open),
+    });
+  } catch (err) {
+    stopping = true;
+    cancelPrune();
+    await storage.close();
+    throw err;
+  }
 
   const app = buildApp(deps);
   // listen (not Bun.serve) gives handlers the server, for client IPs; Bun answers 413 to any body
@@ -148,6 +192,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   } catch (err) {
     stopping = true;
     cancelPrune();
+    await cluster.stop();
     await storage.close(); // nothing was started yet; a retry in this process must find the database free
     throw err;
   }
@@ -157,7 +202,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   alerts.start();
 
   const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
-  log.info({ version: VERSION, ...(EMBEDDED_COMMIT ? { commit: EMBEDDED_COMMIT } : {}), port: server.port, config: config.source, db: config.storage.path }, "tgcpa listening");
+  const db = storage.engine === "postgres" ? (storage as PostgresStorage).pool.shown : config.storage.path;
+  log.info({ version: VERSION, ...(EMBEDDED_COMMIT ? { commit: EMBEDDED_COMMIT } : {}), port: server.port, config: config.source, db, instance: cluster.instanceId }, "tgcpa listening");
   let stopped: Promise<void> | null = null;
   return {
     deps, app, server,
@@ -171,6 +217,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       try {
         await dispatcher.stop();
         await pruning;
+        await cluster.stop(); // after the bots and the dispatcher: their leases go to another instance only now
       } finally {
         await storage.close();
         log.info("tgcpa stopped");

@@ -35,6 +35,11 @@ export interface AlertMonitorDeps {
   httpChannel: HttpChannel;
   /** Wakes the dispatcher after alert rows were written. */
   wake: () => void;
+  /**
+   * Whether this instance looks at the causes (several instances on one database: the one holding
+   * the alerts' lease, so an incident is sent once); absent: always.
+   */
+  leader?: () => boolean;
 }
 
 /** One alert as this process holds it. */
@@ -138,6 +143,11 @@ export class AlertMonitor {
   private async look() {
     const cfg = this.deps.runtime().config.alerts;
     if (!cfg) return;
+    if (this.deps.leader && !this.deps.leader()) {
+      this.loaded = false; // another instance looks; its incidents are read afresh if this one takes over
+      this.entries.clear();
+      return;
+    }
     if (!this.loaded) await this.load();
     const now = this.deps.clock.now();
     const observed = await observeAll({

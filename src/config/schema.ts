@@ -36,7 +36,7 @@ const StorageSchema = mapping({
   }), "FULL"),
   busy_timeout_ms: withDefault(int(0, 600_000, { description: "how long a write waits for a lock held by another process before failing (503), ms" }), 5000),
   driver: withDefault(oneOf(["sqlite", "postgres"], {
-    description: "sqlite: one file (storage.path), one process; postgres: a PostgreSQL database (storage.url) several instances share (the engine lands with the rest of issue 20)",
+    description: "sqlite: one file (storage.path), one process; postgres: a PostgreSQL database (storage.url) that several instances share",
   }), "sqlite"),
   url: nullable(Type.String({
     pattern: "^postgres(ql)?://", errorMessage: "must be a postgres:// or postgresql:// URL", writeOnly: true,

@@ -144,7 +144,8 @@ export class AttemptRunner {
 
   /** One warn line for a row that ends failed or rejected: what a buyer needs to find it, never its URL. */
   private async warnFinished(row: ClaimedPostback, state: "failed" | "rejected", reason: string | null, httpStatus: number | null) {
-    const about = await this.deps.storage.read.outbox.about(row.id);
+    // The line goes out without them if the read fails (PostgreSQL: a lost connection).
+    const about = await Promise.resolve(this.deps.storage.read.outbox.about(row.id)).catch(() => null);
     this.deps.log.warn({
       postback: row.id, campaign: about?.campaign ?? null, host: row.host, status: about?.status ?? null,
       state, http_status: httpStatus, reason: reason === null ? null : stripUrls(reason),

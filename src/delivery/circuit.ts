@@ -20,8 +20,24 @@ export class CircuitBreakers {
     return now < c.openUntil ? 0 : 1; // half-open: one probe
   }
 
-  recordSuccess(host: string) {
+  /** Closes the host's circuit; true when it was open (a probe went through), not merely counting failures. */
+  recordSuccess(host: string): boolean {
+    const wasOpen = this.hosts.get(host)?.openUntil != null;
     this.hosts.delete(host);
+    return wasOpen;
+  }
+
+  /** Another instance opened the host's circuit until `until`: it is paused here too, and a failed probe re-opens it. */
+  openElsewhere(host: string, until: number) {
+    const c = this.hosts.get(host);
+    if (c?.openUntil != null && c.openUntil >= until) return;
+    this.hosts.set(host, { failures: Math.max(c?.failures ?? 0, this.threshold), openUntil: until });
+  }
+
+  /** The circuit's end and failures in a row, if it is open. */
+  openState(host: string): { openUntil: number; failures: number } | null {
+    const c = this.hosts.get(host);
+    return c?.openUntil != null ? { openUntil: c.openUntil, failures: c.failures } : null;
   }
 
   /** Returns true when this failure opened (or re-opened) the circuit. */

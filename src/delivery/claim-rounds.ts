@@ -62,6 +62,7 @@ export class ClaimRounds {
             blocked: hosts.blocked(now, d.per_host_in_flight, queued),
             allowance: (host) => hosts.claimAllowance(host, d.per_host_in_flight, now, queued.get(host) ?? 0),
             inFlight: (id) => admission.held.has(id),
+            heldIds: () => admission.held.keys(),
           });
         });
       } catch (err) {
@@ -91,7 +92,14 @@ export class ClaimRounds {
     const { admission, hosts } = this.deps;
     if (admission.unpacedStartedCount >= d.max_in_flight) return this.alarm.set(null); // completions will wake
     const moments = [...hosts.reopenings(now)];
-    const due = await this.deps.storage.read.outbox.nextDueAt(hosts.blocked(now, d.per_host_in_flight, admission.queuedPerHost()));
+    let due: number | null;
+    try {
+      due = await this.deps.storage.read.outbox.nextDueAt(hosts.blocked(now, d.per_host_in_flight, admission.queuedPerHost()));
+    } catch (err) {
+      // The read failed (a PostgreSQL connection lost): look again shortly, as after a failed claim.
+      this.deps.log.error({ err }, "reading when the next postback is due failed; retrying");
+      due = now + IDLE_RECHECK_MS;
+    }
     if (due !== null) moments.push(due);
     let at = moments.length ? Math.min(...moments) : null;
     // A row reported due that this round could not claim must not turn the timer into a busy loop.

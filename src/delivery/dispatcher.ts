@@ -10,7 +10,7 @@ import { NO_BATCHING, type Batching } from "./batching.ts";
 import type { ChannelSender } from "./channel.ts";
 import { ClaimRounds } from "./claim-rounds.ts";
 import type { HostState } from "./host-health.ts";
-import { HostSlots, type Pacing } from "./host-slots.ts";
+import { HostSlots, type Pacing, type SharedHosts } from "./host-slots.ts";
 
 export interface DispatcherDeps {
   /** Claims and outcomes are writes like any other (on SQLite they share the intake's group commits and fsyncs). */
@@ -26,6 +26,8 @@ export interface DispatcherDeps {
   pacing?: Pacing;
   /** Which rows may share a request (ad platforms, adplatforms/batch.ts); by default every row goes alone. */
   batching?: Batching;
+  /** Other instances on the database: the hosts they send to, and the circuits they share (PostgreSQL). */
+  shared?: SharedHosts;
 }
 
 /**
@@ -46,7 +48,7 @@ export class Dispatcher {
     const delivery = () => deps.config().delivery;
     const batching = deps.batching ?? NO_BATCHING;
     const solo = new Set<number>(); // rows whose batch was refused as a whole: each goes alone next
-    this.hosts = new HostSlots(deps.pacing, this.breaker(), (host) => batching.hostLimit(host));
+    this.hosts = new HostSlots(deps.pacing, this.breaker(), (host) => batching.hostLimit(host), deps.shared);
     const runner = new AttemptRunner({ ...deps, delivery, hosts: this.hosts, running: () => this.running, batching, solo });
     this.admission = new Admission({
       delivery, clock: deps.clock, hosts: this.hosts, batching, solo,
@@ -74,6 +76,11 @@ export class Dispatcher {
   reconfigure() {
     this.hosts.reconfigure(this.breaker());
     this.wake();
+  }
+
+  /** Circuits open on the database (other instances'): their hosts pause here too. */
+  circuitsOpen(open: readonly { host: string; openUntil: number }[]) {
+    if (this.hosts.mergeShared(open, this.deps.clock.now())) this.wake();
   }
 
   /** Ask for a claim round soon; many wakes in one tick collapse into one round. */
@@ -137,6 +144,9 @@ export class Dispatcher {
     try {
       await this.deps.storage.write(async (tx) => tx.outbox.release(rows, now));
       this.deps.log.info({ released: rows.length }, what);
+      // Claimable again only from this commit on: an engine that runs writes side by side
+      // (PostgreSQL) may have run the claim round that followed the give-back before it.
+      this.wake();
     } catch (err) {
       // Storage unavailable: nothing is lost, the leases simply expire.
       this.deps.log.error({ err }, `${what}: failed; their leases will expire`);

@@ -21,6 +21,17 @@ export interface Pacing {
 }
 
 /**
+ * Other instances on the database (PostgreSQL): hosts whose rows another instance sends (a bot it
+ * owns), and the circuits they all share. Absent on SQLite, where this process is the only one.
+ */
+export interface SharedHosts {
+  isForeignHost(host: string): boolean;
+  foreignHosts(): string[];
+  circuitOpened(host: string, openUntil: number, failures: number): void;
+  circuitClosed(host: string): void;
+}
+
+/**
  * Rows claimed beyond the free slots, as a share of the caps. A slot freed by an answer is
  * refilled at once from them, not after a claim round (a group commit and its fsync), so under a
  * backlog every slot stays busy.
@@ -37,12 +48,15 @@ export class HostSlots {
   /** Requests started and not finished, per host: what the caps count. */
   private readonly running = new Map<string, number>();
   private circuits: CircuitBreakers;
+  /** Circuits opened by another instance, with the end it gave them (clock ms). */
+  private readonly openedElsewhere = new Map<string, number>();
   private readonly health = new HostHealth();
 
   constructor(
     private readonly pacing: Pacing | undefined, breaker: { failures: number; cooldownMs: number },
     /** Rows one request to a host may carry (an ad platform's batch; 1 for everything else). */
     private readonly batchLimit: (host: string) => number = () => 1,
+    private readonly shared?: SharedHosts,
   ) {
     this.circuits = new CircuitBreakers(breaker.failures, breaker.cooldownMs);
   }
@@ -50,10 +64,12 @@ export class HostSlots {
   /** New breaker settings after a reload (the circuits start closed). */
   reconfigure(breaker: { failures: number; cooldownMs: number }) {
     this.circuits = new CircuitBreakers(breaker.failures, breaker.cooldownMs);
+    this.openedElsewhere.clear(); // taken again from the database at the next heartbeat
   }
 
   /** How many requests a host may have in flight now: 0 while it is paused (flood wait) or its circuit is open. */
   slots(host: string, perHostInFlight: number, now: number): number {
+    if (this.shared?.isForeignHost(host)) return 0; // another instance sends its rows
     const pacing = this.pacing?.forHost(host);
     if (pacing?.pacer.pausedUntil(now)) return 0;
     return this.circuits.allowance(host, pacing?.inFlight ?? perHostInFlight, now);
@@ -85,7 +101,7 @@ export class HostSlots {
     const hosts = new Set([...this.running.keys(), ...queued.keys()]);
     const full = [...hosts].filter((h) => this.claimAllowance(h, perHostInFlight, now, queued.get(h) ?? 0) <= 0);
     const paused = this.pacing?.pausedHosts(now).map((p) => p.host) ?? [];
-    return [...new Set([...full, ...this.circuits.openHosts(now), ...paused])];
+    return [...new Set([...full, ...this.circuits.openHosts(now), ...paused, ...(this.shared?.foreignHosts() ?? [])])];
   }
 
   isPaced(host: string): boolean {
@@ -127,7 +143,10 @@ export class HostSlots {
    */
   recordVerdict(host: string, verdict: Classification, now: number): { circuitOpened: boolean; pausedUntil: number | null } {
     if (verdict.outcome !== "retry") {
-      this.circuits.recordSuccess(host); // a refusal is an answer: the host is up
+      if (this.circuits.recordSuccess(host)) { // a refusal is an answer: the host is up
+        this.openedElsewhere.delete(host);
+        this.shared?.circuitClosed(host); // the probe went through: closed for every instance
+      }
       if (verdict.outcome === "delivered") this.health.delivered(host, now);
       else this.health.failed(host, verdict.reason, now);
       return { circuitOpened: false, pausedUntil: null };
@@ -138,7 +157,33 @@ export class HostSlots {
       return { circuitOpened: false, pausedUntil: pacer ? now + verdict.pauseHostMs : null };
     }
     this.health.failed(host, verdict.reason, now);
-    return { circuitOpened: this.circuits.recordFailure(host, now), pausedUntil: null };
+    const circuitOpened = this.circuits.recordFailure(host, now);
+    const open = circuitOpened ? this.circuits.openState(host) : null;
+    if (open) this.shared?.circuitOpened(host, open.openUntil, open.failures);
+    return { circuitOpened, pausedUntil: null };
+  }
+
+  /**
+   * The circuits open on the database (every instance's): each pauses its host here too, until
+   * its end; one this process took from there and that is no longer listed was closed by a probe
+   * elsewhere, and closes here. True when a host reopened (worth a claim round).
+   */
+  mergeShared(open: readonly { host: string; openUntil: number }[], now: number): boolean {
+    const listed = new Set(open.map((c) => c.host));
+    let reopened = false;
+    for (const [host, until] of this.openedElsewhere) {
+      if (listed.has(host)) continue;
+      this.openedElsewhere.delete(host);
+      if (until > now && this.circuits.openState(host)?.openUntil === until) reopened = this.circuits.recordSuccess(host) || reopened;
+    }
+    for (const c of open) {
+      if (c.openUntil <= now) continue;
+      const mine = this.circuits.openState(c.host)?.openUntil;
+      if (mine !== undefined && mine >= c.openUntil) continue;
+      this.circuits.openElsewhere(c.host, c.openUntil);
+      this.openedElsewhere.set(c.host, c.openUntil);
+    }
+    return reopened;
   }
 
   /** Every host attempted since start (or in flight now): its circuit, its run of failures, its flood wait. */

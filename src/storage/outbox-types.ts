@@ -34,6 +34,8 @@ export interface ClaimRequest {
   blocked: readonly string[];
   allowance: (host: string) => number;
   inFlight: (id: number) => boolean;
+  /** The same rows as ids, for an engine that leaves them out in its query (PostgreSQL) rather than row by row. */
+  heldIds?: () => Iterable<number>;
 }
 
 export type Completion =

@@ -10,6 +10,7 @@ import type {
   MediaFileRow, NewAttempt, NewInboundLog, NewJournal, NewLead, NewLeadEvent, NewPostback, PostbackRow, SessionRow, StatusSums,
   WrittenPostback,
 } from "./rows.ts";
+import type { BotLeaseReads, BotLeaseWrites, CircuitReads, CircuitWrites, InstanceReads, InstanceWrites } from "./port-cluster.ts";
 import type { ClaimedPostback, ClaimRequest, Completion, ResendCounts, ResendRequest } from "./outbox-types.ts";
 import type { AlertReads, AlertWrites } from "./port-alerts.ts";
 import type { CohortReads, CohortWrites, MoneyReads, MoneyWrites, ProfileReads, ProfileWrites } from "./port-insights.ts";
@@ -285,6 +286,9 @@ export interface Reads {
   telegram: TelegramReads;
   stats: StatsReads;
   sessions: SessionReads;
+  instances: InstanceReads;
+  botLeases: BotLeaseReads;
+  circuits: CircuitReads;
   alerts: AlertReads;
   profiles: ProfileReads;
   cohorts: CohortReads;
@@ -302,6 +306,9 @@ export interface Tx {
   telegram: TelegramReads & TelegramWrites;
   stats: StatsReads & StatsWrites;
   sessions: SessionReads & SessionWrites;
+  instances: InstanceReads & InstanceWrites;
+  botLeases: BotLeaseReads & BotLeaseWrites;
+  circuits: CircuitReads & CircuitWrites;
   alerts: AlertReads & AlertWrites;
   profiles: ProfileReads & ProfileWrites;
   cohorts: CohortReads & CohortWrites;
@@ -325,10 +332,23 @@ export interface WriteOptions {
    * outcome frees a slot). Engines whose commit is durable ignore it.
    */
   beforeSync?: boolean;
+  /**
+   * A short write that may share its transaction with others marked so that arrive together (the
+   * dispatcher's delivery outcomes): an engine that runs each write in a transaction of its own
+   * (PostgreSQL) runs these as one, their outbox completions as one statement. SQLite's group
+   * commit shares every transaction anyway.
+   */
+  shared?: boolean;
 }
 
 export interface Storage {
   readonly engine: "sqlite" | "postgres";
+  /**
+   * Writes handed in together commit in the order they were handed in (SQLite: one writer, its
+   * group commit). False when they run side by side (PostgreSQL): a caller that needs their order
+   * hands them in one after the other.
+   */
+  readonly serialWrites: boolean;
   readonly read: Reads;
   /**
    * Runs `work` in a transaction and settles once it is committed and durable. `work` may run a
@@ -345,6 +365,12 @@ export interface Storage {
   readonly lastWriteAt: number;
   /** Answers a trivial read; throws when the database cannot be read. */
   ping(): Promise<void>;
+  /**
+   * Runs `work` unless another instance on the database is running work of the same `name` (a
+   * session lock for as long as it runs): undefined when it was skipped. One process per database
+   * (SQLite) always runs it.
+   */
+  runAlone<T>(name: string, work: () => Promise<T>): Promise<T | undefined>;
   /** For /metrics. */
   readonly metrics: StorageMetrics;
   /** Waits for every write handed in, then closes. */

@@ -12,7 +12,8 @@ import { ALLOWED_UPDATES } from "./updates.ts";
 export interface BotState {
   name: string;
   mode: "polling" | "webhook";
-  status: "starting" | "running" | "error" | "stopped";
+  /** standby: another instance on the database owns the bot (it polls or holds the webhook, and sends). */
+  status: "starting" | "running" | "error" | "stopped" | "standby";
   id: number | null;
   username: string | null;
   last_error: string | null;
@@ -40,8 +41,12 @@ class StartStepError extends Error {
   }
 }
 
-/** Updates are written through the intake; a bot's identity and offset are read and written through the storage port. */
-export type TelegramDeps = ReceiveDeps & { storage: Pick<Storage, "read" | "write"> };
+/**
+ * Updates are written through the intake; a bot's identity and offset are read and written through
+ * the storage port. `owns` says whether this instance may bring a bot up (several instances on one
+ * database: one owner per bot); without it every bot is this process's.
+ */
+export type TelegramDeps = ReceiveDeps & { storage: Pick<Storage, "read" | "write">; owns?: (bot: string) => boolean };
 
 const POLL_TIMEOUT_S = 25;
 /** A bot that cannot reach Telegram (or is refused) is tried again after 1 s, 2 s, 4 s, … up to this. */
@@ -108,6 +113,41 @@ export class TelegramBots {
     });
   }
 
+  /**
+   * The bots this instance owns changed: a bot it now owns is brought up, one another instance now
+   * owns is stopped (its long poll aborted) and waits in standby.
+   */
+  ownershipChanged(): Promise<void> {
+    return this.inTurn(async () => {
+      for (const r of this.running.values()) {
+        const owned = this.owns(r.config.name);
+        if (owned && r.loop === null) this.bringUp(r);
+        else if (!owned && r.loop !== null) {
+          r.abort.abort();
+          await r.loop;
+          this.standby(r);
+          this.deps.log.info({ bot: r.config.name }, "telegram bot handed to another instance");
+        }
+      }
+    });
+  }
+
+  private owns(name: string): boolean {
+    return this.deps.owns?.(name) ?? true;
+  }
+
+  private standby(r: Running) {
+    r.loop = null;
+    r.abort = new AbortController();
+    r.state.status = "standby";
+    r.state.next_retry_at = null;
+  }
+
+  private bringUp(r: Running, firstTry: () => void = () => {}) {
+    r.state.status = "starting";
+    r.loop = this.keepUp(r, firstTry);
+  }
+
   private async startAll() {
     const bots = Object.values(this.deps.runtime().config.bots);
     await Promise.all(bots.map((b) => this.startBot(b)));
@@ -164,7 +204,7 @@ export class TelegramBots {
     this.deps.log.warn({ bot: r.config.name, err: describedError("BotError", r.state.last_error) }, "telegram bot error; trying again");
   }
 
-  /** Starts a bot's loop; resolves after its first try to come up, whatever its outcome. */
+  /** Starts a bot's loop (or, owned elsewhere, keeps it in standby); resolves after its first try to come up, whatever its outcome. */
   private startBot(config: BotConfig): Promise<void> {
     const bot = new Bot(config.token, { client: { ...(config.api_root ? { apiRoot: config.api_root.replace(/\/+$/, "") } : {}) } });
     const r: Running = {
@@ -172,9 +212,11 @@ export class TelegramBots {
       state: { name: config.name, mode: config.mode, status: "starting", id: null, username: null, last_error: null, last_error_at: null, webhook_url: null, last_update_at: null, next_retry_at: null, down_since: null },
     };
     this.running.set(config.name, r);
-    return new Promise((firstTry) => {
-      r.loop = this.keepUp(r, firstTry);
-    });
+    if (!this.owns(config.name)) {
+      this.standby(r);
+      return Promise.resolve();
+    }
+    return new Promise((firstTry) => this.bringUp(r, firstTry));
   }
 
   /**

@@ -12,6 +12,12 @@ export interface ReceiveDeps {
   clock: Clock;
   log: Logger;
   runtime: () => Runtime;
+  /**
+   * The intake commits writes handed in together in that order (Storage.serialWrites, SQLite).
+   * When false, a polling batch's updates are handed in one after the other: their rows (the
+   * welcomes) must keep the order the Starts came in.
+   */
+  inOrder?: boolean;
 }
 
 /** What became of one update. */
@@ -65,7 +71,7 @@ export async function receiveUpdate(deps: ReceiveDeps, bot: string, update: Upda
  * applied before are duplicates by then and change nothing). Throws that storage error after.
  */
 export async function receiveBatch(deps: ReceiveDeps, bot: string, updates: readonly Update[]): Promise<Received[]> {
-  const settled = await Promise.allSettled(updates.map((u) => apply(deps, bot, u)));
+  const settled = deps.inOrder === false ? await oneByOne(updates, (u) => apply(deps, bot, u)) : await Promise.allSettled(updates.map((u) => apply(deps, bot, u)));
   const received: Received[] = [];
   const skipped: { id: number; error: string }[] = [];
   let storageError: unknown = null;
@@ -81,6 +87,20 @@ export async function receiveBatch(deps: ReceiveDeps, bot: string, updates: read
   if (updates.length) await journalSkipped(deps, bot, skipped, next);
   if (storageError) throw storageError;
   return received;
+}
+
+/** Each update after the one before it has settled; stops at the first storage error (the rest would meet it too). */
+async function oneByOne<T>(updates: readonly Update[], run: (u: Update) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+  const out: PromiseSettledResult<T>[] = [];
+  for (const u of updates) {
+    try {
+      out.push({ status: "fulfilled", value: await run(u) });
+    } catch (reason) {
+      out.push({ status: "rejected", reason });
+      break;
+    }
+  }
+  return out;
 }
 
 /** One write: the skipped updates journaled, and (polling) the stored offset moved to `offset`. */

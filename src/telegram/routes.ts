@@ -13,19 +13,26 @@ import { isAdmin, missingRights } from "./rights.ts";
 const MAX_UPDATE_BYTES = 1024 * 1024;
 import { Nullable, requestBody, responses } from "../http/openapi.ts";
 import type { Reads } from "../storage/port.ts";
+import type { Cluster } from "../cluster/cluster.ts";
 
 const Time = Nullable(t.String({ format: "date-time" }));
 const BotList = t.Object({
   items: t.Array(t.Object({
-    name: t.String(), mode: t.String({ description: "polling | webhook" }), status: t.String({ description: "starting | running | error | stopped" }),
+    name: t.String(), mode: t.String({ description: "polling | webhook" }), status: t.String({ description: "starting | running | error | stopped | standby (another instance owns it)" }),
     id: Nullable(Int()), username: Nullable(t.String()), last_error: Nullable(t.String()), last_error_at: Time, webhook_url: Nullable(t.String()),
     last_update_at: Time, polling_offset: Nullable(Int()),
+    owner: Nullable(t.Object({
+      instance: t.String({ description: "the owning instance's id (GET /api/instances)" }),
+      epoch: Int({ description: "the number of owners so far: one more at each takeover" }),
+      expires_at: Nullable(t.String({ format: "date-time", description: "the lease's end; renewed every second by its owner" })),
+      self: t.Boolean({ description: "the instance that answers owns it" }),
+    }, { description: "PostgreSQL: the instance that polls (or holds the webhook) and sends for the bot; null on SQLite (one process owns every bot), or before any instance took it" })),
     next_retry_at: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "when a bot that failed is tried again (while that try runs, its time); null while it runs" }),
     down_since: t.Union([t.String({ format: "date-time" }), t.Null()], { description: "since when it has been failing without being up in between; null while it runs" }),
   })),
 });
 const botListExample = {
-  items: [{ name: "main", mode: "polling", status: "running", id: 123456, username: "spring_bot", last_error: null, last_error_at: null, webhook_url: null, last_update_at: "2024-05-01T10:00:00.000Z", polling_offset: 90211, next_retry_at: null, down_since: null }],
+  items: [{ name: "main", mode: "polling", status: "running", id: 123456, username: "spring_bot", last_error: null, last_error_at: null, webhook_url: null, last_update_at: "2024-05-01T10:00:00.000Z", polling_offset: 90211, next_retry_at: null, down_since: null, owner: null }],
 };
 const ChatList = t.Object({
   items: t.Array(t.Object({
@@ -53,7 +60,8 @@ const updateExample = {
 
 export interface TelegramRoutesDeps {
   storage: { read: Pick<Reads, "telegram"> };
-  telegram: Pick<TelegramBots, "config" | "offset" | "receive" | "states">;
+  telegram: Pick<TelegramBots, "config" | "receive" | "states">;
+  cluster: Pick<Cluster, "botOwner">;
 }
 
 export function telegramRoutes(ctx: TelegramRoutesDeps) {
@@ -98,7 +106,14 @@ export function telegramRoutes(ctx: TelegramRoutesDeps) {
       },
     })
     .get("/api/bots", async () => ({
-      items: await Promise.all(ctx.telegram.states().map(async (s) => ({ ...s, polling_offset: s.mode === "polling" ? ((await ctx.telegram.offset(s.name)) ?? 0) : null }))),
+      items: await Promise.all(ctx.telegram.states().map(async (s) => {
+        // A bot in standby is known here by what its owner stored (getMe's answer, the offset).
+        const stored = await ctx.storage.read.telegram.bot(s.name);
+        return {
+          ...s, id: s.id ?? stored?.telegramId ?? null, username: s.username ?? stored?.username ?? null,
+          polling_offset: s.mode === "polling" ? (stored?.pollingOffset ?? 0) : null, owner: ctx.cluster.botOwner(s.name),
+        };
+      })),
     }), { detail: { tags: ["telegram"], summary: "Bots: username, mode, webhook or polling state, last error", responses: responses({ schema: BotList, example: botListExample, description: "Every configured bot" }, 401) } })
     .get("/api/chats", async () => ({
       items: (await ctx.storage.read.telegram.chats()).map((c) => ({

@@ -4,6 +4,7 @@
 // this is an upper bound of commit → tracker receipt. The sender and the receiver live in this
 // (otherwise idle) bench process so both instants come from one clock; the service is a
 // separate process.
+import { mkdirSync } from "node:fs";
 import { spawnService, type ServiceProcess } from "../helpers/service/subprocess.ts";
 import { API_KEY } from "../helpers/service/config.ts";
 import { CAMPAIGN, benchConfig, removeDir, serviceEnv, tempDir } from "./bench-service.ts";
@@ -59,7 +60,15 @@ function histogramSummary(h: Record<string, number> | undefined): string {
 }
 
 export function measureE2e(ctx: BenchContext): Promise<E2eMeasure> {
-  return ctx.memo("e2e.service.FULL", async () => {
+  return ctx.memo("e2e.service.FULL", () => measureE2eOn(ctx));
+}
+
+/**
+ * The end-to-end run, on the default SQLite file or on `storage` (PostgreSQL) with `instances`
+ * services on it, the events sent to them in turn.
+ */
+export async function measureE2eOn(ctx: BenchContext, o: { storage?: Record<string, unknown>; instances?: number } = {}): Promise<E2eMeasure> {
+  {
     const { e2eRate: rate, e2eSeconds: seconds, warmupSeconds } = ctx.scale;
     const total = rate * (seconds + warmupSeconds);
     const sentAt = new Float64Array(total).fill(NaN);
@@ -85,11 +94,20 @@ export function measureE2e(ctx: BenchContext): Promise<E2eMeasure> {
     });
     const dir = tempDir("e2e");
     let svc: ServiceProcess | undefined;
+    const others: ServiceProcess[] = [];
     try {
-      const config = benchConfig(dir, { receiverPort: receiver.port!, synchronous: "FULL", inFlight: ctx.scale.inFlight });
-      svc = await spawnService({ dir, config, healthTimeoutMs: 60_000, env: serviceEnv() });
+      const configOf = (d: string) => {
+        const c = benchConfig(d, { receiverPort: receiver.port!, synchronous: "FULL", inFlight: ctx.scale.inFlight });
+        return o.storage ? { ...c, storage: o.storage } : c;
+      };
+      svc = await spawnService({ dir, config: configOf(dir), healthTimeoutMs: 60_000, env: serviceEnv() });
+      for (let i = 2; i <= (o.instances ?? 1); i++) {
+        const d = `${dir}/i${i}`;
+        mkdirSync(d, { recursive: true });
+        others.push(await spawnService({ dir: d, config: configOf(d), healthTimeoutMs: 60_000, env: serviceEnv() }));
+      }
       const mem = sampleMemory(svc.pid);
-      const url = `${svc.url}/api/events`;
+      const urls = [svc, ...others].map((s) => `${s.url}/api/events`);
       log(`e2e: ${rate} events/s for ${warmupSeconds} s warm-up + ${seconds} s, synchronous=FULL`);
       let sent = 0;
       let accepted = 0;
@@ -99,7 +117,7 @@ export function measureE2e(ctx: BenchContext): Promise<E2eMeasure> {
         outstanding++;
         const subscriber = SUB_BASE + n;
         sentAt[n] = performance.now();
-        void fetch(url, {
+        void fetch(urls[n % urls.length]!, {
           method: "POST",
           headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "idempotency-key": `e2e-${n}` },
           body: JSON.stringify({ campaign: CAMPAIGN, subscriber, status: "wait", click: `e${n}` }),
@@ -146,10 +164,11 @@ export function measureE2e(ctx: BenchContext): Promise<E2eMeasure> {
       return m;
     } finally {
       await svc?.stop();
+      for (const s of others) await s.stop();
       receiver.stop(true);
       removeDir(dir);
     }
-  });
+  }
 }
 
 export async function e2eScenario(ctx: BenchContext): Promise<ScenarioReport> {

@@ -13,7 +13,7 @@ import { readScale } from "./scale.ts";
 import { loadGenerator } from "./loadgen.ts";
 import { ALIASES, SCENARIOS } from "./scenarios.ts";
 
-const ORDER = ["queue", "intake", "telegram", "click", "drain", "e2e", "growth", "memory", "normal", "dashboard", "retention", "export"];
+const ORDER = ["queue", "intake", "telegram", "click", "drain", "e2e", "growth", "memory", "normal", "dashboard", "retention", "export", "pg"];
 
 function parseArgs(args: string[]): string[] {
   if (args.includes("--help") || args.includes("-h")) {

@@ -3,6 +3,7 @@ import { clickScenario } from "./click.ts";
 import { dashboardScenario } from "./dashboard.ts";
 import { retentionScenario } from "./retention.ts";
 import { e2eScenario } from "./e2e.ts";
+import { pgScenario } from "./pg.ts";
 import { exportScenario } from "./export.ts";
 import { telegramScenario } from "./telegram.ts";
 import { removeDir, tempDir } from "./bench-service.ts";
@@ -220,6 +221,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioRe
   normal,
   dashboard: dashboardScenario,
   retention: retentionScenario,
+  pg: pgScenario,
   click: clickScenario,
   export: exportScenario,
 };

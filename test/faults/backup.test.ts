@@ -4,6 +4,7 @@
 // found and the service runs on it. The backup refuses a target file that already exists (exit 1)
 // and leaves that file alone.
 import { Database } from "bun:sqlite";
+import { sqliteOnly } from "../helpers/service/database.ts";
 import { describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,7 +24,7 @@ const runBackup = (target: string, configPath: string, command: "backup" | "rest
   runCommand([command, target, "--config", configPath], { timeoutMs: 60_000 });
 
 describe("online backup and restore (subprocess)", () => {
-  test("a backup taken under write load is sound, and a restore from it has every lead committed before it", async () => {
+  sqliteOnly("tgcpa backup and restore copy the SQLite file; PostgreSQL is backed up with pg_dump")("a backup taken under write load is sound, and a restore from it has every lead committed before it", async () => {
     tracker = await RecordingTracker.start(() => ok(), { delayMs: 5 });
     const t = tracker;
     const dbPath = join(dir, "tgcpa.db");
@@ -127,7 +128,7 @@ describe("online backup and restore (subprocess)", () => {
     });
   }, 90_000);
 
-  test("a restore from a set left by a kill -9 (its last commits still in its -wal) installs every lead", async () => {
+  sqliteOnly("tgcpa backup and restore copy the SQLite file; PostgreSQL is backed up with pg_dump")("a restore from a set left by a kill -9 (its last commits still in its -wal) installs every lead", async () => {
     const crashDir = join(dir, "crash");
     const dbPath = join(crashDir, "tgcpa.db");
     mkdirSync(crashDir, { recursive: true });

@@ -13,12 +13,12 @@
 // copy db + wal, check integrity and the crash state. A 21st run finishes every lead, drains and
 // stops with SIGTERM. TGCPA_FAULT_SEED picks another seed (event ids, and so URLs, still depend on
 // how the clients interleave).
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
-import { integrity, openSnapshot } from "../helpers/db-inspect.ts";
+import { crashState, integrityOf } from "../helpers/db-inspect.ts";
+import { openTestDb } from "../helpers/service/database.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { leadEvents, postEvent, type Ev } from "../helpers/idempotent-events.ts";
 import { SEED, hash01, rng } from "../helpers/seeded-random.ts";
@@ -162,20 +162,20 @@ describe("crash loop (subprocess, 20 × kill -9)", () => {
 
         // ---- the database as this crash left it (a copy of db + wal) ----
         const snapDir = join(dir, `snap-${round}`);
-        const snap = openSnapshot(dbPath, snapDir);
+        const snap = await crashState(dbPath, snapDir);
         let rows: Row[];
         let retriesWaiting: number;
         let eventIds: Set<number>;
         let keys: number;
         try {
-          expect({ round, integrity: integrity(snap) }).toEqual({ round, integrity: "ok" });
-          rows = snap.query("SELECT id, event_id, url, state, lease_expires_at FROM postbacks").all() as Row[];
-          eventIds = new Set((snap.query("SELECT id FROM lead_events").all() as { id: number }[]).map((r) => r.id));
-          keys = (snap.query("SELECT count(*) AS n FROM idempotency_keys").get() as { n: number }).n;
+          expect({ round, integrity: (await integrityOf(snap)) }).toEqual({ round, integrity: "ok" });
+          rows = (await snap.all("SELECT id, event_id, url, state, lease_expires_at FROM postbacks")) as Row[];
+          eventIds = new Set((await snap.all<any>("SELECT id FROM lead_events") as { id: number }[]).map((r) => r.id));
+          keys = ((await snap.get("SELECT count(*) AS n FROM idempotency_keys")) as { n: number }).n;
           // rows that failed an attempt and wait for their next step of the ladder
-          retriesWaiting = (snap.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND attempts > 0 AND lease_expires_at IS NULL").get() as { n: number }).n;
+          retriesWaiting = ((await snap.get("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND attempts > 0 AND lease_expires_at IS NULL")) as { n: number }).n;
         } finally {
-          snap.close();
+          await snap.close();
           rmSync(snapDir, { recursive: true, force: true });
         }
         // one transaction per event: its one postback row and its stored answer
@@ -245,17 +245,17 @@ describe("crash loop (subprocess, 20 × kill -9)", () => {
       const outOfOrder = leads.filter(([w, a]) => firstArrival.get(pathOf(a.answer!.urls[0]!))! < acceptedByUrl.get(pathOf(w.answer!.urls[0]!))![0]!);
       expect(outOfOrder.map(([w]) => w.key)).toEqual([]);
 
-      const db = new Database(dbPath, { readonly: true });
+      const db = await openTestDb(dbPath, { readonly: true });
       try {
-        expect(integrity(db)).toBe("ok");
-        expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: all.length }]);
-        expect(db.query("SELECT count(*) AS n FROM lead_events").get()).toEqual({ n: all.length });
-        expect(db.query("SELECT status, count(*) AS n FROM leads GROUP BY status").all()).toEqual([{ status: "approve", n: leads.length }]);
-        expect(db.query("SELECT count(*) AS n FROM postbacks p WHERE (SELECT count(*) FROM delivery_attempts a WHERE a.postback_id = p.id AND a.outcome = 'delivered') != 1").get()).toEqual({ n: 0 });
-        const stored = new Map((db.query("SELECT id, url FROM postbacks").all() as { id: number; url: string }[]).map((r) => [r.id, r.url]));
+        expect((await integrityOf(db))).toBe("ok");
+        expect((await db.all("SELECT state, count(*) AS n FROM postbacks GROUP BY state"))).toEqual([{ state: "delivered", n: all.length }]);
+        expect((await db.get("SELECT count(*) AS n FROM lead_events"))).toEqual({ n: all.length });
+        expect((await db.all("SELECT status, count(*) AS n FROM leads GROUP BY status"))).toEqual([{ status: "approve", n: leads.length }]);
+        expect(await db.get("SELECT count(*) AS n FROM postbacks p WHERE (SELECT count(*) FROM delivery_attempts a WHERE a.postback_id = p.id AND a.outcome = 'delivered') != 1")).toEqual({ n: 0 });
+        const stored = new Map((await db.all<any>("SELECT id, url FROM postbacks") as { id: number; url: string }[]).map((r) => [r.id, r.url]));
         expect(all.filter((e) => stored.get(e.answer!.postbackIds[0]!) !== e.answer!.urls[0])).toEqual([]);
       } finally {
-        db.close();
+        await db.close();
       }
 
       const replayed = all.filter((e) => e.answer!.replayed).length;

@@ -3,11 +3,11 @@
 // small per-host cap, all of B's postbacks arrive — in per-lead order — while A holds exactly its
 // cap of requests in flight and gets no more. The assertion is on delivery counts, not on time.
 // Then a SIGTERM releases A's stuck rows, and a restart with A answering delivers them too.
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { RecordingTracker, ok } from "../helpers/fake-trackers/index.ts";
-import { integrity } from "../helpers/db-inspect.ts";
+import { integrityOf } from "../helpers/db-inspect.ts";
+import { openTestDb } from "../helpers/service/database.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { leadEvents, postEvent } from "../helpers/idempotent-events.ts";
 import { listPostbacks } from "../helpers/service/api-client.ts";
@@ -68,14 +68,14 @@ describe("isolation between tracker hosts (subprocess)", () => {
 
       // ---- SIGTERM: A's hung requests are aborted at the grace deadline and their rows released ----
       expect(await s.stop()).toBe(0);
-      const db = new Database(dbPath, { readonly: true });
+      const db = await openTestDb(dbPath, { readonly: true });
       try {
-        expect(db.query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get()).toEqual({ n: 0 });
-        expect(db.query("SELECT host, state, count(*) AS n FROM postbacks GROUP BY host, state ORDER BY host").all()).toEqual(
+        expect((await db.get("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL"))).toEqual({ n: 0 });
+        expect((await db.all("SELECT host, state, count(*) AS n FROM postbacks GROUP BY host, state ORDER BY host, state"))).toEqual(
           [{ host: `127.0.0.1:${a.port}`, state: "pending", n: 2 * LEADS }, { host: `127.0.0.1:${b.port}`, state: "delivered", n: 2 * LEADS }].sort((x, y) => x.host.localeCompare(y.host)),
         );
       } finally {
-        db.close();
+        await db.close();
       }
 
       // ---- A recovers: a restart delivers its rows, in per-lead order ----
@@ -89,12 +89,12 @@ describe("isolation between tracker hosts (subprocess)", () => {
       expect(aAnswered.length).toBe(aUrls.size); // once each; the two aborted ones were never answered
       const aIndex = (url: string) => aAnswered.findIndex((r) => r.url === path(url));
       expect(leads.filter(([w, ap]) => aIndex(ap.answer!.urls[0]!) < aIndex(w.answer!.urls[0]!)).map(([w]) => w.key)).toEqual([]);
-      const db2 = new Database(dbPath, { readonly: true });
+      const db2 = await openTestDb(dbPath, { readonly: true });
       try {
-        expect(integrity(db2)).toBe("ok");
-        expect(db2.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: 4 * LEADS }]);
+        expect((await integrityOf(db2))).toBe("ok");
+        expect((await db2.all("SELECT state, count(*) AS n FROM postbacks GROUP BY state"))).toEqual([{ state: "delivered", n: 4 * LEADS }]);
       } finally {
-        db2.close();
+        await db2.close();
       }
       console.log(`isolation: ${bUrls.size} postbacks to B delivered while A held ${PER_HOST} (its cap) hung requests and received no others; A's ${aUrls.size} delivered after it recovered`);
     });

@@ -16,6 +16,11 @@ import { backupDatabase, restoreDatabase } from "../../src/ops/backup.ts";
 import { applyEvent } from "../helpers/service/api-client.ts";
 import { startTestService } from "../helpers/service/in-process.ts";
 import { processTestDir, runCommand } from "../helpers/service/subprocess.ts";
+import { onPostgres } from "../helpers/service/database.ts";
+
+/** backup and restore copy the SQLite file; on PostgreSQL they refuse (test/storage/pg-engine.test.ts): skipped there, saying so. */
+const sqliteDescribe = (name: string, fn: () => void) =>
+  onPostgres ? describe.skip(`${name} [SQLite only: backup and restore copy the SQLite file]`, fn) : describe(name, fn);
 
 const root = processTestDir("restore-safety");
 let n = 0;
@@ -51,7 +56,7 @@ const folderState = (dir: string) => Object.fromEntries(readdirSync(dir).sort().
   return [f, lstatSync(path).isSymbolicLink() ? `-> ${readlinkSync(path)}` : readFileSync(path).toString("base64")];
 }));
 
-describe("two restores in a row", () => {
+sqliteDescribe("two restores in a row", () => {
   test("within one second: both old databases are kept under their own names, each still openable with its leads", async () => {
     const { dir, db } = await databaseWith([1, 2]);
     const backup = join(dir, "two-leads.backup");
@@ -95,7 +100,7 @@ function craft(dir: string, name: string, sql: string, from: string | null): str
   return path;
 }
 
-describe("a backup that is not tgcpa's as this version builds it is refused, and nothing moves", () => {
+sqliteDescribe("a backup that is not tgcpa's as this version builds it is refused, and nothing moves", () => {
   test.each([
     ["only CREATE TABLE leads(id)", null, "CREATE TABLE leads(id)", "not a tgcpa one (no migration journal)"],
     ["leads with other columns", "real", "DROP TABLE leads; CREATE TABLE leads(id INTEGER PRIMARY KEY)", "table leads has the columns [id INTEGER pk 1]"],
@@ -120,7 +125,7 @@ describe("a backup that is not tgcpa's as this version builds it is refused, and
   }, 30_000);
 });
 
-describe("a backup from an older version", () => {
+sqliteDescribe("a backup from an older version", () => {
   /** A database made by the first `count` migrations (an older tgcpa), with one lead in its leads table. */
   function olderDatabase(path: string, count: number) {
     const folder = join(root, `migrations-${count}-${++n}`);
@@ -157,7 +162,7 @@ describe("a backup from an older version", () => {
   }, 30_000);
 });
 
-describe("tgcpa backup writes its file as O_EXCL|O_NOFOLLOW, 0600", () => {
+sqliteDescribe("tgcpa backup writes its file as O_EXCL|O_NOFOLLOW, 0600", () => {
   test("the copy is 0600; an existing file, a symbolic link to one and a dangling one are refused and left as they were", async () => {
     const { dir, config } = await databaseWith([40]);
     const target = join(dir, "out.backup");

@@ -8,7 +8,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { RecordingTracker, type Behaviour } from "../helpers/fake-trackers/index.ts";
-import { integrity } from "../helpers/db-inspect.ts";
+import { integrityOf } from "../helpers/db-inspect.ts";
+import { openTestDb, sqliteOnly } from "../helpers/service/database.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { leadEvents, postEvent, type Ev } from "../helpers/idempotent-events.ts";
 import { SEED, hash01, rng } from "../helpers/seeded-random.ts";
@@ -109,13 +110,13 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
       // ---- the database after the clean stop ----
       let rows: Row[];
       let attemptsByRow: Map<number, number>;
-      const db = new Database(dbPath, { readonly: true });
+      const db = await openTestDb(dbPath, { readonly: true });
       try {
-        expect(integrity(db)).toBe("ok");
-        rows = db.query("SELECT id, event_id, url, state, attempts, lease_expires_at, next_attempt_at FROM postbacks").all() as Row[];
-        const eventIds = new Set((db.query("SELECT id FROM lead_events").all() as { id: number }[]).map((r) => r.id));
-        const keys = new Set((db.query("SELECT key FROM idempotency_keys").all() as { key: string }[]).map((r) => r.key));
-        attemptsByRow = new Map((db.query("SELECT postback_id AS id, count(*) AS n FROM delivery_attempts GROUP BY postback_id").all() as { id: number; n: number }[]).map((r) => [r.id, r.n]));
+        expect((await integrityOf(db))).toBe("ok");
+        rows = (await db.all("SELECT id, event_id, url, state, attempts, lease_expires_at, next_attempt_at FROM postbacks")) as Row[];
+        const eventIds = new Set((await db.all<any>("SELECT id FROM lead_events") as { id: number }[]).map((r) => r.id));
+        const keys = new Set((await db.all<any>("SELECT key FROM idempotency_keys") as { key: string }[]).map((r) => r.key));
+        attemptsByRow = new Map((await db.all<any>("SELECT postback_id AS id, count(*) AS n FROM delivery_attempts GROUP BY postback_id") as { id: number; n: number }[]).map((r) => [r.id, r.n]));
         // every event that got a 200 is there with its postback row and its stored answer
         const answered = leads.flat().filter((e) => e.answer);
         expect(answered.length).toBe(committed);
@@ -127,7 +128,7 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
         }
         expect([...eventIds].filter((id) => rowsByEvent.get(id)?.length !== 1)).toEqual([]);
       } finally {
-        db.close();
+        await db.close();
       }
       // no row holds a lease
       expect(rows.filter((r) => r.state === "pending" && r.lease_expires_at !== null).map((r) => r.id)).toEqual([]);
@@ -180,13 +181,13 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
       const okAt = (url: string) => byUrl.get(pathOf(url))!.find((i) => decided[i] === "ok")!;
       expect(leads.filter(([w, a]) => first.get(pathOf(a.answer!.urls[0]!))! < okAt(w.answer!.urls[0]!)).map(([w]) => w.key)).toEqual([]);
 
-      const final = new Database(dbPath, { readonly: true });
+      const final = await openTestDb(dbPath, { readonly: true });
       try {
-        expect(integrity(final)).toBe("ok");
-        expect(final.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: all.length }]);
-        expect(final.query("SELECT count(*) AS n FROM postbacks p WHERE (SELECT count(*) FROM delivery_attempts a WHERE a.postback_id = p.id AND a.outcome = 'delivered') != 1").get()).toEqual({ n: 0 });
+        expect((await integrityOf(final))).toBe("ok");
+        expect((await final.all("SELECT state, count(*) AS n FROM postbacks GROUP BY state"))).toEqual([{ state: "delivered", n: all.length }]);
+        expect(await final.get("SELECT count(*) AS n FROM postbacks p WHERE (SELECT count(*) FROM delivery_attempts a WHERE a.postback_id = p.id AND a.outcome = 'delivered') != 1")).toEqual({ n: 0 });
       } finally {
-        final.close();
+        await final.close();
       }
       console.log(
         `shutdown: SIGTERM with ${committedAtTerm} events committed, ${openAtTerm} tracker requests open (${hungAtTerm} hanging); ` +
@@ -197,7 +198,7 @@ describe("graceful shutdown under load (subprocess, SIGTERM)", () => {
     });
   }, 120_000);
 
-  test("SIGTERM while another process holds the write lock: the stop is not reported as a failed start", async () => {
+  sqliteOnly("another process holds the SQLite file's write lock")("SIGTERM while another process holds the write lock: the stop is not reported as a failed start", async () => {
     const lockedDir = join(dir, "locked");
     mkdirSync(lockedDir);
     const t = await RecordingTracker.start(() => "hang");

@@ -10,6 +10,7 @@
 //     is not permitted the test looks for an existing small tmpfs (at most 256 MiB free) to fill
 //     instead, and is skipped when there is none. Which method ran is printed.
 import { Database } from "bun:sqlite";
+import { onPostgres, sqliteOnly } from "../helpers/service/database.ts";
 import { describe, expect, test } from "bun:test";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -137,7 +138,7 @@ function configFor(dir: string, dbPath: string, t: RecordingTracker) {
 }
 
 describe("storage trouble (subprocess)", () => {
-  test("(a) database locked by another process: 503 storage_unavailable, nothing written; the same request succeeds once the lock is gone", async () => {
+  sqliteOnly("another process holds the SQLite file's lock, or its disk is full; PostgreSQL's trouble is a lost server (test/cluster/pg-terminate.test.ts)")("(a) database locked by another process: 503 storage_unavailable, nothing written; the same request succeeds once the lock is gone", async () => {
     const dir = join(root, "locked");
     mkdirSync(dir);
     const dbPath = join(dir, "tgcpa.db");
@@ -188,7 +189,7 @@ describe("storage trouble (subprocess)", () => {
     });
   }, 60_000);
 
-  test("(a2) a lock while a delivery's outcome is recorded does not make the tracker receive it twice", async () => {
+  sqliteOnly("another process holds the SQLite file's lock, or its disk is full; PostgreSQL's trouble is a lost server (test/cluster/pg-terminate.test.ts)")("(a2) a lock while a delivery's outcome is recorded does not make the tracker receive it twice", async () => {
     const dir = join(root, "locked-completion");
     mkdirSync(dir);
     const dbPath = join(dir, "tgcpa.db");
@@ -219,7 +220,7 @@ describe("storage trouble (subprocess)", () => {
     }
   }, 60_000);
 
-  test.skipIf(!("dir" in diskFull))("(b) disk full: 503 storage_unavailable, nothing written; after space is freed intake and delivery recover on their own", async () => {
+  (onPostgres ? sqliteOnly("another process holds the SQLite file's lock, or its disk is full; PostgreSQL's trouble is a lost server (test/cluster/pg-terminate.test.ts)") : test.skipIf(!("dir" in diskFull)))("(b) disk full: 503 storage_unavailable, nothing written; after space is freed intake and delivery recover on their own", async () => {
     if (!("dir" in diskFull)) return;
     const dir = diskFull.dir;
     const dbPath = join(dir, "tgcpa.db");

@@ -8,12 +8,12 @@
 // SPEC §4 puts a 60 s floor on the wait after a timeout ("after a 429 or a timeout the next wait is
 // at least 60 s"); the floor is not configurable, so the rows whose probe timed out in the hang
 // phase are delivered about a minute later. The test waits for them (and checks the floor).
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
-import { integrity } from "../helpers/db-inspect.ts";
+import { integrityOf } from "../helpers/db-inspect.ts";
+import { openTestDb } from "../helpers/service/database.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { leadEvents, postEvent, type Ev } from "../helpers/idempotent-events.ts";
 import { cpuShare } from "../helpers/process-usage.ts";
@@ -182,11 +182,11 @@ describe("tracker outage (subprocess)", () => {
       expect(outOfOrder.map(([w]) => w.key)).toEqual([]);
 
       // ---- the attempt log: each kind of failure was met, and the host was not hammered ----
-      const db = new Database(dbPath, { readonly: true });
+      const db = await openTestDb(dbPath, { readonly: true });
       try {
-        expect(integrity(db)).toBe("ok");
-        expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: all.length }]);
-        const attempts = db.query("SELECT postback_id AS id, started_at AS at, outcome, error FROM delivery_attempts ORDER BY id").all() as { id: number; at: number; outcome: string; error: string | null }[];
+        expect((await integrityOf(db))).toBe("ok");
+        expect((await db.all("SELECT state, count(*) AS n FROM postbacks GROUP BY state"))).toEqual([{ state: "delivered", n: all.length }]);
+        const attempts = (await db.all("SELECT postback_id AS id, started_at AS at, outcome, error FROM delivery_attempts ORDER BY id")) as { id: number; at: number; outcome: string; error: string | null }[];
         const kinds = new Set(attempts.filter((a) => a.outcome === "retry").map((a) => a.error!.replace(/:.*/, "")));
         expect([...kinds].sort()).toEqual(["http_503", "network", "timeout"]);
         // while paused, at most one probe per cool-down (plus one at each edge of the window)
@@ -211,7 +211,7 @@ describe("tracker outage (subprocess)", () => {
           `last delivery ${Math.round((Math.max(...ok.map((r) => r.at)) - phaseStart.recovered!) / 1000)} s after the recovery (the 60 s timeout floor)`,
         );
       } finally {
-        db.close();
+        await db.close();
       }
       for (const w of windows) expect({ phase: w.phase, share: w.share < MAX_CPU_SHARE }).toEqual({ phase: w.phase, share: true });
     });

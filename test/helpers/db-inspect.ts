@@ -4,6 +4,7 @@
 import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { onPostgres, openTestDb, type TestDb } from "./service/database.ts";
 
 /**
  * Columns that requests may change; the dispatcher's own bookkeeping (state, attempts, leases,
@@ -70,3 +71,38 @@ export function openSnapshot(dbPath: string, into: string): Database {
 
 /** PRAGMA integrity_check's rows joined: "ok" for a sound file. */
 export const integrity = (db: Database) => (db.query("PRAGMA integrity_check").all() as { integrity_check: string }[]).map((r) => r.integrity_check).join("; ");
+
+/** Every text value stored anywhere in the service's database, on either engine (TGCPA_TEST_STORAGE), for secret scans. */
+export async function storedText(path: string): Promise<string> {
+  const db = await openTestDb(path, { readonly: true });
+  try {
+    const tables = (await db.all<{ name: string }>(onPostgres
+      ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+      : "SELECT name FROM sqlite_master WHERE type = 'table'")).map((r) => r.name);
+    const parts: string[] = [];
+    for (const t of tables) parts.push(JSON.stringify((await db.all(`SELECT * FROM "${t}"`)).map((r) => Object.values(r))));
+    return parts.join("\n");
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * The database as a crash left it, for a test to look at before the next start: on SQLite a copy
+ * of the file and its -wal (openSnapshot), on PostgreSQL the database itself (nothing writes to it
+ * until the next process starts).
+ */
+export async function crashState(dbPath: string, into: string): Promise<TestDb> {
+  if (!onPostgres) {
+    const copy = openSnapshot(dbPath, into);
+    copy.close();
+    return openTestDb(join(into, "tgcpa.db"));
+  }
+  return openTestDb(dbPath, { readonly: true });
+}
+
+/** SQLite's integrity_check of the database ("ok" when sound); PostgreSQL keeps its own files sound and has none: "ok". */
+export async function integrityOf(db: TestDb): Promise<string> {
+  if (onPostgres) return "ok";
+  return (await db.all<{ integrity_check: string }>("PRAGMA integrity_check")).map((r) => r.integrity_check).join("; ");
+}

@@ -5,7 +5,7 @@
  * here (sha256sum), not computed by src code.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { DbWatch } from "../helpers/db-inspect.ts";
+import { storedText } from "../helpers/db-inspect.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { FakeGa4, FakeMetaCapi, FakeTikTokEvents, FakeYandexMetrica, META_ERRORS, TIKTOK_ERRORS, YANDEX_ERRORS } from "../helpers/fake-ad-platforms/index.ts";
 import { json } from "../helpers/fake-trackers/contract-tracker.ts";
@@ -255,9 +255,7 @@ describe("secrets", () => {
     expect(meta.received.some((r) => r.query.access_token === TOKENS.meta)).toBe(true);
     expect(ga4.collected.some((r) => r.api_secret === TOKENS.ga4)).toBe(true);
 
-    const watch = new DbWatch(`${svc.dir}/tgcpa.db`);
-    const stored = watch.allText();
-    watch.close();
+    const stored = await storedText(`${svc.dir}/tgcpa.db`);
     const places = { logs: svc.logs.join(""), answers: answers.join("\n"), database: stored };
     const leaks: string[] = [];
     for (const [where, text] of Object.entries(places)) {

@@ -14,6 +14,7 @@ import { FakeClock } from "../helpers/fake-clock.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
+import { onPostgres, sqliteOnly } from "../helpers/service/database.ts";
 import type { ConfigInput } from "../helpers/service/config.ts";
 
 const TOKEN = "123456:ABC-alerts-token";
@@ -113,7 +114,10 @@ describe("alerts", () => {
     expect(slack(w)[0]).toStartWith(`[tgcpa] ALERT: postbacks to ${w.tracker.host} are failing since 2026-01-10 12:00:00 (UTC): `);
     expect(slack(w)[0]).toMatch(/: \d+ attempts failed, none delivered(; paused until 2026-01-10 12:\d\d:\d\d \(UTC\) \(circuit open\))?; last: http_503: Service Unavailable$/);
     expect(telegramAlerts(w)).toEqual(slack(w));
-    const rows = (await svc.api("GET", "/api/postbacks?limit=500")).body.items.filter((p: any) => p.template.startsWith("alerts."));
+    // The rows' completions are written after the answers came (on PostgreSQL a moment later, batched).
+    const alertRows = async () => (await svc.api("GET", "/api/postbacks?limit=500")).body.items.filter((p: any) => p.template.startsWith("alerts."));
+    await eventually(async () => (await alertRows()).every((p: any) => p.state === "delivered"), 5000, "the alert rows delivered");
+    const rows = await alertRows();
     expect(rows.map((p: any) => [p.template, p.state]).sort()).toEqual([["alerts.telegram", "delivered"], ["alerts.webhook", "delivered"]]);
     expect(rows.find((p: any) => p.template === "alerts.webhook").url).toBe(`${w.hooks.base}/***`); // the webhook URL is a secret
     await minutes(svc, w, 20); // still failing: no second alert
@@ -197,7 +201,9 @@ describe("alerts", () => {
 
     const second = await service(w, cfg);
     await minutes(second, w, 2);
-    await eventually(() => slack(w).length === 1, 5000, "the alert after the restart");
+    // advance(0): a timer the dispatcher set after the clock last moved, due now, fires as on a real
+    // clock (on PostgreSQL its reads at start can finish after the minutes went by).
+    await eventually(() => (w.clock.advance(0), slack(w).length === 1), 5000, "the alert after the restart");
     expect(slack(w)[0]).toContain(`postbacks to ${w.tracker.host} are failing since 2026-01-10 12:00:00 (UTC)`);
     await minutes(second, w, 10); // still failing: the restored incident fires nothing new
     expect(slack(w)).toHaveLength(1);
@@ -205,6 +211,47 @@ describe("alerts", () => {
     await minutes(second, w, 3);
     await eventually(() => slack(w).length === 2, 5000, "the recovery");
     expect(slack(w)[1]).toStartWith(`[tgcpa] RESOLVED: postbacks to ${w.tracker.host} are delivered again`);
+  }, 30_000);
+
+  test.skipIf(!onPostgres)("two instances on one database: one of them looks (the @alerts lease), the incident is sent once, and once more only as its recovery after the other took over", async () => {
+    const w = await world();
+    const cfg = config(w, { telegram: null, host_failing: "10m" });
+    const first = await service(w, cfg, true);
+    // The second on the same database (the same storage.path stands for one database): its bot in standby.
+    const second = await startTestService(cfg, { clock: w.clock, dir: w.dir, keepDir: true });
+    cleanup.push(() => second.stop());
+    await eventually(async () => (await second.api("GET", "/api/bots")).body.items[0]?.status === "standby", 5000, "the second's bot in standby");
+    const both = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        w.clock.advance(MIN);
+        await Promise.all([first, second].filter((s) => !stopped.has(s)).map((s) => s.svc.deps.alerts.idle()));
+      }
+    };
+    const stopped = new Set<TestService>();
+    // The three failing postbacks are claimed by either instance: retries a minute apart until one
+    // of them has seen the host's circuit_failures and opened it for both.
+    w.down.value = true;
+    for (const sub of [1, 2, 3]) expect((await first.api("POST", "/api/events", { campaign: "spring", subscriber: sub, status: "wait", click: `k${sub}` })).status).toBe(200);
+    const open = async () => (await Promise.all([first, second].map(async (s) => (await s.api("GET", "/api/hosts")).body.items
+      .some((h: any) => h.host === w.tracker.host && h.circuit === "open")))).every(Boolean);
+    for (let i = 0; i < 5 && !(await eventually(open, 1000, "the circuit open on both").then(() => true, () => false)); i++) await both(1);
+    expect(await open()).toBe(true);
+    expect(slack(w)).toEqual([]);
+    await both(10);
+    await eventually(() => (w.clock.advance(0), slack(w).length === 1), 5000, "the alert");
+    await both(20); // still failing: neither instance sends it again
+    expect(slack(w)).toHaveLength(1);
+    await first.stop(); // the looking one; its leases are released at once
+    stopped.add(first);
+    await eventually(async () => (await second.api("GET", "/api/bots")).body.items[0]?.status === "running", 5000, "the second owning the bot");
+    await both(5); // the second reads the open incident: nothing new to send
+    expect(slack(w)).toHaveLength(1);
+    await healHost(second, w);
+    await both(3);
+    await eventually(() => (w.clock.advance(0), slack(w).length === 2), 5000, "the recovery");
+    expect(slack(w)[1]).toStartWith(`[tgcpa] RESOLVED: postbacks to ${w.tracker.host} are delivered again`);
+    await both(20);
+    expect(slack(w)).toHaveLength(2);
   }, 30_000);
 
   test("no Start for N hours after having traffic fires; a Start recovers it", async () => {
@@ -255,7 +302,7 @@ describe("alerts", () => {
     expect(slack(w)).toHaveLength(2);
   }, 30_000);
 
-  test("storage unwritable: sent straight from memory to the webhook and Telegram, recorded once writes work, recovered through the outbox", async () => {
+  sqliteOnly("another process holds the SQLite file's write lock")("storage unwritable: sent straight from memory to the webhook and Telegram, recorded once writes work, recovered through the outbox", async () => {
     const w = await world();
     const svc = await service(w, config(w, { storage_unwritable: "1m" }, { storage: { path: join(w.dir, "tgcpa.db"), busy_timeout_ms: 50 } }));
     const locker = new Database(join(w.dir, "tgcpa.db"));

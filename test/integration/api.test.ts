@@ -1,4 +1,3 @@
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
@@ -6,6 +5,7 @@ import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { API_KEY, type ConfigInput } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
+import { onPostgres, openTestDb, queryDb } from "../helpers/service/database.ts";
 
 const cleanup = cleanupAfterEach();
 
@@ -23,13 +23,13 @@ async function setup(config: (t: RecordingTracker) => ConfigInput = (t) => ({
 }
 
 /** Row counts of every table that an event writes. */
-function counts(svc: TestService) {
-  const db = new Database(`${svc.dir}/tgcpa.db`, { readonly: true });
+async function counts(svc: TestService) {
+  const db = await svc.db({ readonly: true });
   try {
-    const n = (t: string) => (db.query(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
-    return { leads: n("leads"), events: n("lead_events"), postbacks: n("postbacks"), journal: n("journal"), idem: n("idempotency_keys") };
+    const n = async (t: string) => (await db.get<{ n: number }>(`SELECT count(*) AS n FROM ${t}`))!.n;
+    return { leads: await n("leads"), events: await n("lead_events"), postbacks: await n("postbacks"), journal: await n("journal"), idem: await n("idempotency_keys") };
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -59,7 +59,7 @@ describe("API key", () => {
 describe("POST /api/events", () => {
   test("bad input gets 422 naming the field, and nothing is written", async () => {
     const { svc } = await setup();
-    const before = counts(svc);
+    const before = await counts(svc);
     const cases: [unknown, string][] = [
       [{ campaign: "c1", subscriber: 1, status: "joined" }, "body.status"],
       [{ campaign: "c1", subscriber: "abc", status: "wait" }, "body.subscriber"],
@@ -78,12 +78,12 @@ describe("POST /api/events", () => {
     const raw = await fetch(`${svc.url}/api/events`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: "{not json" });
     expect(raw.status).toBe(400);
     expect(((await raw.json()) as any).error.code).toBe("malformed_body");
-    expect(counts(svc)).toEqual(before);
+    expect(await counts(svc)).toEqual(before);
   });
 
   test("a lone UTF-16 surrogate in any text field is a 422 naming the field, and nothing is written", async () => {
     const { svc } = await setup();
-    const before = counts(svc);
+    const before = await counts(svc);
     const post = (path: string, text: string) =>
       fetch(`${svc.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body: text });
     // JSON text, so the surrogates arrive exactly as a client would send them
@@ -100,7 +100,7 @@ describe("POST /api/events", () => {
       expect({ path, field, status: res.status, code: body.error?.code }).toEqual({ path, field, status: 422, code: "validation_failed" });
       expect(body.error.details).toEqual([{ field, message: expect.stringContaining("lone UTF-16 surrogate") }]);
     }
-    expect(counts(svc)).toEqual(before);
+    expect(await counts(svc)).toEqual(before);
     expect(svc.logs.filter((l) => /"level":"(error|fatal)"/.test(l))).toEqual([]);
   });
 
@@ -118,12 +118,12 @@ describe("POST /api/events", () => {
     await tracker.waitForCount(1);
     await Bun.sleep(30);
     expect(tracker.received.length).toBe(1);
-    expect(counts(svc)).toMatchObject({ leads: 1, events: 1, postbacks: 1, idem: 1 });
+    expect(await counts(svc)).toMatchObject({ leads: 1, events: 1, postbacks: 1, idem: 1 });
   });
 
   test("concurrent events share commits: a bad one in the batch fails alone, a repeated Idempotency-Key writes once", async () => {
     const { tracker, svc } = await setup();
-    const before = counts(svc);
+    const before = await counts(svc);
     const requests = [
       ...Array.from({ length: 40 }, (_, i) => svc.api("POST", "/api/events", { campaign: "c1", subscriber: 1000 + i, status: "wait", click: `k${i}` })),
       svc.api("POST", "/api/events", { campaign: "missing", subscriber: 1, status: "wait" }),
@@ -135,7 +135,7 @@ describe("POST /api/events", () => {
     const dup = answers.slice(41);
     expect(dup.every((a) => a.status === 200)).toBe(true);
     expect(new Set(dup.map((a) => JSON.stringify(a.body))).size).toBe(1);
-    expect(counts(svc)).toMatchObject({ leads: before.leads + 41, events: before.events + 41, postbacks: before.postbacks + 41, idem: 1 });
+    expect(await counts(svc)).toMatchObject({ leads: before.leads + 41, events: before.events + 41, postbacks: before.postbacks + 41, idem: 1 });
     await tracker.waitForCount(41);
   });
 
@@ -276,9 +276,7 @@ describe("operations", () => {
     for (let i = 1; i <= 3; i++) await svc.api("POST", "/api/events", { campaign: "c1", subscriber: i, status: "wait", click: `c${i}` });
     await tracker.waitForCount(3);
     await svc.stop();
-    const db = new Database(`${svc.dir}/tgcpa.db`, { readonly: true });
-    const rows = db.query("SELECT state, lease_expires_at AS lease, attempts FROM postbacks").all();
-    db.close();
+    const rows = await queryDb(`${svc.dir}/tgcpa.db`, "SELECT state, lease_expires_at AS lease, attempts FROM postbacks");
     expect(rows).toEqual([{ state: "pending", lease: null, attempts: 0 }, { state: "pending", lease: null, attempts: 0 }, { state: "pending", lease: null, attempts: 0 }]);
     // started again, the released rows go out at once
     tracker.respond(() => ({ status: 200 }));
@@ -299,22 +297,22 @@ describe("operations", () => {
     await svc.api("POST", "/api/events", { campaign: "c1", subscriber: 2, status: "wait", click: "bad" });
     await eventually(async () => (await svc.api("GET", "/api/postbacks?state=pending")).body.items.length === 0, 5000, "settled");
     // A busy day's worth more of delivered rows, each with its attempt: more than one pruning batch (5,000).
-    const seed = new Database(`${svc.dir}/tgcpa.db`);
-    const cols = (seed.query("PRAGMA table_info(postbacks)").all() as { name: string }[]).map((c) => c.name).filter((n) => n !== "id").join(", ");
-    seed.run(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+    const seed = await svc.db();
+    const cols = (await seed.all<{ name: string }>(onPostgres
+      ? "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'postbacks' ORDER BY ordinal_position"
+      : "SELECT name FROM pragma_table_info('postbacks')")).map((c) => c.name).filter((n) => n !== "id").join(", ");
+    await seed.run(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
       INSERT INTO postbacks (${cols}) SELECT ${cols} FROM postbacks, n WHERE state = 'delivered'`);
-    seed.run(`INSERT INTO delivery_attempts (postback_id, attempt, started_at, duration_ms, url, http_status, outcome)
+    await seed.run(`INSERT INTO delivery_attempts (postback_id, attempt, started_at, duration_ms, url, http_status, outcome)
       SELECT p.id, 1, p.created_at, 1, p.url, 200, 'delivered' FROM postbacks p WHERE p.state = 'delivered' AND NOT EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.postback_id = p.id)`);
-    expect(seed.query("SELECT count(*) AS n FROM postbacks WHERE state = 'delivered'").get()).toEqual({ n: 12_001 });
-    seed.close();
+    expect(await seed.get("SELECT count(*) AS n FROM postbacks WHERE state = 'delivered'")).toEqual({ n: 12_001 });
+    await seed.close();
     clock.advance(86_400_000 + 3_600_000); // past retention, and the hourly pruning timer has fired
     const states = async () => (await svc.api("GET", "/api/postbacks")).body.items.map((p: any) => p.state);
     await eventually(async () => (await states()).length === 1, 5000, "the hourly run pruned"); // its batches are writes of their own
     expect(await states()).toEqual(["rejected"]); // one hourly run prunes them all, not one batch
-    const db = new Database(`${svc.dir}/tgcpa.db`, { readonly: true });
-    expect((db.query("SELECT count(*) AS n FROM delivery_attempts").get() as { n: number }).n).toBe(1);
-    expect((db.query("SELECT count(*) AS n FROM leads").get() as { n: number }).n).toBe(2);
-    db.close();
+    expect(await queryDb(`${svc.dir}/tgcpa.db`, "SELECT count(*) AS n FROM delivery_attempts")).toEqual([{ n: 1 }]);
+    expect(await queryDb(`${svc.dir}/tgcpa.db`, "SELECT count(*) AS n FROM leads")).toEqual([{ n: 2 }]);
   });
 });
 
@@ -328,20 +326,20 @@ describe("retention of the logs", () => {
     clock.advance(12 * 3_600_000);
     await svc.api("POST", "/api/events", { campaign: "c1", subscriber: 2, status: "approve" }); // 12 h younger
     expect((await fetch(`${svc.url}/api/postback?key=${INBOUND_KEY}&click=y&status=approve`)).status).toBe(404);
-    const rows = () => {
-      const db = new Database(`${svc.dir}/tgcpa.db`, { readonly: true });
+    const rows = async () => {
+      const db = await openTestDb(`${svc.dir}/tgcpa.db`, { readonly: true });
       try {
         return {
-          journal: db.query("SELECT subscriber FROM journal ORDER BY id").all(),
-          inbound: db.query("SELECT json_extract(params, '$.click') AS click FROM inbound_log ORDER BY id").all(),
+          journal: await db.all("SELECT subscriber FROM journal ORDER BY id"),
+          inbound: (await db.all<{ params: string }>("SELECT params FROM inbound_log ORDER BY id")).map((r) => ({ click: JSON.parse(r.params).click ?? null })),
         };
       } finally {
-        db.close();
+        await db.close();
       }
     };
-    expect(rows()).toEqual({ journal: [{ subscriber: 1 }, { subscriber: 2 }], inbound: [{ click: null }, { click: "x" }, { click: "y" }] });
+    expect(await rows()).toEqual({ journal: [{ subscriber: 1 }, { subscriber: 2 }], inbound: [{ click: null }, { click: "x" }, { click: "y" }] });
     clock.advance(13 * 3_600_000); // the first entries are now 25 h old, the others 13 h; the hourly run has fired
-    await eventually(() => rows().journal.length === 1, 5000, "the hourly run pruned"); // its batches are writes of their own
-    expect(rows()).toEqual({ journal: [{ subscriber: 2 }], inbound: [{ click: "y" }] });
+    await eventually(async () => (await rows()).journal.length === 1, 5000, "the hourly run pruned"); // its batches are writes of their own
+    expect(await rows()).toEqual({ journal: [{ subscriber: 2 }], inbound: [{ click: "y" }] });
   });
 });

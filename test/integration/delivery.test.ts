@@ -1,4 +1,3 @@
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +10,7 @@ import { eventually } from "../helpers/eventually.ts";
 import { listPostbacks } from "../helpers/service/api-client.ts";
 import type { ConfigInput } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
+import { openTestDb, queryDb } from "../helpers/service/database.ts";
 
 const cleanup = cleanupAfterEach();
 const BOT_TOKEN = "123456:ABC-delivery-token";
@@ -235,9 +235,9 @@ describe("delivery", () => {
     await eventually(async () => (await listPostbacks(first))[0]?.attempts === 1, 5000, "the first attempt recorded");
     await first.stop();
     // The row becomes a Bot API call whose body is not JSON: its sender throws while reading it.
-    const db = new Database(join(dir, "tgcpa.db"));
-    db.run("UPDATE postbacks SET channel = 'telegram', url = 'tg://main/welcome', body = 'not json', host = 'telegram:main', next_attempt_at = 0");
-    db.close();
+    const db = await openTestDb(join(dir, "tgcpa.db"));
+    await db.run("UPDATE postbacks SET channel = 'telegram', url = 'tg://main/welcome', body = 'not json', host = 'telegram:main', next_attempt_at = 0");
+    await db.close();
     const svc = await startTestService({ ...config, delivery: { retry_ladder: ["0s", "50ms", "50ms"], lease_ms: 3000 } }, { dir, keepDir: true });
     cleanup.push(() => svc.stop());
     await eventually(async () => (await listPostbacks(svc))[0]?.state === "failed", 10_000, "failed at the end of the ladder");
@@ -316,14 +316,14 @@ describe("delivery", () => {
       delivery: { per_host_in_flight: 1, max_in_flight: 4, circuit_failures: 1, circuit_cooldown: "5m", retry_ladder: ["0s", "1s"] },
     }, { clock });
     cleanup.push(() => svc.stop());
-    const leased = () => (svc.sqlite().query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
+    const leased = async () => (await queryDb<{ n: number }>(`${svc.dir}/tgcpa.db`, "SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL"))[0]!.n;
     for (let i = 1; i <= 3; i++) await event(svc, { subscriber: i, status: "wait", click: `c${i}` });
     // One request out (the host's cap), one more row claimed ahead, the third left in the database.
-    await eventually(() => leased() === 2, 1000, "one sent, one queued");
+    await eventually(async () => (await leased()) === 2, 1000, "one sent, one queued");
     expect(tracker.received.length).toBe(1);
     expect(svc.svc.deps.dispatcher.inFlightCount).toBe(1); // a queued row is not a request in flight
     // The 503 opens the circuit: the queued row goes back without an attempt, nothing else is sent.
-    await eventually(() => leased() === 0, 5000, "nothing held for the paused host");
+    await eventually(async () => (await leased()) === 0, 5000, "nothing held for the paused host");
     expect((await listPostbacks(svc)).map((p) => [p.state, p.attempts]).sort()).toEqual([["pending", 0], ["pending", 0], ["pending", 1]]);
     expect(tracker.received.length).toBe(1);
     clock.advance(5 * 60_000); // cool-down over: one probe, then everything flows
@@ -342,9 +342,9 @@ describe("delivery", () => {
       delivery: { per_host_in_flight: 1, max_in_flight: 4 },
     }, { clock });
     cleanup.push(() => svc.stop());
-    const leased = () => (svc.sqlite().query("SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL").get() as { n: number }).n;
+    const leased = async () => (await queryDb<{ n: number }>(`${svc.dir}/tgcpa.db`, "SELECT count(*) AS n FROM postbacks WHERE state = 'pending' AND lease_expires_at IS NOT NULL"))[0]!.n;
     for (let i = 1; i <= 2; i++) await event(svc, { subscriber: i, status: "wait", click: `c${i}` });
-    await eventually(() => leased() === 2, 1000, "one sent, one queued");
+    await eventually(async () => (await leased()) === 2, 1000, "one sent, one queued");
     clock.advance(3_001); // the queued row's lease would now end before a 2 s request could
     await eventually(async () => (await listPostbacks(svc, "&state=delivered")).length === 2, 5000, "both delivered");
     expect(svc.logs.some((l) => l.includes("queued postbacks given back"))).toBe(true);

@@ -6,6 +6,7 @@ import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { rawGet } from "../helpers/raw-http.ts";
 import { API_KEY } from "../helpers/service/config.ts";
 import { applyEvent, outboxSettled } from "../helpers/service/api-client.ts";
+import { onPostgres } from "../helpers/service/database.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 /** RFC 4180 records: quoted fields with "" for a quote, CRLF between records. */
@@ -58,11 +59,14 @@ beforeAll(async () => {
   await applyEvent(svc, { campaign: "c2", subscriber: 4, status: "approve" });
   await outboxSettled(svc);
   // Lead 4 came through the click link (issue 21): its click record, as the link stores it.
-  const db = svc.sqlite();
-  const clickId = db.prepare(`INSERT INTO clicks (token, campaign_id, params, fbc, fbp, ip, user_agent, referrer, landing_url, cut, created_at)
-    VALUES ('Xk3vQ9aLm2Tb', (SELECT id FROM campaigns WHERE code = 'c2'), ?, 'fb.1.1.IwAR', NULL, '203.0.113.7', 'Mozilla/5.0', NULL, 'https://tg.example.com/c/c2?utm_source=fb', 0, ?)`)
-    .run(JSON.stringify({ utm_source: "fb", sub1: "=1+1" }), Date.UTC(2026, 2, 2, 9, 0)).lastInsertRowid;
-  db.prepare("UPDATE leads SET click_id = ? WHERE subscriber = 4").run(clickId);
+  const db = await svc.db();
+  // SQLite keeps the parameters as JSON text, PostgreSQL as jsonb (the driver encodes an object).
+  const params = { utm_source: "fb", sub1: "=1+1" };
+  await db.run(`INSERT INTO clicks (token, campaign_id, params, fbc, fbp, ip, user_agent, referrer, landing_url, cut, created_at)
+    VALUES ('Xk3vQ9aLm2Tb', (SELECT id FROM campaigns WHERE code = 'c2'), ?, 'fb.1.1.IwAR', NULL, '203.0.113.7', 'Mozilla/5.0', NULL, ?, 0, CAST(? AS BIGINT))`,
+  [onPostgres ? params : JSON.stringify(params), "https://tg.example.com/c/c2?utm_source=fb", Date.UTC(2026, 2, 2, 9, 0)]);
+  await db.run("UPDATE leads SET click_id = (SELECT id FROM clicks WHERE token = 'Xk3vQ9aLm2Tb') WHERE subscriber = 4");
+  await db.close();
 }, 30_000);
 
 afterAll(async () => {
@@ -147,13 +151,21 @@ describe("streaming", () => {
   test("the first rows reach the client before the last ones are read: a change to the oldest lead made meanwhile is in the export", async () => {
     // 20,000 leads with 2 KB clicks, about 45 MB of JSON Lines: far more than the socket buffers
     // hold, so once the client stops reading, the service stops reading pages too.
-    const db = svc.sqlite();
-    const campaign = (db.query("SELECT id FROM campaigns WHERE code = 'c2'").get() as { id: number }).id;
-    const insert = db.prepare("INSERT INTO leads (campaign_id, subscriber, click, status, created_at, updated_at) VALUES (?, ?, ?, 'wait', ?, ?)");
     const first = 1_000_000;
-    db.transaction(() => {
-      for (let i = 0; i < 20_000; i++) insert.run(campaign, first + i, `bulk${i}-${"x".repeat(2000)}`, clock.now(), clock.now());
-    })();
+    if (onPostgres) {
+      const db = await svc.db();
+      await db.run(`INSERT INTO leads (campaign_id, subscriber, click, status, created_at, updated_at)
+        SELECT (SELECT id FROM campaigns WHERE code = 'c2'), ? + i, 'bulk' || i || '-' || repeat('x', 2000), 'wait', CAST(? AS BIGINT), CAST(? AS BIGINT)
+        FROM generate_series(0, 19999) AS i`, [first, clock.now(), clock.now()]);
+      await db.close();
+    } else {
+      const db = svc.sqlite();
+      const campaign = (db.query("SELECT id FROM campaigns WHERE code = 'c2'").get() as { id: number }).id;
+      const insert = db.prepare("INSERT INTO leads (campaign_id, subscriber, click, status, created_at, updated_at) VALUES (?, ?, ?, 'wait', ?, ?)");
+      db.transaction(() => {
+        for (let i = 0; i < 20_000; i++) insert.run(campaign, first + i, `bulk${i}-${"x".repeat(2000)}`, clock.now(), clock.now());
+      })();
+    }
     const res = await rawGet(svc.svc.server.port!, "/api/export/leads?campaign=c2&format=jsonl", { authorization: `Bearer ${API_KEY}` });
     expect(res.head).toStartWith("HTTP/1.1 200");
     const start = await res.until((b) => b.includes("\n"));

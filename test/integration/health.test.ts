@@ -8,7 +8,14 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
+import { queryDb, sqliteOnly } from "../helpers/service/database.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
+
+// On PostgreSQL each instance's heartbeat writes every second, which tells the storage state as
+// well as a probe would (no probe row is written), and trouble there is a lost server, not a lock
+// (test/storage/pg-engine.test.ts, test/cluster/pg-terminate.test.ts).
+const probed = sqliteOnly("the idle probe row; on PostgreSQL the heartbeat's writes tell the state");
+const locked = sqliteOnly("another process holds the SQLite file's write lock");
 
 const cleanup = cleanupAfterEach();
 
@@ -40,35 +47,28 @@ function holdWriteLock(svc: TestService) {
   return release;
 }
 
-const probeRows = (svc: TestService) => {
-  const db = new Database(`${svc.dir}/tgcpa.db`, { readonly: true });
-  try {
-    return db.query("SELECT written_at AS at FROM storage_probe").all();
-  } finally {
-    db.close();
-  }
-};
+const probeRows = (svc: TestService) => queryDb(`${svc.dir}/tgcpa.db`, "SELECT written_at AS at FROM storage_probe");
 
 describe("/health and tgcpa_storage_writable", () => {
-  test("ok and writable at start; /health writes at most one probe row per 10 s without other writes", async () => {
+  probed("ok and writable at start; /health writes at most one probe row per 10 s without other writes", async () => {
     const { svc, clock } = await setup();
     for (let i = 0; i < 20; i++) expect(await health(svc)).toEqual({ status: 200, body: { status: "ok", db: "ok", storage: "writable", in_flight: 0 } });
     expect(await gauge(svc)).toBe("1");
-    expect(probeRows(svc)).toEqual([]); // the start wrote: no probe yet
+    expect(await probeRows(svc)).toEqual([]); // the start wrote: no probe yet
     clock.advance(10_000);
     const first = clock.now();
     for (let i = 0; i < 20; i++) expect((await health(svc)).status).toBe(200);
     expect(await gauge(svc)).toBe("1");
-    expect(probeRows(svc)).toEqual([{ at: first }]); // one write for 21 calls
+    expect(await probeRows(svc)).toEqual([{ at: first }]); // one write for 21 calls
     clock.advance(9_999);
     await health(svc);
-    expect(probeRows(svc)).toEqual([{ at: first }]);
+    expect(await probeRows(svc)).toEqual([{ at: first }]);
     clock.advance(1);
     await health(svc);
-    expect(probeRows(svc)).toEqual([{ at: first + 10_000 }]);
+    expect(await probeRows(svc)).toEqual([{ at: first + 10_000 }]);
   });
 
-  test("a write that fails turns /health to 503 unwritable at once; a write that succeeds turns it back", async () => {
+  locked("a write that fails turns /health to 503 unwritable at once; a write that succeeds turns it back", async () => {
     const { svc } = await setup();
     const release = holdWriteLock(svc);
     const refused = await svc.api("POST", "/api/events", { campaign: "c1", subscriber: 1, status: "wait" });
@@ -86,7 +86,7 @@ describe("/health and tgcpa_storage_writable", () => {
     expect(await gauge(svc)).toBe("1");
   });
 
-  test("while nothing writes, the next /health after 10 s probes: it finds that writes fail, and later that they succeed again", async () => {
+  locked("while nothing writes, the next /health after 10 s probes: it finds that writes fail, and later that they succeed again", async () => {
     const { svc, clock } = await setup();
     const release = holdWriteLock(svc);
     clock.advance(10_000);
@@ -97,7 +97,7 @@ describe("/health and tgcpa_storage_writable", () => {
     clock.advance(10_000);
     expect(await gauge(svc)).toBe("1"); // /metrics probes the same way
     expect(await health(svc)).toMatchObject({ status: 200, body: { storage: "writable" } });
-    expect(probeRows(svc)).toEqual([{ at: clock.now() }]);
+    expect(await probeRows(svc)).toEqual([{ at: clock.now() }]);
   });
 
   test("while writes keep succeeding there is no probe", async () => {
@@ -107,6 +107,6 @@ describe("/health and tgcpa_storage_writable", () => {
       expect((await svc.api("POST", "/api/events", { campaign: "c1", subscriber: i, status: "wait" })).status).toBe(200);
       expect((await health(svc)).status).toBe(200);
     }
-    expect(probeRows(svc)).toEqual([]);
+    expect(await probeRows(svc)).toEqual([]);
   });
 });

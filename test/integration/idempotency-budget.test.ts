@@ -11,6 +11,7 @@ import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { outboxSettled } from "../helpers/service/api-client.ts";
 import { API_KEY } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
+import { queryDb, sqliteOnly } from "../helpers/service/database.ts";
 
 const cleanup = cleanupAfterEach();
 const OTHER_KEY = "other-key-0123456789abcdef0123456789abcd";
@@ -41,7 +42,7 @@ const storedBytes = (svc: TestService) =>
 const keysOf = (svc: TestService) => (svc.sqlite().query("SELECT count(*) AS n FROM idempotency_keys").get() as { n: number }).n;
 
 describe("Idempotency-Key storage per client", () => {
-  test("4,000 keys from one API key stay within its 1 MiB; the newest replay their answers; another API key's keys are kept", async () => {
+  sqliteOnly("the bytes are SQLite's pages of the table (dbstat)")("4,000 keys from one API key stay within its 1 MiB; the newest replay their answers; another API key's keys are kept", async () => {
     const svc = await service({ storage: { idempotency_mib_per_api_key: 1 } });
     const mine = await post(svc, { subscriber: 9, status: "wait", click: "other-client" }, "other-client-key", OTHER_KEY);
     expect(mine.status).toBe(200);
@@ -91,10 +92,10 @@ describe("Idempotency-Key storage per client", () => {
       expect({ k, replayed: again.replayed, same: again.text === answer.text }).toEqual({ k, replayed: true, same: true });
     }
     // Stored without the lead's click (the lead keeps it) and the events' text (kept as ids); the postbacks as they were then.
-    const stored = svc.sqlite().query("SELECT response, answer_hash FROM idempotency_keys WHERE key = 'evt-wait'").get() as { response: string; answer_hash: string };
-    expect(JSON.parse(stored.response)).toMatchObject({ lead: { click: null, username: "first_name", status: "wait" }, events: [1], postbacks: [{ state: "pending" }] });
-    expect(stored.answer_hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(stored.response.length).toBeLessThan(wait.text.length - 4096);
+    const [stored] = await queryDb<{ response: string; answer_hash: string }>(`${svc.dir}/tgcpa.db`, "SELECT response, answer_hash FROM idempotency_keys WHERE key = 'evt-wait'");
+    expect(JSON.parse(stored!.response)).toMatchObject({ lead: { click: null, username: "first_name", status: "wait" }, events: [1], postbacks: [{ state: "pending" }] });
+    expect(stored!.answer_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored!.response.length).toBeLessThan(wait.text.length - 4096);
   });
 
   test("an answer stored whole by an earlier version still replays", async () => {
@@ -102,8 +103,9 @@ describe("Idempotency-Key storage per client", () => {
     const body = { subscriber: 4, status: "wait", click: "k4" };
     const first = await post(svc, body, "old-key");
     // As an earlier version wrote it: the answer itself, no client, no hash.
-    const db = svc.sqlite();
-    db.run("UPDATE idempotency_keys SET response = ?, answer_hash = NULL, client = '', spent = 0 WHERE key = 'old-key'", [first.text]);
+    const db = await svc.db();
+    await db.run("UPDATE idempotency_keys SET response = ?, answer_hash = NULL, client = '', spent = 0 WHERE key = 'old-key'", [first.text]);
+    await db.close();
     const again = await post(svc, body, "old-key");
     expect(again).toEqual({ status: 200, replayed: true, text: first.text });
   });

@@ -3,13 +3,13 @@
  * result code, the three ways parameters arrive, lead lookup, outbound postbacks fired by an inbound
  * change, and the log at `GET /api/postback-log`.
  */
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { RecordingTracker, FakeKeitaro } from "../helpers/fake-trackers/index.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { API_KEY } from "../helpers/service/config.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
+import { onPostgres } from "../helpers/service/database.ts";
 
 const INBOUND_KEY = "inbound-secret-1-0123456789abcdef0123456789abcdef";
 const KT_KEY = "e89bcbe";
@@ -54,6 +54,26 @@ async function inbound(svc: TestService, params: Record<string, string | number>
       body: via === "json" ? JSON.stringify(params) : qs,
     });
   return { status: res.status, body: (await res.json()) as any };
+}
+
+/**
+ * Every insert into lead_events fails until the returned function is called: a storage failure
+ * the service cannot tell from a real one (a trigger, on either engine).
+ */
+async function failLeadEvents(svc: TestService): Promise<() => Promise<void>> {
+  const db = await svc.db();
+  if (onPostgres) {
+    await db.run(`CREATE FUNCTION test_storage_failure() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'simulated storage failure'; END $$`);
+    await db.run("CREATE TRIGGER test_storage_failure BEFORE INSERT ON lead_events FOR EACH ROW EXECUTE FUNCTION test_storage_failure()");
+  } else {
+    await db.run("CREATE TRIGGER test_storage_failure BEFORE INSERT ON lead_events BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END");
+  }
+  await db.close();
+  return async () => {
+    const again = await svc.db();
+    await again.run(onPostgres ? "DROP TRIGGER test_storage_failure ON lead_events" : "DROP TRIGGER test_storage_failure");
+    await again.close();
+  };
 }
 
 async function postbackLog(svc: TestService, query = "") {
@@ -112,14 +132,12 @@ describe("result codes", () => {
     expect(await leadStatus(svc, l2)).toBe("wait");
 
     // db: a storage failure is 503 and changes nothing; the same request later succeeds
-    const db = new Database(`${svc.dir}/tgcpa.db`);
+    const restore = await failLeadEvents(svc);
     try {
-      db.run("CREATE TRIGGER test_storage_failure BEFORE INSERT ON lead_events BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END");
       await check({ key, lead: l2, status: "hold" }, 503, err("db", { lead: l2 }));
       expect(await leadStatus(svc, l2)).toBe("wait");
-      db.run("DROP TRIGGER test_storage_failure");
     } finally {
-      db.close();
+      await restore();
     }
     await check({ key, lead: l2, status: "hold" }, 200, { status: "ok", lead: l2, changed: true });
 
@@ -318,9 +336,7 @@ describe("keys", () => {
       await inbound(svc, { key: INBOUND_KEY, lead: l1, status: "nonsense" }, via);
       await inbound(svc, { key: `${INBOUND_KEY}-wrong`, lead: l1, status: "approve" }, via);
     }
-    const db = new Database(`${svc.dir}/tgcpa.db`);
-    db.run("CREATE TRIGGER test_storage_failure BEFORE INSERT ON lead_events BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END");
-    db.close();
+    await failLeadEvents(svc);
     expect((await inbound(svc, { key: INBOUND_KEY, lead: l1, status: "cancel" })).body.error).toBe("db");
     const logs = svc.logs.join("");
     expect(logs).toContain("inbound postback: write failed"); // the failure is logged…

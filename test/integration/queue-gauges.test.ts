@@ -1,11 +1,10 @@
 /**
  * The backlog gauges of /metrics under a seeded backlog (issue 12: they read 0 with 166,877 rows
- * due). The rows are written straight into the service's database file, as a backlog left by a
+ * due). The rows are written straight into the service's database, as a backlog left by a
  * tracker outage or a restart would be; the tracker hangs, so the dispatcher holds exactly its
  * caps (1 in flight + 1 claimed ahead) and the rest stays due.
  */
 import { expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
@@ -28,15 +27,14 @@ test("queue depth and oldest-due age are right under a seeded backlog", async ()
   cleanup.push(() => svc.stop());
 
   const now = clock.now();
-  const sqlite = new Database(`${svc.dir}/tgcpa.db`);
-  sqlite.run("PRAGMA busy_timeout = 5000");
-  const insert = sqlite.prepare(`INSERT INTO postbacks (lead_id, event_id, campaign_id, status, template, method, url, host, state, next_attempt_at, created_at, updated_at)
-    VALUES (?, 0, 1, 'wait', 'postbacks.wait', 'GET', ?, ?, 'pending', ?, ?, ?)`);
-  // row i has been due for i seconds (leads 1_000_000 + i: every row heads its own line)
-  sqlite.transaction(() => {
-    for (let i = 1; i <= BACKLOG; i++) insert.run(1_000_000 + i, `${tracker.base}/pb?c=seed${i}`, tracker.host, now - i * 1000, now - i * 1000, now - i * 1000);
-  })();
-  sqlite.close();
+  const db = await svc.db();
+  // row i has been due for i seconds (leads 1_000_000 + i: every row heads its own line); one
+  // statement in words both engines share
+  await db.run(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${BACKLOG})
+    INSERT INTO postbacks (lead_id, event_id, campaign_id, status, template, method, url, host, state, next_attempt_at, created_at, updated_at)
+    SELECT 1000000 + i, 0, 1, 'wait', 'postbacks.wait', 'GET', ? || i, ?, 'pending', CAST(? AS BIGINT) - i * 1000, CAST(? AS BIGINT) - i * 1000, CAST(? AS BIGINT) - i * 1000
+    FROM n`, [`${tracker.base}/pb?c=seed`, tracker.host, now, now, now]);
+  await db.close();
 
   // One event through the API wakes the dispatcher; it claims the two oldest rows and sends one.
   expect((await svc.api("POST", "/api/events", { campaign: "c1", subscriber: 1, status: "wait", click: "fresh" })).status).toBe(200);

@@ -2,27 +2,19 @@
 // (src/domain/stored-answer.ts): the Keitaro-compatible tracker's login page (a wrong key: 200 with
 // its CSRF token) and a tracker's HTML 404 page, fragment and text answers with tokens in them,
 // against the real dispatcher. The API's attempt log and every row of the database file are read.
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { cleanupAfterEach } from "../helpers/cleanup.ts";
 import { FakeKeitaroCompatible, RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { applyEvent, listPostbacks, outboxSettled } from "../helpers/service/api-client.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
+import { storedText } from "../helpers/db-inspect.ts";
 
 const cleanup = cleanupAfterEach();
 const TOKEN = "9c1f0e7a3b5d2c4e6f8a0b1c2d3e4f5a";
 const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsZWFkIn0.dG9rZW4tc2lnbmF0dXJl";
 
-/** Every value of every row of every table in the database file, as one text. */
-function databaseText(svc: TestService): string {
-  const db = new Database(`${svc.dir}/tgcpa.db`, { readonly: true });
-  try {
-    const tables = (db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
-    return tables.map((t) => JSON.stringify(db.query(`SELECT * FROM "${t}"`).all())).join("\n");
-  } finally {
-    db.close();
-  }
-}
+/** Every value of every row of every table in the database (either engine), as one text. */
+const databaseText = (svc: TestService): Promise<string> => storedText(`${svc.dir}/tgcpa.db`);
 
 const ANSWERS: Record<string, { status: number; body: string; type: string }> = {
   "/html404": { status: 404, body: `<!doctype html><html><head><meta name="csrf-token" content="${TOKEN}"></head><body>Not found</body></html>`, type: "text/html" },
@@ -63,7 +55,7 @@ describe("stored answers", () => {
       "/text401": "Unauthorized: session=***; retry with a valid key",
       "/json": JSON.stringify({ status: "ok", token: "***", jwt: "***" }),
     });
-    const stored = databaseText(svc);
+    const stored = (await databaseText(svc));
     for (const secret of [TOKEN, kc.csrfToken, JWT, "<html", "<head", "<meta"]) expect({ secret, stored: stored.includes(secret) }).toEqual({ secret, stored: false });
     expect(JSON.stringify(await svc.api("GET", "/api/postbacks"))).not.toContain(TOKEN);
   });

@@ -8,6 +8,7 @@ import { FakeClock } from "../helpers/fake-clock.ts";
 import { RecordingTracker } from "../helpers/fake-trackers/index.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { freePort } from "../helpers/net.ts";
+import { sqliteOnly } from "../helpers/service/database.ts";
 import { startTestService, type TestService } from "../helpers/service/in-process.ts";
 
 const TOKEN = "123456:ABC-test-token";
@@ -285,7 +286,7 @@ describe("Telegram setup", () => {
     expect(second!.params.photo).toBe(fileId);
   });
 
-  test("a photo that went out is not sent again when its outcome and file id cannot be saved at once (the database locked at that moment); the file id is kept", async () => {
+  sqliteOnly("another process holds the SQLite file's write lock")("a photo that went out is not sent again when its outcome and file id cannot be saved at once (the database locked at that moment); the file id is kept", async () => {
     const api = await FakeBotApi.start();
     cleanup.push(() => api.close());
     api.addBot({ token: TOKEN, username: "tgcpa_test_bot" });

@@ -1,13 +1,14 @@
-// SPEC §4 under a real crash: the service runs as a subprocess on a real SQLite file, takes 500
+// SPEC §4 under a real crash: the service runs as a subprocess on a real SQLite file (or, with
+// TGCPA_TEST_STORAGE=postgres, a PostgreSQL database of its own), takes 500
 // events from concurrent clients while a slow tracker receives their postbacks, and is killed
 // with SIGKILL mid-delivery. A second process on the same config and database must deliver every
 // committed postback, re-send only what was in flight at the kill, keep each lead's order, and
 // leave a sound database.
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { RecordingTracker, ok, type Received } from "../helpers/fake-trackers/index.ts";
-import { openSnapshot } from "../helpers/db-inspect.ts";
+import { crashState, integrityOf } from "../helpers/db-inspect.ts";
+import { openTestDb } from "../helpers/service/database.ts";
 import { testConfig } from "../helpers/service/config.ts";
 import { processTestDir, spawnService, withServices, type ServiceProcess } from "../helpers/service/subprocess.ts";
 
@@ -136,12 +137,12 @@ describe("crash recovery (subprocess, kill -9)", () => {
       const firstRun = [...t.received];
 
       // ---- the database as the crash left it (a copy: the original stays untouched for the restart) ----
-      const snap = openSnapshot(dbPath, join(dir, "snapshot"));
-      expect(snap.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
-      const snapPostbacks = snap.query("SELECT id, lead_id, event_id, status, url, state, lease_expires_at FROM postbacks").all() as SnapRow[];
-      const snapEvents = snap.query("SELECT id, lead_id, status FROM lead_events").all() as { id: number; lead_id: number; status: string }[];
-      const snapKeys = snap.query("SELECT key, response FROM idempotency_keys").all() as { key: string; response: string }[];
-      snap.close();
+      const snap = await crashState(dbPath, join(dir, "snapshot"));
+      expect(await integrityOf(snap)).toBe("ok");
+      const snapPostbacks = await snap.all<SnapRow>("SELECT id, lead_id, event_id, status, url, state, lease_expires_at FROM postbacks");
+      const snapEvents = await snap.all<{ id: number; lead_id: number; status: string }>("SELECT id, lead_id, status FROM lead_events");
+      const snapKeys = await snap.all<{ key: string; response: string }>("SELECT key, response FROM idempotency_keys");
+      await snap.close();
 
       // One transaction per event: every event has exactly its one postback row and its stored
       // answer, and every event answered 200 before the kill is there.
@@ -239,16 +240,16 @@ describe("crash recovery (subprocess, kill -9)", () => {
       expect(outOfOrder.map(([w]) => w!.body.click)).toEqual([]);
 
       // ---- the database after a clean stop ----
-      const db = new Database(dbPath, { readonly: true });
+      const db = await openTestDb(dbPath, { readonly: true });
       try {
-        expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
-        expect(db.query("SELECT state, count(*) AS n FROM postbacks GROUP BY state").all()).toEqual([{ state: "delivered", n: events.length }]);
-        expect(db.query("SELECT count(*) AS n FROM lead_events").get()).toEqual({ n: events.length });
-        expect(db.query("SELECT status, count(*) AS n FROM leads GROUP BY status").all()).toEqual([{ status: "approve", n: LEADS }]);
+        expect(await integrityOf(db)).toBe("ok");
+        expect(await db.all("SELECT state, count(*) AS n FROM postbacks GROUP BY state")).toEqual([{ state: "delivered", n: events.length }]);
+        expect(await db.get("SELECT count(*) AS n FROM lead_events")).toEqual({ n: events.length });
+        expect(await db.all("SELECT status, count(*) AS n FROM leads GROUP BY status")).toEqual([{ status: "approve", n: LEADS }]);
         // exactly one successful attempt per postback
-        expect(db.query("SELECT count(*) AS n FROM postbacks p WHERE (SELECT count(*) FROM delivery_attempts a WHERE a.postback_id = p.id AND a.outcome = 'delivered') != 1").get()).toEqual({ n: 0 });
+        expect(await db.get("SELECT count(*) AS n FROM postbacks p WHERE (SELECT count(*) FROM delivery_attempts a WHERE a.postback_id = p.id AND a.outcome = 'delivered') != 1")).toEqual({ n: 0 });
       } finally {
-        db.close();
+        await db.close();
       }
 
       const gaps = uncommitted.map((r) => killAt - r.answeredAt!);

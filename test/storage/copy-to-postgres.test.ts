@@ -80,6 +80,10 @@ function seededSqlite(n: number): { db: Db; path: string } {
     db.insert(s.alertIncidents).values(range.map((i) => ({ key: `host_failing:h${i % 3}`, kind: "host_failing", subject: `h${i % 3}`, state: i % 2 ? "resolved" : "firing",
       badSince: T0 + i, goodSince: i % 2 ? T0 + 2 * i : null, firedAt: T0 + i, resolvedAt: i % 2 ? T0 + 3 * i : null, detail: awkward(i), createdAt: T0, updatedAt: T0 + i }))).run();
     db.insert(s.storageProbe).values({ id: 1, writtenAt: T0 }).run();
+    db.insert(s.instances).values(range.map((i) => ({ id: `host-${i}-${awkward(i)}`, version: "0.1.0", commit: i % 2 ? "abc123" : null, configHash: `h${i}`,
+      hostname: awkward(i), pid: 4_000_000 + i, startedAt: T0, heartbeatAt: T0 + i }))).run();
+    db.insert(s.botLeases).values(range.map((i) => ({ bot: `bot${i}`, owner: `host-${i}`, epoch: 1 + i, expiresAt: T0 + 5000, acquiredAt: T0, updatedAt: T0 + i }))).run();
+    db.insert(s.circuits).values(range.map((i) => ({ host: `trk${i}.example:${8000 + i}`, openUntil: T0 + 60_000, failures: 5 + i, openedBy: `host-${i}`, updatedAt: T0 }))).run();
   })();
   return { db, path };
 }

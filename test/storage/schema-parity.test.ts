@@ -24,7 +24,7 @@ interface TableShape {
 /** The kind of value a column holds, whatever the dialect's word for it. */
 const KIND: Record<string, string> = {
   SQLiteInteger: "integer", SQLiteBoolean: "boolean", SQLiteText: "text", SQLiteTextJson: "json",
-  PgBigInt53: "integer", PgInteger: "integer", PgBoolean: "boolean", PgText: "text", jsonb: "json",
+  PgBigInt53: "integer", PgInteger: "integer", PgBoolean: "boolean", PgText: "text", jsonb: "json", json: "json",
 };
 
 /**

@@ -45,8 +45,8 @@ function columnPlan(name: string, sqlType: string): ColumnPlan {
     case "integer": return { name, sqlType, arrayType: "INT4", read: asIs };
     case "boolean": return { name, sqlType, arrayType: "BOOLEAN", read: asBoolean };
     case "text": return { name, sqlType, arrayType: "TEXT", read: asIs };
-    // SQLite holds JSON as text; PostgreSQL parses it in the statement (::jsonb), so nothing is re-encoded.
-    case "jsonb": return { name, sqlType, arrayType: "TEXT", read: asIs };
+    // SQLite holds JSON as text; PostgreSQL parses it in the statement (::jsonb, ::json), so nothing is re-encoded.
+    case "jsonb": case "json": return { name, sqlType, arrayType: "TEXT", read: asIs };
   }
   throw new Error(`copy-to-postgres: no mapping for column ${name} of type ${sqlType}`);
 }
@@ -82,7 +82,7 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 function insertStatement(t: TablePlan): string {
   const names = t.columns.map((c) => quote(c.name)).join(", ");
   const arrays = t.columns.map((c, i) => `$${i + 1}::${c.arrayType === "BOOLEAN" ? "bool" : c.arrayType.toLowerCase()}[]`).join(", ");
-  const picked = t.columns.map((c, i) => (c.sqlType === "jsonb" ? `c${i}::jsonb` : `c${i}`)).join(", ");
+  const picked = t.columns.map((c, i) => (c.sqlType === "jsonb" || c.sqlType === "json" ? `c${i}::${c.sqlType}` : `c${i}`)).join(", ");
   return `INSERT INTO ${quote(t.name)} (${names}) SELECT ${picked} FROM unnest(${arrays}) AS u(${t.columns.map((_, i) => `c${i}`).join(", ")})`;
 }
 

@@ -5,6 +5,7 @@ import m1 from "../../../db/migrations-pg/0001_buyer_insights.sql" with { type: 
 import m2 from "../../../db/migrations-pg/0002_click_link.sql" with { type: "text" };
 import m3 from "../../../db/migrations-pg/0003_idempotency_budget.sql" with { type: "text" };
 import m4 from "../../../db/migrations-pg/0004_modern_mesmero.sql" with { type: "text" };
+import m5 from "../../../db/migrations-pg/0005_instances_bot_leases_circuits.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -13,4 +14,5 @@ export const migrationSql: Record<string, string> = {
   "0002_click_link": m2,
   "0003_idempotency_budget": m3,
   "0004_modern_mesmero": m4,
+  "0005_instances_bot_leases_circuits": m5,
 };

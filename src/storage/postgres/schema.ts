@@ -17,6 +17,11 @@ const int8 = (name: string) => bigint(name, { mode: "number" });
  * `->>` and index on it (test/storage/pg-driver.test.ts holds Bun to this).
  */
 const jsonb = <T>(name: string) => customType<{ data: T; driverData: T }>({ dataType: () => "jsonb", toDriver: (v) => v, fromDriver: (v) => v })(name);
+/**
+ * The same for json: text as it came, keys in their order. A click's or an inbound call's
+ * parameters keep the order of the URL they came in (jsonb would sort them), as on SQLite.
+ */
+const json = <T>(name: string) => customType<{ data: T; driverData: T }>({ dataType: () => "json", toDriver: (v) => v, fromDriver: (v) => v })(name);
 /** An id assigned by the database unless given (copy-to-postgres gives the SQLite ones). */
 const identity = () => int8("id").primaryKey().generatedByDefaultAsIdentity();
 
@@ -60,7 +65,7 @@ export const clicks = pgTable("clicks", {
   id: identity(),
   token: text("token").notNull(),
   campaignId: int8("campaign_id").notNull(),
-  params: jsonb<Record<string, string>>("params").notNull(),
+  params: json<Record<string, string>>("params").notNull(),
   fbc: text("fbc"),
   fbp: text("fbp"),
   ip: text("ip"),
@@ -199,7 +204,7 @@ export const inboundLog = pgTable("inbound_log", {
   result: text("result").notNull(),
   leadId: int8("lead_id"),
   status: text("status"),
-  params: jsonb<Record<string, string>>("params").notNull(),
+  params: json<Record<string, string>>("params").notNull(),
   ip: text("ip"),
   createdAt: int8("created_at").notNull(),
 }, (t) => [index("inbound_log_created").on(t.createdAt), index("inbound_log_result").on(t.result, t.id)]);
@@ -318,3 +323,32 @@ export const funnelCounts = pgTable("funnel_counts", {
   starts: integer("starts").notNull().default(0),
   joins: integer("joins").notNull().default(0),
 }, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);
+// ---- several instances on one database (src/storage/port-cluster.ts) ----
+
+export const instances = pgTable("instances", {
+  id: text("id").primaryKey(),
+  version: text("version").notNull(),
+  commit: text("commit"),
+  configHash: text("config_hash").notNull(),
+  hostname: text("hostname").notNull().default(""),
+  pid: int8("pid").notNull(),
+  startedAt: int8("started_at").notNull(),
+  heartbeatAt: int8("heartbeat_at").notNull(),
+});
+
+export const botLeases = pgTable("bot_leases", {
+  bot: text("bot").primaryKey(),
+  owner: text("owner").notNull(),
+  epoch: int8("epoch").notNull(),
+  expiresAt: int8("expires_at").notNull(),
+  acquiredAt: int8("acquired_at").notNull(),
+  updatedAt: int8("updated_at").notNull(),
+});
+
+export const circuits = pgTable("circuits", {
+  host: text("host").primaryKey(),
+  openUntil: int8("open_until").notNull(),
+  failures: int8("failures").notNull(),
+  openedBy: text("opened_by").notNull(),
+  updatedAt: int8("updated_at").notNull(),
+});

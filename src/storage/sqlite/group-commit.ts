@@ -271,7 +271,11 @@ export class GroupCommit {
     const sqlite = this.db.$client;
     if (sqlite.inTransaction) this.statements.abort.run();
     let turnEnded = false;
+    // Whichever phase of the event loop comes next: the check phase (an immediate), or the timers
+    // phase when the loop is late (a GC pause) — there this timer, armed before any timer the
+    // batch's writes arm and due no later, fires before theirs.
     const watch = setImmediate(() => (turnEnded = true));
+    const watchTimer = setTimeout(() => (turnEnded = true), 0);
     this.statements.begin.run();
     try {
       await body();
@@ -282,6 +286,7 @@ export class GroupCommit {
       throw error;
     } finally {
       clearImmediate(watch);
+      clearTimeout(watchTimer);
     }
   }
 

@@ -12,6 +12,7 @@ import m8 from "../../../db/migrations/0008_buyer_insights.sql" with { type: "te
 import m9 from "../../../db/migrations/0009_click_link.sql" with { type: "text" };
 import m10 from "../../../db/migrations/0010_idempotency_budget.sql" with { type: "text" };
 import m11 from "../../../db/migrations/0011_true_bloodstorm.sql" with { type: "text" };
+import m12 from "../../../db/migrations/0012_instances_bot_leases_circuits.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -27,4 +28,5 @@ export const migrationSql: Record<string, string> = {
   "0009_click_link": m9,
   "0010_idempotency_budget": m10,
   "0011_true_bloodstorm": m11,
+  "0012_instances_bot_leases_circuits": m12,
 };

@@ -427,3 +427,39 @@ export const funnelCounts = sqliteTable("funnel_counts", {
   starts: integer("starts").notNull().default(0),
   joins: integer("joins").notNull().default(0),
 }, (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.variant, t.band] })]);
+// ---- several instances on one database (PostgreSQL; see src/storage/port-cluster.ts). SQLite has
+// the tables too, so both schemas stay one; on SQLite one process owns everything and writes none.
+
+/** The instances running on the database, each with its version, config hash and last heartbeat. */
+export const instances = sqliteTable("instances", {
+  id: text("id").primaryKey(),
+  version: text("version").notNull(),
+  commit: text("commit"),
+  /** SHA-256 (first 16 hex digits) of the config file it runs on. */
+  configHash: text("config_hash").notNull(),
+  hostname: text("hostname").notNull().default(""),
+  pid: integer("pid").notNull(),
+  startedAt: integer("started_at").notNull(),
+  heartbeatAt: integer("heartbeat_at").notNull(),
+});
+
+/** One owner per bot: it alone polls (or sets the webhook) and sends the bot's Telegram rows until expires_at. */
+export const botLeases = sqliteTable("bot_leases", {
+  bot: text("bot").primaryKey(),
+  /** The owner's instance id. */
+  owner: text("owner").notNull(),
+  /** The number of owners so far: one more at each takeover. */
+  epoch: integer("epoch").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  acquiredAt: integer("acquired_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** A tracker host whose circuit an instance opened: every instance pauses it until open_until. */
+export const circuits = sqliteTable("circuits", {
+  host: text("host").primaryKey(),
+  openUntil: integer("open_until").notNull(),
+  failures: integer("failures").notNull(),
+  openedBy: text("opened_by").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -6,6 +6,7 @@ import { openDatabase, type Db } from "./client.ts";
 import { GroupCommit, type WalSync } from "./group-commit.ts";
 import { SqliteAlerts } from "./alerts.ts";
 import { SqliteCampaigns } from "./campaigns.ts";
+import { SqliteBotLeases, SqliteCircuits, SqliteInstances } from "./cluster.ts";
 import { SqliteClicks } from "./clicks.ts";
 import { lockDatabase, type InstanceLock } from "./instance-lock.ts";
 import { SqliteInbound } from "./inbound.ts";
@@ -50,6 +51,9 @@ export function sqliteStores(db: Db): Tx {
     telegram: new SqliteTelegram(db),
     stats: new SqliteStats(db),
     sessions: new SqliteSessions(db),
+    instances: new SqliteInstances(db),
+    botLeases: new SqliteBotLeases(db),
+    circuits: new SqliteCircuits(db),
     alerts: new SqliteAlerts(db),
     profiles: new SqliteProfiles(db),
     cohorts: new SqliteCohorts(db),
@@ -81,6 +85,7 @@ export function openSqliteStorage(opts: SqliteStorageOptions): SqliteStorage {
   let closed: Promise<void> | null = null;
   return {
     engine: "sqlite",
+    serialWrites: true,
     db,
     commits,
     read: stores as Reads,
@@ -92,6 +97,7 @@ export function openSqliteStorage(opts: SqliteStorageOptions): SqliteStorage {
       return commits.lastWriteAt;
     },
     ping: async () => void ping.get(),
+    runAlone: (_name, work) => work(), // the instance lock: this process is the only one
     metrics: commits.stats,
     close: () => (closed ??= (async () => {
       try {

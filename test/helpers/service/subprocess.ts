@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { freePort } from "../net.ts";
 import { callApi, type ApiAnswer, type ApiClient } from "./api-client.ts";
 import type { ConfigInput } from "./config.ts";
+import { dropDatabasesUnder, storageFor } from "./database.ts";
 
 /** The repository's root folder (the default working directory of a child). */
 export const REPO_ROOT = resolve(import.meta.dir, "../../..");
@@ -96,7 +97,9 @@ class PortTaken extends Error {}
 async function spawnOnce(opts: SpawnOptions, port: number): Promise<ServiceProcess> {
   const configPath = join(opts.dir, "config.yaml");
   const server = { ...((opts.config.server as object) ?? {}), host: "127.0.0.1", port };
-  writeFileSync(configPath, JSON.stringify({ ...opts.config, server }, null, 2));
+  // On PostgreSQL (TGCPA_TEST_STORAGE) storage.path stands for a database of its own, the same at each restart.
+  const storage = await storageFor(opts.config.storage as Record<string, unknown> | undefined, opts.dir);
+  writeFileSync(configPath, JSON.stringify({ ...opts.config, server, ...(storage ? { storage } : {}) }, null, 2));
   const proc = trackChild(Bun.spawn([...(opts.command ?? [process.execPath, MAIN]), "--config", configPath], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: childEnv(opts.env),
@@ -224,6 +227,7 @@ export function processTestDir(tag: string, close: () => unknown = () => {}): st
     await killAllServices();
     await close();
     rmSync(dir, { recursive: true, force: true });
+    await dropDatabasesUnder(dir);
   });
   return dir;
 }
