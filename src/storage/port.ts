@@ -3,164 +3,24 @@
 // write methods; `Storage.read` has none, so a write outside a transaction does not type-check.
 // Methods answer `Awaitable` values: the SQLite adapter answers at once (its group commit runs a
 // batch of writes on one connection), an asynchronous engine answers with promises. Callers
-// always `await` them, so one domain code runs on both.
-import type { Status, PostbackState } from "../domain/status.ts";
+// always `await` them, so one domain code runs on both. Each aggregate's interfaces are in a port-*.ts
+// file beside this one (leads, outbox, clicks, insights, alerts, cluster) or below.
 import type {
-  AttemptRow, BotRow, CampaignRow, ChatRow, IdempotentAnswer, InboundLogRow, InviteLinkRow, JournalRow, LeadEventRow, LeadRow,
-  MediaFileRow, NewAttempt, NewInboundLog, NewJournal, NewLead, NewLeadEvent, NewPostback, PostbackRow, SessionRow, StatusSums,
-  WrittenPostback,
+  BotRow, CampaignRow, ChatRow, InboundLogRow, InviteLinkRow, JournalRow, MediaFileRow, NewInboundLog, NewJournal, SessionRow, StatusSums,
 } from "./rows.ts";
 import type { BotLeaseReads, BotLeaseWrites, CircuitReads, CircuitWrites, InstanceReads, InstanceWrites } from "./port-cluster.ts";
-import type { ClaimedPostback, ClaimRequest, Completion, ResendCounts, ResendRequest } from "./outbox-types.ts";
 import type { AlertReads, AlertWrites } from "./port-alerts.ts";
 import type { CohortReads, CohortWrites, MoneyReads, MoneyWrites, ProfileReads, ProfileWrites } from "./port-insights.ts";
 import type { ClickReads, ClickWrites } from "./port-clicks.ts";
+import type { LeadReads, LeadWrites } from "./port-leads.ts";
+import type { OutboxReads, OutboxWrites } from "./port-outbox.ts";
 
 export type { ClickGroupAdd, ClickRange, ClickReads, ClickSpan, ClickWrites } from "./port-clicks.ts";
 
+export type { LeadFilter, LeadExportFilter, LeadChange, LeadReads, LeadWrites } from "./port-leads.ts";
+export type { PostbackFilter, OutboxReads, OutboxWrites } from "./port-outbox.ts";
+
 export type Awaitable<T> = T | PromiseLike<T>;
-
-// ---- leads, their events and the stored answers of POST /api/events ----
-
-export interface LeadFilter {
-  /** One campaign, or several: a search by subscriber or click names them all, so the per-campaign indexes serve it. */
-  campaignIds?: number[];
-  status?: Status;
-  subscriber?: number;
-  click?: string;
-  /** Case-insensitive, without @. */
-  username?: string;
-  /** created_at range, epoch ms; until is exclusive. */
-  since?: number;
-  until?: number;
-  beforeId?: number;
-  limit: number;
-}
-
-/** A lead filter without its page: what an export reads window by window. */
-export type LeadExportFilter = Omit<LeadFilter, "beforeId" | "limit">;
-
-export interface LeadChange {
-  status: string;
-  click: string;
-  joinedAt: number | null;
-  updatedAt: number;
-  /** null keeps the stored one. */
-  username: string | null;
-  chatId: number | null;
-  /** The click a Start's token attached; null keeps the stored one. */
-  clickId?: number | null;
-}
-
-export interface LeadReads {
-  find(campaignId: number, subscriber: number): Awaitable<LeadRow | null>;
-  get(id: number): Awaitable<LeadRow | null>;
-  /** The newest lead with this click, in the campaign if one is given. */
-  byClick(click: string, campaignId?: number): Awaitable<LeadRow | null>;
-  list(filter: LeadFilter): Awaitable<LeadRow[]>;
-  /** The leads of these ids (in no order; missing ones left out). */
-  getMany(ids: readonly number[]): Awaitable<LeadRow[]>;
-  /** The leads with fromId ≤ id < toId that match, newest first: an export's window, read through the primary key. */
-  inIdRange(filter: LeadExportFilter, fromId: number, toId: number): Awaitable<LeadRow[]>;
-  /** The highest lead id, or null when there is none. */
-  maxId(): Awaitable<number | null>;
-  /** A lead's events, oldest first. */
-  events(leadId: number): Awaitable<LeadEventRow[]>;
-  /** The events of these leads, lead by lead (ascending id), each lead's oldest first. */
-  eventsOf(leadIds: readonly number[]): Awaitable<LeadEventRow[]>;
-  /** When a campaign's latest event of `status` happened (occurred_at), or null when it has none. */
-  lastEventAt(campaignId: number, status: Status): Awaitable<number | null>;
-  /** Whether the lead has an event of `status` before `eventId` (its first of that status is counted once). */
-  hasEarlierEvent(leadId: number, eventId: number, status: string): Awaitable<boolean>;
-  idempotentAnswer(key: string): Awaitable<IdempotentAnswer | null>;
-  /** The running total of bytes a client's stored answers have cost (its newest row's `spent`); 0 when it has none. */
-  idempotencySpent(client: string): Awaitable<number>;
-}
-
-export interface LeadWrites {
-  /**
-   * Serialises the writes of one lead (campaign × subscriber) until the transaction ends, so two
-   * writers of the same lead do what one would. Taken before the lead is read.
-   */
-  lock(campaignId: number, subscriber: number): Awaitable<void>;
-  /** The same for one Idempotency-Key, taken before its stored answer is read. */
-  lockIdempotencyKey(key: string): Awaitable<void>;
-  insert(row: NewLead): Awaitable<LeadRow>;
-  update(id: number, change: LeadChange): Awaitable<LeadRow>;
-  insertEvent(row: NewLeadEvent): Awaitable<LeadEventRow>;
-  storeIdempotentAnswer(row: IdempotentAnswer): Awaitable<void>;
-  /** A client's budget: its stored answers whose running total is at most `spent` (its oldest); how many went. */
-  dropIdempotentAnswers(client: string, spent: number): Awaitable<number>;
-  /** Retention: up to `limit` stored answers older than `before`; how many went. */
-  pruneIdempotencyKeys(before: number, limit: number): Awaitable<number>;
-}
-
-// ---- the outbox ----
-
-export interface PostbackFilter {
-  state?: PostbackState;
-  /** The lead status the postback reports. */
-  status?: Status;
-  campaignId?: number;
-  host?: string;
-  leadId?: number;
-  /** created_at range, epoch ms; until is exclusive. */
-  since?: number;
-  until?: number;
-}
-
-export interface OutboxReads {
-  list(filter: PostbackFilter & { beforeId?: number; limit: number }): Awaitable<PostbackRow[]>;
-  /** The rows with fromId ≤ id < toId that match, newest first: an export's window, read through the primary key. */
-  inIdRange(filter: PostbackFilter, fromId: number, toId: number): Awaitable<PostbackRow[]>;
-  /** The highest postback id, or null when there is none. */
-  maxId(): Awaitable<number | null>;
-  get(id: number): Awaitable<PostbackRow | null>;
-  /** A lead's postbacks, oldest first. */
-  ofLead(leadId: number): Awaitable<PostbackRow[]>;
-  attempts(postbackId: number): Awaitable<AttemptRow[]>;
-  /** What a bulk re-send of this filter would queue (ResendCounts; the rule is domain/supersede.ts). */
-  resendCounts(filter: PostbackFilter, req: ResendRequest): Awaitable<ResendCounts>;
-  stateCounts(): Awaitable<{ state: PostbackState; n: number }[]>;
-  /** Pending rows due now, and the earliest due time among them. */
-  queueGauges(now: number): Awaitable<{ depth: number; oldest: number | null }>;
-  /** Tracker postbacks of a campaign created in [since, until) that are not delivered, by state. */
-  undeliveredOf(campaignId: number, since: number, until: number): Awaitable<{ state: PostbackState; n: number }[]>;
-  /** Every tracker postback not delivered, per campaign and state. */
-  undelivered(): Awaitable<{ campaignId: number; state: PostbackState; n: number }[]>;
-  /** What a log line says of a row beyond its claim: its campaign's code and the status it reports. */
-  about(id: number): Awaitable<{ campaign: string | null; status: string } | null>;
-  /** When the next row becomes claimable (its due time, or its lease's end), hosts in `blocked` left out. */
-  nextDueAt(blocked: readonly string[]): Awaitable<number | null>;
-}
-
-export interface OutboxWrites {
-  insert(rows: NewPostback[]): Awaitable<WrittenPostback[]>;
-  /**
-   * One finished row back in the queue, due now, with a fresh ladder (attempts 0; the attempts so
-   * far move to earlierAttempts, so the attempt log numbers on); null when it is pending or a no_click row.
-   */
-  requeue(id: number, now: number): Awaitable<PostbackRow | null>;
-  /**
-   * A lead's tracker rows of `status` still waiting for a later time (approve_after): pending, never
-   * tried nor claimed, due after `now`; recorded as skipped with `reason`. How many.
-   */
-  skipWaiting(leadId: number, status: Status, now: number, reason: string): Awaitable<number>;
-  /**
-   * The bulk re-send: every row resendCounts matches back in the queue, due now with a fresh ladder
-   * (its attempts so far move to earlierAttempts, as requeue does) — without the superseded ones, or (and_later) with the later rows after them, held-back ones
-   * excepted; how many.
-   */
-  requeueResendable(filter: PostbackFilter, req: ResendRequest): Awaitable<number>;
-  /** Leases due rows (see ClaimRequest). */
-  claimDue(req: ClaimRequest): Awaitable<ClaimedPostback[]>;
-  /** Records the attempt and moves the row on; false when the lease was lost (fenced out). */
-  complete(row: ClaimedPostback, attempt: NewAttempt, outcome: Completion, now: number): Awaitable<boolean>;
-  /** Gives claimed rows back unsent, at their place in line, without counting the attempt. */
-  release(rows: readonly ClaimedPostback[], now: number): Awaitable<void>;
-  /** Retention: up to `limit` delivered rows (and their attempts) finished before `before`; how many went. */
-  pruneDelivered(before: number, limit: number): Awaitable<number>;
-}
 
 // ---- campaigns mirrored from the config ----
 
