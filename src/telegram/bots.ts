@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { Bot, GrammyError, HttpError, type Api } from "grammy";
+import { Bot, type Api } from "grammy";
 import type { Update } from "grammy/types";
 import type { BotConfig } from "../config/model.ts";
 import { isStorageUnavailable } from "../lib/errors.ts";
@@ -8,6 +7,9 @@ import { receiveBatch, receiveUpdate, type ReceiveDeps, type Received } from "./
 import type { Storage } from "../storage/port.ts";
 import { bounded, type GrammySignal } from "./api-call.ts";
 import { ALLOWED_UPDATES } from "./updates.ts";
+import { describeBotError, webhookSecret } from "./bot-identity.ts";
+
+export { describeBotError, webhookSecret } from "./bot-identity.ts";
 
 export interface BotState {
   name: string;
@@ -52,27 +54,6 @@ const POLL_TIMEOUT_S = 25;
 /** A bot that cannot reach Telegram (or is refused) is tried again after 1 s, 2 s, 4 s, … up to this. */
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 60_000;
-
-/** The webhook secret: the configured one, else one derived from the token (stable across restarts). */
-export const webhookSecret = (bot: Pick<BotConfig, "secret" | "token">) =>
-  bot.secret ?? createHash("sha256").update(`tgcpa-webhook:${bot.token}`).digest("hex").slice(0, 48);
-
-/**
- * A readable error with its real cause, never carrying the token (network errors can quote the
- * request URL): Telegram's own answer, or what the network said — a refused connection is not a
- * bad token.
- */
-export function describeBotError(err: unknown, token: string): string {
-  let text: string;
-  if (err instanceof GrammyError) {
-    text = `${err.error_code}: ${err.description}`;
-    if (err.error_code === 401 || err.error_code === 404) text += " (Telegram does not know this token: check it with @BotFather)";
-  } else if (err instanceof HttpError) {
-    const cause = err.error as (Error & { code?: string }) | undefined;
-    text = `network: ${cause?.code ? `${cause.code}: ` : ""}${cause?.message ?? err.message}`;
-  } else text = (err as Error)?.message ?? String(err);
-  return token ? text.split(token).join("[token]") : text;
-}
 
 /**
  * The configured bots: identifies each with getMe, then polls (offset stored once a batch is
